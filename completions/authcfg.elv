@@ -1,0 +1,281 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[authcfg] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'authcfg'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'authcfg'= {
+            cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand init 'Create the store and its master key'
+            cand add 'Add a config (custom auth type)'
+            cand list 'List configs'
+            cand ls 'List configs'
+            cand show 'Show one config (secrets masked unless --reveal)'
+            cand edit 'Change fields of a config'
+            cand remove 'Remove a config'
+            cand rm 'Remove a config'
+            cand import 'Import configs from the seed''s JSON shape ({"type", "name", "config"})'
+            cand export 'Print configs as environment variables or files for other programs'
+            cand exec 'Run a command with configs in its environment'
+            cand inject 'Render {{ authcfg://NAME/FIELD }} references in a template'
+            cand token 'Print a config''s token (bearer token, OAuth2 access token, API key)'
+            cand header 'Print a config''s ready HTTP header line'
+            cand log 'Show the audit trail'
+            cand doctor 'Check the key source, permissions, store health and audit chain'
+            cand completions 'Print shell completions'
+            cand generate-docs 'generate-docs'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'authcfg;init'= {
+            cand --identity-file 'Write the new master key to FILE (plaintext, mode 0600) that you keep safe yourself; the store remembers the path'
+            cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand --passphrase 'Keep the master key in a passphrase-protected file in the store (age scrypt) instead of the OS keyring; the passphrase comes from AUTHCFG_PASSPHRASE or a prompt'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'authcfg;add'= {
+            cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand custom 'Custom auth: none, api-key, bearer, basic, oauth2 (manual), env'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'authcfg;add;custom'= {
+            cand -n 'Config name; ''/'' groups configs (prod/stripe)'
+            cand --name 'Config name; ''/'' groups configs (prod/stripe)'
+            cand --set 'Set a field: --set field=value (repeatable). Secret values given here are visible in `ps` and shell history; prefer --secret-stdin'
+            cand --secret-stdin 'Read FIELD''s value from standard input (one trailing newline is removed)'
+            cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand --force 'Replace an existing config of the same name'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'authcfg;add;help'= {
+            cand custom 'Custom auth: none, api-key, bearer, basic, oauth2 (manual), env'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'authcfg;add;help;custom'= {
+        }
+        &'authcfg;add;help;help'= {
+        }
+        &'authcfg;list'= {
+            cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand --json 'Machine-readable output'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'authcfg;ls'= {
+            cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand --json 'Machine-readable output'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'authcfg;show'= {
+            cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand --reveal 'Show secret values in full'
+            cand --json 'The seed''s JSON shape: {"type", "name", "config"}'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'authcfg;edit'= {
+            cand --set 'Set a field: --set field=value (repeatable). Secret values given here are visible in `ps` and shell history; prefer --secret-stdin'
+            cand --secret-stdin 'Read FIELD''s value from standard input (one trailing newline is removed)'
+            cand --unset 'Remove an optional field (repeatable)'
+            cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'authcfg;remove'= {
+            cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand -y 'Do not ask for confirmation (required without a terminal)'
+            cand --yes 'Do not ask for confirmation (required without a terminal)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'authcfg;rm'= {
+            cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand -y 'Do not ask for confirmation (required without a terminal)'
+            cand --yes 'Do not ask for confirmation (required without a terminal)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'authcfg;import'= {
+            cand --prefix 'Put the imported configs under this group (e.g. imported/)'
+            cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand --force 'Replace configs that already exist'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'authcfg;export'= {
+            cand -f 'Output format'
+            cand --format 'Output format'
+            cand --prefix 'Prepend P to every variable, or NAME:P to one config''s variables'
+            cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'authcfg;exec'= {
+            cand --prefix 'Prepend P to every variable, or NAME:P to one config''s variables'
+            cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'authcfg;inject'= {
+            cand -i 'Template file, or - for standard input'
+            cand --input 'Template file, or - for standard input'
+            cand -o 'Output file (mode 0600); standard output when omitted'
+            cand --output 'Output file (mode 0600); standard output when omitted'
+            cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'authcfg;token'= {
+            cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'authcfg;header'= {
+            cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'authcfg;log'= {
+            cand -n 'Only the last N records'
+            cand --limit 'Only the last N records'
+            cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand --verify 'Check the hash chain instead of printing records'
+            cand --json 'Machine-readable output'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'authcfg;doctor'= {
+            cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand --json 'Machine-readable output'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'authcfg;completions'= {
+            cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'authcfg;generate-docs'= {
+            cand --out 'Directory that receives completions/ and man/'
+            cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'authcfg;help'= {
+            cand init 'Create the store and its master key'
+            cand add 'Add a config (custom auth type)'
+            cand list 'List configs'
+            cand show 'Show one config (secrets masked unless --reveal)'
+            cand edit 'Change fields of a config'
+            cand remove 'Remove a config'
+            cand import 'Import configs from the seed''s JSON shape ({"type", "name", "config"})'
+            cand export 'Print configs as environment variables or files for other programs'
+            cand exec 'Run a command with configs in its environment'
+            cand inject 'Render {{ authcfg://NAME/FIELD }} references in a template'
+            cand token 'Print a config''s token (bearer token, OAuth2 access token, API key)'
+            cand header 'Print a config''s ready HTTP header line'
+            cand log 'Show the audit trail'
+            cand doctor 'Check the key source, permissions, store health and audit chain'
+            cand completions 'Print shell completions'
+            cand generate-docs 'generate-docs'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'authcfg;help;init'= {
+        }
+        &'authcfg;help;add'= {
+            cand custom 'Custom auth: none, api-key, bearer, basic, oauth2 (manual), env'
+        }
+        &'authcfg;help;add;custom'= {
+        }
+        &'authcfg;help;list'= {
+        }
+        &'authcfg;help;show'= {
+        }
+        &'authcfg;help;edit'= {
+        }
+        &'authcfg;help;remove'= {
+        }
+        &'authcfg;help;import'= {
+        }
+        &'authcfg;help;export'= {
+        }
+        &'authcfg;help;exec'= {
+        }
+        &'authcfg;help;inject'= {
+        }
+        &'authcfg;help;token'= {
+        }
+        &'authcfg;help;header'= {
+        }
+        &'authcfg;help;log'= {
+        }
+        &'authcfg;help;doctor'= {
+        }
+        &'authcfg;help;completions'= {
+        }
+        &'authcfg;help;generate-docs'= {
+        }
+        &'authcfg;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

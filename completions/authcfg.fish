@@ -1,0 +1,161 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_authcfg_global_optspecs
+    string join \n store= h/help V/version
+end
+
+function __fish_authcfg_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_authcfg_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_authcfg_using_subcommand
+    set -l cmd (__fish_authcfg_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c authcfg -n "__fish_authcfg_needs_command" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
+complete -c authcfg -n "__fish_authcfg_needs_command" -s h -l help -d 'Print help'
+complete -c authcfg -n "__fish_authcfg_needs_command" -s V -l version -d 'Print version'
+complete -c authcfg -n "__fish_authcfg_needs_command" -f -a "init" -d 'Create the store and its master key'
+complete -c authcfg -n "__fish_authcfg_needs_command" -f -a "add" -d 'Add a config (custom auth type)'
+complete -c authcfg -n "__fish_authcfg_needs_command" -f -a "list" -d 'List configs'
+complete -c authcfg -n "__fish_authcfg_needs_command" -f -a "ls" -d 'List configs'
+complete -c authcfg -n "__fish_authcfg_needs_command" -f -a "show" -d 'Show one config (secrets masked unless --reveal)'
+complete -c authcfg -n "__fish_authcfg_needs_command" -f -a "edit" -d 'Change fields of a config'
+complete -c authcfg -n "__fish_authcfg_needs_command" -f -a "remove" -d 'Remove a config'
+complete -c authcfg -n "__fish_authcfg_needs_command" -f -a "rm" -d 'Remove a config'
+complete -c authcfg -n "__fish_authcfg_needs_command" -f -a "import" -d 'Import configs from the seed\'s JSON shape ({"type", "name", "config"})'
+complete -c authcfg -n "__fish_authcfg_needs_command" -f -a "export" -d 'Print configs as environment variables or files for other programs'
+complete -c authcfg -n "__fish_authcfg_needs_command" -f -a "exec" -d 'Run a command with configs in its environment'
+complete -c authcfg -n "__fish_authcfg_needs_command" -f -a "inject" -d 'Render {{ authcfg://NAME/FIELD }} references in a template'
+complete -c authcfg -n "__fish_authcfg_needs_command" -f -a "token" -d 'Print a config\'s token (bearer token, OAuth2 access token, API key)'
+complete -c authcfg -n "__fish_authcfg_needs_command" -f -a "header" -d 'Print a config\'s ready HTTP header line'
+complete -c authcfg -n "__fish_authcfg_needs_command" -f -a "log" -d 'Show the audit trail'
+complete -c authcfg -n "__fish_authcfg_needs_command" -f -a "doctor" -d 'Check the key source, permissions, store health and audit chain'
+complete -c authcfg -n "__fish_authcfg_needs_command" -f -a "completions" -d 'Print shell completions'
+complete -c authcfg -n "__fish_authcfg_needs_command" -f -a "generate-docs"
+complete -c authcfg -n "__fish_authcfg_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c authcfg -n "__fish_authcfg_using_subcommand init" -l identity-file -d 'Write the new master key to FILE (plaintext, mode 0600) that you keep safe yourself; the store remembers the path' -r -F
+complete -c authcfg -n "__fish_authcfg_using_subcommand init" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
+complete -c authcfg -n "__fish_authcfg_using_subcommand init" -l passphrase -d 'Keep the master key in a passphrase-protected file in the store (age scrypt) instead of the OS keyring; the passphrase comes from AUTHCFG_PASSPHRASE or a prompt'
+complete -c authcfg -n "__fish_authcfg_using_subcommand init" -s h -l help -d 'Print help'
+complete -c authcfg -n "__fish_authcfg_using_subcommand init" -s V -l version -d 'Print version'
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and not __fish_seen_subcommand_from custom help" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and not __fish_seen_subcommand_from custom help" -s h -l help -d 'Print help'
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and not __fish_seen_subcommand_from custom help" -s V -l version -d 'Print version'
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and not __fish_seen_subcommand_from custom help" -f -a "custom" -d 'Custom auth: none, api-key, bearer, basic, oauth2 (manual), env'
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and not __fish_seen_subcommand_from custom help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from custom" -s n -l name -d 'Config name; \'/\' groups configs (prod/stripe)' -r
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from custom" -l set -d 'Set a field: --set field=value (repeatable). Secret values given here are visible in `ps` and shell history; prefer --secret-stdin' -r
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from custom" -l secret-stdin -d 'Read FIELD\'s value from standard input (one trailing newline is removed)' -r
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from custom" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from custom" -l force -d 'Replace an existing config of the same name'
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from custom" -s h -l help -d 'Print help'
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from custom" -s V -l version -d 'Print version'
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from help" -f -a "custom" -d 'Custom auth: none, api-key, bearer, basic, oauth2 (manual), env'
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c authcfg -n "__fish_authcfg_using_subcommand list" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
+complete -c authcfg -n "__fish_authcfg_using_subcommand list" -l json -d 'Machine-readable output'
+complete -c authcfg -n "__fish_authcfg_using_subcommand list" -s h -l help -d 'Print help'
+complete -c authcfg -n "__fish_authcfg_using_subcommand list" -s V -l version -d 'Print version'
+complete -c authcfg -n "__fish_authcfg_using_subcommand ls" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
+complete -c authcfg -n "__fish_authcfg_using_subcommand ls" -l json -d 'Machine-readable output'
+complete -c authcfg -n "__fish_authcfg_using_subcommand ls" -s h -l help -d 'Print help'
+complete -c authcfg -n "__fish_authcfg_using_subcommand ls" -s V -l version -d 'Print version'
+complete -c authcfg -n "__fish_authcfg_using_subcommand show" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
+complete -c authcfg -n "__fish_authcfg_using_subcommand show" -l reveal -d 'Show secret values in full'
+complete -c authcfg -n "__fish_authcfg_using_subcommand show" -l json -d 'The seed\'s JSON shape: {"type", "name", "config"}'
+complete -c authcfg -n "__fish_authcfg_using_subcommand show" -s h -l help -d 'Print help'
+complete -c authcfg -n "__fish_authcfg_using_subcommand show" -s V -l version -d 'Print version'
+complete -c authcfg -n "__fish_authcfg_using_subcommand edit" -l set -d 'Set a field: --set field=value (repeatable). Secret values given here are visible in `ps` and shell history; prefer --secret-stdin' -r
+complete -c authcfg -n "__fish_authcfg_using_subcommand edit" -l secret-stdin -d 'Read FIELD\'s value from standard input (one trailing newline is removed)' -r
+complete -c authcfg -n "__fish_authcfg_using_subcommand edit" -l unset -d 'Remove an optional field (repeatable)' -r
+complete -c authcfg -n "__fish_authcfg_using_subcommand edit" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
+complete -c authcfg -n "__fish_authcfg_using_subcommand edit" -s h -l help -d 'Print help'
+complete -c authcfg -n "__fish_authcfg_using_subcommand edit" -s V -l version -d 'Print version'
+complete -c authcfg -n "__fish_authcfg_using_subcommand remove" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
+complete -c authcfg -n "__fish_authcfg_using_subcommand remove" -s y -l yes -d 'Do not ask for confirmation (required without a terminal)'
+complete -c authcfg -n "__fish_authcfg_using_subcommand remove" -s h -l help -d 'Print help'
+complete -c authcfg -n "__fish_authcfg_using_subcommand remove" -s V -l version -d 'Print version'
+complete -c authcfg -n "__fish_authcfg_using_subcommand rm" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
+complete -c authcfg -n "__fish_authcfg_using_subcommand rm" -s y -l yes -d 'Do not ask for confirmation (required without a terminal)'
+complete -c authcfg -n "__fish_authcfg_using_subcommand rm" -s h -l help -d 'Print help'
+complete -c authcfg -n "__fish_authcfg_using_subcommand rm" -s V -l version -d 'Print version'
+complete -c authcfg -n "__fish_authcfg_using_subcommand import" -l prefix -d 'Put the imported configs under this group (e.g. imported/)' -r
+complete -c authcfg -n "__fish_authcfg_using_subcommand import" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
+complete -c authcfg -n "__fish_authcfg_using_subcommand import" -l force -d 'Replace configs that already exist'
+complete -c authcfg -n "__fish_authcfg_using_subcommand import" -s h -l help -d 'Print help'
+complete -c authcfg -n "__fish_authcfg_using_subcommand import" -s V -l version -d 'Print version'
+complete -c authcfg -n "__fish_authcfg_using_subcommand export" -s f -l format -d 'Output format' -r -f -a "env\t'`export K=\'v\'` for eval in bash, zsh, dash, ksh'
+fish\t'`set -gx K \'v\'` for fish'
+powershell\t'`$env:K = \'v\'` for PowerShell'
+dotenv\t'`K=v` lines as `docker --env-file` reads them (no quoting; no line breaks)'
+gitlab\t'dotenv artifact for GitLab CI `artifacts:reports:dotenv`'
+github\t'`::add-mask::` lines plus `K<<DELIM` entries appended to $GITHUB_ENV'
+json\t'{"K": "v"}'
+seed\t'The seed\'s {"type", "name", "config"} shape'"
+complete -c authcfg -n "__fish_authcfg_using_subcommand export" -l prefix -d 'Prepend P to every variable, or NAME:P to one config\'s variables' -r
+complete -c authcfg -n "__fish_authcfg_using_subcommand export" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
+complete -c authcfg -n "__fish_authcfg_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c authcfg -n "__fish_authcfg_using_subcommand export" -s V -l version -d 'Print version'
+complete -c authcfg -n "__fish_authcfg_using_subcommand exec" -l prefix -d 'Prepend P to every variable, or NAME:P to one config\'s variables' -r
+complete -c authcfg -n "__fish_authcfg_using_subcommand exec" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
+complete -c authcfg -n "__fish_authcfg_using_subcommand exec" -s h -l help -d 'Print help'
+complete -c authcfg -n "__fish_authcfg_using_subcommand exec" -s V -l version -d 'Print version'
+complete -c authcfg -n "__fish_authcfg_using_subcommand inject" -s i -l input -d 'Template file, or - for standard input' -r -F
+complete -c authcfg -n "__fish_authcfg_using_subcommand inject" -s o -l output -d 'Output file (mode 0600); standard output when omitted' -r -F
+complete -c authcfg -n "__fish_authcfg_using_subcommand inject" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
+complete -c authcfg -n "__fish_authcfg_using_subcommand inject" -s h -l help -d 'Print help'
+complete -c authcfg -n "__fish_authcfg_using_subcommand inject" -s V -l version -d 'Print version'
+complete -c authcfg -n "__fish_authcfg_using_subcommand token" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
+complete -c authcfg -n "__fish_authcfg_using_subcommand token" -s h -l help -d 'Print help'
+complete -c authcfg -n "__fish_authcfg_using_subcommand token" -s V -l version -d 'Print version'
+complete -c authcfg -n "__fish_authcfg_using_subcommand header" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
+complete -c authcfg -n "__fish_authcfg_using_subcommand header" -s h -l help -d 'Print help'
+complete -c authcfg -n "__fish_authcfg_using_subcommand header" -s V -l version -d 'Print version'
+complete -c authcfg -n "__fish_authcfg_using_subcommand log" -s n -l limit -d 'Only the last N records' -r
+complete -c authcfg -n "__fish_authcfg_using_subcommand log" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
+complete -c authcfg -n "__fish_authcfg_using_subcommand log" -l verify -d 'Check the hash chain instead of printing records'
+complete -c authcfg -n "__fish_authcfg_using_subcommand log" -l json -d 'Machine-readable output'
+complete -c authcfg -n "__fish_authcfg_using_subcommand log" -s h -l help -d 'Print help'
+complete -c authcfg -n "__fish_authcfg_using_subcommand log" -s V -l version -d 'Print version'
+complete -c authcfg -n "__fish_authcfg_using_subcommand doctor" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
+complete -c authcfg -n "__fish_authcfg_using_subcommand doctor" -l json -d 'Machine-readable output'
+complete -c authcfg -n "__fish_authcfg_using_subcommand doctor" -s h -l help -d 'Print help'
+complete -c authcfg -n "__fish_authcfg_using_subcommand doctor" -s V -l version -d 'Print version'
+complete -c authcfg -n "__fish_authcfg_using_subcommand completions" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
+complete -c authcfg -n "__fish_authcfg_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c authcfg -n "__fish_authcfg_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c authcfg -n "__fish_authcfg_using_subcommand generate-docs" -l out -d 'Directory that receives completions/ and man/' -r -F
+complete -c authcfg -n "__fish_authcfg_using_subcommand generate-docs" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
+complete -c authcfg -n "__fish_authcfg_using_subcommand generate-docs" -s h -l help -d 'Print help'
+complete -c authcfg -n "__fish_authcfg_using_subcommand generate-docs" -s V -l version -d 'Print version'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header log doctor completions generate-docs help" -f -a "init" -d 'Create the store and its master key'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header log doctor completions generate-docs help" -f -a "add" -d 'Add a config (custom auth type)'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header log doctor completions generate-docs help" -f -a "list" -d 'List configs'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header log doctor completions generate-docs help" -f -a "show" -d 'Show one config (secrets masked unless --reveal)'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header log doctor completions generate-docs help" -f -a "edit" -d 'Change fields of a config'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header log doctor completions generate-docs help" -f -a "remove" -d 'Remove a config'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header log doctor completions generate-docs help" -f -a "import" -d 'Import configs from the seed\'s JSON shape ({"type", "name", "config"})'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header log doctor completions generate-docs help" -f -a "export" -d 'Print configs as environment variables or files for other programs'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header log doctor completions generate-docs help" -f -a "exec" -d 'Run a command with configs in its environment'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header log doctor completions generate-docs help" -f -a "inject" -d 'Render {{ authcfg://NAME/FIELD }} references in a template'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header log doctor completions generate-docs help" -f -a "token" -d 'Print a config\'s token (bearer token, OAuth2 access token, API key)'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header log doctor completions generate-docs help" -f -a "header" -d 'Print a config\'s ready HTTP header line'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header log doctor completions generate-docs help" -f -a "log" -d 'Show the audit trail'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header log doctor completions generate-docs help" -f -a "doctor" -d 'Check the key source, permissions, store health and audit chain'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header log doctor completions generate-docs help" -f -a "completions" -d 'Print shell completions'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header log doctor completions generate-docs help" -f -a "generate-docs"
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header log doctor completions generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and __fish_seen_subcommand_from add" -f -a "custom" -d 'Custom auth: none, api-key, bearer, basic, oauth2 (manual), env'

@@ -1,0 +1,29 @@
+//! Catalogs are data (`catalog/*.toml`, embedded at build time); this module
+//! loads them and describes the fields every config type is made of.
+
+pub mod custom;
+pub mod field;
+
+pub use field::{FieldKind, FieldSpec};
+
+use crate::model::Kind;
+
+/// The fields of a config type, and whether it takes free-form fields.
+pub fn spec_for(kind: Kind, type_id: &str) -> Option<(&'static [FieldSpec], bool)> {
+    match kind {
+        Kind::Custom => custom::find(type_id).map(|t| (t.fields.as_slice(), t.free_form)),
+        _ => None,
+    }
+}
+
+/// Whether a field holds a secret. Unknown fields are treated as secret.
+pub fn is_secret(kind: Kind, type_id: &str, field: &str) -> bool {
+    match spec_for(kind, type_id) {
+        Some((fields, free_form)) => fields
+            .iter()
+            .find(|f| f.name == field)
+            .map(|f| f.secret)
+            .unwrap_or(free_form || true),
+        None => true,
+    }
+}

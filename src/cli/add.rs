@@ -1,0 +1,104 @@
+//! `authcfg add custom <type>`: create a config.
+
+use super::form::{FieldArgs, Form};
+use super::Ctx;
+use crate::catalog::custom;
+use crate::error::usage;
+use crate::model::{ConfigDoc, Kind};
+use crate::store::{validate_name, WriteMode};
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    what: What,
+}
+
+#[derive(clap::Subcommand)]
+enum What {
+    /// Custom auth: none, api-key, bearer, basic, oauth2 (manual), env
+    Custom(CustomArgs),
+}
+
+#[derive(clap::Args)]
+pub struct CustomArgs {
+    /// Auth type: none, api-key, bearer, basic, oauth2, env (or the seed's no_auth, api_key, ...)
+    #[arg(value_name = "TYPE")]
+    kind: String,
+    #[command(flatten)]
+    common: CommonAddArgs,
+}
+
+#[derive(clap::Args)]
+pub struct CommonAddArgs {
+    /// Config name; '/' groups configs (prod/stripe)
+    #[arg(long, short = 'n')]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub fields: FieldArgs,
+    /// Replace an existing config of the same name
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+    match args.what {
+        What::Custom(a) => add_custom(ctx, a),
+    }
+}
+
+fn add_custom(ctx: &Ctx, args: CustomArgs) -> anyhow::Result<i32> {
+    let ty = custom::find(&args.kind).ok_or_else(|| {
+        let ids: Vec<&str> = custom::all().iter().map(|t| t.id.as_str()).collect();
+        let e = usage(format!("unknown custom auth type '{}'", args.kind));
+        match super::form::suggest(&args.kind, ids.iter().copied()) {
+            Some(s) => e.hint(format!("did you mean '{s}'? types: {}", ids.join(", "))),
+            None => e.hint(format!("types: {}", ids.join(", "))),
+        }
+    })?;
+    let form = Form {
+        fields: &ty.fields,
+        free_form: ty.free_form,
+    };
+    let name = config_name(ctx, args.common.name.as_deref())?;
+    // Parse everything before asking anything, so bad flags fail fast.
+    let mut warnings = vec![];
+    let mut values = form.given(&args.common.fields, &mut warnings)?;
+    let (store, key) = ctx.unlock()?;
+    if store.exists(&name) && !args.common.force {
+        return Err(usage(format!("a config named '{name}' already exists"))
+            .hint("choose another --name, or pass --force to replace it")
+            .into());
+    }
+    form.complete(&mut values, ctx.interactive && args.common.fields.secret_stdin.is_none())?;
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    let mut doc = ConfigDoc::new(&name, Kind::Custom, &ty.seed);
+    doc.fields = values;
+    if let Some(u) = doc.get("username") {
+        doc.meta.account = Some(u.to_string());
+    }
+    let mode = if args.common.force { WriteMode::Upsert } else { WriteMode::Create };
+    store.write(&key.identity, &doc, mode)?;
+    ctx.audit("add", Some(&name), "ok", Some(&format!("custom {}", ty.seed)));
+    eprintln!("Added '{name}' ({})", ty.title);
+    Ok(0)
+}
+
+/// The name from --name, or a prompt; validated before any other work.
+pub fn config_name(ctx: &Ctx, given: Option<&str>) -> anyhow::Result<String> {
+    let name = match given {
+        Some(n) => n.to_string(),
+        None if ctx.interactive => dialoguer::Input::<String>::new()
+            .with_prompt("Name for this config (e.g. prod/stripe)")
+            .validate_with(|v: &String| validate_name(v).map_err(|e| e.message))
+            .interact_text()?,
+        None => {
+            return Err(usage("missing --name")
+                .hint("pass --name NAME, e.g. --name prod/stripe")
+                .into())
+        }
+    };
+    validate_name(&name)?;
+    Ok(name)
+}

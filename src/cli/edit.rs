@@ -1,0 +1,69 @@
+//! `authcfg edit NAME --set field=value`: change fields in place.
+
+use super::form::{FieldArgs, Form};
+use super::Ctx;
+use crate::catalog;
+use crate::error::usage;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Config name
+    name: String,
+    #[command(flatten)]
+    fields: FieldArgs,
+    /// Remove an optional field (repeatable)
+    #[arg(long, value_name = "FIELD")]
+    unset: Vec<String>,
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+    crate::store::validate_name(&args.name)?;
+    if args.fields.set.is_empty() && args.fields.secret_stdin.is_none() && args.unset.is_empty() {
+        return Err(usage("nothing to change")
+            .hint("pass --set FIELD=VALUE, --secret-stdin FIELD or --unset FIELD")
+            .into());
+    }
+    let (store, key) = ctx.unlock()?;
+    let changed = store.update(&key.identity, &args.name, |doc| {
+        let (fields, free_form) = catalog::spec_for(doc.meta.kind, &doc.meta.type_id).unwrap_or((&[], true));
+        let form = Form { fields, free_form };
+        let mut warnings = vec![];
+        let given = form.given(&args.fields, &mut warnings)?;
+        for f in &args.unset {
+            if let Some(spec) = fields.iter().find(|s| &s.name == f) {
+                if spec.required {
+                    return Err(usage(format!("'{f}' is required and cannot be unset")).into());
+                }
+            } else if !free_form {
+                return Err(usage(format!("unknown field '{f}'")).into());
+            }
+            doc.fields.remove(f);
+        }
+        let mut secret_changed = false;
+        let mut names = vec![];
+        for (k, v) in given {
+            if catalog::is_secret(doc.meta.kind, &doc.meta.type_id, &k) && doc.fields.get(&k) != Some(&v) {
+                secret_changed = true;
+            }
+            names.push(k.clone());
+            doc.fields.insert(k, v);
+        }
+        form.validate(&doc.fields)?;
+        for w in warnings {
+            eprintln!("warning: {w}");
+        }
+        if secret_changed {
+            doc.meta.rotated = crate::model::now();
+            // The old test result says nothing about the new credential.
+            doc.meta.last_test = None;
+        }
+        if let Some(u) = doc.get("username") {
+            doc.meta.account = Some(u.to_string());
+        }
+        names.extend(args.unset.iter().cloned());
+        Ok(names)
+    })?;
+    ctx.audit("update", Some(&args.name), "ok", Some(&format!("fields: {}", changed.join(", "))));
+    eprintln!("Updated '{}' ({})", args.name, changed.join(", "));
+    Ok(0)
+}

@@ -1,0 +1,117 @@
+//! `authcfg export NAME... --format F`: hand configs to programs. On the hot
+//! path: decrypts only the named configs, no index, no network.
+
+use super::Ctx;
+use crate::error::usage;
+use crate::export::formats::{self, Format};
+use crate::export::{apply_prefixes, check_names, vars_for, Var};
+use crate::model::ConfigDoc;
+use std::io::Write;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Config name(s)
+    #[arg(required = true)]
+    names: Vec<String>,
+    /// Output format
+    #[arg(long, short = 'f', value_enum, default_value = "env")]
+    format: Format,
+    /// Prepend P to every variable, or NAME:P to one config's variables
+    #[arg(long, value_name = "P")]
+    prefix: Vec<String>,
+}
+
+/// Reads the named configs for a handing-out action (one decryption each),
+/// recording the use and an audit record per config.
+pub fn read_for_use(ctx: &Ctx, names: &[String], action: &str) -> anyhow::Result<Vec<ConfigDoc>> {
+    for n in names {
+        crate::store::validate_name(n)?;
+    }
+    let (store, key) = ctx.unlock()?;
+    let mut docs = Vec::with_capacity(names.len());
+    for n in names {
+        match store.read(&key.identity, n) {
+            Ok(d) => docs.push(d),
+            Err(e) => {
+                ctx.audit(action, Some(n), "error", None);
+                return Err(e);
+            }
+        }
+    }
+    for n in names {
+        store.mark_used(n);
+        ctx.audit(action, Some(n), "ok", None);
+    }
+    Ok(docs)
+}
+
+pub fn collect_vars(docs: &[ConfigDoc], prefixes: &[String]) -> anyhow::Result<Vec<Var>> {
+    for p in prefixes {
+        if let Some((n, _)) = p.split_once(':') {
+            if !docs.iter().any(|d| d.meta.name == n) {
+                return Err(usage(format!("--prefix names '{n}', which is not being exported")).into());
+            }
+        }
+    }
+    let mut vars: Vec<Var> = docs.iter().flat_map(vars_for).collect();
+    apply_prefixes(&mut vars, prefixes);
+    check_names(&vars)?;
+    Ok(vars)
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+    let docs = read_for_use(ctx, &args.names, "export")?;
+    let out = if args.format == Format::Seed {
+        let reveal = |_: &str, v: &crate::secret::Secret| v.expose().to_string();
+        let items: Vec<_> = docs
+            .iter()
+            .map(|d| super::show::seed_json(d, &reveal, None))
+            .collect();
+        let value = if items.len() == 1 {
+            items.into_iter().next().unwrap()
+        } else {
+            serde_json::Value::Array(items)
+        };
+        serde_json::to_string_pretty(&value)? + "\n"
+    } else {
+        let vars = collect_vars(&docs, &args.prefix)?;
+        match args.format {
+            Format::Env => formats::render_env(&vars),
+            Format::Fish => formats::render_fish(&vars),
+            Format::Powershell => formats::render_powershell(&vars),
+            Format::Dotenv => formats::render_dotenv(&vars, "dotenv")?,
+            Format::Gitlab => formats::render_dotenv(&vars, "GitLab dotenv")?,
+            Format::Json => formats::render_json(&vars),
+            Format::Github => github(&vars)?,
+            Format::Seed => unreachable!(),
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(out.as_bytes())?;
+    stdout.flush()?;
+    Ok(0)
+}
+
+/// Masks go to stdout (the runner reads workflow commands there); the
+/// variables are appended to $GITHUB_ENV, or printed when it is not set.
+fn github(vars: &[Var]) -> anyhow::Result<String> {
+    let mut out = formats::github_masks(vars);
+    let body = formats::github_env(vars);
+    match std::env::var_os("GITHUB_ENV") {
+        Some(path) => {
+            let mut f = std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(&path)
+                .map_err(|e| usage(format!("cannot append to $GITHUB_ENV ({}): {e}", std::path::Path::new(&path).display())))?;
+            f.write_all(body.as_bytes())?;
+            let names: Vec<&str> = vars.iter().map(|v| v.name.as_str()).collect();
+            eprintln!("Appended {} to $GITHUB_ENV", names.join(", "));
+        }
+        None => {
+            eprintln!("GITHUB_ENV is not set; printing what would be appended to it");
+            out.push_str(&body);
+        }
+    }
+    Ok(out)
+}

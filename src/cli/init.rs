@@ -1,0 +1,196 @@
+//! `authcfg init`: create the store and its master key.
+
+use super::Ctx;
+use crate::error::{no_key, usage};
+use crate::keys::{self, identity, keyring, keyring::Backend};
+use crate::store::header::{Header, KeyHome, Recipient, STORE_FORMAT};
+use crate::store::{fsutil, Store};
+use age::x25519;
+use anyhow::Context;
+use std::path::PathBuf;
+use zeroize::Zeroizing;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Keep the master key in a passphrase-protected file in the store (age
+    /// scrypt) instead of the OS keyring; the passphrase comes from
+    /// AUTHCFG_PASSPHRASE or a prompt
+    #[arg(long, conflicts_with = "identity_file")]
+    passphrase: bool,
+    /// Write the new master key to FILE (plaintext, mode 0600) that you keep
+    /// safe yourself; the store remembers the path
+    #[arg(long, value_name = "FILE")]
+    identity_file: Option<PathBuf>,
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+    let root = &ctx.store_dir;
+    if root.join(crate::store::header::HEADER_FILE).exists() {
+        return Err(usage(format!("a store already exists at {}", root.display()))
+            .hint("use it as it is, or pick another location with --store DIR or AUTHCFG_HOME")
+            .into());
+    }
+    let store_id = hex::encode(rand::random::<[u8; 16]>());
+    let mut header = Header {
+        format: STORE_FORMAT,
+        id: store_id.clone(),
+        created: crate::model::rfc3339(crate::model::now()),
+        key_home: KeyHome::External,
+        keyring_backend: None,
+        identity_file: None,
+        recipients: vec![],
+    };
+    let mut sealed: Option<Vec<u8>> = None;
+    let mut notes: Vec<String> = vec![];
+
+    let public = if let Some(k) = keys::from_env()? {
+        notes.push(format!(
+            "master key: {} (no keyring touched); keep it in your CI secret store",
+            k.source
+        ));
+        k.identity.to_public()
+    } else if args.passphrase {
+        let id = x25519::Identity::generate();
+        let pass = passphrase(ctx)?;
+        sealed = Some(identity::seal_with_passphrase(&id, &pass)?);
+        header.key_home = KeyHome::Passphrase;
+        notes.push(format!(
+            "master key: passphrase-protected {} in the store (set AUTHCFG_PASSPHRASE for scripts)",
+            identity::PASSPHRASE_FILE
+        ));
+        id.to_public()
+    } else if let Some(path) = &args.identity_file {
+        let id = x25519::Identity::generate();
+        let path = std::path::absolute(path)?;
+        if path.exists() {
+            return Err(usage(format!("{} already exists", path.display()))
+                .hint("choose a new file; authcfg never overwrites an identity")
+                .into());
+        }
+        fsutil::write_atomic(&path, identity::to_file_text(&id).as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        header.identity_file = Some(path.clone());
+        notes.push(format!(
+            "master key: plaintext identity file {} (mode 0600); back it up, anyone who reads it can read the store",
+            path.display()
+        ));
+        id.to_public()
+    } else {
+        let id = x25519::Identity::generate();
+        let text = identity::to_file_text(&id);
+        let mut tried = vec![];
+        let mut stored = None;
+        let candidates = keyring::candidates().map_err(usage)?;
+        for b in candidates {
+            match keyring::set(b, &store_id, &text) {
+                Ok(()) => {
+                    stored = Some(b);
+                    break;
+                }
+                Err(e) => tried.push(format!("{b}: {e}")),
+            }
+        }
+        match stored {
+            Some(b) => {
+                header.key_home = KeyHome::Keyring;
+                header.keyring_backend = Some(b.as_str().to_string());
+                notes.push(format!(
+                    "master key: OS keyring ({b}), service '{}', account '{store_id}'",
+                    keyring::SERVICE
+                ));
+                if b == Backend::Keyutils {
+                    // Kernel keyrings do not survive a reboot: keep a durable, sealed copy.
+                    let pass = match passphrase(ctx) {
+                        Ok(p) => p,
+                        Err(e) => {
+                            let _ = keyring::delete(b, &store_id);
+                            return Err(e.context(
+                                "only the kernel keyring (keyutils) is available, and it is emptied by a reboot; \
+                                 a passphrase-protected copy of the key is required",
+                            ));
+                        }
+                    };
+                    sealed = Some(identity::seal_with_passphrase(&id, &pass)?);
+                    notes.push(format!(
+                        "kernel keyrings are emptied by a reboot: a passphrase-protected copy is in {}",
+                        identity::PASSPHRASE_FILE
+                    ));
+                }
+            }
+            None => {
+                let agree = ctx.interactive
+                    && dialoguer::Confirm::new()
+                        .with_prompt(format!(
+                            "No OS keyring works here ({}). Protect the master key with a passphrase instead?",
+                            tried.join("; ")
+                        ))
+                        .default(true)
+                        .interact()
+                        .unwrap_or(false);
+                if !agree {
+                    return Err(no_key(format!(
+                        "no place to keep a new master key; tried:\n  - {}",
+                        if tried.is_empty() { "keyring: disabled by AUTHCFG_KEYRING=none".to_string() } else { tried.join("\n  - ") }
+                    ))
+                    .hint(
+                        "start a keyring (gnome-keyring in a D-Bus session), or run `authcfg init --passphrase` \
+                         with AUTHCFG_PASSPHRASE set, or set AUTHCFG_IDENTITY to an age key you keep (CI)",
+                    )
+                    .into());
+                }
+                let pass = passphrase(ctx)?;
+                sealed = Some(identity::seal_with_passphrase(&id, &pass)?);
+                header.key_home = KeyHome::Passphrase;
+                notes.push("master key: passphrase-protected identity.age in the store".into());
+            }
+        }
+        id.to_public()
+    };
+
+    header.recipients.push(Recipient {
+        label: "master".into(),
+        public_key: public.to_string(),
+    });
+    let created = Store::create(root, header.clone());
+    let store = match created {
+        Ok(s) => s,
+        Err(e) => {
+            if let Some(b) = header.keyring_backend.as_deref().and_then(Backend::parse) {
+                let _ = keyring::delete(b, &store_id);
+            }
+            return Err(e);
+        }
+    };
+    if let Some(data) = sealed {
+        fsutil::write_atomic(&store.root().join(identity::PASSPHRASE_FILE), &data)?;
+    }
+    ctx.audit("init", None, "ok", Some(&format!("{:?}", header.key_home)));
+    println!("Created store at {}", store.root().display());
+    for n in notes {
+        println!("  {n}");
+    }
+    println!("  public key: {public}");
+    Ok(0)
+}
+
+fn passphrase(ctx: &Ctx) -> anyhow::Result<Zeroizing<String>> {
+    if let Ok(p) = std::env::var(keys::ENV_PASSPHRASE) {
+        if p.is_empty() {
+            return Err(usage("AUTHCFG_PASSPHRASE is empty").into());
+        }
+        return Ok(Zeroizing::new(p));
+    }
+    if !ctx.interactive {
+        return Err(usage("a passphrase is needed and there is no terminal to ask for it")
+            .hint("set AUTHCFG_PASSPHRASE")
+            .into());
+    }
+    let p = dialoguer::Password::new()
+        .with_prompt("New passphrase for the master key")
+        .with_confirmation("Repeat it", "The passphrases differ")
+        .interact()?;
+    if p.is_empty() {
+        return Err(usage("the passphrase is empty").into());
+    }
+    Ok(Zeroizing::new(p))
+}

@@ -1,0 +1,77 @@
+//! `authcfg inject -i TEMPLATE [-o OUT]`: render `{{ authcfg://NAME/FIELD }}`
+//! references. Every reference is resolved before anything is written; OUT
+//! is written 0600 and atomically.
+
+use super::Ctx;
+use crate::error::usage;
+use crate::store::fsutil;
+use regex::Regex;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Template file, or - for standard input
+    #[arg(long, short = 'i', value_name = "TEMPLATE")]
+    input: PathBuf,
+    /// Output file (mode 0600); standard output when omitted
+    #[arg(long, short = 'o', value_name = "OUT")]
+    output: Option<PathBuf>,
+}
+
+fn pattern() -> Regex {
+    Regex::new(r"\{\{\s*authcfg://([^\s{}]+)/([^\s/{}]+)\s*\}\}").expect("valid regex")
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+    let template = if args.input.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())?
+    } else {
+        std::fs::read_to_string(&args.input)
+            .map_err(|e| usage(format!("cannot read template {}: {e}", args.input.display())))?
+    };
+    let re = pattern();
+    let mut names: Vec<String> = vec![];
+    for c in re.captures_iter(&template) {
+        let n = c[1].to_string();
+        crate::store::validate_name(&n)?;
+        if !names.contains(&n) {
+            names.push(n);
+        }
+    }
+    if names.is_empty() {
+        eprintln!("warning: the template has no {{{{ authcfg://NAME/FIELD }}}} references");
+    }
+    let docs = super::export::read_for_use(ctx, &names, "inject")?;
+    let by_name: BTreeMap<&str, &crate::model::ConfigDoc> =
+        docs.iter().map(|d| (d.meta.name.as_str(), d)).collect();
+    // Check every reference first: a missing field must not leave half a file.
+    for c in re.captures_iter(&template) {
+        let doc = by_name[&c[1]];
+        if doc.get(&c[2]).is_none() {
+            let fields: Vec<&str> = doc.fields.keys().map(String::as_str).collect();
+            return Err(usage(format!("config '{}' has no field '{}'", &c[1], &c[2]))
+                .hint(format!("its fields: {}", fields.join(", ")))
+                .into());
+        }
+    }
+    let rendered = zeroize::Zeroizing::new(
+        re.replace_all(&template, |c: &regex::Captures| {
+            by_name[&c[1]].get(&c[2]).unwrap_or_default().to_string()
+        })
+        .into_owned(),
+    );
+    match &args.output {
+        Some(out) => {
+            fsutil::write_atomic(&std::path::absolute(out)?, rendered.as_bytes())?;
+            eprintln!("Wrote {} ({} references)", out.display(), re.find_iter(&template).count());
+        }
+        None => {
+            let mut o = std::io::stdout().lock();
+            o.write_all(rendered.as_bytes())?;
+            o.flush()?;
+        }
+    }
+    Ok(0)
+}

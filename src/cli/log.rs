@@ -1,0 +1,71 @@
+//! `authcfg log [NAME]`: the audit trail; `--verify` checks its hash chain.
+
+use super::Ctx;
+use crate::audit;
+use crate::error::{Exit, UserError};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Only records about this config
+    name: Option<String>,
+    /// Check the hash chain instead of printing records
+    #[arg(long)]
+    verify: bool,
+    /// Only the last N records
+    #[arg(long, short = 'n', value_name = "N")]
+    limit: Option<usize>,
+    /// Machine-readable output
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+    // The trail holds no secrets; reading it needs the store, not the key.
+    let store = ctx.open()?;
+    if args.verify {
+        let v = audit::verify(store.root())?;
+        if args.json {
+            super::print_json(&v)?;
+        }
+        if v.problems.is_empty() {
+            if !args.json {
+                println!("audit trail intact: {} records", v.records);
+            }
+            return Ok(0);
+        }
+        if !args.json {
+            for p in &v.problems {
+                println!("{p}");
+            }
+        }
+        return Err(UserError::new(
+            Exit::Error,
+            format!("the audit trail was modified: {} problem(s) in {} records", v.problems.len(), v.records),
+        )
+        .hint(format!("compare {} with a backup", audit::path(store.root()).display()))
+        .into());
+    }
+    let mut records: Vec<_> = audit::read_all(store.root())?
+        .into_iter()
+        .filter(|r| args.name.is_none() || r.config == args.name)
+        .collect();
+    if let Some(n) = args.limit {
+        let skip = records.len().saturating_sub(n);
+        records.drain(..skip);
+    }
+    if args.json {
+        return super::print_json(&records).map(|_| 0);
+    }
+    for r in records {
+        println!(
+            "{}  {:<8} {:<24} {:<6} {}{}",
+            r.time,
+            r.action,
+            r.config.as_deref().unwrap_or("-"),
+            r.outcome,
+            r.user,
+            r.detail.map(|d| format!("  {d}")).unwrap_or_default()
+        );
+    }
+    Ok(0)
+}

@@ -1,0 +1,102 @@
+//! `authcfg show NAME`: one config, secrets masked unless --reveal.
+
+use super::Ctx;
+use crate::catalog;
+use crate::model::{rfc3339, ConfigDoc};
+use serde_json::{json, Map, Value};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Config name
+    name: String,
+    /// Show secret values in full
+    #[arg(long)]
+    reveal: bool,
+    /// The seed's JSON shape: {"type", "name", "config"}
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+    crate::store::validate_name(&args.name)?;
+    let (store, key) = ctx.unlock()?;
+    let doc = store.read(&key.identity, &args.name)?;
+    if args.reveal {
+        ctx.audit("reveal", Some(&args.name), "ok", None);
+    }
+    let shown = |field: &str, value: &crate::secret::Secret| -> String {
+        if args.reveal || !catalog::is_secret(doc.meta.kind, &doc.meta.type_id, field) {
+            value.expose().to_string()
+        } else {
+            value.masked()
+        }
+    };
+    if args.json {
+        super::print_json(&seed_json(&doc, &shown, store.last_used(&args.name)))?;
+        return Ok(0);
+    }
+    let m = &doc.meta;
+    println!("Name:      {}", m.name);
+    println!("Type:      {} ({})", m.kind_title(), m.title());
+    if let Some(a) = &m.account {
+        println!("Account:   {a}");
+    }
+    println!("Status:    {}", m.status());
+    if let Some(t) = &m.last_test {
+        println!(
+            "Tested:    {} ({}{})",
+            rfc3339(t.at),
+            if t.ok { "passed" } else { "failed" },
+            if t.detail.is_empty() { String::new() } else { format!(": {}", t.detail) }
+        );
+    }
+    println!("Created:   {}", rfc3339(m.created));
+    println!("Updated:   {}", rfc3339(m.updated));
+    println!("Rotated:   {}", rfc3339(m.rotated));
+    if let Some(e) = m.expires {
+        println!("Expires:   {}", rfc3339(e));
+    }
+    if !doc.fields.is_empty() {
+        println!("Fields:");
+        let width = doc.fields.keys().map(|k| k.len()).max().unwrap_or(0);
+        for (k, v) in &doc.fields {
+            let text = shown(k, v);
+            let text = if text.contains('\n') && !args.reveal { "(multi-line)".into() } else { text };
+            println!("  {k:width$}  {text}");
+        }
+    }
+    Ok(0)
+}
+
+/// The seed's JSON shape, with authcfg's own facts under "authcfg".
+pub fn seed_json(
+    doc: &ConfigDoc,
+    shown: &dyn Fn(&str, &crate::secret::Secret) -> String,
+    last_used: Option<std::time::SystemTime>,
+) -> Value {
+    let m = &doc.meta;
+    let mut config = Map::new();
+    for (k, v) in &doc.fields {
+        config.insert(k.clone(), Value::String(shown(k, v)));
+    }
+    let mut out = Map::new();
+    out.insert("type".into(), Value::String(m.type_id.clone()));
+    out.insert("name".into(), Value::String(m.name.clone()));
+    if !config.is_empty() {
+        out.insert("config".into(), Value::Object(config));
+    }
+    out.insert(
+        "authcfg".into(),
+        json!({
+            "kind": m.kind.as_str(),
+            "status": m.status(),
+            "account": m.account,
+            "created": rfc3339(m.created),
+            "updated": rfc3339(m.updated),
+            "rotated": rfc3339(m.rotated),
+            "last_used": last_used.map(|t| rfc3339(t.into())),
+            "last_test": m.last_test,
+        }),
+    );
+    Value::Object(out)
+}

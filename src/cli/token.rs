@@ -1,0 +1,39 @@
+//! `authcfg token NAME`: the config's token, for `curl -H "Authorization: Bearer $(authcfg token X)"`.
+
+use super::Ctx;
+use crate::error::usage;
+use crate::model::ConfigDoc;
+use std::io::Write;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Config name
+    name: String,
+}
+
+/// The field that holds a config's token, by type.
+pub fn token_of(doc: &ConfigDoc) -> anyhow::Result<&str> {
+    let field = match doc.meta.type_id.as_str() {
+        "bearer_token" => "token",
+        "api_key" => "api_key",
+        "oauth2" => "access_token",
+        other => {
+            return Err(usage(format!("'{}' ({other}) has no token", doc.meta.name))
+                .hint("tokens exist for bearer, api-key and OAuth2 configs; use `authcfg export` for the others")
+                .into())
+        }
+    };
+    doc.get(field).filter(|v| !v.is_empty()).ok_or_else(|| {
+        usage(format!("'{}' has no {field} yet", doc.meta.name))
+            .hint(format!("set it with `authcfg edit {} --secret-stdin {field}`", doc.meta.name))
+            .into()
+    })
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+    let docs = super::export::read_for_use(ctx, std::slice::from_ref(&args.name), "token")?;
+    let token = token_of(&docs[0])?;
+    let mut o = std::io::stdout().lock();
+    writeln!(o, "{token}")?;
+    Ok(0)
+}

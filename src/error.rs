@@ -1,0 +1,71 @@
+//! Errors that reach the user: a message, a hint they can act on, and an exit code.
+
+use std::fmt;
+
+/// Exit codes, DESIGN §9.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Error = 1,
+    Usage = 2,
+    NotFound = 3,
+    TestFailed = 4,
+    NoKey = 5,
+    OAuth = 6,
+}
+
+/// An error meant for the user. Never holds secret values: build messages
+/// from names and kinds only.
+#[derive(Debug)]
+pub struct UserError {
+    pub exit: Exit,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl UserError {
+    pub fn new(exit: Exit, message: impl Into<String>) -> Self {
+        UserError {
+            exit,
+            message: message.into(),
+            hint: None,
+        }
+    }
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl fmt::Display for UserError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for UserError {}
+
+pub fn usage(message: impl Into<String>) -> UserError {
+    UserError::new(Exit::Usage, message)
+}
+pub fn failure(message: impl Into<String>) -> UserError {
+    UserError::new(Exit::Error, message)
+}
+pub fn not_found(name: &str) -> UserError {
+    UserError::new(Exit::NotFound, format!("no config named '{name}'"))
+        .hint("run `authcfg list` to see the configs in this store")
+}
+pub fn no_key(message: impl Into<String>) -> UserError {
+    UserError::new(Exit::NoKey, message)
+}
+
+/// Finds the exit code and hint for any error chain.
+pub fn classify(err: &anyhow::Error) -> (Exit, Option<String>) {
+    for cause in err.chain() {
+        if let Some(u) = cause.downcast_ref::<UserError>() {
+            return (u.exit, u.hint.clone());
+        }
+    }
+    (Exit::Error, None)
+}
+
+pub type Result<T, E = anyhow::Error> = std::result::Result<T, E>;

@@ -1,0 +1,144 @@
+//! The OS keyring through `keyring-core` and its per-backend stores: Secret
+//! Service over D-Bus, and kernel keyutils where that is all there is.
+
+use keyring_core::{CredentialStore, Entry, Error as KrError};
+use std::fmt;
+use std::sync::Arc;
+
+pub const SERVICE: &str = "authcfg";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    SecretService,
+    Keyutils,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::SecretService => "secret-service",
+            Backend::Keyutils => "keyutils",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Backend> {
+        match s {
+            "secret-service" => Some(Backend::SecretService),
+            "keyutils" => Some(Backend::Keyutils),
+            _ => None,
+        }
+    }
+    /// Kernel keyring entries live in memory and are gone after a reboot.
+    pub fn is_durable(self) -> bool {
+        self == Backend::SecretService
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug)]
+pub enum KeyringError {
+    /// No entry for this store.
+    NoEntry,
+    /// No usable backend here: no session bus, no daemon, locked, no session keyring.
+    Unavailable(String),
+    Other(String),
+}
+
+impl fmt::Display for KeyringError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyringError::NoEntry => f.write_str("no entry for this store"),
+            KeyringError::Unavailable(s) => write!(f, "not available ({s})"),
+            KeyringError::Other(s) => f.write_str(s),
+        }
+    }
+}
+
+fn classify(e: KrError) -> KeyringError {
+    match e {
+        KrError::NoEntry => KeyringError::NoEntry,
+        KrError::NoStorageAccess(p) => KeyringError::Unavailable(one_line(&p.to_string())),
+        KrError::NoDefaultStore => KeyringError::Unavailable("no default store".into()),
+        KrError::PlatformFailure(p) => {
+            let text = one_line(&p.to_string());
+            let lower = text.to_lowercase();
+            // D-Bus and keyutils failures that mean "nothing to talk to here".
+            if [
+                "dbus", "d-bus", "bus", "connect", "no such file", "permission", "access",
+                "locked", "service", "not provided", "unknown",
+            ]
+            .iter()
+            .any(|w| lower.contains(w))
+            {
+                KeyringError::Unavailable(text)
+            } else {
+                KeyringError::Other(text)
+            }
+        }
+        other => KeyringError::Other(one_line(&other.to_string())),
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.lines().next().unwrap_or("").chars().take(200).collect()
+}
+
+fn store(backend: Backend) -> Result<Arc<CredentialStore>, KeyringError> {
+    match backend {
+        Backend::SecretService => zbus_secret_service_keyring_store::Store::new()
+            .map(|s| s as Arc<CredentialStore>)
+            .map_err(|e| match classify(e) {
+                KeyringError::Other(s) => KeyringError::Unavailable(s),
+                other => other,
+            }),
+        Backend::Keyutils => linux_keyutils_keyring_store::Store::new()
+            .map(|s| s as Arc<CredentialStore>)
+            .map_err(classify),
+    }
+}
+
+fn entry(backend: Backend, account: &str) -> Result<Entry, KeyringError> {
+    Entry::new_in_store(&store(backend)?, SERVICE, account).map_err(classify)
+}
+
+pub fn get(backend: Backend, account: &str) -> Result<zeroize::Zeroizing<String>, KeyringError> {
+    let e = entry(backend, account)?;
+    e.get_password()
+        .map(zeroize::Zeroizing::new)
+        .map_err(classify)
+}
+
+pub fn set(backend: Backend, account: &str, secret: &str) -> Result<(), KeyringError> {
+    let e = entry(backend, account)?;
+    e.set_password(secret).map_err(classify)?;
+    // Read it back: a backend that accepts writes it cannot return is no home for a key.
+    match e.get_password() {
+        Ok(v) if v == secret => Ok(()),
+        Ok(_) => Err(KeyringError::Other("the keyring returned a different value".into())),
+        Err(err) => Err(classify(err)),
+    }
+}
+
+pub fn delete(backend: Backend, account: &str) -> Result<(), KeyringError> {
+    match entry(backend, account)?.delete_credential().map_err(classify) {
+        Ok(()) | Err(KeyringError::NoEntry) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Backends to try for a new key: `AUTHCFG_KEYRING` if set, else Secret
+/// Service then keyutils.
+pub fn candidates() -> Result<Vec<Backend>, String> {
+    match std::env::var("AUTHCFG_KEYRING") {
+        Ok(v) if v == "auto" || v.is_empty() => Ok(vec![Backend::SecretService, Backend::Keyutils]),
+        Ok(v) if v == "none" => Ok(vec![]),
+        Ok(v) => Backend::parse(&v)
+            .map(|b| vec![b])
+            .ok_or_else(|| format!("AUTHCFG_KEYRING={v} is not one of auto, secret-service, keyutils, none")),
+        Err(_) => Ok(vec![Backend::SecretService, Backend::Keyutils]),
+    }
+}

@@ -1,0 +1,157 @@
+//! The config document: what one encrypted file holds (TOML inside age).
+
+use crate::secret::Secret;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use time::OffsetDateTime;
+
+pub const DOC_FORMAT: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Custom,
+    Connector,
+    Oauth2,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Custom => "custom",
+            Kind::Connector => "connector",
+            Kind::Oauth2 => "oauth2",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestRecord {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub ok: bool,
+    #[serde(default)]
+    pub class: String,
+    #[serde(default)]
+    pub detail: String,
+}
+
+/// Non-secret facts about a config, also kept in the store's index so that
+/// `list` needs one decryption, not one per config.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Meta {
+    pub name: String,
+    pub kind: Kind,
+    /// Custom type id, connector id or provider id.
+    #[serde(rename = "type")]
+    pub type_id: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated: OffsetDateTime,
+    /// When the credential itself last changed.
+    #[serde(with = "time::serde::rfc3339")]
+    pub rotated: OffsetDateTime,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_test: Option<TestRecord>,
+    /// The account the credential belongs to (OAuth e-mail, database user).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// Access-token expiry for OAuth configs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub expires: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfigDoc {
+    pub format: u32,
+    #[serde(flatten)]
+    pub meta: Meta,
+    #[serde(default)]
+    pub fields: BTreeMap<String, Secret>,
+}
+
+impl ConfigDoc {
+    pub fn new(name: &str, kind: Kind, type_id: &str) -> Self {
+        let now = now();
+        ConfigDoc {
+            format: DOC_FORMAT,
+            meta: Meta {
+                name: name.to_string(),
+                kind,
+                type_id: type_id.to_string(),
+                created: now,
+                updated: now,
+                rotated: now,
+                last_test: None,
+                account: None,
+                expires: None,
+            },
+            fields: BTreeMap::new(),
+        }
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.fields.get(field).map(|s| s.expose())
+    }
+}
+
+pub fn now() -> OffsetDateTime {
+    // Whole seconds keep files and listings stable and readable.
+    let t = OffsetDateTime::now_utc();
+    t.replace_nanosecond(0).unwrap_or(t)
+}
+
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+impl Meta {
+    /// The seed's Status column: Active, Expired or Error (and Untested
+    /// before the first `test`).
+    pub fn status(&self) -> &'static str {
+        match &self.last_test {
+            Some(t) if !t.ok => "Error",
+            _ if self.expires.is_some_and(|e| e <= OffsetDateTime::now_utc()) => "Expired",
+            Some(_) => "Active",
+            None => "Untested",
+        }
+    }
+
+    /// Human title of the provider, connector or custom type.
+    pub fn title(&self) -> String {
+        match self.kind {
+            Kind::Custom => crate::catalog::custom::find(&self.type_id)
+                .map(|t| t.title.clone())
+                .unwrap_or_else(|| self.type_id.clone()),
+            _ => self.type_id.clone(),
+        }
+    }
+
+    pub fn kind_title(&self) -> &'static str {
+        match self.kind {
+            Kind::Custom => "Custom",
+            Kind::Connector => "Native Connector",
+            Kind::Oauth2 => "OAuth2 Provider",
+        }
+    }
+}
+
+/// "5m ago", "3d ago": for listings.
+pub fn ago(t: std::time::SystemTime) -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(t)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    match secs {
+        0..=59 => "just now".into(),
+        60..=3599 => format!("{}m ago", secs / 60),
+        3600..=86_399 => format!("{}h ago", secs / 3600),
+        _ => format!("{}d ago", secs / 86_400),
+    }
+}
