@@ -77,7 +77,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         id.to_public()
     } else {
         let id = x25519::Identity::generate();
-        let text = identity::to_file_text(&id);
+        let text = identity::secret_string(&id);
         let mut tried = vec![];
         let mut stored = None;
         let candidates = keyring::candidates().map_err(usage)?;

@@ -27,6 +27,11 @@ pub fn to_file_text(id: &x25519::Identity) -> Zeroizing<String> {
     ))
 }
 
+/// The bare `AGE-SECRET-KEY-1…` string, as kept in a keyring entry.
+pub fn secret_string(id: &x25519::Identity) -> Zeroizing<String> {
+    Zeroizing::new(id.to_string().expose_secret().to_string())
+}
+
 pub fn seal_with_passphrase(id: &x25519::Identity, passphrase: &str) -> anyhow::Result<Vec<u8>> {
     let enc = age::Encryptor::with_user_passphrase(SecretString::from(passphrase.to_owned()));
     let mut out = Vec::new();

@@ -132,7 +132,7 @@ pub fn load(store: &Store, prompt: PassphrasePrompt) -> Result<MasterKey, UserEr
                 Ok(id) => {
                     // Re-cache in a volatile keyring (keyutils) so the next command needs no passphrase.
                     if backend == Some(Backend::Keyutils) {
-                        let _ = keyring::set(Backend::Keyutils, &header.id, &identity::to_file_text(&id));
+                        let _ = keyring::set(Backend::Keyutils, &header.id, &identity::secret_string(&id));
                     }
                     return Ok(MasterKey {
                         identity: id,

@@ -1,0 +1,228 @@
+//! Shared helpers for the integration tests: a private HOME and store per
+//! test, the real binary, and real peers (D-Bus + gnome-keyring).
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use tempfile::TempDir;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_authcfg");
+
+pub struct T {
+    pub dir: TempDir,
+    pub home: PathBuf,
+    pub store: PathBuf,
+    /// `AGE-SECRET-KEY-1…` used through AUTHCFG_IDENTITY (None: no env key).
+    pub identity: Option<String>,
+    pub extra_env: Vec<(String, String)>,
+}
+
+pub fn new_identity() -> (String, String) {
+    use age::secrecy::ExposeSecret;
+    let id = age::x25519::Identity::generate();
+    (
+        id.to_string().expose_secret().to_string(),
+        id.to_public().to_string(),
+    )
+}
+
+impl T {
+    /// A test environment whose master key comes from AUTHCFG_IDENTITY.
+    pub fn new() -> T {
+        let mut t = T::bare();
+        t.identity = Some(new_identity().0);
+        t
+    }
+
+    /// No key source at all; keyrings disabled unless the test enables one.
+    pub fn bare() -> T {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        let store = dir.path().join("store");
+        T {
+            dir,
+            home,
+            store,
+            identity: None,
+            extra_env: vec![("AUTHCFG_KEYRING".into(), "none".into())],
+        }
+    }
+
+    pub fn env(&mut self, k: &str, v: &str) -> &mut Self {
+        self.extra_env.retain(|(x, _)| x != k);
+        self.extra_env.push((k.into(), v.into()));
+        self
+    }
+
+    pub fn cmd(&self) -> Command {
+        Command::from_std(self.std_cmd())
+    }
+
+    /// Same environment for a std Command (for spawn/pty tests).
+    pub fn std_cmd(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(BIN);
+        self.apply(&mut c);
+        c
+    }
+
+    fn apply(&self, c: &mut std::process::Command) {
+        for (k, _) in std::env::vars() {
+            if k.starts_with("AUTHCFG_") || k == "RUST_BACKTRACE" || k == "GITHUB_ENV" || k == "DBUS_SESSION_BUS_ADDRESS" {
+                c.env_remove(k);
+            }
+        }
+        c.env("HOME", &self.home)
+            .env("XDG_DATA_HOME", self.home.join(".local/share"))
+            .env("AUTHCFG_HOME", &self.store)
+            .env("NO_COLOR", "1");
+        if let Some(id) = &self.identity {
+            c.env("AUTHCFG_IDENTITY", id);
+        }
+        for (k, v) in &self.extra_env {
+            c.env(k, v);
+        }
+    }
+
+    pub fn init(&self) {
+        self.cmd().arg("init").assert().success();
+    }
+
+    /// `authcfg add custom TYPE --name NAME [--set ...] [--secret-stdin F < value]`.
+    pub fn add(&self, ty: &str, name: &str, sets: &[&str], stdin: Option<(&str, &str)>) -> assert_cmd::assert::Assert {
+        let mut c = self.cmd();
+        c.args(["add", "custom", ty, "--name", name]);
+        for s in sets {
+            c.args(["--set", s]);
+        }
+        if let Some((field, value)) = stdin {
+            c.args(["--secret-stdin", field]).write_stdin(value.to_string());
+        }
+        c.assert()
+    }
+
+    pub fn stdout(&self, args: &[&str]) -> String {
+        let out = self.cmd().args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Every file of the store, relative path and bytes.
+    pub fn store_files(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut out = vec![];
+        walk(&self.store, &mut out);
+        out
+    }
+
+    /// A snapshot of the whole store (paths and bytes), minus the files that
+    /// change on every command (audit trail, last-used markers, lock).
+    pub fn snapshot(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        self.store_files()
+            .into_iter()
+            .filter(|(p, _)| {
+                let s = p.to_string_lossy();
+                !s.ends_with("audit.jsonl") && !s.contains("/used/") && !s.ends_with(".lock")
+            })
+            .collect()
+    }
+}
+
+fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut entries: Vec<_> = entries.flatten().collect();
+    entries.sort_by_key(|e| e.path());
+    for e in entries {
+        let p = e.path();
+        if p.is_dir() {
+            walk(&p, out);
+        } else {
+            out.push((p.clone(), std::fs::read(&p).unwrap_or_default()));
+        }
+    }
+}
+
+/// Fails if any planted secret appears in the bytes.
+pub fn assert_clean(what: &str, bytes: &[u8], secrets: &[&str]) {
+    let text = String::from_utf8_lossy(bytes);
+    for s in secrets {
+        assert!(!text.contains(s), "secret {s:?} leaked into {what}:\n{text}");
+    }
+}
+
+/// A private D-Bus session bus with an unlocked gnome-keyring Secret
+/// Service on it, torn down on drop.
+pub struct SecretService {
+    pub address: String,
+    bus: Child,
+    keyring: Child,
+    _dir: TempDir,
+}
+
+impl SecretService {
+    pub fn start() -> SecretService {
+        use std::io::{BufRead, BufReader, Write};
+        let dir = tempfile::tempdir().unwrap();
+        let runtime = dir.path().join("run");
+        std::fs::create_dir_all(&runtime).unwrap();
+        std::fs::set_permissions(&runtime, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+        let mut bus = std::process::Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .arg(format!("--address=unix:path={}", dir.path().join("bus").display()))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-daemon (apt: dbus) must be installed");
+        let mut line = String::new();
+        BufReader::new(bus.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let address = line.trim().to_string();
+        assert!(address.starts_with("unix:"), "dbus-daemon gave no address");
+        let mut keyring = std::process::Command::new("gnome-keyring-daemon")
+            .args(["--foreground", "--unlock", "--components=secrets"])
+            .env("DBUS_SESSION_BUS_ADDRESS", &address)
+            .env("HOME", dir.path())
+            .env("XDG_DATA_HOME", dir.path().join("data"))
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("gnome-keyring-daemon (apt: gnome-keyring) must be installed");
+        keyring.stdin.take().unwrap().write_all(b"test-keyring-password").unwrap();
+        // The first access races a second, bus-activated daemon unless the
+        // name has an owner first; gdbus waits for that event.
+        let ok = std::process::Command::new("gdbus")
+            .args(["wait", "--address", &address, "--timeout", "20", "org.freedesktop.secrets"])
+            .status()
+            .expect("gdbus (apt: libglib2.0-bin) must be installed");
+        assert!(ok.success(), "org.freedesktop.secrets did not appear on the test bus");
+        SecretService {
+            address,
+            bus,
+            keyring,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for SecretService {
+    fn drop(&mut self) {
+        let _ = self.keyring.kill();
+        let _ = self.bus.kill();
+        let _ = self.keyring.wait();
+        let _ = self.bus.wait();
+    }
+}
+
+/// Gives this test process (and its children) a fresh kernel session
+/// keyring, as `keyctl session -` does; keyutils needs one.
+pub fn join_new_session_keyring() {
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_keyctl,
+            libc::KEYCTL_JOIN_SESSION_KEYRING,
+            std::ptr::null::<libc::c_char>(),
+        )
+    };
+    assert!(r >= 0, "keyctl join session keyring failed");
+}
