@@ -64,7 +64,8 @@ pub fn append(
         config: config.map(str::to_string),
         outcome: outcome.to_string(),
         detail: detail.map(|d| d.chars().take(300).collect()),
-        user: std::env::var("USER").unwrap_or_else(|_| format!("uid:{}", unsafe { libc::getuid() })),
+        user: std::env::var("USER")
+            .unwrap_or_else(|_| format!("uid:{}", unsafe { libc::getuid() })),
         pid: std::process::id(),
         prev,
     };
@@ -87,7 +88,11 @@ fn last_line(file: &mut fs::File) -> std::io::Result<(Option<Vec<u8>>, bool)> {
         let mut buf = Vec::with_capacity((len - start) as usize);
         Read::by_ref(file).take(len - start).read_to_end(&mut buf)?;
         let ends_clean = buf.last() == Some(&b'\n');
-        let body = if ends_clean { &buf[..buf.len() - 1] } else { &buf[..] };
+        let body = if ends_clean {
+            &buf[..buf.len() - 1]
+        } else {
+            &buf[..]
+        };
         match body.iter().rposition(|&b| b == b'\n') {
             Some(i) => return Ok((Some(body[i + 1..].to_vec()), ends_clean)),
             None if start == 0 => return Ok((Some(body.to_vec()), ends_clean)),
@@ -147,7 +152,9 @@ pub fn verify(root: &Path) -> std::io::Result<Verification> {
                 }
                 prev_seq = r.seq;
             }
-            Err(_) => v.problems.push(format!("line {n}: not a valid audit record")),
+            Err(_) => v
+                .problems
+                .push(format!("line {n}: not a valid audit record")),
         }
         prev_hash = hex::encode(Sha256::digest(line));
     }

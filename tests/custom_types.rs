@@ -9,19 +9,38 @@ use serde_json::Value;
 fn each_custom_type_round_trips() {
     let t = T::new();
     t.init();
-    t.add("none", "public/weather", &["test_url=https://weather.example/api"], None)
-        .success();
+    t.add(
+        "none",
+        "public/weather",
+        &["test_url=https://weather.example/api"],
+        None,
+    )
+    .success();
     t.add(
         "api-key",
         "stripe",
-        &["key_name=Authorization", "location=header", "prefix=Bearer "],
+        &[
+            "key_name=Authorization",
+            "location=header",
+            "prefix=Bearer ",
+        ],
         Some(("api_key", "sk_live_planted_APIKEY_0001\n")),
     )
     .success();
-    t.add("bearer", "internal", &[], Some(("token", "eyJplanted.BEARER.0002")))
-        .success();
-    t.add("basic", "legacy", &["username=alice"], Some(("password", "pw-planted-BASIC-0003")))
-        .success();
+    t.add(
+        "bearer",
+        "internal",
+        &[],
+        Some(("token", "eyJplanted.BEARER.0002")),
+    )
+    .success();
+    t.add(
+        "basic",
+        "legacy",
+        &["username=alice"],
+        Some(("password", "pw-planted-BASIC-0003")),
+    )
+    .success();
     t.add(
         "oauth2",
         "custom-idp",
@@ -35,13 +54,38 @@ fn each_custom_type_round_trips() {
         Some(("client_secret", "cs-planted-OAUTH-0004")),
     )
     .success();
-    t.add("env", "app", &["LOG_LEVEL=debug"], Some(("DB_PASSWORD", "env-planted-0005")))
-        .success();
+    t.add(
+        "env",
+        "app",
+        &["LOG_LEVEL=debug"],
+        Some(("DB_PASSWORD", "env-planted-0005")),
+    )
+    .success();
 
     let list: Value = serde_json::from_str(&t.stdout(&["list", "--json"])).unwrap();
-    let names: Vec<&str> = list.as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["app", "custom-idp", "internal", "legacy", "public/weather", "stripe"]);
-    let legacy = list.as_array().unwrap().iter().find(|r| r["name"] == "legacy").unwrap();
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "app",
+            "custom-idp",
+            "internal",
+            "legacy",
+            "public/weather",
+            "stripe"
+        ]
+    );
+    let legacy = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "legacy")
+        .unwrap();
     assert_eq!(legacy["account"], "alice");
     assert_eq!(legacy["type"], "basic_auth");
     assert_eq!(legacy["status"], "Untested");
@@ -58,7 +102,8 @@ fn each_custom_type_round_trips() {
     assert_eq!(json["name"], "stripe");
     assert_eq!(json["config"]["api_key"], "****0001");
     assert_eq!(json["config"]["prefix"], "Bearer ");
-    let json: Value = serde_json::from_str(&t.stdout(&["show", "stripe", "--json", "--reveal"])).unwrap();
+    let json: Value =
+        serde_json::from_str(&t.stdout(&["show", "stripe", "--json", "--reveal"])).unwrap();
     assert_eq!(json["config"]["api_key"], "sk_live_planted_APIKEY_0001");
     let bearer: Value = serde_json::from_str(&t.stdout(&["show", "internal", "--json"])).unwrap();
     assert_eq!(bearer["type"], "bearer_token");
@@ -66,19 +111,31 @@ fn each_custom_type_round_trips() {
     assert_eq!(bearer["config"]["prefix"], "Bearer ");
     let oauth: Value = serde_json::from_str(&t.stdout(&["show", "custom-idp", "--json"])).unwrap();
     assert_eq!(oauth["config"]["auth_method"], "client_secret_post");
-    let none: Value = serde_json::from_str(&t.stdout(&["show", "public/weather", "--json"])).unwrap();
+    let none: Value =
+        serde_json::from_str(&t.stdout(&["show", "public/weather", "--json"])).unwrap();
     assert_eq!(none["type"], "no_auth");
 
     // edit: change a secret and a plain field; rotated moves, test result clears.
     t.cmd()
-        .args(["edit", "legacy", "--set", "username=bob", "--secret-stdin", "password"])
+        .args([
+            "edit",
+            "legacy",
+            "--set",
+            "username=bob",
+            "--secret-stdin",
+            "password",
+        ])
         .write_stdin("pw-planted-BASIC-0003-new")
         .assert()
         .success();
-    let json: Value = serde_json::from_str(&t.stdout(&["show", "legacy", "--json", "--reveal"])).unwrap();
+    let json: Value =
+        serde_json::from_str(&t.stdout(&["show", "legacy", "--json", "--reveal"])).unwrap();
     assert_eq!(json["config"]["username"], "bob");
     assert_eq!(json["config"]["password"], "pw-planted-BASIC-0003-new");
-    t.cmd().args(["edit", "stripe", "--unset", "prefix"]).assert().success();
+    t.cmd()
+        .args(["edit", "stripe", "--unset", "prefix"])
+        .assert()
+        .success();
     let json: Value = serde_json::from_str(&t.stdout(&["show", "stripe", "--json"])).unwrap();
     assert!(json["config"].get("prefix").is_none());
     t.cmd()
@@ -90,22 +147,40 @@ fn each_custom_type_round_trips() {
     // remove needs --yes without a terminal.
     t.cmd().args(["remove", "internal"]).assert().code(2);
     assert!(t.stdout(&["list"]).contains("internal"));
-    t.cmd().args(["remove", "internal", "--yes"]).assert().success();
+    t.cmd()
+        .args(["remove", "internal", "--yes"])
+        .assert()
+        .success();
     assert!(!t.stdout(&["list"]).contains("internal"));
     t.cmd().args(["show", "internal"]).assert().code(3);
     assert!(!t.store.join("configs/internal.age").exists());
-    t.cmd().args(["remove", "public/weather", "-y"]).assert().success();
-    assert!(!t.store.join("configs/public").exists(), "empty group directory is pruned");
+    t.cmd()
+        .args(["remove", "public/weather", "-y"])
+        .assert()
+        .success();
+    assert!(
+        !t.store.join("configs/public").exists(),
+        "empty group directory is pruned"
+    );
 
     // The audit trail recorded all of it and is intact.
     let log: Value = serde_json::from_str(&t.stdout(&["log", "--json"])).unwrap();
-    let actions: Vec<&str> = log.as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
+    let actions: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
     for a in ["init", "add", "update", "reveal", "remove"] {
         assert!(actions.contains(&a), "{a} missing from {actions:?}");
     }
     t.cmd().args(["log", "--verify"]).assert().success();
     let only: Value = serde_json::from_str(&t.stdout(&["log", "legacy", "--json"])).unwrap();
-    assert!(only.as_array().unwrap().iter().all(|r| r["config"] == "legacy"));
+    assert!(only
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["config"] == "legacy"));
 }
 
 #[test]
@@ -123,11 +198,13 @@ fn import_seed_examples() {
     let file = t.dir.path().join("seed.json");
     std::fs::write(&file, seed).unwrap();
     t.cmd().arg("import").arg(&file).assert().success();
-    let json: Value = serde_json::from_str(&t.stdout(&["show", "Stripe API", "--json", "--reveal"])).unwrap();
+    let json: Value =
+        serde_json::from_str(&t.stdout(&["show", "Stripe API", "--json", "--reveal"])).unwrap();
     assert_eq!(json["type"], "api_key");
     assert_eq!(json["config"]["api_key"], "sk_live_seed_planted_1");
     assert_eq!(json["config"]["location"], "header");
-    let json: Value = serde_json::from_str(&t.stdout(&["show", "Public Weather API", "--json"])).unwrap();
+    let json: Value =
+        serde_json::from_str(&t.stdout(&["show", "Public Weather API", "--json"])).unwrap();
     assert_eq!(json["type"], "no_auth");
     assert!(json.get("config").is_none());
 
@@ -135,18 +212,39 @@ fn import_seed_examples() {
     let t2 = T::new();
     t2.init();
     let out = t.stdout(&["show", "Internal Service Auth", "--json", "--reveal"]);
-    t2.cmd().args(["import", "-"]).write_stdin(out).assert().success();
-    let json: Value = serde_json::from_str(&t2.stdout(&["show", "Internal Service Auth", "--json", "--reveal"])).unwrap();
+    t2.cmd()
+        .args(["import", "-"])
+        .write_stdin(out)
+        .assert()
+        .success();
+    let json: Value =
+        serde_json::from_str(&t2.stdout(&["show", "Internal Service Auth", "--json", "--reveal"]))
+            .unwrap();
     assert_eq!(json["config"]["token"], "eyJhbGciOiJIUzI1NiIs_seed_planted");
 
     // Importing again is refused as a whole; --force replaces.
-    t.cmd().arg("import").arg(&file).assert().code(2).stderr(predicates::str::contains("already exists"));
-    t.cmd().arg("import").arg(&file).arg("--force").assert().success();
+    t.cmd()
+        .arg("import")
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("already exists"));
+    t.cmd()
+        .arg("import")
+        .arg(&file)
+        .arg("--force")
+        .assert()
+        .success();
 
     // One bad entry: nothing from the file is saved.
     let bad = r#"[{"type": "bearer_token", "name": "ok-one", "config": {"token": "t"}},
                   {"type": "api_key", "name": "bad-one", "config": {"api_key": "k", "location": "body"}}]"#;
     std::fs::write(&file, bad).unwrap();
-    t.cmd().arg("import").arg(&file).assert().code(2).stderr(predicates::str::contains("location"));
+    t.cmd()
+        .arg("import")
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("location"));
     t.cmd().args(["show", "ok-one"]).assert().code(3);
 }

@@ -52,7 +52,12 @@ mod tests {
             assert!(ids.insert(t.seed.clone()) || t.seed == t.id);
             let mut names = HashSet::new();
             for f in &t.fields {
-                assert!(names.insert(&f.name), "{}: duplicate field {}", t.id, f.name);
+                assert!(
+                    names.insert(&f.name),
+                    "{}: duplicate field {}",
+                    t.id,
+                    f.name
+                );
                 if let Some(d) = &f.default {
                     f.validate(d).unwrap();
                 }

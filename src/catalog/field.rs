@@ -60,13 +60,9 @@ impl FieldSpec {
     /// when the field is secret.
     pub fn validate(&self, value: &str) -> Result<(), UserError> {
         check_value_bytes(&self.name, value, self.kind == FieldKind::Text)?;
-        let shown = |v: &str| {
-            if self.secret {
-                "the given value".to_string()
-            } else {
-                format!("'{}'", v.chars().take(60).collect::<String>())
-            }
-        };
+        // Values are never echoed: a secret pasted into the wrong field must
+        // not end up in a terminal log.
+        let shown = |_: &str| "the value";
         match self.kind {
             FieldKind::Port => match value.parse::<u32>() {
                 Ok(p) if (1..=65535).contains(&p) => {}
@@ -141,9 +137,9 @@ pub fn check_value_bytes(field: &str, value: &str, multiline: bool) -> Result<()
         return Err(usage(format!("{field}: value contains a NUL byte"))
             .hint("NUL cannot be passed in environments or headers; remove it"));
     }
-    let bad = value.chars().find(|c| {
-        c.is_control() && *c != '\t' && !(multiline && (*c == '\n' || *c == '\r'))
-    });
+    let bad = value
+        .chars()
+        .find(|c| c.is_control() && *c != '\t' && !(multiline && (*c == '\n' || *c == '\r')));
     if let Some(c) = bad {
         let what = if c == '\n' || c == '\r' {
             "a line break"

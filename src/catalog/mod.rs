@@ -19,11 +19,11 @@ pub fn spec_for(kind: Kind, type_id: &str) -> Option<(&'static [FieldSpec], bool
 /// Whether a field holds a secret. Unknown fields are treated as secret.
 pub fn is_secret(kind: Kind, type_id: &str, field: &str) -> bool {
     match spec_for(kind, type_id) {
-        Some((fields, free_form)) => fields
+        Some((fields, _)) => fields
             .iter()
             .find(|f| f.name == field)
             .map(|f| f.secret)
-            .unwrap_or(free_form || true),
+            .unwrap_or(true),
         None => true,
     }
 }

@@ -69,7 +69,10 @@ fn add_custom(ctx: &Ctx, args: CustomArgs) -> anyhow::Result<i32> {
             .hint("choose another --name, or pass --force to replace it")
             .into());
     }
-    form.complete(&mut values, ctx.interactive && args.common.fields.secret_stdin.is_none())?;
+    form.complete(
+        &mut values,
+        ctx.interactive && args.common.fields.secret_stdin.is_none(),
+    )?;
     for w in warnings {
         eprintln!("warning: {w}");
     }
@@ -78,9 +81,18 @@ fn add_custom(ctx: &Ctx, args: CustomArgs) -> anyhow::Result<i32> {
     if let Some(u) = doc.get("username") {
         doc.meta.account = Some(u.to_string());
     }
-    let mode = if args.common.force { WriteMode::Upsert } else { WriteMode::Create };
+    let mode = if args.common.force {
+        WriteMode::Upsert
+    } else {
+        WriteMode::Create
+    };
     store.write(&key.identity, &doc, mode)?;
-    ctx.audit("add", Some(&name), "ok", Some(&format!("custom {}", ty.seed)));
+    ctx.audit(
+        "add",
+        Some(&name),
+        "ok",
+        Some(&format!("custom {}", ty.seed)),
+    );
     eprintln!("Added '{name}' ({})", ty.title);
     Ok(0)
 }

@@ -35,7 +35,11 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             Ok(_) | Err(KeyringError::NoEntry) => add(
                 &format!("keyring {b}"),
                 true,
-                if b.is_durable() { "available".into() } else { "available (emptied by reboot)".into() },
+                if b.is_durable() {
+                    "available".into()
+                } else {
+                    "available (emptied by reboot)".into()
+                },
             ),
             Err(e) => add(&format!("keyring {b}"), true, format!("unavailable: {e}")),
         }
@@ -43,7 +47,15 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     match ctx.open() {
         Err(e) => add("store", false, format!("{e:#}")),
         Ok(store) => {
-            add("store", true, format!("{} (format {})", store.root().display(), store.header().format));
+            add(
+                "store",
+                true,
+                format!(
+                    "{} (format {})",
+                    store.root().display(),
+                    store.header().format
+                ),
+            );
             match ctx.unlock() {
                 Err(e) => add("master key", false, format!("{e:#}")),
                 Ok((_, key)) => {
@@ -62,7 +74,12 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                         if bad.is_empty() {
                             format!("{} configs, all readable", names.len())
                         } else {
-                            format!("{} of {} unreadable: {}", bad.len(), names.len(), bad.join("; "))
+                            format!(
+                                "{} of {} unreadable: {}",
+                                bad.len(),
+                                names.len(),
+                                bad.join("; ")
+                            )
                         },
                     );
                     let stale = names.len() != index.configs.len();
@@ -70,7 +87,11 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                         "index",
                         !stale,
                         if stale {
-                            format!("index lists {}, files hold {}", index.configs.len(), names.len())
+                            format!(
+                                "index lists {}, files hold {}",
+                                index.configs.len(),
+                                names.len()
+                            )
                         } else {
                             "matches the files".into()
                         },
@@ -94,7 +115,12 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         super::print_json(&checks)?;
     } else {
         for c in &checks {
-            println!("{} {:<22} {}", if c.ok { "ok  " } else { "FAIL" }, c.check, c.detail);
+            println!(
+                "{} {:<22} {}",
+                if c.ok { "ok  " } else { "FAIL" },
+                c.check,
+                c.detail
+            );
         }
     }
     Ok(if ok { 0 } else { 1 })

@@ -25,7 +25,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     }
     let (store, key) = ctx.unlock()?;
     let changed = store.update(&key.identity, &args.name, |doc| {
-        let (fields, free_form) = catalog::spec_for(doc.meta.kind, &doc.meta.type_id).unwrap_or((&[], true));
+        let (fields, free_form) =
+            catalog::spec_for(doc.meta.kind, &doc.meta.type_id).unwrap_or((&[], true));
         let form = Form { fields, free_form };
         let mut warnings = vec![];
         let given = form.given(&args.fields, &mut warnings)?;
@@ -42,7 +43,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         let mut secret_changed = false;
         let mut names = vec![];
         for (k, v) in given {
-            if catalog::is_secret(doc.meta.kind, &doc.meta.type_id, &k) && doc.fields.get(&k) != Some(&v) {
+            if catalog::is_secret(doc.meta.kind, &doc.meta.type_id, &k)
+                && doc.fields.get(&k) != Some(&v)
+            {
                 secret_changed = true;
             }
             names.push(k.clone());
@@ -63,7 +66,12 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         names.extend(args.unset.iter().cloned());
         Ok(names)
     })?;
-    ctx.audit("update", Some(&args.name), "ok", Some(&format!("fields: {}", changed.join(", "))));
+    ctx.audit(
+        "update",
+        Some(&args.name),
+        "ok",
+        Some(&format!("fields: {}", changed.join(", "))),
+    );
     eprintln!("Updated '{}' ({})", args.name, changed.join(", "));
     Ok(0)
 }

@@ -28,7 +28,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         return Err(usage(format!(
             "already inside `authcfg exec` (for {outer}); refusing to nest"
         ))
-        .hint(format!("run the inner command directly, or unset {GUARD} if nesting is really meant"))
+        .hint(format!(
+            "run the inner command directly, or unset {GUARD} if nesting is really meant"
+        ))
         .into());
     }
     let docs = super::export::read_for_use(ctx, &args.names, "exec")?;
@@ -45,5 +47,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     // Only reached when the command could not be started; shells use 127/126.
     eprintln!("error: cannot run '{}': {err}", args.command[0]);
     eprintln!("hint: check the command name and your PATH");
-    Ok(if err.kind() == std::io::ErrorKind::NotFound { 127 } else { 126 })
+    Ok(if err.kind() == std::io::ErrorKind::NotFound {
+        127
+    } else {
+        126
+    })
 }

@@ -49,7 +49,9 @@ pub fn collect_vars(docs: &[ConfigDoc], prefixes: &[String]) -> anyhow::Result<V
     for p in prefixes {
         if let Some((n, _)) = p.split_once(':') {
             if !docs.iter().any(|d| d.meta.name == n) {
-                return Err(usage(format!("--prefix names '{n}', which is not being exported")).into());
+                return Err(
+                    usage(format!("--prefix names '{n}', which is not being exported")).into(),
+                );
             }
         }
     }
@@ -103,7 +105,12 @@ fn github(vars: &[Var]) -> anyhow::Result<String> {
                 .append(true)
                 .create(true)
                 .open(&path)
-                .map_err(|e| usage(format!("cannot append to $GITHUB_ENV ({}): {e}", std::path::Path::new(&path).display())))?;
+                .map_err(|e| {
+                    usage(format!(
+                        "cannot append to $GITHUB_ENV ({}): {e}",
+                        std::path::Path::new(&path).display()
+                    ))
+                })?;
             f.write_all(body.as_bytes())?;
             let names: Vec<&str> = vars.iter().map(|v| v.name.as_str()).collect();
             eprintln!("Appended {} to $GITHUB_ENV", names.join(", "));

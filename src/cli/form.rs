@@ -58,7 +58,11 @@ impl Form<'_> {
     }
 
     /// Parses the flags into raw values, without defaults or prompts.
-    pub fn given(&self, args: &FieldArgs, warn: &mut Vec<String>) -> anyhow::Result<BTreeMap<String, Secret>> {
+    pub fn given(
+        &self,
+        args: &FieldArgs,
+        warn: &mut Vec<String>,
+    ) -> anyhow::Result<BTreeMap<String, Secret>> {
         let mut out = BTreeMap::new();
         for item in &args.set {
             let (k, v) = item.split_once('=').ok_or_else(|| {
@@ -78,7 +82,10 @@ impl Form<'_> {
         if let Some(field) = &args.secret_stdin {
             self.spec(field)?;
             if out.contains_key(field) {
-                return Err(usage(format!("field '{field}' is given by both --set and --secret-stdin")).into());
+                return Err(usage(format!(
+                    "field '{field}' is given by both --set and --secret-stdin"
+                ))
+                .into());
             }
             out.insert(field.clone(), read_stdin_value(field)?);
         }
@@ -110,9 +117,12 @@ impl Form<'_> {
                 } else {
                     format!("--set {}=…", spec.name)
                 };
-                return Err(usage(format!("missing required field '{}' ({})", spec.name, spec.help))
-                    .hint(format!("pass {flag}"))
-                    .into());
+                return Err(usage(format!(
+                    "missing required field '{}' ({})",
+                    spec.name, spec.help
+                ))
+                .hint(format!("pass {flag}"))
+                .into());
             }
         }
         self.validate(values)
@@ -148,8 +158,10 @@ pub fn read_stdin_value(field: &str) -> anyhow::Result<Secret> {
         .take(crate::catalog::field::MAX_VALUE_BYTES as u64 + 3)
         .read_to_end(&mut buf)?;
     let mut text = String::from_utf8(buf.to_vec()).map_err(|_| {
-        usage(format!("{field}: the value on standard input is not valid UTF-8"))
-            .hint("pass text; binary keys should be base64-encoded first")
+        usage(format!(
+            "{field}: the value on standard input is not valid UTF-8"
+        ))
+        .hint("pass text; binary keys should be base64-encoded first")
     })?;
     if text.ends_with('\n') {
         text.pop();
@@ -218,7 +230,10 @@ mod tests {
 
     #[test]
     fn suggestions() {
-        assert_eq!(suggest("apikey", ["api_key", "token"].into_iter()), Some("api_key"));
+        assert_eq!(
+            suggest("apikey", ["api_key", "token"].into_iter()),
+            Some("api_key")
+        );
         assert_eq!(suggest("zzzzzz", ["api_key"].into_iter()), None);
         assert!(is_env_name("DB_PASS") && !is_env_name("1X") && !is_env_name("A-B"));
     }

@@ -16,7 +16,13 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let man = args.out.join("man");
     std::fs::create_dir_all(&comp)?;
     std::fs::create_dir_all(&man)?;
-    for shell in [Shell::Bash, Shell::Zsh, Shell::Fish, Shell::Elvish, Shell::PowerShell] {
+    for shell in [
+        Shell::Bash,
+        Shell::Zsh,
+        Shell::Fish,
+        Shell::Elvish,
+        Shell::PowerShell,
+    ] {
         let mut cmd = super::command();
         clap_complete::generate_to(shell, &mut cmd, "authcfg", &comp)?;
     }

@@ -18,13 +18,20 @@ pub fn header_of(doc: &ConfigDoc) -> anyhow::Result<String> {
     let line = match doc.meta.type_id.as_str() {
         "bearer_token" => format!(
             "{}: {}{}",
-            doc.get("header_name").filter(|h| !h.is_empty()).unwrap_or("Authorization"),
+            doc.get("header_name")
+                .filter(|h| !h.is_empty())
+                .unwrap_or("Authorization"),
             get("prefix"),
             get("token")
         ),
         "api_key" => match get("location") {
             "header" => format!("{}: {}{}", get("key_name"), get("prefix"), get("api_key")),
-            "cookie" => format!("Cookie: {}={}{}", get("key_name"), get("prefix"), get("api_key")),
+            "cookie" => format!(
+                "Cookie: {}={}{}",
+                get("key_name"),
+                get("prefix"),
+                get("api_key")
+            ),
             _ => {
                 return Err(usage(format!(
                     "'{name}' sends its key as the query parameter '{}', not as a header",
@@ -39,8 +46,11 @@ pub fn header_of(doc: &ConfigDoc) -> anyhow::Result<String> {
         },
         "basic_auth" => format!(
             "Authorization: Basic {}",
-            base64::engine::general_purpose::STANDARD
-                .encode(format!("{}:{}", get("username"), get("password")))
+            base64::engine::general_purpose::STANDARD.encode(format!(
+                "{}:{}",
+                get("username"),
+                get("password")
+            ))
         ),
         "oauth2" => format!("Authorization: Bearer {}", super::token::token_of(doc)?),
         other => {

@@ -32,13 +32,17 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         std::io::stdin().read_to_string(&mut s)?;
         s
     } else {
-        std::fs::read_to_string(&args.file).map_err(|e| {
-            usage(format!("cannot read {}: {e}", args.file.display()))
-        })?
+        std::fs::read_to_string(&args.file)
+            .map_err(|e| usage(format!("cannot read {}: {e}", args.file.display())))?
     });
     let value: Value = serde_json::from_str(&text).map_err(|e| {
-        usage(format!("{} is not valid JSON: line {}, column {}", args.file.display(), e.line(), e.column()))
-            .hint("the seed's examples use // comments; remove them, JSON has none")
+        usage(format!(
+            "{} is not valid JSON: line {}, column {}",
+            args.file.display(),
+            e.line(),
+            e.column()
+        ))
+        .hint("the seed's examples use // comments; remove them, JSON has none")
     })?;
     let items = match value {
         Value::Array(a) => a,
@@ -58,9 +62,12 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     let (store, key) = ctx.unlock()?;
     if !args.force {
         if let Some(d) = docs.iter().find(|d| store.exists(&d.meta.name)) {
-            return Err(usage(format!("a config named '{}' already exists; nothing was imported", d.meta.name))
-                .hint("pass --force to replace existing configs, or --prefix to import under a group")
-                .into());
+            return Err(usage(format!(
+                "a config named '{}' already exists; nothing was imported",
+                d.meta.name
+            ))
+            .hint("pass --force to replace existing configs, or --prefix to import under a group")
+            .into());
         }
     }
     for d in &docs {
@@ -89,7 +96,8 @@ fn parse_item(i: usize, item: &Value, prefix: Option<&str>) -> anyhow::Result<Co
         .and_then(Value::as_str)
         .ok_or_else(|| usage(format!("{at}: missing \"name\"")))?;
     let name = format!("{}{}", prefix.unwrap_or(""), name);
-    validate_name(&name).map_err(|e| usage(format!("{at}: {}", e.message)).hint(e.hint.unwrap_or_default()))?;
+    validate_name(&name)
+        .map_err(|e| usage(format!("{at}: {}", e.message)).hint(e.hint.unwrap_or_default()))?;
     let mut values = BTreeMap::new();
     if let Some(cfg) = obj.get("config") {
         let cfg = cfg
@@ -101,7 +109,12 @@ fn parse_item(i: usize, item: &Value, prefix: Option<&str>) -> anyhow::Result<Co
                 Value::Number(n) => n.to_string(),
                 Value::Bool(b) => b.to_string(),
                 Value::Null => continue,
-                _ => return Err(usage(format!("{at}: field '{k}' is not a string, number or boolean")).into()),
+                _ => {
+                    return Err(usage(format!(
+                        "{at}: field '{k}' is not a string, number or boolean"
+                    ))
+                    .into())
+                }
             };
             values.insert(k.clone(), Secret::new(s));
         }

@@ -26,9 +26,11 @@ pub struct Args {
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     let root = &ctx.store_dir;
     if root.join(crate::store::header::HEADER_FILE).exists() {
-        return Err(usage(format!("a store already exists at {}", root.display()))
-            .hint("use it as it is, or pick another location with --store DIR or AUTHCFG_HOME")
-            .into());
+        return Err(
+            usage(format!("a store already exists at {}", root.display()))
+                .hint("use it as it is, or pick another location with --store DIR or AUTHCFG_HOME")
+                .into(),
+        );
     }
     let store_id = hex::encode(rand::random::<[u8; 16]>());
     let mut header = Header {
@@ -181,9 +183,11 @@ fn passphrase(ctx: &Ctx) -> anyhow::Result<Zeroizing<String>> {
         return Ok(Zeroizing::new(p));
     }
     if !ctx.interactive {
-        return Err(usage("a passphrase is needed and there is no terminal to ask for it")
-            .hint("set AUTHCFG_PASSPHRASE")
-            .into());
+        return Err(
+            usage("a passphrase is needed and there is no terminal to ask for it")
+                .hint("set AUTHCFG_PASSPHRASE")
+                .into(),
+        );
     }
     let p = dialoguer::Password::new()
         .with_prompt("New passphrase for the master key")

@@ -28,8 +28,12 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     let template = if args.input.as_os_str() == "-" {
         std::io::read_to_string(std::io::stdin())?
     } else {
-        std::fs::read_to_string(&args.input)
-            .map_err(|e| usage(format!("cannot read template {}: {e}", args.input.display())))?
+        std::fs::read_to_string(&args.input).map_err(|e| {
+            usage(format!(
+                "cannot read template {}: {e}",
+                args.input.display()
+            ))
+        })?
     };
     let re = pattern();
     let mut names: Vec<String> = vec![];
@@ -51,9 +55,11 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         let doc = by_name[&c[1]];
         if doc.get(&c[2]).is_none() {
             let fields: Vec<&str> = doc.fields.keys().map(String::as_str).collect();
-            return Err(usage(format!("config '{}' has no field '{}'", &c[1], &c[2]))
-                .hint(format!("its fields: {}", fields.join(", ")))
-                .into());
+            return Err(
+                usage(format!("config '{}' has no field '{}'", &c[1], &c[2]))
+                    .hint(format!("its fields: {}", fields.join(", ")))
+                    .into(),
+            );
         }
     }
     let rendered = zeroize::Zeroizing::new(
@@ -65,7 +71,11 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     match &args.output {
         Some(out) => {
             fsutil::write_atomic(&std::path::absolute(out)?, rendered.as_bytes())?;
-            eprintln!("Wrote {} ({} references)", out.display(), re.find_iter(&template).count());
+            eprintln!(
+                "Wrote {} ({} references)",
+                out.display(),
+                re.find_iter(&template).count()
+            );
         }
         None => {
             let mut o = std::io::stdout().lock();

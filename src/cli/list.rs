@@ -68,7 +68,14 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     table
         .load_style(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(["Name", "Type", "Provider/Connector", "Account", "Status", "Last used"]);
+        .set_header([
+            "Name",
+            "Type",
+            "Provider/Connector",
+            "Account",
+            "Status",
+            "Last used",
+        ]);
     for (m, used) in &selected {
         table.add_row([
             m.name.clone(),

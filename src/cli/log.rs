@@ -40,9 +40,16 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         }
         return Err(UserError::new(
             Exit::Error,
-            format!("the audit trail was modified: {} problem(s) in {} records", v.problems.len(), v.records),
+            format!(
+                "the audit trail was modified: {} problem(s) in {} records",
+                v.problems.len(),
+                v.records
+            ),
         )
-        .hint(format!("compare {} with a backup", audit::path(store.root()).display()))
+        .hint(format!(
+            "compare {} with a backup",
+            audit::path(store.root()).display()
+        ))
         .into());
     }
     let mut records: Vec<_> = audit::read_all(store.root())?

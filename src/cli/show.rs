@@ -47,7 +47,11 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             "Tested:    {} ({}{})",
             rfc3339(t.at),
             if t.ok { "passed" } else { "failed" },
-            if t.detail.is_empty() { String::new() } else { format!(": {}", t.detail) }
+            if t.detail.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", t.detail)
+            }
         );
     }
     println!("Created:   {}", rfc3339(m.created));
@@ -61,7 +65,11 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         let width = doc.fields.keys().map(|k| k.len()).max().unwrap_or(0);
         for (k, v) in &doc.fields {
             let text = shown(k, v);
-            let text = if text.contains('\n') && !args.reveal { "(multi-line)".into() } else { text };
+            let text = if text.contains('\n') && !args.reveal {
+                "(multi-line)".into()
+            } else {
+                text
+            };
             println!("  {k:width$}  {text}");
         }
     }

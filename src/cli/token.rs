@@ -25,7 +25,10 @@ pub fn token_of(doc: &ConfigDoc) -> anyhow::Result<&str> {
     };
     doc.get(field).filter(|v| !v.is_empty()).ok_or_else(|| {
         usage(format!("'{}' has no {field} yet", doc.meta.name))
-            .hint(format!("set it with `authcfg edit {} --secret-stdin {field}`", doc.meta.name))
+            .hint(format!(
+                "set it with `authcfg edit {} --secret-stdin {field}`",
+                doc.meta.name
+            ))
             .into()
     })
 }

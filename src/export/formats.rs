@@ -96,14 +96,21 @@ pub fn render_dotenv(vars: &[Var], what: &str) -> Result<String, UserError> {
 pub fn render_json(vars: &[Var]) -> String {
     let map: serde_json::Map<String, serde_json::Value> = vars
         .iter()
-        .map(|v| (v.name.clone(), serde_json::Value::String(v.value.expose().to_string())))
+        .map(|v| {
+            (
+                v.name.clone(),
+                serde_json::Value::String(v.value.expose().to_string()),
+            )
+        })
         .collect();
     serde_json::to_string_pretty(&map).unwrap_or_default() + "\n"
 }
 
 /// GitHub Actions workflow-command data escaping.
 fn gh_escape(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// The `::add-mask::` lines for every secret value, one per line of a

@@ -47,8 +47,12 @@ pub enum UnsealError {
     Damaged(String),
 }
 
-pub fn unseal_with_passphrase(data: &[u8], passphrase: &str) -> Result<x25519::Identity, UnsealError> {
-    let dec = age::Decryptor::new_buffered(data).map_err(|e| UnsealError::Damaged(e.to_string()))?;
+pub fn unseal_with_passphrase(
+    data: &[u8],
+    passphrase: &str,
+) -> Result<x25519::Identity, UnsealError> {
+    let dec =
+        age::Decryptor::new_buffered(data).map_err(|e| UnsealError::Damaged(e.to_string()))?;
     let mut scrypt_id = age::scrypt::Identity::new(SecretString::from(passphrase.to_owned()));
     scrypt_id.set_max_work_factor(22);
     let mut reader = dec

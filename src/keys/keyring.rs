@@ -68,8 +68,17 @@ fn classify(e: KrError) -> KeyringError {
             let lower = text.to_lowercase();
             // D-Bus and keyutils failures that mean "nothing to talk to here".
             if [
-                "dbus", "d-bus", "bus", "connect", "no such file", "permission", "access",
-                "locked", "service", "not provided", "unknown",
+                "dbus",
+                "d-bus",
+                "bus",
+                "connect",
+                "no such file",
+                "permission",
+                "access",
+                "locked",
+                "service",
+                "not provided",
+                "unknown",
             ]
             .iter()
             .any(|w| lower.contains(w))
@@ -118,13 +127,18 @@ pub fn set(backend: Backend, account: &str, secret: &str) -> Result<(), KeyringE
     // Read it back: a backend that accepts writes it cannot return is no home for a key.
     match e.get_password() {
         Ok(v) if v == secret => Ok(()),
-        Ok(_) => Err(KeyringError::Other("the keyring returned a different value".into())),
+        Ok(_) => Err(KeyringError::Other(
+            "the keyring returned a different value".into(),
+        )),
         Err(err) => Err(classify(err)),
     }
 }
 
 pub fn delete(backend: Backend, account: &str) -> Result<(), KeyringError> {
-    match entry(backend, account)?.delete_credential().map_err(classify) {
+    match entry(backend, account)?
+        .delete_credential()
+        .map_err(classify)
+    {
         Ok(()) | Err(KeyringError::NoEntry) => Ok(()),
         Err(e) => Err(e),
     }
@@ -136,9 +150,9 @@ pub fn candidates() -> Result<Vec<Backend>, String> {
     match std::env::var("AUTHCFG_KEYRING") {
         Ok(v) if v == "auto" || v.is_empty() => Ok(vec![Backend::SecretService, Backend::Keyutils]),
         Ok(v) if v == "none" => Ok(vec![]),
-        Ok(v) => Backend::parse(&v)
-            .map(|b| vec![b])
-            .ok_or_else(|| format!("AUTHCFG_KEYRING={v} is not one of auto, secret-service, keyutils, none")),
+        Ok(v) => Backend::parse(&v).map(|b| vec![b]).ok_or_else(|| {
+            format!("AUTHCFG_KEYRING={v} is not one of auto, secret-service, keyutils, none")
+        }),
         Err(_) => Ok(vec![Backend::SecretService, Backend::Keyutils]),
     }
 }

@@ -53,8 +53,10 @@ pub type PassphrasePrompt<'a> = &'a dyn Fn() -> Option<zeroize::Zeroizing<String
 pub fn from_env() -> Result<Option<MasterKey>, UserError> {
     if let Ok(v) = std::env::var(ENV_IDENTITY) {
         let id = identity::parse(&v).ok_or_else(|| {
-            no_key(format!("{ENV_IDENTITY} is set but does not hold an age identity"))
-                .hint("it must be an AGE-SECRET-KEY-1… string, as age-keygen prints")
+            no_key(format!(
+                "{ENV_IDENTITY} is set but does not hold an age identity"
+            ))
+            .hint("it must be an AGE-SECRET-KEY-1… string, as age-keygen prints")
         })?;
         return Ok(Some(MasterKey {
             identity: id,
@@ -73,8 +75,11 @@ fn from_file(path: PathBuf) -> Result<MasterKey, UserError> {
             .hint(format!("check the path in {ENV_IDENTITY_FILE}"))
     })?);
     let id = identity::parse(&text).ok_or_else(|| {
-        no_key(format!("{} does not hold an age X25519 identity", path.display()))
-            .hint("create one with `age-keygen -o FILE`")
+        no_key(format!(
+            "{} does not hold an age X25519 identity",
+            path.display()
+        ))
+        .hint("create one with `age-keygen -o FILE`")
     })?;
     Ok(MasterKey {
         identity: id,
@@ -107,13 +112,19 @@ pub fn load(store: &Store, prompt: PassphrasePrompt) -> Result<MasterKey, UserEr
                         source: Source::Keyring(b),
                     })
                 }
-                None => tried.push(format!("OS keyring ({b}): the entry is not an age identity")),
+                None => tried.push(format!(
+                    "OS keyring ({b}): the entry is not an age identity"
+                )),
             },
             Err(KeyringError::NoEntry) => tried.push(format!(
                 "OS keyring ({b}): no entry for service '{}', account '{}'{}",
                 keyring::SERVICE,
                 header.id,
-                if b.is_durable() { "" } else { " (kernel keyrings are emptied by a reboot or logout)" }
+                if b.is_durable() {
+                    ""
+                } else {
+                    " (kernel keyrings are emptied by a reboot or logout)"
+                }
             )),
             Err(e) => tried.push(format!("OS keyring ({b}): {e}")),
         },
@@ -122,7 +133,8 @@ pub fn load(store: &Store, prompt: PassphrasePrompt) -> Result<MasterKey, UserEr
 
     let sealed = store.root().join(identity::PASSPHRASE_FILE);
     if sealed.exists() {
-        let data = std::fs::read(&sealed).map_err(|e| no_key(format!("cannot read {}: {e}", sealed.display())))?;
+        let data = std::fs::read(&sealed)
+            .map_err(|e| no_key(format!("cannot read {}: {e}", sealed.display())))?;
         let pass = std::env::var(ENV_PASSPHRASE)
             .ok()
             .map(zeroize::Zeroizing::new)

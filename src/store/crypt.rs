@@ -67,6 +67,9 @@ mod tests {
         assert!(matches!(decrypt(&id, &bad), Err(CryptError::Tampered)));
         assert!(decrypt(&id, &ct[..ct.len() - 10]).is_err());
         let other = x25519::Identity::generate();
-        assert!(matches!(decrypt(&other, &ct), Err(CryptError::NoMatchingKey)));
+        assert!(matches!(
+            decrypt(&other, &ct),
+            Err(CryptError::NoMatchingKey)
+        ));
     }
 }

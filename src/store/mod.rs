@@ -57,13 +57,18 @@ impl Store {
     /// Creates the store's directories and header. Fails if one exists.
     pub fn create(root: &Path, header: Header) -> anyhow::Result<Store> {
         if root.join(HEADER_FILE).exists() {
-            return Err(usage(format!("a store already exists at {}", root.display()))
-                .hint("use it as it is, or pick another location with --store DIR")
-                .into());
+            return Err(
+                usage(format!("a store already exists at {}", root.display()))
+                    .hint("use it as it is, or pick another location with --store DIR")
+                    .into(),
+            );
         }
         fsutil::create_dirs(root)
             .with_context(|| format!("cannot create the store directory {}", root.display()))?;
-        fs::set_permissions(root, std::os::unix::fs::PermissionsExt::from_mode(fsutil::DIR_MODE))?;
+        fs::set_permissions(
+            root,
+            std::os::unix::fs::PermissionsExt::from_mode(fsutil::DIR_MODE),
+        )?;
         fsutil::create_dirs(&root.join("configs"))?;
         let store = Store::from_header(root, header)?;
         fsutil::write_atomic(&root.join(HEADER_FILE), store.header.to_toml().as_bytes())?;
@@ -72,25 +77,31 @@ impl Store {
 
     pub fn open(root: &Path) -> anyhow::Result<Store> {
         let path = root.join(HEADER_FILE);
-        let text = match fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == ErrorKind::NotFound => {
-                return Err(UserError::new(
+        let text =
+            match fs::read_to_string(&path) {
+                Ok(t) => t,
+                Err(e) if e.kind() == ErrorKind::NotFound => return Err(UserError::new(
                     Exit::Error,
                     format!("no authcfg store at {}", root.display()),
                 )
                 .hint("run `authcfg init` to create one, or point AUTHCFG_HOME / --store at yours")
-                .into())
-            }
-            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-        };
+                .into()),
+                Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+            };
         check_private(root)?;
         check_private(&path)?;
         let value: toml::Value = toml::from_str(&text).map_err(|e| {
-            failure(format!("{} is not valid TOML: {}", path.display(), e.message()))
-                .hint("restore it from a backup or from version control")
+            failure(format!(
+                "{} is not valid TOML: {}",
+                path.display(),
+                e.message()
+            ))
+            .hint("restore it from a backup or from version control")
         })?;
-        let format = value.get("format").and_then(|v| v.as_integer()).unwrap_or(0);
+        let format = value
+            .get("format")
+            .and_then(|v| v.as_integer())
+            .unwrap_or(0);
         if format > STORE_FORMAT as i64 {
             return Err(failure(format!(
                 "store format {format} is newer than this authcfg understands (format {STORE_FORMAT})"
@@ -99,9 +110,11 @@ impl Store {
             .into());
         }
         if format < 1 {
-            return Err(failure(format!("{} has no valid format version", path.display()))
-                .hint("restore it from a backup or from version control")
-                .into());
+            return Err(
+                failure(format!("{} has no valid format version", path.display()))
+                    .hint("restore it from a backup or from version control")
+                    .into(),
+            );
         }
         let header: Header = value.try_into().map_err(|e: toml::de::Error| {
             failure(format!("{} is damaged: {}", path.display(), e.message()))
@@ -116,8 +129,11 @@ impl Store {
             .iter()
             .map(|r| {
                 x25519::Recipient::from_str(&r.public_key).map_err(|_| {
-                    failure(format!("recipient '{}' in the store header is not an age public key", r.label))
-                        .hint("restore authcfg.toml from a backup or from version control")
+                    failure(format!(
+                        "recipient '{}' in the store header is not an age public key",
+                        r.label
+                    ))
+                    .hint("restore authcfg.toml from a backup or from version control")
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -139,7 +155,12 @@ impl Store {
     /// wrong key is named as such instead of as N undecryptable files.
     pub fn check_identity(&self, id: &x25519::Identity) -> Result<(), UserError> {
         let public = id.to_public().to_string();
-        if self.header.recipients.iter().any(|r| r.public_key == public) {
+        if self
+            .header
+            .recipients
+            .iter()
+            .any(|r| r.public_key == public)
+        {
             Ok(())
         } else {
             Err(no_key(format!(
@@ -180,13 +201,22 @@ impl Store {
     ) -> anyhow::Result<ConfigDoc> {
         let plain = crypt::decrypt(id, bytes).map_err(|e| damaged(path, &e))?;
         let text = zeroize::Zeroizing::new(String::from_utf8(plain).map_err(|_| {
-            failure(format!("{} decrypted to something that is not text", path.display()))
+            failure(format!(
+                "{} decrypted to something that is not text",
+                path.display()
+            ))
         })?);
         let value: toml::Value = toml::from_str(&text).map_err(|_| {
-            failure(format!("{} does not hold a valid config document", path.display()))
-                .hint("restore the file from a backup or version control")
+            failure(format!(
+                "{} does not hold a valid config document",
+                path.display()
+            ))
+            .hint("restore the file from a backup or version control")
         })?;
-        let format = value.get("format").and_then(|v| v.as_integer()).unwrap_or(0);
+        let format = value
+            .get("format")
+            .and_then(|v| v.as_integer())
+            .unwrap_or(0);
         if format > DOC_FORMAT as i64 {
             return Err(failure(format!(
                 "{} uses config format {format}, newer than this authcfg understands",
@@ -196,8 +226,11 @@ impl Store {
             .into());
         }
         let doc: ConfigDoc = value.try_into().map_err(|_| {
-            failure(format!("{} does not hold a valid config document", path.display()))
-                .hint("restore the file from a backup or version control")
+            failure(format!(
+                "{} does not hold a valid config document",
+                path.display()
+            ))
+            .hint("restore the file from a backup or version control")
         })?;
         if doc.meta.name != name {
             return Err(failure(format!(
@@ -217,18 +250,26 @@ impl Store {
     }
 
     /// Saves a config and its index entry under the writer lock.
-    pub fn write(&self, id: &x25519::Identity, doc: &ConfigDoc, mode: WriteMode) -> anyhow::Result<()> {
+    pub fn write(
+        &self,
+        id: &x25519::Identity,
+        doc: &ConfigDoc,
+        mode: WriteMode,
+    ) -> anyhow::Result<()> {
         let name = doc.meta.name.clone();
         validate_name(&name)?;
         let _lock = self.lock()?;
         self.recover_locked(id)?;
         if mode == WriteMode::Create && self.exists(&name) {
-            return Err(UserError::new(Exit::Usage, format!("a config named '{name}' already exists"))
-                .hint("choose another --name, or pass --force to replace it")
-                .into());
+            return Err(UserError::new(
+                Exit::Usage,
+                format!("a config named '{name}' already exists"),
+            )
+            .hint("choose another --name, or pass --force to replace it")
+            .into());
         }
         let data = self.encode(doc)?;
-        self.journal_begin("put", &[name.clone()])?;
+        self.journal_begin("put", std::slice::from_ref(&name))?;
         fsutil::write_atomic(&self.config_path(&name), &data)
             .with_context(|| format!("cannot write {}", self.config_path(&name).display()))?;
         let mut index = self.load_index(id)?;
@@ -365,8 +406,11 @@ impl Store {
             op: op.to_string(),
             names: names.to_vec(),
         };
-        fsutil::write_atomic(&self.root.join(JOURNAL_FILE), toml::to_string(&j)?.as_bytes())
-            .context("cannot write the store journal")
+        fsutil::write_atomic(
+            &self.root.join(JOURNAL_FILE),
+            toml::to_string(&j)?.as_bytes(),
+        )
+        .context("cannot write the store journal")
     }
 
     fn journal_end(&self) -> anyhow::Result<()> {
@@ -419,11 +463,13 @@ impl Store {
     fn sweep_temp_files(&self) {
         let mut stack = vec![self.root.clone()];
         while let Some(dir) = stack.pop() {
-            let Ok(entries) = fs::read_dir(&dir) else { continue };
+            let Ok(entries) = fs::read_dir(&dir) else {
+                continue;
+            };
             for entry in entries.flatten() {
                 let path = entry.path();
                 let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
-                if is_dir && dir == self.root && entry.file_name() == "configs" || is_dir && dir != self.root {
+                if is_dir && (dir != self.root || entry.file_name() == "configs") {
                     stack.push(path);
                 } else if entry
                     .file_name()
@@ -456,7 +502,9 @@ impl Store {
     }
 
     pub fn last_used(&self, name: &str) -> Option<SystemTime> {
-        fs::metadata(self.used_marker(name)).and_then(|m| m.modified()).ok()
+        fs::metadata(self.used_marker(name))
+            .and_then(|m| m.modified())
+            .ok()
     }
 
     pub fn rewrite_header(&self, header: &Header) -> anyhow::Result<()> {

@@ -94,7 +94,12 @@ mod tests {
 
     #[test]
     fn accepts_grouped_names() {
-        for n in ["stripe", "prod/postgres", "google/marketing", "Google Workspace - Marketing"] {
+        for n in [
+            "stripe",
+            "prod/postgres",
+            "google/marketing",
+            "Google Workspace - Marketing",
+        ] {
             validate(n).unwrap();
         }
     }

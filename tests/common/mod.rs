@@ -69,7 +69,11 @@ impl T {
 
     fn apply(&self, c: &mut std::process::Command) {
         for (k, _) in std::env::vars() {
-            if k.starts_with("AUTHCFG_") || k == "RUST_BACKTRACE" || k == "GITHUB_ENV" || k == "DBUS_SESSION_BUS_ADDRESS" {
+            if k.starts_with("AUTHCFG_")
+                || k == "RUST_BACKTRACE"
+                || k == "GITHUB_ENV"
+                || k == "DBUS_SESSION_BUS_ADDRESS"
+            {
                 c.env_remove(k);
             }
         }
@@ -90,21 +94,32 @@ impl T {
     }
 
     /// `authcfg add custom TYPE --name NAME [--set ...] [--secret-stdin F < value]`.
-    pub fn add(&self, ty: &str, name: &str, sets: &[&str], stdin: Option<(&str, &str)>) -> assert_cmd::assert::Assert {
+    pub fn add(
+        &self,
+        ty: &str,
+        name: &str,
+        sets: &[&str],
+        stdin: Option<(&str, &str)>,
+    ) -> assert_cmd::assert::Assert {
         let mut c = self.cmd();
         c.args(["add", "custom", ty, "--name", name]);
         for s in sets {
             c.args(["--set", s]);
         }
         if let Some((field, value)) = stdin {
-            c.args(["--secret-stdin", field]).write_stdin(value.to_string());
+            c.args(["--secret-stdin", field])
+                .write_stdin(value.to_string());
         }
         c.assert()
     }
 
     pub fn stdout(&self, args: &[&str]) -> String {
         let out = self.cmd().args(args).output().unwrap();
-        assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     }
 
@@ -129,7 +144,9 @@ impl T {
 }
 
 fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<_> = entries.flatten().collect();
     entries.sort_by_key(|e| e.path());
     for e in entries {
@@ -146,7 +163,10 @@ fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
 pub fn assert_clean(what: &str, bytes: &[u8], secrets: &[&str]) {
     let text = String::from_utf8_lossy(bytes);
     for s in secrets {
-        assert!(!text.contains(s), "secret {s:?} leaked into {what}:\n{text}");
+        assert!(
+            !text.contains(s),
+            "secret {s:?} leaked into {what}:\n{text}"
+        );
     }
 }
 
@@ -165,16 +185,25 @@ impl SecretService {
         let dir = tempfile::tempdir().unwrap();
         let runtime = dir.path().join("run");
         std::fs::create_dir_all(&runtime).unwrap();
-        std::fs::set_permissions(&runtime, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+        std::fs::set_permissions(
+            &runtime,
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .unwrap();
         let mut bus = std::process::Command::new("dbus-daemon")
             .args(["--session", "--nofork", "--print-address=1"])
-            .arg(format!("--address=unix:path={}", dir.path().join("bus").display()))
+            .arg(format!(
+                "--address=unix:path={}",
+                dir.path().join("bus").display()
+            ))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("dbus-daemon (apt: dbus) must be installed");
         let mut line = String::new();
-        BufReader::new(bus.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        BufReader::new(bus.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
         let address = line.trim().to_string();
         assert!(address.starts_with("unix:"), "dbus-daemon gave no address");
         let mut keyring = std::process::Command::new("gnome-keyring-daemon")
@@ -188,14 +217,29 @@ impl SecretService {
             .stderr(Stdio::null())
             .spawn()
             .expect("gnome-keyring-daemon (apt: gnome-keyring) must be installed");
-        keyring.stdin.take().unwrap().write_all(b"test-keyring-password").unwrap();
+        keyring
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"test-keyring-password")
+            .unwrap();
         // The first access races a second, bus-activated daemon unless the
         // name has an owner first; gdbus waits for that event.
         let ok = std::process::Command::new("gdbus")
-            .args(["wait", "--address", &address, "--timeout", "20", "org.freedesktop.secrets"])
+            .args([
+                "wait",
+                "--address",
+                &address,
+                "--timeout",
+                "20",
+                "org.freedesktop.secrets",
+            ])
             .status()
             .expect("gdbus (apt: libglib2.0-bin) must be installed");
-        assert!(ok.success(), "org.freedesktop.secrets did not appear on the test bus");
+        assert!(
+            ok.success(),
+            "org.freedesktop.secrets did not appear on the test bus"
+        );
         SecretService {
             address,
             bus,

@@ -1,0 +1,237 @@
+//! init with each master-key source, and the chain when one is missing:
+//! environment, identity file, real Secret Service (gnome-keyring on a
+//! private D-Bus), real kernel keyutils, passphrase file.
+
+mod common;
+use common::*;
+use predicates::str::contains;
+
+fn add_and_read(t: &T) {
+    t.add("bearer", "svc", &[], Some(("token", "tok-planted-KEYSRC")))
+        .success();
+    let out = t.stdout(&["show", "svc", "--reveal"]);
+    assert!(out.contains("tok-planted-KEYSRC"));
+}
+
+#[test]
+fn env_identity_is_the_ci_path() {
+    let t = T::new();
+    t.cmd()
+        .arg("init")
+        .assert()
+        .success()
+        .stdout(contains("AUTHCFG_IDENTITY"));
+    let header = std::fs::read_to_string(t.store.join("authcfg.toml")).unwrap();
+    assert!(header.contains("key_home = \"external\""), "{header}");
+    assert!(!t.store.join("identity.age").exists());
+    add_and_read(&t);
+    // Without the variable nothing else can open it: exit 5, sources listed.
+    let mut bare = T::bare();
+    bare.store = t.store.clone();
+    bare.cmd()
+        .args(["show", "svc"])
+        .assert()
+        .code(5)
+        .stderr(contains("AUTHCFG_IDENTITY"))
+        .stderr(contains("OS keyring"))
+        .stderr(contains("hint:"));
+    // A different key is named as not being a recipient.
+    let mut other = T::new();
+    other.store = t.store.clone();
+    other
+        .cmd()
+        .args(["show", "svc"])
+        .assert()
+        .code(5)
+        .stderr(contains("not a recipient"));
+    other.env("AUTHCFG_IDENTITY", "not-a-key");
+    other
+        .cmd()
+        .args(["list"])
+        .assert()
+        .code(5)
+        .stderr(contains("does not hold an age identity"));
+}
+
+#[test]
+fn identity_file_from_env_and_from_init() {
+    let mut t = T::bare();
+    let (secret, _) = new_identity();
+    let file = t.dir.path().join("key.txt");
+    std::fs::write(&file, format!("# test key\n{secret}\n")).unwrap();
+    t.env("AUTHCFG_IDENTITY_FILE", file.to_str().unwrap());
+    t.init();
+    add_and_read(&t);
+
+    // init --identity-file writes a 0600 key file the store remembers.
+    let t2 = T::bare();
+    let keyfile = t2.dir.path().join("my.key");
+    t2.cmd()
+        .args(["init", "--identity-file"])
+        .arg(&keyfile)
+        .assert()
+        .success();
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&keyfile).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(std::fs::read_to_string(&keyfile)
+        .unwrap()
+        .contains("AGE-SECRET-KEY-1"));
+    add_and_read(&t2);
+    std::fs::remove_file(&keyfile).unwrap();
+    t2.cmd()
+        .args(["list"])
+        .assert()
+        .code(5)
+        .stderr(contains("missing"));
+}
+
+#[test]
+fn passphrase_file() {
+    let mut t = T::bare();
+    t.env("AUTHCFG_PASSPHRASE", "correct horse battery staple");
+    t.cmd().args(["init", "--passphrase"]).assert().success();
+    let sealed = std::fs::read(t.store.join("identity.age")).unwrap();
+    assert!(
+        sealed.starts_with(b"age-encryption.org/v1\n-> scrypt"),
+        "an age scrypt file"
+    );
+    assert!(!String::from_utf8_lossy(&sealed).contains("AGE-SECRET-KEY"));
+    add_and_read(&t);
+    t.env("AUTHCFG_PASSPHRASE", "wrong");
+    t.cmd()
+        .args(["list"])
+        .assert()
+        .code(5)
+        .stderr(contains("wrong passphrase"));
+    t.extra_env.retain(|(k, _)| k != "AUTHCFG_PASSPHRASE");
+    t.cmd()
+        .args(["list"])
+        .assert()
+        .code(5)
+        .stderr(contains("AUTHCFG_PASSPHRASE is not set"));
+}
+
+#[test]
+fn no_keyring_and_no_flags_refuses_plaintext() {
+    let t = T::bare();
+    t.cmd()
+        .arg("init")
+        .assert()
+        .code(5)
+        .stderr(contains("no place to keep a new master key"))
+        .stderr(contains("--passphrase"));
+    assert!(!t.store.join("authcfg.toml").exists(), "nothing created");
+}
+
+#[test]
+fn secret_service_keyring() {
+    let ss = SecretService::start();
+    let mut t = T::bare();
+    t.env("AUTHCFG_KEYRING", "secret-service");
+    t.env("DBUS_SESSION_BUS_ADDRESS", &ss.address);
+    t.cmd()
+        .arg("init")
+        .assert()
+        .success()
+        .stdout(contains("OS keyring (secret-service)"));
+    let header = std::fs::read_to_string(t.store.join("authcfg.toml")).unwrap();
+    assert!(header.contains("keyring_backend = \"secret-service\""));
+    // The key really is in the Secret Service, under service authcfg.
+    let id = header
+        .lines()
+        .find(|l| l.starts_with("id = "))
+        .unwrap()
+        .split('"')
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let out = std::process::Command::new("secret-tool")
+        .args(["search", "--all", "service", "authcfg", "username", &id])
+        .env("DBUS_SESSION_BUS_ADDRESS", &ss.address)
+        .output()
+        .expect("secret-tool (apt: libsecret-tools)");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&id),
+        "entry not found: {out:?}"
+    );
+    add_and_read(&t);
+    t.cmd()
+        .arg("doctor")
+        .assert()
+        .success()
+        .stdout(contains("OS keyring (secret-service)"));
+    // Keyring unreachable (no bus): falls through and says what was tried.
+    t.env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus");
+    t.cmd()
+        .args(["list"])
+        .assert()
+        .code(5)
+        .stderr(contains("OS keyring (secret-service)"));
+}
+
+#[test]
+fn keyutils_keyring_with_sealed_backup() {
+    join_new_session_keyring();
+    let mut t = T::bare();
+    t.env("AUTHCFG_KEYRING", "keyutils");
+    // keyutils is emptied by a reboot: init insists on a durable sealed copy.
+    t.cmd()
+        .arg("init")
+        .assert()
+        .code(2)
+        .stderr(contains("reboot"));
+    assert!(!t.store.join("authcfg.toml").exists());
+    t.env("AUTHCFG_PASSPHRASE", "pass-for-keyutils");
+    t.cmd()
+        .arg("init")
+        .assert()
+        .success()
+        .stdout(contains("keyutils"));
+    assert!(t.store.join("identity.age").exists());
+    // Reads come from the kernel keyring: no passphrase needed.
+    t.extra_env.retain(|(k, _)| k != "AUTHCFG_PASSPHRASE");
+    add_and_read(&t);
+    t.cmd()
+        .arg("doctor")
+        .assert()
+        .success()
+        .stdout(contains("OS keyring (keyutils)"));
+    // Simulate the reboot: invalidate the kernel key (it is linked into the
+    // session and the persistent keyring); the passphrase file takes over
+    // and re-caches the key.
+    let header = std::fs::read_to_string(t.store.join("authcfg.toml")).unwrap();
+    let id = header
+        .lines()
+        .find(|l| l.starts_with("id = "))
+        .unwrap()
+        .split('"')
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let found = std::process::Command::new("keyctl")
+        .args(["search", "@s", "user", &format!("keyring:{id}@authcfg")])
+        .output()
+        .expect("keyctl (apt: keyutils)");
+    assert!(
+        found.status.success(),
+        "the key is in the session keyring: {found:?}"
+    );
+    let serial = String::from_utf8(found.stdout).unwrap();
+    assert!(std::process::Command::new("keyctl")
+        .args(["invalidate", serial.trim()])
+        .status()
+        .unwrap()
+        .success());
+    t.cmd()
+        .args(["list"])
+        .assert()
+        .code(5)
+        .stderr(contains("no entry"));
+    t.env("AUTHCFG_PASSPHRASE", "pass-for-keyutils");
+    t.cmd().args(["list"]).assert().success();
+    t.extra_env.retain(|(k, _)| k != "AUTHCFG_PASSPHRASE");
+    t.cmd().args(["show", "svc"]).assert().success();
+}
