@@ -33,9 +33,10 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         ))
         .into());
     }
-    let docs = super::export::read_for_use(ctx, &args.names, "exec")?;
-    let vars = super::export::collect_vars(&docs, &args.prefix)?;
-    drop(docs);
+    let used = super::export::read_for_use(ctx, &args.names, "exec")?;
+    let vars = super::export::collect_vars(&used.docs, &args.prefix)?;
+    used.done(ctx);
+    drop(used);
     let mut cmd = std::process::Command::new(&args.command[0]);
     cmd.args(&args.command[1..]);
     for v in &vars {

@@ -21,9 +21,9 @@ pub struct Args {
     prefix: Vec<String>,
 }
 
-/// Reads the named configs for a handing-out action (one decryption each),
-/// recording the use and an audit record per config.
-pub fn read_for_use(ctx: &Ctx, names: &[String], action: &str) -> anyhow::Result<Vec<ConfigDoc>> {
+/// Reads the named configs for a handing-out action: one decryption each,
+/// no index, no network.
+pub fn read_for_use(ctx: &Ctx, names: &[String], action: &str) -> anyhow::Result<Used> {
     for n in names {
         crate::store::validate_name(n)?;
     }
@@ -38,11 +38,27 @@ pub fn read_for_use(ctx: &Ctx, names: &[String], action: &str) -> anyhow::Result
             }
         }
     }
-    for n in names {
-        store.mark_used(n);
-        ctx.audit(action, Some(n), "ok", None);
+    Ok(Used {
+        store,
+        docs,
+        action: action.to_string(),
+    })
+}
+
+/// Configs read for use; `done` records the use once the value was handed over.
+pub struct Used {
+    store: crate::store::Store,
+    pub docs: Vec<ConfigDoc>,
+    action: String,
+}
+
+impl Used {
+    pub fn done(&self, ctx: &Ctx) {
+        for d in &self.docs {
+            self.store.mark_used(&d.meta.name);
+            ctx.audit(&self.action, Some(&d.meta.name), "ok", None);
+        }
     }
-    Ok(docs)
 }
 
 pub fn collect_vars(docs: &[ConfigDoc], prefixes: &[String]) -> anyhow::Result<Vec<Var>> {
@@ -62,7 +78,8 @@ pub fn collect_vars(docs: &[ConfigDoc], prefixes: &[String]) -> anyhow::Result<V
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
-    let docs = read_for_use(ctx, &args.names, "export")?;
+    let used = read_for_use(ctx, &args.names, "export")?;
+    let docs = &used.docs;
     let out = if args.format == Format::Seed {
         let reveal = |_: &str, v: &crate::secret::Secret| v.expose().to_string();
         let items: Vec<_> = docs
@@ -76,7 +93,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         };
         serde_json::to_string_pretty(&value)? + "\n"
     } else {
-        let vars = collect_vars(&docs, &args.prefix)?;
+        let vars = collect_vars(docs, &args.prefix)?;
         match args.format {
             Format::Env => formats::render_env(&vars),
             Format::Fish => formats::render_fish(&vars),
@@ -91,6 +108,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(out.as_bytes())?;
     stdout.flush()?;
+    used.done(ctx);
     Ok(0)
 }
 
@@ -98,7 +116,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
 /// variables are appended to $GITHUB_ENV, or printed when it is not set.
 fn github(vars: &[Var]) -> anyhow::Result<String> {
     let mut out = formats::github_masks(vars);
-    let body = formats::github_env(vars);
+    let body = formats::github_env(vars)?;
     match std::env::var_os("GITHUB_ENV") {
         Some(path) => {
             let mut f = std::fs::OpenOptions::new()

@@ -63,9 +63,10 @@ pub fn header_of(doc: &ConfigDoc) -> anyhow::Result<String> {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
-    let docs = super::export::read_for_use(ctx, std::slice::from_ref(&args.name), "header")?;
-    let line = zeroize::Zeroizing::new(header_of(&docs[0])?);
+    let used = super::export::read_for_use(ctx, std::slice::from_ref(&args.name), "header")?;
+    let line = zeroize::Zeroizing::new(header_of(&used.docs[0])?);
     let mut o = std::io::stdout().lock();
     writeln!(o, "{}", *line)?;
+    used.done(ctx);
     Ok(0)
 }

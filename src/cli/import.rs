@@ -70,11 +70,11 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             .into());
         }
     }
+    store.write_many(&key.identity, &docs, WriteMode::Upsert)?;
     for d in &docs {
-        store.write(&key.identity, d, WriteMode::Upsert)?;
         ctx.audit("import", Some(&d.meta.name), "ok", Some(&d.meta.type_id));
-        eprintln!("Imported '{}' ({})", d.meta.name, d.meta.title());
     }
+    eprintln!("Imported {} config(s)", docs.len());
     Ok(0)
 }
 

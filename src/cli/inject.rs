@@ -47,7 +47,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     if names.is_empty() {
         eprintln!("warning: the template has no {{{{ authcfg://NAME/FIELD }}}} references");
     }
-    let docs = super::export::read_for_use(ctx, &names, "inject")?;
+    let used = super::export::read_for_use(ctx, &names, "inject")?;
+    let docs = &used.docs;
     let by_name: BTreeMap<&str, &crate::model::ConfigDoc> =
         docs.iter().map(|d| (d.meta.name.as_str(), d)).collect();
     // Check every reference first: a missing field must not leave half a file.
@@ -83,5 +84,6 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             o.flush()?;
         }
     }
+    used.done(ctx);
     Ok(0)
 }

@@ -2,6 +2,7 @@
 
 use super::Ctx;
 use crate::model::{ago, rfc3339};
+use crate::store::Store;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 use serde::Serialize;
 use std::io::Write;
@@ -34,11 +35,12 @@ struct Row {
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     let (store, key) = ctx.unlock()?;
     let index = store.index(&key.identity)?;
+    let used = store.last_used_all();
     let selected: Vec<_> = index
         .configs
         .values()
         .filter(|m| args.prefix.as_deref().is_none_or(|p| m.name.starts_with(p)))
-        .map(|m| (m, store.last_used(&m.name)))
+        .map(|m| (m, used.get(&Store::used_key(&m.name)).copied()))
         .collect();
     if args.json {
         let rows: Vec<Row> = selected

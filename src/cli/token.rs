@@ -34,9 +34,10 @@ pub fn token_of(doc: &ConfigDoc) -> anyhow::Result<&str> {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
-    let docs = super::export::read_for_use(ctx, std::slice::from_ref(&args.name), "token")?;
-    let token = token_of(&docs[0])?;
+    let used = super::export::read_for_use(ctx, std::slice::from_ref(&args.name), "token")?;
+    let token = token_of(&used.docs[0])?;
     let mut o = std::io::stdout().lock();
     writeln!(o, "{token}")?;
+    used.done(ctx);
     Ok(0)
 }

@@ -129,10 +129,17 @@ pub fn github_masks(vars: &[Var]) -> String {
 
 /// `$GITHUB_ENV` entries in the heredoc form, each with a random delimiter
 /// that occurs in no line of its value.
-pub fn github_env(vars: &[Var]) -> String {
+pub fn github_env(vars: &[Var]) -> Result<String, UserError> {
     let mut out = String::new();
     for v in vars {
         let val = v.value.expose();
+        if val.contains('\r') {
+            return Err(usage(format!(
+                "{} contains a carriage return, which the runner would read as a line break",
+                v.name
+            ))
+            .hint("use `authcfg exec` to pass it to the step directly"));
+        }
         let delim = loop {
             let d = format!("ghadelimiter_{}", hex::encode(rand::random::<[u8; 16]>()));
             if !val.contains(&d) {
@@ -141,7 +148,7 @@ pub fn github_env(vars: &[Var]) -> String {
         };
         let _ = write!(out, "{}<<{delim}\n{val}\n{delim}\n", v.name);
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
