@@ -27,7 +27,7 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create the store and its master key')
-            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add a config (custom auth type)')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add a config: an OAuth2 account or a custom auth type')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List configs')
             [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List configs')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one config (secrets masked unless --reveal)')
@@ -40,6 +40,10 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             [CompletionResult]::new('inject', 'inject', [CompletionResultType]::ParameterValue, 'Render {{ authcfg://NAME/FIELD }} references in a template')
             [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Print a config''s token (bearer token, OAuth2 access token, API key)')
             [CompletionResult]::new('header', 'header', [CompletionResultType]::ParameterValue, 'Print a config''s ready HTTP header line')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Prove configs work against the real service')
+            [CompletionResult]::new('refresh', 'refresh', [CompletionResultType]::ParameterValue, 'Refresh OAuth2 access tokens (automatic on use anyway)')
+            [CompletionResult]::new('reauth', 'reauth', [CompletionResultType]::ParameterValue, 'Run a new OAuth2 authorization for an existing config')
+            [CompletionResult]::new('providers', 'providers', [CompletionResultType]::ParameterValue, 'The built-in OAuth2 provider catalog')
             [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'Show the audit trail')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the key source, permissions, store health and audit chain')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
@@ -63,8 +67,31 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('oauth2', 'oauth2', [CompletionResultType]::ParameterValue, 'OAuth2 provider account: runs the authorization flow (see `authcfg providers`)')
             [CompletionResult]::new('custom', 'custom', [CompletionResultType]::ParameterValue, 'Custom auth: none, api-key, bearer, basic, oauth2 (manual), env')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'authcfg;add;oauth2' {
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Config name (default: the provider id); ''/'' groups accounts (google/marketing)')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Config name (default: the provider id); ''/'' groups accounts (google/marketing)')
+            [CompletionResult]::new('--client-id', '--client-id', [CompletionResultType]::ParameterName, 'Your OAuth application''s client ID')
+            [CompletionResult]::new('--scopes', '--scopes', [CompletionResultType]::ParameterName, 'Space-separated scopes (default: the provider''s)')
+            [CompletionResult]::new('--issuer', '--issuer', [CompletionResultType]::ParameterName, 'custom: discover endpoints from this issuer (OpenID Connect / RFC 8414)')
+            [CompletionResult]::new('--set', '--set', [CompletionResultType]::ParameterName, 'Provider parameter (tenant=..., domain=...) or field (token_url=..., auth_method=...)')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Fixed loopback port, for providers that need an exact redirect URI')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up waiting for the authorization after S seconds')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)')
+            [CompletionResult]::new('--client-secret-stdin', '--client-secret-stdin', [CompletionResultType]::ParameterName, 'Read the client secret from standard input')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace an existing config of the same name')
+            [CompletionResult]::new('--device', '--device', [CompletionResultType]::ParameterName, 'Device authorization grant (RFC 8628), for machines without a browser')
+            [CompletionResult]::new('--manual', '--manual', [CompletionResultType]::ParameterName, 'Print the URL and paste the redirected URL (or the code) back')
+            [CompletionResult]::new('--client-credentials', '--client-credentials', [CompletionResultType]::ParameterName, 'Client credentials grant (machine-to-machine, no user)')
+            [CompletionResult]::new('--no-browser', '--no-browser', [CompletionResultType]::ParameterName, 'Do not open a browser; print the URL only')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
         'authcfg;add;custom' {
@@ -81,8 +108,12 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             break
         }
         'authcfg;add;help' {
+            [CompletionResult]::new('oauth2', 'oauth2', [CompletionResultType]::ParameterValue, 'OAuth2 provider account: runs the authorization flow (see `authcfg providers`)')
             [CompletionResult]::new('custom', 'custom', [CompletionResultType]::ParameterValue, 'Custom auth: none, api-key, bearer, basic, oauth2 (manual), env')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'authcfg;add;help;oauth2' {
             break
         }
         'authcfg;add;help;custom' {
@@ -134,6 +165,7 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation (required without a terminal)')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation (required without a terminal)')
+            [CompletionResult]::new('--keep-tokens', '--keep-tokens', [CompletionResultType]::ParameterName, 'OAuth2: remove without revoking the tokens at the provider')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -144,6 +176,7 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation (required without a terminal)')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation (required without a terminal)')
+            [CompletionResult]::new('--keep-tokens', '--keep-tokens', [CompletionResultType]::ParameterName, 'OAuth2: remove without revoking the tokens at the provider')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -208,6 +241,51 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'authcfg;test' {
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds each probe may take')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every config in the store')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'authcfg;refresh' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every OAuth2 config')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Refresh even when the access token is still fresh')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'authcfg;reauth' {
+            [CompletionResult]::new('--scopes', '--scopes', [CompletionResultType]::ParameterName, 'Replace the scopes')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Fixed loopback port, for providers that need an exact redirect URI')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up waiting for the authorization after S seconds')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)')
+            [CompletionResult]::new('--device', '--device', [CompletionResultType]::ParameterName, 'Device authorization grant (RFC 8628), for machines without a browser')
+            [CompletionResult]::new('--manual', '--manual', [CompletionResultType]::ParameterName, 'Print the URL and paste the redirected URL (or the code) back')
+            [CompletionResult]::new('--client-credentials', '--client-credentials', [CompletionResultType]::ParameterName, 'Client credentials grant (machine-to-machine, no user)')
+            [CompletionResult]::new('--no-browser', '--no-browser', [CompletionResultType]::ParameterName, 'Do not open a browser; print the URL only')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'authcfg;providers' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'authcfg;log' {
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Only the last N records')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Only the last N records')
@@ -248,7 +326,7 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
         }
         'authcfg;help' {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create the store and its master key')
-            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add a config (custom auth type)')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add a config: an OAuth2 account or a custom auth type')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List configs')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one config (secrets masked unless --reveal)')
             [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Change fields of a config')
@@ -259,6 +337,10 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             [CompletionResult]::new('inject', 'inject', [CompletionResultType]::ParameterValue, 'Render {{ authcfg://NAME/FIELD }} references in a template')
             [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Print a config''s token (bearer token, OAuth2 access token, API key)')
             [CompletionResult]::new('header', 'header', [CompletionResultType]::ParameterValue, 'Print a config''s ready HTTP header line')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Prove configs work against the real service')
+            [CompletionResult]::new('refresh', 'refresh', [CompletionResultType]::ParameterValue, 'Refresh OAuth2 access tokens (automatic on use anyway)')
+            [CompletionResult]::new('reauth', 'reauth', [CompletionResultType]::ParameterValue, 'Run a new OAuth2 authorization for an existing config')
+            [CompletionResult]::new('providers', 'providers', [CompletionResultType]::ParameterValue, 'The built-in OAuth2 provider catalog')
             [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'Show the audit trail')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the key source, permissions, store health and audit chain')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
@@ -270,7 +352,11 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             break
         }
         'authcfg;help;add' {
+            [CompletionResult]::new('oauth2', 'oauth2', [CompletionResultType]::ParameterValue, 'OAuth2 provider account: runs the authorization flow (see `authcfg providers`)')
             [CompletionResult]::new('custom', 'custom', [CompletionResultType]::ParameterValue, 'Custom auth: none, api-key, bearer, basic, oauth2 (manual), env')
+            break
+        }
+        'authcfg;help;add;oauth2' {
             break
         }
         'authcfg;help;add;custom' {
@@ -304,6 +390,18 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             break
         }
         'authcfg;help;header' {
+            break
+        }
+        'authcfg;help;test' {
+            break
+        }
+        'authcfg;help;refresh' {
+            break
+        }
+        'authcfg;help;reauth' {
+            break
+        }
+        'authcfg;help;providers' {
             break
         }
         'authcfg;help;log' {

@@ -61,6 +61,15 @@ _authcfg() {
             authcfg,ls)
                 cmd="authcfg__subcmd__list"
                 ;;
+            authcfg,providers)
+                cmd="authcfg__subcmd__providers"
+                ;;
+            authcfg,reauth)
+                cmd="authcfg__subcmd__reauth"
+                ;;
+            authcfg,refresh)
+                cmd="authcfg__subcmd__refresh"
+                ;;
             authcfg,remove)
                 cmd="authcfg__subcmd__remove"
                 ;;
@@ -69,6 +78,9 @@ _authcfg() {
                 ;;
             authcfg,show)
                 cmd="authcfg__subcmd__show"
+                ;;
+            authcfg,test)
+                cmd="authcfg__subcmd__test"
                 ;;
             authcfg,token)
                 cmd="authcfg__subcmd__token"
@@ -79,11 +91,17 @@ _authcfg() {
             authcfg__subcmd__add,help)
                 cmd="authcfg__subcmd__add__subcmd__help"
                 ;;
+            authcfg__subcmd__add,oauth2)
+                cmd="authcfg__subcmd__add__subcmd__oauth2"
+                ;;
             authcfg__subcmd__add__subcmd__help,custom)
                 cmd="authcfg__subcmd__add__subcmd__help__subcmd__custom"
                 ;;
             authcfg__subcmd__add__subcmd__help,help)
                 cmd="authcfg__subcmd__add__subcmd__help__subcmd__help"
+                ;;
+            authcfg__subcmd__add__subcmd__help,oauth2)
+                cmd="authcfg__subcmd__add__subcmd__help__subcmd__oauth2"
                 ;;
             authcfg__subcmd__help,add)
                 cmd="authcfg__subcmd__help__subcmd__add"
@@ -127,17 +145,32 @@ _authcfg() {
             authcfg__subcmd__help,log)
                 cmd="authcfg__subcmd__help__subcmd__log"
                 ;;
+            authcfg__subcmd__help,providers)
+                cmd="authcfg__subcmd__help__subcmd__providers"
+                ;;
+            authcfg__subcmd__help,reauth)
+                cmd="authcfg__subcmd__help__subcmd__reauth"
+                ;;
+            authcfg__subcmd__help,refresh)
+                cmd="authcfg__subcmd__help__subcmd__refresh"
+                ;;
             authcfg__subcmd__help,remove)
                 cmd="authcfg__subcmd__help__subcmd__remove"
                 ;;
             authcfg__subcmd__help,show)
                 cmd="authcfg__subcmd__help__subcmd__show"
                 ;;
+            authcfg__subcmd__help,test)
+                cmd="authcfg__subcmd__help__subcmd__test"
+                ;;
             authcfg__subcmd__help,token)
                 cmd="authcfg__subcmd__help__subcmd__token"
                 ;;
             authcfg__subcmd__help__subcmd__add,custom)
                 cmd="authcfg__subcmd__help__subcmd__add__subcmd__custom"
+                ;;
+            authcfg__subcmd__help__subcmd__add,oauth2)
+                cmd="authcfg__subcmd__help__subcmd__add__subcmd__oauth2"
                 ;;
             *)
                 ;;
@@ -146,7 +179,7 @@ _authcfg() {
 
     case "${cmd}" in
         authcfg)
-            opts="-h -V --store --help --version init add list ls show edit remove rm import export exec inject token header log doctor completions generate-docs help"
+            opts="-h -V --store --help --version init add list ls show edit remove rm import export exec inject token header test refresh reauth providers log doctor completions generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -164,7 +197,7 @@ _authcfg() {
             return 0
             ;;
         authcfg__subcmd__add)
-            opts="-h -V --store --help --version custom help"
+            opts="-h -V --store --help --version oauth2 custom help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -216,7 +249,7 @@ _authcfg() {
             return 0
             ;;
         authcfg__subcmd__add__subcmd__help)
-            opts="custom help"
+            opts="oauth2 custom help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -250,6 +283,70 @@ _authcfg() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authcfg__subcmd__add__subcmd__help__subcmd__oauth2)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authcfg__subcmd__add__subcmd__oauth2)
+            opts="-n -h -V --name --client-id --client-secret-stdin --scopes --issuer --set --force --device --manual --client-credentials --no-browser --port --timeout --store --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scopes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --issuer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --set)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -416,7 +513,7 @@ _authcfg() {
             return 0
             ;;
         authcfg__subcmd__help)
-            opts="init add list show edit remove import export exec inject token header log doctor completions generate-docs help"
+            opts="init add list show edit remove import export exec inject token header test refresh reauth providers log doctor completions generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -430,7 +527,7 @@ _authcfg() {
             return 0
             ;;
         authcfg__subcmd__help__subcmd__add)
-            opts="custom"
+            opts="oauth2 custom"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -444,6 +541,20 @@ _authcfg() {
             return 0
             ;;
         authcfg__subcmd__help__subcmd__add__subcmd__custom)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authcfg__subcmd__help__subcmd__add__subcmd__oauth2)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -639,6 +750,48 @@ _authcfg() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        authcfg__subcmd__help__subcmd__providers)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authcfg__subcmd__help__subcmd__reauth)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authcfg__subcmd__help__subcmd__refresh)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         authcfg__subcmd__help__subcmd__remove)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -654,6 +807,20 @@ _authcfg() {
             return 0
             ;;
         authcfg__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authcfg__subcmd__help__subcmd__test)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -803,8 +970,74 @@ _authcfg() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        authcfg__subcmd__providers)
+            opts="-h -V --json --store --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authcfg__subcmd__reauth)
+            opts="-h -V --scopes --device --manual --client-credentials --no-browser --port --timeout --store --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --scopes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authcfg__subcmd__refresh)
+            opts="-h -V --all --force --store --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         authcfg__subcmd__remove)
-            opts="-y -h -V --yes --store --help --version"
+            opts="-y -h -V --yes --keep-tokens --store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -828,6 +1061,28 @@ _authcfg() {
                 return 0
             fi
             case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authcfg__subcmd__test)
+            opts="-h -V --all --timeout --json --store --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

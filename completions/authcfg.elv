@@ -24,7 +24,7 @@ set edit:completion:arg-completer[authcfg] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand init 'Create the store and its master key'
-            cand add 'Add a config (custom auth type)'
+            cand add 'Add a config: an OAuth2 account or a custom auth type'
             cand list 'List configs'
             cand ls 'List configs'
             cand show 'Show one config (secrets masked unless --reveal)'
@@ -37,6 +37,10 @@ set edit:completion:arg-completer[authcfg] = {|@words|
             cand inject 'Render {{ authcfg://NAME/FIELD }} references in a template'
             cand token 'Print a config''s token (bearer token, OAuth2 access token, API key)'
             cand header 'Print a config''s ready HTTP header line'
+            cand test 'Prove configs work against the real service'
+            cand refresh 'Refresh OAuth2 access tokens (automatic on use anyway)'
+            cand reauth 'Run a new OAuth2 authorization for an existing config'
+            cand providers 'The built-in OAuth2 provider catalog'
             cand log 'Show the audit trail'
             cand doctor 'Check the key source, permissions, store health and audit chain'
             cand completions 'Print shell completions'
@@ -58,8 +62,30 @@ set edit:completion:arg-completer[authcfg] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand oauth2 'OAuth2 provider account: runs the authorization flow (see `authcfg providers`)'
             cand custom 'Custom auth: none, api-key, bearer, basic, oauth2 (manual), env'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'authcfg;add;oauth2'= {
+            cand -n 'Config name (default: the provider id); ''/'' groups accounts (google/marketing)'
+            cand --name 'Config name (default: the provider id); ''/'' groups accounts (google/marketing)'
+            cand --client-id 'Your OAuth application''s client ID'
+            cand --scopes 'Space-separated scopes (default: the provider''s)'
+            cand --issuer 'custom: discover endpoints from this issuer (OpenID Connect / RFC 8414)'
+            cand --set 'Provider parameter (tenant=..., domain=...) or field (token_url=..., auth_method=...)'
+            cand --port 'Fixed loopback port, for providers that need an exact redirect URI'
+            cand --timeout 'Give up waiting for the authorization after S seconds'
+            cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand --client-secret-stdin 'Read the client secret from standard input'
+            cand --force 'Replace an existing config of the same name'
+            cand --device 'Device authorization grant (RFC 8628), for machines without a browser'
+            cand --manual 'Print the URL and paste the redirected URL (or the code) back'
+            cand --client-credentials 'Client credentials grant (machine-to-machine, no user)'
+            cand --no-browser 'Do not open a browser; print the URL only'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
         }
         &'authcfg;add;custom'= {
             cand -n 'Config name; ''/'' groups configs (prod/stripe)'
@@ -74,8 +100,11 @@ set edit:completion:arg-completer[authcfg] = {|@words|
             cand --version 'Print version'
         }
         &'authcfg;add;help'= {
+            cand oauth2 'OAuth2 provider account: runs the authorization flow (see `authcfg providers`)'
             cand custom 'Custom auth: none, api-key, bearer, basic, oauth2 (manual), env'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'authcfg;add;help;oauth2'= {
         }
         &'authcfg;add;help;custom'= {
         }
@@ -120,6 +149,7 @@ set edit:completion:arg-completer[authcfg] = {|@words|
             cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
             cand -y 'Do not ask for confirmation (required without a terminal)'
             cand --yes 'Do not ask for confirmation (required without a terminal)'
+            cand --keep-tokens 'OAuth2: remove without revoking the tokens at the provider'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -129,6 +159,7 @@ set edit:completion:arg-completer[authcfg] = {|@words|
             cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
             cand -y 'Do not ask for confirmation (required without a terminal)'
             cand --yes 'Do not ask for confirmation (required without a terminal)'
+            cand --keep-tokens 'OAuth2: remove without revoking the tokens at the provider'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -186,6 +217,47 @@ set edit:completion:arg-completer[authcfg] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'authcfg;test'= {
+            cand --timeout 'Seconds each probe may take'
+            cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand --all 'Every config in the store'
+            cand --json 'Machine-readable output'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'authcfg;refresh'= {
+            cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand --all 'Every OAuth2 config'
+            cand --force 'Refresh even when the access token is still fresh'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'authcfg;reauth'= {
+            cand --scopes 'Replace the scopes'
+            cand --port 'Fixed loopback port, for providers that need an exact redirect URI'
+            cand --timeout 'Give up waiting for the authorization after S seconds'
+            cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand --device 'Device authorization grant (RFC 8628), for machines without a browser'
+            cand --manual 'Print the URL and paste the redirected URL (or the code) back'
+            cand --client-credentials 'Client credentials grant (machine-to-machine, no user)'
+            cand --no-browser 'Do not open a browser; print the URL only'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'authcfg;providers'= {
+            cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand --json 'Machine-readable output'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'authcfg;log'= {
             cand -n 'Only the last N records'
             cand --limit 'Only the last N records'
@@ -222,7 +294,7 @@ set edit:completion:arg-completer[authcfg] = {|@words|
         }
         &'authcfg;help'= {
             cand init 'Create the store and its master key'
-            cand add 'Add a config (custom auth type)'
+            cand add 'Add a config: an OAuth2 account or a custom auth type'
             cand list 'List configs'
             cand show 'Show one config (secrets masked unless --reveal)'
             cand edit 'Change fields of a config'
@@ -233,6 +305,10 @@ set edit:completion:arg-completer[authcfg] = {|@words|
             cand inject 'Render {{ authcfg://NAME/FIELD }} references in a template'
             cand token 'Print a config''s token (bearer token, OAuth2 access token, API key)'
             cand header 'Print a config''s ready HTTP header line'
+            cand test 'Prove configs work against the real service'
+            cand refresh 'Refresh OAuth2 access tokens (automatic on use anyway)'
+            cand reauth 'Run a new OAuth2 authorization for an existing config'
+            cand providers 'The built-in OAuth2 provider catalog'
             cand log 'Show the audit trail'
             cand doctor 'Check the key source, permissions, store health and audit chain'
             cand completions 'Print shell completions'
@@ -242,7 +318,10 @@ set edit:completion:arg-completer[authcfg] = {|@words|
         &'authcfg;help;init'= {
         }
         &'authcfg;help;add'= {
+            cand oauth2 'OAuth2 provider account: runs the authorization flow (see `authcfg providers`)'
             cand custom 'Custom auth: none, api-key, bearer, basic, oauth2 (manual), env'
+        }
+        &'authcfg;help;add;oauth2'= {
         }
         &'authcfg;help;add;custom'= {
         }
@@ -265,6 +344,14 @@ set edit:completion:arg-completer[authcfg] = {|@words|
         &'authcfg;help;token'= {
         }
         &'authcfg;help;header'= {
+        }
+        &'authcfg;help;test'= {
+        }
+        &'authcfg;help;refresh'= {
+        }
+        &'authcfg;help;reauth'= {
+        }
+        &'authcfg;help;providers'= {
         }
         &'authcfg;help;log'= {
         }

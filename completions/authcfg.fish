@@ -28,7 +28,7 @@ complete -c authcfg -n "__fish_authcfg_needs_command" -l store -d 'Store directo
 complete -c authcfg -n "__fish_authcfg_needs_command" -s h -l help -d 'Print help'
 complete -c authcfg -n "__fish_authcfg_needs_command" -s V -l version -d 'Print version'
 complete -c authcfg -n "__fish_authcfg_needs_command" -f -a "init" -d 'Create the store and its master key'
-complete -c authcfg -n "__fish_authcfg_needs_command" -f -a "add" -d 'Add a config (custom auth type)'
+complete -c authcfg -n "__fish_authcfg_needs_command" -f -a "add" -d 'Add a config: an OAuth2 account or a custom auth type'
 complete -c authcfg -n "__fish_authcfg_needs_command" -f -a "list" -d 'List configs'
 complete -c authcfg -n "__fish_authcfg_needs_command" -f -a "ls" -d 'List configs'
 complete -c authcfg -n "__fish_authcfg_needs_command" -f -a "show" -d 'Show one config (secrets masked unless --reveal)'
@@ -41,6 +41,10 @@ complete -c authcfg -n "__fish_authcfg_needs_command" -f -a "exec" -d 'Run a com
 complete -c authcfg -n "__fish_authcfg_needs_command" -f -a "inject" -d 'Render {{ authcfg://NAME/FIELD }} references in a template'
 complete -c authcfg -n "__fish_authcfg_needs_command" -f -a "token" -d 'Print a config\'s token (bearer token, OAuth2 access token, API key)'
 complete -c authcfg -n "__fish_authcfg_needs_command" -f -a "header" -d 'Print a config\'s ready HTTP header line'
+complete -c authcfg -n "__fish_authcfg_needs_command" -f -a "test" -d 'Prove configs work against the real service'
+complete -c authcfg -n "__fish_authcfg_needs_command" -f -a "refresh" -d 'Refresh OAuth2 access tokens (automatic on use anyway)'
+complete -c authcfg -n "__fish_authcfg_needs_command" -f -a "reauth" -d 'Run a new OAuth2 authorization for an existing config'
+complete -c authcfg -n "__fish_authcfg_needs_command" -f -a "providers" -d 'The built-in OAuth2 provider catalog'
 complete -c authcfg -n "__fish_authcfg_needs_command" -f -a "log" -d 'Show the audit trail'
 complete -c authcfg -n "__fish_authcfg_needs_command" -f -a "doctor" -d 'Check the key source, permissions, store health and audit chain'
 complete -c authcfg -n "__fish_authcfg_needs_command" -f -a "completions" -d 'Print shell completions'
@@ -51,11 +55,28 @@ complete -c authcfg -n "__fish_authcfg_using_subcommand init" -l store -d 'Store
 complete -c authcfg -n "__fish_authcfg_using_subcommand init" -l passphrase -d 'Keep the master key in a passphrase-protected file in the store (age scrypt) instead of the OS keyring; the passphrase comes from AUTHCFG_PASSPHRASE or a prompt'
 complete -c authcfg -n "__fish_authcfg_using_subcommand init" -s h -l help -d 'Print help'
 complete -c authcfg -n "__fish_authcfg_using_subcommand init" -s V -l version -d 'Print version'
-complete -c authcfg -n "__fish_authcfg_using_subcommand add; and not __fish_seen_subcommand_from custom help" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
-complete -c authcfg -n "__fish_authcfg_using_subcommand add; and not __fish_seen_subcommand_from custom help" -s h -l help -d 'Print help'
-complete -c authcfg -n "__fish_authcfg_using_subcommand add; and not __fish_seen_subcommand_from custom help" -s V -l version -d 'Print version'
-complete -c authcfg -n "__fish_authcfg_using_subcommand add; and not __fish_seen_subcommand_from custom help" -f -a "custom" -d 'Custom auth: none, api-key, bearer, basic, oauth2 (manual), env'
-complete -c authcfg -n "__fish_authcfg_using_subcommand add; and not __fish_seen_subcommand_from custom help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and not __fish_seen_subcommand_from oauth2 custom help" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and not __fish_seen_subcommand_from oauth2 custom help" -s h -l help -d 'Print help'
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and not __fish_seen_subcommand_from oauth2 custom help" -s V -l version -d 'Print version'
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and not __fish_seen_subcommand_from oauth2 custom help" -f -a "oauth2" -d 'OAuth2 provider account: runs the authorization flow (see `authcfg providers`)'
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and not __fish_seen_subcommand_from oauth2 custom help" -f -a "custom" -d 'Custom auth: none, api-key, bearer, basic, oauth2 (manual), env'
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and not __fish_seen_subcommand_from oauth2 custom help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from oauth2" -s n -l name -d 'Config name (default: the provider id); \'/\' groups accounts (google/marketing)' -r
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from oauth2" -l client-id -d 'Your OAuth application\'s client ID' -r
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from oauth2" -l scopes -d 'Space-separated scopes (default: the provider\'s)' -r
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from oauth2" -l issuer -d 'custom: discover endpoints from this issuer (OpenID Connect / RFC 8414)' -r
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from oauth2" -l set -d 'Provider parameter (tenant=..., domain=...) or field (token_url=..., auth_method=...)' -r
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from oauth2" -l port -d 'Fixed loopback port, for providers that need an exact redirect URI' -r
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from oauth2" -l timeout -d 'Give up waiting for the authorization after S seconds' -r
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from oauth2" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from oauth2" -l client-secret-stdin -d 'Read the client secret from standard input'
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from oauth2" -l force -d 'Replace an existing config of the same name'
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from oauth2" -l device -d 'Device authorization grant (RFC 8628), for machines without a browser'
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from oauth2" -l manual -d 'Print the URL and paste the redirected URL (or the code) back'
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from oauth2" -l client-credentials -d 'Client credentials grant (machine-to-machine, no user)'
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from oauth2" -l no-browser -d 'Do not open a browser; print the URL only'
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from oauth2" -s h -l help -d 'Print help'
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from oauth2" -s V -l version -d 'Print version'
 complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from custom" -s n -l name -d 'Config name; \'/\' groups configs (prod/stripe)' -r
 complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from custom" -l set -d 'Set a field: --set field=value (repeatable). Secret values given here are visible in `ps` and shell history; prefer --secret-stdin' -r
 complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from custom" -l secret-stdin -d 'Read FIELD\'s value from standard input (one trailing newline is removed)' -r
@@ -63,6 +84,7 @@ complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_sub
 complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from custom" -l force -d 'Replace an existing config of the same name'
 complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from custom" -s h -l help -d 'Print help'
 complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from custom" -s V -l version -d 'Print version'
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from help" -f -a "oauth2" -d 'OAuth2 provider account: runs the authorization flow (see `authcfg providers`)'
 complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from help" -f -a "custom" -d 'Custom auth: none, api-key, bearer, basic, oauth2 (manual), env'
 complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c authcfg -n "__fish_authcfg_using_subcommand list" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
@@ -86,10 +108,12 @@ complete -c authcfg -n "__fish_authcfg_using_subcommand edit" -s h -l help -d 'P
 complete -c authcfg -n "__fish_authcfg_using_subcommand edit" -s V -l version -d 'Print version'
 complete -c authcfg -n "__fish_authcfg_using_subcommand remove" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
 complete -c authcfg -n "__fish_authcfg_using_subcommand remove" -s y -l yes -d 'Do not ask for confirmation (required without a terminal)'
+complete -c authcfg -n "__fish_authcfg_using_subcommand remove" -l keep-tokens -d 'OAuth2: remove without revoking the tokens at the provider'
 complete -c authcfg -n "__fish_authcfg_using_subcommand remove" -s h -l help -d 'Print help'
 complete -c authcfg -n "__fish_authcfg_using_subcommand remove" -s V -l version -d 'Print version'
 complete -c authcfg -n "__fish_authcfg_using_subcommand rm" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
 complete -c authcfg -n "__fish_authcfg_using_subcommand rm" -s y -l yes -d 'Do not ask for confirmation (required without a terminal)'
+complete -c authcfg -n "__fish_authcfg_using_subcommand rm" -l keep-tokens -d 'OAuth2: remove without revoking the tokens at the provider'
 complete -c authcfg -n "__fish_authcfg_using_subcommand rm" -s h -l help -d 'Print help'
 complete -c authcfg -n "__fish_authcfg_using_subcommand rm" -s V -l version -d 'Print version'
 complete -c authcfg -n "__fish_authcfg_using_subcommand import" -l prefix -d 'Put the imported configs under this group (e.g. imported/)' -r
@@ -124,6 +148,31 @@ complete -c authcfg -n "__fish_authcfg_using_subcommand token" -s V -l version -
 complete -c authcfg -n "__fish_authcfg_using_subcommand header" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
 complete -c authcfg -n "__fish_authcfg_using_subcommand header" -s h -l help -d 'Print help'
 complete -c authcfg -n "__fish_authcfg_using_subcommand header" -s V -l version -d 'Print version'
+complete -c authcfg -n "__fish_authcfg_using_subcommand test" -l timeout -d 'Seconds each probe may take' -r
+complete -c authcfg -n "__fish_authcfg_using_subcommand test" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
+complete -c authcfg -n "__fish_authcfg_using_subcommand test" -l all -d 'Every config in the store'
+complete -c authcfg -n "__fish_authcfg_using_subcommand test" -l json -d 'Machine-readable output'
+complete -c authcfg -n "__fish_authcfg_using_subcommand test" -s h -l help -d 'Print help'
+complete -c authcfg -n "__fish_authcfg_using_subcommand test" -s V -l version -d 'Print version'
+complete -c authcfg -n "__fish_authcfg_using_subcommand refresh" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
+complete -c authcfg -n "__fish_authcfg_using_subcommand refresh" -l all -d 'Every OAuth2 config'
+complete -c authcfg -n "__fish_authcfg_using_subcommand refresh" -l force -d 'Refresh even when the access token is still fresh'
+complete -c authcfg -n "__fish_authcfg_using_subcommand refresh" -s h -l help -d 'Print help'
+complete -c authcfg -n "__fish_authcfg_using_subcommand refresh" -s V -l version -d 'Print version'
+complete -c authcfg -n "__fish_authcfg_using_subcommand reauth" -l scopes -d 'Replace the scopes' -r
+complete -c authcfg -n "__fish_authcfg_using_subcommand reauth" -l port -d 'Fixed loopback port, for providers that need an exact redirect URI' -r
+complete -c authcfg -n "__fish_authcfg_using_subcommand reauth" -l timeout -d 'Give up waiting for the authorization after S seconds' -r
+complete -c authcfg -n "__fish_authcfg_using_subcommand reauth" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
+complete -c authcfg -n "__fish_authcfg_using_subcommand reauth" -l device -d 'Device authorization grant (RFC 8628), for machines without a browser'
+complete -c authcfg -n "__fish_authcfg_using_subcommand reauth" -l manual -d 'Print the URL and paste the redirected URL (or the code) back'
+complete -c authcfg -n "__fish_authcfg_using_subcommand reauth" -l client-credentials -d 'Client credentials grant (machine-to-machine, no user)'
+complete -c authcfg -n "__fish_authcfg_using_subcommand reauth" -l no-browser -d 'Do not open a browser; print the URL only'
+complete -c authcfg -n "__fish_authcfg_using_subcommand reauth" -s h -l help -d 'Print help'
+complete -c authcfg -n "__fish_authcfg_using_subcommand reauth" -s V -l version -d 'Print version'
+complete -c authcfg -n "__fish_authcfg_using_subcommand providers" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
+complete -c authcfg -n "__fish_authcfg_using_subcommand providers" -l json -d 'Machine-readable output'
+complete -c authcfg -n "__fish_authcfg_using_subcommand providers" -s h -l help -d 'Print help'
+complete -c authcfg -n "__fish_authcfg_using_subcommand providers" -s V -l version -d 'Print version'
 complete -c authcfg -n "__fish_authcfg_using_subcommand log" -s n -l limit -d 'Only the last N records' -r
 complete -c authcfg -n "__fish_authcfg_using_subcommand log" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
 complete -c authcfg -n "__fish_authcfg_using_subcommand log" -l verify -d 'Check the hash chain instead of printing records'
@@ -141,21 +190,26 @@ complete -c authcfg -n "__fish_authcfg_using_subcommand generate-docs" -l out -d
 complete -c authcfg -n "__fish_authcfg_using_subcommand generate-docs" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
 complete -c authcfg -n "__fish_authcfg_using_subcommand generate-docs" -s h -l help -d 'Print help'
 complete -c authcfg -n "__fish_authcfg_using_subcommand generate-docs" -s V -l version -d 'Print version'
-complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header log doctor completions generate-docs help" -f -a "init" -d 'Create the store and its master key'
-complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header log doctor completions generate-docs help" -f -a "add" -d 'Add a config (custom auth type)'
-complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header log doctor completions generate-docs help" -f -a "list" -d 'List configs'
-complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header log doctor completions generate-docs help" -f -a "show" -d 'Show one config (secrets masked unless --reveal)'
-complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header log doctor completions generate-docs help" -f -a "edit" -d 'Change fields of a config'
-complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header log doctor completions generate-docs help" -f -a "remove" -d 'Remove a config'
-complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header log doctor completions generate-docs help" -f -a "import" -d 'Import configs from the seed\'s JSON shape ({"type", "name", "config"})'
-complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header log doctor completions generate-docs help" -f -a "export" -d 'Print configs as environment variables or files for other programs'
-complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header log doctor completions generate-docs help" -f -a "exec" -d 'Run a command with configs in its environment'
-complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header log doctor completions generate-docs help" -f -a "inject" -d 'Render {{ authcfg://NAME/FIELD }} references in a template'
-complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header log doctor completions generate-docs help" -f -a "token" -d 'Print a config\'s token (bearer token, OAuth2 access token, API key)'
-complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header log doctor completions generate-docs help" -f -a "header" -d 'Print a config\'s ready HTTP header line'
-complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header log doctor completions generate-docs help" -f -a "log" -d 'Show the audit trail'
-complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header log doctor completions generate-docs help" -f -a "doctor" -d 'Check the key source, permissions, store health and audit chain'
-complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header log doctor completions generate-docs help" -f -a "completions" -d 'Print shell completions'
-complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header log doctor completions generate-docs help" -f -a "generate-docs"
-complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header log doctor completions generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header test refresh reauth providers log doctor completions generate-docs help" -f -a "init" -d 'Create the store and its master key'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header test refresh reauth providers log doctor completions generate-docs help" -f -a "add" -d 'Add a config: an OAuth2 account or a custom auth type'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header test refresh reauth providers log doctor completions generate-docs help" -f -a "list" -d 'List configs'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header test refresh reauth providers log doctor completions generate-docs help" -f -a "show" -d 'Show one config (secrets masked unless --reveal)'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header test refresh reauth providers log doctor completions generate-docs help" -f -a "edit" -d 'Change fields of a config'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header test refresh reauth providers log doctor completions generate-docs help" -f -a "remove" -d 'Remove a config'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header test refresh reauth providers log doctor completions generate-docs help" -f -a "import" -d 'Import configs from the seed\'s JSON shape ({"type", "name", "config"})'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header test refresh reauth providers log doctor completions generate-docs help" -f -a "export" -d 'Print configs as environment variables or files for other programs'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header test refresh reauth providers log doctor completions generate-docs help" -f -a "exec" -d 'Run a command with configs in its environment'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header test refresh reauth providers log doctor completions generate-docs help" -f -a "inject" -d 'Render {{ authcfg://NAME/FIELD }} references in a template'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header test refresh reauth providers log doctor completions generate-docs help" -f -a "token" -d 'Print a config\'s token (bearer token, OAuth2 access token, API key)'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header test refresh reauth providers log doctor completions generate-docs help" -f -a "header" -d 'Print a config\'s ready HTTP header line'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header test refresh reauth providers log doctor completions generate-docs help" -f -a "test" -d 'Prove configs work against the real service'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header test refresh reauth providers log doctor completions generate-docs help" -f -a "refresh" -d 'Refresh OAuth2 access tokens (automatic on use anyway)'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header test refresh reauth providers log doctor completions generate-docs help" -f -a "reauth" -d 'Run a new OAuth2 authorization for an existing config'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header test refresh reauth providers log doctor completions generate-docs help" -f -a "providers" -d 'The built-in OAuth2 provider catalog'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header test refresh reauth providers log doctor completions generate-docs help" -f -a "log" -d 'Show the audit trail'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header test refresh reauth providers log doctor completions generate-docs help" -f -a "doctor" -d 'Check the key source, permissions, store health and audit chain'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header test refresh reauth providers log doctor completions generate-docs help" -f -a "completions" -d 'Print shell completions'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header test refresh reauth providers log doctor completions generate-docs help" -f -a "generate-docs"
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and not __fish_seen_subcommand_from init add list show edit remove import export exec inject token header test refresh reauth providers log doctor completions generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c authcfg -n "__fish_authcfg_using_subcommand help; and __fish_seen_subcommand_from add" -f -a "oauth2" -d 'OAuth2 provider account: runs the authorization flow (see `authcfg providers`)'
 complete -c authcfg -n "__fish_authcfg_using_subcommand help; and __fish_seen_subcommand_from add" -f -a "custom" -d 'Custom auth: none, api-key, bearer, basic, oauth2 (manual), env'

@@ -7,9 +7,11 @@
 pub mod audit;
 pub mod catalog;
 pub mod cli;
+pub mod connectors;
 pub mod error;
 pub mod export;
 pub mod keys;
 pub mod model;
+pub mod oauth;
 pub mod secret;
 pub mod store;

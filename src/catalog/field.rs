@@ -40,6 +40,9 @@ pub struct FieldSpec {
     pub allowed: Vec<String>,
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub prompt: bool,
+    /// Whether `export`/`exec` hand this field to programs.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub export: bool,
     #[serde(default)]
     pub help: String,
 }
@@ -179,6 +182,7 @@ mod tests {
             default: None,
             allowed: vec!["a".into(), "b".into()],
             prompt: true,
+            export: true,
             help: String::new(),
         }
     }

@@ -12,7 +12,8 @@ use crate::model::Kind;
 pub fn spec_for(kind: Kind, type_id: &str) -> Option<(&'static [FieldSpec], bool)> {
     match kind {
         Kind::Custom => custom::find(type_id).map(|t| (t.fields.as_slice(), t.free_form)),
-        _ => None,
+        Kind::Oauth2 => Some((crate::oauth::catalog::fields(), false)),
+        Kind::Connector => None,
     }
 }
 
@@ -24,6 +25,17 @@ pub fn is_secret(kind: Kind, type_id: &str, field: &str) -> bool {
             .find(|f| f.name == field)
             .map(|f| f.secret)
             .unwrap_or(true),
+        None => true,
+    }
+}
+
+/// Whether `export`/`exec` hand this field to programs.
+pub fn is_exported(kind: Kind, type_id: &str, field: &str) -> bool {
+    match spec_for(kind, type_id) {
+        Some((fields, _)) => fields
+            .iter()
+            .find(|f| f.name == field)
+            .is_none_or(|f| f.export),
         None => true,
     }
 }

@@ -15,6 +15,8 @@ pub struct Args {
 
 #[derive(clap::Subcommand)]
 enum What {
+    /// OAuth2 provider account: runs the authorization flow (see `authcfg providers`)
+    Oauth2(super::add_oauth2::Args),
     /// Custom auth: none, api-key, bearer, basic, oauth2 (manual), env
     Custom(CustomArgs),
 }
@@ -43,6 +45,7 @@ pub struct CommonAddArgs {
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     match args.what {
         What::Custom(a) => add_custom(ctx, a),
+        What::Oauth2(a) => super::add_oauth2::run(ctx, a),
     }
 }
 
@@ -95,6 +98,11 @@ fn add_custom(ctx: &Ctx, args: CustomArgs) -> anyhow::Result<i32> {
     );
     eprintln!("Added '{name}' ({})", ty.title);
     Ok(0)
+}
+
+/// The name from --name, else `default`; validated.
+pub fn config_name_or(ctx: &Ctx, given: Option<&str>, default: &str) -> anyhow::Result<String> {
+    config_name(ctx, Some(given.unwrap_or(default)))
 }
 
 /// The name from --name, or a prompt; validated before any other work.

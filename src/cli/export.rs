@@ -30,7 +30,11 @@ pub fn read_for_use(ctx: &Ctx, names: &[String], action: &str) -> anyhow::Result
     let (store, key) = ctx.unlock()?;
     let mut docs = Vec::with_capacity(names.len());
     for n in names {
-        match store.read(&key.identity, n) {
+        // OAuth access tokens are refreshed here when they are about to expire.
+        match store
+            .read(&key.identity, n)
+            .and_then(|d| super::refresh::ensure_fresh(ctx, &store, &key, d, false))
+        {
             Ok(d) => docs.push(d),
             Err(e) => {
                 ctx.audit(action, Some(n), "error", None);

@@ -45,6 +45,7 @@ impl Form<'_> {
                 default: None,
                 allowed: vec![],
                 prompt: false,
+                export: true,
                 help: String::new(),
             });
         }

@@ -16,6 +16,13 @@ pub fn header_of(doc: &ConfigDoc) -> anyhow::Result<String> {
     let get = |f: &str| doc.get(f).unwrap_or_default();
     let name = &doc.meta.name;
     let line = match doc.meta.type_id.as_str() {
+        _ if doc.meta.kind == crate::model::Kind::Oauth2 => format!(
+            "Authorization: {} {}",
+            doc.get("token_type")
+                .filter(|t| !t.is_empty())
+                .unwrap_or("Bearer"),
+            super::token::token_of(doc)?
+        ),
         "bearer_token" => format!(
             "{}: {}{}",
             doc.get("header_name")

@@ -2,6 +2,7 @@
 //! its `run`. Only this module prints or prompts.
 
 mod add;
+mod add_oauth2;
 mod completions;
 mod doctor;
 mod edit;
@@ -15,8 +16,13 @@ mod init;
 mod inject;
 mod list;
 mod log;
+mod oauth_flow;
+mod providers;
+mod reauth;
+mod refresh;
 mod remove;
 mod show;
+mod test;
 mod token;
 
 use crate::error::{classify, Exit};
@@ -48,7 +54,7 @@ pub struct Cli {
 pub enum Command {
     /// Create the store and its master key
     Init(init::Args),
-    /// Add a config (custom auth type)
+    /// Add a config: an OAuth2 account or a custom auth type
     Add(add::Args),
     /// List configs
     #[command(visible_alias = "ls")]
@@ -72,6 +78,14 @@ pub enum Command {
     Token(token::Args),
     /// Print a config's ready HTTP header line
     Header(header::Args),
+    /// Prove configs work against the real service
+    Test(test::Args),
+    /// Refresh OAuth2 access tokens (automatic on use anyway)
+    Refresh(refresh::Args),
+    /// Run a new OAuth2 authorization for an existing config
+    Reauth(reauth::Args),
+    /// The built-in OAuth2 provider catalog
+    Providers(providers::Args),
     /// Show the audit trail
     Log(log::Args),
     /// Check the key source, permissions, store health and audit chain
@@ -171,6 +185,10 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Token(a) => token::run(&ctx, a),
         Command::Header(a) => header::run(&ctx, a),
         Command::Log(a) => log::run(&ctx, a),
+        Command::Test(a) => test::run(&ctx, a),
+        Command::Refresh(a) => refresh::run(&ctx, a),
+        Command::Reauth(a) => reauth::run(&ctx, a),
+        Command::Providers(a) => providers::run(a),
         Command::Doctor(a) => doctor::run(&ctx, a),
         Command::Completions(a) => completions::run(a),
         Command::GenerateDocs(a) => gendocs::run(a),

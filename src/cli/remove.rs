@@ -11,6 +11,9 @@ pub struct Args {
     /// Do not ask for confirmation (required without a terminal)
     #[arg(long, short = 'y')]
     yes: bool,
+    /// OAuth2: remove without revoking the tokens at the provider
+    #[arg(long)]
+    keep_tokens: bool,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
@@ -41,6 +44,23 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         }
     }
     for n in &args.names {
+        let doc = store.read(&key.identity, n)?;
+        if crate::oauth::tokens::is_oauth(&doc) && !args.keep_tokens {
+            match crate::oauth::tokens::revoke(&doc) {
+                Ok(true) => {
+                    ctx.audit("revoke", Some(n), "ok", None);
+                    eprintln!("Revoked the tokens of '{n}' at the provider");
+                }
+                Ok(false) => eprintln!("note: the provider of '{n}' has no revocation endpoint; revoke its access in the provider's console"),
+                Err(e) => {
+                    ctx.audit("revoke", Some(n), "error", Some(&e.to_string()));
+                    return Err(e.context(format!(
+                        "could not revoke the tokens of '{n}'; nothing was removed (pass --keep-tokens to remove it anyway)"
+                    )));
+                }
+            }
+        }
+        drop(doc);
         store.remove(&key.identity, n)?;
         ctx.audit("remove", Some(n), "ok", None);
         eprintln!("Removed '{n}'");

@@ -14,6 +14,7 @@ pub struct Args {
 /// The field that holds a config's token, by type.
 pub fn token_of(doc: &ConfigDoc) -> anyhow::Result<&str> {
     let field = match doc.meta.type_id.as_str() {
+        _ if doc.meta.kind == crate::model::Kind::Oauth2 => "access_token",
         "bearer_token" => "token",
         "api_key" => "api_key",
         "oauth2" => "access_token",

@@ -26,6 +26,7 @@ pub fn vars_for(doc: &ConfigDoc) -> Vec<Var> {
     doc.fields
         .iter()
         .filter(|(_, v)| free_form || !v.is_empty())
+        .filter(|(k, _)| catalog::is_exported(m.kind, &m.type_id, k))
         .map(|(k, v)| Var {
             name: if free_form || m.kind != Kind::Custom && m.kind != Kind::Oauth2 {
                 k.clone()

@@ -309,10 +309,30 @@ impl Store {
         name: &str,
         change: impl FnOnce(&mut ConfigDoc) -> anyhow::Result<T>,
     ) -> anyhow::Result<T> {
+        let mut out = None;
+        self.update_if(id, name, |doc| {
+            out = Some(change(doc)?);
+            Ok(true)
+        })?;
+        Ok(out.expect("set by the closure"))
+    }
+
+    /// Like `update`, but writes only when `change` returns true; returns the
+    /// config as it stands afterwards. Holding the writer lock across
+    /// `change` makes concurrent callers (e.g. token refreshes in 20
+    /// processes) run it one at a time on the latest state.
+    pub fn update_if(
+        &self,
+        id: &x25519::Identity,
+        name: &str,
+        change: impl FnOnce(&mut ConfigDoc) -> anyhow::Result<bool>,
+    ) -> anyhow::Result<ConfigDoc> {
         let _lock = self.lock()?;
         self.recover_locked(id)?;
         let mut doc = self.read(id, name)?;
-        let out = change(&mut doc)?;
+        if !change(&mut doc)? {
+            return Ok(doc);
+        }
         doc.meta.updated = crate::model::now();
         let data = self.encode(&doc)?;
         self.journal_begin("put", &[name.to_string()])?;
@@ -321,7 +341,7 @@ impl Store {
         index.configs.insert(name.to_string(), doc.meta.clone());
         self.save_index(&index)?;
         self.journal_end()?;
-        Ok(out)
+        Ok(doc)
     }
 
     pub fn remove(&self, id: &x25519::Identity, name: &str) -> anyhow::Result<()> {

@@ -270,3 +270,90 @@ pub fn join_new_session_keyring() {
     };
     assert!(r >= 0, "keyctl join session keyring failed");
 }
+
+/// The OAuth2/OpenID server (oidc-provider) on 127.0.0.1, killed on drop.
+pub struct Peer {
+    pub issuer: String,
+    child: Child,
+}
+
+pub const PEER_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peer");
+
+impl Peer {
+    pub fn start() -> Peer {
+        use std::io::{BufRead, BufReader};
+        let mut child = std::process::Command::new("node")
+            .arg(format!("{PEER_DIR}/server.mjs"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("node must be installed (scripts/setup)");
+        let mut line = String::new();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        out.read_line(&mut line).unwrap();
+        // Keep draining: node dies of EPIPE if its stdout is closed.
+        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+        let json: serde_json::Value =
+            serde_json::from_str(line.strip_prefix("READY ").unwrap_or_else(|| {
+                panic!("peer did not start: {line:?} (run scripts/setup for npm ci)")
+            }))
+            .unwrap();
+        Peer {
+            issuer: json["issuer"].as_str().unwrap().to_string(),
+            child,
+        }
+    }
+
+    pub fn stats(&self) -> serde_json::Value {
+        reqwest::blocking::get(format!("{}/_test/stats", self.issuer))
+            .unwrap()
+            .json()
+            .unwrap()
+    }
+
+    pub fn grants(&self, grant: &str) -> u64 {
+        self.stats()["grants"][grant].as_u64().unwrap_or(0)
+    }
+
+    pub fn set_access_ttl(&self, seconds: u64) {
+        reqwest::blocking::get(format!("{}/_test/ttl?seconds={seconds}", self.issuer)).unwrap();
+    }
+
+    /// RFC 7662 introspection, authenticated as the confidential test client.
+    pub fn introspect(&self, token: &str) -> serde_json::Value {
+        reqwest::blocking::Client::new()
+            .post(format!("{}/token/introspection", self.issuer))
+            .basic_auth("conf-basic", Some("basic-secret-planted-7c1"))
+            .form(&[("token", token)])
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    }
+
+    /// A refresh-token grant made directly, as a thief holding the token would.
+    pub fn try_refresh(&self, client_id: &str, refresh_token: &str) -> serde_json::Value {
+        reqwest::blocking::Client::new()
+            .post(format!("{}/token", self.issuer))
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token),
+                ("client_id", client_id),
+            ])
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    }
+
+    pub fn browser() -> String {
+        format!("node {PEER_DIR}/browser.mjs")
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,289 @@
+//! `authcfg add oauth2 <provider|custom>`: an OAuth2 account, authorized now.
+
+use super::form::Form;
+use super::oauth_flow::{authorize, FlowArgs};
+use super::Ctx;
+use crate::error::{usage, UserError};
+use crate::model::{ConfigDoc, Kind};
+use crate::oauth::{self, catalog, discovery};
+use crate::secret::Secret;
+use crate::store::WriteMode;
+use std::collections::BTreeMap;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Provider id (see `authcfg providers`), or `custom`
+    #[arg(value_name = "PROVIDER")]
+    provider: String,
+    /// Config name (default: the provider id); '/' groups accounts (google/marketing)
+    #[arg(long, short = 'n')]
+    name: Option<String>,
+    /// Your OAuth application's client ID
+    #[arg(long, value_name = "ID")]
+    client_id: Option<String>,
+    /// Read the client secret from standard input
+    #[arg(long)]
+    client_secret_stdin: bool,
+    /// Space-separated scopes (default: the provider's)
+    #[arg(long, value_name = "SCOPES")]
+    scopes: Option<String>,
+    /// custom: discover endpoints from this issuer (OpenID Connect / RFC 8414)
+    #[arg(long, value_name = "URL")]
+    issuer: Option<String>,
+    /// Provider parameter (tenant=..., domain=...) or field (token_url=..., auth_method=...)
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    set: Vec<String>,
+    /// Replace an existing config of the same name
+    #[arg(long)]
+    force: bool,
+    #[command(flatten)]
+    flow: FlowArgs,
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+    let mut doc = build(ctx, &args)?;
+    let (store, key) = ctx.unlock()?;
+    let name = doc.meta.name.clone();
+    if store.exists(&name) && !args.force {
+        return Err(usage(format!("a config named '{name}' already exists"))
+            .hint(format!(
+                "pass --name {}/ACCOUNT for another account, or --force to replace it",
+                args.provider
+            ))
+            .into());
+    }
+    if let Err(e) = authorize(ctx, &mut doc, &args.flow) {
+        ctx.audit("authorize", Some(&name), "error", Some(&format!("{e}")));
+        return Err(e);
+    }
+    let mode = if args.force {
+        WriteMode::Upsert
+    } else {
+        WriteMode::Create
+    };
+    store.write(&key.identity, &doc, mode)?;
+    ctx.audit(
+        "authorize",
+        Some(&name),
+        "ok",
+        Some(doc.get("grant").unwrap_or_default()),
+    );
+    ctx.audit(
+        "add",
+        Some(&name),
+        "ok",
+        Some(&format!("oauth2 {}", doc.meta.type_id)),
+    );
+    eprintln!(
+        "Authorized '{name}'{}{}",
+        doc.meta
+            .account
+            .as_deref()
+            .map(|a| format!(" as {a}"))
+            .unwrap_or_default(),
+        doc.meta
+            .expires
+            .map(|e| format!("; access token valid until {}", crate::model::rfc3339(e)))
+            .unwrap_or_default()
+    );
+    Ok(0)
+}
+
+fn parse_sets(sets: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for s in sets {
+        let (k, v) = s.split_once('=').ok_or_else(|| {
+            usage(format!(
+                "--set expects FIELD=VALUE, got '{}'",
+                s.chars().take(40).collect::<String>()
+            ))
+        })?;
+        out.insert(k.to_string(), v.to_string());
+    }
+    Ok(out)
+}
+
+/// The config before authorization: endpoints, client, scopes.
+pub fn build(ctx: &Ctx, args: &Args) -> anyhow::Result<ConfigDoc> {
+    let mut sets = parse_sets(&args.set)?;
+    let name = super::add::config_name_or(ctx, args.name.as_deref(), &args.provider)?;
+    let mut fields: BTreeMap<String, String> = BTreeMap::new();
+    let provider = if args.provider == "custom" {
+        if let Some(issuer) = &args.issuer {
+            let meta = discovery::discover(issuer)?;
+            let put = |f: &mut BTreeMap<String, String>, k: &str, v: &Option<String>| {
+                if let Some(v) = v {
+                    f.insert(k.into(), v.clone());
+                }
+            };
+            put(
+                &mut fields,
+                "authorization_url",
+                &meta.authorization_endpoint,
+            );
+            fields.insert("token_url".into(), meta.token_endpoint.clone());
+            put(
+                &mut fields,
+                "device_url",
+                &meta.device_authorization_endpoint,
+            );
+            put(&mut fields, "revocation_url", &meta.revocation_endpoint);
+            put(&mut fields, "userinfo_url", &meta.userinfo_endpoint);
+            put(
+                &mut fields,
+                "introspection_url",
+                &meta.introspection_endpoint,
+            );
+            fields.insert("scopes".into(), meta.default_scopes());
+            if !meta.token_endpoint_auth_methods_supported.is_empty()
+                && !meta
+                    .token_endpoint_auth_methods_supported
+                    .iter()
+                    .any(|m| m == "client_secret_basic")
+                && meta
+                    .token_endpoint_auth_methods_supported
+                    .iter()
+                    .any(|m| m == "client_secret_post")
+            {
+                fields.insert("auth_method".into(), "client_secret_post".into());
+            }
+        } else if !sets.contains_key("token_url") {
+            return Err(usage("custom OAuth2 needs --issuer URL, or --set token_url=... (and authorization_url=...)")
+                .hint("e.g. authcfg add oauth2 custom --issuer https://auth.example.com --client-id ID")
+                .into());
+        }
+        None
+    } else {
+        let p = catalog::find(&args.provider).ok_or_else(|| {
+            let ids: Vec<&str> = catalog::all().iter().map(|p| p.id.as_str()).collect();
+            let e = usage(format!("unknown OAuth2 provider '{}'", args.provider));
+            match super::form::suggest(&args.provider, ids.iter().copied()) {
+                Some(s) => e.hint(format!(
+                    "did you mean '{s}'? See `authcfg providers`, or use `custom`"
+                )),
+                None => e.hint("see `authcfg providers`, or use `custom` with --issuer"),
+            }
+        })?;
+        let mut values = BTreeMap::new();
+        for param in &p.params {
+            let v = match sets.remove(&param.name).or_else(|| param.default.clone()) {
+                Some(v) => v,
+                None if ctx.interactive => dialoguer::Input::<String>::new()
+                    .with_prompt(format!("{} ({})", param.name, param.help))
+                    .interact_text()?,
+                None => {
+                    return Err(usage(format!(
+                        "{} needs --set {}=... ({})",
+                        p.title, param.name, param.help
+                    ))
+                    .into())
+                }
+            };
+            if !param.allowed.is_empty() && !param.allowed.contains(&v) {
+                return Err(usage(format!(
+                    "{}: '{v}' is not one of {}",
+                    param.name,
+                    param.allowed.join(", ")
+                ))
+                .into());
+            }
+            values.insert(param.name.clone(), v);
+        }
+        let fill = |t: &str| catalog::fill(t, &values).map_err(|e| usage(format!("{}: {e}", p.id)));
+        fields.insert("authorization_url".into(), fill(&p.authorization_url)?);
+        fields.insert("token_url".into(), fill(&p.token_url)?);
+        for (k, v) in [
+            ("device_url", &p.device_url),
+            ("revocation_url", &p.revocation_url),
+            ("userinfo_url", &p.userinfo_url),
+            ("introspection_url", &p.introspection_url),
+        ] {
+            if let Some(t) = v {
+                fields.insert(k.into(), fill(t)?);
+            }
+        }
+        fields.insert("auth_method".into(), p.auth_method.clone());
+        if !p.extra_params.is_empty() {
+            let q = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(p.extra_params.iter())
+                .finish();
+            fields.insert("extra_params".into(), q);
+        }
+        fields.insert("scopes".into(), p.scopes.join(" "));
+        Some(p)
+    };
+    // Explicit fields win over catalog and discovery.
+    fields.extend(sets);
+    if let Some(s) = &args.scopes {
+        fields.insert("scopes".into(), s.clone());
+    }
+    if let Some(port) = args.flow.port {
+        fields.insert("redirect_port".into(), port.to_string());
+    }
+    let client_id = match (&args.client_id, fields.get("client_id")) {
+        (Some(id), _) => id.clone(),
+        (None, Some(id)) => id.clone(),
+        (None, None) if ctx.interactive => dialoguer::Input::<String>::new()
+            .with_prompt("Client ID")
+            .interact_text()?,
+        (None, None) => {
+            let mut e = usage(format!(
+                "missing --client-id for {}",
+                provider
+                    .map(|p| p.title.as_str())
+                    .unwrap_or("custom OAuth2")
+            ));
+            if let Some(c) = provider.and_then(|p| p.console.as_ref()) {
+                e = e.hint(format!("create an OAuth client at {c} (redirect URI http://127.0.0.1/callback), then pass --client-id ID --client-secret-stdin"));
+            }
+            return Err(e.into());
+        }
+    };
+    fields.insert("client_id".into(), client_id);
+    if args.client_secret_stdin {
+        let s = super::form::read_stdin_value("client_secret")?;
+        fields.insert("client_secret".into(), s.expose().to_string());
+    } else if ctx.interactive && !fields.contains_key("client_secret") && !args.flow.manual {
+        let s = dialoguer::Password::new()
+            .with_prompt("Client secret (empty for a public client)")
+            .allow_empty_password(true)
+            .interact()?;
+        if !s.is_empty() {
+            fields.insert("client_secret".into(), s);
+        }
+    }
+    if !fields.contains_key("client_secret") {
+        fields.insert("auth_method".into(), "none".into());
+    } else {
+        fields
+            .entry("auth_method".into())
+            .or_insert_with(|| "client_secret_basic".into());
+    }
+    let mut doc = ConfigDoc::new(
+        &name,
+        Kind::Oauth2,
+        provider.map(|p| p.id.as_str()).unwrap_or("custom"),
+    );
+    doc.fields = fields
+        .into_iter()
+        .map(|(k, v)| (k, Secret::new(v)))
+        .collect();
+    let form = Form {
+        fields: catalog::fields(),
+        free_form: false,
+    };
+    form.validate(&doc.fields)?;
+    for f in [
+        "authorization_url",
+        "token_url",
+        "device_url",
+        "revocation_url",
+        "userinfo_url",
+        "introspection_url",
+    ] {
+        if let Some(u) = doc.get(f).filter(|u| !u.is_empty()) {
+            oauth::check_endpoint(f, u).map_err(|e: UserError| -> anyhow::Error { e.into() })?;
+        }
+    }
+    Ok(doc)
+}

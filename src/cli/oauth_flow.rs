@@ -1,0 +1,279 @@
+//! Drives an OAuth authorization for `add oauth2` and `reauth`: loopback
+//! (RFC 8252), device (RFC 8628), manual paste, or client credentials. The
+//! protocol work is in `oauth/`; this file talks to the user.
+
+use super::Ctx;
+use crate::error::{usage, Exit, UserError};
+use crate::model::ConfigDoc;
+use crate::oauth::{self, browser, loopback::Listener, loopback::Outcome, tokens};
+use oauth2::{AuthorizationCode, CsrfToken, PkceCodeChallenge, Scope};
+use std::time::{Duration, Instant};
+
+#[derive(clap::Args, Clone, Default)]
+pub struct FlowArgs {
+    /// Device authorization grant (RFC 8628), for machines without a browser
+    #[arg(long, conflicts_with_all = ["manual", "client_credentials"])]
+    pub device: bool,
+    /// Print the URL and paste the redirected URL (or the code) back
+    #[arg(long, conflicts_with = "client_credentials")]
+    pub manual: bool,
+    /// Client credentials grant (machine-to-machine, no user)
+    #[arg(long)]
+    pub client_credentials: bool,
+    /// Do not open a browser; print the URL only
+    #[arg(long)]
+    pub no_browser: bool,
+    /// Fixed loopback port, for providers that need an exact redirect URI
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+    /// Give up waiting for the authorization after S seconds
+    #[arg(long, value_name = "S", default_value_t = 300)]
+    pub timeout: u64,
+}
+
+/// Which grant this run uses.
+pub fn choose_grant(args: &FlowArgs, doc: &ConfigDoc) -> &'static str {
+    if args.client_credentials
+        || (doc.get("grant") == Some("client_credentials") && !args.device && !args.manual)
+    {
+        "client_credentials"
+    } else if args.device
+        || (!args.manual
+            && !args.no_browser
+            && doc.get("device_url").is_some_and(|u| !u.is_empty())
+            && (doc.get("grant") == Some("device_code") || !browser::available()))
+    {
+        "device_code"
+    } else {
+        "authorization_code"
+    }
+}
+
+/// Runs the flow and stores the tokens in `doc` (not yet saved).
+pub fn authorize(ctx: &Ctx, doc: &mut ConfigDoc, args: &FlowArgs) -> anyhow::Result<()> {
+    let grant = choose_grant(args, doc);
+    let deadline = Instant::now() + Duration::from_secs(args.timeout.max(1));
+    let name = doc.meta.name.clone();
+    let resp = match grant {
+        "client_credentials" => {
+            let c = oauth::client(doc, None)?;
+            let mut req = c.exchange_client_credentials()?;
+            for s in tokens::scopes(doc) {
+                req = req.add_scope(Scope::new(s));
+            }
+            req.request(&oauth::http_client())
+                .map_err(|e| oauth::classify_token_error(&e, &name))?
+        }
+        "device_code" => device(doc, args, deadline)?,
+        _ if args.manual => manual(ctx, doc)?,
+        _ => loopback(doc, args, deadline)?,
+    };
+    doc.fields.insert("grant".into(), grant.to_string().into());
+    tokens::apply(doc, &resp);
+    if grant == "client_credentials" {
+        doc.meta.account = doc.get("client_id").map(str::to_string);
+    } else if let Ok(claims) = tokens::userinfo(doc) {
+        // Userinfo usually carries the e-mail that id tokens often leave out.
+        if let Some(who) = tokens::account_from_claims(&claims) {
+            doc.meta.account = Some(who);
+        }
+    }
+    doc.meta.rotated = crate::model::now();
+    Ok(())
+}
+
+fn authorize_url(
+    doc: &ConfigDoc,
+    redirect: &str,
+) -> anyhow::Result<(url::Url, CsrfToken, oauth2::PkceCodeVerifier)> {
+    let c = oauth::client(doc, Some(redirect))?;
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let mut req = c
+        .authorize_url(|| CsrfToken::new_random_len(32))
+        .map_err(|_| {
+            usage("the config has no authorization_url")
+                .hint("set it with --set authorization_url=https://...")
+        })?
+        .set_pkce_challenge(challenge);
+    for s in tokens::scopes(doc) {
+        req = req.add_scope(Scope::new(s));
+    }
+    let extra: Vec<(String, String)> =
+        url::form_urlencoded::parse(doc.get("extra_params").unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
+    for (k, v) in &extra {
+        req = req.add_extra_param(k.clone(), v.clone());
+    }
+    let (url, state) = req.url();
+    Ok((url, state, verifier))
+}
+
+fn exchange(
+    doc: &ConfigDoc,
+    redirect: &str,
+    code: String,
+    verifier: oauth2::PkceCodeVerifier,
+) -> anyhow::Result<oauth::TokenResponse> {
+    let c = oauth::client(doc, Some(redirect))?;
+    c.exchange_code(AuthorizationCode::new(code))?
+        .set_pkce_verifier(verifier)
+        .request(&oauth::http_client())
+        .map_err(|e| oauth::classify_token_error(&e, &doc.meta.name).into())
+}
+
+fn spinner(message: String) -> indicatif::ProgressBar {
+    let pb =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    pb.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg}").expect("valid template"),
+    );
+    pb.set_message(message);
+    pb.enable_steady_tick(Duration::from_millis(120));
+    pb
+}
+
+fn loopback(
+    doc: &ConfigDoc,
+    args: &FlowArgs,
+    deadline: Instant,
+) -> anyhow::Result<oauth::TokenResponse> {
+    let port = args
+        .port
+        .or_else(|| doc.get("redirect_port").and_then(|p| p.parse().ok()));
+    let listener = Listener::bind(port).map_err(|e| {
+        UserError::new(Exit::OAuth, e)
+            .hint("pick another --port, or free the one the provider requires")
+    })?;
+    let redirect = listener.redirect_uri();
+    let (url, state, verifier) = authorize_url(doc, &redirect)?;
+    eprintln!(
+        "Open this URL in a browser to authorize '{}':\n\n  {url}\n",
+        doc.meta.name
+    );
+    if !args.no_browser {
+        if let Err(e) = browser::open(url.as_str()) {
+            eprintln!("(could not open a browser: {e}; open the URL yourself)");
+        }
+    }
+    let pb = spinner(format!("Waiting for the redirect to {redirect} ..."));
+    let (outcome, _strays) = listener.wait(state.secret(), deadline);
+    pb.finish_and_clear();
+    drop(listener);
+    match outcome {
+        Outcome::Code(code) => exchange(doc, &redirect, code, verifier),
+        Outcome::Denied { error, description } => Err(denied(&error, description.as_deref())),
+        Outcome::TimedOut => Err(UserError::new(
+            Exit::OAuth,
+            format!("timed out after {} s waiting for the authorization", args.timeout),
+        )
+        .hint("run again (with a larger --timeout), or use --device or --manual on machines without a browser")
+        .into()),
+    }
+}
+
+fn denied(error: &str, description: Option<&str>) -> anyhow::Error {
+    let e = UserError::new(
+        Exit::OAuth,
+        format!(
+            "the provider refused the authorization: {error}{}",
+            description.map(|d| format!(" ({d})")).unwrap_or_default()
+        ),
+    );
+    match error {
+        "access_denied" => {
+            e.hint("the request was declined in the browser; run again and approve it")
+        }
+        "invalid_scope" => e.hint("ask for scopes the app may use (--scopes)"),
+        "unauthorized_client" | "invalid_client" | "invalid_request" => {
+            e.hint("verify the Client ID, and that the app allows http://127.0.0.1 redirect URIs")
+        }
+        _ => e,
+    }
+    .into()
+}
+
+fn manual(ctx: &Ctx, doc: &ConfigDoc) -> anyhow::Result<oauth::TokenResponse> {
+    let redirect = format!("http://127.0.0.1{}", oauth::loopback::CALLBACK_PATH);
+    let (url, state, verifier) = authorize_url(doc, &redirect)?;
+    eprintln!(
+        "Open this URL in a browser on any machine:\n\n  {url}\n\n\
+         After you approve, the browser is sent to {redirect}?code=... (the page will not load).\n\
+         Paste that whole address (or just the code) here:"
+    );
+    let mut line = String::new();
+    if ctx.interactive {
+        line = dialoguer::Password::new()
+            .with_prompt("Redirected URL or code")
+            .interact()?;
+    } else {
+        std::io::stdin().read_line(&mut line)?;
+    }
+    let line = line.trim();
+    let code = if line.starts_with("http://") || line.starts_with("https://") {
+        let u = url::Url::parse(line).map_err(|_| usage("that is not a valid URL"))?;
+        let q: std::collections::HashMap<String, String> = u.query_pairs().into_owned().collect();
+        if let Some(e) = q.get("error") {
+            return Err(denied(e, q.get("error_description").map(String::as_str)));
+        }
+        if q.get("state").map(String::as_str) != Some(state.secret().as_str()) {
+            return Err(UserError::new(
+                Exit::OAuth,
+                "the pasted URL's state does not match this authorization",
+            )
+            .hint("paste the URL from the browser tab that this run's link opened")
+            .into());
+        }
+        q.get("code")
+            .cloned()
+            .ok_or_else(|| usage("the pasted URL has no code"))?
+    } else if line.is_empty() {
+        return Err(usage("nothing was pasted").into());
+    } else {
+        line.to_string()
+    };
+    exchange(doc, &redirect, code, verifier)
+}
+
+fn device(
+    doc: &ConfigDoc,
+    args: &FlowArgs,
+    deadline: Instant,
+) -> anyhow::Result<oauth::TokenResponse> {
+    let c = oauth::client(doc, None)?;
+    let http = oauth::http_client();
+    let mut req = c.exchange_device_code().map_err(|_| {
+        usage(format!(
+            "'{}' has no device authorization endpoint",
+            doc.meta.name
+        ))
+        .hint("use the browser flow, or --manual")
+    })?;
+    for s in tokens::scopes(doc) {
+        req = req.add_scope(Scope::new(s));
+    }
+    let details: oauth2::StandardDeviceAuthorizationResponse = req
+        .request(&http)
+        .map_err(|e| oauth::classify_token_error(&e, &doc.meta.name))?;
+    eprintln!(
+        "To authorize '{}', open {} and enter the code: {}",
+        doc.meta.name,
+        details.verification_uri().as_str(),
+        details.user_code().secret()
+    );
+    if let Some(complete) = details.verification_uri_complete() {
+        eprintln!("(or open {} directly)", complete.secret());
+        if !args.no_browser && browser::available() {
+            let _ = browser::open(complete.secret());
+        }
+    }
+    let pb = spinner("Waiting for the code to be approved ...".into());
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    let result = c.exchange_device_access_token(&details)?.request(
+        &http,
+        std::thread::sleep,
+        Some(remaining),
+    );
+    pb.finish_and_clear();
+    result.map_err(|e| oauth::classify_token_error(&e, &doc.meta.name).into())
+}

@@ -1,0 +1,59 @@
+//! `authcfg providers [ID] [--json]`: the OAuth2 provider catalog.
+
+use crate::error::usage;
+use crate::oauth::catalog;
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Show one provider in full
+    id: Option<String>,
+    /// Machine-readable output
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args) -> anyhow::Result<i32> {
+    if let Some(id) = &args.id {
+        let p = catalog::find(id).ok_or_else(|| {
+            usage(format!("unknown provider '{id}'")).hint("see `authcfg providers`")
+        })?;
+        if args.json {
+            super::print_json(p)?;
+        } else {
+            println!("{}", toml::to_string_pretty(p)?);
+        }
+        return Ok(0);
+    }
+    if args.json {
+        super::print_json(&catalog::all())?;
+        return Ok(0);
+    }
+    let mut table = Table::new();
+    table.load_style(UTF8_FULL_CONDENSED).set_header([
+        "Id",
+        "Provider",
+        "Device",
+        "Revoke",
+        "Default scopes",
+        "Parameters",
+    ]);
+    for p in catalog::all() {
+        let yes = |b: bool| if b { "yes" } else { "-" };
+        table.add_row([
+            p.id.clone(),
+            p.title.clone(),
+            yes(p.device_url.is_some()).into(),
+            yes(p.revocation_url.is_some()).into(),
+            p.scopes.join(" "),
+            p.params
+                .iter()
+                .map(|x| x.name.clone())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ]);
+    }
+    println!("{table}");
+    println!("Any other provider: `authcfg add oauth2 custom --issuer URL` or --set authorization_url=... --set token_url=...");
+    Ok(0)
+}

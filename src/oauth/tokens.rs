@@ -1,0 +1,224 @@
+//! Token bookkeeping: storing a token response in a config, refreshing,
+//! revoking, and finding the account a token belongs to.
+
+use super::{classify_token_error, client, http_client, TokenResponse};
+use crate::error::{Exit, UserError};
+use crate::model::ConfigDoc;
+use crate::secret::Secret;
+use base64::Engine;
+use oauth2::{RefreshToken, TokenResponse as _};
+use time::{Duration, OffsetDateTime};
+
+/// Refresh when the access token expires within this many seconds
+/// (`AUTHCFG_REFRESH_SKEW`, default 60).
+pub fn skew() -> Duration {
+    Duration::seconds(
+        std::env::var("AUTHCFG_REFRESH_SKEW")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(60),
+    )
+}
+
+pub fn is_oauth(doc: &ConfigDoc) -> bool {
+    doc.meta.kind == crate::model::Kind::Oauth2
+}
+
+pub fn needs_refresh(doc: &ConfigDoc) -> bool {
+    is_oauth(doc)
+        && (doc.get("access_token").is_none_or(str::is_empty)
+            || doc
+                .meta
+                .expires
+                .is_some_and(|e| e - skew() <= OffsetDateTime::now_utc()))
+}
+
+/// Whether this config can get a new access token without a person.
+pub fn can_refresh(doc: &ConfigDoc) -> bool {
+    doc.get("refresh_token").is_some_and(|r| !r.is_empty())
+        || doc.get("grant") == Some("client_credentials")
+}
+
+/// Stores a token response. A response without a refresh token keeps the
+/// one we have (providers rotate it only sometimes).
+pub fn apply(doc: &mut ConfigDoc, resp: &TokenResponse) {
+    let set = |doc: &mut ConfigDoc, k: &str, v: String| {
+        doc.fields.insert(k.to_string(), Secret::new(v));
+    };
+    set(doc, "access_token", resp.access_token().secret().clone());
+    if let Some(rt) = resp.refresh_token() {
+        set(doc, "refresh_token", rt.secret().clone());
+    }
+    set(
+        doc,
+        "token_type",
+        match resp.token_type() {
+            oauth2::basic::BasicTokenType::Bearer => "Bearer".into(),
+            other => format!("{other:?}"),
+        },
+    );
+    if let Some(scopes) = resp.scopes() {
+        let s: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
+        set(doc, "granted_scopes", s.join(" "));
+    }
+    let now = crate::model::now();
+    doc.meta.expires = resp
+        .expires_in()
+        .map(|d| now + Duration::seconds(d.as_secs() as i64));
+    doc.meta.last_test = None;
+    if let Some(who) = resp
+        .extra_fields()
+        .id_token
+        .as_deref()
+        .and_then(account_from_id_token)
+    {
+        doc.meta.account = Some(who);
+    }
+}
+
+/// The e-mail (or preferred username, or subject) from an id token's claims.
+/// The token came straight from the token endpoint over TLS, which OpenID
+/// Connect accepts in place of checking its signature for display purposes.
+pub fn account_from_id_token(jwt: &str) -> Option<String> {
+    let payload = jwt.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    account_from_claims(&claims)
+}
+
+pub fn account_from_claims(claims: &serde_json::Value) -> Option<String> {
+    [
+        "email",
+        "preferred_username",
+        "login",
+        "username",
+        "name",
+        "sub",
+    ]
+    .iter()
+    .find_map(|k| claims.get(*k).and_then(|v| v.as_str()).map(str::to_string))
+}
+
+/// GET the userinfo (who-am-i) endpoint with the access token.
+pub fn userinfo(doc: &ConfigDoc) -> Result<serde_json::Value, (u16, String)> {
+    let url = doc
+        .get("userinfo_url")
+        .filter(|u| !u.is_empty())
+        .ok_or((0, "no userinfo endpoint".to_string()))?;
+    let token = doc.get("access_token").unwrap_or_default();
+    let resp = http_client()
+        .get(url)
+        .bearer_auth(token)
+        .header("Accept", "application/json")
+        .send()
+        .map_err(|e| (0, crate::connectors::describe_reqwest(&e)))?;
+    let status = resp.status().as_u16();
+    if !(200..300).contains(&status) {
+        let www = resp
+            .headers()
+            .get("www-authenticate")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        return Err((status, www));
+    }
+    resp.json()
+        .map_err(|_| (status, "userinfo answer is not JSON".into()))
+}
+
+/// Gets a new access token: the refresh token grant, or the client
+/// credentials grant for machine configs. Network only; the caller saves.
+pub fn refresh(doc: &mut ConfigDoc) -> anyhow::Result<()> {
+    let c = client(doc, None)?;
+    let http = http_client();
+    let name = doc.meta.name.clone();
+    let resp = if doc.get("grant") == Some("client_credentials") {
+        let mut req = c.exchange_client_credentials()?;
+        for s in scopes(doc) {
+            req = req.add_scope(oauth2::Scope::new(s));
+        }
+        req.request(&http)
+            .map_err(|e| classify_token_error(&e, &name))?
+    } else {
+        let rt = doc
+            .get("refresh_token")
+            .filter(|r| !r.is_empty())
+            .ok_or_else(|| {
+                UserError::new(
+                    Exit::OAuth,
+                    format!("'{name}' has no refresh token and its access token expired"),
+                )
+                .hint(format!("re-authorize with `authcfg reauth {name}`"))
+            })?
+            .to_string();
+        c.exchange_refresh_token(&RefreshToken::new(rt))?
+            .request(&http)
+            .map_err(|e| classify_token_error(&e, &name))?
+    };
+    apply(doc, &resp);
+    Ok(())
+}
+
+pub fn scopes(doc: &ConfigDoc) -> Vec<String> {
+    doc.get("scopes")
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+/// RFC 7009: revokes the refresh token, then the access token. `Ok(false)`
+/// when the provider has no revocation endpoint. Done with reqwest directly:
+/// the `oauth2` crate refuses http endpoints even on loopback.
+pub fn revoke(doc: &ConfigDoc) -> anyhow::Result<bool> {
+    let Some(url) = doc.get("revocation_url").filter(|u| !u.is_empty()) else {
+        return Ok(false);
+    };
+    super::check_endpoint("revocation_url", url)?;
+    let http = http_client();
+    let client_id = doc.get("client_id").unwrap_or_default();
+    let secret = doc
+        .get("client_secret")
+        .filter(|s| !s.is_empty() && doc.get("auth_method") != Some("none"));
+    for (field, hint) in [
+        ("refresh_token", "refresh_token"),
+        ("access_token", "access_token"),
+    ] {
+        let Some(token) = doc.get(field).filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        let mut form = vec![("token", token), ("token_type_hint", hint)];
+        let mut req = http.post(url);
+        match (secret, doc.get("auth_method")) {
+            (Some(s), Some("client_secret_basic")) => req = req.basic_auth(client_id, Some(s)),
+            (Some(s), _) => {
+                form.push(("client_id", client_id));
+                form.push(("client_secret", s));
+            }
+            (None, _) => form.push(("client_id", client_id)),
+        }
+        let resp = req.form(&form).send().map_err(|e| {
+            UserError::new(
+                Exit::OAuth,
+                format!(
+                    "cannot reach the revocation endpoint: {}",
+                    crate::connectors::describe_reqwest(&e.without_url())
+                ),
+            )
+        })?;
+        let status = resp.status().as_u16();
+        if !(200..300).contains(&status) {
+            let body: serde_json::Value = resp.json().unwrap_or_default();
+            let code = body
+                .get("error")
+                .and_then(|v| v.as_str())
+                .unwrap_or("error");
+            return Err(UserError::new(Exit::OAuth, format!("the provider refused to revoke the {field}: HTTP {status} {code}"))
+                .hint("check the client credentials; or revoke access in the provider's console and pass --keep-tokens")
+                .into());
+        }
+    }
+    Ok(true)
+}
