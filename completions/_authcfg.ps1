@@ -43,6 +43,7 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Prove configs work against the real service')
             [CompletionResult]::new('refresh', 'refresh', [CompletionResultType]::ParameterValue, 'Refresh OAuth2 access tokens (automatic on use anyway)')
             [CompletionResult]::new('reauth', 'reauth', [CompletionResultType]::ParameterValue, 'Run a new OAuth2 authorization for an existing config')
+            [CompletionResult]::new('connectors', 'connectors', [CompletionResultType]::ParameterValue, 'The native connector catalog (100+ services)')
             [CompletionResult]::new('providers', 'providers', [CompletionResultType]::ParameterValue, 'The built-in OAuth2 provider catalog')
             [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'Show the audit trail')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the key source, permissions, store health and audit chain')
@@ -68,6 +69,7 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('oauth2', 'oauth2', [CompletionResultType]::ParameterValue, 'OAuth2 provider account: runs the authorization flow (see `authcfg providers`)')
+            [CompletionResult]::new('connector', 'connector', [CompletionResultType]::ParameterValue, 'Native connector: database, broker, storage or enterprise system (see `authcfg connectors`)')
             [CompletionResult]::new('custom', 'custom', [CompletionResultType]::ParameterValue, 'Custom auth: none, api-key, bearer, basic, oauth2 (manual), env')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -94,6 +96,21 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'authcfg;add;connector' {
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Config name (default: the connector id); ''/'' groups configs (prod/postgres)')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Config name (default: the connector id); ''/'' groups configs (prod/postgres)')
+            [CompletionResult]::new('--set', '--set', [CompletionResultType]::ParameterName, 'Set a field: --set field=value (repeatable). Secret values given here are visible in `ps` and shell history; prefer --secret-stdin')
+            [CompletionResult]::new('--secret-stdin', '--secret-stdin', [CompletionResultType]::ParameterName, 'Read FIELD''s value from standard input (one trailing newline is removed)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds the connection test may take')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace an existing config of the same name')
+            [CompletionResult]::new('--no-test', '--no-test', [CompletionResultType]::ParameterName, 'Save without testing the connection first')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'authcfg;add;custom' {
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Config name; ''/'' groups configs (prod/stripe)')
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Config name; ''/'' groups configs (prod/stripe)')
@@ -109,11 +126,15 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
         }
         'authcfg;add;help' {
             [CompletionResult]::new('oauth2', 'oauth2', [CompletionResultType]::ParameterValue, 'OAuth2 provider account: runs the authorization flow (see `authcfg providers`)')
+            [CompletionResult]::new('connector', 'connector', [CompletionResultType]::ParameterValue, 'Native connector: database, broker, storage or enterprise system (see `authcfg connectors`)')
             [CompletionResult]::new('custom', 'custom', [CompletionResultType]::ParameterValue, 'Custom auth: none, api-key, bearer, basic, oauth2 (manual), env')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'authcfg;add;help;oauth2' {
+            break
+        }
+        'authcfg;add;help;connector' {
             break
         }
         'authcfg;add;help;custom' {
@@ -277,6 +298,16 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'authcfg;connectors' {
+            [CompletionResult]::new('--family', '--family', [CompletionResultType]::ParameterName, 'Only this family: database, message_broker, file_storage, enterprise')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'authcfg;providers' {
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output')
@@ -340,6 +371,7 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Prove configs work against the real service')
             [CompletionResult]::new('refresh', 'refresh', [CompletionResultType]::ParameterValue, 'Refresh OAuth2 access tokens (automatic on use anyway)')
             [CompletionResult]::new('reauth', 'reauth', [CompletionResultType]::ParameterValue, 'Run a new OAuth2 authorization for an existing config')
+            [CompletionResult]::new('connectors', 'connectors', [CompletionResultType]::ParameterValue, 'The native connector catalog (100+ services)')
             [CompletionResult]::new('providers', 'providers', [CompletionResultType]::ParameterValue, 'The built-in OAuth2 provider catalog')
             [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'Show the audit trail')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the key source, permissions, store health and audit chain')
@@ -353,10 +385,14 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
         }
         'authcfg;help;add' {
             [CompletionResult]::new('oauth2', 'oauth2', [CompletionResultType]::ParameterValue, 'OAuth2 provider account: runs the authorization flow (see `authcfg providers`)')
+            [CompletionResult]::new('connector', 'connector', [CompletionResultType]::ParameterValue, 'Native connector: database, broker, storage or enterprise system (see `authcfg connectors`)')
             [CompletionResult]::new('custom', 'custom', [CompletionResultType]::ParameterValue, 'Custom auth: none, api-key, bearer, basic, oauth2 (manual), env')
             break
         }
         'authcfg;help;add;oauth2' {
+            break
+        }
+        'authcfg;help;add;connector' {
             break
         }
         'authcfg;help;add;custom' {
@@ -399,6 +435,9 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             break
         }
         'authcfg;help;reauth' {
+            break
+        }
+        'authcfg;help;connectors' {
             break
         }
         'authcfg;help;providers' {

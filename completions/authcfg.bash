@@ -22,6 +22,9 @@ _authcfg() {
             authcfg,completions)
                 cmd="authcfg__subcmd__completions"
                 ;;
+            authcfg,connectors)
+                cmd="authcfg__subcmd__connectors"
+                ;;
             authcfg,doctor)
                 cmd="authcfg__subcmd__doctor"
                 ;;
@@ -85,6 +88,9 @@ _authcfg() {
             authcfg,token)
                 cmd="authcfg__subcmd__token"
                 ;;
+            authcfg__subcmd__add,connector)
+                cmd="authcfg__subcmd__add__subcmd__connector"
+                ;;
             authcfg__subcmd__add,custom)
                 cmd="authcfg__subcmd__add__subcmd__custom"
                 ;;
@@ -93,6 +99,9 @@ _authcfg() {
                 ;;
             authcfg__subcmd__add,oauth2)
                 cmd="authcfg__subcmd__add__subcmd__oauth2"
+                ;;
+            authcfg__subcmd__add__subcmd__help,connector)
+                cmd="authcfg__subcmd__add__subcmd__help__subcmd__connector"
                 ;;
             authcfg__subcmd__add__subcmd__help,custom)
                 cmd="authcfg__subcmd__add__subcmd__help__subcmd__custom"
@@ -108,6 +117,9 @@ _authcfg() {
                 ;;
             authcfg__subcmd__help,completions)
                 cmd="authcfg__subcmd__help__subcmd__completions"
+                ;;
+            authcfg__subcmd__help,connectors)
+                cmd="authcfg__subcmd__help__subcmd__connectors"
                 ;;
             authcfg__subcmd__help,doctor)
                 cmd="authcfg__subcmd__help__subcmd__doctor"
@@ -166,6 +178,9 @@ _authcfg() {
             authcfg__subcmd__help,token)
                 cmd="authcfg__subcmd__help__subcmd__token"
                 ;;
+            authcfg__subcmd__help__subcmd__add,connector)
+                cmd="authcfg__subcmd__help__subcmd__add__subcmd__connector"
+                ;;
             authcfg__subcmd__help__subcmd__add,custom)
                 cmd="authcfg__subcmd__help__subcmd__add__subcmd__custom"
                 ;;
@@ -179,7 +194,7 @@ _authcfg() {
 
     case "${cmd}" in
         authcfg)
-            opts="-h -V --store --help --version init add list ls show edit remove rm import export exec inject token header test refresh reauth providers log doctor completions generate-docs help"
+            opts="-h -V --store --help --version init add list ls show edit remove rm import export exec inject token header test refresh reauth connectors providers log doctor completions generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -197,12 +212,50 @@ _authcfg() {
             return 0
             ;;
         authcfg__subcmd__add)
-            opts="-h -V --store --help --version oauth2 custom help"
+            opts="-h -V --store --help --version oauth2 connector custom help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authcfg__subcmd__add__subcmd__connector)
+            opts="-n -h -V --name --set --secret-stdin --force --no-test --timeout --store --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --set)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secret-stdin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -249,8 +302,22 @@ _authcfg() {
             return 0
             ;;
         authcfg__subcmd__add__subcmd__help)
-            opts="oauth2 custom help"
+            opts="oauth2 connector custom help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authcfg__subcmd__add__subcmd__help__subcmd__connector)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -361,6 +428,28 @@ _authcfg() {
                 return 0
             fi
             case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authcfg__subcmd__connectors)
+            opts="-h -V --family --json --store --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --family)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -513,7 +602,7 @@ _authcfg() {
             return 0
             ;;
         authcfg__subcmd__help)
-            opts="init add list show edit remove import export exec inject token header test refresh reauth providers log doctor completions generate-docs help"
+            opts="init add list show edit remove import export exec inject token header test refresh reauth connectors providers log doctor completions generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -527,8 +616,22 @@ _authcfg() {
             return 0
             ;;
         authcfg__subcmd__help__subcmd__add)
-            opts="oauth2 custom"
+            opts="oauth2 connector custom"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authcfg__subcmd__help__subcmd__add__subcmd__connector)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -569,6 +672,20 @@ _authcfg() {
             return 0
             ;;
         authcfg__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authcfg__subcmd__help__subcmd__connectors)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

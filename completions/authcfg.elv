@@ -40,6 +40,7 @@ set edit:completion:arg-completer[authcfg] = {|@words|
             cand test 'Prove configs work against the real service'
             cand refresh 'Refresh OAuth2 access tokens (automatic on use anyway)'
             cand reauth 'Run a new OAuth2 authorization for an existing config'
+            cand connectors 'The native connector catalog (100+ services)'
             cand providers 'The built-in OAuth2 provider catalog'
             cand log 'Show the audit trail'
             cand doctor 'Check the key source, permissions, store health and audit chain'
@@ -63,6 +64,7 @@ set edit:completion:arg-completer[authcfg] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand oauth2 'OAuth2 provider account: runs the authorization flow (see `authcfg providers`)'
+            cand connector 'Native connector: database, broker, storage or enterprise system (see `authcfg connectors`)'
             cand custom 'Custom auth: none, api-key, bearer, basic, oauth2 (manual), env'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -87,6 +89,20 @@ set edit:completion:arg-completer[authcfg] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'authcfg;add;connector'= {
+            cand -n 'Config name (default: the connector id); ''/'' groups configs (prod/postgres)'
+            cand --name 'Config name (default: the connector id); ''/'' groups configs (prod/postgres)'
+            cand --set 'Set a field: --set field=value (repeatable). Secret values given here are visible in `ps` and shell history; prefer --secret-stdin'
+            cand --secret-stdin 'Read FIELD''s value from standard input (one trailing newline is removed)'
+            cand --timeout 'Seconds the connection test may take'
+            cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand --force 'Replace an existing config of the same name'
+            cand --no-test 'Save without testing the connection first'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'authcfg;add;custom'= {
             cand -n 'Config name; ''/'' groups configs (prod/stripe)'
             cand --name 'Config name; ''/'' groups configs (prod/stripe)'
@@ -101,10 +117,13 @@ set edit:completion:arg-completer[authcfg] = {|@words|
         }
         &'authcfg;add;help'= {
             cand oauth2 'OAuth2 provider account: runs the authorization flow (see `authcfg providers`)'
+            cand connector 'Native connector: database, broker, storage or enterprise system (see `authcfg connectors`)'
             cand custom 'Custom auth: none, api-key, bearer, basic, oauth2 (manual), env'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'authcfg;add;help;oauth2'= {
+        }
+        &'authcfg;add;help;connector'= {
         }
         &'authcfg;add;help;custom'= {
         }
@@ -250,6 +269,15 @@ set edit:completion:arg-completer[authcfg] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'authcfg;connectors'= {
+            cand --family 'Only this family: database, message_broker, file_storage, enterprise'
+            cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand --json 'Machine-readable output'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'authcfg;providers'= {
             cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
             cand --json 'Machine-readable output'
@@ -308,6 +336,7 @@ set edit:completion:arg-completer[authcfg] = {|@words|
             cand test 'Prove configs work against the real service'
             cand refresh 'Refresh OAuth2 access tokens (automatic on use anyway)'
             cand reauth 'Run a new OAuth2 authorization for an existing config'
+            cand connectors 'The native connector catalog (100+ services)'
             cand providers 'The built-in OAuth2 provider catalog'
             cand log 'Show the audit trail'
             cand doctor 'Check the key source, permissions, store health and audit chain'
@@ -319,9 +348,12 @@ set edit:completion:arg-completer[authcfg] = {|@words|
         }
         &'authcfg;help;add'= {
             cand oauth2 'OAuth2 provider account: runs the authorization flow (see `authcfg providers`)'
+            cand connector 'Native connector: database, broker, storage or enterprise system (see `authcfg connectors`)'
             cand custom 'Custom auth: none, api-key, bearer, basic, oauth2 (manual), env'
         }
         &'authcfg;help;add;oauth2'= {
+        }
+        &'authcfg;help;add;connector'= {
         }
         &'authcfg;help;add;custom'= {
         }
@@ -350,6 +382,8 @@ set edit:completion:arg-completer[authcfg] = {|@words|
         &'authcfg;help;refresh'= {
         }
         &'authcfg;help;reauth'= {
+        }
+        &'authcfg;help;connectors'= {
         }
         &'authcfg;help;providers'= {
         }

@@ -129,7 +129,12 @@ impl Meta {
             Kind::Custom => crate::catalog::custom::find(&self.type_id)
                 .map(|t| t.title.clone())
                 .unwrap_or_else(|| self.type_id.clone()),
-            _ => self.type_id.clone(),
+            Kind::Connector => crate::connectors::catalog::find(&self.type_id)
+                .map(|c| c.title.clone())
+                .unwrap_or_else(|| self.type_id.clone()),
+            Kind::Oauth2 => crate::oauth::catalog::find(&self.type_id)
+                .map(|p| p.title.clone())
+                .unwrap_or_else(|| self.type_id.clone()),
         }
     }
 

@@ -13,7 +13,9 @@ pub fn spec_for(kind: Kind, type_id: &str) -> Option<(&'static [FieldSpec], bool
     match kind {
         Kind::Custom => custom::find(type_id).map(|t| (t.fields.as_slice(), t.free_form)),
         Kind::Oauth2 => Some((crate::oauth::catalog::fields(), false)),
-        Kind::Connector => None,
+        Kind::Connector => {
+            crate::connectors::catalog::find(type_id).map(|c| (c.form.as_slice(), false))
+        }
     }
 }
 

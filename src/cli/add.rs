@@ -17,6 +17,8 @@ pub struct Args {
 enum What {
     /// OAuth2 provider account: runs the authorization flow (see `authcfg providers`)
     Oauth2(super::add_oauth2::Args),
+    /// Native connector: database, broker, storage or enterprise system (see `authcfg connectors`)
+    Connector(super::add_connector::Args),
     /// Custom auth: none, api-key, bearer, basic, oauth2 (manual), env
     Custom(CustomArgs),
 }
@@ -46,6 +48,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     match args.what {
         What::Custom(a) => add_custom(ctx, a),
         What::Oauth2(a) => super::add_oauth2::run(ctx, a),
+        What::Connector(a) => super::add_connector::run(ctx, a),
     }
 }
 

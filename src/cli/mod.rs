@@ -2,8 +2,10 @@
 //! its `run`. Only this module prints or prompts.
 
 mod add;
+mod add_connector;
 mod add_oauth2;
 mod completions;
+mod connectors;
 mod doctor;
 mod edit;
 mod exec;
@@ -84,6 +86,8 @@ pub enum Command {
     Refresh(refresh::Args),
     /// Run a new OAuth2 authorization for an existing config
     Reauth(reauth::Args),
+    /// The native connector catalog (100+ services)
+    Connectors(connectors::Args),
     /// The built-in OAuth2 provider catalog
     Providers(providers::Args),
     /// Show the audit trail
@@ -189,6 +193,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Refresh(a) => refresh::run(&ctx, a),
         Command::Reauth(a) => reauth::run(&ctx, a),
         Command::Providers(a) => providers::run(a),
+        Command::Connectors(a) => connectors::run(a),
         Command::Doctor(a) => doctor::run(&ctx, a),
         Command::Completions(a) => completions::run(a),
         Command::GenerateDocs(a) => gendocs::run(a),

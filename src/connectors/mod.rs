@@ -1,7 +1,10 @@
 //! Proving that credentials work: protocol probes and the classification of
 //! their failures in the seed's troubleshooting terms (DESIGN §5).
 
+pub mod catalog;
 pub mod http;
+pub mod probes;
+pub mod tls;
 
 use serde::Serialize;
 use std::time::Duration;
@@ -126,9 +129,12 @@ pub fn classify_reqwest(e: &reqwest::Error) -> Outcome {
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Runs the connector's protocol probe.
-pub fn probe(doc: &crate::model::ConfigDoc, _timeout: Duration) -> Outcome {
-    Outcome::fail(
-        Class::Config,
-        format!("no probe for connector '{}' yet", doc.meta.type_id),
-    )
+pub fn probe(doc: &crate::model::ConfigDoc, timeout: Duration) -> Outcome {
+    match catalog::find(&doc.meta.type_id) {
+        Some(c) => probes::run(c, doc, timeout),
+        None => Outcome::fail(
+            Class::Config,
+            format!("unknown connector '{}'", doc.meta.type_id),
+        ),
+    }
 }

@@ -21,6 +21,9 @@ pub struct Var {
 /// The variables one config exports, before any prefix.
 pub fn vars_for(doc: &ConfigDoc) -> Vec<Var> {
     let m = &doc.meta;
+    if m.kind == Kind::Connector {
+        return connector_vars(doc);
+    }
     let free_form = matches!(catalog::spec_for(m.kind, &m.type_id), Some((_, true)));
     let stem = env_stem(&m.name);
     doc.fields
@@ -75,4 +78,34 @@ pub fn check_names(vars: &[Var]) -> Result<(), crate::error::UserError> {
         }
     }
     Ok(())
+}
+
+/// A connector exports under its ecosystem's own names (catalog `env`);
+/// variables that render empty are left out.
+fn connector_vars(doc: &ConfigDoc) -> Vec<Var> {
+    use crate::connectors::catalog;
+    let Some(c) = catalog::find(&doc.meta.type_id) else {
+        return vec![];
+    };
+    c.env
+        .iter()
+        .filter_map(|(var, template)| {
+            let value = catalog::render(template, doc);
+            if catalog::placeholders(template)
+                .iter()
+                .all(|p| doc.get(p).is_none_or(str::is_empty))
+            {
+                return None;
+            }
+            let secret = catalog::placeholders(template)
+                .iter()
+                .any(|p| c.form.iter().any(|f| &f.name == p && f.secret));
+            Some(Var {
+                name: var.clone(),
+                value: Secret::new(value),
+                secret,
+                config: doc.meta.name.clone(),
+            })
+        })
+        .collect()
 }

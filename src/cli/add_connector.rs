@@ -1,0 +1,124 @@
+//! `authcfg add connector <connector>`: the seed's flow — fill the form,
+//! test the connection, save.
+
+use super::form::{FieldArgs, Form};
+use super::Ctx;
+use crate::connectors::{self, catalog};
+use crate::error::{usage, Exit, UserError};
+use crate::model::{ConfigDoc, Kind, TestRecord};
+use crate::store::WriteMode;
+use std::time::Duration;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Connector id or alias (see `authcfg connectors`)
+    #[arg(value_name = "CONNECTOR")]
+    connector: String,
+    /// Config name (default: the connector id); '/' groups configs (prod/postgres)
+    #[arg(long, short = 'n')]
+    name: Option<String>,
+    #[command(flatten)]
+    fields: FieldArgs,
+    /// Replace an existing config of the same name
+    #[arg(long)]
+    force: bool,
+    /// Save without testing the connection first
+    #[arg(long)]
+    no_test: bool,
+    /// Seconds the connection test may take
+    #[arg(long, value_name = "S", default_value_t = 10)]
+    timeout: u64,
+}
+
+pub fn find(name: &str) -> Result<&'static catalog::Connector, UserError> {
+    catalog::find(name).ok_or_else(|| {
+        let names: Vec<&str> = catalog::all()
+            .iter()
+            .flat_map(|c| {
+                std::iter::once(c.id.as_str()).chain(c.aliases.iter().map(String::as_str))
+            })
+            .collect();
+        let e = usage(format!("unknown connector '{name}'"));
+        match super::form::suggest(&name.to_ascii_lowercase(), names.iter().copied()) {
+            Some(s) => e.hint(format!("did you mean '{s}'? See `authcfg connectors`")),
+            None => e.hint("see `authcfg connectors` for the catalog"),
+        }
+    })
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+    let connector = find(&args.connector)?;
+    let form = Form {
+        fields: &connector.form,
+        free_form: false,
+    };
+    let name = super::add::config_name_or(ctx, args.name.as_deref(), &connector.id)?;
+    let mut warnings = vec![];
+    let mut values = form.given(&args.fields, &mut warnings)?;
+    let (store, key) = ctx.unlock()?;
+    if store.exists(&name) && !args.force {
+        return Err(usage(format!("a config named '{name}' already exists"))
+            .hint("choose another --name (e.g. prod/postgres), or pass --force to replace it")
+            .into());
+    }
+    form.complete(
+        &mut values,
+        ctx.interactive && args.fields.secret_stdin.is_none(),
+    )?;
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    let mut doc = ConfigDoc::new(&name, Kind::Connector, &connector.id);
+    doc.fields = values;
+    doc.meta.account = doc
+        .get("username")
+        .or(doc.get("email"))
+        .filter(|u| !u.is_empty())
+        .map(str::to_string);
+    if !args.no_test {
+        let started = std::time::Instant::now();
+        let outcome = connectors::probe(&doc, Duration::from_secs(args.timeout.max(1)));
+        let record = TestRecord {
+            at: crate::model::now(),
+            ok: outcome.passed(),
+            class: format!("{:?}", outcome.class).to_lowercase(),
+            detail: outcome.detail.clone(),
+        };
+        if !outcome.passed() {
+            ctx.audit("test", Some(&name), "failed", Some(outcome.class.label()));
+            return Err(UserError::new(
+                Exit::TestFailed,
+                format!(
+                    "connection test failed: {} ({}); nothing was saved",
+                    outcome.class.label(),
+                    outcome.detail
+                ),
+            )
+            .hint(format!(
+                "{}; or pass --no-test to save it anyway",
+                outcome.class.remedy()
+            ))
+            .into());
+        }
+        eprintln!(
+            "Connection test passed in {} ms: {}",
+            started.elapsed().as_millis(),
+            outcome.detail
+        );
+        doc.meta.last_test = Some(record);
+    }
+    let mode = if args.force {
+        WriteMode::Upsert
+    } else {
+        WriteMode::Create
+    };
+    store.write(&key.identity, &doc, mode)?;
+    ctx.audit(
+        "add",
+        Some(&name),
+        "ok",
+        Some(&format!("connector {}", connector.id)),
+    );
+    eprintln!("Added '{name}' ({})", connector.title);
+    Ok(0)
+}

@@ -1,0 +1,92 @@
+//! `authcfg connectors [NAME] [--json]`: the native connector catalog.
+
+use crate::connectors::catalog;
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Show one connector's form and exported variables
+    name: Option<String>,
+    /// Only this family: database, message_broker, file_storage, enterprise
+    #[arg(long)]
+    family: Option<String>,
+    /// Machine-readable output
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args) -> anyhow::Result<i32> {
+    if let Some(n) = &args.name {
+        let c = super::add_connector::find(n)?;
+        if args.json {
+            super::print_json(c)?;
+            return Ok(0);
+        }
+        println!(
+            "{} ({}), family {}, tested by the {} probe",
+            c.title, c.id, c.family, c.probe
+        );
+        if let Some(note) = &c.note {
+            println!("note: {note}");
+        }
+        let mut table = Table::new();
+        table.load_style(UTF8_FULL_CONDENSED).set_header([
+            "Field",
+            "Type",
+            "Required",
+            "Secret",
+            "Default",
+            "Allowed",
+            "Description",
+        ]);
+        for f in &c.form {
+            table.add_row([
+                f.name.clone(),
+                format!("{:?}", f.kind).to_lowercase(),
+                if f.required { "yes" } else { "" }.into(),
+                if f.secret { "yes" } else { "" }.into(),
+                f.default.clone().unwrap_or_default(),
+                f.allowed.join(" | "),
+                f.help.clone(),
+            ]);
+        }
+        println!("{table}");
+        println!(
+            "Exports: {}",
+            c.env.keys().cloned().collect::<Vec<_>>().join(" ")
+        );
+        return Ok(0);
+    }
+    let list: Vec<&catalog::Connector> = catalog::all()
+        .iter()
+        .filter(|c| args.family.as_deref().is_none_or(|f| c.family == f))
+        .collect();
+    if args.json {
+        super::print_json(&list)?;
+        return Ok(0);
+    }
+    let mut table = Table::new();
+    table.load_style(UTF8_FULL_CONDENSED).set_header([
+        "Id",
+        "Connector",
+        "Family",
+        "Probe",
+        "Exports",
+    ]);
+    for c in list {
+        let exports: Vec<&str> = c.env.keys().map(String::as_str).take(3).collect();
+        table.add_row([
+            c.id.clone(),
+            c.title.clone(),
+            c.family.clone(),
+            c.probe.clone(),
+            format!(
+                "{}{}",
+                exports.join(" "),
+                if c.env.len() > 3 { " ..." } else { "" }
+            ),
+        ]);
+    }
+    println!("{table}");
+    Ok(0)
+}

@@ -1,0 +1,278 @@
+//! The native connector catalog (`catalog/connectors.toml`): each connector's
+//! form (fields from a shared template plus its own), its probe and the
+//! environment variables it exports.
+
+use crate::catalog::FieldSpec;
+use crate::model::ConfigDoc;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+pub const PROBES: &[&str] = &[
+    "postgres", "mysql", "redis", "amqp", "mqtt", "nats", "kafka", "s3", "sftp", "http", "tcp",
+    "none",
+];
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpCheck {
+    /// URL template.
+    pub url: String,
+    /// basic | bearer | header | query | none
+    pub auth: String,
+    /// Basic: user and password templates.
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default, rename = "pass")]
+    pub password: Option<String>,
+    /// Bearer/header/query: the field holding the secret.
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// Header or query parameter name.
+    #[serde(default)]
+    pub header: Option<String>,
+    #[serde(default)]
+    pub prefix: Option<String>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Connector {
+    pub id: String,
+    pub title: String,
+    pub family: String,
+    pub template: String,
+    pub probe: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub defaults: BTreeMap<String, String>,
+    #[serde(default)]
+    pub fields: Vec<FieldSpec>,
+    #[serde(default)]
+    pub http: Option<HttpCheck>,
+    pub env: BTreeMap<String, String>,
+    /// The resolved form: template fields, own fields, defaults applied.
+    #[serde(skip_deserializing)]
+    pub form: Vec<FieldSpec>,
+}
+
+#[derive(Deserialize)]
+struct Template {
+    fields: Vec<FieldSpec>,
+}
+
+#[derive(Deserialize)]
+struct File {
+    templates: BTreeMap<String, Template>,
+    connectors: Vec<Connector>,
+}
+
+pub fn all() -> &'static [Connector] {
+    static C: OnceLock<Vec<Connector>> = OnceLock::new();
+    C.get_or_init(|| {
+        let file: File = toml::from_str(include_str!("../../catalog/connectors.toml"))
+            .expect("catalog/connectors.toml is checked by the catalog tests");
+        file.connectors
+            .into_iter()
+            .map(|mut c| {
+                let mut form: Vec<FieldSpec> = file
+                    .templates
+                    .get(&c.template)
+                    .map(|t| t.fields.clone())
+                    .unwrap_or_default();
+                form.extend(c.fields.iter().cloned());
+                for f in &mut form {
+                    if let Some(d) = c.defaults.get(&f.name) {
+                        f.default = Some(d.clone());
+                    }
+                }
+                c.form = form;
+                c
+            })
+            .collect()
+    })
+}
+
+/// By id or alias.
+pub fn find(name: &str) -> Option<&'static Connector> {
+    let n = name.to_ascii_lowercase();
+    all()
+        .iter()
+        .find(|c| c.id == n || c.aliases.iter().any(|a| *a == n))
+}
+
+/// Renders `{field}` / `{field|url}` from a config's values; unset fields
+/// render empty.
+pub fn render(template: &str, doc: &ConfigDoc) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        match rest[start..].find('}') {
+            Some(end) => {
+                let spec = &rest[start + 1..start + end];
+                let (name, filter) = spec.split_once('|').unwrap_or((spec, ""));
+                let value = doc.get(name).unwrap_or_default();
+                if filter == "url" {
+                    out.extend(
+                        url::form_urlencoded::byte_serialize(value.as_bytes())
+                            .map(|s| s.replace('+', "%20")),
+                    );
+                } else {
+                    out.push_str(value);
+                }
+                rest = &rest[start + end + 1..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Field names a template refers to.
+pub fn placeholders(template: &str) -> Vec<String> {
+    let mut out = vec![];
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        let Some(end) = rest[start..].find('}') else {
+            break;
+        };
+        let spec = &rest[start + 1..start + end];
+        out.push(spec.split('|').next().unwrap_or("").to_string());
+        rest = &rest[start + end + 1..];
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn catalog_is_consistent() {
+        let all = all();
+        assert!(
+            all.len() >= 100,
+            "at least 100 connectors, got {}",
+            all.len()
+        );
+        let mut names = HashSet::new();
+        for c in all {
+            for n in std::iter::once(&c.id).chain(&c.aliases) {
+                assert!(names.insert(n.clone()), "duplicate connector name {n}");
+            }
+            assert!(
+                PROBES.contains(&c.probe.as_str()),
+                "{}: unknown probe {}",
+                c.id,
+                c.probe
+            );
+            assert!(
+                ["database", "message_broker", "file_storage", "enterprise"]
+                    .contains(&c.family.as_str()),
+                "{}",
+                c.id
+            );
+            let mut fields = HashSet::new();
+            for f in &c.form {
+                assert!(
+                    fields.insert(f.name.clone()),
+                    "{}: duplicate field {}",
+                    c.id,
+                    f.name
+                );
+                if let Some(d) = &f.default {
+                    f.validate(d).unwrap_or_else(|e| {
+                        panic!("{}: default of {}: {}", c.id, f.name, e.message)
+                    });
+                }
+            }
+            for d in c.defaults.keys() {
+                assert!(
+                    fields.contains(d),
+                    "{}: default for unknown field {d}",
+                    c.id
+                );
+            }
+            for (var, template) in &c.env {
+                assert!(
+                    crate::cli::form::is_env_name(var)
+                        && var.chars().all(|ch| !ch.is_ascii_lowercase()),
+                    "{}: env name {var}",
+                    c.id
+                );
+                for p in placeholders(template) {
+                    assert!(
+                        fields.contains(&p),
+                        "{}: env {var} uses unknown field {p}",
+                        c.id
+                    );
+                }
+            }
+            if c.probe == "http" {
+                let h = c
+                    .http
+                    .as_ref()
+                    .unwrap_or_else(|| panic!("{}: http probe without http check", c.id));
+                assert!(
+                    ["basic", "bearer", "header", "query", "none"].contains(&h.auth.as_str()),
+                    "{}",
+                    c.id
+                );
+                for t in [Some(&h.url), h.user.as_ref(), h.password.as_ref()]
+                    .into_iter()
+                    .flatten()
+                {
+                    for p in placeholders(t) {
+                        assert!(fields.contains(&p), "{}: http uses unknown field {p}", c.id);
+                    }
+                }
+                if let Some(s) = &h.secret {
+                    assert!(fields.contains(s), "{}: http secret field {s}", c.id);
+                }
+            }
+            assert!(
+                c.form.iter().all(|f| !f.secret || f.name != "host"),
+                "{}",
+                c.id
+            );
+        }
+        let pg = find("postgresql").unwrap();
+        let port = pg.form.iter().find(|f| f.name == "port").unwrap();
+        assert_eq!(port.default.as_deref(), Some("5432"));
+        let ssl = pg.form.iter().find(|f| f.name == "sslmode").unwrap();
+        assert_eq!(
+            ssl.allowed,
+            ["disable", "require", "verify-ca", "verify-full"]
+        );
+        let kafka = find("kafka").unwrap();
+        let proto = kafka
+            .form
+            .iter()
+            .find(|f| f.name == "security_protocol")
+            .unwrap();
+        assert_eq!(
+            proto.allowed,
+            ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+        );
+        let mech = kafka
+            .form
+            .iter()
+            .find(|f| f.name == "sasl_mechanism")
+            .unwrap();
+        assert_eq!(mech.allowed, ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]);
+        let s3 = find("s3").unwrap();
+        let names: Vec<&str> = s3.form.iter().map(|f| f.name.as_str()).collect();
+        assert!(names.starts_with(&["access_key_id", "secret_access_key", "region", "bucket"]));
+    }
+}
