@@ -103,7 +103,7 @@ pub fn find(name: &str) -> Option<&'static Connector> {
     let n = name.to_ascii_lowercase();
     all()
         .iter()
-        .find(|c| c.id == n || c.aliases.iter().any(|a| *a == n))
+        .find(|c| c.id == n || c.aliases.contains(&n))
 }
 
 /// Renders `{field}` / `{field|url}` from a config's values; unset fields
