@@ -406,44 +406,67 @@ async fn kafka(doc: &ConfigDoc) -> Outcome {
     }
 }
 
+/// ListObjectsV2 (max-keys=1) signed with SigV4 by AWS's own signer.
 fn s3(doc: &ConfigDoc, timeout: Duration) -> Outcome {
-    use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
+    use aws_sigv4::http_request::{sign, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings};
     let region = get(doc, "region");
-    let endpoint = if get(doc, "endpoint").is_empty() {
+    let bucket = get(doc, "bucket");
+    let path_style = get(doc, "path_style") == "true" || !get(doc, "endpoint").is_empty() && get(doc, "path_style") != "false";
+    let base = if get(doc, "endpoint").is_empty() {
         format!("https://s3.{region}.amazonaws.com")
     } else {
-        get(doc, "endpoint").to_string()
+        get(doc, "endpoint").trim_end_matches('/').to_string()
     };
-    let Ok(endpoint) = url::Url::parse(&endpoint) else {
+    let Ok(mut url) = url::Url::parse(&base) else {
         return Outcome::fail(Class::Config, "endpoint is not a URL");
     };
-    let style = if get(doc, "path_style") == "true" {
-        UrlStyle::Path
+    if path_style {
+        url.set_path(&format!("/{bucket}"));
     } else {
-        UrlStyle::VirtualHost
-    };
-    let bucket = match Bucket::new(
-        endpoint,
-        style,
-        get(doc, "bucket").to_string(),
-        region.to_string(),
-    ) {
-        Ok(b) => b,
-        Err(e) => return Outcome::fail(Class::Config, e.to_string()),
-    };
-    let creds = Credentials::new(get(doc, "access_key_id"), get(doc, "secret_access_key"));
-    let mut action = bucket.list_objects_v2(Some(&creds));
-    action.with_max_keys(1);
-    let signed = action.sign(Duration::from_secs(120));
-    let client = match reqwest::blocking::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(timeout)
+        let host = format!("{bucket}.{}", url.host_str().unwrap_or_default());
+        if url.set_host(Some(&host)).is_err() {
+            return Outcome::fail(Class::Config, "bucket name does not fit in a host name; set path_style=true");
+        }
+        url.set_path("/");
+    }
+    url.set_query(Some("list-type=2&max-keys=1"));
+    let identity = aws_credential_types::Credentials::new(
+        get(doc, "access_key_id"),
+        get(doc, "secret_access_key"),
+        None,
+        None,
+        "authcfg",
+    )
+    .into();
+    let mut settings = SigningSettings::default();
+    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    settings.percent_encoding_mode = PercentEncodingMode::Single;
+    let params = match aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name("s3")
+        .time(std::time::SystemTime::now())
+        .settings(settings)
         .build()
     {
+        Ok(p) => p.into(),
+        Err(e) => return Outcome::fail(Class::Config, e.to_string()),
+    };
+    let headers = match SignableRequest::new("GET", url.as_str(), std::iter::empty(), SignableBody::Bytes(&[]))
+        .and_then(|r| sign(r, &params))
+    {
+        Ok(out) => out.into_parts().0.into_parts().0,
+        Err(e) => return Outcome::fail(Class::Config, e.to_string()),
+    };
+    let client = match reqwest::blocking::Client::builder().timeout(timeout).connect_timeout(timeout).build() {
         Ok(c) => c,
         Err(e) => return Outcome::fail(Class::Config, e.to_string()),
     };
-    match client.get(signed).send() {
+    let mut req = client.get(url.as_str());
+    for h in &headers {
+        req = req.header(h.name(), h.value());
+    }
+    match req.send() {
         Ok(resp) => {
             let status = resp.status().as_u16();
             let body = resp.text().unwrap_or_default();
@@ -454,24 +477,12 @@ fn s3(doc: &ConfigDoc, timeout: Duration) -> Outcome {
                 .unwrap_or("")
                 .to_string();
             match (status, code.as_str()) {
-                (200, _) => Outcome::ok(format!(
-                    "ListObjectsV2 on bucket {} ok (SigV4)",
-                    get(doc, "bucket")
-                )),
-                (
-                    _,
-                    "InvalidAccessKeyId"
-                    | "SignatureDoesNotMatch"
-                    | "InvalidClientTokenId"
-                    | "AuthorizationHeaderMalformed",
-                ) => Outcome::fail(Class::Auth, code),
-                (_, "AccessDenied") | (403, _) => {
-                    Outcome::fail(Class::Permission, format!("HTTP {status} {code}"))
+                (200, _) => Outcome::ok(format!("ListObjectsV2 on bucket {bucket} ok (SigV4)")),
+                (_, "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "InvalidClientTokenId" | "AuthorizationHeaderMalformed") => {
+                    Outcome::fail(Class::Auth, code)
                 }
-                (_, "NoSuchBucket") => Outcome::fail(
-                    Class::Config,
-                    format!("bucket {} does not exist", get(doc, "bucket")),
-                ),
+                (_, "NoSuchBucket") => Outcome::fail(Class::Config, format!("bucket {bucket} does not exist")),
+                (_, "AccessDenied") | (403, _) => Outcome::fail(Class::Permission, format!("HTTP {status} {code}")),
                 _ => Outcome::fail(Class::Protocol, format!("HTTP {status} {code}")),
             }
         }
