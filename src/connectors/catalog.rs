@@ -101,9 +101,7 @@ pub fn all() -> &'static [Connector] {
 /// By id or alias.
 pub fn find(name: &str) -> Option<&'static Connector> {
     let n = name.to_ascii_lowercase();
-    all()
-        .iter()
-        .find(|c| c.id == n || c.aliases.contains(&n))
+    all().iter().find(|c| c.id == n || c.aliases.contains(&n))
 }
 
 /// Renders `{field}` / `{field|url}` from a config's values; unset fields

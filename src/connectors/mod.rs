@@ -99,7 +99,13 @@ pub fn describe_reqwest(e: &reqwest::Error) -> String {
 /// Classifies a network failure from its error chain.
 pub fn classify_io(text: &str, is_timeout: bool) -> Class {
     let t = text.to_lowercase();
-    if is_timeout || t.contains("timed out") || t.contains("timeout") {
+    // EAGAIN is how a socket read timeout surfaces through some clients.
+    if is_timeout
+        || t.contains("timed out")
+        || t.contains("timeout")
+        || t.contains("temporarily unavailable")
+        || t.contains("os error 11)")
+    {
         Class::Timeout
     } else if t.contains("connection refused") {
         Class::Refused

@@ -260,6 +260,13 @@ async fn amqp(doc: &ConfigDoc) -> Outcome {
                 || text.contains("authentication")
             {
                 Outcome::fail(Class::Auth, text)
+            } else if text.contains("reset by peer") {
+                // RabbitMQ drops the socket after a failed login unless the
+                // client asked for a Connection.Close with the reason.
+                Outcome::fail(
+                    Class::Auth,
+                    format!("the broker closed the connection during login ({text})"),
+                )
             } else if text.contains("NOT_ALLOWED") || text.contains("530") {
                 Outcome::fail(Class::Permission, text)
             } else {
@@ -373,6 +380,22 @@ async fn kafka(doc: &ConfigDoc) -> Outcome {
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .collect();
+    // rskafka retries unreachable brokers with backoff; reach one first so a
+    // dead cluster is reported as such instead of as a timeout.
+    let mut reachable = false;
+    let mut last_err = String::from("no bootstrap servers");
+    for b in &brokers {
+        match tokio::net::TcpStream::connect(b.as_str()).await {
+            Ok(_) => {
+                reachable = true;
+                break;
+            }
+            Err(e) => last_err = format!("{b}: {e}"),
+        }
+    }
+    if !reachable {
+        return io_outcome(last_err);
+    }
     let mut builder = ClientBuilder::new(brokers);
     let proto = get(doc, "security_protocol");
     if proto.starts_with("SASL") {
@@ -408,10 +431,14 @@ async fn kafka(doc: &ConfigDoc) -> Outcome {
 
 /// ListObjectsV2 (max-keys=1) signed with SigV4 by AWS's own signer.
 fn s3(doc: &ConfigDoc, timeout: Duration) -> Outcome {
-    use aws_sigv4::http_request::{sign, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings};
+    use aws_sigv4::http_request::{
+        sign, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest,
+        SigningSettings,
+    };
     let region = get(doc, "region");
     let bucket = get(doc, "bucket");
-    let path_style = get(doc, "path_style") == "true" || !get(doc, "endpoint").is_empty() && get(doc, "path_style") != "false";
+    let path_style = get(doc, "path_style") == "true"
+        || !get(doc, "endpoint").is_empty() && get(doc, "path_style") != "false";
     let base = if get(doc, "endpoint").is_empty() {
         format!("https://s3.{region}.amazonaws.com")
     } else {
@@ -425,7 +452,10 @@ fn s3(doc: &ConfigDoc, timeout: Duration) -> Outcome {
     } else {
         let host = format!("{bucket}.{}", url.host_str().unwrap_or_default());
         if url.set_host(Some(&host)).is_err() {
-            return Outcome::fail(Class::Config, "bucket name does not fit in a host name; set path_style=true");
+            return Outcome::fail(
+                Class::Config,
+                "bucket name does not fit in a host name; set path_style=true",
+            );
         }
         url.set_path("/");
     }
@@ -452,13 +482,22 @@ fn s3(doc: &ConfigDoc, timeout: Duration) -> Outcome {
         Ok(p) => p.into(),
         Err(e) => return Outcome::fail(Class::Config, e.to_string()),
     };
-    let headers = match SignableRequest::new("GET", url.as_str(), std::iter::empty(), SignableBody::Bytes(&[]))
-        .and_then(|r| sign(r, &params))
+    let headers = match SignableRequest::new(
+        "GET",
+        url.as_str(),
+        std::iter::empty(),
+        SignableBody::Bytes(&[]),
+    )
+    .and_then(|r| sign(r, &params))
     {
         Ok(out) => out.into_parts().0.into_parts().0,
         Err(e) => return Outcome::fail(Class::Config, e.to_string()),
     };
-    let client = match reqwest::blocking::Client::builder().timeout(timeout).connect_timeout(timeout).build() {
+    let client = match reqwest::blocking::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .build()
+    {
         Ok(c) => c,
         Err(e) => return Outcome::fail(Class::Config, e.to_string()),
     };
@@ -478,11 +517,19 @@ fn s3(doc: &ConfigDoc, timeout: Duration) -> Outcome {
                 .to_string();
             match (status, code.as_str()) {
                 (200, _) => Outcome::ok(format!("ListObjectsV2 on bucket {bucket} ok (SigV4)")),
-                (_, "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "InvalidClientTokenId" | "AuthorizationHeaderMalformed") => {
-                    Outcome::fail(Class::Auth, code)
+                (
+                    _,
+                    "InvalidAccessKeyId"
+                    | "SignatureDoesNotMatch"
+                    | "InvalidClientTokenId"
+                    | "AuthorizationHeaderMalformed",
+                ) => Outcome::fail(Class::Auth, code),
+                (_, "NoSuchBucket") => {
+                    Outcome::fail(Class::Config, format!("bucket {bucket} does not exist"))
                 }
-                (_, "NoSuchBucket") => Outcome::fail(Class::Config, format!("bucket {bucket} does not exist")),
-                (_, "AccessDenied") | (403, _) => Outcome::fail(Class::Permission, format!("HTTP {status} {code}")),
+                (_, "AccessDenied") | (403, _) => {
+                    Outcome::fail(Class::Permission, format!("HTTP {status} {code}"))
+                }
                 _ => Outcome::fail(Class::Protocol, format!("HTTP {status} {code}")),
             }
         }
@@ -617,9 +664,11 @@ fn tcp(doc: &ConfigDoc, timeout: Duration) -> Outcome {
     let mut last = String::from("no address");
     for a in addrs {
         match std::net::TcpStream::connect_timeout(&a, timeout) {
-            Ok(_) => return Outcome::ok(format!(
+            Ok(_) => {
+                return Outcome::ok(format!(
                 "{a} reachable; credentials not verified (no native probe for this protocol yet)"
-            )),
+            ))
+            }
             Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
                 return Outcome::fail(Class::Timeout, e.to_string())
             }

@@ -357,3 +357,5 @@ impl Drop for Peer {
         let _ = self.child.wait();
     }
 }
+
+pub mod services;

@@ -1,0 +1,369 @@
+//! Real service peers for connector tests: users with passwords on the
+//! machine's PostgreSQL, MariaDB, Redis and RabbitMQ, and private instances
+//! of Mosquitto, NATS, sshd, nginx and an S3 server on loopback ports.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tempfile::TempDir;
+
+static N: AtomicUsize = AtomicUsize::new(0);
+
+/// A unique, lowercase identifier for users created by this test process.
+pub fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}{}x{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A port that nothing listens on (bound, then released).
+pub fn closed_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A listener that accepts connections (kernel backlog) and never answers.
+pub fn silent_listener() -> (TcpListener, u16) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    (l, port)
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Runs SQL as the PostgreSQL superuser (trust on this machine).
+pub fn psql(sql: &str) {
+    run(Command::new("psql").args([
+        "-h",
+        "127.0.0.1",
+        "-U",
+        "postgres",
+        "-d",
+        "postgres",
+        "-qAtc",
+        sql,
+    ]));
+}
+
+pub struct PgRole(pub String);
+impl PgRole {
+    /// A login role whose password is really checked (member of authcfg_pw,
+    /// which pg_hba.conf sends through scram-sha-256: scripts/setup).
+    pub fn create(password: &str) -> PgRole {
+        let name = unique("authcfg_pg");
+        psql(&format!(
+            "CREATE ROLE {name} LOGIN PASSWORD '{password}' IN ROLE authcfg_pw"
+        ));
+        PgRole(name)
+    }
+}
+impl Drop for PgRole {
+    fn drop(&mut self) {
+        let _ = Command::new("psql")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-qAtc",
+                &format!("DROP ROLE IF EXISTS {}", self.0),
+            ])
+            .output();
+    }
+}
+
+pub fn mariadb(sql: &str) {
+    run(Command::new("mariadb").args(["-uroot", "-e", sql]));
+}
+
+pub struct MariaUser(pub String);
+impl MariaUser {
+    pub fn create(password: &str) -> MariaUser {
+        let name = unique("acm");
+        for host in ["127.0.0.1", "localhost", "%"] {
+            mariadb(&format!(
+                "CREATE USER '{name}'@'{host}' IDENTIFIED BY '{password}'; GRANT SELECT ON test.* TO '{name}'@'{host}';"
+            ));
+        }
+        MariaUser(name)
+    }
+}
+impl Drop for MariaUser {
+    fn drop(&mut self) {
+        for host in ["127.0.0.1", "localhost", "%"] {
+            let _ = Command::new("mariadb")
+                .args([
+                    "-uroot",
+                    "-e",
+                    &format!("DROP USER IF EXISTS '{}'@'{host}'", self.0),
+                ])
+                .output();
+        }
+    }
+}
+
+pub struct RedisUser(pub String);
+impl RedisUser {
+    pub fn create(password: &str) -> RedisUser {
+        let name = unique("acr");
+        run(Command::new("redis-cli").args([
+            "-h",
+            "127.0.0.1",
+            "ACL",
+            "SETUSER",
+            &name,
+            "on",
+            &format!(">{password}"),
+            "~*",
+            "&*",
+            "+@all",
+        ]));
+        RedisUser(name)
+    }
+}
+impl Drop for RedisUser {
+    fn drop(&mut self) {
+        let _ = Command::new("redis-cli")
+            .args(["-h", "127.0.0.1", "ACL", "DELUSER", &self.0])
+            .output();
+    }
+}
+
+pub struct RabbitUser(pub String);
+impl RabbitUser {
+    pub fn create(password: &str) -> RabbitUser {
+        let name = unique("acq");
+        run(Command::new("rabbitmqctl").args(["-q", "add_user", &name, password]));
+        run(Command::new("rabbitmqctl").args([
+            "-q",
+            "set_permissions",
+            "-p",
+            "/",
+            &name,
+            ".*",
+            ".*",
+            ".*",
+        ]));
+        RabbitUser(name)
+    }
+}
+impl Drop for RabbitUser {
+    fn drop(&mut self) {
+        let _ = Command::new("rabbitmqctl")
+            .args(["-q", "delete_user", &self.0])
+            .output();
+    }
+}
+
+/// A child process killed on drop, with its private directory.
+pub struct Daemon {
+    pub port: u16,
+    child: Child,
+    pub dir: TempDir,
+}
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Spawns `cmd` and reads its stderr until a line contains `ready`.
+fn spawn_until(mut cmd: Command, ready: &str, port: u16, dir: TempDir) -> Daemon {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e} (scripts/setup installs it)"));
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        if err.read_line(&mut line).unwrap() == 0 {
+            panic!("{cmd:?} exited before it was ready:\n{seen}");
+        }
+        seen.push_str(&line);
+        if line.contains(ready) {
+            break;
+        }
+    }
+    // Keep draining so the daemon never blocks on a full pipe.
+    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+    Daemon { port, child, dir }
+}
+
+pub fn mosquitto(user: &str, password: &str) -> Daemon {
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("passwd");
+    run(Command::new("mosquitto_passwd")
+        .args(["-b", "-c"])
+        .arg(&pw)
+        .args([user, password]));
+    let port = closed_port();
+    let conf = dir.path().join("mosquitto.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "listener {port} 127.0.0.1\nallow_anonymous false\npassword_file {}\npersistence false\nlog_dest stderr\nlog_type all\n",
+            pw.display()
+        ),
+    )
+    .unwrap();
+    let mut cmd = Command::new("mosquitto");
+    cmd.arg("-c").arg(&conf);
+    spawn_until(cmd, "running", port, dir)
+}
+
+pub fn nats(user: &str, password: &str) -> Daemon {
+    let dir = tempfile::tempdir().unwrap();
+    let port = closed_port();
+    let mut cmd = Command::new("nats-server");
+    cmd.args([
+        "-a",
+        "127.0.0.1",
+        "-p",
+        &port.to_string(),
+        "--user",
+        user,
+        "--pass",
+        password,
+    ]);
+    spawn_until(cmd, "Server is ready", port, dir)
+}
+
+/// sshd on a loopback port for a system user with a password and a key.
+pub fn sshd(user: &str, password: &str, authorized_key: &str) -> Daemon {
+    let dir = tempfile::tempdir().unwrap();
+    let exists = Command::new("id")
+        .arg(user)
+        .output()
+        .unwrap()
+        .status
+        .success();
+    if !exists {
+        run(Command::new("useradd").args(["-M", "-s", "/bin/sh", user]));
+    }
+    let mut chpasswd = Command::new("chpasswd")
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        &mut chpasswd.stdin.take().unwrap(),
+        format!("{user}:{password}\n").as_bytes(),
+    )
+    .unwrap();
+    assert!(chpasswd.wait().unwrap().success());
+    let host_key = dir.path().join("host_ed25519");
+    run(Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&host_key));
+    let keys = dir.path().join("authorized_keys");
+    std::fs::write(&keys, authorized_key).unwrap();
+    std::fs::create_dir_all("/run/sshd").unwrap();
+    let port = closed_port();
+    let conf = dir.path().join("sshd_config");
+    std::fs::write(
+        &conf,
+        format!(
+            "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nPasswordAuthentication yes\nKbdInteractiveAuthentication no\n\
+             UsePAM no\nStrictModes no\nAuthorizedKeysFile {}\nPidFile {}/sshd.pid\nSubsystem sftp internal-sftp\nLogLevel INFO\n",
+            host_key.display(),
+            keys.display(),
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    let mut cmd = Command::new("/usr/sbin/sshd");
+    cmd.args(["-D", "-e", "-f"]).arg(&conf);
+    spawn_until(cmd, "Server listening", port, dir)
+}
+
+/// nginx checking an API key in a header, a query parameter and a cookie,
+/// a bearer token and HTTP Basic, each on its own path.
+pub fn nginx(key: &str, token: &str, user: &str, password: &str) -> Daemon {
+    let dir = tempfile::tempdir().unwrap();
+    let port = closed_port();
+    let htpasswd = dir.path().join("htpasswd");
+    std::fs::write(&htpasswd, format!("{user}:{{PLAIN}}{password}\n")).unwrap();
+    let d = dir.path().display();
+    // `return` runs before access checks in nginx: Basic auth guards a file.
+    std::fs::write(dir.path().join("ok.txt"), "ok").unwrap();
+    let conf = dir.path().join("nginx.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "daemon off;\npid {d}/nginx.pid;\nerror_log stderr info;\nevents {{ worker_connections 64; }}\nhttp {{\n\
+             access_log off;\nclient_body_temp_path {d};\nproxy_temp_path {d};\nfastcgi_temp_path {d};\nuwsgi_temp_path {d};\nscgi_temp_path {d};\n\
+             server {{\nlisten 127.0.0.1:{port};\n\
+             location = /header {{ if ($http_x_api_key != \"{key}\") {{ return 401; }} return 200 \"ok\"; }}\n\
+             location = /prefixed {{ if ($http_authorization != \"Token {key}\") {{ return 401; }} return 200 \"ok\"; }}\n\
+             location = /query {{ if ($arg_api_key != \"{key}\") {{ return 401; }} return 200 \"ok\"; }}\n\
+             location = /cookie {{ if ($cookie_session != \"{key}\") {{ return 401; }} return 200 \"ok\"; }}\n\
+             location = /bearer {{ if ($http_authorization != \"Bearer {token}\") {{ return 401; }} return 200 \"ok\"; }}\n\
+             location = /basic {{ auth_basic \"t\"; auth_basic_user_file {}; alias {d}/ok.txt; }}\n\
+             location = /forbidden {{ return 403; }}\n}}\n}}\n",
+            htpasswd.display()
+        ),
+    )
+    .unwrap();
+    let mut cmd = Command::new("nginx");
+    cmd.arg("-c").arg(&conf).arg("-p").arg(dir.path());
+    spawn_until(cmd, "start worker process", port, dir)
+}
+
+pub struct S3 {
+    pub endpoint: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub bucket: String,
+    child: Child,
+}
+impl S3 {
+    pub fn start() -> S3 {
+        let mut child = Command::new("python3")
+            .arg(format!("{}/s3.py", super::PEER_DIR))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        let j: serde_json::Value = serde_json::from_str(
+            line.strip_prefix("READY ")
+                .unwrap_or_else(|| panic!("s3 peer: {line:?} (pip install 'moto[server]')")),
+        )
+        .unwrap();
+        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+        S3 {
+            endpoint: j["endpoint"].as_str().unwrap().into(),
+            access_key_id: j["access_key_id"].as_str().unwrap().into(),
+            secret_access_key: j["secret_access_key"].as_str().unwrap().into(),
+            bucket: j["bucket"].as_str().unwrap().into(),
+            child,
+        }
+    }
+}
+impl Drop for S3 {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
