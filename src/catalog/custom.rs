@@ -28,7 +28,7 @@ struct File {
 pub fn all() -> &'static [CustomType] {
     static TYPES: OnceLock<Vec<CustomType>> = OnceLock::new();
     TYPES.get_or_init(|| {
-        toml::from_str::<File>(include_str!("../../catalog/custom.toml"))
+        serde_json::from_str::<File>(include_str!(concat!(env!("OUT_DIR"), "/custom.json")))
             .expect("catalog/custom.toml is checked by the catalog tests")
             .types
     })

@@ -56,52 +56,43 @@ pub struct Connector {
     #[serde(default)]
     pub http: Option<HttpCheck>,
     pub env: BTreeMap<String, String>,
-    /// The resolved form: template fields, own fields, defaults applied.
-    #[serde(skip_deserializing)]
+    /// The resolved form: template fields, own fields, defaults applied
+    /// (by build.rs).
     pub form: Vec<FieldSpec>,
 }
 
-#[derive(Deserialize)]
-struct Template {
-    fields: Vec<FieldSpec>,
+mod compiled {
+    include!(concat!(env!("OUT_DIR"), "/connectors.rs"));
 }
 
-#[derive(Deserialize)]
-struct File {
-    templates: BTreeMap<String, Template>,
-    connectors: Vec<Connector>,
+fn parse(json: &str) -> Connector {
+    serde_json::from_str(json).expect("catalog/connectors.toml is checked by the catalog tests")
 }
 
 pub fn all() -> &'static [Connector] {
     static C: OnceLock<Vec<Connector>> = OnceLock::new();
     C.get_or_init(|| {
-        let file: File = toml::from_str(include_str!("../../catalog/connectors.toml"))
-            .expect("catalog/connectors.toml is checked by the catalog tests");
-        file.connectors
-            .into_iter()
-            .map(|mut c| {
-                let mut form: Vec<FieldSpec> = file
-                    .templates
-                    .get(&c.template)
-                    .map(|t| t.fields.clone())
-                    .unwrap_or_default();
-                form.extend(c.fields.iter().cloned());
-                for f in &mut form {
-                    if let Some(d) = c.defaults.get(&f.name) {
-                        f.default = Some(d.clone());
-                    }
-                }
-                c.form = form;
-                c
-            })
+        compiled::CONNECTORS
+            .iter()
+            .map(|(_, _, json)| parse(json))
             .collect()
     })
 }
 
-/// By id or alias.
+/// By id or alias. Parses only that connector's entry (the hot path).
 pub fn find(name: &str) -> Option<&'static Connector> {
+    static ONE: OnceLock<std::sync::Mutex<BTreeMap<&'static str, &'static Connector>>> =
+        OnceLock::new();
     let n = name.to_ascii_lowercase();
-    all().iter().find(|c| c.id == n || c.aliases.contains(&n))
+    let (id, _, json) = compiled::CONNECTORS
+        .iter()
+        .find(|(id, aliases, _)| *id == n || aliases.contains(&n.as_str()))?;
+    let mut cache = ONE.get_or_init(Default::default).lock().ok()?;
+    Some(
+        *cache
+            .entry(id)
+            .or_insert_with(|| Box::leak(Box::new(parse(json)))),
+    )
 }
 
 /// Renders `{field}` / `{field|url}` from a config's values; unset fields

@@ -66,7 +66,7 @@ struct File {
 fn file() -> &'static File {
     static F: OnceLock<File> = OnceLock::new();
     F.get_or_init(|| {
-        toml::from_str(include_str!("../../catalog/providers.toml"))
+        serde_json::from_str(include_str!(concat!(env!("OUT_DIR"), "/providers.json")))
             .expect("catalog/providers.toml is checked by the catalog tests")
     })
 }
