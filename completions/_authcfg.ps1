@@ -43,6 +43,9 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Prove configs work against the real service')
             [CompletionResult]::new('refresh', 'refresh', [CompletionResultType]::ParameterValue, 'Refresh OAuth2 access tokens (automatic on use anyway)')
             [CompletionResult]::new('reauth', 'reauth', [CompletionResultType]::ParameterValue, 'Run a new OAuth2 authorization for an existing config')
+            [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Rotate a credential (database passwords in two phases on the server)')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Previous values of a config''s secrets')
+            [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Restore a previous value from the history')
             [CompletionResult]::new('connectors', 'connectors', [CompletionResultType]::ParameterValue, 'The native connector catalog (100+ services)')
             [CompletionResult]::new('providers', 'providers', [CompletionResultType]::ParameterValue, 'The built-in OAuth2 provider catalog')
             [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'Show the audit trail')
@@ -298,6 +301,41 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'authcfg;rotate' {
+            [CompletionResult]::new('--length', '--length', [CompletionResultType]::ParameterName, 'Length of a generated value')
+            [CompletionResult]::new('--charset', '--charset', [CompletionResultType]::ParameterName, 'Characters of a generated value: alnum, hex or symbols')
+            [CompletionResult]::new('--field', '--field', [CompletionResultType]::ParameterName, 'The field to rotate (default: the type''s secret field)')
+            [CompletionResult]::new('--admin', '--admin', [CompletionResultType]::ParameterName, 'Connect as this other config to change the password on the server')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds each server step may take')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)')
+            [CompletionResult]::new('--value-stdin', '--value-stdin', [CompletionResultType]::ParameterName, 'Read the new value from standard input')
+            [CompletionResult]::new('--generate', '--generate', [CompletionResultType]::ParameterName, 'Generate a strong random value (the default for database passwords)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would happen, change nothing')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'authcfg;history' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)')
+            [CompletionResult]::new('--reveal', '--reveal', [CompletionResultType]::ParameterName, 'Show the previous values in full')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'authcfg;rollback' {
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Which previous value (1 = the most recent)')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'authcfg;connectors' {
             [CompletionResult]::new('--family', '--family', [CompletionResultType]::ParameterName, 'Only this family: database, message_broker, file_storage, enterprise')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)')
@@ -371,6 +409,9 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Prove configs work against the real service')
             [CompletionResult]::new('refresh', 'refresh', [CompletionResultType]::ParameterValue, 'Refresh OAuth2 access tokens (automatic on use anyway)')
             [CompletionResult]::new('reauth', 'reauth', [CompletionResultType]::ParameterValue, 'Run a new OAuth2 authorization for an existing config')
+            [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Rotate a credential (database passwords in two phases on the server)')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Previous values of a config''s secrets')
+            [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Restore a previous value from the history')
             [CompletionResult]::new('connectors', 'connectors', [CompletionResultType]::ParameterValue, 'The native connector catalog (100+ services)')
             [CompletionResult]::new('providers', 'providers', [CompletionResultType]::ParameterValue, 'The built-in OAuth2 provider catalog')
             [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'Show the audit trail')
@@ -435,6 +476,15 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             break
         }
         'authcfg;help;reauth' {
+            break
+        }
+        'authcfg;help;rotate' {
+            break
+        }
+        'authcfg;help;history' {
+            break
+        }
+        'authcfg;help;rollback' {
             break
         }
         'authcfg;help;connectors' {

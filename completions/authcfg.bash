@@ -46,6 +46,9 @@ _authcfg() {
             authcfg,help)
                 cmd="authcfg__subcmd__help"
                 ;;
+            authcfg,history)
+                cmd="authcfg__subcmd__history"
+                ;;
             authcfg,import)
                 cmd="authcfg__subcmd__import"
                 ;;
@@ -78,6 +81,12 @@ _authcfg() {
                 ;;
             authcfg,rm)
                 cmd="authcfg__subcmd__remove"
+                ;;
+            authcfg,rollback)
+                cmd="authcfg__subcmd__rollback"
+                ;;
+            authcfg,rotate)
+                cmd="authcfg__subcmd__rotate"
                 ;;
             authcfg,show)
                 cmd="authcfg__subcmd__show"
@@ -142,6 +151,9 @@ _authcfg() {
             authcfg__subcmd__help,help)
                 cmd="authcfg__subcmd__help__subcmd__help"
                 ;;
+            authcfg__subcmd__help,history)
+                cmd="authcfg__subcmd__help__subcmd__history"
+                ;;
             authcfg__subcmd__help,import)
                 cmd="authcfg__subcmd__help__subcmd__import"
                 ;;
@@ -169,6 +181,12 @@ _authcfg() {
             authcfg__subcmd__help,remove)
                 cmd="authcfg__subcmd__help__subcmd__remove"
                 ;;
+            authcfg__subcmd__help,rollback)
+                cmd="authcfg__subcmd__help__subcmd__rollback"
+                ;;
+            authcfg__subcmd__help,rotate)
+                cmd="authcfg__subcmd__help__subcmd__rotate"
+                ;;
             authcfg__subcmd__help,show)
                 cmd="authcfg__subcmd__help__subcmd__show"
                 ;;
@@ -194,7 +212,7 @@ _authcfg() {
 
     case "${cmd}" in
         authcfg)
-            opts="-h -V --store --help --version init add list ls show edit remove rm import export exec inject token header test refresh reauth connectors providers log doctor completions generate-docs help"
+            opts="-h -V --store --help --version init add list ls show edit remove rm import export exec inject token header test refresh reauth rotate history rollback connectors providers log doctor completions generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -602,7 +620,7 @@ _authcfg() {
             return 0
             ;;
         authcfg__subcmd__help)
-            opts="init add list show edit remove import export exec inject token header test refresh reauth connectors providers log doctor completions generate-docs help"
+            opts="init add list show edit remove import export exec inject token header test refresh reauth rotate history rollback connectors providers log doctor completions generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -797,6 +815,20 @@ _authcfg() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        authcfg__subcmd__help__subcmd__history)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         authcfg__subcmd__help__subcmd__import)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -923,6 +955,34 @@ _authcfg() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        authcfg__subcmd__help__subcmd__rollback)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authcfg__subcmd__help__subcmd__rotate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         authcfg__subcmd__help__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -958,6 +1018,24 @@ _authcfg() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authcfg__subcmd__history)
+            opts="-h -V --reveal --json --store --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1160,6 +1238,66 @@ _authcfg() {
                 return 0
             fi
             case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authcfg__subcmd__rollback)
+            opts="-h -V --to --store --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authcfg__subcmd__rotate)
+            opts="-h -V --value-stdin --generate --length --charset --field --admin --dry-run --timeout --store --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --length)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --charset)
+                    COMPREPLY=($(compgen -W "alnum hex symbols" -- "${cur}"))
+                    return 0
+                    ;;
+                --field)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -40,6 +40,9 @@ set edit:completion:arg-completer[authcfg] = {|@words|
             cand test 'Prove configs work against the real service'
             cand refresh 'Refresh OAuth2 access tokens (automatic on use anyway)'
             cand reauth 'Run a new OAuth2 authorization for an existing config'
+            cand rotate 'Rotate a credential (database passwords in two phases on the server)'
+            cand history 'Previous values of a config''s secrets'
+            cand rollback 'Restore a previous value from the history'
             cand connectors 'The native connector catalog (100+ services)'
             cand providers 'The built-in OAuth2 provider catalog'
             cand log 'Show the audit trail'
@@ -269,6 +272,38 @@ set edit:completion:arg-completer[authcfg] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'authcfg;rotate'= {
+            cand --length 'Length of a generated value'
+            cand --charset 'Characters of a generated value: alnum, hex or symbols'
+            cand --field 'The field to rotate (default: the type''s secret field)'
+            cand --admin 'Connect as this other config to change the password on the server'
+            cand --timeout 'Seconds each server step may take'
+            cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand --value-stdin 'Read the new value from standard input'
+            cand --generate 'Generate a strong random value (the default for database passwords)'
+            cand --dry-run 'Show what would happen, change nothing'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'authcfg;history'= {
+            cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand --reveal 'Show the previous values in full'
+            cand --json 'Machine-readable output'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'authcfg;rollback'= {
+            cand --to 'Which previous value (1 = the most recent)'
+            cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'authcfg;connectors'= {
             cand --family 'Only this family: database, message_broker, file_storage, enterprise'
             cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
@@ -336,6 +371,9 @@ set edit:completion:arg-completer[authcfg] = {|@words|
             cand test 'Prove configs work against the real service'
             cand refresh 'Refresh OAuth2 access tokens (automatic on use anyway)'
             cand reauth 'Run a new OAuth2 authorization for an existing config'
+            cand rotate 'Rotate a credential (database passwords in two phases on the server)'
+            cand history 'Previous values of a config''s secrets'
+            cand rollback 'Restore a previous value from the history'
             cand connectors 'The native connector catalog (100+ services)'
             cand providers 'The built-in OAuth2 provider catalog'
             cand log 'Show the audit trail'
@@ -382,6 +420,12 @@ set edit:completion:arg-completer[authcfg] = {|@words|
         &'authcfg;help;refresh'= {
         }
         &'authcfg;help;reauth'= {
+        }
+        &'authcfg;help;rotate'= {
+        }
+        &'authcfg;help;history'= {
+        }
+        &'authcfg;help;rollback'= {
         }
         &'authcfg;help;connectors'= {
         }

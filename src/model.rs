@@ -66,6 +66,19 @@ pub struct Meta {
     pub expires: Option<OffsetDateTime>,
 }
 
+/// A previous value of a config's secrets, kept for `history`/`rollback`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    #[serde(with = "time::serde::rfc3339")]
+    pub replaced: OffsetDateTime,
+    /// What replaced it: rotate, edit, rollback.
+    pub by: String,
+    pub fields: BTreeMap<String, Secret>,
+}
+
+/// How many previous values a config keeps.
+pub const HISTORY_LIMIT: usize = 5;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConfigDoc {
     pub format: u32,
@@ -73,6 +86,9 @@ pub struct ConfigDoc {
     pub meta: Meta,
     #[serde(default)]
     pub fields: BTreeMap<String, Secret>,
+    /// Newest first, at most HISTORY_LIMIT.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<HistoryEntry>,
 }
 
 impl ConfigDoc {
@@ -92,7 +108,28 @@ impl ConfigDoc {
                 expires: None,
             },
             fields: BTreeMap::new(),
+            history: Vec::new(),
         }
+    }
+
+    /// Saves the current values of `names` in the history before they change.
+    pub fn remember(&mut self, names: &[String], by: &str) {
+        let fields: BTreeMap<String, Secret> = names
+            .iter()
+            .filter_map(|n| self.fields.get(n).map(|v| (n.clone(), v.clone())))
+            .collect();
+        if fields.is_empty() {
+            return;
+        }
+        self.history.insert(
+            0,
+            HistoryEntry {
+                replaced: now(),
+                by: by.to_string(),
+                fields,
+            },
+        );
+        self.history.truncate(HISTORY_LIMIT);
     }
 
     pub fn get(&self, field: &str) -> Option<&str> {

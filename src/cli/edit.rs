@@ -42,6 +42,15 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         }
         let mut secret_changed = false;
         let mut names = vec![];
+        let changed_secrets: Vec<String> = given
+            .iter()
+            .filter(|(k, v)| {
+                catalog::is_secret(doc.meta.kind, &doc.meta.type_id, k)
+                    && doc.fields.get(*k) != Some(v)
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        doc.remember(&changed_secrets, "edit");
         for (k, v) in given {
             if catalog::is_secret(doc.meta.kind, &doc.meta.type_id, &k)
                 && doc.fields.get(&k) != Some(&v)

@@ -86,6 +86,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             m.account.clone().unwrap_or_default(),
             m.status().to_string(),
             used.map(ago).unwrap_or_else(|| "never".into()),
+            ago(m.rotated.into()),
         ]);
     }
     let mut out = std::io::stdout().lock();

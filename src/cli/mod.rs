@@ -13,6 +13,7 @@ mod export;
 pub mod form;
 mod gendocs;
 mod header;
+mod history;
 mod import;
 mod init;
 mod inject;
@@ -23,6 +24,7 @@ mod providers;
 mod reauth;
 mod refresh;
 mod remove;
+mod rotate;
 mod show;
 mod test;
 mod token;
@@ -86,6 +88,12 @@ pub enum Command {
     Refresh(refresh::Args),
     /// Run a new OAuth2 authorization for an existing config
     Reauth(reauth::Args),
+    /// Rotate a credential (database passwords in two phases on the server)
+    Rotate(rotate::Args),
+    /// Previous values of a config's secrets
+    History(history::Args),
+    /// Restore a previous value from the history
+    Rollback(history::RollbackArgs),
     /// The native connector catalog (100+ services)
     Connectors(connectors::Args),
     /// The built-in OAuth2 provider catalog
@@ -194,6 +202,9 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Reauth(a) => reauth::run(&ctx, a),
         Command::Providers(a) => providers::run(a),
         Command::Connectors(a) => connectors::run(a),
+        Command::Rotate(a) => rotate::run(&ctx, a),
+        Command::History(a) => history::run(&ctx, a),
+        Command::Rollback(a) => history::rollback(&ctx, a),
         Command::Doctor(a) => doctor::run(&ctx, a),
         Command::Completions(a) => completions::run(a),
         Command::GenerateDocs(a) => gendocs::run(a),

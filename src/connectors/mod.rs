@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod http;
 pub mod probes;
+pub mod rotate;
 pub mod tls;
 
 use serde::Serialize;

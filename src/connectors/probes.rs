@@ -42,6 +42,22 @@ fn block_on<F: Future<Output = Outcome>>(timeout: Duration, f: F) -> Outcome {
     })
 }
 
+/// Like `block_on`, for futures that return a Result (rotation).
+pub fn block_on_result<T, F: Future<Output = Result<T, String>>>(
+    timeout: Duration,
+    f: F,
+) -> Result<T, String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async {
+        tokio::time::timeout(timeout, f)
+            .await
+            .unwrap_or_else(|_| Err(format!("no answer within {} s", timeout.as_secs())))
+    })
+}
+
 fn io_outcome(text: String) -> Outcome {
     Outcome::fail(classify_io(&text, false), text)
 }
@@ -69,7 +85,11 @@ pub fn run(connector: &Connector, doc: &ConfigDoc, timeout: Duration) -> Outcome
     }
 }
 
-async fn postgres(doc: &ConfigDoc, timeout: Duration) -> Outcome {
+/// A connected PostgreSQL client, sslmode honoured.
+pub async fn pg_connect(
+    doc: &ConfigDoc,
+    timeout: Duration,
+) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
     use tokio_postgres::config::SslMode;
     let mut cfg = tokio_postgres::Config::new();
     cfg.host(get(doc, "host"))
@@ -77,14 +97,16 @@ async fn postgres(doc: &ConfigDoc, timeout: Duration) -> Outcome {
         .user(get(doc, "username"))
         .dbname(get(doc, "database"))
         .connect_timeout(timeout)
-        .application_name("authcfg-test");
+        .application_name("authcfg");
     if !get(doc, "password").is_empty() {
         cfg.password(get(doc, "password"));
     }
     let mode = get(doc, "sslmode");
-    let result = if mode == "disable" {
+    if mode == "disable" {
         cfg.ssl_mode(SslMode::Disable);
-        connect_pg(cfg, tokio_postgres::NoTls).await
+        let (client, connection) = cfg.connect(tokio_postgres::NoTls).await?;
+        tokio::spawn(connection);
+        Ok(client)
     } else {
         cfg.ssl_mode(SslMode::Require);
         // verify-ca is checked like verify-full: rustls always checks the name.
@@ -93,8 +115,32 @@ async fn postgres(doc: &ConfigDoc, timeout: Duration) -> Outcome {
         } else {
             super::tls::verified()
         };
-        connect_pg(cfg, tokio_postgres_rustls::MakeRustlsConnect::new(tls)).await
-    };
+        let (client, connection) = cfg
+            .connect(tokio_postgres_rustls::MakeRustlsConnect::new(tls))
+            .await?;
+        tokio::spawn(connection);
+        Ok(client)
+    }
+}
+
+async fn postgres(doc: &ConfigDoc, timeout: Duration) -> Outcome {
+    let result = async {
+        let client = pg_connect(doc, timeout).await?;
+        client.simple_query("SELECT 1").await?;
+        let version = client
+            .simple_query("SHOW server_version")
+            .await
+            .ok()
+            .and_then(|r| {
+                r.into_iter().find_map(|m| match m {
+                    tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
+                    _ => None,
+                })
+            })
+            .unwrap_or_default();
+        Ok::<_, tokio_postgres::Error>(format!("SELECT 1 ok, server {version}"))
+    }
+    .await;
     match result {
         Ok(detail) => Outcome::ok(detail),
         Err(e) => {
@@ -118,30 +164,8 @@ async fn postgres(doc: &ConfigDoc, timeout: Duration) -> Outcome {
     }
 }
 
-async fn connect_pg<T>(cfg: tokio_postgres::Config, tls: T) -> Result<String, tokio_postgres::Error>
-where
-    T: tokio_postgres::tls::MakeTlsConnect<tokio_postgres::Socket>,
-    T::Stream: Send + 'static,
-{
-    let (client, connection) = cfg.connect(tls).await?;
-    tokio::spawn(connection);
-    client.simple_query("SELECT 1").await?;
-    let version = client
-        .simple_query("SHOW server_version")
-        .await
-        .ok()
-        .and_then(|r| {
-            r.into_iter().find_map(|m| match m {
-                tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
-                _ => None,
-            })
-        })
-        .unwrap_or_default();
-    Ok(format!("SELECT 1 ok, server {version}"))
-}
-
-fn mysql(doc: &ConfigDoc, timeout: Duration) -> Outcome {
-    use mysql::prelude::Queryable;
+/// A connected MySQL/MariaDB session.
+pub fn mysql_connect(doc: &ConfigDoc, timeout: Duration) -> Result<mysql::Conn, mysql::Error> {
     let mut opts = mysql::OptsBuilder::new()
         .ip_or_hostname(Some(get(doc, "host")))
         .tcp_port(port(doc, 3306))
@@ -165,7 +189,12 @@ fn mysql(doc: &ConfigDoc, timeout: Duration) -> Outcome {
         }
         _ => opts = opts.ssl_opts(Some(mysql::SslOpts::default())),
     }
-    let result = mysql::Conn::new(opts).and_then(|mut c| {
+    mysql::Conn::new(opts)
+}
+
+fn mysql(doc: &ConfigDoc, timeout: Duration) -> Outcome {
+    use mysql::prelude::Queryable;
+    let result = mysql_connect(doc, timeout).and_then(|mut c| {
         c.query_drop("SELECT 1")?;
         let v: Option<String> = c.query_first("SELECT VERSION()")?;
         Ok(v.unwrap_or_default())
@@ -187,7 +216,11 @@ fn mysql(doc: &ConfigDoc, timeout: Duration) -> Outcome {
     }
 }
 
-fn redis(doc: &ConfigDoc, timeout: Duration) -> Outcome {
+/// An authenticated Redis connection.
+pub fn redis_connect(
+    doc: &ConfigDoc,
+    timeout: Duration,
+) -> Result<redis::Connection, redis::RedisError> {
     let info = redis::ConnectionInfo {
         addr: if get(doc, "tls") == "true" {
             redis::ConnectionAddr::TcpTls {
@@ -206,11 +239,15 @@ fn redis(doc: &ConfigDoc, timeout: Duration) -> Outcome {
             protocol: redis::ProtocolVersion::RESP2,
         },
     };
-    let result = redis::Client::open(info).and_then(|c| {
-        let mut con = c.get_connection_with_timeout(timeout)?;
-        con.set_read_timeout(Some(timeout))?;
-        redis::cmd("PING").query::<String>(&mut con)
-    });
+    let c = redis::Client::open(info)?;
+    let con = c.get_connection_with_timeout(timeout)?;
+    con.set_read_timeout(Some(timeout))?;
+    Ok(con)
+}
+
+fn redis(doc: &ConfigDoc, timeout: Duration) -> Outcome {
+    let result = redis_connect(doc, timeout)
+        .and_then(|mut con| redis::cmd("PING").query::<String>(&mut con));
     match result {
         Ok(pong) => Outcome::ok(format!("PING -> {pong}")),
         Err(e) => {
