@@ -302,12 +302,15 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             break
         }
         'authcfg;rotate' {
+            [CompletionResult]::new('--identity-out', '--identity-out', [CompletionResultType]::ParameterName, 'With --master-key and a key from AUTHCFG_IDENTITY: write the new key here (0600) instead of stdout')
             [CompletionResult]::new('--length', '--length', [CompletionResultType]::ParameterName, 'Length of a generated value')
             [CompletionResult]::new('--charset', '--charset', [CompletionResultType]::ParameterName, 'Characters of a generated value: alnum, hex or symbols')
             [CompletionResult]::new('--field', '--field', [CompletionResultType]::ParameterName, 'The field to rotate (default: the type''s secret field)')
             [CompletionResult]::new('--admin', '--admin', [CompletionResultType]::ParameterName, 'Connect as this other config to change the password on the server')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds each server step may take')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)')
+            [CompletionResult]::new('--master-key', '--master-key', [CompletionResultType]::ParameterName, 'Rotate the store''s master key instead (re-encrypts every config)')
+            [CompletionResult]::new('--finish', '--finish', [CompletionResultType]::ParameterName, 'With --master-key: forget the retained old key')
             [CompletionResult]::new('--value-stdin', '--value-stdin', [CompletionResultType]::ParameterName, 'Read the new value from standard input')
             [CompletionResult]::new('--generate', '--generate', [CompletionResultType]::ParameterName, 'Generate a strong random value (the default for database passwords)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would happen, change nothing')

@@ -1272,12 +1272,16 @@ _authcfg() {
             return 0
             ;;
         authcfg__subcmd__rotate)
-            opts="-h -V --value-stdin --generate --length --charset --field --admin --dry-run --timeout --store --help --version"
+            opts="-h -V --master-key --finish --identity-out --value-stdin --generate --length --charset --field --admin --dry-run --timeout --store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --identity-out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --length)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -273,12 +273,15 @@ set edit:completion:arg-completer[authcfg] = {|@words|
             cand --version 'Print version'
         }
         &'authcfg;rotate'= {
+            cand --identity-out 'With --master-key and a key from AUTHCFG_IDENTITY: write the new key here (0600) instead of stdout'
             cand --length 'Length of a generated value'
             cand --charset 'Characters of a generated value: alnum, hex or symbols'
             cand --field 'The field to rotate (default: the type''s secret field)'
             cand --admin 'Connect as this other config to change the password on the server'
             cand --timeout 'Seconds each server step may take'
             cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand --master-key 'Rotate the store''s master key instead (re-encrypts every config)'
+            cand --finish 'With --master-key: forget the retained old key'
             cand --value-stdin 'Read the new value from standard input'
             cand --generate 'Generate a strong random value (the default for database passwords)'
             cand --dry-run 'Show what would happen, change nothing'

@@ -184,6 +184,7 @@ complete -c authcfg -n "__fish_authcfg_using_subcommand reauth" -l client-creden
 complete -c authcfg -n "__fish_authcfg_using_subcommand reauth" -l no-browser -d 'Do not open a browser; print the URL only'
 complete -c authcfg -n "__fish_authcfg_using_subcommand reauth" -s h -l help -d 'Print help'
 complete -c authcfg -n "__fish_authcfg_using_subcommand reauth" -s V -l version -d 'Print version'
+complete -c authcfg -n "__fish_authcfg_using_subcommand rotate" -l identity-out -d 'With --master-key and a key from AUTHCFG_IDENTITY: write the new key here (0600) instead of stdout' -r -F
 complete -c authcfg -n "__fish_authcfg_using_subcommand rotate" -l length -d 'Length of a generated value' -r
 complete -c authcfg -n "__fish_authcfg_using_subcommand rotate" -l charset -d 'Characters of a generated value: alnum, hex or symbols' -r -f -a "alnum\t''
 hex\t''
@@ -192,6 +193,8 @@ complete -c authcfg -n "__fish_authcfg_using_subcommand rotate" -l field -d 'The
 complete -c authcfg -n "__fish_authcfg_using_subcommand rotate" -l admin -d 'Connect as this other config to change the password on the server' -r
 complete -c authcfg -n "__fish_authcfg_using_subcommand rotate" -l timeout -d 'Seconds each server step may take' -r
 complete -c authcfg -n "__fish_authcfg_using_subcommand rotate" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
+complete -c authcfg -n "__fish_authcfg_using_subcommand rotate" -l master-key -d 'Rotate the store\'s master key instead (re-encrypts every config)'
+complete -c authcfg -n "__fish_authcfg_using_subcommand rotate" -l finish -d 'With --master-key: forget the retained old key'
 complete -c authcfg -n "__fish_authcfg_using_subcommand rotate" -l value-stdin -d 'Read the new value from standard input'
 complete -c authcfg -n "__fish_authcfg_using_subcommand rotate" -l generate -d 'Generate a strong random value (the default for database passwords)'
 complete -c authcfg -n "__fish_authcfg_using_subcommand rotate" -l dry-run -d 'Show what would happen, change nothing'

@@ -77,6 +77,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             "Account",
             "Status",
             "Last used",
+            "Rotated",
         ]);
     for (m, used) in &selected {
         table.add_row([

@@ -19,6 +19,7 @@ mod init;
 mod inject;
 mod list;
 mod log;
+pub mod master_key;
 mod oauth_flow;
 mod providers;
 mod reauth;
@@ -133,7 +134,13 @@ impl Ctx {
                 .ok()
                 .map(zeroize::Zeroizing::new)
         };
-        let key = keys::load(&store, &prompt)?;
+        let mut key = keys::load(&store, &prompt)?;
+        if master_key::in_progress(&store) {
+            key = master_key::resume(self, &store, &key, None)?;
+            let store = self.open()?;
+            store.check_identity(&key.identity)?;
+            return Ok((store, key));
+        }
         store.check_identity(&key.identity)?;
         Ok((store, key))
     }

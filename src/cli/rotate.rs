@@ -15,7 +15,17 @@ use std::time::Duration;
 #[derive(clap::Args)]
 pub struct Args {
     /// Config name
-    name: String,
+    #[arg(required_unless_present = "master_key")]
+    name: Option<String>,
+    /// Rotate the store's master key instead (re-encrypts every config)
+    #[arg(long, conflicts_with_all = ["value_stdin", "generate", "field", "admin"])]
+    master_key: bool,
+    /// With --master-key: forget the retained old key
+    #[arg(long, requires = "master_key")]
+    finish: bool,
+    /// With --master-key and a key from AUTHCFG_IDENTITY: write the new key here (0600) instead of stdout
+    #[arg(long, value_name = "FILE", requires = "master_key")]
+    identity_out: Option<std::path::PathBuf>,
     /// Read the new value from standard input
     #[arg(long, conflicts_with = "generate")]
     value_stdin: bool,
@@ -40,6 +50,30 @@ pub struct Args {
     /// Seconds each server step may take
     #[arg(long, value_name = "S", default_value_t = 10)]
     timeout: u64,
+}
+
+fn master(ctx: &Ctx, args: &Args) -> anyhow::Result<i32> {
+    let store = ctx.open()?;
+    if args.finish {
+        let _ = ctx.unlock()?;
+        return super::master_key::finish(ctx, &store);
+    }
+    if super::master_key::in_progress(&store) {
+        // Resume with the output path the user gives now.
+        let prompt = || None;
+        let key = crate::keys::load(&store, &prompt)?;
+        super::master_key::resume(ctx, &store, &key, args.identity_out.as_deref())?;
+        return Ok(0);
+    }
+    let (store, key) = ctx.unlock()?;
+    if args.dry_run {
+        println!(
+            "Would generate a new master key, re-encrypt every config to it and switch {}",
+            key.source
+        );
+        return Ok(0);
+    }
+    super::master_key::start(ctx, &store, key, args.identity_out.as_deref())
 }
 
 pub fn generate(length: usize, charset: &str) -> String {
@@ -90,9 +124,16 @@ fn secret_field(doc: &ConfigDoc, given: Option<&str>) -> anyhow::Result<String> 
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
-    crate::store::validate_name(&args.name)?;
+    if args.master_key {
+        return master(ctx, &args);
+    }
+    let name = args
+        .name
+        .clone()
+        .expect("clap requires NAME without --master-key");
+    crate::store::validate_name(&name)?;
     let (store, key) = ctx.unlock()?;
-    let doc = store.read(&key.identity, &args.name)?;
+    let doc = store.read(&key.identity, &name)?;
     let field = secret_field(&doc, args.field.as_deref())?;
     let connector = (doc.meta.kind == Kind::Connector)
         .then(|| connectors::catalog::find(&doc.meta.type_id))
@@ -103,11 +144,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     } else if args.generate || on_server {
         Secret::new(generate(args.length, &args.charset))
     } else {
-        return Err(
-            usage(format!("'{}' needs a new value for {field}", args.name))
-                .hint("pass --value-stdin (the new key from the provider) or --generate")
-                .into(),
-        );
+        return Err(usage(format!("'{}' needs a new value for {field}", name))
+            .hint("pass --value-stdin (the new key from the provider) or --generate")
+            .into());
     };
     if let Some((fields, _)) = catalog::spec_for(doc.meta.kind, &doc.meta.type_id) {
         if let Some(spec) = fields.iter().find(|f| f.name == field) {
@@ -123,7 +162,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         };
         let user = doc.get("username").unwrap_or_default().to_string();
         if args.dry_run {
-            println!("Plan for '{}' ({}):", args.name, c.title);
+            println!("Plan for '{}' ({}):", name, c.title);
             println!(
                 "  1. connect to {}:{} as {}",
                 doc.get("host").unwrap_or_default(),
@@ -137,12 +176,12 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             println!("  3. prove it with a fresh connection; on failure put the old one back");
             println!(
                 "  4. save it; the old password goes to `authcfg history {}`",
-                args.name
+                name
             );
             return Ok(0);
         }
         if let Err(reason) = server::set_password(&c.probe, &admin, &user, new.expose(), timeout) {
-            ctx.audit("rotate", Some(&args.name), "error", Some("server refused"));
+            ctx.audit("rotate", Some(&name), "error", Some("server refused"));
             return Err(UserError::new(Exit::Error, format!("the server refused to change the password: {reason}"))
                 .hint("nothing changed: the old password still works and is saved; pass --admin CONFIG to use an account allowed to change it")
                 .into());
@@ -162,14 +201,14 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             let reverted = server::set_password(&c.probe, &back_admin, &user, &old, timeout);
             ctx.audit(
                 "rotate",
-                Some(&args.name),
+                Some(&name),
                 "error",
                 Some("new password failed its test"),
             );
             let state = match reverted {
                 Ok(()) => "the old password was put back and is still saved".to_string(),
                 Err(e) => {
-                    store.update(&key.identity, &args.name, |d| {
+                    store.update(&key.identity, &name, |d| {
                         d.remember(std::slice::from_ref(&field), "rotate-failed");
                         d.fields.insert(field.clone(), new.clone());
                         Ok(())
@@ -187,7 +226,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             )
             .into());
         }
-        store.update(&key.identity, &args.name, |d| {
+        store.update(&key.identity, &name, |d| {
             d.remember(std::slice::from_ref(&field), "rotate");
             d.fields.insert(field.clone(), new.clone());
             d.meta.rotated = crate::model::now();
@@ -199,31 +238,31 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             });
             Ok(())
         })?;
-        ctx.audit("rotate", Some(&args.name), "ok", Some("server password"));
+        ctx.audit("rotate", Some(&name), "ok", Some("server password"));
         eprintln!(
             "Rotated the password of '{}' on the server; a fresh connection with it works",
-            args.name
+            name
         );
         return Ok(0);
     }
     if args.dry_run {
         println!(
             "Would replace {field} of '{}' and keep the old value in its history",
-            args.name
+            name
         );
         return Ok(0);
     }
-    store.update(&key.identity, &args.name, |d| {
+    store.update(&key.identity, &name, |d| {
         d.remember(std::slice::from_ref(&field), "rotate");
         d.fields.insert(field.clone(), new.clone());
         d.meta.rotated = crate::model::now();
         d.meta.last_test = None;
         Ok(())
     })?;
-    ctx.audit("rotate", Some(&args.name), "ok", Some(&field));
+    ctx.audit("rotate", Some(&name), "ok", Some(&field));
     eprintln!(
         "Rotated {field} of '{}'{}",
-        args.name,
+        name,
         if args.value_stdin {
             ""
         } else {

@@ -2,7 +2,6 @@
 
 use age::x25519;
 use std::io::{Read, Write};
-use std::iter;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CryptError {
@@ -31,9 +30,17 @@ pub fn encrypt(recipients: &[x25519::Recipient], plaintext: &[u8]) -> Result<Vec
 }
 
 pub fn decrypt(identity: &x25519::Identity, ciphertext: &[u8]) -> Result<Vec<u8>, CryptError> {
+    decrypt_any(&[identity], ciphertext)
+}
+
+/// Decrypts with whichever of `identities` the file was encrypted to.
+pub fn decrypt_any(
+    identities: &[&x25519::Identity],
+    ciphertext: &[u8],
+) -> Result<Vec<u8>, CryptError> {
     let decryptor = age::Decryptor::new_buffered(ciphertext).map_err(map_decrypt_err)?;
     let mut reader = decryptor
-        .decrypt(iter::once(identity as &dyn age::Identity))
+        .decrypt(identities.iter().map(|i| *i as &dyn age::Identity))
         .map_err(map_decrypt_err)?;
     let mut out = Vec::with_capacity(ciphertext.len());
     reader

@@ -568,6 +568,45 @@ impl Store {
         hex::encode(&Sha256::digest(name.as_bytes())[..12])
     }
 
+    /// Re-encrypts every config and the index to `header`'s recipients,
+    /// decrypting with any of `ids`. Under the writer lock; each file is
+    /// replaced atomically, so an interruption leaves every file readable by
+    /// the old or the new key. `after_each` runs after every file (fault
+    /// injection for the crash tests).
+    pub fn reencrypt_all(
+        &self,
+        ids: &[&x25519::Identity],
+        header: &Header,
+        after_each: &mut dyn FnMut(),
+    ) -> anyhow::Result<usize> {
+        let _lock = self.lock()?;
+        let target = Store::from_header(&self.root, header.clone())?;
+        let mut paths: Vec<PathBuf> = self
+            .scan_names()?
+            .iter()
+            .map(|n| self.config_path(n))
+            .collect();
+        paths.push(self.root.join(INDEX_FILE));
+        let mut n = 0;
+        for path in paths {
+            let bytes = match fs::read(&path) {
+                Ok(b) => b,
+                Err(e) if e.kind() == ErrorKind::NotFound => continue,
+                Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+            };
+            let plain = zeroize::Zeroizing::new(
+                crypt::decrypt_any(ids, &bytes).map_err(|e| damaged(&path, &e))?,
+            );
+            let data =
+                crypt::encrypt(&target.recipients, &plain).map_err(|e| failure(e.to_string()))?;
+            fsutil::write_atomic(&path, &data)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            n += 1;
+            after_each();
+        }
+        Ok(n)
+    }
+
     pub fn rewrite_header(&self, header: &Header) -> anyhow::Result<()> {
         fsutil::write_atomic(&self.root.join(HEADER_FILE), header.to_toml().as_bytes())?;
         Ok(())
