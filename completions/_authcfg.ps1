@@ -44,6 +44,7 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             [CompletionResult]::new('refresh', 'refresh', [CompletionResultType]::ParameterValue, 'Refresh OAuth2 access tokens (automatic on use anyway)')
             [CompletionResult]::new('reauth', 'reauth', [CompletionResultType]::ParameterValue, 'Run a new OAuth2 authorization for an existing config')
             [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Rotate a credential (database passwords in two phases on the server)')
+            [CompletionResult]::new('recipients', 'recipients', [CompletionResultType]::ParameterValue, 'Who can decrypt the store: team members'' and CI keys')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Previous values of a config''s secrets')
             [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Restore a previous value from the history')
             [CompletionResult]::new('connectors', 'connectors', [CompletionResultType]::ParameterValue, 'The native connector catalog (100+ services)')
@@ -320,6 +321,63 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'authcfg;recipients' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'The recipients every config is encrypted to')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add an age public key (age1...) and re-encrypt every config to it')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a recipient by label and re-encrypt every config without it')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'authcfg;recipients;list' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'json')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'authcfg;recipients;add' {
+            [CompletionResult]::new('--label', '--label', [CompletionResultType]::ParameterName, 'A name for it (alice, ci-prod)')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'authcfg;recipients;remove' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'authcfg;recipients;help' {
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'The recipients every config is encrypted to')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add an age public key (age1...) and re-encrypt every config to it')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a recipient by label and re-encrypt every config without it')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'authcfg;recipients;help;list' {
+            break
+        }
+        'authcfg;recipients;help;add' {
+            break
+        }
+        'authcfg;recipients;help;remove' {
+            break
+        }
+        'authcfg;recipients;help;help' {
+            break
+        }
         'authcfg;history' {
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)')
             [CompletionResult]::new('--reveal', '--reveal', [CompletionResultType]::ParameterName, 'Show the previous values in full')
@@ -413,6 +471,7 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             [CompletionResult]::new('refresh', 'refresh', [CompletionResultType]::ParameterValue, 'Refresh OAuth2 access tokens (automatic on use anyway)')
             [CompletionResult]::new('reauth', 'reauth', [CompletionResultType]::ParameterValue, 'Run a new OAuth2 authorization for an existing config')
             [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Rotate a credential (database passwords in two phases on the server)')
+            [CompletionResult]::new('recipients', 'recipients', [CompletionResultType]::ParameterValue, 'Who can decrypt the store: team members'' and CI keys')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Previous values of a config''s secrets')
             [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Restore a previous value from the history')
             [CompletionResult]::new('connectors', 'connectors', [CompletionResultType]::ParameterValue, 'The native connector catalog (100+ services)')
@@ -482,6 +541,21 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             break
         }
         'authcfg;help;rotate' {
+            break
+        }
+        'authcfg;help;recipients' {
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'The recipients every config is encrypted to')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add an age public key (age1...) and re-encrypt every config to it')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a recipient by label and re-encrypt every config without it')
+            break
+        }
+        'authcfg;help;recipients;list' {
+            break
+        }
+        'authcfg;help;recipients;add' {
+            break
+        }
+        'authcfg;help;recipients;remove' {
             break
         }
         'authcfg;help;history' {

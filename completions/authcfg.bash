@@ -73,6 +73,9 @@ _authcfg() {
             authcfg,reauth)
                 cmd="authcfg__subcmd__reauth"
                 ;;
+            authcfg,recipients)
+                cmd="authcfg__subcmd__recipients"
+                ;;
             authcfg,refresh)
                 cmd="authcfg__subcmd__refresh"
                 ;;
@@ -175,6 +178,9 @@ _authcfg() {
             authcfg__subcmd__help,reauth)
                 cmd="authcfg__subcmd__help__subcmd__reauth"
                 ;;
+            authcfg__subcmd__help,recipients)
+                cmd="authcfg__subcmd__help__subcmd__recipients"
+                ;;
             authcfg__subcmd__help,refresh)
                 cmd="authcfg__subcmd__help__subcmd__refresh"
                 ;;
@@ -205,6 +211,39 @@ _authcfg() {
             authcfg__subcmd__help__subcmd__add,oauth2)
                 cmd="authcfg__subcmd__help__subcmd__add__subcmd__oauth2"
                 ;;
+            authcfg__subcmd__help__subcmd__recipients,add)
+                cmd="authcfg__subcmd__help__subcmd__recipients__subcmd__add"
+                ;;
+            authcfg__subcmd__help__subcmd__recipients,list)
+                cmd="authcfg__subcmd__help__subcmd__recipients__subcmd__list"
+                ;;
+            authcfg__subcmd__help__subcmd__recipients,remove)
+                cmd="authcfg__subcmd__help__subcmd__recipients__subcmd__remove"
+                ;;
+            authcfg__subcmd__recipients,add)
+                cmd="authcfg__subcmd__recipients__subcmd__add"
+                ;;
+            authcfg__subcmd__recipients,help)
+                cmd="authcfg__subcmd__recipients__subcmd__help"
+                ;;
+            authcfg__subcmd__recipients,list)
+                cmd="authcfg__subcmd__recipients__subcmd__list"
+                ;;
+            authcfg__subcmd__recipients,remove)
+                cmd="authcfg__subcmd__recipients__subcmd__remove"
+                ;;
+            authcfg__subcmd__recipients__subcmd__help,add)
+                cmd="authcfg__subcmd__recipients__subcmd__help__subcmd__add"
+                ;;
+            authcfg__subcmd__recipients__subcmd__help,help)
+                cmd="authcfg__subcmd__recipients__subcmd__help__subcmd__help"
+                ;;
+            authcfg__subcmd__recipients__subcmd__help,list)
+                cmd="authcfg__subcmd__recipients__subcmd__help__subcmd__list"
+                ;;
+            authcfg__subcmd__recipients__subcmd__help,remove)
+                cmd="authcfg__subcmd__recipients__subcmd__help__subcmd__remove"
+                ;;
             *)
                 ;;
         esac
@@ -212,7 +251,7 @@ _authcfg() {
 
     case "${cmd}" in
         authcfg)
-            opts="-h -V --store --help --version init add list ls show edit remove rm import export exec inject token header test refresh reauth rotate history rollback connectors providers log doctor completions generate-docs help"
+            opts="-h -V --store --help --version init add list ls show edit remove rm import export exec inject token header test refresh reauth rotate recipients history rollback connectors providers log doctor completions generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -620,7 +659,7 @@ _authcfg() {
             return 0
             ;;
         authcfg__subcmd__help)
-            opts="init add list show edit remove import export exec inject token header test refresh reauth rotate history rollback connectors providers log doctor completions generate-docs help"
+            opts="init add list show edit remove import export exec inject token header test refresh reauth rotate recipients history rollback connectors providers log doctor completions generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -927,6 +966,62 @@ _authcfg() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        authcfg__subcmd__help__subcmd__recipients)
+            opts="list add remove"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authcfg__subcmd__help__subcmd__recipients__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authcfg__subcmd__help__subcmd__recipients__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authcfg__subcmd__help__subcmd__recipients__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         authcfg__subcmd__help__subcmd__refresh)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1202,6 +1297,152 @@ _authcfg() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authcfg__subcmd__recipients)
+            opts="-h -V --store --help --version list add remove help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authcfg__subcmd__recipients__subcmd__add)
+            opts="-h -V --label --store --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authcfg__subcmd__recipients__subcmd__help)
+            opts="list add remove help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authcfg__subcmd__recipients__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authcfg__subcmd__recipients__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authcfg__subcmd__recipients__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authcfg__subcmd__recipients__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authcfg__subcmd__recipients__subcmd__list)
+            opts="-h -V --json --store --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authcfg__subcmd__recipients__subcmd__remove)
+            opts="-h -V --store --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

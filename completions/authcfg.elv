@@ -41,6 +41,7 @@ set edit:completion:arg-completer[authcfg] = {|@words|
             cand refresh 'Refresh OAuth2 access tokens (automatic on use anyway)'
             cand reauth 'Run a new OAuth2 authorization for an existing config'
             cand rotate 'Rotate a credential (database passwords in two phases on the server)'
+            cand recipients 'Who can decrypt the store: team members'' and CI keys'
             cand history 'Previous values of a config''s secrets'
             cand rollback 'Restore a previous value from the history'
             cand connectors 'The native connector catalog (100+ services)'
@@ -290,6 +291,54 @@ set edit:completion:arg-completer[authcfg] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'authcfg;recipients'= {
+            cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand list 'The recipients every config is encrypted to'
+            cand add 'Add an age public key (age1...) and re-encrypt every config to it'
+            cand remove 'Remove a recipient by label and re-encrypt every config without it'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'authcfg;recipients;list'= {
+            cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand --json 'json'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'authcfg;recipients;add'= {
+            cand --label 'A name for it (alice, ci-prod)'
+            cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'authcfg;recipients;remove'= {
+            cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'authcfg;recipients;help'= {
+            cand list 'The recipients every config is encrypted to'
+            cand add 'Add an age public key (age1...) and re-encrypt every config to it'
+            cand remove 'Remove a recipient by label and re-encrypt every config without it'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'authcfg;recipients;help;list'= {
+        }
+        &'authcfg;recipients;help;add'= {
+        }
+        &'authcfg;recipients;help;remove'= {
+        }
+        &'authcfg;recipients;help;help'= {
+        }
         &'authcfg;history'= {
             cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
             cand --reveal 'Show the previous values in full'
@@ -375,6 +424,7 @@ set edit:completion:arg-completer[authcfg] = {|@words|
             cand refresh 'Refresh OAuth2 access tokens (automatic on use anyway)'
             cand reauth 'Run a new OAuth2 authorization for an existing config'
             cand rotate 'Rotate a credential (database passwords in two phases on the server)'
+            cand recipients 'Who can decrypt the store: team members'' and CI keys'
             cand history 'Previous values of a config''s secrets'
             cand rollback 'Restore a previous value from the history'
             cand connectors 'The native connector catalog (100+ services)'
@@ -425,6 +475,17 @@ set edit:completion:arg-completer[authcfg] = {|@words|
         &'authcfg;help;reauth'= {
         }
         &'authcfg;help;rotate'= {
+        }
+        &'authcfg;help;recipients'= {
+            cand list 'The recipients every config is encrypted to'
+            cand add 'Add an age public key (age1...) and re-encrypt every config to it'
+            cand remove 'Remove a recipient by label and re-encrypt every config without it'
+        }
+        &'authcfg;help;recipients;list'= {
+        }
+        &'authcfg;help;recipients;add'= {
+        }
+        &'authcfg;help;recipients;remove'= {
         }
         &'authcfg;help;history'= {
         }

@@ -37,7 +37,7 @@ pub fn in_progress(store: &Store) -> bool {
 
 /// Crash points for the tests: `AUTHCFG_FAULT_AFTER=k` kills the process
 /// (SIGKILL, as a power cut would) after its k-th durable step.
-fn fault_counter() -> impl FnMut() {
+pub fn fault_counter() -> impl FnMut() {
     let limit: Option<u64> = std::env::var("AUTHCFG_FAULT_AFTER")
         .ok()
         .and_then(|v| v.parse().ok());

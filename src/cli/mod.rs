@@ -23,6 +23,7 @@ pub mod master_key;
 mod oauth_flow;
 mod providers;
 mod reauth;
+mod recipients;
 mod refresh;
 mod remove;
 mod rotate;
@@ -91,6 +92,8 @@ pub enum Command {
     Reauth(reauth::Args),
     /// Rotate a credential (database passwords in two phases on the server)
     Rotate(rotate::Args),
+    /// Who can decrypt the store: team members' and CI keys
+    Recipients(recipients::Args),
     /// Previous values of a config's secrets
     History(history::Args),
     /// Restore a previous value from the history
@@ -135,6 +138,12 @@ impl Ctx {
                 .map(zeroize::Zeroizing::new)
         };
         let mut key = keys::load(&store, &prompt)?;
+        if recipients::in_progress(&store) {
+            recipients::resume(self, &store, &key)?;
+            let store = self.open()?;
+            store.check_identity(&key.identity)?;
+            return Ok((store, key));
+        }
         if master_key::in_progress(&store) {
             key = master_key::resume(self, &store, &key, None)?;
             let store = self.open()?;
@@ -211,6 +220,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Connectors(a) => connectors::run(a),
         Command::Rotate(a) => rotate::run(&ctx, a),
         Command::History(a) => history::run(&ctx, a),
+        Command::Recipients(a) => recipients::run(&ctx, a),
         Command::Rollback(a) => history::rollback(&ctx, a),
         Command::Doctor(a) => doctor::run(&ctx, a),
         Command::Completions(a) => completions::run(a),

@@ -1,0 +1,142 @@
+//! Recipients: a teammate's or CI key added to the store reads every config
+//! with its own identity alone; removed, it reads none of the re-encrypted
+//! files; SIGKILL at 50 points of add/remove always recovers.
+
+mod common;
+use common::*;
+use predicates::str::contains;
+
+fn teammate_view(t: &T, key: &str) -> T {
+    let mut v = T::bare();
+    v.store = t.store.clone();
+    v.env("AUTHCFG_IDENTITY", key);
+    v
+}
+
+#[test]
+fn teammate_reads_with_its_own_key_until_removed() {
+    let t = T::new();
+    t.init();
+    t.add("bearer", "before", &[], Some(("token", "tok-before")))
+        .success();
+    let (mate_secret, mate_public) = new_identity();
+    t.cmd()
+        .args(["recipients", "add", &mate_public, "--label", "alice"])
+        .assert()
+        .success();
+    assert!(t.stdout(&["recipients", "list"]).contains("alice"));
+    t.add("bearer", "after", &[], Some(("token", "tok-after")))
+        .success();
+    let mate = teammate_view(&t, &mate_secret);
+    assert!(mate
+        .stdout(&["show", "after", "--reveal"])
+        .contains("tok-after"));
+    assert!(
+        mate.stdout(&["show", "before", "--reveal"])
+            .contains("tok-before"),
+        "existing configs re-encrypted"
+    );
+    // Debian's age agrees.
+    let keyfile = t.dir.path().join("mate.key");
+    std::fs::write(&keyfile, &mate_secret).unwrap();
+    let age = |file: &str| {
+        std::process::Command::new("age")
+            .arg("-d")
+            .arg("-i")
+            .arg(&keyfile)
+            .arg(t.store.join(file))
+            .output()
+            .unwrap()
+            .status
+            .success()
+    };
+    assert!(age("configs/after.age"));
+
+    t.cmd()
+        .args(["recipients", "remove", "alice"])
+        .assert()
+        .success();
+    t.add("bearer", "later", &[], Some(("token", "tok-later")))
+        .success();
+    mate.cmd()
+        .args(["show", "later"])
+        .assert()
+        .code(5)
+        .stderr(contains("not a recipient"));
+    assert!(
+        !age("configs/later.age"),
+        "new files are not for the removed key"
+    );
+    assert!(
+        !age("configs/before.age"),
+        "re-encrypted files are not either"
+    );
+    t.cmd()
+        .args(["recipients", "remove", "master"])
+        .assert()
+        .code(2);
+    t.cmd()
+        .args(["recipients", "add", "not-a-key", "--label", "x"])
+        .assert()
+        .code(2)
+        .stderr(contains("age1"));
+}
+
+#[test]
+fn add_and_remove_survive_50_kill_points() {
+    let t = T::new();
+    t.init();
+    let items: Vec<String> = (0..200)
+        .map(|i| {
+            format!(r#"{{"type":"bearer_token","name":"r/{i:03}","config":{{"token":"v{i}"}}}}"#)
+        })
+        .collect();
+    t.cmd()
+        .args(["import", "-"])
+        .write_stdin(format!("[{}]", items.join(",")))
+        .assert()
+        .success();
+    let names: Vec<String> = (0..200).map(|i| format!("r/{i:03}")).collect();
+    let (mate_secret, mate_public) = new_identity();
+    let mate = teammate_view(&t, &mate_secret);
+    let check = |who: &T| {
+        let mut args = vec!["export".to_string(), "--format".into(), "json".into()];
+        args.extend(names.iter().cloned());
+        let out = who.cmd().args(&args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        for i in 0..200 {
+            assert_eq!(v[format!("R_{i:03}_TOKEN")], format!("v{i}"));
+        }
+    };
+    for (n, k) in (0..50).map(|i| 1 + i * 4).enumerate() {
+        let adding = n % 2 == 0;
+        let mut c = t.std_cmd();
+        if adding {
+            c.args(["recipients", "add", &mate_public, "--label", "mate"]);
+        } else {
+            c.args(["recipients", "remove", "mate"]);
+        }
+        let status = c
+            .env("AUTHCFG_FAULT_AFTER", k.to_string())
+            .status()
+            .unwrap();
+        use std::os::unix::process::ExitStatusExt;
+        assert!(
+            status.signal() == Some(9) || status.success(),
+            "point {k}: {status:?}"
+        );
+        t.cmd().arg("list").assert().success();
+        assert!(!t.store.join("recipients.toml").exists());
+        check(&t);
+        if adding {
+            check(&mate);
+        } else {
+            mate.cmd().arg("list").assert().code(5);
+        }
+    }
+}
