@@ -429,6 +429,7 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             break
         }
         'authcfg;doctor' {
+            [CompletionResult]::new('--max-age', '--max-age', [CompletionResultType]::ParameterName, 'Warn about credentials not rotated for more than DAYS days')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')

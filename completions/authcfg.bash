@@ -519,12 +519,16 @@ _authcfg() {
             return 0
             ;;
         authcfg__subcmd__doctor)
-            opts="-h -V --json --store --help --version"
+            opts="-h -V --json --max-age --store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --max-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

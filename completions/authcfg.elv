@@ -385,6 +385,7 @@ set edit:completion:arg-completer[authcfg] = {|@words|
             cand --version 'Print version'
         }
         &'authcfg;doctor'= {
+            cand --max-age 'Warn about credentials not rotated for more than DAYS days'
             cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
             cand --json 'Machine-readable output'
             cand -h 'Print help'

@@ -247,6 +247,7 @@ complete -c authcfg -n "__fish_authcfg_using_subcommand log" -l verify -d 'Check
 complete -c authcfg -n "__fish_authcfg_using_subcommand log" -l json -d 'Machine-readable output'
 complete -c authcfg -n "__fish_authcfg_using_subcommand log" -s h -l help -d 'Print help'
 complete -c authcfg -n "__fish_authcfg_using_subcommand log" -s V -l version -d 'Print version'
+complete -c authcfg -n "__fish_authcfg_using_subcommand doctor" -l max-age -d 'Warn about credentials not rotated for more than DAYS days' -r
 complete -c authcfg -n "__fish_authcfg_using_subcommand doctor" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
 complete -c authcfg -n "__fish_authcfg_using_subcommand doctor" -l json -d 'Machine-readable output'
 complete -c authcfg -n "__fish_authcfg_using_subcommand doctor" -s h -l help -d 'Print help'

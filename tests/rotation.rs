@@ -260,3 +260,61 @@ fn api_key_history_and_rollback() {
         &["sk_v1_planted", "sk_v2_planted", "sk_v3_planted"],
     );
 }
+
+#[test]
+fn rabbitmq_rotation_through_the_management_api() {
+    let t = T::new();
+    t.init();
+    let user = RabbitUser::create("rabbit-old-pw");
+    let amqp_works = |pw: &str| {
+        let mut c = t.cmd();
+        c.args([
+            "add",
+            "connector",
+            "rabbitmq",
+            "--name",
+            "probe",
+            "--force",
+            "--set",
+            "host=127.0.0.1",
+        ]);
+        c.args([
+            "--set",
+            &format!("username={}", user.0),
+            "--secret-stdin",
+            "password",
+        ])
+        .write_stdin(pw.to_string());
+        c.output().unwrap().status.success()
+    };
+    // A plain user may not change passwords through the management API.
+    add_db(
+        &t,
+        "rabbitmq",
+        "mq",
+        &["host=127.0.0.1".into(), format!("username={}", user.0)],
+        "rabbit-old-pw",
+    );
+    t.cmd()
+        .args(["rotate", "mq"])
+        .assert()
+        .code(1)
+        .stderr(contains("not authorized"));
+    assert!(
+        amqp_works("rabbit-old-pw"),
+        "old password still works after a refused rotation"
+    );
+    // With the administrator tag it rotates its own password.
+    assert!(Command::new("rabbitmqctl")
+        .args(["-q", "set_user_tags", &user.0, "administrator"])
+        .status()
+        .unwrap()
+        .success());
+    t.cmd().args(["rotate", "mq"]).assert().success();
+    let new = revealed(&t, "mq")["config"]["password"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(amqp_works(&new));
+    assert!(!amqp_works("rabbit-old-pw"));
+}

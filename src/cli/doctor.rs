@@ -11,6 +11,9 @@ pub struct Args {
     /// Machine-readable output
     #[arg(long)]
     json: bool,
+    /// Warn about credentials not rotated for more than DAYS days
+    #[arg(long, value_name = "DAYS", default_value_t = 90)]
+    max_age: i64,
 }
 
 #[derive(Serialize)]
@@ -79,6 +82,27 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                                 bad.len(),
                                 names.len(),
                                 bad.join("; ")
+                            )
+                        },
+                    );
+                    let limit = crate::model::now() - time::Duration::days(args.max_age);
+                    let old: Vec<String> = index
+                        .configs
+                        .values()
+                        .filter(|m| m.rotated < limit)
+                        .map(|m| format!("{} ({})", m.name, crate::model::ago(m.rotated.into())))
+                        .collect();
+                    add(
+                        "credential age",
+                        true,
+                        if old.is_empty() {
+                            format!("all rotated within {} days", args.max_age)
+                        } else {
+                            format!(
+                                "WARNING {} older than {} days: {}",
+                                old.len(),
+                                args.max_age,
+                                old.join(", ")
                             )
                         },
                     );

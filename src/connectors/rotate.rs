@@ -8,7 +8,7 @@ use std::time::Duration;
 
 /// Whether this connector's passwords can be rotated on the server.
 pub fn supported(probe: &str) -> bool {
-    matches!(probe, "postgres" | "mysql" | "redis")
+    matches!(probe, "postgres" | "mysql" | "redis" | "amqp")
 }
 
 fn get<'a>(doc: &'a ConfigDoc, f: &str) -> &'a str {
@@ -28,6 +28,7 @@ pub fn set_password(
         "postgres" => probes::block_on_result(timeout, postgres(admin, user, new, timeout)),
         "mysql" => mysql(admin, user, new, timeout),
         "redis" => redis(admin, user, new, timeout),
+        "amqp" => rabbitmq(admin, user, new, timeout),
         other => Err(format!(
             "rotation on the server is not supported for the {other} probe"
         )),
@@ -116,4 +117,48 @@ fn redis(admin: &ConfigDoc, user: &str, new: &str, timeout: Duration) -> Result<
             .query::<String>(&mut con)
     };
     r.map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// RabbitMQ has no password change in AMQP itself: its management HTTP API
+/// sets it (keeping the user's tags).
+fn rabbitmq(admin: &ConfigDoc, user: &str, new: &str, timeout: Duration) -> Result<(), String> {
+    let base = match admin.get("management_url").filter(|u| !u.is_empty()) {
+        Some(u) => u.trim_end_matches('/').to_string(),
+        None => format!("http://{}:15672", get(admin, "host")),
+    };
+    let http = reqwest::blocking::Client::builder()
+        .timeout(timeout)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let url = format!(
+        "{base}/api/users/{}",
+        url::form_urlencoded::byte_serialize(user.as_bytes()).collect::<String>()
+    );
+    let auth = |r: reqwest::blocking::RequestBuilder| {
+        r.basic_auth(get(admin, "username"), Some(get(admin, "password")))
+    };
+    let current: serde_json::Value = auth(http.get(&url))
+        .send()
+        .map_err(|e| super::chain(&e.without_url()))
+        .and_then(|r| match r.status().as_u16() {
+            200 => r.json().map_err(|e| e.to_string()),
+            401 | 403 => Err(
+                "not authorized to manage users (the admin account needs the administrator tag)"
+                    .into(),
+            ),
+            s => Err(format!("management API answered HTTP {s}")),
+        })?;
+    let tags = current
+        .get("tags")
+        .cloned()
+        .unwrap_or(serde_json::json!([]));
+    let resp = auth(http.put(&url))
+        .json(&serde_json::json!({ "password": new, "tags": tags }))
+        .send()
+        .map_err(|e| super::chain(&e.without_url()))?;
+    match resp.status().as_u16() {
+        200..=299 => Ok(()),
+        401 | 403 => Err("not authorized to change the password".into()),
+        s => Err(format!("management API answered HTTP {s}")),
+    }
 }
