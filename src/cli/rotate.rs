@@ -134,6 +134,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     crate::store::validate_name(&name)?;
     let (store, key) = ctx.unlock()?;
     let doc = store.read(&key.identity, &name)?;
+    if doc.meta.kind == Kind::Oauth2 && !args.value_stdin && !args.generate {
+        return rotate_oauth(ctx, &store, &key, doc, &args);
+    }
     let field = secret_field(&doc, args.field.as_deref())?;
     let connector = (doc.meta.kind == Kind::Connector)
         .then(|| connectors::catalog::find(&doc.meta.type_id))
@@ -269,5 +272,53 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             " (generated; reveal it with `authcfg show NAME --reveal`)"
         }
     );
+    Ok(0)
+}
+
+/// OAuth2: revoke the current tokens, then authorize afresh. (A new client
+/// secret is `rotate NAME --value-stdin`.)
+fn rotate_oauth(
+    ctx: &Ctx,
+    store: &crate::store::Store,
+    key: &crate::keys::MasterKey,
+    mut doc: ConfigDoc,
+    args: &Args,
+) -> anyhow::Result<i32> {
+    let name = doc.meta.name.clone();
+    if args.dry_run {
+        println!("Would revoke the tokens of '{name}' at the provider and run a new authorization");
+        return Ok(0);
+    }
+    match crate::oauth::tokens::revoke(&doc) {
+        Ok(true) => eprintln!("Revoked the old tokens of '{name}'"),
+        Ok(false) => eprintln!("note: the provider has no revocation endpoint; the old tokens stay valid until they expire"),
+        Err(e) => eprintln!("warning: could not revoke the old tokens: {e}"),
+    }
+    doc.remember(
+        &["refresh_token".to_string(), "access_token".to_string()],
+        "rotate",
+    );
+    doc.fields.remove("refresh_token");
+    doc.fields.remove("access_token");
+    super::oauth_flow::authorize(
+        ctx,
+        &mut doc,
+        &super::oauth_flow::FlowArgs {
+            timeout: args.timeout.max(60),
+            ..Default::default()
+        },
+    )?;
+    let fresh = doc.clone();
+    store.update(&key.identity, &name, move |d| {
+        d.fields = fresh.fields;
+        d.history = fresh.history;
+        d.meta.expires = fresh.meta.expires;
+        d.meta.account = fresh.meta.account;
+        d.meta.rotated = crate::model::now();
+        d.meta.last_test = None;
+        Ok(())
+    })?;
+    ctx.audit("rotate", Some(&name), "ok", Some("oauth2 tokens"));
+    eprintln!("Rotated the tokens of '{name}'");
     Ok(0)
 }
