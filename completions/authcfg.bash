@@ -287,7 +287,7 @@ _authcfg() {
             return 0
             ;;
         authcfg__subcmd__add__subcmd__connector)
-            opts="-n -h -V --name --set --secret-stdin --force --no-test --timeout --store --help --version"
+            opts="-n -h -V --name --set --secret-stdin --force --group --no-test --timeout --store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -306,6 +306,10 @@ _authcfg() {
                     return 0
                     ;;
                 --secret-stdin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --group)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -325,7 +329,7 @@ _authcfg() {
             return 0
             ;;
         authcfg__subcmd__add__subcmd__custom)
-            opts="-n -h -V --name --set --secret-stdin --force --store --help --version"
+            opts="-n -h -V --name --set --secret-stdin --force --group --store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -344,6 +348,10 @@ _authcfg() {
                     return 0
                     ;;
                 --secret-stdin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --group)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -429,7 +437,7 @@ _authcfg() {
             return 0
             ;;
         authcfg__subcmd__add__subcmd__oauth2)
-            opts="-n -h -V --name --client-id --client-secret-stdin --scopes --issuer --set --force --device --manual --client-credentials --no-browser --port --timeout --store --help --version"
+            opts="-n -h -V --name --client-id --client-secret-stdin --scopes --issuer --set --force --group --device --manual --client-credentials --no-browser --port --timeout --store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -456,6 +464,10 @@ _authcfg() {
                     return 0
                     ;;
                 --set)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --group)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -541,7 +553,7 @@ _authcfg() {
             return 0
             ;;
         authcfg__subcmd__edit)
-            opts="-h -V --set --secret-stdin --unset --store --help --version"
+            opts="-h -V --set --secret-stdin --unset --group --no-group --store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -556,6 +568,10 @@ _authcfg() {
                     return 0
                     ;;
                 --unset)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --group)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1331,13 +1347,17 @@ _authcfg() {
             return 0
             ;;
         authcfg__subcmd__recipients__subcmd__add)
-            opts="-h -V --label --store --help --version"
+            opts="-h -V --label --group --store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --group)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -72,6 +72,7 @@ complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_sub
 complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from oauth2" -l scopes -d 'Space-separated scopes (default: the provider\'s)' -r
 complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from oauth2" -l issuer -d 'custom: discover endpoints from this issuer (OpenID Connect / RFC 8414)' -r
 complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from oauth2" -l set -d 'Provider parameter (tenant=..., domain=...) or field (token_url=..., auth_method=...)' -r
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from oauth2" -l group -d 'Only the master key and this recipient group may decrypt it' -r
 complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from oauth2" -l port -d 'Fixed loopback port, for providers that need an exact redirect URI' -r
 complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from oauth2" -l timeout -d 'Give up waiting for the authorization after S seconds' -r
 complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from oauth2" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
@@ -86,6 +87,7 @@ complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_sub
 complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from connector" -s n -l name -d 'Config name (default: the connector id); \'/\' groups configs (prod/postgres)' -r
 complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from connector" -l set -d 'Set a field: --set field=value (repeatable). Secret values given here are visible in `ps` and shell history; prefer --secret-stdin' -r
 complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from connector" -l secret-stdin -d 'Read FIELD\'s value from standard input (one trailing newline is removed)' -r
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from connector" -l group -d 'Only the master key and this recipient group may decrypt it' -r
 complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from connector" -l timeout -d 'Seconds the connection test may take' -r
 complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from connector" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
 complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from connector" -l force -d 'Replace an existing config of the same name'
@@ -95,6 +97,7 @@ complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_sub
 complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from custom" -s n -l name -d 'Config name; \'/\' groups configs (prod/stripe)' -r
 complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from custom" -l set -d 'Set a field: --set field=value (repeatable). Secret values given here are visible in `ps` and shell history; prefer --secret-stdin' -r
 complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from custom" -l secret-stdin -d 'Read FIELD\'s value from standard input (one trailing newline is removed)' -r
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from custom" -l group -d 'Only the master key and this recipient group may decrypt it' -r
 complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from custom" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
 complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from custom" -l force -d 'Replace an existing config of the same name'
 complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from custom" -s h -l help -d 'Print help'
@@ -119,7 +122,9 @@ complete -c authcfg -n "__fish_authcfg_using_subcommand show" -s V -l version -d
 complete -c authcfg -n "__fish_authcfg_using_subcommand edit" -l set -d 'Set a field: --set field=value (repeatable). Secret values given here are visible in `ps` and shell history; prefer --secret-stdin' -r
 complete -c authcfg -n "__fish_authcfg_using_subcommand edit" -l secret-stdin -d 'Read FIELD\'s value from standard input (one trailing newline is removed)' -r
 complete -c authcfg -n "__fish_authcfg_using_subcommand edit" -l unset -d 'Remove an optional field (repeatable)' -r
+complete -c authcfg -n "__fish_authcfg_using_subcommand edit" -l group -d 'Restrict it to a recipient group (re-encrypts it for that group)' -r
 complete -c authcfg -n "__fish_authcfg_using_subcommand edit" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
+complete -c authcfg -n "__fish_authcfg_using_subcommand edit" -l no-group -d 'Make it readable by every recipient again'
 complete -c authcfg -n "__fish_authcfg_using_subcommand edit" -s h -l help -d 'Print help'
 complete -c authcfg -n "__fish_authcfg_using_subcommand edit" -s V -l version -d 'Print version'
 complete -c authcfg -n "__fish_authcfg_using_subcommand remove" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
@@ -213,6 +218,7 @@ complete -c authcfg -n "__fish_authcfg_using_subcommand recipients; and __fish_s
 complete -c authcfg -n "__fish_authcfg_using_subcommand recipients; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c authcfg -n "__fish_authcfg_using_subcommand recipients; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c authcfg -n "__fish_authcfg_using_subcommand recipients; and __fish_seen_subcommand_from add" -l label -d 'A name for it (alice, ci-prod)' -r
+complete -c authcfg -n "__fish_authcfg_using_subcommand recipients; and __fish_seen_subcommand_from add" -l group -d 'Groups it belongs to (repeatable): it can read configs of these groups' -r
 complete -c authcfg -n "__fish_authcfg_using_subcommand recipients; and __fish_seen_subcommand_from add" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
 complete -c authcfg -n "__fish_authcfg_using_subcommand recipients; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
 complete -c authcfg -n "__fish_authcfg_using_subcommand recipients; and __fish_seen_subcommand_from add" -s V -l version -d 'Print version'

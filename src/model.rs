@@ -57,6 +57,9 @@ pub struct Meta {
     /// The account the credential belongs to (OAuth e-mail, database user).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
+    /// Recipient group that may decrypt this config (None: every recipient).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
     /// Access-token expiry for OAuth configs.
     #[serde(
         default,
@@ -105,6 +108,7 @@ impl ConfigDoc {
                 rotated: now,
                 last_test: None,
                 account: None,
+                group: None,
                 expires: None,
             },
             fields: BTreeMap::new(),

@@ -140,3 +140,115 @@ fn add_and_remove_survive_50_kill_points() {
         }
     }
 }
+
+#[test]
+fn group_configs_are_readable_only_by_their_group() {
+    let t = T::new();
+    t.init();
+    let (admin_secret, admin_public) = new_identity();
+    let (dev_secret, dev_public) = new_identity();
+    let (ci_secret, ci_public) = new_identity();
+    t.cmd()
+        .args([
+            "recipients",
+            "add",
+            &admin_public,
+            "--label",
+            "alice",
+            "--group",
+            "admins",
+        ])
+        .assert()
+        .success();
+    t.cmd()
+        .args(["recipients", "add", &dev_public, "--label", "bob"])
+        .assert()
+        .success();
+    t.cmd()
+        .args([
+            "recipients",
+            "add",
+            &ci_public,
+            "--label",
+            "ci-prod",
+            "--group",
+            "admins",
+        ])
+        .assert()
+        .success();
+    t.cmd()
+        .args([
+            "add",
+            "custom",
+            "basic",
+            "--name",
+            "prod/db",
+            "--group",
+            "admins",
+            "--set",
+            "username=root",
+            "--secret-stdin",
+            "password",
+        ])
+        .write_stdin("prod-planted-pw")
+        .assert()
+        .success();
+    t.add("bearer", "dev/api", &[], Some(("token", "dev-token")))
+        .success();
+    let admin = teammate_view(&t, &admin_secret);
+    let dev = teammate_view(&t, &dev_secret);
+    let ci = teammate_view(&t, &ci_secret);
+    assert!(admin
+        .stdout(&["show", "prod/db", "--reveal"])
+        .contains("prod-planted-pw"));
+    assert!(
+        ci.stdout(&["export", "prod/db"])
+            .contains("prod-planted-pw"),
+        "a CI job reads with only its own key"
+    );
+    dev.cmd()
+        .args(["show", "prod/db"])
+        .assert()
+        .code(5)
+        .stderr(contains("readable only by the group 'admins'"))
+        .stderr(contains("recipients add"));
+    assert!(dev
+        .stdout(&["show", "dev/api", "--reveal"])
+        .contains("dev-token"));
+    assert!(
+        dev.stdout(&["list"]).contains("prod/db"),
+        "names stay listable"
+    );
+    t.cmd()
+        .arg("doctor")
+        .assert()
+        .success()
+        .stdout(contains("prod/db (group admins) not readable by bob"));
+    // Re-encryption keeps the group; ungrouping opens it to everyone.
+    t.cmd()
+        .args(["rotate", "--master-key", "--identity-out"])
+        .arg(t.dir.path().join("k"))
+        .assert()
+        .success();
+    let mut t = t;
+    t.env(
+        "AUTHCFG_IDENTITY",
+        std::fs::read_to_string(t.dir.path().join("k"))
+            .unwrap()
+            .lines()
+            .last()
+            .unwrap(),
+    );
+    dev.cmd().args(["show", "prod/db"]).assert().code(5);
+    t.cmd()
+        .args(["edit", "prod/db", "--no-group"])
+        .assert()
+        .success();
+    assert!(dev
+        .stdout(&["show", "prod/db", "--reveal"])
+        .contains("prod-planted-pw"));
+    t.cmd()
+        .args(["edit", "prod/db", "--group", "bad group"])
+        .assert()
+        .code(2);
+}

@@ -42,6 +42,9 @@ pub struct CommonAddArgs {
     /// Replace an existing config of the same name
     #[arg(long)]
     pub force: bool,
+    /// Only the master key and this recipient group may decrypt it
+    #[arg(long, value_name = "GROUP")]
+    pub group: Option<String>,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
@@ -84,6 +87,7 @@ fn add_custom(ctx: &Ctx, args: CustomArgs) -> anyhow::Result<i32> {
     }
     let mut doc = ConfigDoc::new(&name, Kind::Custom, &ty.seed);
     doc.fields = values;
+    doc.meta.group = group(args.common.group.as_deref())?;
     if let Some(u) = doc.get("username") {
         doc.meta.account = Some(u.to_string());
     }
@@ -124,4 +128,15 @@ pub fn config_name(ctx: &Ctx, given: Option<&str>) -> anyhow::Result<String> {
     };
     validate_name(&name)?;
     Ok(name)
+}
+
+/// A valid `--group`, if given.
+pub fn group(g: Option<&str>) -> anyhow::Result<Option<String>> {
+    match g {
+        Some(g) => {
+            super::recipients::check_group(g)?;
+            Ok(Some(g.to_string()))
+        }
+        None => Ok(None),
+    }
 }

@@ -22,6 +22,9 @@ pub struct Args {
     /// Replace an existing config of the same name
     #[arg(long)]
     force: bool,
+    /// Only the master key and this recipient group may decrypt it
+    #[arg(long, value_name = "GROUP")]
+    group: Option<String>,
     /// Save without testing the connection first
     #[arg(long)]
     no_test: bool,
@@ -70,6 +73,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     }
     let mut doc = ConfigDoc::new(&name, Kind::Connector, &connector.id);
     doc.fields = values;
+    doc.meta.group = super::add::group(args.group.as_deref())?;
     doc.meta.account = doc
         .get("username")
         .or(doc.get("email"))

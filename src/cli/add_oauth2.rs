@@ -36,6 +36,9 @@ pub struct Args {
     /// Replace an existing config of the same name
     #[arg(long)]
     force: bool,
+    /// Only the master key and this recipient group may decrypt it
+    #[arg(long, value_name = "GROUP")]
+    group: Option<String>,
     #[command(flatten)]
     flow: FlowArgs,
 }

@@ -106,6 +106,34 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                             )
                         },
                     );
+                    let header = store.header();
+                    let mut unreadable = vec![];
+                    for m in index.configs.values() {
+                        if let Some(g) = &m.group {
+                            let out: Vec<&str> = header
+                                .recipients
+                                .iter()
+                                .filter(|r| r.label != "master" && !r.groups.contains(g))
+                                .map(|r| r.label.as_str())
+                                .collect();
+                            if !out.is_empty() {
+                                unreadable.push(format!(
+                                    "{} (group {g}) not readable by {}",
+                                    m.name,
+                                    out.join(", ")
+                                ));
+                            }
+                        }
+                    }
+                    add(
+                        "recipient access",
+                        true,
+                        if unreadable.is_empty() {
+                            "every recipient can read every config".into()
+                        } else {
+                            format!("WARNING {}", unreadable.join("; "))
+                        },
+                    );
                     let stale = names.len() != index.configs.len();
                     add(
                         "index",

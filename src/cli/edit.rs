@@ -14,11 +14,23 @@ pub struct Args {
     /// Remove an optional field (repeatable)
     #[arg(long, value_name = "FIELD")]
     unset: Vec<String>,
+    /// Restrict it to a recipient group (re-encrypts it for that group)
+    #[arg(long, value_name = "GROUP", conflicts_with = "no_group")]
+    group: Option<String>,
+    /// Make it readable by every recipient again
+    #[arg(long)]
+    no_group: bool,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     crate::store::validate_name(&args.name)?;
-    if args.fields.set.is_empty() && args.fields.secret_stdin.is_none() && args.unset.is_empty() {
+    let new_group = super::add::group(args.group.as_deref())?;
+    if args.fields.set.is_empty()
+        && args.fields.secret_stdin.is_none()
+        && args.unset.is_empty()
+        && new_group.is_none()
+        && !args.no_group
+    {
         return Err(usage("nothing to change")
             .hint("pass --set FIELD=VALUE, --secret-stdin FIELD or --unset FIELD")
             .into());
@@ -73,6 +85,10 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             doc.meta.account = Some(u.to_string());
         }
         names.extend(args.unset.iter().cloned());
+        if new_group.is_some() || args.no_group {
+            doc.meta.group = new_group.clone();
+            names.push("group".into());
+        }
         Ok(names)
     })?;
     ctx.audit(

@@ -152,6 +152,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     header.recipients.push(Recipient {
         label: "master".into(),
         public_key: public.to_string(),
+        groups: vec![],
     });
     let created = Store::create(root, header.clone());
     let store = match created {

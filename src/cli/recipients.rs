@@ -31,6 +31,9 @@ enum Action {
         /// A name for it (alice, ci-prod)
         #[arg(long)]
         label: String,
+        /// Groups it belongs to (repeatable): it can read configs of these groups
+        #[arg(long = "group", value_name = "GROUP")]
+        groups: Vec<String>,
     },
     /// Remove a recipient by label and re-encrypt every config without it
     Remove { label: String },
@@ -83,11 +86,25 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 return super::print_json(&header.recipients).map(|_| 0);
             }
             for r in &header.recipients {
-                println!("{:<16} {}", r.label, r.public_key);
+                let groups = if r.label == "master" {
+                    "(all configs)".to_string()
+                } else if r.groups.is_empty() {
+                    "(configs without a group)".to_string()
+                } else {
+                    format!("groups: {}", r.groups.join(", "))
+                };
+                println!("{:<16} {}  {groups}", r.label, r.public_key);
             }
             Ok(0)
         }
-        Action::Add { public_key, label } => {
+        Action::Add {
+            public_key,
+            label,
+            groups,
+        } => {
+            for g in &groups {
+                check_group(g)?;
+            }
             age::x25519::Recipient::from_str(&public_key).map_err(|_| {
                 usage("not an age X25519 public key")
                     .hint("it starts with age1...; `age-keygen -y KEYFILE` prints one")
@@ -101,6 +118,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             header.recipients.push(Recipient {
                 label: label.clone(),
                 public_key,
+                groups,
             });
             apply(ctx, &store, &key, header, &format!("added {label}"))?;
             Ok(0)
@@ -123,4 +141,21 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             Ok(0)
         }
     }
+}
+
+/// Group names are short tokens: admins, prod-ci.
+pub fn check_group(g: &str) -> Result<(), crate::error::UserError> {
+    if g.is_empty()
+        || g.len() > 64
+        || !g
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(usage(format!(
+            "invalid group name '{}'",
+            g.chars().take(64).collect::<String>()
+        ))
+        .hint("use letters, digits, '-' and '_' (e.g. admins, prod-ci)"));
+    }
+    Ok(())
 }

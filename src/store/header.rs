@@ -22,6 +22,10 @@ pub enum KeyHome {
 pub struct Recipient {
     pub label: String,
     pub public_key: String,
+    /// Groups this key belongs to; configs in a group are encrypted only to
+    /// the master key and the group's members.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -199,7 +199,25 @@ impl Store {
         path: &Path,
         bytes: &[u8],
     ) -> anyhow::Result<ConfigDoc> {
-        let plain = crypt::decrypt(id, bytes).map_err(|e| damaged(path, &e))?;
+        let plain = match crypt::decrypt(id, bytes) {
+            Ok(p) => p,
+            Err(CryptError::NoMatchingKey) => {
+                let group = self
+                    .load_index(id)
+                    .ok()
+                    .and_then(|i| i.configs.get(name).and_then(|m| m.group.clone()));
+                return Err(match group {
+                    Some(g) => no_key(format!(
+                        "'{name}' is readable only by the group '{g}', and the key in use ({}) is not in it",
+                        short_key(&id.to_public().to_string())
+                    ))
+                    .hint(format!("ask an admin to add your key with `authcfg recipients add KEY --label NAME --group {g}`"))
+                    .into(),
+                    None => damaged(path, &CryptError::NoMatchingKey),
+                });
+            }
+            Err(e) => return Err(damaged(path, &e)),
+        };
         let text = zeroize::Zeroizing::new(String::from_utf8(plain).map_err(|_| {
             failure(format!(
                 "{} decrypted to something that is not text",
@@ -244,9 +262,28 @@ impl Store {
         Ok(doc)
     }
 
+    /// The recipients a config of `group` is encrypted to: the master key
+    /// and the group's members, or everyone for configs without a group.
+    pub fn recipients_for(&self, group: Option<&str>) -> Vec<x25519::Recipient> {
+        self.header
+            .recipients
+            .iter()
+            .zip(&self.recipients)
+            .filter(|(r, _)| match group {
+                None => true,
+                Some(g) => r.label == "master" || r.groups.iter().any(|x| x == g),
+            })
+            .map(|(_, k)| k.clone())
+            .collect()
+    }
+
     fn encode(&self, doc: &ConfigDoc) -> anyhow::Result<Vec<u8>> {
         let text = zeroize::Zeroizing::new(toml::to_string(doc).context("serializing config")?);
-        crypt::encrypt(&self.recipients, text.as_bytes()).map_err(|e| failure(e.to_string()).into())
+        crypt::encrypt(
+            &self.recipients_for(doc.meta.group.as_deref()),
+            text.as_bytes(),
+        )
+        .map_err(|e| failure(e.to_string()).into())
     }
 
     /// Saves a config and its index entry under the writer lock.
@@ -597,8 +634,17 @@ impl Store {
             let plain = zeroize::Zeroizing::new(
                 crypt::decrypt_any(ids, &bytes).map_err(|e| damaged(&path, &e))?,
             );
-            let data =
-                crypt::encrypt(&target.recipients, &plain).map_err(|e| failure(e.to_string()))?;
+            // A config keeps its group: only the group's members get it again.
+            let group = if path.starts_with(self.root.join("configs")) {
+                std::str::from_utf8(&plain)
+                    .ok()
+                    .and_then(|t| toml::from_str::<toml::Value>(t).ok())
+                    .and_then(|v| v.get("group").and_then(|g| g.as_str()).map(str::to_string))
+            } else {
+                None
+            };
+            let data = crypt::encrypt(&target.recipients_for(group.as_deref()), &plain)
+                .map_err(|e| failure(e.to_string()))?;
             fsutil::write_atomic(&path, &data)
                 .with_context(|| format!("cannot write {}", path.display()))?;
             n += 1;
