@@ -229,3 +229,25 @@ pub fn finish(ctx: &Ctx, store: &Store) -> anyhow::Result<i32> {
     eprintln!("The old master key is forgotten; only the new one opens this store");
     Ok(0)
 }
+
+/// How long the old master key is kept (sealed to the new one) when nobody
+/// runs `--finish`.
+pub const RETAIN_DAYS: u64 = 30;
+
+/// Forgets a retained old key once the retention period has passed.
+pub fn expire_retained(ctx: &Ctx, store: &Store) {
+    let old = store.root().join(OLD);
+    let expired = std::fs::metadata(&old)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age.as_secs() > RETAIN_DAYS * 86_400);
+    if expired && std::fs::remove_file(&old).is_ok() {
+        ctx.audit(
+            "rotate",
+            None,
+            "ok",
+            Some("master key: retention passed, old key forgotten"),
+        );
+    }
+}

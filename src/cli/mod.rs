@@ -151,6 +151,7 @@ impl Ctx {
             return Ok((store, key));
         }
         store.check_identity(&key.identity)?;
+        master_key::expire_retained(self, &store);
         Ok((store, key))
     }
 

@@ -183,40 +183,55 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             );
             return Ok(0);
         }
+        // Phase 0: save the new password first, the old one in the history,
+        // so no instant exists where the server has a password the store
+        // has lost. Failures below put the old one back in both places.
+        let old = doc.get(&field).unwrap_or_default().to_string();
+        store.update(&key.identity, &name, |d| {
+            d.remember(std::slice::from_ref(&field), "rotate");
+            d.fields.insert(field.clone(), new.clone());
+            Ok(())
+        })?;
+        let restore = |why: &str| -> anyhow::Result<()> {
+            store.update(&key.identity, &name, |d| {
+                d.fields.insert(field.clone(), Secret::new(old.clone()));
+                if d.history.first().is_some_and(|h| h.by == "rotate") {
+                    d.history.remove(0);
+                }
+                Ok(())
+            })?;
+            ctx.audit("rotate", Some(&name), "error", Some(why));
+            Ok(())
+        };
         if let Err(reason) = server::set_password(&c.probe, &admin, &user, new.expose(), timeout) {
-            ctx.audit("rotate", Some(&name), "error", Some("server refused"));
+            restore("server refused")?;
             return Err(UserError::new(Exit::Error, format!("the server refused to change the password: {reason}"))
                 .hint("nothing changed: the old password still works and is saved; pass --admin CONFIG to use an account allowed to change it")
                 .into());
         }
-        // The server has the new password from here on: save it at once.
         let mut fresh = doc.clone();
         fresh.fields.insert(field.clone(), new.clone());
         let outcome = connectors::probe(&fresh, timeout);
         if !outcome.passed() {
             // Put the old one back, connected with the new one (or the admin).
-            let old = doc.get("password").unwrap_or_default().to_string();
             let back_admin = if args.admin.is_some() {
                 admin
             } else {
                 fresh.clone()
             };
-            let reverted = server::set_password(&c.probe, &back_admin, &user, &old, timeout);
-            ctx.audit(
-                "rotate",
-                Some(&name),
-                "error",
-                Some("new password failed its test"),
-            );
-            let state = match reverted {
-                Ok(()) => "the old password was put back and is still saved".to_string(),
+            let state = match server::set_password(&c.probe, &back_admin, &user, &old, timeout) {
+                Ok(()) => {
+                    restore("new password failed its test")?;
+                    "the old password was put back on the server and in the config".to_string()
+                }
                 Err(e) => {
-                    store.update(&key.identity, &name, |d| {
-                        d.remember(std::slice::from_ref(&field), "rotate-failed");
-                        d.fields.insert(field.clone(), new.clone());
-                        Ok(())
-                    })?;
-                    format!("putting the old one back failed ({e}); the NEW password is saved and the old one is in `authcfg history`")
+                    ctx.audit(
+                        "rotate",
+                        Some(&name),
+                        "error",
+                        Some("new password failed; revert failed"),
+                    );
+                    format!("putting the old one back failed ({e}); the NEW password stays saved and the old one is in `authcfg history`")
                 }
             };
             return Err(UserError::new(
@@ -230,8 +245,6 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             .into());
         }
         store.update(&key.identity, &name, |d| {
-            d.remember(std::slice::from_ref(&field), "rotate");
-            d.fields.insert(field.clone(), new.clone());
             d.meta.rotated = crate::model::now();
             d.meta.last_test = Some(TestRecord {
                 at: crate::model::now(),
