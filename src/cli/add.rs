@@ -73,11 +73,12 @@ fn add_custom(ctx: &Ctx, args: CustomArgs) -> anyhow::Result<i32> {
     let mut warnings = vec![];
     let mut values = form.given(&args.common.fields, &mut warnings)?;
     let (store, key) = ctx.unlock()?;
-    if store.exists(&name) && !args.common.force {
-        return Err(usage(format!("a config named '{name}' already exists"))
-            .hint("choose another --name, or pass --force to replace it")
-            .into());
-    }
+    refuse_existing(
+        &store,
+        &name,
+        args.common.force,
+        "choose another --name, or pass --force to replace it",
+    )?;
     form.complete(
         &mut values,
         ctx.interactive && args.common.fields.secret_stdin.is_none(),
@@ -91,18 +92,14 @@ fn add_custom(ctx: &Ctx, args: CustomArgs) -> anyhow::Result<i32> {
     if let Some(u) = doc.get("username") {
         doc.meta.account = Some(u.to_string());
     }
-    let mode = if args.common.force {
-        WriteMode::Upsert
-    } else {
-        WriteMode::Create
-    };
-    store.write(&key.identity, &doc, mode)?;
-    ctx.audit(
-        "add",
-        Some(&name),
-        "ok",
-        Some(&format!("custom {}", ty.seed)),
-    );
+    save_new(
+        ctx,
+        &store,
+        &key,
+        &doc,
+        args.common.force,
+        &format!("custom {}", ty.seed),
+    )?;
     eprintln!("Added '{name}' ({})", ty.title);
     Ok(0)
 }
@@ -139,4 +136,38 @@ pub fn group(g: Option<&str>) -> anyhow::Result<Option<String>> {
         }
         None => Ok(None),
     }
+}
+
+/// Refuses to overwrite an existing config unless `--force`.
+pub fn refuse_existing(
+    store: &crate::store::Store,
+    name: &str,
+    force: bool,
+    hint: &str,
+) -> anyhow::Result<()> {
+    if store.exists(name) && !force {
+        return Err(usage(format!("a config named '{name}' already exists"))
+            .hint(hint.to_string())
+            .into());
+    }
+    Ok(())
+}
+
+/// Writes a new config (replacing one only with `--force`) and audits it.
+pub fn save_new(
+    ctx: &Ctx,
+    store: &crate::store::Store,
+    key: &crate::keys::MasterKey,
+    doc: &ConfigDoc,
+    force: bool,
+    what: &str,
+) -> anyhow::Result<()> {
+    let mode = if force {
+        WriteMode::Upsert
+    } else {
+        WriteMode::Create
+    };
+    store.write(&key.identity, doc, mode)?;
+    ctx.audit("add", Some(&doc.meta.name), "ok", Some(what));
+    Ok(())
 }

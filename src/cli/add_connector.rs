@@ -6,7 +6,6 @@ use super::Ctx;
 use crate::connectors::{self, catalog};
 use crate::error::{usage, Exit, UserError};
 use crate::model::{ConfigDoc, Kind, TestRecord};
-use crate::store::WriteMode;
 use std::time::Duration;
 
 #[derive(clap::Args)]
@@ -59,11 +58,12 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     let mut warnings = vec![];
     let mut values = form.given(&args.fields, &mut warnings)?;
     let (store, key) = ctx.unlock()?;
-    if store.exists(&name) && !args.force {
-        return Err(usage(format!("a config named '{name}' already exists"))
-            .hint("choose another --name (e.g. prod/postgres), or pass --force to replace it")
-            .into());
-    }
+    super::add::refuse_existing(
+        &store,
+        &name,
+        args.force,
+        "choose another --name (e.g. prod/postgres), or pass --force to replace it",
+    )?;
     form.complete(
         &mut values,
         ctx.interactive && args.fields.secret_stdin.is_none(),
@@ -111,18 +111,14 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         );
         doc.meta.last_test = Some(record);
     }
-    let mode = if args.force {
-        WriteMode::Upsert
-    } else {
-        WriteMode::Create
-    };
-    store.write(&key.identity, &doc, mode)?;
-    ctx.audit(
-        "add",
-        Some(&name),
-        "ok",
-        Some(&format!("connector {}", connector.id)),
-    );
+    super::add::save_new(
+        ctx,
+        &store,
+        &key,
+        &doc,
+        args.force,
+        &format!("connector {}", connector.id),
+    )?;
     eprintln!("Added '{name}' ({})", connector.title);
     Ok(0)
 }

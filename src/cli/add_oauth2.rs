@@ -7,7 +7,6 @@ use crate::error::{usage, UserError};
 use crate::model::{ConfigDoc, Kind};
 use crate::oauth::{self, catalog, discovery};
 use crate::secret::Secret;
-use crate::store::WriteMode;
 use std::collections::BTreeMap;
 
 #[derive(clap::Args)]
@@ -47,35 +46,32 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     let mut doc = build(ctx, &args)?;
     let (store, key) = ctx.unlock()?;
     let name = doc.meta.name.clone();
-    if store.exists(&name) && !args.force {
-        return Err(usage(format!("a config named '{name}' already exists"))
-            .hint(format!(
-                "pass --name {}/ACCOUNT for another account, or --force to replace it",
-                args.provider
-            ))
-            .into());
-    }
+    super::add::refuse_existing(
+        &store,
+        &name,
+        args.force,
+        &format!(
+            "pass --name {}/ACCOUNT for another account, or --force to replace it",
+            args.provider
+        ),
+    )?;
     if let Err(e) = authorize(ctx, &mut doc, &args.flow) {
         ctx.audit("authorize", Some(&name), "error", Some(&format!("{e}")));
         return Err(e);
     }
-    let mode = if args.force {
-        WriteMode::Upsert
-    } else {
-        WriteMode::Create
-    };
-    store.write(&key.identity, &doc, mode)?;
+    super::add::save_new(
+        ctx,
+        &store,
+        &key,
+        &doc,
+        args.force,
+        &format!("oauth2 {}", doc.meta.type_id),
+    )?;
     ctx.audit(
         "authorize",
         Some(&name),
         "ok",
         Some(doc.get("grant").unwrap_or_default()),
-    );
-    ctx.audit(
-        "add",
-        Some(&name),
-        "ok",
-        Some(&format!("oauth2 {}", doc.meta.type_id)),
     );
     eprintln!(
         "Authorized '{name}'{}{}",
