@@ -336,21 +336,24 @@ pub struct S3 {
 }
 impl S3 {
     pub fn start() -> S3 {
+        let log = tempfile::NamedTempFile::new().unwrap();
         let mut child = Command::new("python3")
             .arg(format!("{}/s3.py", super::PEER_DIR))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(log.reopen().unwrap())
             .spawn()
             .unwrap();
         let mut out = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
         out.read_line(&mut line).unwrap();
-        let j: serde_json::Value = serde_json::from_str(
-            line.strip_prefix("READY ")
-                .unwrap_or_else(|| panic!("s3 peer: {line:?} (pip install 'moto[server]')")),
-        )
-        .unwrap();
+        let ready = line.strip_prefix("READY ").unwrap_or_else(|| {
+            panic!(
+                "s3 peer did not start: {line:?} (pip install 'moto[server]')\n{}",
+                std::fs::read_to_string(log.path()).unwrap_or_default()
+            )
+        });
+        let j: serde_json::Value = serde_json::from_str(ready).unwrap();
         std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
         S3 {
             endpoint: j["endpoint"].as_str().unwrap().into(),
