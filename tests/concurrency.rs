@@ -59,15 +59,7 @@ fn eight_processes_add_twenty_five_each() {
             expected.push(format!("w-{p}-{i}"));
         }
     }
-    let mut args = vec!["export".to_string(), "--format".into(), "json".into()];
-    args.extend(names.iter().cloned());
-    let out = t.cmd().args(&args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let vars: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let vars = t.export_json(&names);
     for (n, v) in names.iter().zip(&expected) {
         let var = format!("{}_TOKEN", n.replace('/', "_").to_uppercase());
         assert_eq!(vars[&var], v.as_str(), "{n}");

@@ -19,15 +19,7 @@ fn store_of(t: &T, n: usize) -> Vec<String> {
 }
 
 fn check_all(t: &T, names: &[String]) {
-    let mut args = vec!["export".to_string(), "--format".into(), "json".into()];
-    args.extend(names.iter().cloned());
-    let out = t.cmd().args(&args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let vars: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let vars = t.export_json(names);
     for (i, _) in names.iter().enumerate() {
         assert_eq!(vars[format!("C_{i:03}_TOKEN")], format!("tok-{i:03}-'\"$x"));
     }

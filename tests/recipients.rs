@@ -100,15 +100,7 @@ fn add_and_remove_survive_50_kill_points() {
     let (mate_secret, mate_public) = new_identity();
     let mate = teammate_view(&t, &mate_secret);
     let check = |who: &T| {
-        let mut args = vec!["export".to_string(), "--format".into(), "json".into()];
-        args.extend(names.iter().cloned());
-        let out = who.cmd().args(&args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let v = who.export_json(&names);
         for i in 0..200 {
             assert_eq!(v[format!("R_{i:03}_TOKEN")], format!("v{i}"));
         }

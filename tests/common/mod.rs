@@ -123,6 +123,23 @@ impl T {
         String::from_utf8(out.stdout).unwrap()
     }
 
+    /// `export NAMES... --format json` in one call (one decryption each).
+    pub fn export_json(&self, names: &[String]) -> serde_json::Value {
+        let out = self
+            .cmd()
+            .arg("export")
+            .args(["--format", "json"])
+            .args(names)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
     /// Every file of the store, relative path and bytes.
     pub fn store_files(&self) -> Vec<(PathBuf, Vec<u8>)> {
         let mut out = vec![];
