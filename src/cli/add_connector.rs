@@ -5,7 +5,7 @@ use super::form::{FieldArgs, Form};
 use super::Ctx;
 use crate::connectors::{self, catalog};
 use crate::error::{usage, Exit, UserError};
-use crate::model::{ConfigDoc, Kind, TestRecord};
+use crate::model::{ConfigDoc, Kind};
 use std::time::Duration;
 
 #[derive(clap::Args)]
@@ -82,12 +82,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     if !args.no_test {
         let started = std::time::Instant::now();
         let outcome = connectors::probe(&doc, Duration::from_secs(args.timeout.max(1)));
-        let record = TestRecord {
-            at: crate::model::now(),
-            ok: outcome.passed(),
-            class: format!("{:?}", outcome.class).to_lowercase(),
-            detail: outcome.detail.clone(),
-        };
+        let record = outcome.record();
         if !outcome.passed() {
             ctx.audit("test", Some(&name), "failed", Some(outcome.class.label()));
             return Err(UserError::new(

@@ -8,7 +8,8 @@ use crate::secret::Secret;
 use std::collections::BTreeMap;
 use std::io::Read;
 
-#[derive(clap::Args, Debug, Default, Clone)]
+// No Debug: `--set` values may be secrets.
+#[derive(clap::Args, Default, Clone)]
 pub struct FieldArgs {
     /// Set a field: --set field=value (repeatable). Secret values given here
     /// are visible in `ps` and shell history; prefer --secret-stdin

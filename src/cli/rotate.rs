@@ -7,7 +7,7 @@ use super::Ctx;
 use crate::catalog;
 use crate::connectors::{self, rotate as server};
 use crate::error::{usage, Exit, UserError};
-use crate::model::{ConfigDoc, Kind, TestRecord};
+use crate::model::{ConfigDoc, Kind};
 use crate::secret::Secret;
 use rand::Rng;
 use std::time::Duration;
@@ -246,12 +246,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         }
         store.update(&key.identity, &name, |d| {
             d.meta.rotated = crate::model::now();
-            d.meta.last_test = Some(TestRecord {
-                at: crate::model::now(),
-                ok: true,
-                class: "ok".into(),
-                detail: outcome.detail.clone(),
-            });
+            d.meta.last_test = Some(outcome.record());
             Ok(())
         })?;
         ctx.audit("rotate", Some(&name), "ok", Some("server password"));

@@ -5,7 +5,7 @@ use super::Ctx;
 use crate::connectors::{self, classify_io, Class, Outcome};
 use crate::error::{usage, Exit};
 use crate::keys::MasterKey;
-use crate::model::{ConfigDoc, Kind, TestRecord};
+use crate::model::{ConfigDoc, Kind};
 use crate::oauth::{self, tokens};
 use crate::store::Store;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
@@ -62,12 +62,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     let timeout = Duration::from_secs(args.timeout.max(1));
     let rows = run_probes(ctx, &store, &key, docs, timeout);
     for r in &rows {
-        let rec = TestRecord {
-            at: crate::model::now(),
-            ok: r.ok,
-            class: format!("{:?}", r.class).to_lowercase(),
-            detail: r.detail.clone(),
-        };
+        let rec = Outcome::fail(r.class, r.detail.clone()).record();
         store.update(&key.identity, &r.name, |d| {
             d.meta.last_test = Some(rec);
             Ok(())

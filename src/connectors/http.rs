@@ -1,7 +1,7 @@
 //! The HTTP(S) probe: a GET of the configured test URL with the config's
 //! credentials (API key in header, query or cookie; bearer; basic); 2xx passes.
 
-use super::{classify_reqwest, Class, Outcome};
+use super::{Class, Outcome};
 use crate::model::ConfigDoc;
 use std::time::Duration;
 
@@ -12,15 +12,9 @@ pub fn probe(doc: &ConfigDoc, timeout: Duration) -> Outcome {
             "no test_url to request (set one with `authcfg edit NAME --set test_url=https://...`)",
         );
     };
-    let client = match reqwest::blocking::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(timeout)
-        .redirect(reqwest::redirect::Policy::limited(5))
-        .user_agent(concat!("authcfg/", env!("CARGO_PKG_VERSION")))
-        .build()
-    {
+    let client = match super::http_client(timeout) {
         Ok(c) => c,
-        Err(e) => return Outcome::fail(Class::Config, e.to_string()),
+        Err(o) => return o,
     };
     let get = |f: &str| doc.get(f).unwrap_or_default();
     let mut req = client.get(url);
@@ -44,23 +38,10 @@ pub fn probe(doc: &ConfigDoc, timeout: Duration) -> Outcome {
         "oauth2" => req = req.bearer_auth(get("access_token")),
         _ => {}
     }
-    match req.send() {
-        Ok(resp) => {
-            let status = resp.status();
-            match status.as_u16() {
-                200..=299 => Outcome::ok(format!("HTTP {}", status.as_u16())),
-                401 => Outcome::fail(Class::Auth, "HTTP 401 Unauthorized"),
-                403 => Outcome::fail(Class::Permission, "HTTP 403 Forbidden"),
-                s => Outcome::fail(Class::Protocol, format!("HTTP {s}")),
-            }
-        }
-        // reqwest's error text names the URL; for query keys it would carry the key.
-        Err(e) => {
-            let mut o = classify_reqwest(&e.without_url());
-            if !get("api_key").is_empty() {
-                o.detail = o.detail.replace(get("api_key"), "****");
-            }
-            o
-        }
+    let mut o = super::http_outcome(req.send());
+    // Belt and braces: no error text may carry the key.
+    if !o.passed() && !get("api_key").is_empty() {
+        o.detail = o.detail.replace(get("api_key"), "****");
     }
+    o
 }

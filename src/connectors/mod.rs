@@ -77,6 +77,41 @@ impl Outcome {
     pub fn passed(&self) -> bool {
         self.class == Class::Ok
     }
+
+    /// What `list`'s Status column and `show` remember of this result.
+    pub fn record(&self) -> crate::model::TestRecord {
+        crate::model::TestRecord {
+            at: crate::model::now(),
+            ok: self.passed(),
+            class: format!("{:?}", self.class).to_lowercase(),
+            detail: self.detail.clone(),
+        }
+    }
+}
+
+/// The HTTP client every HTTP-based probe uses.
+pub fn http_client(timeout: Duration) -> Result<reqwest::blocking::Client, Outcome> {
+    reqwest::blocking::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .redirect(reqwest::redirect::Policy::limited(5))
+        .user_agent(concat!("authcfg/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| Outcome::fail(Class::Config, e.to_string()))
+}
+
+/// 2xx passes, 401 is authentication, 403 permission. Errors are described
+/// without their URL (a query-string key would be in it).
+pub fn http_outcome(result: reqwest::Result<reqwest::blocking::Response>) -> Outcome {
+    match result {
+        Ok(resp) => match resp.status().as_u16() {
+            s @ 200..=299 => Outcome::ok(format!("HTTP {s}")),
+            401 => Outcome::fail(Class::Auth, "HTTP 401 Unauthorized"),
+            403 => Outcome::fail(Class::Permission, "HTTP 403 Forbidden"),
+            s => Outcome::fail(Class::Protocol, format!("HTTP {s}")),
+        },
+        Err(e) => classify_reqwest(&e.without_url()),
+    }
 }
 
 /// The whole error chain on one line.

@@ -649,14 +649,9 @@ fn http(connector: &Connector, doc: &ConfigDoc, timeout: Duration) -> Outcome {
         return Outcome::fail(Class::Config, "no HTTP check defined");
     };
     let url = render(&h.url, doc);
-    let client = match reqwest::blocking::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(timeout)
-        .user_agent(concat!("authcfg/", env!("CARGO_PKG_VERSION")))
-        .build()
-    {
+    let client = match super::http_client(timeout) {
         Ok(c) => c,
-        Err(e) => return Outcome::fail(Class::Config, e.to_string()),
+        Err(o) => return o,
     };
     let secret = h.secret.as_deref().map(|f| get(doc, f)).unwrap_or_default();
     let prefix = h.prefix.as_deref().unwrap_or("");
@@ -680,15 +675,7 @@ fn http(connector: &Connector, doc: &ConfigDoc, timeout: Duration) -> Outcome {
     for (k, v) in &h.headers {
         req = req.header(k, v);
     }
-    match req.send() {
-        Ok(resp) => match resp.status().as_u16() {
-            s @ 200..=299 => Outcome::ok(format!("HTTP {s}")),
-            401 => Outcome::fail(Class::Auth, "HTTP 401 Unauthorized"),
-            403 => Outcome::fail(Class::Permission, "HTTP 403 Forbidden"),
-            s => Outcome::fail(Class::Protocol, format!("HTTP {s}")),
-        },
-        Err(e) => super::classify_reqwest(&e.without_url()),
-    }
+    super::http_outcome(req.send())
 }
 
 fn tcp(doc: &ConfigDoc, timeout: Duration) -> Outcome {

@@ -31,7 +31,7 @@ pub fn vars_for(doc: &ConfigDoc) -> Vec<Var> {
         .filter(|(_, v)| free_form || !v.is_empty())
         .filter(|(k, _)| catalog::is_exported(m.kind, &m.type_id, k))
         .map(|(k, v)| Var {
-            name: if free_form || m.kind != Kind::Custom && m.kind != Kind::Oauth2 {
+            name: if free_form {
                 k.clone()
             } else {
                 format!("{stem}_{}", env_stem(k))
