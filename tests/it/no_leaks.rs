@@ -1,8 +1,7 @@
 //! Planted secret values never appear in output (unless asked for), in
 //! error messages, in the audit trail or in any plaintext file of the store.
 
-mod common;
-use common::*;
+use crate::support::*;
 
 const SECRETS: &[&str] = &[
     "LEAK-apikey-7f3a9c",

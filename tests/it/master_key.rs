@@ -2,8 +2,7 @@
 //! source switched, and a SIGKILL at 50 points of the operation always
 //! recovered by the next command with every value intact.
 
-mod common;
-use common::*;
+use crate::support::*;
 use predicates::str::contains;
 
 fn store_of(t: &T, n: usize) -> Vec<String> {

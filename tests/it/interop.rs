@@ -1,8 +1,7 @@
 //! The files are plain age: Debian's `age` opens them. Permissions are
 //! enforced as ssh does.
 
-mod common;
-use common::*;
+use crate::support::*;
 use predicates::str::contains;
 use std::os::unix::fs::PermissionsExt;
 

@@ -1,8 +1,7 @@
 //! add/list/show/edit/remove for every custom type, non-interactively, with
 //! --json outputs parsed; import of the seed's JSON examples.
 
-mod common;
-use common::*;
+use crate::support::*;
 use serde_json::Value;
 
 #[test]

@@ -1,8 +1,7 @@
 //! OAuth2 flows end to end: the real binary against a real OpenID server
 //! (oidc-provider) on 127.0.0.1, with a scripted user at the "browser".
 
-mod common;
-use common::*;
+use crate::support::*;
 use predicates::str::contains;
 use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;

@@ -1,8 +1,7 @@
 //! exec (environment only, argv clean, exit codes, signals, no nesting),
 //! inject, token and header.
 
-mod common;
-use common::*;
+use crate::support::*;
 use predicates::str::contains;
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;

@@ -1,7 +1,6 @@
 //! Concurrent writers: every config lands, readable, with no temp files left.
 
-mod common;
-use common::*;
+use crate::support::*;
 
 #[test]
 fn eight_processes_add_twenty_five_each() {

@@ -1,8 +1,7 @@
 //! export formats round-trip through the real consumers: bash, zsh, dash and
 //! fish `eval`, docker-style env files, GitHub's $GITHUB_ENV rules.
 
-mod common;
-use common::*;
+use crate::support::*;
 use predicates::str::contains;
 use std::collections::BTreeMap;
 

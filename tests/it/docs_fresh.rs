@@ -1,7 +1,6 @@
 //! The committed completions/ and man/ match the clap tree.
 
-mod common;
-use common::*;
+use crate::support::*;
 
 #[test]
 fn committed_completions_and_man_pages_are_fresh() {

@@ -3,9 +3,8 @@
 //! "connection refused", a silent listener is a "timeout" within --timeout.
 //! Every address is on loopback.
 
-mod common;
-use common::services::*;
-use common::*;
+use crate::support::services::*;
+use crate::support::*;
 use predicates::str::contains;
 use std::time::{Duration, Instant};
 

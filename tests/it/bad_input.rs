@@ -1,8 +1,7 @@
 //! Bad input gets a clear message, the documented exit code, and leaves the
 //! store exactly as it was.
 
-mod common;
-use common::*;
+use crate::support::*;
 use predicates::str::contains;
 
 fn store_with_one() -> T {

@@ -2,8 +2,7 @@
 //! environment, identity file, real Secret Service (gnome-keyring on a
 //! private D-Bus), real kernel keyutils, passphrase file.
 
-mod common;
-use common::*;
+use crate::support::*;
 use predicates::str::contains;
 
 fn add_and_read(t: &T) {

@@ -2,8 +2,7 @@
 //! with its own identity alone; removed, it reads none of the re-encrypted
 //! files; SIGKILL at 50 points of add/remove always recovers.
 
-mod common;
-use common::*;
+use crate::support::*;
 use predicates::str::contains;
 
 fn teammate_view(t: &T, key: &str) -> T {

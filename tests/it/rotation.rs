@@ -2,9 +2,8 @@
 //! fails, config updated), a rotation the server refuses, and history /
 //! rollback of an API key.
 
-mod common;
-use common::services::*;
-use common::*;
+use crate::support::services::*;
+use crate::support::*;
 use predicates::str::contains;
 use std::process::Command;
 

@@ -1,8 +1,7 @@
 //! Prompts through a real pseudo-terminal (rexpect): the interactive form,
 //! hidden secret entry, enum selection and the remove confirmation.
 
-mod common;
-use common::*;
+use crate::support::*;
 use rexpect::session::spawn_command;
 
 const TIMEOUT: Option<u64> = Some(20_000);

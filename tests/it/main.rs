@@ -1,0 +1,40 @@
+//! The integration tests: one binary (as ripgrep and jj do), so `support/`
+//! is compiled and linked once. Every test runs the real `authcfg` binary
+//! against real peers; `support/` starts them.
+
+mod support;
+
+mod bad_input;
+mod concurrency;
+mod connectors;
+mod custom_types;
+mod docs_fresh;
+mod exec_inject;
+mod export_formats;
+mod interactive;
+mod interop;
+mod key_sources;
+mod master_key;
+mod no_leaks;
+mod oauth;
+mod recipients;
+mod rotation;
+
+/// A test file that is not declared above would silently never run.
+#[test]
+fn every_test_file_is_declared() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it");
+    let main = std::fs::read_to_string(dir.join("main.rs")).unwrap();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
+            continue;
+        };
+        if path.extension().is_some_and(|e| e == "rs") && stem != "main" {
+            assert!(
+                main.contains(&format!("\nmod {stem};")),
+                "tests/it/{stem}.rs is not declared in tests/it/main.rs"
+            );
+        }
+    }
+}
