@@ -1,8 +1,10 @@
 //! authcfg: an encrypted command-line credential manager.
 //!
-//! Layout (DESIGN §8): `cli/` parses, prompts and prints; `store/` keeps the
-//! encrypted files; `keys/` finds the master key; `catalog/` holds the data
-//! that describes config types; `export/` hands secrets to programs.
+//! Layers (docs/ARCHITECTURE.md): `cli/` parses, prompts and prints;
+//! `ops/` holds every workflow that changes state and never prints;
+//! `store/` keeps the encrypted, authenticated files; `keys/` finds the
+//! master key; `settings` reads the environment once; `catalog/` holds the
+//! data that describes config types; `export/` hands secrets to programs.
 
 pub mod audit;
 pub mod catalog;
@@ -13,5 +15,7 @@ pub mod export;
 pub mod keys;
 pub mod model;
 pub mod oauth;
+pub mod ops;
 pub mod secret;
+pub mod settings;
 pub mod store;

@@ -67,6 +67,18 @@ pub struct Meta {
         with = "time::serde::rfc3339::option"
     )]
     pub expires: Option<OffsetDateTime>,
+    /// When the current access token was obtained (its lifetime sets how
+    /// early it is refreshed).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub issued: Option<OffsetDateTime>,
+    /// `env` configs: may set variables that change how programs start
+    /// (LD_PRELOAD, BASH_ENV, PATH, ...). Off unless the user says so.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_startup_vars: bool,
 }
 
 /// A previous value of a config's secrets, kept for `history`/`rollback`.
@@ -110,6 +122,8 @@ impl ConfigDoc {
                 account: None,
                 group: None,
                 expires: None,
+                issued: None,
+                allow_startup_vars: false,
             },
             fields: BTreeMap::new(),
             history: Vec::new(),

@@ -5,7 +5,9 @@ use super::Ctx;
 use crate::catalog::custom;
 use crate::error::usage;
 use crate::model::{ConfigDoc, Kind};
-use crate::store::{validate_name, WriteMode};
+use crate::ops::Session;
+use crate::store::journal::AuditIntent;
+use crate::store::{canonical_name, WriteMode};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -45,6 +47,10 @@ pub struct CommonAddArgs {
     /// Only the master key and this recipient group may decrypt it
     #[arg(long, value_name = "GROUP")]
     pub group: Option<String>,
+    /// env type: allow variables that change how programs start (LD_*,
+    /// DYLD_*, BASH_ENV, PATH, PYTHONSTARTUP, NODE_OPTIONS, ...)
+    #[arg(long)]
+    pub allow_startup_vars: bool,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
@@ -72,9 +78,12 @@ fn add_custom(ctx: &Ctx, args: CustomArgs) -> anyhow::Result<i32> {
     // Parse everything before asking anything, so bad flags fail fast.
     let mut warnings = vec![];
     let mut values = form.given(&args.common.fields, &mut warnings)?;
-    let (store, key) = ctx.unlock()?;
+    if !args.common.allow_startup_vars {
+        crate::export::refuse_startup_vars(&name, values.keys().map(String::as_str))?;
+    }
+    let s = ctx.session()?;
     refuse_existing(
-        &store,
+        &s,
         &name,
         args.common.force,
         "choose another --name, or pass --force to replace it",
@@ -89,17 +98,11 @@ fn add_custom(ctx: &Ctx, args: CustomArgs) -> anyhow::Result<i32> {
     let mut doc = ConfigDoc::new(&name, Kind::Custom, &ty.seed);
     doc.fields = values;
     doc.meta.group = group(args.common.group.as_deref())?;
+    doc.meta.allow_startup_vars = args.common.allow_startup_vars;
     if let Some(u) = doc.get("username") {
         doc.meta.account = Some(u.to_string());
     }
-    save_new(
-        ctx,
-        &store,
-        &key,
-        &doc,
-        args.common.force,
-        &format!("custom {}", ty.seed),
-    )?;
+    save_new(&s, &doc, args.common.force, &format!("custom {}", ty.seed))?;
     eprintln!("Added '{name}' ({})", ty.title);
     Ok(0)
 }
@@ -115,7 +118,7 @@ pub fn config_name(ctx: &Ctx, given: Option<&str>) -> anyhow::Result<String> {
         Some(n) => n.to_string(),
         None if ctx.interactive => dialoguer::Input::<String>::new()
             .with_prompt("Name for this config (e.g. prod/stripe)")
-            .validate_with(|v: &String| validate_name(v).map_err(|e| e.message))
+            .validate_with(|v: &String| canonical_name(v).map(|_| ()).map_err(|e| e.message))
             .interact_text()?,
         None => {
             return Err(usage("missing --name")
@@ -123,29 +126,24 @@ pub fn config_name(ctx: &Ctx, given: Option<&str>) -> anyhow::Result<String> {
                 .into())
         }
     };
-    validate_name(&name)?;
-    Ok(name)
+    canonical_name(&name).map_err(Into::into)
 }
 
 /// A valid `--group`, if given.
 pub fn group(g: Option<&str>) -> anyhow::Result<Option<String>> {
     match g {
         Some(g) => {
-            super::recipients::check_group(g)?;
+            crate::ops::recipients::check_group(g)?;
             Ok(Some(g.to_string()))
         }
         None => Ok(None),
     }
 }
 
-/// Refuses to overwrite an existing config unless `--force`.
-pub fn refuse_existing(
-    store: &crate::store::Store,
-    name: &str,
-    force: bool,
-    hint: &str,
-) -> anyhow::Result<()> {
-    if store.exists(name) && !force {
+/// Refuses to overwrite an existing config unless `--force` (early, before
+/// prompts; the store checks again under its lock).
+pub fn refuse_existing(s: &Session, name: &str, force: bool, hint: &str) -> anyhow::Result<()> {
+    if s.store.exists(name) && !force {
         return Err(usage(format!("a config named '{name}' already exists"))
             .hint(hint.to_string())
             .into());
@@ -153,21 +151,22 @@ pub fn refuse_existing(
     Ok(())
 }
 
-/// Writes a new config (replacing one only with `--force`) and audits it.
-pub fn save_new(
-    ctx: &Ctx,
-    store: &crate::store::Store,
-    key: &crate::keys::MasterKey,
-    doc: &ConfigDoc,
-    force: bool,
-    what: &str,
-) -> anyhow::Result<()> {
+/// Writes a new config (replacing one only with `--force`), audited in the
+/// same transaction.
+pub fn save_new(s: &Session, doc: &ConfigDoc, force: bool, what: &str) -> anyhow::Result<()> {
     let mode = if force {
         WriteMode::Upsert
     } else {
         WriteMode::Create
     };
-    store.write(&key.identity, doc, mode)?;
-    ctx.audit("add", Some(&doc.meta.name), "ok", Some(what));
-    Ok(())
+    s.store.put(
+        std::slice::from_ref(doc),
+        mode,
+        &[AuditIntent {
+            action: "add".into(),
+            config: Some(doc.meta.name.clone()),
+            outcome: "ok".into(),
+            detail: Some(what.into()),
+        }],
+    )
 }

@@ -57,9 +57,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     let name = super::add::config_name_or(ctx, args.name.as_deref(), &connector.id)?;
     let mut warnings = vec![];
     let mut values = form.given(&args.fields, &mut warnings)?;
-    let (store, key) = ctx.unlock()?;
+    let s = ctx.session()?;
     super::add::refuse_existing(
-        &store,
+        &s,
         &name,
         args.force,
         "choose another --name (e.g. prod/postgres), or pass --force to replace it",
@@ -84,7 +84,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         let outcome = connectors::probe(&doc, Duration::from_secs(args.timeout.max(1)));
         let record = outcome.record();
         if !outcome.passed() {
-            ctx.audit("test", Some(&name), "failed", Some(outcome.class.label()));
+            s.audit("test", Some(&name), "failed", Some(outcome.class.label()));
             return Err(UserError::new(
                 Exit::TestFailed,
                 format!(
@@ -106,14 +106,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         );
         doc.meta.last_test = Some(record);
     }
-    super::add::save_new(
-        ctx,
-        &store,
-        &key,
-        &doc,
-        args.force,
-        &format!("connector {}", connector.id),
-    )?;
+    super::add::save_new(&s, &doc, args.force, &format!("connector {}", connector.id))?;
     eprintln!("Added '{name}' ({})", connector.title);
     Ok(0)
 }

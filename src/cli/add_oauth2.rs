@@ -44,10 +44,10 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     let mut doc = build(ctx, &args)?;
-    let (store, key) = ctx.unlock()?;
+    let s = ctx.session()?;
     let name = doc.meta.name.clone();
     super::add::refuse_existing(
-        &store,
+        &s,
         &name,
         args.force,
         &format!(
@@ -56,23 +56,19 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         ),
     )?;
     if let Err(e) = authorize(ctx, &mut doc, &args.flow) {
-        ctx.audit("authorize", Some(&name), "error", Some(&format!("{e}")));
+        s.audit("authorize", Some(&name), "error", Some(&format!("{e}")));
         return Err(e);
     }
     super::add::save_new(
-        ctx,
-        &store,
-        &key,
+        &s,
         &doc,
         args.force,
-        &format!("oauth2 {}", doc.meta.type_id),
+        &format!(
+            "oauth2 {}, authorized ({})",
+            doc.meta.type_id,
+            doc.get("grant").unwrap_or_default()
+        ),
     )?;
-    ctx.audit(
-        "authorize",
-        Some(&name),
-        "ok",
-        Some(doc.get("grant").unwrap_or_default()),
-    );
     eprintln!(
         "Authorized '{name}'{}{}",
         doc.meta
@@ -92,10 +88,8 @@ fn parse_sets(sets: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     for s in sets {
         let (k, v) = s.split_once('=').ok_or_else(|| {
-            usage(format!(
-                "--set expects FIELD=VALUE, got '{}'",
-                s.chars().take(40).collect::<String>()
-            ))
+            usage("--set expects FIELD=VALUE; this argument has no '=' (not shown: it may be a secret)")
+                .hint("e.g. --set tenant=organizations")
         })?;
         out.insert(k.to_string(), v.to_string());
     }

@@ -2,7 +2,6 @@
 //! audit chain.
 
 use super::Ctx;
-use crate::audit;
 use crate::keys::keyring::{self, Backend, KeyringError};
 use serde::Serialize;
 
@@ -47,120 +46,154 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             Err(e) => add(&format!("keyring {b}"), true, format!("unavailable: {e}")),
         }
     }
-    match ctx.open() {
+    match crate::store::Store::read_header(&ctx.store_dir) {
         Err(e) => add("store", false, format!("{e:#}")),
-        Ok(store) => {
-            add(
-                "store",
-                true,
-                format!(
-                    "{} (format {})",
-                    store.root().display(),
-                    store.header().format
-                ),
-            );
-            match ctx.unlock() {
-                Err(e) => add("master key", false, format!("{e:#}")),
-                Ok((_, key)) => {
-                    add("master key", true, key.source.to_string());
-                    let names = store.scan_names()?;
-                    let mut bad = vec![];
-                    for n in &names {
-                        if let Err(e) = store.read(&key.identity, n) {
-                            bad.push(format!("{e}"));
+        Ok(_) => match ctx.session() {
+            Err(e) => add("master key", false, format!("{e:#}")),
+            Ok(s) => {
+                let store = &s.store;
+                let header = store.header();
+                add(
+                    "store",
+                    true,
+                    format!(
+                        "{} (format {}, header signed by admin key {})",
+                        store.root().display(),
+                        header.format,
+                        header
+                            .admin_pub()
+                            .map(|p| p.fingerprint())
+                            .unwrap_or_default()
+                    ),
+                );
+                add(
+                    "master key",
+                    true,
+                    format!(
+                        "{} ({})",
+                        s.key.source,
+                        match store.role() {
+                            crate::store::Role::Admin => "the store's admin",
+                            crate::store::Role::Member => "a member; the admin key is pinned",
                         }
-                    }
-                    let index = store.index(&key.identity)?;
+                    ),
+                );
+                if let crate::keys::Source::IdentityFile(p) = &s.key.source {
                     add(
-                        "configs",
-                        bad.is_empty(),
-                        if bad.is_empty() {
-                            format!("{} configs, all readable", names.len())
-                        } else {
-                            format!(
-                                "{} of {} unreadable: {}",
-                                bad.len(),
-                                names.len(),
-                                bad.join("; ")
-                            )
-                        },
-                    );
-                    let limit = crate::model::now() - time::Duration::days(args.max_age);
-                    let old: Vec<String> = index
-                        .configs
-                        .values()
-                        .filter(|m| m.rotated < limit)
-                        .map(|m| format!("{} ({})", m.name, crate::model::ago(m.rotated.into())))
-                        .collect();
-                    add(
-                        "credential age",
-                        true,
-                        if old.is_empty() {
-                            format!("all rotated within {} days", args.max_age)
-                        } else {
-                            format!(
-                                "WARNING {} older than {} days: {}",
-                                old.len(),
-                                args.max_age,
-                                old.join(", ")
-                            )
-                        },
-                    );
-                    let header = store.header();
-                    let mut unreadable = vec![];
-                    for m in index.configs.values() {
-                        if let Some(g) = &m.group {
-                            let out: Vec<&str> = header
-                                .recipients
-                                .iter()
-                                .filter(|r| r.label != "master" && !r.groups.contains(g))
-                                .map(|r| r.label.as_str())
-                                .collect();
-                            if !out.is_empty() {
-                                unreadable.push(format!(
-                                    "{} (group {g}) not readable by {}",
-                                    m.name,
-                                    out.join(", ")
-                                ));
-                            }
-                        }
-                    }
-                    add(
-                        "recipient access",
-                        true,
-                        if unreadable.is_empty() {
-                            "every recipient can read every config".into()
-                        } else {
-                            format!("WARNING {}", unreadable.join("; "))
-                        },
-                    );
-                    let stale = names.len() != index.configs.len();
-                    add(
-                        "index",
-                        !stale,
-                        if stale {
-                            format!(
-                                "index lists {}, files hold {}",
-                                index.configs.len(),
-                                names.len()
-                            )
-                        } else {
-                            "matches the files".into()
-                        },
+                        "identity file",
+                        crate::store::fsutil::loose_mode(p).ok().flatten().is_none(),
+                        format!("{} is private (mode 0600)", p.display()),
                     );
                 }
+                let names = store.scan_names()?;
+                let mut bad = vec![];
+                for n in &names {
+                    if let Err(e) = store.read(n) {
+                        bad.push(format!("{e}"));
+                    }
+                }
+                let index = store.list()?;
+                add(
+                    "configs",
+                    bad.is_empty(),
+                    if bad.is_empty() {
+                        format!("{} configs, all readable and authentic", names.len())
+                    } else {
+                        format!(
+                            "{} of {} unreadable: {}",
+                            bad.len(),
+                            names.len(),
+                            bad.join("; ")
+                        )
+                    },
+                );
+                let limit = crate::model::now() - time::Duration::days(args.max_age);
+                let old: Vec<String> = index
+                    .values()
+                    .filter(|m| m.rotated < limit)
+                    .map(|m| format!("{} ({})", m.name, crate::model::ago(m.rotated.into())))
+                    .collect();
+                add(
+                    "credential age",
+                    true,
+                    if old.is_empty() {
+                        format!("all rotated within {} days", args.max_age)
+                    } else {
+                        format!(
+                            "WARNING {} older than {} days: {}",
+                            old.len(),
+                            args.max_age,
+                            old.join(", ")
+                        )
+                    },
+                );
+                let mut unreadable = vec![];
+                for m in index.values() {
+                    if let Some(g) = &m.group {
+                        let out: Vec<&str> = header
+                            .recipients
+                            .iter()
+                            .filter(|r| r.label != "master" && !r.groups.contains(g))
+                            .map(|r| r.label.as_str())
+                            .collect();
+                        if !out.is_empty() {
+                            unreadable.push(format!(
+                                "{} (group {g}) not readable by {}",
+                                m.name,
+                                out.join(", ")
+                            ));
+                        }
+                    }
+                }
+                add(
+                    "recipient access",
+                    true,
+                    if unreadable.is_empty() {
+                        "every recipient can read every config".into()
+                    } else {
+                        format!("WARNING {}", unreadable.join("; "))
+                    },
+                );
+                let stale = names.len() != index.len();
+                add(
+                    "index",
+                    !stale,
+                    if stale {
+                        format!("index lists {}, files hold {}", index.len(), names.len())
+                    } else {
+                        "matches the files".into()
+                    },
+                );
+                let leftovers: Vec<&str> = crate::store::journal::LEGACY_JOURNALS
+                    .iter()
+                    .chain(["identity.next.age"].iter())
+                    .filter(|f| store.root().join(f).exists())
+                    .copied()
+                    .collect();
+                add(
+                    "stray files",
+                    leftovers.is_empty(),
+                    if leftovers.is_empty() {
+                        "none".into()
+                    } else {
+                        format!(
+                            "{} (format-1 journals: not used by this version; remove them if you did not expect them)",
+                            leftovers.join(", ")
+                        )
+                    },
+                );
+                let v = store.verify_audit()?;
+                add(
+                    "audit trail",
+                    v.problems.is_empty(),
+                    if v.problems.is_empty() {
+                        format!("{} records, keyed chain intact", v.records)
+                    } else {
+                        v.problems.join("; ")
+                    },
+                );
             }
-            let v = audit::verify(store.root())?;
-            add(
-                "audit trail",
-                v.problems.is_empty(),
-                if v.problems.is_empty() {
-                    format!("{} records, chain intact", v.records)
-                } else {
-                    v.problems.join("; ")
-                },
-            );
-        }
+        },
     }
     let ok = checks.iter().all(|c| c.ok);
     if args.json {

@@ -20,23 +20,32 @@ pub struct Args {
     /// Make it readable by every recipient again
     #[arg(long)]
     no_group: bool,
+    /// env type: allow (or with --no-allow-startup-vars, refuse again)
+    /// variables that change how programs start (LD_*, BASH_ENV, PATH, ...)
+    #[arg(long, overrides_with = "no_allow_startup_vars")]
+    allow_startup_vars: bool,
+    #[arg(long, hide = true)]
+    no_allow_startup_vars: bool,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
-    crate::store::validate_name(&args.name)?;
+    let name = crate::store::canonical_name(&args.name)?;
     let new_group = super::add::group(args.group.as_deref())?;
     if args.fields.set.is_empty()
         && args.fields.secret_stdin.is_none()
         && args.unset.is_empty()
         && new_group.is_none()
         && !args.no_group
+        && !args.allow_startup_vars
+        && !args.no_allow_startup_vars
     {
         return Err(usage("nothing to change")
             .hint("pass --set FIELD=VALUE, --secret-stdin FIELD or --unset FIELD")
             .into());
     }
-    let (store, key) = ctx.unlock()?;
-    let changed = store.update(&key.identity, &args.name, |doc| {
+    let s = ctx.session()?;
+    let mut changed = vec![];
+    s.store.update_if(&name, |doc| {
         let (fields, free_form) =
             catalog::spec_for(doc.meta.kind, &doc.meta.type_id).unwrap_or((&[], true));
         let form = Form { fields, free_form };
@@ -89,14 +98,24 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             doc.meta.group = new_group.clone();
             names.push("group".into());
         }
-        Ok(names)
+        if args.allow_startup_vars || args.no_allow_startup_vars {
+            doc.meta.allow_startup_vars = args.allow_startup_vars;
+            names.push("allow-startup-vars".into());
+        }
+        if free_form && !doc.meta.allow_startup_vars {
+            crate::export::refuse_startup_vars(
+                &doc.meta.name,
+                doc.fields.keys().map(String::as_str),
+            )?;
+        }
+        changed = names;
+        Ok(Some(crate::store::journal::AuditIntent {
+            action: "update".into(),
+            config: Some(doc.meta.name.clone()),
+            outcome: "ok".into(),
+            detail: Some(format!("fields: {}", changed.join(", "))),
+        }))
     })?;
-    ctx.audit(
-        "update",
-        Some(&args.name),
-        "ok",
-        Some(&format!("fields: {}", changed.join(", "))),
-    );
-    eprintln!("Updated '{}' ({})", args.name, changed.join(", "));
+    eprintln!("Updated '{name}' ({})", changed.join(", "));
     Ok(0)
 }

@@ -7,8 +7,7 @@ use super::Ctx;
 use crate::error::usage;
 use std::os::unix::process::CommandExt;
 
-/// Set in the child's environment; its presence refuses nesting.
-pub const GUARD: &str = "AUTHCFG_EXEC";
+use crate::settings::{ENV_EXEC_GUARD as GUARD, KEY_BEARING};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -24,7 +23,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
-    if let Ok(outer) = std::env::var(GUARD) {
+    if let Some(outer) = &ctx.settings.exec_guard {
         return Err(usage(format!(
             "already inside `authcfg exec` (for {outer}); refusing to nest"
         ))
@@ -33,12 +32,20 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         ))
         .into());
     }
-    let used = super::export::read_for_use(ctx, &args.names, "exec")?;
+    let s = ctx.session()?;
+    let names = super::export::canonical(&args.names)?;
+    let used = crate::ops::handout::read_for_use(&s, &names, "exec")?;
     let vars = super::export::collect_vars(&used.docs, &args.prefix)?;
-    used.done(ctx);
+    used.done(&s);
     drop(used);
+    drop(s);
     let mut cmd = std::process::Command::new(&args.command[0]);
     cmd.args(&args.command[1..]);
+    // Already removed from this process at start-up; removed again here so
+    // that no future change can hand a key to the child.
+    for k in KEY_BEARING {
+        cmd.env_remove(k);
+    }
     for v in &vars {
         // Replaces any inherited variable of the same name.
         cmd.env(&v.name, v.value.expose());

@@ -21,51 +21,16 @@ pub struct Args {
     prefix: Vec<String>,
 }
 
-/// Reads the named configs for a handing-out action: one decryption each,
-/// no index, no network.
-pub fn read_for_use(ctx: &Ctx, names: &[String], action: &str) -> anyhow::Result<Used> {
-    for n in names {
-        crate::store::validate_name(n)?;
-    }
-    let (store, key) = ctx.unlock()?;
-    let mut docs = Vec::with_capacity(names.len());
-    for n in names {
-        // OAuth access tokens are refreshed here when they are about to expire.
-        match store
-            .read(&key.identity, n)
-            .and_then(|d| super::refresh::ensure_fresh(ctx, &store, &key, d, false))
-        {
-            Ok(d) => docs.push(d),
-            Err(e) => {
-                ctx.audit(action, Some(n), "error", None);
-                return Err(e);
-            }
-        }
-    }
-    Ok(Used {
-        store,
-        docs,
-        action: action.to_string(),
-    })
-}
-
-/// Configs read for use; `done` records the use once the value was handed over.
-pub struct Used {
-    store: crate::store::Store,
-    pub docs: Vec<ConfigDoc>,
-    action: String,
-}
-
-impl Used {
-    pub fn done(&self, ctx: &Ctx) {
-        for d in &self.docs {
-            self.store.mark_used(&d.meta.name);
-            ctx.audit(&self.action, Some(&d.meta.name), "ok", None);
-        }
-    }
-}
-
 pub fn collect_vars(docs: &[ConfigDoc], prefixes: &[String]) -> anyhow::Result<Vec<Var>> {
+    for d in docs {
+        let free_form = matches!(
+            crate::catalog::spec_for(d.meta.kind, &d.meta.type_id),
+            Some((_, true))
+        );
+        if free_form && !d.meta.allow_startup_vars {
+            crate::export::refuse_startup_vars(&d.meta.name, d.fields.keys().map(String::as_str))?;
+        }
+    }
     for p in prefixes {
         if let Some((n, _)) = p.split_once(':') {
             if !docs.iter().any(|d| d.meta.name == n) {
@@ -82,7 +47,8 @@ pub fn collect_vars(docs: &[ConfigDoc], prefixes: &[String]) -> anyhow::Result<V
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
-    let used = read_for_use(ctx, &args.names, "export")?;
+    let s = ctx.session()?;
+    let used = crate::ops::handout::read_for_use(&s, &canonical(&args.names)?, "export")?;
     let docs = &used.docs;
     let out = if args.format == Format::Seed {
         let reveal = |_: &str, v: &crate::secret::Secret| v.expose().to_string();
@@ -105,34 +71,39 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             Format::Dotenv => formats::render_dotenv(&vars, "dotenv")?,
             Format::Gitlab => formats::render_dotenv(&vars, "GitLab dotenv")?,
             Format::Json => formats::render_json(&vars),
-            Format::Github => github(&vars)?,
+            Format::Github => github(&vars, ctx.settings.github_env.as_deref())?,
             Format::Seed => unreachable!(),
         }
     };
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(out.as_bytes())?;
     stdout.flush()?;
-    used.done(ctx);
+    used.done(&s);
     Ok(0)
+}
+
+/// Names as the user typed them, in canonical (NFC) form.
+pub fn canonical(names: &[String]) -> anyhow::Result<Vec<String>> {
+    names
+        .iter()
+        .map(|n| crate::store::canonical_name(n).map_err(Into::into))
+        .collect()
 }
 
 /// Masks go to stdout (the runner reads workflow commands there); the
 /// variables are appended to $GITHUB_ENV, or printed when it is not set.
-fn github(vars: &[Var]) -> anyhow::Result<String> {
+fn github(vars: &[Var], github_env: Option<&std::path::Path>) -> anyhow::Result<String> {
     let mut out = formats::github_masks(vars);
     let body = formats::github_env(vars)?;
-    match std::env::var_os("GITHUB_ENV") {
+    match github_env {
         Some(path) => {
-            let mut f = std::fs::OpenOptions::new()
-                .append(true)
-                .create(true)
-                .open(&path)
-                .map_err(|e| {
-                    usage(format!(
-                        "cannot append to $GITHUB_ENV ({}): {e}",
-                        std::path::Path::new(&path).display()
-                    ))
-                })?;
+            // Created 0600 when it does not exist yet: it will hold secrets.
+            let mut f = crate::store::fsutil::create_private_append(path).map_err(|e| {
+                usage(format!(
+                    "cannot append to $GITHUB_ENV ({}): {e}",
+                    path.display()
+                ))
+            })?;
             f.write_all(body.as_bytes())?;
             let names: Vec<&str> = vars.iter().map(|v| v.name.as_str()).collect();
             eprintln!("Appended {} to $GITHUB_ENV", names.join(", "));

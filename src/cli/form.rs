@@ -68,8 +68,8 @@ impl Form<'_> {
         let mut out = BTreeMap::new();
         for item in &args.set {
             let (k, v) = item.split_once('=').ok_or_else(|| {
-                usage(format!("--set expects FIELD=VALUE, got '{}'", k_only(item)))
-                    .hint("e.g. --set host=db.example.com")
+                usage("--set expects FIELD=VALUE; an argument has no '=' (not shown: it may be a secret)")
+                    .hint("e.g. --set host=db.example.com; secrets are better given with --secret-stdin FIELD")
             })?;
             let spec = self.spec(k)?;
             if spec.secret && !self.free_form {
@@ -143,15 +143,7 @@ impl Form<'_> {
     }
 }
 
-fn k_only(item: &str) -> String {
-    item.chars().take(40).collect()
-}
-
-pub fn is_env_name(s: &str) -> bool {
-    let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c == '_' || c.is_ascii_alphabetic())
-        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
-}
+pub use crate::export::is_env_name;
 
 /// Reads a value from stdin: UTF-8, one trailing newline removed.
 pub fn read_stdin_value(field: &str) -> anyhow::Result<Secret> {

@@ -70,10 +70,12 @@ pub fn header_of(doc: &ConfigDoc) -> anyhow::Result<String> {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
-    let used = super::export::read_for_use(ctx, std::slice::from_ref(&args.name), "header")?;
+    let s = ctx.session()?;
+    let names = super::export::canonical(std::slice::from_ref(&args.name))?;
+    let used = crate::ops::handout::read_for_use(&s, &names, "header")?;
     let line = zeroize::Zeroizing::new(header_of(&used.docs[0])?);
     let mut o = std::io::stdout().lock();
     writeln!(o, "{}", *line)?;
-    used.done(ctx);
+    used.done(&s);
     Ok(0)
 }

@@ -26,11 +26,11 @@ pub struct RollbackArgs {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
-    crate::store::validate_name(&args.name)?;
-    let (store, key) = ctx.unlock()?;
-    let doc = store.read(&key.identity, &args.name)?;
+    let name = crate::store::canonical_name(&args.name)?;
+    let s = ctx.session()?;
+    let doc = s.store.read(&name)?;
     if args.reveal {
-        ctx.audit("reveal", Some(&args.name), "ok", Some("history"));
+        s.audit("reveal", Some(&name), "ok", Some("history"));
     }
     let shown = |v: &crate::secret::Secret| {
         if args.reveal {
@@ -56,7 +56,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         return super::print_json(&rows).map(|_| 0);
     }
     if doc.history.is_empty() {
-        eprintln!("'{}' has no previous values", args.name);
+        eprintln!("'{name}' has no previous values");
         return Ok(0);
     }
     for (i, h) in doc.history.iter().enumerate() {
@@ -77,17 +77,17 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
 }
 
 pub fn rollback(ctx: &Ctx, args: RollbackArgs) -> anyhow::Result<i32> {
-    crate::store::validate_name(&args.name)?;
-    let (store, key) = ctx.unlock()?;
-    let restored = store.update(&key.identity, &args.name, |d| {
+    let name = crate::store::canonical_name(&args.name)?;
+    let s = ctx.session()?;
+    let mut restored = (vec![], crate::model::Kind::Custom);
+    s.store.update_if(&name, |d| {
         let entry = d
             .history
             .get(args.to.wrapping_sub(1))
             .cloned()
             .ok_or_else(|| {
                 usage(format!(
-                    "'{}' has {} previous value(s); --to {} is not one",
-                    args.name,
+                    "'{name}' has {} previous value(s); --to {} is not one",
                     d.history.len(),
                     args.to
                 ))
@@ -98,17 +98,18 @@ pub fn rollback(ctx: &Ctx, args: RollbackArgs) -> anyhow::Result<i32> {
         d.fields.extend(entry.fields);
         d.meta.rotated = crate::model::now();
         d.meta.last_test = None;
-        Ok((names, d.meta.kind))
+        let detail = names.join(", ");
+        restored = (names, d.meta.kind);
+        Ok(Some(crate::store::journal::AuditIntent {
+            action: "rollback".into(),
+            config: Some(name.clone()),
+            outcome: "ok".into(),
+            detail: Some(detail),
+        }))
     })?;
-    ctx.audit(
-        "rollback",
-        Some(&args.name),
-        "ok",
-        Some(&restored.0.join(", ")),
-    );
-    eprintln!("Rolled '{}' back ({})", args.name, restored.0.join(", "));
+    eprintln!("Rolled '{name}' back ({})", restored.0.join(", "));
     if restored.1 == crate::model::Kind::Connector {
-        eprintln!("note: only the stored value changed; if the server has the newer password, run `authcfg rotate {}`", args.name);
+        eprintln!("note: only the stored value changed; if the server has the newer password, run `authcfg rotate {name}`");
     }
     Ok(0)
 }

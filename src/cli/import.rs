@@ -8,7 +8,7 @@ use crate::catalog::custom;
 use crate::error::usage;
 use crate::model::{ConfigDoc, Kind};
 use crate::secret::Secret;
-use crate::store::{validate_name, WriteMode};
+use crate::store::journal::AuditIntent;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -35,47 +35,81 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         std::fs::read_to_string(&args.file)
             .map_err(|e| usage(format!("cannot read {}: {e}", args.file.display())))?
     });
-    let value: Value = serde_json::from_str(&text).map_err(|e| {
-        usage(format!(
-            "{} is not valid JSON: line {}, column {}",
-            args.file.display(),
-            e.line(),
-            e.column()
-        ))
-        .hint("the seed's examples use // comments; remove them, JSON has none")
+    if let Some(p) = &args.prefix {
+        // The prefix is part of every name: check it once, up front.
+        crate::store::canonical_name(&format!("{p}x"))?;
+    }
+    let s = ctx.session()?;
+    let file = args.file.display().to_string();
+    let prefix = args.prefix.clone();
+    // The JSON is parsed one entry at a time on another thread, and each
+    // entry is encrypted as it arrives: 50,000 configs never sit in memory.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<anyhow::Result<ConfigDoc>>(512);
+    let n = std::thread::scope(|scope| {
+        let text = &text;
+        scope.spawn(move || {
+            let mut i = 0usize;
+            let mut send = |v: Value| -> bool {
+                let r = parse_item(i, &v, prefix.as_deref());
+                i += 1;
+                tx.send(r).is_ok()
+            };
+            if let Err(e) = each_item(text, &mut send) {
+                let _ = tx.send(Err(usage(format!(
+                    "{file} is not valid JSON: line {}, column {}",
+                    e.line(),
+                    e.column()
+                ))
+                .hint("the seed's examples use // comments; remove them, JSON has none")
+                .into()));
+            }
+        });
+        let mut items = rx.into_iter();
+        s.store.import(
+            &mut items,
+            args.force,
+            &|m| AuditIntent {
+                action: "import".into(),
+                config: Some(m.name.clone()),
+                outcome: "ok".into(),
+                detail: Some(m.type_id.clone()),
+            },
+            &|done| s.ui.progress("importing", done, 0),
+        )
     })?;
-    let items = match value {
-        Value::Array(a) => a,
-        v @ Value::Object(_) => vec![v],
-        _ => return Err(usage("expected a JSON object or an array of objects").into()),
-    };
-    let mut docs = vec![];
-    for (i, item) in items.iter().enumerate() {
-        docs.push(parse_item(i, item, args.prefix.as_deref())?);
-    }
-    let mut seen = std::collections::HashSet::new();
-    for d in &docs {
-        if !seen.insert(d.meta.name.clone()) {
-            return Err(usage(format!("'{}' appears twice in the file", d.meta.name)).into());
-        }
-    }
-    let (store, key) = ctx.unlock()?;
-    if !args.force {
-        if let Some(d) = docs.iter().find(|d| store.exists(&d.meta.name)) {
-            return Err(usage(format!(
-                "a config named '{}' already exists; nothing was imported",
-                d.meta.name
-            ))
-            .hint("pass --force to replace existing configs, or --prefix to import under a group")
-            .into());
-        }
-    }
-    store.write_many(&key.identity, &docs, WriteMode::Upsert)?;
-    for d in &docs {
-        ctx.audit("import", Some(&d.meta.name), "ok", Some(&d.meta.type_id));
-    }
-    eprintln!("Imported {} config(s)", docs.len());
+    s.ui.progress("importing", n, n);
+    eprintln!("Imported {n} config(s)");
     Ok(0)
+}
+
+/// Calls `f` with each object of a JSON array (or the one object), parsing
+/// one at a time; stops early when `f` returns false.
+fn each_item(text: &str, f: &mut dyn FnMut(Value) -> bool) -> Result<(), serde_json::Error> {
+    use serde::de::{Deserializer, SeqAccess, Visitor};
+    struct Each<'a>(&'a mut dyn FnMut(Value) -> bool);
+    impl<'de> Visitor<'de> for Each<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object or an array of objects")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while let Some(v) = seq.next_element::<Value>()? {
+                if !(self.0)(v) {
+                    break;
+                }
+            }
+            Ok(())
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+            let v = Value::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+            (self.0)(v);
+            Ok(())
+        }
+    }
+    use serde::Deserialize;
+    let mut de = serde_json::Deserializer::from_str(text);
+    de.deserialize_any(Each(f))?;
+    de.end()
 }
 
 fn parse_item(i: usize, item: &Value, prefix: Option<&str>) -> anyhow::Result<ConfigDoc> {
@@ -95,8 +129,7 @@ fn parse_item(i: usize, item: &Value, prefix: Option<&str>) -> anyhow::Result<Co
         .get("name")
         .and_then(Value::as_str)
         .ok_or_else(|| usage(format!("{at}: missing \"name\"")))?;
-    let name = format!("{}{}", prefix.unwrap_or(""), name);
-    validate_name(&name)
+    let name = crate::store::canonical_name(&format!("{}{}", prefix.unwrap_or(""), name))
         .map_err(|e| usage(format!("{at}: {}", e.message)).hint(e.hint.unwrap_or_default()))?;
     let mut values = BTreeMap::new();
     if let Some(cfg) = obj.get("config") {
@@ -125,6 +158,10 @@ fn parse_item(i: usize, item: &Value, prefix: Option<&str>) -> anyhow::Result<Co
     };
     form.complete(&mut values, false)
         .map_err(|e| e.context(format!("{at} ('{name}')")))?;
+    if ty.free_form {
+        crate::export::refuse_startup_vars(&name, values.keys().map(String::as_str))
+            .map_err(|e| usage(format!("{at}: {}", e.message)).hint(e.hint.unwrap_or_default()))?;
+    }
     let mut doc = ConfigDoc::new(&name, Kind::Custom, &ty.seed);
     doc.fields = values;
     if let Some(u) = doc.get("username") {

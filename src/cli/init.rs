@@ -3,7 +3,7 @@
 use super::Ctx;
 use crate::error::{no_key, usage};
 use crate::keys::{self, identity, keyring, keyring::Backend};
-use crate::store::header::{Header, KeyHome, Recipient, STORE_FORMAT};
+use crate::store::header::{Header, KeyHome, Recipient, MASTER, STORE_FORMAT};
 use crate::store::{fsutil, Store};
 use age::x25519;
 use anyhow::Context;
@@ -25,32 +25,32 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     let root = &ctx.store_dir;
-    if root.join(crate::store::header::HEADER_FILE).exists() {
-        return Err(
-            usage(format!("a store already exists at {}", root.display()))
-                .hint("use it as it is, or pick another location with --store DIR or AUTHCFG_HOME")
-                .into(),
-        );
-    }
+    Store::check_creatable(root)?;
     let store_id = hex::encode(rand::random::<[u8; 16]>());
     let mut header = Header {
         format: STORE_FORMAT,
         id: store_id.clone(),
         created: crate::model::rfc3339(crate::model::now()),
+        generation: 1,
         key_home: KeyHome::External,
         keyring_backend: None,
         identity_file: None,
+        admin_key: String::new(),
+        audit_keys: None,
+        signature: String::new(),
         recipients: vec![],
+        store_keys: vec![],
+        admin_history: vec![],
     };
     let mut sealed: Option<Vec<u8>> = None;
     let mut notes: Vec<String> = vec![];
 
-    let public = if let Some(k) = keys::from_env()? {
+    let master = if let Some(k) = keys::from_env(&ctx.settings)? {
         notes.push(format!(
             "master key: {} (no keyring touched); keep it in your CI secret store",
             k.source
         ));
-        k.identity.to_public()
+        k.identity
     } else if args.passphrase {
         let id = x25519::Identity::generate();
         let pass = passphrase(ctx)?;
@@ -60,7 +60,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             "master key: passphrase-protected {} in the store (set AUTHCFG_PASSPHRASE for scripts)",
             identity::PASSPHRASE_FILE
         ));
-        id.to_public()
+        id
     } else if let Some(path) = &args.identity_file {
         let id = x25519::Identity::generate();
         let path = std::path::absolute(path)?;
@@ -76,13 +76,13 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             "master key: plaintext identity file {} (mode 0600); back it up, anyone who reads it can read the store",
             path.display()
         ));
-        id.to_public()
+        id
     } else {
         let id = x25519::Identity::generate();
         let text = identity::secret_string(&id);
         let mut tried = vec![];
         let mut stored = None;
-        let candidates = keyring::candidates().map_err(usage)?;
+        let candidates = keyring::candidates(ctx.settings.keyring.as_deref()).map_err(usage)?;
         for b in candidates {
             match keyring::set(b, &store_id, &text) {
                 Ok(()) => {
@@ -146,15 +146,20 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 notes.push("master key: passphrase-protected identity.age in the store".into());
             }
         }
-        id.to_public()
+        id
     };
-
+    let public = master.to_public();
     header.recipients.push(Recipient {
-        label: "master".into(),
+        label: MASTER.into(),
         public_key: public.to_string(),
         groups: vec![],
     });
-    let created = Store::create(root, header.clone());
+    let created = Store::create(
+        root,
+        header.clone(),
+        &master,
+        crate::ops::session::options(&ctx.settings),
+    );
     let store = match created {
         Ok(s) => s,
         Err(e) => {
@@ -165,23 +170,34 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         }
     };
     if let Some(data) = sealed {
-        fsutil::write_atomic(&store.root().join(identity::PASSPHRASE_FILE), &data)?;
+        store.put_file(&store.root().join(identity::PASSPHRASE_FILE), &data)?;
     }
-    ctx.audit("init", None, "ok", Some(&format!("{:?}", header.key_home)));
+    store.audit(&[crate::store::journal::AuditIntent {
+        action: "init".into(),
+        config: None,
+        outcome: "ok".into(),
+        detail: Some(format!("{:?}", header.key_home)),
+    }])?;
     println!("Created store at {}", store.root().display());
     for n in notes {
         println!("  {n}");
     }
     println!("  public key: {public}");
+    if let Some(p) = store.header().admin_pub() {
+        println!(
+            "  admin key:  {} (members check it when they join)",
+            p.fingerprint()
+        );
+    }
     Ok(0)
 }
 
 fn passphrase(ctx: &Ctx) -> anyhow::Result<Zeroizing<String>> {
-    if let Ok(p) = std::env::var(keys::ENV_PASSPHRASE) {
+    if let Some(p) = &ctx.settings.passphrase {
         if p.is_empty() {
             return Err(usage("AUTHCFG_PASSPHRASE is empty").into());
         }
-        return Ok(Zeroizing::new(p));
+        return Ok(p.clone());
     }
     if !ctx.interactive {
         return Err(

@@ -36,10 +36,31 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         })?
     };
     let re = pattern();
+    // A reference that does not parse must not be copied out as text.
+    let covered: usize = re.find_iter(&template).count();
+    let opened = template.matches("authcfg://").count();
+    if opened != covered {
+        let line = template
+            .lines()
+            .position(|l| l.contains("authcfg://") && !re.is_match(l))
+            .map(|i| i + 1)
+            .unwrap_or(0);
+        return Err(usage(format!(
+            "the template has a reference that is not of the form {{{{ authcfg://NAME/FIELD }}}} (line {line})"
+        ))
+        .hint("close it with }}, and write NAME/FIELD without spaces; nothing was written")
+        .into());
+    }
     let mut names: Vec<String> = vec![];
     for c in re.captures_iter(&template) {
-        let n = c[1].to_string();
-        crate::store::validate_name(&n)?;
+        let n = crate::store::canonical_name(&c[1])?;
+        if n != c[1] {
+            return Err(usage(format!(
+                "config name '{}' is not in Unicode normal form C",
+                &c[1]
+            ))
+            .into());
+        }
         if !names.contains(&n) {
             names.push(n);
         }
@@ -47,7 +68,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     if names.is_empty() {
         eprintln!("warning: the template has no {{{{ authcfg://NAME/FIELD }}}} references");
     }
-    let used = super::export::read_for_use(ctx, &names, "inject")?;
+    let s = ctx.session()?;
+    let used = crate::ops::handout::read_for_use(&s, &names, "inject")?;
     let docs = &used.docs;
     let by_name: BTreeMap<&str, &crate::model::ConfigDoc> =
         docs.iter().map(|d| (d.meta.name.as_str(), d)).collect();
@@ -84,6 +106,6 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             o.flush()?;
         }
     }
-    used.done(ctx);
+    used.done(&s);
     Ok(0)
 }

@@ -33,11 +33,10 @@ struct Row {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
-    let (store, key) = ctx.unlock()?;
-    let index = store.index(&key.identity)?;
-    let used = store.last_used_all();
+    let s = ctx.session()?;
+    let index = s.store.list()?;
+    let used = s.store.last_used_all();
     let selected: Vec<_> = index
-        .configs
         .values()
         .filter(|m| args.prefix.as_deref().is_none_or(|p| m.name.starts_with(p)))
         .map(|m| (m, used.get(&Store::used_key(&m.name)).copied()))

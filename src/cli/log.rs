@@ -20,10 +20,11 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
-    // The trail holds no secrets; reading it needs the store, not the key.
-    let store = ctx.open()?;
     if args.verify {
-        let v = audit::verify(store.root())?;
+        // Checking the keyed chain needs a member's key.
+        let s = ctx.session()?;
+        let store = &s.store;
+        let v = store.verify_audit()?;
         if args.json {
             super::print_json(&v)?;
         }
@@ -41,7 +42,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         return Err(UserError::new(
             Exit::Error,
             format!(
-                "the audit trail was modified: {} problem(s) in {} records",
+                "the audit trail failed verification: {} problem(s) in {} records",
                 v.problems.len(),
                 v.records
             ),
@@ -52,7 +53,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         ))
         .into());
     }
-    let mut records: Vec<_> = audit::read_all(store.root())?
+    // The trail holds no secrets; reading it needs the store, not the key.
+    crate::store::Store::read_header(&ctx.store_dir)?;
+    let mut records: Vec<_> = audit::read_all(&ctx.store_dir)?
         .into_iter()
         .filter(|r| args.name.is_none() || r.config == args.name)
         .collect();

@@ -19,7 +19,6 @@ mod init;
 mod inject;
 mod list;
 mod log;
-pub mod master_key;
 mod oauth_flow;
 mod providers;
 mod reauth;
@@ -30,9 +29,11 @@ mod rotate;
 mod show;
 mod test;
 mod token;
+mod trust;
 
 use crate::error::{classify, Exit};
-use crate::keys::{self, MasterKey};
+use crate::ops::{Session, Ui};
+use crate::settings::Settings;
 use crate::store::Store;
 use clap::{CommandFactory, Parser, Subcommand};
 use std::io::IsTerminal;
@@ -94,6 +95,8 @@ pub enum Command {
     Rotate(rotate::Args),
     /// Who can decrypt the store: team members' and CI keys
     Recipients(recipients::Args),
+    /// Trust the store's admin key (members: keys other than the master key)
+    Trust(trust::Args),
     /// Previous values of a config's secrets
     History(history::Args),
     /// Restore a previous value from the history
@@ -112,53 +115,70 @@ pub enum Command {
     GenerateDocs(gendocs::Args),
 }
 
-/// What every command needs: where the store is and whether a person is there.
+/// What every command needs: where the store is, the settings read once
+/// from the environment, and whether a person is there.
 pub struct Ctx {
     pub store_dir: PathBuf,
+    pub settings: Settings,
     pub interactive: bool,
 }
 
+/// The terminal side of `ops::Ui`: notices on stderr, prompts with
+/// dialoguer, progress bars only when stderr is a terminal.
+pub struct CliUi;
+pub static UI: CliUi = CliUi;
+
+static PROGRESS: std::sync::Mutex<Option<indicatif::ProgressBar>> = std::sync::Mutex::new(None);
+
+impl Ui for CliUi {
+    fn notice(&self, message: &str) {
+        match PROGRESS.lock().unwrap().as_ref() {
+            Some(pb) => pb.println(message),
+            None => eprintln!("{message}"),
+        }
+    }
+    fn passphrase(&self) -> Option<zeroize::Zeroizing<String>> {
+        dialoguer::Password::new()
+            .with_prompt("Passphrase for the authcfg store")
+            .interact()
+            .ok()
+            .map(zeroize::Zeroizing::new)
+    }
+    fn trust_admin(&self, fingerprint: &str) -> bool {
+        eprintln!("This key is a member of the store. Its admin key has the fingerprint\n\n  {fingerprint}\n\nCheck it with the store's admin (`authcfg recipients list` shows it) before you trust it.");
+        dialoguer::Confirm::new()
+            .with_prompt("Trust this admin key for this store?")
+            .default(false)
+            .interact()
+            .unwrap_or(false)
+    }
+    fn progress(&self, what: &str, done: usize, total: usize) {
+        if !std::io::stderr().is_terminal() {
+            return;
+        }
+        let mut slot = PROGRESS.lock().unwrap();
+        let pb = slot.get_or_insert_with(|| {
+            let pb = indicatif::ProgressBar::new(total as u64);
+            pb.set_style(
+                indicatif::ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} ({eta})")
+                    .expect("valid template"),
+            );
+            pb
+        });
+        pb.set_message(what.to_string());
+        pb.set_length(total as u64);
+        pb.set_position(done as u64);
+        if done >= total {
+            pb.finish_and_clear();
+            *slot = None;
+        }
+    }
+}
+
 impl Ctx {
-    pub fn open(&self) -> anyhow::Result<Store> {
-        Store::open(&self.store_dir)
-    }
-
-    /// The store and its master key, checked against the store's recipients.
-    pub fn unlock(&self) -> anyhow::Result<(Store, MasterKey)> {
-        let store = self.open()?;
-        let interactive = self.interactive;
-        let prompt = move || {
-            if !interactive {
-                return None;
-            }
-            dialoguer::Password::new()
-                .with_prompt("Passphrase for the authcfg store")
-                .interact()
-                .ok()
-                .map(zeroize::Zeroizing::new)
-        };
-        let mut key = keys::load(&store, &prompt)?;
-        if recipients::in_progress(&store) {
-            recipients::resume(self, &store, &key)?;
-            let store = self.open()?;
-            store.check_identity(&key.identity)?;
-            return Ok((store, key));
-        }
-        if master_key::in_progress(&store) {
-            key = master_key::resume(self, &store, &key, None)?;
-            let store = self.open()?;
-            store.check_identity(&key.identity)?;
-            return Ok((store, key));
-        }
-        store.check_identity(&key.identity)?;
-        master_key::expire_retained(self, &store);
-        Ok((store, key))
-    }
-
-    pub fn audit(&self, action: &str, config: Option<&str>, outcome: &str, detail: Option<&str>) {
-        if let Err(e) = crate::audit::append(&self.store_dir, action, config, outcome, detail) {
-            eprintln!("warning: could not write the audit trail: {e}");
-        }
+    /// The store unlocked and verified, an interrupted change completed.
+    pub fn session(&self) -> anyhow::Result<Session<'_>> {
+        Session::open(&self.settings, &self.store_dir, &UI)
     }
 }
 
@@ -167,6 +187,9 @@ pub fn command() -> clap::Command {
 }
 
 pub fn main() -> i32 {
+    // Settings first, then no child can inherit a key (docs/SECURITY.md).
+    let settings = Settings::from_env();
+    Settings::scrub_environment();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -178,7 +201,7 @@ pub fn main() -> i32 {
             };
         }
     };
-    match run(cli) {
+    match run(cli, settings) {
         Ok(code) => code,
         Err(err) => {
             let (exit, hint) = classify(&err);
@@ -194,11 +217,12 @@ pub fn main() -> i32 {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<i32> {
+fn run(cli: Cli, settings: Settings) -> anyhow::Result<i32> {
     let store_dir = Store::locate(cli.store)?;
     let ctx = Ctx {
         store_dir,
-        interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+        interactive: settings.interactive,
+        settings,
     };
     match cli.command {
         Command::Init(a) => init::run(&ctx, a),
@@ -222,6 +246,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Rotate(a) => rotate::run(&ctx, a),
         Command::History(a) => history::run(&ctx, a),
         Command::Recipients(a) => recipients::run(&ctx, a),
+        Command::Trust(a) => trust::run(&ctx, a),
         Command::Rollback(a) => history::rollback(&ctx, a),
         Command::Doctor(a) => doctor::run(&ctx, a),
         Command::Completions(a) => completions::run(a),
@@ -231,6 +256,9 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
 
 /// Prints JSON to stdout.
 pub fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
     Ok(())
 }

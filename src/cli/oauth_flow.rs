@@ -32,7 +32,7 @@ pub struct FlowArgs {
 }
 
 /// Which grant this run uses.
-pub fn choose_grant(args: &FlowArgs, doc: &ConfigDoc) -> &'static str {
+pub fn choose_grant(args: &FlowArgs, doc: &ConfigDoc, browser_available: bool) -> &'static str {
     if args.client_credentials
         || (doc.get("grant") == Some("client_credentials") && !args.device && !args.manual)
     {
@@ -41,7 +41,7 @@ pub fn choose_grant(args: &FlowArgs, doc: &ConfigDoc) -> &'static str {
         || (!args.manual
             && !args.no_browser
             && doc.get("device_url").is_some_and(|u| !u.is_empty())
-            && (doc.get("grant") == Some("device_code") || !browser::available()))
+            && (doc.get("grant") == Some("device_code") || !browser_available))
     {
         "device_code"
     } else {
@@ -51,7 +51,7 @@ pub fn choose_grant(args: &FlowArgs, doc: &ConfigDoc) -> &'static str {
 
 /// Runs the flow and stores the tokens in `doc` (not yet saved).
 pub fn authorize(ctx: &Ctx, doc: &mut ConfigDoc, args: &FlowArgs) -> anyhow::Result<()> {
-    let grant = choose_grant(args, doc);
+    let grant = choose_grant(args, doc, browser::available(&ctx.settings));
     let deadline = Instant::now() + Duration::from_secs(args.timeout.max(1));
     let name = doc.meta.name.clone();
     let resp = match grant {
@@ -64,9 +64,9 @@ pub fn authorize(ctx: &Ctx, doc: &mut ConfigDoc, args: &FlowArgs) -> anyhow::Res
             req.request(&oauth::http_client())
                 .map_err(|e| oauth::classify_token_error(&e, &name))?
         }
-        "device_code" => device(doc, args, deadline)?,
+        "device_code" => device(ctx, doc, args, deadline)?,
         _ if args.manual => manual(ctx, doc)?,
-        _ => loopback(doc, args, deadline)?,
+        _ => loopback(ctx, doc, args, deadline)?,
     };
     doc.fields.insert("grant".into(), grant.to_string().into());
     tokens::apply(doc, &resp);
@@ -134,6 +134,7 @@ fn spinner(message: String) -> indicatif::ProgressBar {
 }
 
 fn loopback(
+    ctx: &Ctx,
     doc: &ConfigDoc,
     args: &FlowArgs,
     deadline: Instant,
@@ -152,7 +153,7 @@ fn loopback(
         doc.meta.name
     );
     if !args.no_browser {
-        if let Err(e) = browser::open(url.as_str()) {
+        if let Err(e) = browser::open(url.as_str(), ctx.settings.browser.as_deref()) {
             eprintln!("(could not open a browser: {e}; open the URL yourself)");
         }
     }
@@ -236,6 +237,7 @@ fn manual(ctx: &Ctx, doc: &ConfigDoc) -> anyhow::Result<oauth::TokenResponse> {
 }
 
 fn device(
+    ctx: &Ctx,
     doc: &ConfigDoc,
     args: &FlowArgs,
     deadline: Instant,
@@ -263,8 +265,8 @@ fn device(
     );
     if let Some(complete) = details.verification_uri_complete() {
         eprintln!("(or open {} directly)", complete.secret());
-        if !args.no_browser && browser::available() {
-            let _ = browser::open(complete.secret());
+        if !args.no_browser && browser::available(&ctx.settings) {
+            let _ = browser::open(complete.secret(), ctx.settings.browser.as_deref());
         }
     }
     let pb = spinner("Waiting for the code to be approved ...".into());

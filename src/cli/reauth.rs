@@ -18,9 +18,9 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
-    crate::store::validate_name(&args.name)?;
-    let (store, key) = ctx.unlock()?;
-    let mut doc = store.read(&key.identity, &args.name)?;
+    let name = crate::store::canonical_name(&args.name)?;
+    let s = ctx.session()?;
+    let mut doc = s.store.read(&name)?;
     if !tokens::is_oauth(&doc) {
         return Err(usage(format!("'{}' is not an OAuth2 config", args.name)).into());
     }
@@ -29,22 +29,13 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     }
     // The flow can take minutes: run it without the writer lock, then save.
     if let Err(e) = authorize(ctx, &mut doc, &args.flow) {
-        ctx.audit("authorize", Some(&args.name), "error", Some(&e.to_string()));
+        s.audit("authorize", Some(&name), "error", Some(&e.to_string()));
         return Err(e);
     }
-    let fresh = doc.clone();
-    store.update(&key.identity, &args.name, move |d| {
-        d.fields = fresh.fields;
-        d.meta.expires = fresh.meta.expires;
-        d.meta.account = fresh.meta.account;
-        d.meta.rotated = fresh.meta.rotated;
-        d.meta.last_test = None;
-        Ok(())
-    })?;
-    ctx.audit("authorize", Some(&args.name), "ok", Some("reauth"));
+    crate::ops::rotate::save_authorization(&s, &doc, "authorize", "reauth")?;
     eprintln!(
         "Re-authorized '{}'{}",
-        args.name,
+        name,
         doc.meta
             .account
             .as_deref()

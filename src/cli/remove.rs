@@ -17,12 +17,10 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
-    for n in &args.names {
-        crate::store::validate_name(n)?;
-    }
-    let (store, key) = ctx.unlock()?;
-    for n in &args.names {
-        if !store.exists(n) {
+    let names = super::export::canonical(&args.names)?;
+    let s = ctx.session()?;
+    for n in &names {
+        if !s.store.exists(n) {
             return Err(crate::error::not_found(n).into());
         }
     }
@@ -35,7 +33,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         let ok = dialoguer::Confirm::new()
             .with_prompt(format!(
                 "Remove {}? Programs and scripts using it will stop working",
-                args.names.join(", ")
+                names.join(", ")
             ))
             .default(false)
             .interact()?;
@@ -43,26 +41,51 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             return Err(UserError::new(Exit::Error, "cancelled; nothing was removed").into());
         }
     }
-    for n in &args.names {
-        let doc = store.read(&key.identity, n)?;
-        if crate::oauth::tokens::is_oauth(&doc) && !args.keep_tokens {
+    for n in &names {
+        // A damaged config can be removed; only an OAuth2 one needs reading
+        // (to revoke its tokens), and the index says which kind it is.
+        let doc = match s.store.read(n) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                let oauth = s
+                    .store
+                    .list()
+                    .ok()
+                    .and_then(|i| i.get(n).map(|m| m.kind == crate::model::Kind::Oauth2))
+                    .unwrap_or(false);
+                if oauth && !args.keep_tokens {
+                    return Err(e.context(format!(
+                        "'{n}' cannot be read, so its tokens cannot be revoked; nothing was removed (pass --keep-tokens to remove it anyway)"
+                    )));
+                }
+                eprintln!("note: '{n}' cannot be read ({e}); removing it anyway");
+                None
+            }
+        };
+        if let Some(doc) = doc.filter(|d| crate::oauth::tokens::is_oauth(d) && !args.keep_tokens) {
             match crate::oauth::tokens::revoke(&doc) {
                 Ok(true) => {
-                    ctx.audit("revoke", Some(n), "ok", None);
+                    s.audit("revoke", Some(n), "ok", None);
                     eprintln!("Revoked the tokens of '{n}' at the provider");
                 }
                 Ok(false) => eprintln!("note: the provider of '{n}' has no revocation endpoint; revoke its access in the provider's console"),
                 Err(e) => {
-                    ctx.audit("revoke", Some(n), "error", Some(&e.to_string()));
+                    s.audit("revoke", Some(n), "error", Some(&e.to_string()));
                     return Err(e.context(format!(
                         "could not revoke the tokens of '{n}'; nothing was removed (pass --keep-tokens to remove it anyway)"
                     )));
                 }
             }
         }
-        drop(doc);
-        store.remove(&key.identity, n)?;
-        ctx.audit("remove", Some(n), "ok", None);
+        s.store.remove(
+            std::slice::from_ref(n),
+            &[crate::store::journal::AuditIntent {
+                action: "remove".into(),
+                config: Some(n.clone()),
+                outcome: "ok".into(),
+                detail: None,
+            }],
+        )?;
         eprintln!("Removed '{n}'");
     }
     Ok(0)

@@ -18,11 +18,11 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
-    crate::store::validate_name(&args.name)?;
-    let (store, key) = ctx.unlock()?;
-    let doc = store.read(&key.identity, &args.name)?;
+    let name = crate::store::canonical_name(&args.name)?;
+    let s = ctx.session()?;
+    let doc = s.store.read(&name)?;
     if args.reveal {
-        ctx.audit("reveal", Some(&args.name), "ok", None);
+        s.audit("reveal", Some(&name), "ok", None);
     }
     let shown = |field: &str, value: &crate::secret::Secret| -> String {
         if args.reveal || !catalog::is_secret(doc.meta.kind, &doc.meta.type_id, field) {
@@ -32,7 +32,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         }
     };
     if args.json {
-        super::print_json(&seed_json(&doc, &shown, store.last_used(&args.name)))?;
+        super::print_json(&seed_json(&doc, &shown, s.store.last_used(&name)))?;
         return Ok(0);
     }
     let m = &doc.meta;
@@ -59,6 +59,12 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     println!("Rotated:   {}", rfc3339(m.rotated));
     if let Some(e) = m.expires {
         println!("Expires:   {}", rfc3339(e));
+    }
+    if let Some(g) = &m.group {
+        println!("Group:     {g} (readable by the master key and the group's members)");
+    }
+    if m.allow_startup_vars {
+        println!("Allowed:   variables that change how programs start (--allow-startup-vars)");
     }
     if !doc.fields.is_empty() {
         println!("Fields:");

@@ -4,10 +4,9 @@
 use super::Ctx;
 use crate::connectors::{self, classify_io, Class, Outcome};
 use crate::error::{usage, Exit};
-use crate::keys::MasterKey;
 use crate::model::{ConfigDoc, Kind};
 use crate::oauth::{self, tokens};
-use crate::store::Store;
+use crate::ops::Session;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 use serde::Serialize;
 use std::time::{Duration, Instant};
@@ -39,40 +38,31 @@ struct Row {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
-    let (store, key) = ctx.unlock()?;
+    let session = ctx.session()?;
     let names: Vec<String> = if args.all {
-        store
-            .index(&key.identity)?
-            .configs
-            .keys()
-            .cloned()
-            .collect()
+        session.store.list()?.keys().cloned().collect()
     } else if args.names.is_empty() {
         return Err(usage("name the configs to test, or pass --all").into());
     } else {
-        for n in &args.names {
-            crate::store::validate_name(n)?;
-        }
-        args.names.clone()
+        super::export::canonical(&args.names)?
     };
     let mut docs = vec![];
     for n in &names {
-        docs.push(store.read(&key.identity, n)?);
+        docs.push(session.store.read(n)?);
     }
     let timeout = Duration::from_secs(args.timeout.max(1));
-    let rows = run_probes(ctx, &store, &key, docs, timeout);
+    let rows = run_probes(&session, docs, timeout);
     for r in &rows {
         let rec = Outcome::fail(r.class, r.detail.clone()).record();
-        store.update(&key.identity, &r.name, |d| {
+        session.store.update_if(&r.name, |d| {
             d.meta.last_test = Some(rec);
-            Ok(())
+            Ok(Some(crate::store::journal::AuditIntent {
+                action: "test".into(),
+                config: Some(r.name.clone()),
+                outcome: if r.ok { "ok" } else { "failed" }.into(),
+                detail: Some(r.result.into()),
+            }))
         })?;
-        ctx.audit(
-            "test",
-            Some(&r.name),
-            if r.ok { "ok" } else { "failed" },
-            Some(r.result),
-        );
     }
     let failed = rows.iter().filter(|r| !r.ok).count();
     if args.json {
@@ -104,13 +94,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
 
 /// One thread per probe; a probe that outlives its timeout is reported as
 /// such and left behind (the process ends soon after).
-fn run_probes(
-    ctx: &Ctx,
-    store: &Store,
-    key: &MasterKey,
-    docs: Vec<ConfigDoc>,
-    timeout: Duration,
-) -> Vec<Row> {
+fn run_probes(session: &Session, docs: Vec<ConfigDoc>, timeout: Duration) -> Vec<Row> {
     std::thread::scope(|s| {
         let handles: Vec<_> = docs
             .into_iter()
@@ -119,7 +103,7 @@ fn run_probes(
                 let (tx, rx) = std::sync::mpsc::channel();
                 let start = Instant::now();
                 s.spawn(move || {
-                    let _ = tx.send(probe(ctx, store, key, doc, timeout));
+                    let _ = tx.send(probe(session, doc, timeout));
                 });
                 (name, rx, start)
             })
@@ -150,9 +134,9 @@ fn run_probes(
     })
 }
 
-fn probe(ctx: &Ctx, store: &Store, key: &MasterKey, doc: ConfigDoc, timeout: Duration) -> Outcome {
+fn probe(session: &Session, doc: ConfigDoc, timeout: Duration) -> Outcome {
     match doc.meta.kind {
-        Kind::Oauth2 => probe_oauth(ctx, store, key, doc),
+        Kind::Oauth2 => probe_oauth(session, doc),
         Kind::Custom if doc.meta.type_id == "env_vars" => Outcome::fail(
             Class::Config,
             "environment-variable configs have nothing to test",
@@ -162,9 +146,9 @@ fn probe(ctx: &Ctx, store: &Store, key: &MasterKey, doc: ConfigDoc, timeout: Dur
     }
 }
 
-fn probe_oauth(ctx: &Ctx, store: &Store, key: &MasterKey, doc: ConfigDoc) -> Outcome {
+fn probe_oauth(session: &Session, doc: ConfigDoc) -> Outcome {
     let name = doc.meta.name.clone();
-    let doc = match super::refresh::ensure_fresh(ctx, store, key, doc, false) {
+    let doc = match crate::ops::refresh::ensure_fresh(session, doc, false) {
         Ok(d) => d,
         Err(e) => {
             let text = e.to_string();

@@ -35,10 +35,12 @@ pub fn token_of(doc: &ConfigDoc) -> anyhow::Result<&str> {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
-    let used = super::export::read_for_use(ctx, std::slice::from_ref(&args.name), "token")?;
+    let s = ctx.session()?;
+    let names = super::export::canonical(std::slice::from_ref(&args.name))?;
+    let used = crate::ops::handout::read_for_use(&s, &names, "token")?;
     let token = token_of(&used.docs[0])?;
     let mut o = std::io::stdout().lock();
     writeln!(o, "{token}")?;
-    used.done(ctx);
+    used.done(&s);
     Ok(0)
 }

@@ -195,7 +195,7 @@ mod tests {
             }
             for (var, template) in &c.env {
                 assert!(
-                    crate::cli::form::is_env_name(var)
+                    crate::export::is_env_name(var)
                         && var.chars().all(|ch| !ch.is_ascii_lowercase()),
                     "{}: env name {var}",
                     c.id

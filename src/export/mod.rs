@@ -43,6 +43,84 @@ pub fn vars_for(doc: &ConfigDoc) -> Vec<Var> {
         .collect()
 }
 
+pub fn is_env_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c == '_' || c.is_ascii_alphabetic())
+        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
+}
+
+/// Variables that change how a program starts or what it runs: dynamic
+/// loader settings, shell start-up files, interpreter start-up options,
+/// program launchers, and authcfg's own. A free-form `env` config may set
+/// them only when its owner said so (`--allow-startup-vars`): a child
+/// started by `exec` would otherwise run code chosen by whoever wrote the
+/// config (docs/SECURITY.md, "Child processes").
+pub fn is_startup_var(name: &str) -> bool {
+    const PREFIXES: [&str; 6] = [
+        "LD_",
+        "DYLD_",
+        "AUTHCFG_",
+        "BASH_FUNC_",
+        "MALLOC_",
+        "GIT_CONFIG",
+    ];
+    const NAMES: [&str; 38] = [
+        "BASH_ENV",
+        "ENV",
+        "PROMPT_COMMAND",
+        "PS4",
+        "PATH",
+        "IFS",
+        "CDPATH",
+        "SHELLOPTS",
+        "BASHOPTS",
+        "ZDOTDIR",
+        "HOME",
+        "SHELL",
+        "TMPDIR",
+        "GLIBC_TUNABLES",
+        "GCONV_PATH",
+        "HOSTALIASES",
+        "LOCPATH",
+        "NLSPATH",
+        "PYTHONSTARTUP",
+        "PYTHONPATH",
+        "PYTHONHOME",
+        "PYTHONUSERBASE",
+        "PERL5LIB",
+        "PERL5OPT",
+        "PERLLIB",
+        "RUBYOPT",
+        "RUBYLIB",
+        "NODE_OPTIONS",
+        "NODE_PATH",
+        "JAVA_TOOL_OPTIONS",
+        "_JAVA_OPTIONS",
+        "JDK_JAVA_OPTIONS",
+        "GIT_SSH",
+        "GIT_SSH_COMMAND",
+        "GIT_EXEC_PATH",
+        "EDITOR",
+        "VISUAL",
+        "PAGER",
+    ];
+    PREFIXES.iter().any(|p| name.starts_with(p)) || NAMES.contains(&name)
+}
+
+/// Refuses start-up variables in a config that was not allowed them.
+pub fn refuse_startup_vars<'a>(
+    config: &str,
+    mut names: impl Iterator<Item = &'a str>,
+) -> Result<(), crate::error::UserError> {
+    match names.find(|n| is_startup_var(n)) {
+        Some(n) => Err(usage(format!(
+            "'{config}' sets {n}, which changes how programs start; refused"
+        ))
+        .hint("a variable like LD_PRELOAD, BASH_ENV or PATH lets whoever controls its value run code in every program started with it; if that is really meant, pass --allow-startup-vars")),
+        None => Ok(()),
+    }
+}
+
 /// `--prefix P` for every config, or `--prefix NAME:P` for one.
 pub fn apply_prefixes(vars: &mut [Var], prefixes: &[String]) {
     for v in vars.iter_mut() {
@@ -63,7 +141,7 @@ pub fn apply_prefixes(vars: &mut [Var], prefixes: &[String]) {
 pub fn check_names(vars: &[Var]) -> Result<(), crate::error::UserError> {
     let mut seen: std::collections::HashMap<&str, &str> = Default::default();
     for v in vars {
-        if !crate::cli::form::is_env_name(&v.name) {
+        if !is_env_name(&v.name) {
             return Err(usage(format!("'{}' is not a valid variable name", v.name))
                 .hint("use a --prefix made of letters, digits and '_'"));
         }

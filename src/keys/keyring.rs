@@ -146,13 +146,12 @@ pub fn delete(backend: Backend, account: &str) -> Result<(), KeyringError> {
 
 /// Backends to try for a new key: `AUTHCFG_KEYRING` if set, else Secret
 /// Service then keyutils.
-pub fn candidates() -> Result<Vec<Backend>, String> {
-    match std::env::var("AUTHCFG_KEYRING") {
-        Ok(v) if v == "auto" || v.is_empty() => Ok(vec![Backend::SecretService, Backend::Keyutils]),
-        Ok(v) if v == "none" => Ok(vec![]),
-        Ok(v) => Backend::parse(&v).map(|b| vec![b]).ok_or_else(|| {
+pub fn candidates(choice: Option<&str>) -> Result<Vec<Backend>, String> {
+    match choice {
+        None | Some("") | Some("auto") => Ok(vec![Backend::SecretService, Backend::Keyutils]),
+        Some("none") => Ok(vec![]),
+        Some(v) => Backend::parse(v).map(|b| vec![b]).ok_or_else(|| {
             format!("AUTHCFG_KEYRING={v} is not one of auto, secret-service, keyutils, none")
         }),
-        Err(_) => Ok(vec![Backend::SecretService, Backend::Keyutils]),
     }
 }

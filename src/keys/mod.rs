@@ -1,26 +1,27 @@
-//! Where the master key comes from (DESIGN §3), first match wins:
+//! Where the master key comes from (docs/ARCHITECTURE.md, "Master key"),
+//! first match wins:
 //! 1. `AUTHCFG_IDENTITY` / `AUTHCFG_IDENTITY_FILE` (or the store's recorded
 //!    identity file);
 //! 2. the OS keyring;
 //! 3. the passphrase-protected `identity.age` in the store.
 //!
 //! Never a silent plaintext fallback: when nothing works, the error names
-//! each source tried and how to set it up.
+//! each source tried and how to set it up. The header is not verified yet
+//! when a key is looked up (the key is what verifies it), so what it says
+//! about key locations is treated as untrusted: an identity file it names
+//! must belong to the user, be private and lie outside the store.
 
 pub mod identity;
 pub mod keyring;
 
 use crate::error::{no_key, UserError};
+use crate::settings::{Settings, ENV_IDENTITY, ENV_IDENTITY_FILE, ENV_PASSPHRASE};
 use crate::store::header::KeyHome;
-use crate::store::Store;
 use age::x25519;
 use keyring::{Backend, KeyringError};
 use std::fmt;
-use std::path::PathBuf;
-
-pub const ENV_IDENTITY: &str = "AUTHCFG_IDENTITY";
-pub const ENV_IDENTITY_FILE: &str = "AUTHCFG_IDENTITY_FILE";
-pub const ENV_PASSPHRASE: &str = "AUTHCFG_PASSPHRASE";
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
@@ -46,13 +47,22 @@ pub struct MasterKey {
     pub source: Source,
 }
 
+/// Where the header says the key lives (not yet verified).
+#[derive(Debug, Clone)]
+pub struct KeyLocation {
+    pub store_id: String,
+    pub key_home: KeyHome,
+    pub keyring_backend: Option<String>,
+    pub identity_file: Option<PathBuf>,
+}
+
 /// Asks for the passphrase when there is a terminal; `None` otherwise.
 pub type PassphrasePrompt<'a> = &'a dyn Fn() -> Option<zeroize::Zeroizing<String>>;
 
 /// An identity given through the environment, if any.
-pub fn from_env() -> Result<Option<MasterKey>, UserError> {
-    if let Ok(v) = std::env::var(ENV_IDENTITY) {
-        let id = identity::parse(&v).ok_or_else(|| {
+pub fn from_env(settings: &Settings) -> Result<Option<MasterKey>, UserError> {
+    if let Some(v) = &settings.identity {
+        let id = identity::parse(v).ok_or_else(|| {
             no_key(format!(
                 "{ENV_IDENTITY} is set but does not hold an age identity"
             ))
@@ -63,17 +73,57 @@ pub fn from_env() -> Result<Option<MasterKey>, UserError> {
             source: Source::EnvIdentity,
         }));
     }
-    if let Some(path) = std::env::var_os(ENV_IDENTITY_FILE) {
-        return from_file(PathBuf::from(path)).map(Some);
+    if let Some(path) = &settings.identity_file {
+        return from_file(path.clone(), None).map(Some);
     }
     Ok(None)
 }
 
-fn from_file(path: PathBuf) -> Result<MasterKey, UserError> {
-    let text = zeroize::Zeroizing::new(std::fs::read_to_string(&path).map_err(|e| {
+/// Reads an identity file. It must be a regular file of this user, not
+/// readable or writable by others (as ssh insists for private keys); one
+/// named by the store header must also lie outside the store directory,
+/// where whoever can write the store could have put it.
+fn from_file(path: PathBuf, store_root: Option<&Path>) -> Result<MasterKey, UserError> {
+    let meta = std::fs::metadata(&path).map_err(|e| {
         no_key(format!("cannot read identity file {}: {e}", path.display()))
             .hint(format!("check the path in {ENV_IDENTITY_FILE}"))
-    })?);
+    })?;
+    if !meta.is_file() {
+        return Err(no_key(format!(
+            "identity file {} is not a file",
+            path.display()
+        )));
+    }
+    let mode = meta.mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(no_key(format!(
+            "identity file {} is accessible by other users (mode {mode:03o}); refusing to use it",
+            path.display()
+        ))
+        .hint(format!("run: chmod 600 '{}'", path.display())));
+    }
+    if meta.uid() != unsafe { libc::geteuid() } {
+        return Err(no_key(format!(
+            "identity file {} belongs to another user (uid {}); refusing to use it",
+            path.display(),
+            meta.uid()
+        )));
+    }
+    if let Some(root) = store_root {
+        let real = std::fs::canonicalize(&path).unwrap_or(path.clone());
+        let root = std::fs::canonicalize(root).unwrap_or(root.to_path_buf());
+        if real.starts_with(&root) {
+            return Err(no_key(format!(
+                "the store header names an identity file inside the store ({}); refusing to use it",
+                path.display()
+            ))
+            .hint("a key file must live outside the store directory; set AUTHCFG_IDENTITY_FILE to yours"));
+        }
+    }
+    let text = zeroize::Zeroizing::new(
+        std::fs::read_to_string(&path)
+            .map_err(|e| no_key(format!("cannot read identity file {}: {e}", path.display())))?,
+    );
     let id = identity::parse(&text).ok_or_else(|| {
         no_key(format!(
             "{} does not hold an age X25519 identity",
@@ -88,23 +138,27 @@ fn from_file(path: PathBuf) -> Result<MasterKey, UserError> {
 }
 
 /// Walks the chain for an existing store.
-pub fn load(store: &Store, prompt: PassphrasePrompt) -> Result<MasterKey, UserError> {
-    if let Some(k) = from_env()? {
+pub fn load(
+    settings: &Settings,
+    root: &Path,
+    loc: &KeyLocation,
+    prompt: PassphrasePrompt,
+) -> Result<MasterKey, UserError> {
+    if let Some(k) = from_env(settings)? {
         return Ok(k);
     }
-    let header = store.header();
     let mut tried = vec![format!("{ENV_IDENTITY} / {ENV_IDENTITY_FILE}: not set")];
 
-    if let Some(path) = &header.identity_file {
+    if let Some(path) = &loc.identity_file {
         if path.exists() {
-            return from_file(path.clone());
+            return from_file(path.clone(), Some(root));
         }
         tried.push(format!("identity file {}: missing", path.display()));
     }
 
-    let backend = header.keyring_backend.as_deref().and_then(Backend::parse);
+    let backend = loc.keyring_backend.as_deref().and_then(Backend::parse);
     match backend {
-        Some(b) => match keyring::get(b, &header.id) {
+        Some(b) => match keyring::get(b, &loc.store_id) {
             Ok(secret) => match identity::parse(&secret) {
                 Some(id) => {
                     return Ok(MasterKey {
@@ -119,7 +173,7 @@ pub fn load(store: &Store, prompt: PassphrasePrompt) -> Result<MasterKey, UserEr
             Err(KeyringError::NoEntry) => tried.push(format!(
                 "OS keyring ({b}): no entry for service '{}', account '{}'{}",
                 keyring::SERVICE,
-                header.id,
+                loc.store_id,
                 if b.is_durable() {
                     ""
                 } else {
@@ -131,20 +185,25 @@ pub fn load(store: &Store, prompt: PassphrasePrompt) -> Result<MasterKey, UserEr
         None => tried.push("OS keyring: this store keeps no key there".into()),
     }
 
-    let sealed = store.root().join(identity::PASSPHRASE_FILE);
-    if sealed.exists() {
-        let data = std::fs::read(&sealed)
-            .map_err(|e| no_key(format!("cannot read {}: {e}", sealed.display())))?;
-        let pass = std::env::var(ENV_PASSPHRASE)
-            .ok()
-            .map(zeroize::Zeroizing::new)
-            .or_else(prompt);
+    let sealed = root.join(identity::PASSPHRASE_FILE);
+    let data = crate::store::fsutil::read_private(&sealed).map_err(|e| {
+        let msg = crate::store::fsutil::StoreFileError::find(&e)
+            .map(|f| f.to_string())
+            .unwrap_or_else(|| format!("cannot read {}: {e}", sealed.display()));
+        no_key(msg)
+    })?;
+    if let Some(data) = data {
+        let pass = settings.passphrase.clone().or_else(prompt);
         match pass {
             Some(p) => match identity::unseal_with_passphrase(&data, &p) {
                 Ok(id) => {
                     // Re-cache in a volatile keyring (keyutils) so the next command needs no passphrase.
                     if backend == Some(Backend::Keyutils) {
-                        let _ = keyring::set(Backend::Keyutils, &header.id, &identity::secret_string(&id));
+                        let _ = keyring::set(
+                            Backend::Keyutils,
+                            &loc.store_id,
+                            &identity::secret_string(&id),
+                        );
                     }
                     return Ok(MasterKey {
                         identity: id,
@@ -164,13 +223,13 @@ pub fn load(store: &Store, prompt: PassphrasePrompt) -> Result<MasterKey, UserEr
                 sealed.display()
             )),
         }
-    } else if header.key_home == KeyHome::Passphrase {
+    } else if loc.key_home == KeyHome::Passphrase {
         tried.push(format!("passphrase file {}: missing", sealed.display()));
     }
 
     Err(no_key(format!(
         "no master key for the store at {}; tried:\n  - {}",
-        store.root().display(),
+        root.display(),
         tried.join("\n  - ")
     ))
     .hint(format!(

@@ -3,8 +3,8 @@
 
 use std::process::{Command, Stdio};
 
-pub fn open(url: &str) -> Result<(), String> {
-    if let Ok(list) = std::env::var("BROWSER") {
+pub fn open(url: &str, browser: Option<&str>) -> Result<(), String> {
+    if let Some(list) = browser {
         let mut last = String::from("BROWSER is empty");
         for entry in list.split(':').filter(|e| !e.trim().is_empty()) {
             let mut parts = entry.split_whitespace();
@@ -15,7 +15,13 @@ pub fn open(url: &str) -> Result<(), String> {
             if !entry.contains("%s") {
                 args.push(url.to_string());
             }
-            match Command::new(program)
+            let mut cmd = Command::new(program);
+            // The process environment has no key left (settings scrub it at
+            // start-up); removed here too, so no change can hand one over.
+            for k in crate::settings::KEY_BEARING {
+                cmd.env_remove(k);
+            }
+            match cmd
                 .args(&args)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
@@ -35,16 +41,6 @@ pub fn open(url: &str) -> Result<(), String> {
 }
 
 /// Whether a browser can be shown here (for choosing the device flow).
-pub fn available() -> bool {
-    if std::env::var_os("BROWSER").is_some() {
-        return true;
-    }
-    if std::env::var_os("SSH_CONNECTION").is_some() || std::env::var_os("SSH_TTY").is_some() {
-        return false;
-    }
-    if cfg!(target_os = "linux") {
-        return std::env::var_os("DISPLAY").is_some()
-            || std::env::var_os("WAYLAND_DISPLAY").is_some();
-    }
-    true
+pub fn available(settings: &crate::settings::Settings) -> bool {
+    settings.browser.is_some() || settings.has_display || !cfg!(target_os = "linux")
 }

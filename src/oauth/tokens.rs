@@ -9,28 +9,31 @@ use base64::Engine;
 use oauth2::{RefreshToken, TokenResponse as _};
 use time::{Duration, OffsetDateTime};
 
-/// Refresh when the access token expires within this many seconds
-/// (`AUTHCFG_REFRESH_SKEW`, default 60).
-pub fn skew() -> Duration {
-    Duration::seconds(
-        std::env::var("AUTHCFG_REFRESH_SKEW")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(60),
-    )
+/// How long before expiry a token is refreshed: `AUTHCFG_REFRESH_SKEW`
+/// seconds when set, else the lesser of 60 s and a quarter of the token's
+/// lifetime (a 3-second token is not refreshed on every call).
+pub fn skew(doc: &ConfigDoc, configured: Option<i64>) -> Duration {
+    if let Some(s) = configured {
+        return Duration::seconds(s);
+    }
+    let lifetime = match (doc.meta.issued, doc.meta.expires) {
+        (Some(i), Some(e)) if e > i => e - i,
+        _ => Duration::seconds(240),
+    };
+    std::cmp::min(Duration::seconds(60), lifetime / 4)
 }
 
 pub fn is_oauth(doc: &ConfigDoc) -> bool {
     doc.meta.kind == crate::model::Kind::Oauth2
 }
 
-pub fn needs_refresh(doc: &ConfigDoc) -> bool {
+pub fn needs_refresh(doc: &ConfigDoc, configured_skew: Option<i64>) -> bool {
     is_oauth(doc)
         && (doc.get("access_token").is_none_or(str::is_empty)
             || doc
                 .meta
                 .expires
-                .is_some_and(|e| e - skew() <= OffsetDateTime::now_utc()))
+                .is_some_and(|e| e - skew(doc, configured_skew) <= OffsetDateTime::now_utc()))
 }
 
 /// Whether this config can get a new access token without a person.
@@ -62,6 +65,7 @@ pub fn apply(doc: &mut ConfigDoc, resp: &TokenResponse) {
         set(doc, "granted_scopes", s.join(" "));
     }
     let now = crate::model::now();
+    doc.meta.issued = Some(now);
     doc.meta.expires = resp
         .expires_in()
         .map(|d| now + Duration::seconds(d.as_secs() as i64));

@@ -1,10 +1,12 @@
-//! Durable file writes: temp file in the same directory, fsync, rename, fsync
-//! the directory. A crash at any instant leaves the old or the new file.
+//! File access for the store: durable writes (temp file, fsync, rename,
+//! fsync the directory) so a crash leaves the old or the new file; and reads
+//! that never follow a symlink and refuse files other users can read or
+//! write (docs/SECURITY.md, "Store directory").
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-use std::path::Path;
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 
 pub const DIR_MODE: u32 = 0o700;
 pub const FILE_MODE: u32 = 0o600;
@@ -13,21 +15,49 @@ pub const FILE_MODE: u32 = 0o600;
 /// (and are never mistaken for configs: they do not end in `.age`).
 pub const TMP_PREFIX: &str = ".tmp-";
 
-pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
+/// Writes `data` to `path` atomically and durably: a temp file in `tmp_dir`
+/// (same filesystem), fsync, rename over `path` (a symlink there is
+/// replaced, never followed), fsync of the destination directory.
+pub fn write_atomic_via(tmp_dir: &Path, path: &Path, data: &[u8], durable: bool) -> io::Result<()> {
     let dir = path.parent().expect("store paths have a parent");
     create_dirs(dir)?;
+    create_dirs(tmp_dir)?;
     let mut tmp = tempfile::Builder::new()
         .prefix(TMP_PREFIX)
         .permissions(fs::Permissions::from_mode(FILE_MODE))
-        .tempfile_in(dir)?;
+        .tempfile_in(tmp_dir)?;
     tmp.write_all(data)?;
-    tmp.as_file().sync_all()?;
+    if durable {
+        tmp.as_file().sync_all()?;
+    }
     tmp.persist(path).map_err(|e| e.error)?;
-    sync_dir(dir)
+    if durable {
+        sync_dir(dir)?;
+    }
+    Ok(())
+}
+
+/// `write_atomic_via` with the temp file beside `path` (files outside the
+/// store: identity files, `inject -o`).
+pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
+    let dir = path.parent().expect("paths have a parent");
+    write_atomic_via(dir, path, data, true)
 }
 
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
+}
+
+/// Flushes everything written to the filesystem holding `dir` (Linux
+/// `syncfs`): one flush for bulk writes (imports, re-encryption) instead
+/// of an fsync per file.
+pub fn sync_fs(dir: &Path) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let f = File::open(dir)?;
+    if unsafe { libc::syncfs(f.as_raw_fd()) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 pub fn create_dirs(dir: &Path) -> io::Result<()> {
@@ -37,14 +67,147 @@ pub fn create_dirs(dir: &Path) -> io::Result<()> {
         .create(dir)
 }
 
+/// Opens (creating if needed) a private file without following a symlink.
 pub fn open_private(path: &Path, append: bool) -> io::Result<File> {
-    OpenOptions::new()
+    let f = OpenOptions::new()
         .create(true)
         .append(append)
         .write(true)
         .read(true)
         .mode(FILE_MODE)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
         .open(path)
+        .map_err(|e| nofollow_error(path, e))?;
+    check_file(path, &f)?;
+    Ok(f)
+}
+
+/// Creates a new private file (0600) that must not exist yet, without
+/// following a symlink (`$GITHUB_ENV`, `inject -o` targets are created so).
+pub fn create_private_append(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(FILE_MODE)
+        .custom_flags(libc::O_CLOEXEC)
+        .open(path)
+}
+
+/// Reads a store file: no symlink, a regular file, not readable or
+/// writable by others. `Ok(None)` when it does not exist.
+pub fn read_private(path: &Path) -> io::Result<Option<Vec<u8>>> {
+    let mut f = match OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(nofollow_error(path, e)),
+    };
+    check_file(path, &f)?;
+    let mut buf = Vec::new();
+    f.read_to_end(&mut buf)?;
+    Ok(Some(buf))
+}
+
+fn nofollow_error(path: &Path, e: io::Error) -> io::Error {
+    if e.raw_os_error() == Some(libc::ELOOP) {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            StoreFileError::Symlink(path.to_path_buf()),
+        )
+    } else {
+        e
+    }
+}
+
+fn check_file(path: &Path, f: &File) -> io::Result<()> {
+    let m = f.metadata()?;
+    if !m.file_type().is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            StoreFileError::NotAFile(path.to_path_buf()),
+        ));
+    }
+    let mode = m.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            StoreFileError::Loose(path.to_path_buf(), mode),
+        ));
+    }
+    if m.uid() != unsafe { libc::geteuid() } {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            StoreFileError::Owner(path.to_path_buf(), m.uid()),
+        ));
+    }
+    Ok(())
+}
+
+/// Why a store file was refused; carried inside `io::Error` so callers can
+/// map it to a hint.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreFileError {
+    #[error("{0} is a symbolic link; nothing inside the store follows links")]
+    Symlink(PathBuf),
+    #[error("{0} is not a regular file")]
+    NotAFile(PathBuf),
+    #[error("{0} is accessible by other users (mode {1:03o}); refusing to use it")]
+    Loose(PathBuf, u32),
+    #[error("{0} belongs to another user (uid {1}); refusing to use it")]
+    Owner(PathBuf, u32),
+}
+
+impl StoreFileError {
+    pub fn hint(&self) -> String {
+        match self {
+            StoreFileError::Symlink(p) | StoreFileError::NotAFile(p) => format!(
+                "replace {} with the real file (a link could point anywhere)",
+                p.display()
+            ),
+            StoreFileError::Loose(p, _) => format!("run: chmod 600 '{}'", p.display()),
+            StoreFileError::Owner(p, _) => format!(
+                "check who wrote {}; the store must belong to you",
+                p.display()
+            ),
+        }
+    }
+    pub fn find(e: &io::Error) -> Option<&StoreFileError> {
+        e.get_ref().and_then(|i| i.downcast_ref::<StoreFileError>())
+    }
+}
+
+/// Checks that every directory from `root` (exclusive) down to `path`'s
+/// parent is a real directory, not a symlink, and private.
+pub fn check_dirs(root: &Path, path: &Path) -> io::Result<()> {
+    let Ok(rel) = path.strip_prefix(root) else {
+        return Ok(());
+    };
+    let mut dir = root.to_path_buf();
+    let parts: Vec<_> = rel.components().collect();
+    for c in parts.iter().take(parts.len().saturating_sub(1)) {
+        dir.push(c);
+        match fs::symlink_metadata(&dir) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    StoreFileError::Symlink(dir),
+                ))
+            }
+            Ok(m) if m.permissions().mode() & 0o077 != 0 => {
+                return Err(io::Error::new(
+                    io::ErrorKind::PermissionDenied,
+                    StoreFileError::Loose(dir, m.permissions().mode() & 0o777),
+                ))
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Removes a file durably and then any directories it leaves empty, up to

@@ -1,37 +1,48 @@
-//! The encrypted file store (DESIGN §2). It is handed an identity; it never
-//! asks a keyring or a user for one.
+//! The encrypted file store (docs/ARCHITECTURE.md, "Store"). It is handed
+//! an identity; it never asks a keyring or a user for one, and never prints.
+//!
+//! What it trusts is authenticated (docs/SECURITY.md): the header by the
+//! admin key's signature, configs and journals by MACs under the store
+//! keys, the index by AEAD under the index key. Every change runs as a
+//! transaction under the writer lock: journal first, files, audit records,
+//! index, journal removed; the next writer completes an interrupted one.
 
 pub mod crypt;
+pub mod crypto;
 pub mod fsutil;
 pub mod header;
 pub mod index;
 pub mod journal;
 pub mod lock;
 pub mod names;
+pub mod pins;
+pub mod storekeys;
+pub mod upgrade;
 
+use crate::audit::{self, Actor};
 use crate::error::{failure, no_key, not_found, usage, Exit, UserError};
-use crate::model::{ConfigDoc, DOC_FORMAT};
+use crate::model::{ConfigDoc, Meta, DOC_FORMAT};
 use age::x25519;
 use anyhow::Context;
-use crypt::CryptError;
-use header::{Header, HEADER_FILE, STORE_FORMAT};
-use index::{Index, INDEX_FILE};
-use journal::{Journal, JOURNAL_FILE};
+use crypto::{AdminKey, AdminPub};
+use header::{Header, Parsed, ALL, HEADER_FILE};
+use index::{AuditMark, Head, IndexFiles, Shard};
+use journal::{AdminJournal, AdminOp, AuditIntent, TxnJournal, TxnOp};
 use lock::WriterLock;
-use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
-use std::time::SystemTime;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+use storekeys::StoreKeys;
 
-pub use names::validate as validate_name;
+pub use names::{canonical as canonical_name, validate as validate_name};
 
-pub struct Store {
-    root: PathBuf,
-    header: Header,
-    recipients: Vec<x25519::Recipient>,
-}
+pub const CONFIGS_DIR: &str = "configs";
+pub const TMP_DIR: &str = "tmp";
+pub const STAGING_DIR: &str = "staging";
+pub const OLD_IDENTITY: &str = "identity.old.age";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteMode {
@@ -39,6 +50,95 @@ pub enum WriteMode {
     Create,
     /// Create or replace.
     Upsert,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Holds the master key: verifies the header with the admin key it
+    /// derives, may change recipients, groups and the master key.
+    Admin,
+    /// Another recipient: verifies the header with its pinned admin key.
+    Member,
+}
+
+/// How a member that has not pinned the admin key may do so now.
+pub enum Trust<'a> {
+    /// Refuse (the error says how to pin).
+    None,
+    /// The fingerprint the user gave (`AUTHCFG_TRUST_ADMIN`, `trust`).
+    Fingerprint(&'a str),
+    /// Ask: shown the fingerprint, returns whether to trust it.
+    Ask(&'a dyn Fn(&str) -> bool),
+}
+
+/// Everything the store holds in memory about its verified state.
+struct State {
+    header: Header,
+    keys: StoreKeys,
+    /// Identities to decrypt with: the key in use, and during an
+    /// interrupted master-key rotation the other key of the pair.
+    ids: Vec<x25519::Identity>,
+    role: Role,
+    /// A verified admin operation under way: its target's keys also open
+    /// (and authenticate) files it already rewrote.
+    pending: Option<(AdminJournal, StoreKeys)>,
+}
+
+/// Settings the store needs, read once at the edge.
+#[derive(Clone)]
+pub struct Options {
+    pub lock_timeout: Duration,
+    pub actor: Actor,
+    /// `AUTHCFG_FAULT_AFTER` (fault-injection builds only).
+    pub fault_after: Option<u64>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            lock_timeout: Duration::from_secs(120),
+            actor: Actor::default(),
+            fault_after: None,
+        }
+    }
+}
+
+pub struct Store {
+    root: PathBuf,
+    state: Mutex<State>,
+    opts: Options,
+    /// Told when a writer waits for the lock (the CLI prints it).
+    on_wait: Box<dyn Fn(Option<lock::Holder>) + Send + Sync>,
+    /// Completes an interrupted admin operation (set by the session).
+    resumer: Option<Resumer>,
+    #[cfg_attr(not(feature = "fault-injection"), allow(dead_code))]
+    faults: std::sync::atomic::AtomicU64,
+}
+
+pub type Resumer = Box<dyn Fn(&Store, &Txn) -> anyhow::Result<()> + Send + Sync>;
+
+/// A writer's hold on the store: the lock, and the state re-read under it.
+pub struct Txn<'a> {
+    store: &'a Store,
+    _lock: WriterLock,
+}
+
+pub fn store_error(path: &Path, e: std::io::Error) -> anyhow::Error {
+    if let Some(f) = fsutil::StoreFileError::find(&e) {
+        return failure(f.to_string()).hint(f.hint()).into();
+    }
+    anyhow::Error::new(e).context(format!("cannot read {}", path.display()))
+}
+
+fn forged(path: &Path, what: &str) -> UserError {
+    failure(format!(
+        "{} {what}; it was not written by this store's admin key or members, so it is not used",
+        path.display()
+    ))
+    .hint(format!(
+        "if you did not change it yourself, someone who can write the store directory did: restore {} from a backup or version control (configs stay readable with your key)",
+        path.display()
+    ))
 }
 
 impl Store {
@@ -54,8 +154,84 @@ impl Store {
         Ok(dirs.data_dir().to_path_buf())
     }
 
-    /// Creates the store's directories and header. Fails if one exists.
-    pub fn create(root: &Path, header: Header) -> anyhow::Result<Store> {
+    /// Reads the header file without trusting it (the key sources it names
+    /// are used to find a key; nothing else is believed until verified).
+    pub fn read_header(root: &Path) -> anyhow::Result<Parsed> {
+        let path = root.join(HEADER_FILE);
+        match fs::metadata(root) {
+            Ok(_) => {}
+            Err(e) if e.kind() == ErrorKind::NotFound => return Err(no_store(root).into()),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", root.display())),
+        }
+        if let Some(mode) = fsutil::loose_mode(root)? {
+            return Err(failure(format!(
+                "{} is accessible by other users (mode {mode:03o}); refusing to use it",
+                root.display()
+            ))
+            .hint(format!("run: chmod 700 '{}'", root.display()))
+            .into());
+        }
+        let bytes = fsutil::read_private(&path)
+            .map_err(|e| store_error(&path, e))?
+            .ok_or_else(|| no_store(root))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| failure(format!("{} is not text", path.display())))?;
+        Header::parse(&text).map_err(|e| {
+            let hint = match e {
+                header::ParseError::Newer(_) => "upgrade authcfg; the store was left untouched",
+                _ => "restore it from a backup or from version control",
+            };
+            failure(format!("{}: {e}", path.display()))
+                .hint(hint)
+                .into()
+        })
+    }
+
+    /// Creates a new store: directories, the signed header with fresh store
+    /// keys, an empty index. Fails if one exists.
+    pub fn create(
+        root: &Path,
+        mut header: Header,
+        master: &x25519::Identity,
+        opts: Options,
+    ) -> anyhow::Result<Store> {
+        Store::check_creatable(root)?;
+        fsutil::create_dirs(root)
+            .with_context(|| format!("cannot create the store directory {}", root.display()))?;
+        fs::set_permissions(
+            root,
+            std::os::unix::fs::PermissionsExt::from_mode(fsutil::DIR_MODE),
+        )?;
+        for d in [CONFIGS_DIR, TMP_DIR, index::INDEX_DIR] {
+            fsutil::create_dirs(&root.join(d))?;
+        }
+        let admin = AdminKey::from_identity(master);
+        let mut keys = StoreKeys::rotate(&header, None);
+        keys.seal_into(&mut header)
+            .map_err(|e| failure(e.to_string()))?;
+        header.sign(&admin);
+        let store = Store::from_state(
+            root,
+            State {
+                header,
+                keys,
+                ids: vec![master.clone()],
+                role: Role::Admin,
+                pending: None,
+            },
+            opts,
+        );
+        store.put_file(&root.join(HEADER_FILE), store.header().to_toml().as_bytes())?;
+        {
+            let txn = store.begin("init")?;
+            store.write_index(&txn, &BTreeMap::new(), BTreeMap::new(), None)?;
+        }
+        Ok(store)
+    }
+
+    /// Refuses a location that holds a store, or anything else: `init`
+    /// never takes over (or changes the mode of) a directory in use.
+    pub fn check_creatable(root: &Path) -> anyhow::Result<()> {
         if root.join(HEADER_FILE).exists() {
             return Err(
                 usage(format!("a store already exists at {}", root.display()))
@@ -63,113 +239,85 @@ impl Store {
                     .into(),
             );
         }
-        fsutil::create_dirs(root)
-            .with_context(|| format!("cannot create the store directory {}", root.display()))?;
-        fs::set_permissions(
-            root,
-            std::os::unix::fs::PermissionsExt::from_mode(fsutil::DIR_MODE),
-        )?;
-        fsutil::create_dirs(&root.join("configs"))?;
-        let store = Store::from_header(root, header)?;
-        fsutil::write_atomic(&root.join(HEADER_FILE), store.header.to_toml().as_bytes())?;
-        Ok(store)
+        if root.exists() {
+            let empty = fs::read_dir(root)
+                .with_context(|| format!("cannot read {}", root.display()))?
+                .next()
+                .is_none();
+            if !empty {
+                return Err(usage(format!(
+                    "{} exists and is not empty; a store needs a directory of its own",
+                    root.display()
+                ))
+                .hint("pick a new or empty directory with --store DIR or AUTHCFG_HOME")
+                .into());
+            }
+        }
+        Ok(())
     }
 
-    pub fn open(root: &Path) -> anyhow::Result<Store> {
-        let path = root.join(HEADER_FILE);
-        let text =
-            match fs::read_to_string(&path) {
-                Ok(t) => t,
-                Err(e) if e.kind() == ErrorKind::NotFound => return Err(UserError::new(
-                    Exit::Error,
-                    format!("no authcfg store at {}", root.display()),
-                )
-                .hint("run `authcfg init` to create one, or point AUTHCFG_HOME / --store at yours")
-                .into()),
-                Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-            };
-        check_private(root)?;
-        check_private(&path)?;
-        let value: toml::Value = toml::from_str(&text).map_err(|e| {
-            failure(format!(
-                "{} is not valid TOML: {}",
-                path.display(),
-                e.message()
-            ))
-            .hint("restore it from a backup or from version control")
-        })?;
-        let format = value
-            .get("format")
-            .and_then(|v| v.as_integer())
-            .unwrap_or(0);
-        if format > STORE_FORMAT as i64 {
-            return Err(failure(format!(
-                "store format {format} is newer than this authcfg understands (format {STORE_FORMAT})"
-            ))
-            .hint("upgrade authcfg; the store was left untouched")
-            .into());
-        }
-        if format < 1 {
-            return Err(
-                failure(format!("{} has no valid format version", path.display()))
-                    .hint("restore it from a backup or from version control")
-                    .into(),
-            );
-        }
-        let header: Header = value.try_into().map_err(|e: toml::de::Error| {
-            failure(format!("{} is damaged: {}", path.display(), e.message()))
-                .hint("restore it from a backup or from version control")
-        })?;
-        Store::from_header(root, header)
-    }
-
-    fn from_header(root: &Path, header: Header) -> anyhow::Result<Store> {
-        let recipients = header
-            .recipients
-            .iter()
-            .map(|r| {
-                x25519::Recipient::from_str(&r.public_key).map_err(|_| {
-                    failure(format!(
-                        "recipient '{}' in the store header is not an age public key",
-                        r.label
-                    ))
-                    .hint("restore authcfg.toml from a backup or from version control")
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Store {
+    fn from_state(root: &Path, state: State, opts: Options) -> Store {
+        Store {
             root: root.to_path_buf(),
-            header,
-            recipients,
-        })
+            state: Mutex::new(state),
+            opts,
+            on_wait: Box::new(|_| {}),
+            resumer: None,
+            faults: Default::default(),
+        }
+    }
+
+    /// Verifies the store with the key `k0` from a key source and opens its
+    /// store keys. `k0` is the root of trust: the header must be signed by
+    /// the admin key derived from it (or, for a member, by the admin key it
+    /// pinned), and an admin journal is believed only when it is signed by
+    /// that same admin key.
+    pub fn unlock(
+        root: &Path,
+        header: Header,
+        k0: &x25519::Identity,
+        trust: Trust,
+        opts: Options,
+    ) -> anyhow::Result<Store> {
+        let state = verify_state(root, header, k0, trust)?;
+        Ok(Store::from_state(root, state, opts))
+    }
+
+    pub fn on_wait(&mut self, f: impl Fn(Option<lock::Holder>) + Send + Sync + 'static) {
+        self.on_wait = Box::new(f);
+    }
+
+    /// What completes an interrupted admin operation found by a writer.
+    pub fn set_resumer(&mut self, r: Resumer) {
+        self.resumer = Some(r);
     }
 
     pub fn root(&self) -> &Path {
         &self.root
     }
-    pub fn header(&self) -> &Header {
-        &self.header
+    pub fn header(&self) -> Header {
+        self.state.lock().unwrap().header.clone()
     }
-
-    /// Refuses an identity that is not one of the store's recipients, so a
-    /// wrong key is named as such instead of as N undecryptable files.
-    pub fn check_identity(&self, id: &x25519::Identity) -> Result<(), UserError> {
-        let public = id.to_public().to_string();
-        if self
-            .header
-            .recipients
-            .iter()
-            .any(|r| r.public_key == public)
-        {
-            Ok(())
-        } else {
-            Err(no_key(format!(
-                "the master key in use ({}) is not a recipient of the store at {}",
-                short_key(&public),
-                self.root.display()
-            ))
-            .hint("check AUTHCFG_IDENTITY / AUTHCFG_IDENTITY_FILE, or run `authcfg doctor` to see which key source is in use"))
-        }
+    pub fn role(&self) -> Role {
+        self.state.lock().unwrap().role
+    }
+    pub fn identity(&self) -> x25519::Identity {
+        self.state.lock().unwrap().ids[0].clone()
+    }
+    pub fn opts(&self) -> &Options {
+        &self.opts
+    }
+    /// The verified admin operation under way, if any.
+    pub fn pending_admin(&self) -> Option<AdminJournal> {
+        self.state
+            .lock()
+            .unwrap()
+            .pending
+            .as_ref()
+            .map(|(j, _)| j.clone())
+    }
+    fn keys(&self) -> StoreKeys {
+        self.state.lock().unwrap().keys.clone()
     }
 
     pub fn config_path(&self, name: &str) -> PathBuf {
@@ -177,79 +325,96 @@ impl Store {
     }
 
     pub fn exists(&self, name: &str) -> bool {
-        self.config_path(name).is_file()
+        fs::symlink_metadata(self.config_path(name)).is_ok_and(|m| m.is_file())
     }
 
-    /// Decrypts one config, and only that one.
-    pub fn read(&self, id: &x25519::Identity, name: &str) -> anyhow::Result<ConfigDoc> {
+    fn index_files(&self, keys: &StoreKeys, store_id: &str) -> (PathBuf, crypto::Key32, String) {
+        (self.root.clone(), keys.index_key(), store_id.to_string())
+    }
+
+    /// Crash points for the kill tests: after the k-th durable step of this
+    /// process, it kills itself with SIGKILL, as a power cut would.
+    pub fn fault_point(&self) {
+        #[cfg(feature = "fault-injection")]
+        {
+            let n = self
+                .faults
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+                + 1;
+            if self.opts.fault_after == Some(n) {
+                unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+            }
+        }
+    }
+
+    /// Writes a store file durably through the store's temp directory.
+    pub fn put_file(&self, path: &Path, data: &[u8]) -> anyhow::Result<()> {
+        fsutil::check_dirs(&self.root, path).map_err(|e| store_error(path, e))?;
+        fsutil::write_atomic_via(&self.root.join(TMP_DIR), path, data, true)
+            .with_context(|| format!("cannot write {}", path.display()))
+    }
+
+    // ---- reading ------------------------------------------------------
+
+    /// Decrypts and authenticates one config, and only that one.
+    pub fn read(&self, name: &str) -> anyhow::Result<ConfigDoc> {
         validate_name(name)?;
         let path = self.config_path(name);
-        let bytes = match fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Err(not_found(name).into()),
-            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-        };
-        self.decode(id, name, &path, &bytes)
+        fsutil::check_dirs(&self.root, &path).map_err(|e| store_error(&path, e))?;
+        let bytes = fsutil::read_private(&path)
+            .map_err(|e| store_error(&path, e))?
+            .ok_or_else(|| not_found(name))?;
+        self.decode(name, &path, &bytes)
     }
 
-    fn decode(
-        &self,
-        id: &x25519::Identity,
-        name: &str,
-        path: &Path,
-        bytes: &[u8],
-    ) -> anyhow::Result<ConfigDoc> {
-        let plain = match crypt::decrypt(id, bytes) {
-            Ok(p) => p,
-            Err(CryptError::NoMatchingKey) => {
-                let group = self
-                    .load_index(id)
-                    .ok()
-                    .and_then(|i| i.configs.get(name).and_then(|m| m.group.clone()));
-                return Err(match group {
-                    Some(g) => no_key(format!(
-                        "'{name}' is readable only by the group '{g}', and the key in use ({}) is not in it",
-                        short_key(&id.to_public().to_string())
-                    ))
-                    .hint(format!("ask an admin to add your key with `authcfg recipients add KEY --label NAME --group {g}`"))
-                    .into(),
-                    None => damaged(path, &CryptError::NoMatchingKey),
-                });
+    fn decode(&self, name: &str, path: &Path, bytes: &[u8]) -> anyhow::Result<ConfigDoc> {
+        let st = self.state.lock().unwrap();
+        let ids: Vec<&x25519::Identity> = st.ids.iter().collect();
+        let plain = match crypt::decrypt_any(&ids, bytes) {
+            Ok(p) => zeroize::Zeroizing::new(p),
+            Err(crypt::CryptError::NoMatchingKey) => {
+                drop(st);
+                return Err(self.not_for_us(name, path));
             }
             Err(e) => return Err(damaged(path, &e)),
         };
-        let text = zeroize::Zeroizing::new(String::from_utf8(plain).map_err(|_| {
-            failure(format!(
-                "{} decrypted to something that is not text",
-                path.display()
-            ))
-        })?);
-        let value: toml::Value = toml::from_str(&text).map_err(|_| {
-            failure(format!(
-                "{} does not hold a valid config document",
-                path.display()
-            ))
-            .hint("restore the file from a backup or version control")
-        })?;
-        let format = value
-            .get("format")
-            .and_then(|v| v.as_integer())
-            .unwrap_or(0);
-        if format > DOC_FORMAT as i64 {
+        let Some((_, body)) = journal::unframe(&plain) else {
             return Err(failure(format!(
-                "{} uses config format {format}, newer than this authcfg understands",
+                "{} is not authenticated (no MAC): it was not written by this store's members",
                 path.display()
             ))
-            .hint("upgrade authcfg")
+            .hint("if you did not put it there, remove it with `authcfg remove NAME`; other configs are not affected")
+            .into());
+        };
+        let doc = parse_doc(path, body)?;
+        let group = doc.meta.group.clone();
+        let store_id = st.header.id.clone();
+        let scope = group.as_deref().unwrap_or(ALL);
+        let ctx: [&[u8]; 4] = [
+            b"authcfg config",
+            store_id.as_bytes(),
+            name.as_bytes(),
+            scope.as_bytes(),
+        ];
+        let mut authentic = st
+            .keys
+            .config_key(group.as_deref())
+            .is_ok_and(|k| journal::check_frame(&k, &ctx, &plain).is_some());
+        if !authentic {
+            if let Some((_, target)) = &st.pending {
+                authentic = target
+                    .config_key(group.as_deref())
+                    .is_ok_and(|k| journal::check_frame(&k, &ctx, &plain).is_some());
+            }
+        }
+        if !authentic {
+            return Err(failure(format!(
+                "{} failed authentication: it was not written for '{name}' by this store's members (edited, forged, or moved from another name)",
+                path.display()
+            ))
+            .hint("restore it from a backup, or remove the config (`authcfg remove NAME`) and add it again; other configs are not affected")
             .into());
         }
-        let doc: ConfigDoc = value.try_into().map_err(|_| {
-            failure(format!(
-                "{} does not hold a valid config document",
-                path.display()
-            ))
-            .hint("restore the file from a backup or version control")
-        })?;
         if doc.meta.name != name {
             return Err(failure(format!(
                 "{} holds the config '{}', not '{name}': the file was moved or swapped",
@@ -262,305 +427,706 @@ impl Store {
         Ok(doc)
     }
 
-    /// The recipients a config of `group` is encrypted to: the master key
-    /// and the group's members, or everyone for configs without a group.
-    pub fn recipients_for(&self, group: Option<&str>) -> Vec<x25519::Recipient> {
-        self.header
-            .recipients
-            .iter()
-            .zip(&self.recipients)
-            .filter(|(r, _)| match group {
-                None => true,
-                Some(g) => r.label == "master" || r.groups.iter().any(|x| x == g),
-            })
+    fn not_for_us(&self, name: &str, path: &Path) -> anyhow::Error {
+        let group = self
+            .list()
+            .ok()
+            .and_then(|i| i.get(name).and_then(|m| m.group.clone()));
+        let public = self.identity().to_public().to_string();
+        match group {
+            Some(g) => no_key(format!(
+                "'{name}' is readable only by the group '{g}', and the key in use ({}) is not in it",
+                short_key(&public)
+            ))
+            .hint(format!("ask an admin to add your key with `authcfg recipients add KEY --label NAME --group {g}`"))
+            .into(),
+            None => damaged(path, &crypt::CryptError::NoMatchingKey),
+        }
+    }
+
+    /// Every config's metadata, from the index. Shards that do not match
+    /// the index head (replaced by an older copy, or an interrupted write)
+    /// are rebuilt from the config files under the writer lock.
+    pub fn list(&self) -> anyhow::Result<BTreeMap<String, Meta>> {
+        if self.root.join(journal::JOURNAL_FILE).exists() {
+            // An interrupted write: complete it first.
+            let _txn = self.begin("recover")?;
+        }
+        let (root, key, id) = {
+            let st = self.state.lock().unwrap();
+            self.index_files(&st.keys, &st.header.id)
+        };
+        let files = IndexFiles {
+            root: &root,
+            key,
+            store_id: &id,
+        };
+        let (head, shards, stale) = match files.read_head() {
+            Ok(head) => {
+                let (shards, stale) = files.read_all(&head, 2);
+                (head, shards, stale)
+            }
+            Err(_) => (Head::default(), BTreeMap::new(), vec!["*".to_string()]),
+        };
+        let _ = head;
+        if stale.is_empty() {
+            let mut out = BTreeMap::new();
+            for s in shards.into_values() {
+                out.extend(s.configs);
+            }
+            return Ok(out);
+        }
+        let txn = self.begin("repair the index")?;
+        let all = self.rebuild_index(&txn)?;
+        Ok(all)
+    }
+
+    /// Config names from the files on disk, without decrypting anything.
+    pub fn scan_names(&self) -> anyhow::Result<Vec<String>> {
+        scan_names_in(&self.root)
+    }
+
+    // ---- transactions -------------------------------------------------
+
+    /// Takes the writer lock (waiting, bounded), re-reads and re-verifies
+    /// the header under it, and completes an interrupted write.
+    pub fn begin(&self, operation: &str) -> anyhow::Result<Txn<'_>> {
+        let lock = WriterLock::acquire(&self.root, operation, self.opts.lock_timeout, &mut |h| {
+            (self.on_wait)(h)
+        })
+        .map_err(|e| match e {
+            lock::LockError::Timeout { .. } => failure(e.to_string())
+                .hint("wait for it to finish, or raise AUTHCFG_LOCK_TIMEOUT (seconds)")
+                .into(),
+            lock::LockError::Io(io) => store_error(&self.root.join(".lock"), io),
+        })?;
+        let txn = Txn {
+            store: self,
+            _lock: lock,
+        };
+        self.refresh()?;
+        self.sweep_temp_files();
+        self.recover(&txn)?;
+        if let Some(j) = self.pending_admin() {
+            // Its process is gone (it held the lock until it died).
+            match (&self.resumer, self.role()) {
+                (Some(resume), Role::Admin) => resume(self, &txn)?,
+                _ => {
+                    return Err(failure(format!(
+                        "an interrupted change of the whole store ({}, started {}) must be completed by its admin first",
+                        j.detail, j.started
+                    ))
+                    .hint("run any authcfg command with the master key; configs stay readable meanwhile")
+                    .into())
+                }
+            }
+        }
+        Ok(txn)
+    }
+
+    /// The keys of the admin operation under way.
+    pub fn pending_keys(&self) -> Option<StoreKeys> {
+        self.state
+            .lock()
+            .unwrap()
+            .pending
+            .as_ref()
             .map(|(_, k)| k.clone())
-            .collect()
+    }
+
+    /// Under the lock: if another process changed the header (or finished
+    /// an admin operation) while this one waited, verify the new state.
+    fn refresh(&self) -> anyhow::Result<()> {
+        let Parsed::Current(on_disk) = Store::read_header(&self.root)? else {
+            return Err(
+                failure("the store header was replaced by a format-1 header")
+                    .hint("restore authcfg.toml from a backup")
+                    .into(),
+            );
+        };
+        let journal_now = self.root.join(journal::ADMIN_JOURNAL_FILE).exists();
+        let st = self.state.lock().unwrap();
+        let same = on_disk == st.header && journal_now == st.pending.is_some();
+        if same {
+            return Ok(());
+        }
+        let k0 = st.ids[0].clone();
+        drop(st);
+        let fresh = verify_state(&self.root, on_disk, &k0, Trust::None).map_err(|e| {
+            let (exit, _) = crate::error::classify(&e);
+            if exit == Exit::NoKey {
+                no_key("the store's keys changed while this command waited (a master-key rotation or a recipient change by another process), and the key in use no longer opens it")
+                    .hint("run the command again: it reads the key source afresh")
+                    .into()
+            } else {
+                e
+            }
+        })?;
+        *self.state.lock().unwrap() = fresh;
+        Ok(())
+    }
+
+    /// Leftovers of a writer that crashed mid-write (they may hold config
+    /// names). Only called under the writer lock.
+    fn sweep_temp_files(&self) {
+        if let Ok(entries) = fs::read_dir(self.root.join(TMP_DIR)) {
+            for e in entries.flatten() {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
+
+    fn txn_journal_path(&self) -> PathBuf {
+        self.root.join(journal::JOURNAL_FILE)
+    }
+
+    /// Completes (or rolls back) an interrupted write. Caller holds the lock.
+    fn recover(&self, txn: &Txn) -> anyhow::Result<()> {
+        let path = self.txn_journal_path();
+        let Some(bytes) = fsutil::read_private(&path).map_err(|e| store_error(&path, e))? else {
+            return Ok(());
+        };
+        let (key, id) = {
+            let st = self.state.lock().unwrap();
+            (st.keys.journal_key(), st.header.id.clone())
+        };
+        let Some(j) = TxnJournal::open(&key, &id, &bytes) else {
+            return Err(forged(&path, "failed authentication").into());
+        };
+        let names: Vec<String> = j.names.clone();
+        let staging = self.root.join(STAGING_DIR).join(&j.txn);
+        if j.op == TxnOp::Import {
+            if !j.committed {
+                // Never committed: nothing of it reached the configs.
+                let _ = fs::remove_dir_all(&staging);
+                fs::remove_file(&path)?;
+                return Ok(());
+            }
+            for (i, n) in names.iter().enumerate() {
+                let staged = staging.join(format!("{i}.age"));
+                if staged.exists() {
+                    let dest = self.config_path(n);
+                    fsutil::create_dirs(dest.parent().unwrap())?;
+                    fs::rename(&staged, &dest)?;
+                }
+            }
+        }
+        // The files are the truth: the index follows them.
+        let mut changes: BTreeMap<String, Option<Meta>> = BTreeMap::new();
+        for n in &names {
+            match self.read(n) {
+                Ok(doc) => {
+                    changes.insert(n.clone(), Some(doc.meta));
+                }
+                Err(_) if !self.exists(n) => {
+                    changes.insert(n.clone(), None);
+                }
+                Err(_) => {}
+            }
+        }
+        let mark = if audit::has_txn(&self.root, &j.txn)? {
+            None
+        } else {
+            self.append_audit(Some(&j.txn), &j.audit)?
+        };
+        self.apply_index(txn, changes, mark)?;
+        let _ = fs::remove_dir_all(&staging);
+        fs::remove_file(&path)?;
+        Ok(())
+    }
+
+    fn append_audit(
+        &self,
+        txn: Option<&str>,
+        entries: &[AuditIntent],
+    ) -> anyhow::Result<Option<AuditMark>> {
+        let key = self.keys().audit_key();
+        audit::append(&self.root, &key, &self.opts.actor, txn, entries)
+            .context("cannot write the audit trail")
+    }
+
+    /// Appends audit records outside a transaction (reads, tests, hand-outs).
+    pub fn audit(&self, entries: &[AuditIntent]) -> anyhow::Result<()> {
+        self.append_audit(None, entries).map(|_| ())
     }
 
     fn encode(&self, doc: &ConfigDoc) -> anyhow::Result<Vec<u8>> {
-        let text = zeroize::Zeroizing::new(toml::to_string(doc).context("serializing config")?);
-        crypt::encrypt(
-            &self.recipients_for(doc.meta.group.as_deref()),
-            text.as_bytes(),
-        )
-        .map_err(|e| failure(e.to_string()).into())
+        let st = self.state.lock().unwrap();
+        let group = doc.meta.group.as_deref();
+        let key = st.keys.config_key(group).map_err(|_| {
+            no_key(format!(
+                "only members of the group '{}' can write its configs",
+                group.unwrap_or(ALL)
+            ))
+            .hint("ask an admin to add your key to the group")
+        })?;
+        let body = zeroize::Zeroizing::new(toml::to_string(doc).context("serializing config")?);
+        let scope = group.unwrap_or(ALL);
+        let plain = zeroize::Zeroizing::new(journal::frame(
+            &key,
+            &[
+                b"authcfg config",
+                st.header.id.as_bytes(),
+                doc.meta.name.as_bytes(),
+                scope.as_bytes(),
+            ],
+            body.as_bytes(),
+        ));
+        let to = storekeys::parse_recipients(st.header.recipients_of(scope)).map_err(failure)?;
+        crypt::encrypt(&to, &plain).map_err(|e| failure(e.to_string()).into())
     }
 
-    /// Saves a config and its index entry under the writer lock.
-    pub fn write(
-        &self,
-        id: &x25519::Identity,
-        doc: &ConfigDoc,
-        mode: WriteMode,
-    ) -> anyhow::Result<()> {
-        self.write_many(id, std::slice::from_ref(doc), mode)
+    /// An admin creating a config in a group nobody else is in yet: the
+    /// group gets its store key (a signed header change).
+    fn ensure_group_keys(&self, _txn: &Txn, docs: &[ConfigDoc]) -> anyhow::Result<()> {
+        let st = self.state.lock().unwrap();
+        let missing: BTreeSet<String> = docs
+            .iter()
+            .filter_map(|d| d.meta.group.clone())
+            .filter(|g| !st.keys.has(g))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        if st.role != Role::Admin {
+            return Err(no_key(format!(
+                "the group '{}' has no members yet; only the store's admin (the master key) can create it",
+                missing.iter().next().unwrap()
+            ))
+            .into());
+        }
+        let admin = AdminKey::from_identity(&st.ids[0]);
+        let mut h = st.header.clone();
+        let mut keys = st.keys.clone();
+        // Groups exist through recipients; a group with only the master key
+        // is recorded as such: the master key lists it.
+        let master = h
+            .recipients
+            .iter_mut()
+            .find(|r| r.label == header::MASTER)
+            .ok_or_else(|| failure("the store header has no master recipient"))?;
+        for g in &missing {
+            if !master.groups.contains(g) {
+                master.groups.push(g.clone());
+            }
+        }
+        keys.seal_into(&mut h).map_err(|e| failure(e.to_string()))?;
+        h.generation += 1;
+        h.sign(&admin);
+        drop(st);
+        self.put_file(&self.root.join(HEADER_FILE), h.to_toml().as_bytes())?;
+        let mut st = self.state.lock().unwrap();
+        st.header = h;
+        st.keys = keys;
+        Ok(())
     }
 
-    /// Saves several configs with one lock, one journal and one index update
-    /// (imports of thousands of configs stay linear).
-    pub fn write_many(
+    /// Saves configs with one lock, one journal, one audit append and one
+    /// index update. `Create` refuses names that exist, checked under the
+    /// lock (a concurrent `add` of the same name cannot be overwritten).
+    pub fn put(
         &self,
-        id: &x25519::Identity,
         docs: &[ConfigDoc],
         mode: WriteMode,
+        audit: &[AuditIntent],
     ) -> anyhow::Result<()> {
-        let names: Vec<String> = docs.iter().map(|d| d.meta.name.clone()).collect();
-        for n in &names {
-            validate_name(n)?;
+        for d in docs {
+            validate_name(&d.meta.name)?;
         }
-        let _lock = self.lock()?;
-        self.recover_locked(id)?;
+        let txn = self.begin(&format!("saving {}", docs[0].meta.name))?;
+        self.put_locked(&txn, docs, mode, audit)
+    }
+
+    fn put_locked(
+        &self,
+        txn: &Txn,
+        docs: &[ConfigDoc],
+        mode: WriteMode,
+        audit: &[AuditIntent],
+    ) -> anyhow::Result<()> {
         if mode == WriteMode::Create {
-            if let Some(n) = names.iter().find(|n| self.exists(n)) {
+            if let Some(d) = docs.iter().find(|d| self.exists(&d.meta.name)) {
                 return Err(UserError::new(
                     Exit::Usage,
-                    format!("a config named '{n}' already exists"),
+                    format!("a config named '{}' already exists", d.meta.name),
                 )
                 .hint("choose another --name, or pass --force to replace it")
                 .into());
             }
         }
+        self.ensure_group_keys(txn, docs)?;
         let encoded = docs
             .iter()
             .map(|d| self.encode(d))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        self.journal_begin("put", &names)?;
-        for (name, data) in names.iter().zip(&encoded) {
-            let path = self.config_path(name);
-            fsutil::write_atomic(&path, data)
-                .with_context(|| format!("cannot write {}", path.display()))?;
+        let j = TxnJournal {
+            txn: journal::new_txn_id(),
+            op: TxnOp::Put,
+            names: docs.iter().map(|d| d.meta.name.clone()).collect(),
+            audit: audit.to_vec(),
+            committed: true,
+        };
+        self.write_journal(&j)?;
+        self.fault_point();
+        for (d, data) in docs.iter().zip(&encoded) {
+            self.put_file(&self.config_path(&d.meta.name), data)?;
+            self.fault_point();
         }
-        let mut index = self.load_index(id)?;
-        for d in docs {
-            index.configs.insert(d.meta.name.clone(), d.meta.clone());
-        }
-        self.save_index(&index)?;
-        self.journal_end()
+        let mark = self.append_audit(Some(&j.txn), audit)?;
+        self.fault_point();
+        let changes = docs
+            .iter()
+            .map(|d| (d.meta.name.clone(), Some(d.meta.clone())))
+            .collect();
+        self.apply_index(txn, changes, mark)?;
+        self.fault_point();
+        self.end_journal()
     }
 
-    /// Reads, changes and saves one config as one step under the writer lock,
-    /// so concurrent updates of the same config do not lose each other's work.
-    pub fn update<T>(
-        &self,
-        id: &x25519::Identity,
-        name: &str,
-        change: impl FnOnce(&mut ConfigDoc) -> anyhow::Result<T>,
-    ) -> anyhow::Result<T> {
-        let mut out = None;
-        self.update_if(id, name, |doc| {
-            out = Some(change(doc)?);
-            Ok(true)
-        })?;
-        Ok(out.expect("set by the closure"))
+    fn write_journal(&self, j: &TxnJournal) -> anyhow::Result<()> {
+        let (key, id) = {
+            let st = self.state.lock().unwrap();
+            (st.keys.journal_key(), st.header.id.clone())
+        };
+        self.put_file(&self.txn_journal_path(), &j.seal(&key, &id))
     }
 
-    /// Like `update`, but writes only when `change` returns true; returns the
-    /// config as it stands afterwards. Holding the writer lock across
-    /// `change` makes concurrent callers (e.g. token refreshes in 20
-    /// processes) run it one at a time on the latest state.
+    fn end_journal(&self) -> anyhow::Result<()> {
+        fs::remove_file(self.txn_journal_path()).context("cannot clear the store journal")?;
+        Ok(())
+    }
+
+    /// Reads, changes and saves one config as one step under the writer
+    /// lock, so concurrent updates do not lose each other's work. `change`
+    /// returns the audit record of the change, or `None` to leave the
+    /// config as it was. Returns the config as it stands afterwards.
     pub fn update_if(
         &self,
-        id: &x25519::Identity,
         name: &str,
-        change: impl FnOnce(&mut ConfigDoc) -> anyhow::Result<bool>,
+        change: impl FnOnce(&mut ConfigDoc) -> anyhow::Result<Option<AuditIntent>>,
     ) -> anyhow::Result<ConfigDoc> {
-        let _lock = self.lock()?;
-        self.recover_locked(id)?;
-        let mut doc = self.read(id, name)?;
-        if !change(&mut doc)? {
+        let txn = self.begin(&format!("updating {name}"))?;
+        let mut doc = self.read(name)?;
+        let Some(intent) = change(&mut doc)? else {
             return Ok(doc);
-        }
+        };
         doc.meta.updated = crate::model::now();
-        let data = self.encode(&doc)?;
-        self.journal_begin("put", &[name.to_string()])?;
-        fsutil::write_atomic(&self.config_path(name), &data)?;
-        let mut index = self.load_index(id)?;
-        index.configs.insert(name.to_string(), doc.meta.clone());
-        self.save_index(&index)?;
-        self.journal_end()?;
+        self.put_locked(
+            &txn,
+            std::slice::from_ref(&doc),
+            WriteMode::Upsert,
+            &[intent],
+        )?;
         Ok(doc)
     }
 
-    pub fn remove(&self, id: &x25519::Identity, name: &str) -> anyhow::Result<()> {
-        validate_name(name)?;
-        let _lock = self.lock()?;
-        self.recover_locked(id)?;
-        let path = self.config_path(name);
-        if !path.is_file() {
-            return Err(not_found(name).into());
+    /// Removes configs (no decryption needed: a damaged config can go).
+    pub fn remove(&self, names: &[String], audit: &[AuditIntent]) -> anyhow::Result<()> {
+        for n in names {
+            validate_name(n)?;
         }
-        self.journal_begin("delete", &[name.to_string()])?;
-        fsutil::remove_and_prune(&path, &self.root.join("configs"))?;
-        let _ = fs::remove_file(self.used_marker(name));
-        let mut index = self.load_index(id)?;
-        index.configs.remove(name);
-        self.save_index(&index)?;
-        self.journal_end()
-    }
-
-    /// All configs' metadata, from the index (one decryption).
-    pub fn index(&self, id: &x25519::Identity) -> anyhow::Result<Index> {
-        if self.root.join(JOURNAL_FILE).exists() || !self.root.join(INDEX_FILE).exists() {
-            let _lock = self.lock()?;
-            self.recover_locked(id)?;
+        let txn = self.begin(&format!("removing {}", names.join(", ")))?;
+        for n in names {
+            if !self.exists(n) {
+                return Err(not_found(n).into());
+            }
         }
-        self.load_index(id)
+        let j = TxnJournal {
+            txn: journal::new_txn_id(),
+            op: TxnOp::Delete,
+            names: names.to_vec(),
+            audit: audit.to_vec(),
+            committed: true,
+        };
+        self.write_journal(&j)?;
+        self.fault_point();
+        for n in names {
+            let path = self.config_path(n);
+            fsutil::remove_and_prune(&path, &self.root.join(CONFIGS_DIR))?;
+            let _ = fs::remove_file(self.used_marker(n));
+            self.fault_point();
+        }
+        let mark = self.append_audit(Some(&j.txn), audit)?;
+        self.apply_index(
+            &txn,
+            names.iter().map(|n| (n.clone(), None)).collect(),
+            mark,
+        )?;
+        self.fault_point();
+        self.end_journal()
     }
 
-    fn lock(&self) -> anyhow::Result<WriterLock> {
-        WriterLock::acquire(&self.root)
-            .with_context(|| format!("cannot lock the store at {}", self.root.display()))
-    }
-
-    fn load_index(&self, id: &x25519::Identity) -> anyhow::Result<Index> {
-        let path = self.root.join(INDEX_FILE);
-        match fs::read(&path) {
-            Ok(bytes) => {
-                let parsed = crypt::decrypt(id, &bytes)
-                    .ok()
-                    .and_then(|plain| serde_json::from_slice::<Index>(&plain).ok());
-                match parsed {
-                    Some(index) => Ok(index),
-                    // Derived data: rebuild it from the config files.
-                    None => self.rebuild_index(id),
+    /// Imports configs all or nothing: each is encrypted to a staging
+    /// directory, flushed once, the journal marked committed, then moved
+    /// into place. A kill before the commit leaves the store as it was; a
+    /// kill after it is completed by the next writer. `docs` is consumed as
+    /// it is produced (an import of 50,000 configs does not sit in memory).
+    pub fn import(
+        &self,
+        docs: &mut dyn Iterator<Item = anyhow::Result<ConfigDoc>>,
+        force: bool,
+        audit_for: &dyn Fn(&Meta) -> AuditIntent,
+        progress: &dyn Fn(usize),
+    ) -> anyhow::Result<usize> {
+        let txn = self.begin("importing configs")?;
+        let id = journal::new_txn_id();
+        let staging = self.root.join(STAGING_DIR).join(&id);
+        let mut j = TxnJournal {
+            txn: id.clone(),
+            op: TxnOp::Import,
+            names: vec![],
+            audit: vec![],
+            committed: false,
+        };
+        self.write_journal(&j)?;
+        fsutil::create_dirs(&staging)?;
+        let result = (|| -> anyhow::Result<Vec<Meta>> {
+            let mut metas = vec![];
+            let mut seen = BTreeSet::new();
+            let (work_tx, work_rx) = std::sync::mpsc::sync_channel::<(usize, ConfigDoc)>(256);
+            let work_rx = Mutex::new(work_rx);
+            let failed: Mutex<Option<anyhow::Error>> = Mutex::new(None);
+            std::thread::scope(|s| -> anyhow::Result<()> {
+                for _ in 0..2 {
+                    s.spawn(|| loop {
+                        let next = work_rx.lock().unwrap().recv();
+                        let Ok((i, doc)) = next else { break };
+                        let r = self.encode(&doc).and_then(|data| {
+                            let p = staging.join(format!("{i}.age"));
+                            fsutil::write_atomic_via(&self.root.join(TMP_DIR), &p, &data, false)
+                                .with_context(|| format!("cannot write {}", p.display()))
+                        });
+                        if let Err(e) = r {
+                            failed.lock().unwrap().get_or_insert(e);
+                        }
+                    });
                 }
-            }
-            Err(e) if e.kind() == ErrorKind::NotFound => self.rebuild_index(id),
-            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
-        }
-    }
-
-    fn save_index(&self, index: &Index) -> anyhow::Result<()> {
-        let json = zeroize::Zeroizing::new(serde_json::to_vec(index)?);
-        let data = crypt::encrypt(&self.recipients, &json).map_err(|e| failure(e.to_string()))?;
-        fsutil::write_atomic(&self.root.join(INDEX_FILE), &data)
-            .with_context(|| format!("cannot write the index in {}", self.root.display()))
-    }
-
-    /// Decrypts every config file to rebuild the index. Undecryptable files
-    /// are left out of it (and named by `doctor`), not fatal.
-    pub fn rebuild_index(&self, id: &x25519::Identity) -> anyhow::Result<Index> {
-        let mut index = Index::default();
-        for name in self.scan_names()? {
-            if let Ok(doc) = self.read(id, &name) {
-                index.configs.insert(name, doc.meta);
-            }
-        }
-        Ok(index)
-    }
-
-    /// Config names from the files on disk, without decrypting anything.
-    pub fn scan_names(&self) -> anyhow::Result<Vec<String>> {
-        let base = self.root.join("configs");
-        let mut out = Vec::new();
-        let mut stack = vec![base.clone()];
-        while let Some(dir) = stack.pop() {
-            let entries = match fs::read_dir(&dir) {
-                Ok(e) => e,
-                Err(e) if e.kind() == ErrorKind::NotFound => continue,
-                Err(e) => return Err(e).with_context(|| format!("cannot read {}", dir.display())),
-            };
-            for entry in entries {
-                let entry = entry?;
-                let path = entry.path();
-                if entry.file_type()?.is_dir() {
-                    stack.push(path);
-                } else if let Some(stem) = path
-                    .strip_prefix(&base)
-                    .ok()
-                    .and_then(|p| p.to_str())
-                    .and_then(|p| p.strip_suffix(".age"))
-                {
-                    if validate_name(stem).is_ok() {
-                        out.push(stem.to_string());
+                let mut produce = || -> anyhow::Result<()> {
+                    for (i, d) in docs.enumerate() {
+                        let d = d?;
+                        validate_name(&d.meta.name)?;
+                        if !seen.insert(d.meta.name.clone()) {
+                            return Err(usage(format!(
+                                "'{}' appears twice in the input",
+                                d.meta.name
+                            ))
+                            .into());
+                        }
+                        if !force && self.exists(&d.meta.name) {
+                            return Err(usage(format!(
+                                "a config named '{}' already exists; nothing was imported",
+                                d.meta.name
+                            ))
+                            .hint("pass --force to replace existing configs, or --prefix to import under a group")
+                            .into());
+                        }
+                        if let Some(e) = failed.lock().unwrap().take() {
+                            return Err(e);
+                        }
+                        metas.push(d.meta.clone());
+                        if i % 1000 == 999 {
+                            progress(i + 1);
+                        }
+                        work_tx
+                            .send((i, d))
+                            .map_err(|_| failure("the import's writer threads stopped"))?;
                     }
+                    Ok(())
+                };
+                let r = produce();
+                drop(work_tx);
+                r
+            })?;
+            if let Some(e) = failed.into_inner().unwrap() {
+                return Err(e);
+            }
+            Ok(metas)
+        })();
+        let metas = match result {
+            Ok(m) => m,
+            Err(e) => {
+                let _ = fs::remove_dir_all(&staging);
+                let _ = fs::remove_file(self.txn_journal_path());
+                return Err(e);
+            }
+        };
+        // Durable before the commit: one flush for every staged file.
+        fsutil::sync_fs(&staging).context("cannot flush the staged configs")?;
+        self.fault_point();
+        j.names = metas.iter().map(|m| m.name.clone()).collect();
+        j.audit = metas.iter().map(audit_for).collect();
+        j.committed = true;
+        self.write_journal(&j)?;
+        self.fault_point();
+        for (i, m) in metas.iter().enumerate() {
+            let dest = self.config_path(&m.name);
+            fsutil::check_dirs(&self.root, &dest).map_err(|e| store_error(&dest, e))?;
+            fsutil::create_dirs(dest.parent().unwrap())?;
+            fs::rename(staging.join(format!("{i}.age")), &dest)?;
+            if i % 97 == 0 {
+                self.fault_point();
+            }
+        }
+        fsutil::sync_fs(&self.root)?;
+        let mark = self.append_audit(Some(&j.txn), &j.audit)?;
+        self.fault_point();
+        let n = metas.len();
+        self.apply_index(
+            &txn,
+            metas
+                .into_iter()
+                .map(|m| (m.name.clone(), Some(m)))
+                .collect(),
+            mark,
+        )?;
+        let _ = fs::remove_dir_all(&staging);
+        self.end_journal()?;
+        Ok(n)
+    }
+
+    // ---- index --------------------------------------------------------
+
+    /// Applies changes to the shards they fall in and writes the head.
+    fn apply_index(
+        &self,
+        txn: &Txn,
+        changes: BTreeMap<String, Option<Meta>>,
+        mark: Option<AuditMark>,
+    ) -> anyhow::Result<()> {
+        let (root, key, id) = {
+            let st = self.state.lock().unwrap();
+            self.index_files(&st.keys, &st.header.id)
+        };
+        let files = IndexFiles {
+            root: &root,
+            key,
+            store_id: &id,
+        };
+        let Ok(head) = files.read_head() else {
+            self.rebuild_index(txn)?;
+            return Ok(());
+        };
+        let mut by_shard: BTreeMap<String, Vec<(String, Option<Meta>)>> = BTreeMap::new();
+        for (n, m) in changes {
+            by_shard
+                .entry(index::shard_of(&n))
+                .or_default()
+                .push((n, m));
+        }
+        let mut shards = BTreeMap::new();
+        for (s, items) in by_shard {
+            let mut shard = match files.read_shard(&head, &s) {
+                Ok(sh) => sh,
+                Err(_) => self.rebuild_shard(&s)?,
+            };
+            for (n, m) in items {
+                match m {
+                    Some(m) => shard.configs.insert(n, m),
+                    None => shard.configs.remove(&n),
+                };
+            }
+            shards.insert(s, shard);
+        }
+        self.write_index(txn, &head.shards, shards, mark.or(head.audit))
+    }
+
+    /// Writes shards and the head that lists them.
+    fn write_index(
+        &self,
+        _txn: &Txn,
+        existing: &BTreeMap<String, String>,
+        shards: BTreeMap<String, Shard>,
+        mark: Option<AuditMark>,
+    ) -> anyhow::Result<()> {
+        let (root, key, id) = {
+            let st = self.state.lock().unwrap();
+            self.index_files(&st.keys, &st.header.id)
+        };
+        let files = IndexFiles {
+            root: &root,
+            key,
+            store_id: &id,
+        };
+        let mut head = Head {
+            shards: existing.clone(),
+            audit: mark,
+        };
+        for (name, shard) in shards {
+            if shard.configs.is_empty() {
+                head.shards.remove(&name);
+                let _ = fs::remove_file(files.shard_path(&name));
+                continue;
+            }
+            let (bytes, digest) = files.seal_shard(&name, &shard);
+            self.put_file(&files.shard_path(&name), &bytes)?;
+            head.shards.insert(name, digest);
+        }
+        self.put_file(&files.head_path(), &files.seal_head(&head))
+    }
+
+    fn rebuild_shard(&self, shard: &str) -> anyhow::Result<Shard> {
+        let mut out = Shard::default();
+        for n in self.scan_names()? {
+            if index::shard_of(&n) == shard {
+                if let Ok(doc) = self.read(&n) {
+                    out.configs.insert(n, doc.meta);
                 }
             }
         }
-        out.sort();
         Ok(out)
     }
 
-    fn journal_begin(&self, op: &str, names: &[String]) -> anyhow::Result<()> {
-        let j = Journal {
-            op: op.to_string(),
-            names: names.to_vec(),
-        };
-        fsutil::write_atomic(
-            &self.root.join(JOURNAL_FILE),
-            toml::to_string(&j)?.as_bytes(),
-        )
-        .context("cannot write the store journal")
-    }
-
-    fn journal_end(&self) -> anyhow::Result<()> {
-        fs::remove_file(self.root.join(JOURNAL_FILE)).context("cannot clear the store journal")?;
-        fsutil::sync_dir(&self.root)?;
-        Ok(())
-    }
-
-    /// Completes an interrupted write: the config files are the truth, the
-    /// index follows them. Caller holds the writer lock.
-    fn recover_locked(&self, id: &x25519::Identity) -> anyhow::Result<()> {
-        let jpath = self.root.join(JOURNAL_FILE);
-        let journal: Option<Journal> = match fs::read_to_string(&jpath) {
-            Ok(t) => toml::from_str(&t).ok(),
-            Err(_) => None,
-        };
-        let index_missing = !self.root.join(INDEX_FILE).exists();
-        if journal.is_none() && !jpath.exists() && !index_missing {
-            return Ok(());
-        }
-        let mut index = self.load_index(id)?;
-        match journal {
-            Some(j) => {
-                for name in &j.names {
-                    match self.read(id, name) {
-                        Ok(doc) => {
-                            index.configs.insert(name.clone(), doc.meta);
-                        }
-                        Err(_) if !self.exists(name) => {
-                            index.configs.remove(name);
-                        }
-                        Err(_) => {}
-                    }
-                }
-            }
-            // An unreadable journal: fall back to a full rebuild.
-            None if jpath.exists() => index = self.rebuild_index(id)?,
-            None => {}
-        }
-        self.save_index(&index)?;
-        self.sweep_temp_files();
-        if jpath.exists() {
-            self.journal_end()?;
-        }
-        Ok(())
-    }
-
-    /// Leftovers of a writer that crashed mid-write. Only called under the
-    /// writer lock, when no other writer can own a temp file.
-    fn sweep_temp_files(&self) {
-        let mut stack = vec![self.root.clone()];
-        while let Some(dir) = stack.pop() {
-            let Ok(entries) = fs::read_dir(&dir) else {
-                continue;
-            };
-            for entry in entries.flatten() {
-                let path = entry.path();
-                let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
-                if is_dir && (dir != self.root || entry.file_name() == "configs") {
-                    stack.push(path);
-                } else if entry
-                    .file_name()
-                    .to_string_lossy()
-                    .starts_with(fsutil::TMP_PREFIX)
-                {
-                    let _ = fs::remove_file(path);
-                }
+    /// Decrypts every config file to rebuild the whole index. Unreadable
+    /// files are left out of it (and named by `doctor`), not fatal.
+    pub fn rebuild_index(&self, txn: &Txn) -> anyhow::Result<BTreeMap<String, Meta>> {
+        let mut shards: BTreeMap<String, Shard> = BTreeMap::new();
+        let mut all = BTreeMap::new();
+        for n in self.scan_names()? {
+            if let Ok(doc) = self.read(&n) {
+                shards
+                    .entry(index::shard_of(&n))
+                    .or_default()
+                    .configs
+                    .insert(n.clone(), doc.meta.clone());
+                all.insert(n, doc.meta);
             }
         }
+        let mark = self.index_mark();
+        let _ = fs::remove_dir_all(self.root.join(index::INDEX_DIR));
+        fsutil::create_dirs(&self.root.join(index::INDEX_DIR))?;
+        self.write_index(txn, &BTreeMap::new(), shards, mark)?;
+        Ok(all)
     }
+
+    /// The audit mark of the last write, from the index head.
+    pub fn index_mark(&self) -> Option<AuditMark> {
+        let (root, key, id) = {
+            let st = self.state.lock().unwrap();
+            self.index_files(&st.keys, &st.header.id)
+        };
+        IndexFiles {
+            root: &root,
+            key,
+            store_id: &id,
+        }
+        .read_head()
+        .ok()
+        .and_then(|h| h.audit)
+    }
+
+    pub fn verify_audit(&self) -> anyhow::Result<audit::Verification> {
+        let keys = self.keys();
+        audit::verify(&self.root, &keys, self.index_mark().as_ref())
+            .with_context(|| format!("cannot read {}", audit::path(&self.root).display()))
+    }
+
+    /// Moves failed unlock attempts noted without a key into the trail.
+    pub fn fold_failed_access(&self) {
+        let key = self.keys().audit_key();
+        let _ = audit::fold_failed_access(&self.root, &key, &self.opts.actor);
+    }
+
+    // ---- last use -----------------------------------------------------
 
     fn used_marker(&self, name: &str) -> PathBuf {
         self.root.join("used").join(Self::used_key(name))
@@ -581,7 +1147,7 @@ impl Store {
     }
 
     pub fn last_used(&self, name: &str) -> Option<SystemTime> {
-        fs::metadata(self.used_marker(name))
+        fs::symlink_metadata(self.used_marker(name))
             .and_then(|m| m.modified())
             .ok()
     }
@@ -602,87 +1168,443 @@ impl Store {
 
     /// The marker key `last_used_all` returns for a name.
     pub fn used_key(name: &str) -> String {
+        use sha2::{Digest, Sha256};
         hex::encode(&Sha256::digest(name.as_bytes())[..12])
     }
 
-    /// Re-encrypts every config and the index to `header`'s recipients,
-    /// decrypting with any of `ids`. Under the writer lock; each file is
-    /// replaced atomically, so an interruption leaves every file readable by
-    /// the old or the new key. `after_each` runs after every file (fault
-    /// injection for the crash tests).
-    pub fn reencrypt_all(
-        &self,
-        ids: &[&x25519::Identity],
-        header: &Header,
-        after_each: &mut dyn FnMut(),
-    ) -> anyhow::Result<usize> {
-        let _lock = self.lock()?;
-        let target = Store::from_header(&self.root, header.clone())?;
-        let mut paths: Vec<PathBuf> = self
-            .scan_names()?
-            .iter()
-            .map(|n| self.config_path(n))
-            .collect();
-        paths.push(self.root.join(INDEX_FILE));
-        let mut n = 0;
-        for path in paths {
-            let bytes = match fs::read(&path) {
-                Ok(b) => b,
-                Err(e) if e.kind() == ErrorKind::NotFound => continue,
-                Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-            };
-            let plain = zeroize::Zeroizing::new(
-                crypt::decrypt_any(ids, &bytes).map_err(|e| damaged(&path, &e))?,
-            );
-            // A config keeps its group: only the group's members get it again.
-            let group = if path.starts_with(self.root.join("configs")) {
-                std::str::from_utf8(&plain)
-                    .ok()
-                    .and_then(|t| toml::from_str::<toml::Value>(t).ok())
-                    .and_then(|v| v.get("group").and_then(|g| g.as_str()).map(str::to_string))
-            } else {
-                None
-            };
-            let data = crypt::encrypt(&target.recipients_for(group.as_deref()), &plain)
-                .map_err(|e| failure(e.to_string()))?;
-            fsutil::write_atomic(&path, &data)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            n += 1;
-            after_each();
+    // ---- whole-store operations (admin) -------------------------------
+
+    /// Writes a signed admin journal (the intent of a whole-store change).
+    pub fn write_admin_journal(&self, _txn: &Txn, j: &AdminJournal) -> anyhow::Result<()> {
+        self.put_file(&self.root.join(journal::ADMIN_JOURNAL_FILE), &j.to_bytes())?;
+        let target_keys = {
+            let st = self.state.lock().unwrap();
+            let ids: Vec<&x25519::Identity> = st.ids.iter().collect();
+            StoreKeys::unseal(&j.target, &ids).ok()
+        };
+        if let Some(k) = target_keys {
+            self.state.lock().unwrap().pending = Some((j.clone(), k));
         }
-        Ok(n)
+        Ok(())
     }
 
-    pub fn rewrite_header(&self, header: &Header) -> anyhow::Result<()> {
-        fsutil::write_atomic(&self.root.join(HEADER_FILE), header.to_toml().as_bytes())?;
+    /// Adds an identity to decrypt with (the other key of a master-key
+    /// rotation under way).
+    pub fn add_identity(&self, id: x25519::Identity) {
+        let mut st = self.state.lock().unwrap();
+        let public = id.to_public().to_string();
+        if !st.ids.iter().any(|i| i.to_public().to_string() == public) {
+            st.ids.push(id);
+        }
+    }
+
+    /// Re-encrypts every config to `target`'s recipients and re-MACs it
+    /// under `target_keys`, and rebuilds the index under them. Each file is
+    /// replaced atomically: an interruption leaves every file readable with
+    /// the old or the new keys, which the admin journal holds both of.
+    pub fn reencrypt_all(
+        &self,
+        txn: &Txn,
+        target: &Header,
+        target_keys: &StoreKeys,
+        progress: &dyn Fn(usize, usize),
+    ) -> anyhow::Result<usize> {
+        let names = self.scan_names()?;
+        let total = names.len();
+        let target_store = Store::from_state(
+            &self.root,
+            State {
+                header: target.clone(),
+                keys: target_keys.clone(),
+                ids: self.state.lock().unwrap().ids.clone(),
+                role: Role::Admin,
+                pending: None,
+            },
+            self.opts.clone(),
+        );
+        let mut shards: BTreeMap<String, Shard> = BTreeMap::new();
+        for (i, n) in names.iter().enumerate() {
+            let doc = self
+                .read(n)
+                .or_else(|_| target_store.read(n))
+                .or_else(|e| self.read_legacy(n).map_err(|_| e))
+                .with_context(|| format!("cannot re-encrypt '{n}'"))?;
+            let data = target_store.encode(&doc)?;
+            fsutil::write_atomic_via(&self.root.join(TMP_DIR), &self.config_path(n), &data, false)?;
+            shards
+                .entry(index::shard_of(n))
+                .or_default()
+                .configs
+                .insert(n.clone(), doc.meta);
+            self.fault_point();
+            if i % 100 == 99 {
+                progress(i + 1, total);
+            }
+        }
+        fsutil::sync_fs(&self.root)?;
+        let _ = fs::remove_dir_all(self.root.join(index::INDEX_DIR));
+        fsutil::create_dirs(&self.root.join(index::INDEX_DIR))?;
+        target_store.write_index(txn, &BTreeMap::new(), shards, None)?;
+        Ok(total)
+    }
+
+    /// A format-1 config (no MAC), during the upgrade only.
+    fn read_legacy(&self, name: &str) -> anyhow::Result<ConfigDoc> {
+        let pending_upgrade = self
+            .pending_admin()
+            .is_some_and(|j| j.op == AdminOp::Upgrade);
+        if !pending_upgrade {
+            return Err(failure("not upgrading").into());
+        }
+        let path = self.config_path(name);
+        let bytes = fsutil::read_private(&path)
+            .map_err(|e| store_error(&path, e))?
+            .ok_or_else(|| not_found(name))?;
+        let ids: Vec<x25519::Identity> = self.state.lock().unwrap().ids.clone();
+        let refs: Vec<&x25519::Identity> = ids.iter().collect();
+        let plain = zeroize::Zeroizing::new(
+            crypt::decrypt_any(&refs, &bytes).map_err(|e| damaged(&path, &e))?,
+        );
+        let doc = parse_doc(&path, &plain)?;
+        if doc.meta.name != name {
+            return Err(failure(format!(
+                "{} holds the config '{}', not '{name}': the file was moved or swapped",
+                path.display(),
+                doc.meta.name
+            ))
+            .into());
+        }
+        Ok(doc)
+    }
+
+    /// Ends an admin operation: the target header replaces the old one,
+    /// the journal goes, the in-memory state follows.
+    pub fn finish_admin(&self, _txn: &Txn, target: &Header, keys: StoreKeys) -> anyhow::Result<()> {
+        self.put_file(&self.root.join(HEADER_FILE), target.to_toml().as_bytes())?;
+        self.fault_point();
+        {
+            let mut st = self.state.lock().unwrap();
+            st.header = target.clone();
+            st.keys = keys;
+            st.pending = None;
+        }
+        fs::remove_file(self.root.join(journal::ADMIN_JOURNAL_FILE))
+            .context("cannot remove the admin journal")?;
+        fsutil::sync_dir(&self.root)?;
         Ok(())
+    }
+
+    /// The store keys in use (for admin operations that rotate them).
+    pub fn store_keys(&self) -> StoreKeys {
+        self.keys()
+    }
+
+    /// Sets the state after an admin operation changed the key in use.
+    pub fn set_identity(&self, id: x25519::Identity) {
+        let mut st = self.state.lock().unwrap();
+        st.ids
+            .retain(|i| i.to_public().to_string() != id.to_public().to_string());
+        st.ids.insert(0, id);
     }
 }
 
-fn damaged(path: &Path, e: &CryptError) -> anyhow::Error {
+impl Txn<'_> {
+    pub fn store(&self) -> &Store {
+        self.store
+    }
+}
+
+/// Config names from the files under `root/configs`, without decrypting.
+fn scan_names_in(root: &Path) -> anyhow::Result<Vec<String>> {
+    let base = root.join(CONFIGS_DIR);
+    let mut out = Vec::new();
+    let mut stack = vec![base.clone()];
+    while let Some(dir) = stack.pop() {
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == ErrorKind::NotFound => continue,
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", dir.display())),
+        };
+        for entry in entries {
+            let entry = entry?;
+            let path = entry.path();
+            let ft = entry.file_type()?;
+            if ft.is_dir() {
+                stack.push(path);
+            } else if ft.is_file() {
+                if let Some(stem) = path
+                    .strip_prefix(&base)
+                    .ok()
+                    .and_then(|p| p.to_str())
+                    .and_then(|p| p.strip_suffix(".age"))
+                {
+                    if validate_name(stem).is_ok() {
+                        out.push(stem.to_string());
+                    }
+                }
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn parse_doc(path: &Path, body: &[u8]) -> anyhow::Result<ConfigDoc> {
+    let text = std::str::from_utf8(body).map_err(|_| {
+        failure(format!(
+            "{} decrypted to something that is not text",
+            path.display()
+        ))
+    })?;
+    let value: toml::Value = toml::from_str(text).map_err(|_| {
+        failure(format!(
+            "{} does not hold a valid config document",
+            path.display()
+        ))
+        .hint("restore the file from a backup or version control")
+    })?;
+    let format = value
+        .get("format")
+        .and_then(|v| v.as_integer())
+        .unwrap_or(0);
+    if format > DOC_FORMAT as i64 {
+        return Err(failure(format!(
+            "{} uses config format {format}, newer than this authcfg understands",
+            path.display()
+        ))
+        .hint("upgrade authcfg")
+        .into());
+    }
+    value.try_into().map_err(|_| {
+        failure(format!(
+            "{} does not hold a valid config document",
+            path.display()
+        ))
+        .hint("restore the file from a backup or version control")
+        .into()
+    })
+}
+
+fn no_store(root: &Path) -> UserError {
+    UserError::new(
+        Exit::Error,
+        format!("no authcfg store at {}", root.display()),
+    )
+    .hint("run `authcfg init` to create one, or point AUTHCFG_HOME / --store at yours")
+}
+
+/// Reads and checks the admin journal against the header and the key in
+/// use, and decides the role. See `Store::unlock`.
+fn verify_state(
+    root: &Path,
+    header: Header,
+    k0: &x25519::Identity,
+    trust: Trust,
+) -> anyhow::Result<State> {
+    let hpath = root.join(HEADER_FILE);
+    let jpath = root.join(journal::ADMIN_JOURNAL_FILE);
+    let journal = match fsutil::read_private(&jpath).map_err(|e| store_error(&jpath, e))? {
+        Some(b) => Some(
+            AdminJournal::parse(&b)
+                .ok_or_else(|| forged(&jpath, "is not a valid admin journal"))?,
+        ),
+        None => None,
+    };
+    let a0 = AdminKey::from_identity(k0).public();
+    let mut ids = vec![k0.clone()];
+    // The admin key that may have written the journal: the header's, or
+    // the one the header's newest endorsement came from (when the header
+    // already is the journal's target).
+    let journal_admins = |h: &Header| -> Vec<AdminPub> {
+        let mut v: Vec<AdminPub> = h.admin_pub().into_iter().collect();
+        if let Some(e) = h.admin_history.last() {
+            if e.next == h.admin_key && e.valid(&h.id) {
+                v.extend(AdminPub::parse(&e.previous));
+            }
+        }
+        v
+    };
+    let check_journal = |j: &AdminJournal, h: &Header| -> anyhow::Result<()> {
+        let signer = j
+            .signed()
+            .ok_or_else(|| forged(&jpath, "carries no valid signature"))?;
+        if !journal_admins(h).contains(&signer) {
+            return Err(forged(
+                &jpath,
+                "is signed by a key that is not this store's admin key",
+            )
+            .into());
+        }
+        let target_admin = j
+            .target
+            .admin_pub()
+            .filter(|p| j.target.signed_by(p))
+            .ok_or_else(|| forged(&jpath, "leads to a header that is not signed"))?;
+        if j.target.id != h.id {
+            return Err(forged(&jpath, "belongs to another store").into());
+        }
+        if target_admin != signer {
+            // Only a master-key rotation changes the admin key, and the old
+            // key endorses the new one in the target header.
+            let endorsed = j.op == AdminOp::MasterKey
+                && j.target.admin_history.last().is_some_and(|e| {
+                    e.valid(&h.id)
+                        && e.previous == signer.encode()
+                        && e.next == target_admin.encode()
+                });
+            if !endorsed {
+                return Err(forged(&jpath, "changes the admin key without an endorsement").into());
+            }
+        }
+        Ok(())
+    };
+    let role;
+    if header.signed_by(&a0) {
+        role = Role::Admin;
+        if let Some(j) = &journal {
+            check_journal(j, &header)?;
+            if j.op == AdminOp::MasterKey {
+                // The other key of the pair (the journal is verified).
+                for sealed in [&j.new_identity, &j.old_identity] {
+                    if let Some(other) = open_identity(sealed.as_deref(), k0) {
+                        if other.to_public().to_string() != k0.to_public().to_string() {
+                            ids.push(other);
+                        }
+                    }
+                }
+            }
+        }
+    } else if let Some(j) = journal
+        .as_ref()
+        .filter(|j| j.op == AdminOp::MasterKey && j.target.signed_by(&a0))
+    {
+        // A master-key rotation whose new key (ours) is already in the key
+        // source while the header is still the old key's.
+        let e = j
+            .target
+            .admin_history
+            .last()
+            .filter(|e| e.valid(&header.id) && e.next == a0.encode())
+            .ok_or_else(|| forged(&jpath, "names this key without an endorsement"))?;
+        let old = AdminPub::parse(&e.previous)
+            .filter(|p| header.signed_by(p))
+            .ok_or_else(|| forged(&hpath, "is not signed by the key the rotation started from"))?;
+        check_journal(j, &header)?;
+        let _ = old;
+        let o = open_identity(j.old_identity.as_deref(), k0)
+            .ok_or_else(|| forged(&jpath, "holds no old key for this key"))?;
+        ids.push(o);
+        role = Role::Admin;
+    } else {
+        // A member: the admin key it pinned, followed through endorsements.
+        let pinned = pins::pinned(root, &header.id, k0);
+        let admin = header
+            .admin_pub()
+            .ok_or_else(|| forged(&hpath, "names no valid admin key"))?;
+        match pinned {
+            Some(p) if p == admin => {}
+            Some(p) => {
+                let mut cur = p.encode();
+                for e in &header.admin_history {
+                    if e.previous == cur && e.valid(&header.id) {
+                        cur = e.next.clone();
+                    }
+                }
+                if cur != header.admin_key {
+                    return Err(forged(
+                        &hpath,
+                        &format!(
+                            "is signed by an admin key ({}) that is not the one you trusted ({})",
+                            admin.fingerprint(),
+                            p.fingerprint()
+                        ),
+                    )
+                    .into());
+                }
+            }
+            None => {
+                let fp = admin.fingerprint();
+                let ok = match trust {
+                    Trust::Fingerprint(given) => given.trim() == fp,
+                    Trust::Ask(ask) => ask(&fp),
+                    Trust::None => false,
+                };
+                if !ok {
+                    let is_recipient = header
+                        .recipients
+                        .iter()
+                        .any(|r| r.public_key == k0.to_public().to_string());
+                    if !is_recipient {
+                        return Err(not_recipient(root, k0).into());
+                    }
+                    return Err(no_key(format!(
+                        "this key ({}) is a member of the store, which has not yet trusted its admin key {fp}",
+                        short_key(&k0.to_public().to_string())
+                    ))
+                    .hint(format!(
+                        "check the fingerprint with the store's admin, then run `authcfg trust {fp}` (or set AUTHCFG_TRUST_ADMIN={fp})"
+                    ))
+                    .into());
+                }
+            }
+        }
+        if !header.signed_by(&admin) {
+            return Err(forged(&hpath, "has a signature that does not verify").into());
+        }
+        if pinned != Some(admin) {
+            pins::pin(root, &header.id, k0, &admin).map_err(|e| store_error(root, e))?;
+        }
+        if let Some(j) = &journal {
+            check_journal(j, &header)?;
+        }
+        role = Role::Member;
+    }
+    let id_refs: Vec<&x25519::Identity> = ids.iter().collect();
+    let keys = StoreKeys::unseal(&header, &id_refs).map_err(|_| not_recipient(root, k0))?;
+    let pending = match journal {
+        Some(j) => {
+            let tk = StoreKeys::unseal(&j.target, &id_refs).unwrap_or_default();
+            Some((j, tk))
+        }
+        None => None,
+    };
+    Ok(State {
+        header,
+        keys,
+        ids,
+        role,
+        pending,
+    })
+}
+
+fn not_recipient(root: &Path, k0: &x25519::Identity) -> UserError {
+    no_key(format!(
+        "the key in use ({}) is not a recipient of the store at {}",
+        short_key(&k0.to_public().to_string()),
+        root.display()
+    ))
+    .hint("check AUTHCFG_IDENTITY / AUTHCFG_IDENTITY_FILE, or run `authcfg doctor` to see which key source is in use")
+}
+
+/// An identity sealed (base64 age) in an admin journal, if `with` opens it.
+pub fn open_identity(sealed: Option<&str>, with: &x25519::Identity) -> Option<x25519::Identity> {
+    use base64::Engine;
+    let ct = crypto::b64().decode(sealed?).ok()?;
+    let plain = zeroize::Zeroizing::new(crypt::decrypt(with, &ct).ok()?);
+    crate::keys::identity::parse(std::str::from_utf8(&plain).ok()?)
+}
+
+fn damaged(path: &Path, e: &crypt::CryptError) -> anyhow::Error {
     let msg = match e {
-        CryptError::NoMatchingKey => format!(
+        crypt::CryptError::NoMatchingKey => format!(
             "{} cannot be opened with this store's key: it was encrypted to other recipients, or its header was modified",
             path.display()
         ),
         other => format!("{} is damaged: {other}", path.display()),
     };
     failure(msg)
-        .hint("restore this file from a backup or version control, or remove the config and add it again; other configs are not affected")
+        .hint("restore this file from a backup or version control, or remove the config (`authcfg remove NAME`) and add it again; other configs are not affected")
         .into()
-}
-
-fn check_private(path: &Path) -> anyhow::Result<()> {
-    if let Some(mode) = fsutil::loose_mode(path)? {
-        let fix = if path.is_dir() { "700" } else { "600" };
-        return Err(failure(format!(
-            "{} is accessible by other users (mode {mode:03o}); refusing to use it",
-            path.display()
-        ))
-        .hint(format!("run: chmod {fix} '{}'", path.display()))
-        .into());
-    }
-    Ok(())
 }
 
 pub fn short_key(public: &str) -> String {

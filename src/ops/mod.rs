@@ -1,0 +1,36 @@
+//! Use cases (docs/ARCHITECTURE.md, "Layers"): every workflow that changes
+//! state lives here, returns typed results and never prints. The CLI gives
+//! a `Ui` for the few things that need a person (a passphrase, trusting an
+//! admin key) and for progress and notices, and renders the results.
+
+pub mod handout;
+pub mod master_key;
+pub mod recipients;
+pub mod refresh;
+pub mod rotate;
+pub mod session;
+pub mod upgrade;
+
+pub use session::Session;
+
+/// What the library may ask of, or tell, the person at the terminal.
+pub trait Ui: Sync {
+    /// Something the user should know (stderr). Never holds a secret.
+    fn notice(&self, message: &str);
+    /// The store's passphrase, when there is a terminal to ask.
+    fn passphrase(&self) -> Option<zeroize::Zeroizing<String>> {
+        None
+    }
+    /// A member trusts the admin key with this fingerprint.
+    fn trust_admin(&self, _fingerprint: &str) -> bool {
+        false
+    }
+    /// Progress of long work (`done` of `total`).
+    fn progress(&self, _what: &str, _done: usize, _total: usize) {}
+}
+
+/// A `Ui` that asks nothing and says nothing (library tests, MCP).
+pub struct Silent;
+impl Ui for Silent {
+    fn notice(&self, _message: &str) {}
+}

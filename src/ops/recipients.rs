@@ -1,0 +1,161 @@
+//! Who can decrypt the store: team members and CI keys, and their groups.
+//! Only the admin (the master key) changes them: the new header is signed
+//! by the admin key, and every config is re-encrypted to it under the
+//! writer lock, journaled (docs/ARCHITECTURE.md, "Recipient changes").
+//! Removing a recipient also replaces every store key, so that the removed
+//! key can neither read new configs nor write ones the store would accept.
+
+use super::master_key::{require_admin, AdminCtx};
+use super::Session;
+use crate::error::{failure, usage, UserError};
+use crate::store::crypto::AdminKey;
+use crate::store::header::{Header, Recipient, MASTER};
+use crate::store::journal::{self, AdminJournal, AdminOp, AuditIntent};
+use crate::store::storekeys::StoreKeys;
+use crate::store::{Store, Txn};
+use std::str::FromStr;
+
+/// Group names are short tokens: admins, prod-ci.
+pub fn check_group(g: &str) -> Result<(), UserError> {
+    if g.is_empty()
+        || g.len() > 64
+        || !g
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(usage(format!(
+            "invalid group name '{}'",
+            g.chars().take(64).collect::<String>()
+        ))
+        .hint("use letters, digits, '-' and '_' (e.g. admins, prod-ci)"));
+    }
+    Ok(())
+}
+
+fn check_label(l: &str) -> Result<(), UserError> {
+    if l.is_empty()
+        || l.len() > 64
+        || !l
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c))
+    {
+        return Err(usage("invalid recipient label")
+            .hint("use letters, digits and '-', '_', '.', '@' (e.g. alice, ci-prod)"));
+    }
+    Ok(())
+}
+
+pub struct Changed {
+    pub files: usize,
+    pub recipients: usize,
+}
+
+pub fn add(
+    s: &Session,
+    public_key: &str,
+    label: &str,
+    groups: &[String],
+) -> anyhow::Result<Changed> {
+    require_admin(s)?;
+    check_label(label)?;
+    for g in groups {
+        check_group(g)?;
+    }
+    age::x25519::Recipient::from_str(public_key).map_err(|_| {
+        usage("not an age X25519 public key")
+            .hint("it starts with age1...; `age-keygen -y KEYFILE` prints one")
+    })?;
+    let txn = s.store.begin(&format!("adding recipient {label}"))?;
+    let mut target = s.store.header();
+    if label == MASTER || target.recipients.iter().any(|r| r.label == label) {
+        return Err(usage(format!("a recipient labelled '{label}' exists")).into());
+    }
+    if target.recipients.iter().any(|r| r.public_key == public_key) {
+        return Err(usage("that key is already a recipient").into());
+    }
+    target.recipients.push(Recipient {
+        label: label.to_string(),
+        public_key: public_key.to_string(),
+        groups: groups.to_vec(),
+    });
+    // Same keys (nobody lost access), sealed to the new member too.
+    let keys = s.store.store_keys();
+    start(s, &txn, target, keys, &format!("added {label}"))
+}
+
+pub fn remove(s: &Session, label: &str) -> anyhow::Result<Changed> {
+    require_admin(s)?;
+    if label == MASTER {
+        return Err(usage("the master key cannot be removed")
+            .hint("rotate it with `authcfg rotate --master-key`")
+            .into());
+    }
+    let txn = s.store.begin(&format!("removing recipient {label}"))?;
+    let mut target = s.store.header();
+    let before = target.recipients.len();
+    target.recipients.retain(|r| r.label != label);
+    if target.recipients.len() == before {
+        return Err(usage(format!("no recipient labelled '{label}'"))
+            .hint("see `authcfg recipients list`")
+            .into());
+    }
+    // Fresh keys: the removed key knew the old ones.
+    let keys = StoreKeys::rotate(&target, Some(&s.store.store_keys()));
+    start(s, &txn, target, keys, &format!("removed {label}"))
+}
+
+fn start(
+    s: &Session,
+    txn: &Txn,
+    mut target: Header,
+    mut keys: StoreKeys,
+    what: &str,
+) -> anyhow::Result<Changed> {
+    let admin = AdminKey::from_identity(&s.store.identity());
+    keys.seal_into(&mut target)
+        .map_err(|e| failure(e.to_string()))?;
+    target.generation += 1;
+    target.sign(&admin);
+    let mut j = AdminJournal {
+        txn: journal::new_txn_id(),
+        op: AdminOp::Recipients,
+        started: crate::model::rfc3339(crate::model::now()),
+        detail: what.to_string(),
+        target,
+        new_identity: None,
+        old_identity: None,
+        admin: String::new(),
+        signature: String::new(),
+    };
+    j.sign(&admin);
+    s.store.write_admin_journal(txn, &j)?;
+    s.store.fault_point();
+    complete(&s.store, txn, &j, &AdminCtx::new(s))
+}
+
+/// Re-encrypts everything to the journal's target and installs it.
+pub fn complete(
+    store: &Store,
+    txn: &Txn,
+    j: &AdminJournal,
+    ctx: &AdminCtx,
+) -> anyhow::Result<Changed> {
+    let keys = store
+        .pending_keys()
+        .ok_or_else(|| failure("the change's target keys cannot be opened"))?;
+    let ui = ctx.ui;
+    let n = store.reencrypt_all(txn, &j.target, &keys, &|done, total| {
+        ui.progress("re-encrypting", done, total)
+    })?;
+    store.finish_admin(txn, &j.target, keys)?;
+    store.audit(&[AuditIntent {
+        action: "recipients".into(),
+        config: None,
+        outcome: "ok".into(),
+        detail: Some(format!("{}; {n} configs re-encrypted", j.detail)),
+    }])?;
+    Ok(Changed {
+        files: n,
+        recipients: j.target.recipients.len(),
+    })
+}

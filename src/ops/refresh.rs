@@ -1,0 +1,100 @@
+//! Keeping OAuth2 access tokens fresh (as rclone's `oauthutil.TokenSource`
+//! does in its library): refresh shortly before expiry, single-flight per
+//! config across processes, the rotated refresh token saved atomically.
+//!
+//! One config's refresh holds that config's refresh lock (`locks/`) during
+//! the network call, so twenty processes needing the same token make one
+//! refresh grant, while writers of other configs are not held up. The
+//! result is saved under the writer lock, merged into the config as it is
+//! then (an edit made meanwhile is kept).
+
+use super::Session;
+use crate::model::{ConfigDoc, TestRecord};
+use crate::oauth::tokens;
+use crate::store::journal::AuditIntent;
+use crate::store::lock::WriterLock;
+
+fn intent(action: &str, name: &str, outcome: &str, detail: Option<String>) -> AuditIntent {
+    AuditIntent {
+        action: action.into(),
+        config: Some(name.to_string()),
+        outcome: outcome.into(),
+        detail,
+    }
+}
+
+/// Whether a refresh is due for this config now.
+pub fn due(s: &Session, doc: &ConfigDoc) -> bool {
+    tokens::needs_refresh(doc, s.settings.refresh_skew)
+}
+
+/// Returns the config with a usable access token, refreshing it first when
+/// it expires within the skew (or always, with `force`).
+pub fn ensure_fresh(s: &Session, doc: ConfigDoc, force: bool) -> anyhow::Result<ConfigDoc> {
+    if !tokens::is_oauth(&doc) || !(force || due(s, &doc)) {
+        return Ok(doc);
+    }
+    let name = doc.meta.name.clone();
+    let lock_path = s
+        .store
+        .root()
+        .join("locks")
+        .join(crate::store::Store::used_key(&name));
+    let ui = s.ui;
+    let _flight = WriterLock::acquire_file(
+        &lock_path,
+        &format!("refreshing {name}"),
+        s.settings.lock_timeout,
+        &mut |_| {
+            ui.notice(&format!(
+                "waiting for another process refreshing '{name}' ..."
+            ))
+        },
+    )
+    .map_err(|e| crate::error::failure(e.to_string()))?;
+    // Another process may have refreshed while this one waited.
+    let current = s.store.read(&name)?;
+    if !force && !due(s, &current) {
+        return Ok(current);
+    }
+    let mut fresh = current.clone();
+    match tokens::refresh(&mut fresh) {
+        Ok(()) => s.store.update_if(&name, |d| {
+            for f in [
+                "access_token",
+                "refresh_token",
+                "token_type",
+                "granted_scopes",
+            ] {
+                if let Some(v) = fresh.fields.get(f) {
+                    d.fields.insert(f.to_string(), v.clone());
+                }
+            }
+            d.meta.expires = fresh.meta.expires;
+            d.meta.issued = fresh.meta.issued;
+            d.meta.last_test = None;
+            if fresh.meta.account.is_some() {
+                d.meta.account = fresh.meta.account.clone();
+            }
+            Ok(Some(intent("refresh", &name, "ok", None)))
+        }),
+        Err(e) => {
+            let detail = e.to_string();
+            let _ = s.store.update_if(&name, |d| {
+                d.meta.last_test = Some(TestRecord {
+                    at: crate::model::now(),
+                    ok: false,
+                    class: "auth".into(),
+                    detail: format!("refresh failed: {detail}"),
+                });
+                Ok(Some(intent(
+                    "refresh",
+                    &name,
+                    "error",
+                    Some(detail.clone()),
+                )))
+            });
+            Err(e)
+        }
+    }
+}

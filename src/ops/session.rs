@@ -1,0 +1,169 @@
+//! Opening a store: find the master key, verify the header with it (the
+//! key is the root of trust), upgrade a format-1 store, complete an
+//! interrupted whole-store change, and note failed attempts.
+
+use super::Ui;
+use crate::audit::Actor;
+use crate::error::{classify, Exit};
+use crate::keys::{self, KeyLocation, MasterKey};
+use crate::settings::Settings;
+use crate::store::header::Parsed;
+use crate::store::{Options, Role, Store, Trust};
+use std::path::Path;
+
+pub struct Session<'a> {
+    pub settings: &'a Settings,
+    pub store: Store,
+    pub key: MasterKey,
+    pub ui: &'static dyn Ui,
+}
+
+pub fn options(settings: &Settings) -> Options {
+    Options {
+        lock_timeout: settings.lock_timeout,
+        actor: Actor {
+            user: settings.user.clone(),
+            actor: None,
+        },
+        fault_after: settings.fault_after,
+    }
+}
+
+/// Where the (unverified) header says the key lives.
+pub fn location(parsed: &Parsed) -> KeyLocation {
+    match parsed {
+        Parsed::Current(h) => KeyLocation {
+            store_id: h.id.clone(),
+            key_home: h.key_home,
+            keyring_backend: h.keyring_backend.clone(),
+            identity_file: h.identity_file.clone(),
+        },
+        Parsed::Legacy(h) => KeyLocation {
+            store_id: h.id.clone(),
+            key_home: h.key_home,
+            keyring_backend: h.keyring_backend.clone(),
+            identity_file: h.identity_file.clone(),
+        },
+    }
+}
+
+impl<'a> Session<'a> {
+    /// The store at `root`, unlocked and verified; an interrupted change is
+    /// completed first.
+    pub fn open(
+        settings: &'a Settings,
+        root: &Path,
+        ui: &'static dyn Ui,
+    ) -> anyhow::Result<Session<'a>> {
+        Session::open_with(settings, root, ui, None)
+    }
+
+    /// `open`, with where a new environment key goes when an interrupted
+    /// master-key rotation is completed (`rotate --master-key --identity-out`).
+    pub fn open_with(
+        settings: &'a Settings,
+        root: &Path,
+        ui: &'static dyn Ui,
+        identity_out: Option<&Path>,
+    ) -> anyhow::Result<Session<'a>> {
+        let mut parsed = Store::read_header(root)?;
+        let key = load_key(settings, root, &parsed, ui)?;
+        if let Parsed::Legacy(legacy) = parsed {
+            super::upgrade::upgrade(settings, root, legacy, &key.identity, ui)?;
+            parsed = Store::read_header(root)?;
+        }
+        let Parsed::Current(header) = parsed else {
+            unreachable!("upgraded above")
+        };
+        let ask = |fp: &str| ui.trust_admin(fp);
+        let trust = match (&settings.trust_admin, settings.interactive) {
+            (Some(fp), _) => Trust::Fingerprint(fp),
+            (None, true) => Trust::Ask(&ask),
+            (None, false) => Trust::None,
+        };
+        let mut store = match Store::unlock(root, header, &key.identity, trust, options(settings)) {
+            Ok(s) => s,
+            Err(e) => {
+                note_failure(settings, root, &e);
+                return Err(e);
+            }
+        };
+        store.on_wait(move |holder| {
+            ui.notice(&match holder {
+                Some(h) => format!("waiting for another authcfg process to finish ({h}) ..."),
+                None => "waiting for another authcfg process to finish ...".to_string(),
+            })
+        });
+        store.fold_failed_access();
+        let mut session = Session {
+            settings,
+            store,
+            key,
+            ui,
+        };
+        let mut ctx = super::master_key::AdminCtx::new(&session);
+        ctx.identity_out = identity_out.map(Path::to_path_buf);
+        session.store.set_resumer(Box::new(move |store, txn| {
+            super::master_key::resume(store, txn, &ctx)
+        }));
+        if session.store.pending_admin().is_some() && session.store.role() == Role::Admin {
+            // Taking the lock completes it (or waits for the process doing it).
+            drop(session.store.begin("completing an interrupted change")?);
+            session.key = MasterKey {
+                identity: session.store.identity(),
+                source: session.key.source.clone(),
+            };
+        }
+        if session.store.role() == Role::Admin {
+            super::master_key::expire_retained(&session);
+        }
+        Ok(session)
+    }
+
+    pub fn audit(&self, action: &str, config: Option<&str>, outcome: &str, detail: Option<&str>) {
+        let e = crate::store::journal::AuditIntent {
+            action: action.into(),
+            config: config.map(str::to_string),
+            outcome: outcome.into(),
+            detail: detail.map(str::to_string),
+        };
+        if let Err(err) = self.store.audit(&[e]) {
+            self.ui.notice(&format!(
+                "warning: could not write the audit trail: {err:#}"
+            ));
+        }
+    }
+}
+
+/// The key from its source; a failure is noted for the audit trail.
+fn load_key(
+    settings: &Settings,
+    root: &Path,
+    parsed: &Parsed,
+    ui: &dyn Ui,
+) -> anyhow::Result<MasterKey> {
+    let prompt = || {
+        if settings.interactive {
+            ui.passphrase()
+        } else {
+            None
+        }
+    };
+    keys::load(settings, root, &location(parsed), &prompt).map_err(|e| {
+        let e = anyhow::Error::from(e);
+        note_failure(settings, root, &e);
+        e
+    })
+}
+
+/// Every failed unlock is an access attempt the trail should show.
+fn note_failure(settings: &Settings, root: &Path, e: &anyhow::Error) {
+    let first = e.to_string();
+    let reason = first.lines().next().unwrap_or("");
+    let kind = if classify(e).0 == Exit::NoKey {
+        "no usable key"
+    } else {
+        "refused"
+    };
+    crate::audit::note_failed_access(root, &settings.user, &format!("{kind}: {reason}"));
+}

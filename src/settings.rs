@@ -1,0 +1,136 @@
+//! Every setting that comes from the environment, read once at the edge
+//! (as aws-vault's `populateFromEnv` and jj's config layers do) and passed
+//! down. Key-bearing variables are then removed from this process's
+//! environment, so no program authcfg starts (`exec`, `$BROWSER`, the
+//! platform opener) inherits a key (docs/SECURITY.md, "Child processes").
+
+use std::path::PathBuf;
+use std::time::Duration;
+use zeroize::Zeroizing;
+
+pub const ENV_IDENTITY: &str = "AUTHCFG_IDENTITY";
+pub const ENV_IDENTITY_FILE: &str = "AUTHCFG_IDENTITY_FILE";
+pub const ENV_PASSPHRASE: &str = "AUTHCFG_PASSPHRASE";
+pub const ENV_TRUST_ADMIN: &str = "AUTHCFG_TRUST_ADMIN";
+/// Set in `exec` children; its presence refuses nesting.
+pub const ENV_EXEC_GUARD: &str = "AUTHCFG_EXEC";
+
+/// Variables that hold or unlock a key: never passed to a child.
+pub const KEY_BEARING: [&str; 3] = [ENV_IDENTITY, ENV_IDENTITY_FILE, ENV_PASSPHRASE];
+
+pub struct Settings {
+    /// `AUTHCFG_IDENTITY`: an `AGE-SECRET-KEY-1…` string.
+    pub identity: Option<Zeroizing<String>>,
+    /// `AUTHCFG_IDENTITY_FILE`.
+    pub identity_file: Option<PathBuf>,
+    /// `AUTHCFG_PASSPHRASE`.
+    pub passphrase: Option<Zeroizing<String>>,
+    /// `AUTHCFG_KEYRING`: auto, secret-service, keyutils, none.
+    pub keyring: Option<String>,
+    /// `AUTHCFG_TRUST_ADMIN`: the admin key fingerprint a member trusts.
+    pub trust_admin: Option<String>,
+    /// `AUTHCFG_REFRESH_SKEW`: refresh OAuth tokens this many seconds
+    /// before they expire (default: the lesser of 60 s and a quarter of the
+    /// token's lifetime).
+    pub refresh_skew: Option<i64>,
+    /// `AUTHCFG_HTTP_TIMEOUT` (seconds, default 30).
+    pub http_timeout: Duration,
+    /// `AUTHCFG_LOCK_TIMEOUT` (seconds, default 120): how long a writer
+    /// waits for another to finish.
+    pub lock_timeout: Duration,
+    /// `AUTHCFG_FAULT_AFTER` (only in builds with the `fault-injection`
+    /// feature): crash after the k-th durable step.
+    pub fault_after: Option<u64>,
+    /// `AUTHCFG_EXEC` (inside `authcfg exec`).
+    pub exec_guard: Option<String>,
+    /// `BROWSER`.
+    pub browser: Option<String>,
+    /// `GITHUB_ENV`.
+    pub github_env: Option<PathBuf>,
+    /// Whether a display is available (DISPLAY/WAYLAND_DISPLAY, not SSH).
+    pub has_display: bool,
+    /// `USER`, or `uid:N`.
+    pub user: String,
+    /// stdin and stderr are terminals.
+    pub interactive: bool,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("identity", &self.identity.as_ref().map(|_| "****"))
+            .field("identity_file", &self.identity_file)
+            .field("passphrase", &self.passphrase.as_ref().map(|_| "****"))
+            .field("keyring", &self.keyring)
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
+}
+
+fn var(k: &str) -> Option<String> {
+    std::env::var(k).ok()
+}
+
+fn secs(k: &str, default: u64) -> Duration {
+    Duration::from_secs(var(k).and_then(|v| v.parse().ok()).unwrap_or(default))
+}
+
+impl Settings {
+    /// Reads the environment. Call once, before any thread starts.
+    pub fn from_env() -> Settings {
+        use std::io::IsTerminal;
+        let ssh = var("SSH_CONNECTION").is_some() || var("SSH_TTY").is_some();
+        Settings {
+            identity: var(ENV_IDENTITY).map(Zeroizing::new),
+            identity_file: std::env::var_os(ENV_IDENTITY_FILE).map(PathBuf::from),
+            passphrase: var(ENV_PASSPHRASE).map(Zeroizing::new),
+            keyring: var("AUTHCFG_KEYRING"),
+            trust_admin: var(ENV_TRUST_ADMIN),
+            refresh_skew: var("AUTHCFG_REFRESH_SKEW").and_then(|v| v.parse().ok()),
+            http_timeout: secs("AUTHCFG_HTTP_TIMEOUT", 30),
+            lock_timeout: secs("AUTHCFG_LOCK_TIMEOUT", 120),
+            fault_after: if cfg!(feature = "fault-injection") {
+                var("AUTHCFG_FAULT_AFTER").and_then(|v| v.parse().ok())
+            } else {
+                None
+            },
+            exec_guard: var(ENV_EXEC_GUARD),
+            browser: var("BROWSER").filter(|b| !b.trim().is_empty()),
+            github_env: std::env::var_os("GITHUB_ENV").map(PathBuf::from),
+            has_display: !ssh && (var("DISPLAY").is_some() || var("WAYLAND_DISPLAY").is_some()),
+            user: var("USER").unwrap_or_else(|| format!("uid:{}", unsafe { libc::getuid() })),
+            interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// Removes key-bearing variables from this process's environment, so
+    /// that every child starts without them.
+    pub fn scrub_environment() {
+        for k in KEY_BEARING {
+            // Single-threaded at this point (called from main before any
+            // thread is started).
+            std::env::remove_var(k);
+        }
+    }
+
+    /// Settings for library tests: nothing from the environment.
+    pub fn empty() -> Settings {
+        Settings {
+            identity: None,
+            identity_file: None,
+            passphrase: None,
+            keyring: Some("none".into()),
+            trust_admin: None,
+            refresh_skew: None,
+            http_timeout: Duration::from_secs(30),
+            lock_timeout: Duration::from_secs(120),
+            fault_after: None,
+            exec_guard: None,
+            browser: None,
+            github_env: None,
+            has_display: false,
+            user: "test".into(),
+            interactive: false,
+        }
+    }
+}
