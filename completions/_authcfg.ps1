@@ -45,6 +45,7 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             [CompletionResult]::new('reauth', 'reauth', [CompletionResultType]::ParameterValue, 'Run a new OAuth2 authorization for an existing config')
             [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Rotate a credential (database passwords in two phases on the server)')
             [CompletionResult]::new('recipients', 'recipients', [CompletionResultType]::ParameterValue, 'Who can decrypt the store: team members'' and CI keys')
+            [CompletionResult]::new('trust', 'trust', [CompletionResultType]::ParameterValue, 'Trust the store''s admin key (members: keys other than the master key)')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Previous values of a config''s secrets')
             [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Restore a previous value from the history')
             [CompletionResult]::new('connectors', 'connectors', [CompletionResultType]::ParameterValue, 'The native connector catalog (100+ services)')
@@ -125,6 +126,7 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             [CompletionResult]::new('--group', '--group', [CompletionResultType]::ParameterName, 'Only the master key and this recipient group may decrypt it')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace an existing config of the same name')
+            [CompletionResult]::new('--allow-startup-vars', '--allow-startup-vars', [CompletionResultType]::ParameterName, 'env type: allow variables that change how programs start (LD_*, DYLD_*, BASH_ENV, PATH, PYTHONSTARTUP, NODE_OPTIONS, ...)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -185,6 +187,8 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             [CompletionResult]::new('--group', '--group', [CompletionResultType]::ParameterName, 'Restrict it to a recipient group (re-encrypts it for that group)')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)')
             [CompletionResult]::new('--no-group', '--no-group', [CompletionResultType]::ParameterName, 'Make it readable by every recipient again')
+            [CompletionResult]::new('--allow-startup-vars', '--allow-startup-vars', [CompletionResultType]::ParameterName, 'env type: allow (or with --no-allow-startup-vars, refuse again) variables that change how programs start (LD_*, BASH_ENV, PATH, ...)')
+            [CompletionResult]::new('--no-allow-startup-vars', '--no-allow-startup-vars', [CompletionResultType]::ParameterName, 'no-allow-startup-vars')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -332,9 +336,9 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'The recipients every config is encrypted to')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'The recipients every config is encrypted to, and the admin key')
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add an age public key (age1...) and re-encrypt every config to it')
-            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a recipient by label and re-encrypt every config without it')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a recipient by label, re-encrypt every config without it and replace the store keys it knew')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -366,9 +370,9 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             break
         }
         'authcfg;recipients;help' {
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'The recipients every config is encrypted to')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'The recipients every config is encrypted to, and the admin key')
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add an age public key (age1...) and re-encrypt every config to it')
-            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a recipient by label and re-encrypt every config without it')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a recipient by label, re-encrypt every config without it and replace the store keys it knew')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -382,6 +386,14 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             break
         }
         'authcfg;recipients;help;help' {
+            break
+        }
+        'authcfg;trust' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
         'authcfg;history' {
@@ -479,6 +491,7 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             [CompletionResult]::new('reauth', 'reauth', [CompletionResultType]::ParameterValue, 'Run a new OAuth2 authorization for an existing config')
             [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Rotate a credential (database passwords in two phases on the server)')
             [CompletionResult]::new('recipients', 'recipients', [CompletionResultType]::ParameterValue, 'Who can decrypt the store: team members'' and CI keys')
+            [CompletionResult]::new('trust', 'trust', [CompletionResultType]::ParameterValue, 'Trust the store''s admin key (members: keys other than the master key)')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Previous values of a config''s secrets')
             [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Restore a previous value from the history')
             [CompletionResult]::new('connectors', 'connectors', [CompletionResultType]::ParameterValue, 'The native connector catalog (100+ services)')
@@ -551,9 +564,9 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             break
         }
         'authcfg;help;recipients' {
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'The recipients every config is encrypted to')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'The recipients every config is encrypted to, and the admin key')
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add an age public key (age1...) and re-encrypt every config to it')
-            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a recipient by label and re-encrypt every config without it')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a recipient by label, re-encrypt every config without it and replace the store keys it knew')
             break
         }
         'authcfg;help;recipients;list' {
@@ -563,6 +576,9 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             break
         }
         'authcfg;help;recipients;remove' {
+            break
+        }
+        'authcfg;help;trust' {
             break
         }
         'authcfg;help;history' {

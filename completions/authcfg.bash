@@ -100,6 +100,9 @@ _authcfg() {
             authcfg,token)
                 cmd="authcfg__subcmd__token"
                 ;;
+            authcfg,trust)
+                cmd="authcfg__subcmd__trust"
+                ;;
             authcfg__subcmd__add,connector)
                 cmd="authcfg__subcmd__add__subcmd__connector"
                 ;;
@@ -202,6 +205,9 @@ _authcfg() {
             authcfg__subcmd__help,token)
                 cmd="authcfg__subcmd__help__subcmd__token"
                 ;;
+            authcfg__subcmd__help,trust)
+                cmd="authcfg__subcmd__help__subcmd__trust"
+                ;;
             authcfg__subcmd__help__subcmd__add,connector)
                 cmd="authcfg__subcmd__help__subcmd__add__subcmd__connector"
                 ;;
@@ -251,7 +257,7 @@ _authcfg() {
 
     case "${cmd}" in
         authcfg)
-            opts="-h -V --store --help --version init add list ls show edit remove rm import export exec inject token header test refresh reauth rotate recipients history rollback connectors providers log doctor completions generate-docs help"
+            opts="-h -V --store --help --version init add list ls show edit remove rm import export exec inject token header test refresh reauth rotate recipients trust history rollback connectors providers log doctor completions generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -329,7 +335,7 @@ _authcfg() {
             return 0
             ;;
         authcfg__subcmd__add__subcmd__custom)
-            opts="-n -h -V --name --set --secret-stdin --force --group --store --help --version"
+            opts="-n -h -V --name --set --secret-stdin --force --group --allow-startup-vars --store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -553,7 +559,7 @@ _authcfg() {
             return 0
             ;;
         authcfg__subcmd__edit)
-            opts="-h -V --set --secret-stdin --unset --group --no-group --store --help --version"
+            opts="-h -V --set --secret-stdin --unset --group --no-group --allow-startup-vars --no-allow-startup-vars --store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -679,7 +685,7 @@ _authcfg() {
             return 0
             ;;
         authcfg__subcmd__help)
-            opts="init add list show edit remove import export exec inject token header test refresh reauth rotate recipients history rollback connectors providers log doctor completions generate-docs help"
+            opts="init add list show edit remove import export exec inject token header test refresh reauth rotate recipients trust history rollback connectors providers log doctor completions generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1127,6 +1133,20 @@ _authcfg() {
             return 0
             ;;
         authcfg__subcmd__help__subcmd__token)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authcfg__subcmd__help__subcmd__trust)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1619,6 +1639,24 @@ _authcfg() {
             return 0
             ;;
         authcfg__subcmd__token)
+            opts="-h -V --store --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authcfg__subcmd__trust)
             opts="-h -V --store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

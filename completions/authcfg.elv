@@ -42,6 +42,7 @@ set edit:completion:arg-completer[authcfg] = {|@words|
             cand reauth 'Run a new OAuth2 authorization for an existing config'
             cand rotate 'Rotate a credential (database passwords in two phases on the server)'
             cand recipients 'Who can decrypt the store: team members'' and CI keys'
+            cand trust 'Trust the store''s admin key (members: keys other than the master key)'
             cand history 'Previous values of a config''s secrets'
             cand rollback 'Restore a previous value from the history'
             cand connectors 'The native connector catalog (100+ services)'
@@ -117,6 +118,7 @@ set edit:completion:arg-completer[authcfg] = {|@words|
             cand --group 'Only the master key and this recipient group may decrypt it'
             cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
             cand --force 'Replace an existing config of the same name'
+            cand --allow-startup-vars 'env type: allow variables that change how programs start (LD_*, DYLD_*, BASH_ENV, PATH, PYTHONSTARTUP, NODE_OPTIONS, ...)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -168,6 +170,8 @@ set edit:completion:arg-completer[authcfg] = {|@words|
             cand --group 'Restrict it to a recipient group (re-encrypts it for that group)'
             cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
             cand --no-group 'Make it readable by every recipient again'
+            cand --allow-startup-vars 'env type: allow (or with --no-allow-startup-vars, refuse again) variables that change how programs start (LD_*, BASH_ENV, PATH, ...)'
+            cand --no-allow-startup-vars 'no-allow-startup-vars'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -302,9 +306,9 @@ set edit:completion:arg-completer[authcfg] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
-            cand list 'The recipients every config is encrypted to'
+            cand list 'The recipients every config is encrypted to, and the admin key'
             cand add 'Add an age public key (age1...) and re-encrypt every config to it'
-            cand remove 'Remove a recipient by label and re-encrypt every config without it'
+            cand remove 'Remove a recipient by label, re-encrypt every config without it and replace the store keys it knew'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'authcfg;recipients;list'= {
@@ -332,9 +336,9 @@ set edit:completion:arg-completer[authcfg] = {|@words|
             cand --version 'Print version'
         }
         &'authcfg;recipients;help'= {
-            cand list 'The recipients every config is encrypted to'
+            cand list 'The recipients every config is encrypted to, and the admin key'
             cand add 'Add an age public key (age1...) and re-encrypt every config to it'
-            cand remove 'Remove a recipient by label and re-encrypt every config without it'
+            cand remove 'Remove a recipient by label, re-encrypt every config without it and replace the store keys it knew'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'authcfg;recipients;help;list'= {
@@ -344,6 +348,13 @@ set edit:completion:arg-completer[authcfg] = {|@words|
         &'authcfg;recipients;help;remove'= {
         }
         &'authcfg;recipients;help;help'= {
+        }
+        &'authcfg;trust'= {
+            cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
         }
         &'authcfg;history'= {
             cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
@@ -432,6 +443,7 @@ set edit:completion:arg-completer[authcfg] = {|@words|
             cand reauth 'Run a new OAuth2 authorization for an existing config'
             cand rotate 'Rotate a credential (database passwords in two phases on the server)'
             cand recipients 'Who can decrypt the store: team members'' and CI keys'
+            cand trust 'Trust the store''s admin key (members: keys other than the master key)'
             cand history 'Previous values of a config''s secrets'
             cand rollback 'Restore a previous value from the history'
             cand connectors 'The native connector catalog (100+ services)'
@@ -484,15 +496,17 @@ set edit:completion:arg-completer[authcfg] = {|@words|
         &'authcfg;help;rotate'= {
         }
         &'authcfg;help;recipients'= {
-            cand list 'The recipients every config is encrypted to'
+            cand list 'The recipients every config is encrypted to, and the admin key'
             cand add 'Add an age public key (age1...) and re-encrypt every config to it'
-            cand remove 'Remove a recipient by label and re-encrypt every config without it'
+            cand remove 'Remove a recipient by label, re-encrypt every config without it and replace the store keys it knew'
         }
         &'authcfg;help;recipients;list'= {
         }
         &'authcfg;help;recipients;add'= {
         }
         &'authcfg;help;recipients;remove'= {
+        }
+        &'authcfg;help;trust'= {
         }
         &'authcfg;help;history'= {
         }

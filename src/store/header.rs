@@ -138,7 +138,7 @@ pub enum ParseError {
     Toml(String),
     #[error("no valid format version")]
     NoFormat,
-    #[error("format {0} is newer than this authcfg understands (format {STORE_FORMAT})")]
+    #[error("store format {0} is newer than this authcfg understands (format {STORE_FORMAT})")]
     Newer(i64),
     #[error("damaged ({0})")]
     Damaged(String),

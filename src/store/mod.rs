@@ -532,6 +532,7 @@ impl Store {
             .pending
             .as_ref()
             .map(|(_, k)| k.clone())
+            .filter(|k| k.has(ALL))
     }
 
     /// Under the lock: if another process changed the header (or finished
@@ -1177,14 +1178,10 @@ impl Store {
     /// Writes a signed admin journal (the intent of a whole-store change).
     pub fn write_admin_journal(&self, _txn: &Txn, j: &AdminJournal) -> anyhow::Result<()> {
         self.put_file(&self.root.join(journal::ADMIN_JOURNAL_FILE), &j.to_bytes())?;
-        let target_keys = {
-            let st = self.state.lock().unwrap();
-            let ids: Vec<&x25519::Identity> = st.ids.iter().collect();
-            StoreKeys::unseal(&j.target, &ids).ok()
-        };
-        if let Some(k) = target_keys {
-            self.state.lock().unwrap().pending = Some((j.clone(), k));
-        }
+        let mut st = self.state.lock().unwrap();
+        let ids: Vec<&x25519::Identity> = st.ids.iter().collect();
+        let keys = StoreKeys::unseal(&j.target, &ids).unwrap_or_default();
+        st.pending = Some((j.clone(), keys));
         Ok(())
     }
 
@@ -1195,6 +1192,13 @@ impl Store {
         let public = id.to_public().to_string();
         if !st.ids.iter().any(|i| i.to_public().to_string() == public) {
             st.ids.push(id);
+        }
+        // The target of an operation under way may be sealed to it.
+        if let Some((j, _)) = &st.pending {
+            let ids: Vec<&x25519::Identity> = st.ids.iter().collect();
+            let keys = StoreKeys::unseal(&j.target, &ids).unwrap_or_default();
+            let j = j.clone();
+            st.pending = Some((j, keys));
         }
     }
 

@@ -248,7 +248,7 @@ fn newer_store_format_is_refused_untouched() {
     let header = t.store.join("authcfg.toml");
     let text = std::fs::read_to_string(&header)
         .unwrap()
-        .replace("format = 1", "format = 99");
+        .replace("format = 2", "format = 99");
     std::fs::write(&header, &text).unwrap();
     let before = t.snapshot();
     t.cmd()
@@ -285,5 +285,25 @@ fn wrong_identity_exits_5_and_changes_nothing() {
         .write_stdin("x")
         .assert()
         .code(5);
-    assert_eq!(before, t.snapshot());
+    // Nothing changed but the note of two failed access attempts, which
+    // the owner's next command moves into the keyed audit trail.
+    let access = std::fs::read_to_string(t.store.join("access.jsonl")).unwrap();
+    assert_eq!(access.lines().count(), 2, "{access}");
+    let after: Vec<_> = t
+        .snapshot()
+        .into_iter()
+        .filter(|(p, _)| !p.ends_with("access.jsonl"))
+        .collect();
+    assert_eq!(before, after);
+    t.cmd().args(["list"]).assert().success();
+    assert!(!t.store.join("access.jsonl").exists());
+    let log: serde_json::Value = serde_json::from_str(&t.stdout(&["log", "--json"])).unwrap();
+    let failed = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["action"] == "unlock" && r["outcome"] == "failed")
+        .count();
+    assert_eq!(failed, 2);
+    t.cmd().args(["log", "--verify"]).assert().success();
 }

@@ -39,7 +39,7 @@ fn age_cli_decrypts_a_config() {
     // Header is readable TOML with the recipient.
     let header: toml::Value =
         toml::from_str(&std::fs::read_to_string(t.store.join("authcfg.toml")).unwrap()).unwrap();
-    assert_eq!(header["format"].as_integer(), Some(1));
+    assert_eq!(header["format"].as_integer(), Some(2));
     assert!(header["recipients"][0]["public_key"]
         .as_str()
         .unwrap()

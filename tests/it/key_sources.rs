@@ -59,6 +59,16 @@ fn identity_file_from_env_and_from_init() {
     let file = t.dir.path().join("key.txt");
     std::fs::write(&file, format!("# test key\n{secret}\n")).unwrap();
     t.env("AUTHCFG_IDENTITY_FILE", file.to_str().unwrap());
+    // A key file others can read is refused, as ssh refuses such keys.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    t.cmd()
+        .arg("init")
+        .assert()
+        .code(5)
+        .stderr(contains("mode 644"))
+        .stderr(contains("chmod 600"));
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
     t.init();
     add_and_read(&t);
 
@@ -70,7 +80,6 @@ fn identity_file_from_env_and_from_init() {
         .arg(&keyfile)
         .assert()
         .success();
-    use std::os::unix::fs::PermissionsExt;
     assert_eq!(
         std::fs::metadata(&keyfile).unwrap().permissions().mode() & 0o777,
         0o600

@@ -5,10 +5,20 @@
 use crate::support::*;
 use predicates::str::contains;
 
+/// The fingerprint of the store's admin key, as the admin sees it.
+pub fn admin_fingerprint(t: &T) -> String {
+    let v: serde_json::Value =
+        serde_json::from_str(&t.stdout(&["recipients", "list", "--json"])).unwrap();
+    v["admin_key"].as_str().unwrap().to_string()
+}
+
+/// A teammate using the same store with its own key, having trusted the
+/// admin key's fingerprint (as told by the admin).
 fn teammate_view(t: &T, key: &str) -> T {
     let mut v = T::bare();
     v.store = t.store.clone();
     v.env("AUTHCFG_IDENTITY", key);
+    v.env("AUTHCFG_TRUST_ADMIN", &admin_fingerprint(t));
     v
 }
 
@@ -26,7 +36,25 @@ fn teammate_reads_with_its_own_key_until_removed() {
     assert!(t.stdout(&["recipients", "list"]).contains("alice"));
     t.add("bearer", "after", &[], Some(("token", "tok-after")))
         .success();
-    let mate = teammate_view(&t, &mate_secret);
+    // The teammate has not trusted the admin key yet: refused, told how.
+    let mut mate = T::bare();
+    mate.store = t.store.clone();
+    mate.env("AUTHCFG_IDENTITY", &mate_secret);
+    let fp = admin_fingerprint(&t);
+    mate.cmd()
+        .args(["show", "after"])
+        .assert()
+        .code(5)
+        .stderr(contains(format!("authcfg trust {fp}")));
+    // A wrong fingerprint is not trusted.
+    mate.cmd()
+        .args([
+            "trust",
+            "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        ])
+        .assert()
+        .code(5);
+    mate.cmd().args(["trust", &fp]).assert().success();
     assert!(mate
         .stdout(&["show", "after", "--reveal"])
         .contains("tok-after"));
@@ -124,11 +152,11 @@ fn add_and_remove_survive_50_kill_points() {
             "point {k}: not killed: {status:?}"
         );
         assert!(
-            t.store.join("recipients.toml").exists(),
+            t.store.join("admin-journal").exists(),
             "point {k}: no journal left"
         );
         t.cmd().arg("list").assert().success();
-        assert!(!t.store.join("recipients.toml").exists());
+        assert!(!t.store.join("admin-journal").exists());
         check(&t);
         if adding {
             check(&mate);

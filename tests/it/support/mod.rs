@@ -154,7 +154,10 @@ impl T {
             .into_iter()
             .filter(|(p, _)| {
                 let s = p.to_string_lossy();
-                !s.ends_with("audit.jsonl") && !s.contains("/used/") && !s.ends_with(".lock")
+                !s.ends_with("audit.jsonl")
+                    && !s.ends_with("audit.head")
+                    && !s.contains("/used/")
+                    && !s.ends_with(".lock")
             })
             .collect()
     }
