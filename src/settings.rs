@@ -18,6 +18,7 @@ pub const ENV_EXEC_GUARD: &str = "AUTHCFG_EXEC";
 /// Variables that hold or unlock a key: never passed to a child.
 pub const KEY_BEARING: [&str; 3] = [ENV_IDENTITY, ENV_IDENTITY_FILE, ENV_PASSPHRASE];
 
+#[derive(Clone)]
 pub struct Settings {
     /// `AUTHCFG_IDENTITY`: an `AGE-SECRET-KEY-1…` string.
     pub identity: Option<Zeroizing<String>>,

@@ -95,6 +95,17 @@ impl<'a> Session<'a> {
             })
         });
         store.fold_failed_access();
+        let reload_settings = settings.clone();
+        let reload_root = root.to_path_buf();
+        store.set_key_reloader(Box::new(move || {
+            let parsed = Store::read_header(&reload_root).ok()?;
+            keys::load(&reload_settings, &reload_root, &location(&parsed), &|| None)
+                .ok()
+                .map(|k| k.identity)
+        }));
+        if let Some((message, hint)) = store.forged_journal() {
+            ui.notice(&format!("warning: {message}\nhint: {hint}\n(configs are read as usual; changes are refused until this is resolved)"));
+        }
         let mut session = Session {
             settings,
             store,

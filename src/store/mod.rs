@@ -82,6 +82,9 @@ struct State {
     /// A verified admin operation under way: its target's keys also open
     /// (and authenticate) files it already rewrote.
     pending: Option<(AdminJournal, StoreKeys)>,
+    /// An admin journal that failed verification: ignored for reading,
+    /// every write is refused with this error until it is removed.
+    forged: Option<(String, String)>,
 }
 
 /// Settings the store needs, read once at the edge.
@@ -111,6 +114,8 @@ pub struct Store {
     on_wait: Box<dyn Fn(Option<lock::Holder>) + Send + Sync>,
     /// Completes an interrupted admin operation (set by the session).
     resumer: Option<Resumer>,
+    /// Reads the key source again (after another process rotated the key).
+    reload_key: Option<Box<dyn Fn() -> Option<x25519::Identity> + Send + Sync>>,
     #[cfg_attr(not(feature = "fault-injection"), allow(dead_code))]
     faults: std::sync::atomic::AtomicU64,
 }
@@ -218,6 +223,7 @@ impl Store {
                 ids: vec![master.clone()],
                 role: Role::Admin,
                 pending: None,
+                forged: None,
             },
             opts,
         );
@@ -263,6 +269,7 @@ impl Store {
             opts,
             on_wait: Box::new(|_| {}),
             resumer: None,
+            reload_key: None,
             faults: Default::default(),
         }
     }
@@ -292,6 +299,12 @@ impl Store {
         self.resumer = Some(r);
     }
 
+    /// How to read the key source again, for a writer that waited while
+    /// another process rotated the master key.
+    pub fn set_key_reloader(&mut self, f: Box<dyn Fn() -> Option<x25519::Identity> + Send + Sync>) {
+        self.reload_key = Some(f);
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }
@@ -307,6 +320,12 @@ impl Store {
     pub fn opts(&self) -> &Options {
         &self.opts
     }
+    /// An admin journal that failed verification (reads go on; writes are
+    /// refused): the message and the hint.
+    pub fn forged_journal(&self) -> Option<(String, String)> {
+        self.state.lock().unwrap().forged.clone()
+    }
+
     /// The verified admin operation under way, if any.
     pub fn pending_admin(&self) -> Option<AdminJournal> {
         self.state
@@ -449,8 +468,9 @@ impl Store {
     /// are rebuilt from the config files under the writer lock.
     pub fn list(&self) -> anyhow::Result<BTreeMap<String, Meta>> {
         if self.root.join(journal::JOURNAL_FILE).exists() {
-            // An interrupted write: complete it first.
-            let _txn = self.begin("recover")?;
+            // An interrupted write: complete it first (when it can be: a
+            // journal that fails verification only blocks writes).
+            let _ = self.begin("recover");
         }
         let (root, key, id) = {
             let st = self.state.lock().unwrap();
@@ -476,9 +496,16 @@ impl Store {
             }
             return Ok(out);
         }
-        let txn = self.begin("repair the index")?;
-        let all = self.rebuild_index(&txn)?;
-        Ok(all)
+        match self.begin("repair the index") {
+            Ok(txn) => self.rebuild_index(&txn),
+            // Writes are refused (a journal failed verification): the
+            // configs themselves still say what there is.
+            Err(_) => Ok(self
+                .scan_names()?
+                .into_iter()
+                .filter_map(|n| self.read(&n).ok().map(|d| (n, d.meta)))
+                .collect()),
+        }
     }
 
     /// Config names from the files on disk, without decrypting anything.
@@ -505,6 +532,9 @@ impl Store {
             _lock: lock,
         };
         self.refresh()?;
+        if let Some((message, hint)) = self.state.lock().unwrap().forged.clone() {
+            return Err(UserError::new(Exit::Error, message).hint(hint).into());
+        }
         self.sweep_temp_files();
         self.recover(&txn)?;
         if let Some(j) = self.pending_admin() {
@@ -553,7 +583,16 @@ impl Store {
         }
         let k0 = st.ids[0].clone();
         drop(st);
-        let fresh = verify_state(&self.root, on_disk, &k0, Trust::None).map_err(|e| {
+        let fresh = verify_state(&self.root, on_disk.clone(), &k0, Trust::None).or_else(|e| {
+            // The key source may hold a new key by now (a rotation).
+            match self.reload_key.as_ref().and_then(|f| f()) {
+                Some(k) if k.to_public().to_string() != k0.to_public().to_string() => {
+                    verify_state(&self.root, on_disk, &k, Trust::None)
+                }
+                _ => Err(e),
+            }
+        });
+        let fresh = fresh.map_err(|e| {
             let (exit, _) = crate::error::classify(&e);
             if exit == Exit::NoKey {
                 no_key("the store's keys changed while this command waited (a master-key rotation or a recipient change by another process), and the key in use no longer opens it")
@@ -1223,6 +1262,7 @@ impl Store {
                 ids: self.state.lock().unwrap().ids.clone(),
                 role: Role::Admin,
                 pending: None,
+                forged: None,
             },
             self.opts.clone(),
         );
@@ -1407,12 +1447,22 @@ fn verify_state(
 ) -> anyhow::Result<State> {
     let hpath = root.join(HEADER_FILE);
     let jpath = root.join(journal::ADMIN_JOURNAL_FILE);
-    let journal = match fsutil::read_private(&jpath).map_err(|e| store_error(&jpath, e))? {
-        Some(b) => Some(
-            AdminJournal::parse(&b)
-                .ok_or_else(|| forged(&jpath, "is not a valid admin journal"))?,
-        ),
-        None => None,
+    let mut refused: Option<UserError> = None;
+    let mut journal = match fsutil::read_private(&jpath) {
+        Ok(Some(b)) => match AdminJournal::parse(&b) {
+            Some(j) => Some(j),
+            None => {
+                refused = Some(forged(&jpath, "is not a valid admin journal"));
+                None
+            }
+        },
+        Ok(None) => None,
+        Err(e) => {
+            let msg = store_error(&jpath, e);
+            let (_, hint) = crate::error::classify(&msg);
+            refused = Some(failure(msg.to_string()).hint(hint.unwrap_or_default()));
+            None
+        }
     };
     let a0 = AdminKey::from_identity(k0).public();
     let mut ids = vec![k0.clone()];
@@ -1465,8 +1515,13 @@ fn verify_state(
     let role;
     if header.signed_by(&a0) {
         role = Role::Admin;
+        if let Some(j) = journal.take() {
+            match check_journal(&j, &header) {
+                Ok(()) => journal = Some(j),
+                Err(e) => refused = Some(as_user_error(e)),
+            }
+        }
         if let Some(j) = &journal {
-            check_journal(j, &header)?;
             if j.op == AdminOp::MasterKey {
                 // The other key of the pair (the journal is verified).
                 for sealed in [&j.new_identity, &j.old_identity] {
@@ -1558,8 +1613,11 @@ fn verify_state(
         if pinned != Some(admin) {
             pins::pin(root, &header.id, k0, &admin).map_err(|e| store_error(root, e))?;
         }
-        if let Some(j) = &journal {
-            check_journal(j, &header)?;
+        if let Some(j) = journal.take() {
+            match check_journal(&j, &header) {
+                Ok(()) => journal = Some(j),
+                Err(e) => refused = Some(as_user_error(e)),
+            }
         }
         role = Role::Member;
     }
@@ -1578,7 +1636,15 @@ fn verify_state(
         ids,
         role,
         pending,
+        forged: refused.map(|e| (e.message, e.hint.unwrap_or_default())),
     })
+}
+
+fn as_user_error(e: anyhow::Error) -> UserError {
+    let (exit, hint) = crate::error::classify(&e);
+    let mut u = UserError::new(exit, e.to_string());
+    u.hint = hint;
+    u
 }
 
 fn not_recipient(root: &Path, k0: &x25519::Identity) -> UserError {

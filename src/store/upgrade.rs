@@ -110,6 +110,7 @@ pub fn upgrade(
             ids: vec![key.clone()],
             role: Role::Admin,
             pending: Some((j.clone(), keys.clone())),
+            forged: None,
         },
         opts,
     );

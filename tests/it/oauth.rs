@@ -277,8 +277,10 @@ fn manual_paste_of_the_redirected_url() {
 #[test]
 fn expired_token_refreshes_once_for_twenty_concurrent_processes() {
     let peer = Peer::start();
-    let t = oauth_env(&peer);
-    // Tokens issued now live one second: inside the 60 s refresh window at once.
+    let mut t = oauth_env(&peer);
+    // A configured margin of 60 s (not the default quarter of the lifetime):
+    // tokens issued now live one second, inside the window at once.
+    t.env("AUTHCFG_REFRESH_SKEW", "60");
     peer.set_access_ttl(1);
     t.cmd()
         .args([

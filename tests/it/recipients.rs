@@ -140,16 +140,18 @@ fn add_and_remove_survive_50_kill_points() {
         } else {
             c.args(["recipients", "remove", "mate"]);
         }
-        let status = c
+        let out = c
             .env("AUTHCFG_FAULT_AFTER", k.to_string())
-            .status()
+            .output()
             .unwrap();
+        let status = out.status;
         use std::os::unix::process::ExitStatusExt;
-        // Every point lies inside the operation (1 journal + 201 files).
+        // Every point lies inside the operation (1 journal + 200 files).
         assert_eq!(
             status.signal(),
             Some(9),
-            "point {k}: not killed: {status:?}"
+            "point {k}: not killed: {status:?}; stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
         );
         assert!(
             t.store.join("admin-journal").exists(),
