@@ -1554,6 +1554,18 @@ fn verify_state(
             .ok_or_else(|| forged(&jpath, "holds no old key for this key"))?;
         ids.push(o);
         role = Role::Admin;
+    } else if header.admin_key == a0.encode()
+        || header
+            .master()
+            .is_some_and(|m| m.public_key == k0.to_public().to_string())
+    {
+        // This key is the store's master key, and the header is not signed
+        // by it: edited by hand, or re-signed by someone else.
+        return Err(forged(
+            &hpath,
+            "has a signature that does not verify with this store's admin key (the master key in use)",
+        )
+        .into());
     } else {
         // A member: the admin key it pinned, followed through endorsements.
         let pinned = pins::pinned(root, &header.id, k0);
