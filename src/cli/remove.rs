@@ -49,10 +49,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             Err(e) => {
                 let oauth = s
                     .store
-                    .list()
-                    .ok()
-                    .and_then(|i| i.get(n).map(|m| m.kind == crate::model::Kind::Oauth2))
-                    .unwrap_or(false);
+                    .lookup_meta(n)
+                    .is_some_and(|m| m.kind == crate::model::Kind::Oauth2);
                 if oauth && !args.keep_tokens {
                     return Err(e.context(format!(
                         "'{n}' cannot be read, so its tokens cannot be revoked; nothing was removed (pass --keep-tokens to remove it anyway)"

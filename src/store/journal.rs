@@ -77,6 +77,10 @@ pub struct TxnJournal {
     pub txn: String,
     pub op: TxnOp,
     pub names: Vec<String>,
+    /// Put: SHA-256 of each config file as written, so that recovery can
+    /// tell a change that reached the disk from one that did not.
+    #[serde(default)]
+    pub digests: Vec<String>,
     pub audit: Vec<AuditIntent>,
     /// Import: every staged file is durable; roll forward, not back.
     #[serde(default)]

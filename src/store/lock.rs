@@ -11,7 +11,12 @@ use std::time::{Duration, Instant};
 
 pub struct WriterLock {
     file: File,
+    store_lock: bool,
 }
+
+/// Whether this process holds its store's writer lock: a second
+/// acquisition in the same process would wait for itself.
+static HELD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Who holds the lock, as the holder wrote it.
 #[derive(Debug, Clone)]
@@ -30,8 +35,18 @@ impl std::fmt::Display for Holder {
 pub enum LockError {
     #[error("another authcfg process has held the store's lock for {waited} s{}", holder.as_ref().map(|h| format!(" ({h})")).unwrap_or_default())]
     Timeout { waited: u64, holder: Option<Holder> },
+    #[error("internal error: the store's lock was taken twice by one process")]
+    Reentered,
     #[error(transparent)]
     Io(#[from] io::Error),
+}
+
+impl Drop for WriterLock {
+    fn drop(&mut self) {
+        if self.store_lock {
+            HELD.store(false, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
 }
 
 impl WriterLock {
@@ -43,7 +58,20 @@ impl WriterLock {
         timeout: Duration,
         waiting: &mut dyn FnMut(Option<Holder>),
     ) -> Result<WriterLock, LockError> {
-        WriterLock::acquire_file(&root.join(".lock"), operation, timeout, waiting)
+        use std::sync::atomic::Ordering;
+        if HELD.swap(true, Ordering::SeqCst) {
+            return Err(LockError::Reentered);
+        }
+        match WriterLock::acquire_file(&root.join(".lock"), operation, timeout, waiting) {
+            Ok(mut l) => {
+                l.store_lock = true;
+                Ok(l)
+            }
+            Err(e) => {
+                HELD.store(false, Ordering::SeqCst);
+                Err(e)
+            }
+        }
     }
 
     /// The same wait on another lock file (one config's refresh lock).
@@ -78,7 +106,10 @@ impl WriterLock {
             }
             std::thread::sleep(Duration::from_millis(if told { 50 } else { 5 }));
         }
-        let mut lock = WriterLock { file };
+        let mut lock = WriterLock {
+            file,
+            store_lock: false,
+        };
         lock.set_operation(operation);
         Ok(lock)
     }

@@ -447,10 +447,9 @@ impl Store {
     }
 
     fn not_for_us(&self, name: &str, path: &Path) -> anyhow::Error {
-        let group = self
-            .list()
-            .ok()
-            .and_then(|i| i.get(name).and_then(|m| m.group.clone()));
+        // From the index as it is (never repaired from here: repairing
+        // reads configs, which would come back here).
+        let group = self.lookup_meta(name).and_then(|m| m.group);
         let public = self.identity().to_public().to_string();
         match group {
             Some(g) => no_key(format!(
@@ -461,6 +460,25 @@ impl Store {
             .into(),
             None => damaged(path, &crypt::CryptError::NoMatchingKey),
         }
+    }
+
+    /// One config's metadata from the index, if the index has it intact.
+    pub fn lookup_meta(&self, name: &str) -> Option<Meta> {
+        let (root, key, id) = {
+            let st = self.state.lock().unwrap();
+            self.index_files(&st.keys, &st.header.id)
+        };
+        let files = IndexFiles {
+            root: &root,
+            key,
+            store_id: &id,
+        };
+        let head = files.read_head().ok()?;
+        files
+            .read_shard(&head, &index::shard_of(name))
+            .ok()?
+            .configs
+            .remove(name)
     }
 
     /// Every config's metadata, from the index. Shards that do not match
@@ -526,6 +544,7 @@ impl Store {
                 .hint("wait for it to finish, or raise AUTHCFG_LOCK_TIMEOUT (seconds)")
                 .into(),
             lock::LockError::Io(io) => store_error(&self.root.join(".lock"), io),
+            lock::LockError::Reentered => failure(e.to_string()).into(),
         })?;
         let txn = Txn {
             store: self,
@@ -664,10 +683,33 @@ impl Store {
                 Err(_) => {}
             }
         }
+        // Only changes that reached the disk get their audit records.
+        let not_done: BTreeSet<&String> = match j.op {
+            TxnOp::Import => BTreeSet::new(),
+            TxnOp::Delete => names.iter().filter(|n| self.exists(n)).collect(),
+            TxnOp::Put => names
+                .iter()
+                .zip(j.digests.iter().map(Some).chain(std::iter::repeat(None)))
+                .filter(|(n, want)| {
+                    let have = fsutil::read_private(&self.config_path(n))
+                        .ok()
+                        .flatten()
+                        .map(|b| crypto::sha256_hex(&b));
+                    have.is_none() || have.as_ref() != *want
+                })
+                .map(|(n, _)| n)
+                .collect(),
+        };
+        let intents: Vec<AuditIntent> = j
+            .audit
+            .iter()
+            .filter(|a| a.config.as_ref().is_none_or(|c| !not_done.contains(c)))
+            .cloned()
+            .collect();
         let mark = if audit::has_txn(&self.root, &j.txn)? {
             None
         } else {
-            self.append_audit(Some(&j.txn), &j.audit)?
+            self.append_audit(Some(&j.txn), &intents)?
         };
         self.apply_index(txn, changes, mark)?;
         let _ = fs::remove_dir_all(&staging);
@@ -803,6 +845,7 @@ impl Store {
             txn: journal::new_txn_id(),
             op: TxnOp::Put,
             names: docs.iter().map(|d| d.meta.name.clone()).collect(),
+            digests: encoded.iter().map(|e| crypto::sha256_hex(e)).collect(),
             audit: audit.to_vec(),
             committed: true,
         };
@@ -875,6 +918,7 @@ impl Store {
             txn: journal::new_txn_id(),
             op: TxnOp::Delete,
             names: names.to_vec(),
+            digests: vec![],
             audit: audit.to_vec(),
             committed: true,
         };
@@ -915,6 +959,7 @@ impl Store {
             txn: id.clone(),
             op: TxnOp::Import,
             names: vec![],
+            digests: vec![],
             audit: vec![],
             committed: false,
         };
@@ -1157,7 +1202,7 @@ impl Store {
     pub fn verify_audit(&self) -> anyhow::Result<audit::Verification> {
         let keys = self.keys();
         audit::verify(&self.root, &keys, self.index_mark().as_ref())
-            .with_context(|| format!("cannot read {}", audit::path(&self.root).display()))
+            .map_err(|e| store_error(&audit::path(&self.root), e))
     }
 
     /// Moves failed unlock attempts noted without a key into the trail.

@@ -18,6 +18,7 @@ mod master_key;
 mod no_leaks;
 mod oauth;
 mod recipients;
+mod reliability;
 mod rotation;
 mod trust_boundary;
 
