@@ -49,6 +49,11 @@ impl Drop for WriterLock {
     }
 }
 
+/// Whether this process holds the store's writer lock now.
+pub fn held() -> bool {
+    HELD.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 impl WriterLock {
     /// Waits up to `timeout` for the lock; `waiting` is called once, after a
     /// second, with the holder (so the user hears why nothing happens).

@@ -375,8 +375,32 @@ impl Store {
 
     // ---- reading ------------------------------------------------------
 
-    /// Decrypts and authenticates one config, and only that one.
+    /// Decrypts and authenticates one config, and only that one. A reader
+    /// never takes the lock, so it can meet a file that a whole-store change
+    /// in another process (a key rotation) has already rewritten: then it
+    /// waits for that change to end, takes up the new state, and reads again.
     pub fn read(&self, name: &str) -> anyhow::Result<ConfigDoc> {
+        match self.read_once(name) {
+            Err(e) if !lock::held() && self.changed_underneath() => {
+                drop(self.begin("reading").map_err(|_| e)?);
+                self.read_once(name)
+            }
+            r => r,
+        }
+    }
+
+    /// Whether another process is changing (or has changed) the whole
+    /// store since this one verified it.
+    fn changed_underneath(&self) -> bool {
+        if self.root.join(journal::ADMIN_JOURNAL_FILE).exists() {
+            return true;
+        }
+        let on_disk = fs::read(self.root.join(HEADER_FILE)).unwrap_or_default();
+        let mine = self.state.lock().unwrap().header.to_toml();
+        on_disk != mine.as_bytes()
+    }
+
+    fn read_once(&self, name: &str) -> anyhow::Result<ConfigDoc> {
         validate_name(name)?;
         let path = self.config_path(name);
         fsutil::check_dirs(&self.root, &path).map_err(|e| store_error(&path, e))?;
@@ -499,14 +523,10 @@ impl Store {
             key,
             store_id: &id,
         };
-        let (head, shards, stale) = match files.read_head() {
-            Ok(head) => {
-                let (shards, stale) = files.read_all(&head, 2);
-                (head, shards, stale)
-            }
-            Err(_) => (Head::default(), BTreeMap::new(), vec!["*".to_string()]),
+        let (shards, stale) = match files.read_head() {
+            Ok(head) => files.read_all(&head, 2),
+            Err(_) => (BTreeMap::new(), vec!["*".to_string()]),
         };
-        let _ = head;
         if stale.is_empty() {
             let mut out = BTreeMap::new();
             for s in shards.into_values() {
@@ -515,7 +535,26 @@ impl Store {
             return Ok(out);
         }
         match self.begin("repair the index") {
-            Ok(txn) => self.rebuild_index(&txn),
+            Ok(txn) => {
+                // The keys may have changed while this waited (a rotation in
+                // another process rebuilt the index): read it again first.
+                let (root, key, id) = {
+                    let st = self.state.lock().unwrap();
+                    self.index_files(&st.keys, &st.header.id)
+                };
+                let files = IndexFiles {
+                    root: &root,
+                    key,
+                    store_id: &id,
+                };
+                if let Ok(head) = files.read_head() {
+                    let (shards, stale) = files.read_all(&head, 2);
+                    if stale.is_empty() {
+                        return Ok(shards.into_values().flat_map(|s| s.configs).collect());
+                    }
+                }
+                self.rebuild_index(&txn)
+            }
             // Writes are refused (a journal failed verification): the
             // configs themselves still say what there is.
             Err(_) => Ok(self

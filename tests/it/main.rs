@@ -17,6 +17,7 @@ mod key_sources;
 mod master_key;
 mod no_leaks;
 mod oauth;
+mod race;
 mod recipients;
 mod reliability;
 mod rotation;
