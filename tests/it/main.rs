@@ -14,6 +14,7 @@ mod export_formats;
 mod interactive;
 mod interop;
 mod key_sources;
+mod kills;
 mod master_key;
 mod no_leaks;
 mod oauth;

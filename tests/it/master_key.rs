@@ -25,7 +25,7 @@ fn check_all(t: &T, names: &[String]) {
 }
 
 #[test]
-fn rotation_with_an_identity_file_and_50_crash_points() {
+fn rotation_with_an_identity_file_and_25_crash_points() {
     let t = T::bare();
     let keyfile = t.dir.path().join("master.key");
     t.cmd()
@@ -74,9 +74,9 @@ fn rotation_with_an_identity_file_and_50_crash_points() {
         .success();
     assert!(!t.store.join("identity.old.age").exists());
 
-    // 46 points inside the re-encryption, then the last file, the key
-    // switch and the header.
-    let mut points: Vec<u64> = (0..46).map(|i| 1 + i * 4).collect();
+    // 21 points inside the re-encryption, then the last file, the key
+    // switch and the header (the random kill test covers more).
+    let mut points: Vec<u64> = (0..21).map(|i| 1 + i * 9).collect();
     points.extend([199, 201, 202, 203]);
     for k in points {
         let status = t

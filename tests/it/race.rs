@@ -36,17 +36,42 @@ fn writers_race_recipient_changes_and_master_key_rotations() {
     let peer = Peer::start();
     let t = T::bare();
     let keyfile = t.dir.path().join("master.key");
-    t.cmd().args(["init", "--identity-file"]).arg(&keyfile).assert().success();
+    t.cmd()
+        .args(["init", "--identity-file"])
+        .arg(&keyfile)
+        .assert()
+        .success();
     let first_master = t.dir.path().join("first-master.key");
     std::fs::copy(&keyfile, &first_master).unwrap();
     let items: Vec<String> = (0..300)
-        .map(|i| format!(r#"{{"type":"bearer_token","name":"base/{i:03}","config":{{"token":"b{i}"}}}}"#))
+        .map(|i| {
+            format!(r#"{{"type":"bearer_token","name":"base/{i:03}","config":{{"token":"b{i}"}}}}"#)
+        })
         .collect();
-    t.cmd().args(["import", "-"]).write_stdin(format!("[{}]", items.join(","))).assert().success();
+    t.cmd()
+        .args(["import", "-"])
+        .write_stdin(format!("[{}]", items.join(",")))
+        .assert()
+        .success();
     for w in 0..WRITERS {
         t.cmd()
-            .args(["add", "oauth2", "custom", "--name", &format!("robot{w}"), "--issuer", &peer.issuer])
-            .args(["--client-id", "machine", "--client-secret-stdin", "--client-credentials", "--scopes", "api:read"])
+            .args([
+                "add",
+                "oauth2",
+                "custom",
+                "--name",
+                &format!("robot{w}"),
+                "--issuer",
+                &peer.issuer,
+            ])
+            .args([
+                "--client-id",
+                "machine",
+                "--client-secret-stdin",
+                "--client-credentials",
+                "--scopes",
+                "api:read",
+            ])
             .write_stdin("machine-secret-planted-3e4")
             .assert()
             .success();
@@ -69,11 +94,24 @@ fn writers_race_recipient_changes_and_master_key_rotations() {
                         let mut c = t.cmd();
                         match i % 5 {
                             0 | 1 => {
-                                c.args(["add", "custom", "bearer", "--name", &format!("w{w}/c{i:02}"), "--secret-stdin", "token"])
-                                    .write_stdin(format!("v{w}-{i}"));
+                                c.args([
+                                    "add",
+                                    "custom",
+                                    "bearer",
+                                    "--name",
+                                    &format!("w{w}/c{i:02}"),
+                                    "--secret-stdin",
+                                    "token",
+                                ])
+                                .write_stdin(format!("v{w}-{i}"));
                             }
                             2 => {
-                                c.args(["edit", &format!("w{w}/c{:02}", block * 5), "--set", "prefix=Edited "]);
+                                c.args([
+                                    "edit",
+                                    &format!("w{w}/c{:02}", block * 5),
+                                    "--set",
+                                    "prefix=Edited ",
+                                ]);
                             }
                             3 => {
                                 c.args(["remove", "--yes", &format!("w{w}/c{:02}", block * 5 + 1)]);
@@ -84,7 +122,11 @@ fn writers_race_recipient_changes_and_master_key_rotations() {
                         }
                         let o = c.output().unwrap();
                         if !o.status.success() {
-                            failed.push(format!("writer {w} op {i}: {:?}: {}", o.status, String::from_utf8_lossy(&o.stderr)));
+                            failed.push(format!(
+                                "writer {w} op {i}: {:?}: {}",
+                                o.status,
+                                String::from_utf8_lossy(&o.stderr)
+                            ));
                         }
                     }
                     failed
@@ -93,7 +135,9 @@ fn writers_race_recipient_changes_and_master_key_rotations() {
             .collect();
         let admin = s.spawn(|| {
             // Whole-store changes, one after the other, while writers run.
-            let ops = ["add", "rotate", "remove", "rotate", "add", "rotate", "remove", "add"];
+            let ops = [
+                "add", "rotate", "remove", "rotate", "add", "rotate", "remove", "add",
+            ];
             let mut present = false;
             let mut done = 0;
             for op in ops {
@@ -107,7 +151,11 @@ fn writers_race_recipient_changes_and_master_key_rotations() {
                     _ => c.args(["rotate", "--master-key"]),
                 };
                 let o = c.output().unwrap();
-                assert!(o.status.success(), "admin {op}: {}", String::from_utf8_lossy(&o.stderr));
+                assert!(
+                    o.status.success(),
+                    "admin {op}: {}",
+                    String::from_utf8_lossy(&o.stderr)
+                );
                 match op {
                     "add" => present = true,
                     "remove" => present = false,
@@ -125,7 +173,12 @@ fn writers_race_recipient_changes_and_master_key_rotations() {
         let (done, present) = admin.join().unwrap();
         (failures, done, present)
     });
-    assert!(failures.is_empty(), "{} failed writes:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failed writes:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert!(admin_ops >= 3, "whole-store changes ran: {admin_ops}");
     eprintln!(
         "race: {} writes by {WRITERS} processes and {admin_ops} whole-store changes in {:.1} s, 0 failed",
@@ -136,9 +189,14 @@ fn writers_race_recipient_changes_and_master_key_rotations() {
 
     // Every write landed, with the values written.
     let list: serde_json::Value = serde_json::from_str(&t.stdout(&["list", "--json"])).unwrap();
-    let names: std::collections::BTreeSet<String> =
-        list.as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap().to_string()).collect();
-    let mut expected: std::collections::BTreeSet<String> = (0..300).map(|i| format!("base/{i:03}")).collect();
+    let names: std::collections::BTreeSet<String> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap().to_string())
+        .collect();
+    let mut expected: std::collections::BTreeSet<String> =
+        (0..300).map(|i| format!("base/{i:03}")).collect();
     for w in 0..WRITERS {
         expected.insert(format!("robot{w}"));
         for b in 0..OPS / 5 {
@@ -146,7 +204,9 @@ fn writers_race_recipient_changes_and_master_key_rotations() {
         }
     }
     assert_eq!(names, expected);
-    let written: Vec<String> = (0..WRITERS).flat_map(|w| (0..OPS / 5).map(move |b| format!("w{w}/c{:02}", b * 5))).collect();
+    let written: Vec<String> = (0..WRITERS)
+        .flat_map(|w| (0..OPS / 5).map(move |b| format!("w{w}/c{:02}", b * 5)))
+        .collect();
     let v = t.export_json(&written);
     for w in 0..WRITERS {
         for b in 0..OPS / 5 {
@@ -174,8 +234,21 @@ fn writers_race_recipient_changes_and_master_key_rotations() {
         .collect();
     assert_eq!(files.len(), expected.len());
     for f in &files {
-        assert!(opens(f, &master_now), "{} does not open with the master key", f.display());
-        assert_eq!(opens(f, &mate_key), mate_present, "{}: teammate access", f.display());
-        assert!(!opens(f, &first_master), "{} opens with the rotated-away key", f.display());
+        assert!(
+            opens(f, &master_now),
+            "{} does not open with the master key",
+            f.display()
+        );
+        assert_eq!(
+            opens(f, &mate_key),
+            mate_present,
+            "{}: teammate access",
+            f.display()
+        );
+        assert!(
+            !opens(f, &first_master),
+            "{} opens with the rotated-away key",
+            f.display()
+        );
     }
 }
