@@ -18,6 +18,7 @@ mod kills;
 mod master_key;
 mod no_leaks;
 mod oauth;
+mod properties;
 mod race;
 mod recipients;
 mod reliability;
