@@ -538,7 +538,7 @@ fn catalog_listing_and_bad_input() {
                 "--set",
                 "username=u",
             ],
-            "not one of disable, require, verify-ca, verify-full",
+            "not one of disable, prefer, require, verify-ca, verify-full",
         ),
         (
             vec!["--set", "username=u"],
