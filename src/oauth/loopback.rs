@@ -37,11 +37,14 @@ const MAX_HEAD: usize = 16 * 1024;
 /// A page to send back: status, title, text.
 type Page = (u16, &'static str, String);
 
+/// A request's target, where to send its page, and a signal that fires when
+/// its connection is done (the page written, or the client gone).
+type Pending = (String, oneshot::Sender<Page>, mpsc::Receiver<()>);
+
 pub struct Listener {
     port: u16,
     accept: tokio::task::AbortHandle,
-    open: Arc<Mutex<VecDeque<(u64, tokio::task::AbortHandle)>>>,
-    requests: mpsc::Receiver<(String, oneshot::Sender<Page>)>,
+    requests: mpsc::Receiver<Pending>,
 }
 
 #[derive(Debug)]
@@ -70,13 +73,12 @@ impl Listener {
             tokio::net::TcpListener::from_std(std_listener).map_err(|e| e.to_string())?
         };
         let (tx, requests) = mpsc::channel();
-        let open: Arc<Mutex<VecDeque<(u64, tokio::task::AbortHandle)>>> = Default::default();
-        let open2 = open.clone();
-        let accept = rt.spawn(accept_loop(listener, tx, open2)).abort_handle();
+        let accept = rt
+            .spawn(accept_loop(listener, tx, Default::default()))
+            .abort_handle();
         Ok(Listener {
             port,
             accept,
-            open,
             requests,
         })
     }
@@ -98,14 +100,18 @@ impl Listener {
             if now >= deadline {
                 return (Outcome::TimedOut, strays);
             }
-            let (target, reply) = match self.requests.recv_timeout(deadline - now) {
+            let (target, reply, done) = match self.requests.recv_timeout(deadline - now) {
                 Ok(r) => r,
                 Err(_) => return (Outcome::TimedOut, strays),
             };
             let (page, outcome) = judge(&target, state);
             let _ = reply.send(page);
             match outcome {
-                Some(o) => return (o, strays),
+                Some(o) => {
+                    // The browser gets its page before the listener goes.
+                    let _ = done.recv_timeout(Duration::from_secs(2));
+                    return (o, strays);
+                }
                 None => strays += 1,
             }
         }
@@ -188,21 +194,29 @@ fn judge(target: &str, state: &str) -> (Page, Option<Outcome>) {
 
 async fn accept_loop(
     listener: tokio::net::TcpListener,
-    tx: mpsc::Sender<(String, oneshot::Sender<Page>)>,
+    tx: mpsc::Sender<Pending>,
     open: Arc<Mutex<VecDeque<(u64, tokio::task::AbortHandle)>>>,
 ) {
     let ids = AtomicU64::new(0);
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
+        let stream = match listener.accept().await {
+            Ok((s, _)) => s,
+            Err(_) => {
+                // Out of file descriptors, say: back off instead of spinning.
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            }
         };
         let id = ids.fetch_add(1, Ordering::Relaxed);
         let tx = tx.clone();
         let open2 = open.clone();
+        let (done_tx, done_rx) = mpsc::channel::<()>();
+        let done_rx = Arc::new(Mutex::new(Some(done_rx)));
         let task = tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req: Request<Incoming>| {
                 let tx = tx.clone();
-                async move { Ok::<_, std::convert::Infallible>(answer(req, &tx).await) }
+                let done = done_rx.lock().ok().and_then(|mut d| d.take());
+                async move { Ok::<_, std::convert::Infallible>(answer(req, &tx, done).await) }
             });
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())
@@ -211,6 +225,7 @@ async fn accept_loop(
                 .keep_alive(false)
                 .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
             let _ = tokio::time::timeout(CONNECTION_TIMEOUT, conn).await;
+            let _ = done_tx.send(());
             if let Ok(mut o) = open2.lock() {
                 o.retain(|(i, _)| *i != id);
             }
@@ -228,7 +243,8 @@ async fn accept_loop(
 
 async fn answer(
     req: Request<Incoming>,
-    tx: &mpsc::Sender<(String, oneshot::Sender<Page>)>,
+    tx: &mpsc::Sender<Pending>,
+    done: Option<mpsc::Receiver<()>>,
 ) -> Response<Full<Bytes>> {
     let target = req
         .uri()
@@ -236,11 +252,8 @@ async fn answer(
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "/".into());
     let (reply, page) = oneshot::channel();
-    let page = if tx.send((target, reply)).is_ok() {
-        page.await.ok()
-    } else {
-        None
-    };
+    let sent = done.is_some_and(|done| tx.send((target, reply, done)).is_ok());
+    let page = if sent { page.await.ok() } else { None };
     let (status, title, body) = page.unwrap_or((
         404,
         "Not found",
@@ -265,15 +278,10 @@ fn page_response(status: u16, title: &str, body: &str) -> Response<Full<Bytes>> 
 }
 
 impl Drop for Listener {
-    /// Stops accepting (the listening socket closes with the task) and ends
-    /// every open connection.
+    /// Stops accepting: the listening socket closes with the accept task.
+    /// Open connections end on their own (no keep-alive; their timeouts).
     fn drop(&mut self) {
         self.accept.abort();
-        if let Ok(mut o) = self.open.lock() {
-            for (_, h) in o.drain(..) {
-                h.abort();
-            }
-        }
     }
 }
 
