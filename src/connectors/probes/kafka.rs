@@ -52,7 +52,13 @@ pub async fn probe(doc: &ConfigDoc) -> Outcome {
     if let Err(o) = reach {
         return o;
     }
-    let mut builder = ClientBuilder::new(brokers);
+    // One attempt: rskafka would retry a refused login forever.
+    let mut builder = ClientBuilder::new(brokers).backoff_config(rskafka::BackoffConfig {
+        init_backoff: std::time::Duration::from_millis(100),
+        max_backoff: std::time::Duration::from_secs(1),
+        base: 2.0,
+        deadline: Some(std::time::Duration::ZERO),
+    });
     if sasl {
         let creds = Credentials::new(
             get(doc, "username").to_string(),
@@ -104,6 +110,19 @@ pub async fn probe(doc: &ConfigDoc) -> Outcome {
     }
 }
 
+/// rskafka folds the errors of a connection attempt into a private
+/// `MultiError` that only displays them. The markers are taken from
+/// rskafka's own typed errors' Display, not written here, so a change of
+/// wording there cannot silently misclassify a failed login.
+fn sasl_markers() -> (String, String) {
+    let unsupported = rskafka::SaslError::UnsupportedSaslMechanism;
+    let inner = unsupported.to_string();
+    let outer = rskafka::ConnectionError::SaslFailed(rskafka::SaslError::UnsupportedSaslMechanism)
+        .to_string();
+    let prefix = outer.strip_suffix(&inner).unwrap_or(&outer).to_string();
+    (prefix, inner)
+}
+
 fn failure(e: &rskafka::client::error::Error, tls: Option<&crate::net::Tls>) -> Outcome {
     use rskafka::client::error::Error as E;
     use rskafka::ConnectionError as C;
@@ -111,6 +130,18 @@ fn failure(e: &rskafka::client::error::Error, tls: Option<&crate::net::Tls>) -> 
         return Outcome::tls(&f);
     }
     let text = crate::net::chain(e);
+    let (sasl_failed, unsupported) = sasl_markers();
+    if let E::Connection(C::RetryFailed(_)) = e {
+        if text.contains(&format!("{sasl_failed}{unsupported}")) {
+            return Outcome::fail(
+                Class::Config,
+                format!("{text}: the broker does not offer this SASL mechanism"),
+            );
+        }
+        if text.contains(&sasl_failed) {
+            return Outcome::fail(Class::Auth, text);
+        }
+    }
     match e {
         E::Connection(C::SaslFailed(rskafka::SaslError::ApiError(_))) => {
             Outcome::fail(Class::Auth, text)
