@@ -163,7 +163,7 @@ impl TlsFailure {
                     presented,
                 } => TlsFailure::NameMismatch {
                     expected: server_name_text(expected),
-                    presented: presented.clone(),
+                    presented: presented.iter().map(|p| presented_name(p)).collect(),
                 },
                 CertificateError::NotValidForName => TlsFailure::NameMismatch {
                     expected: String::new(),
@@ -224,6 +224,30 @@ impl TlsFailure {
         }
         None
     }
+}
+
+/// rustls gives the certificate's names in their Debug form
+/// (`DnsName("db.example")`, `IpAddress(V4(..))`): the name itself.
+fn presented_name(p: &str) -> String {
+    if let Some(inner) = p
+        .strip_prefix("DnsName(\"")
+        .and_then(|r| r.strip_suffix("\")"))
+    {
+        return inner.to_string();
+    }
+    if let Some(ip) = p
+        .strip_prefix("IpAddress(")
+        .and_then(|r| r.strip_suffix(')'))
+    {
+        let digits: Vec<&str> = ip
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|d| !d.is_empty())
+            .collect();
+        if ip.starts_with("V4") && digits.len() == 4 {
+            return digits.join(".");
+        }
+    }
+    p.to_string()
 }
 
 fn server_name_text(n: &ServerName<'_>) -> String {

@@ -35,7 +35,7 @@ pub fn silent_listener() -> (TcpListener, u16) {
     (l, port)
 }
 
-fn run(cmd: &mut Command) {
+pub fn run(cmd: &mut Command) {
     let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
     assert!(
         out.status.success(),
@@ -184,7 +184,7 @@ impl Drop for Daemon {
 }
 
 /// Spawns `cmd` and reads its stderr until a line contains `ready`.
-fn spawn_until(mut cmd: Command, ready: &str, port: u16, dir: TempDir) -> Daemon {
+pub fn spawn_until(mut cmd: Command, ready: &str, port: u16, dir: TempDir) -> Daemon {
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::null())
