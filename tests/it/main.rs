@@ -11,6 +11,7 @@ mod custom_types;
 mod docs_fresh;
 mod exec_inject;
 mod export_formats;
+mod impostors;
 mod interactive;
 mod interop;
 mod key_sources;
