@@ -20,6 +20,7 @@ mod no_leaks;
 mod oauth;
 mod recipients;
 mod rotation;
+mod tls_brokers;
 mod tls_postgres;
 
 /// A test file that is not declared above would silently never run.

@@ -177,10 +177,27 @@ pub struct Daemon {
     pub dir: TempDir,
 }
 impl Drop for Daemon {
+    /// SIGTERM first, so that a daemon with worker processes (nginx) takes
+    /// them down with it; SIGKILL if it is still there after a while.
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop(&mut self.child);
     }
+}
+
+/// Ends a child process: SIGTERM, a bounded wait, then SIGKILL.
+pub fn stop(child: &mut Child) {
+    use nix::sys::signal::{kill, Signal};
+    use nix::unistd::Pid;
+    let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::time::Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// Spawns `cmd` and reads its stderr until a line contains `ready`.

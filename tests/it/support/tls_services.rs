@@ -418,6 +418,34 @@ impl Drop for Sshd {
     }
 }
 
+// ---------------------------------------------------------------- TLS front
+
+/// nginx's stream module terminating TLS on `port` (0: a free one) for a
+/// plain TCP backend: for peers that cannot serve TLS themselves (tansu
+/// 0.6.0's `--cert` and `--key` share a clap group, so the CLI rejects
+/// the pair that enabling TLS needs).
+pub fn tls_front(server: &Pair, port: u16, backend: u16) -> Daemon {
+    let dir = tempfile::tempdir().unwrap();
+    let port = if port == 0 { closed_port() } else { port };
+    let d = dir.path().display();
+    let conf = dir.path().join("nginx.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "load_module /usr/lib/nginx/modules/ngx_stream_module.so;\ndaemon off;\npid {d}/nginx.pid;\n\
+             error_log stderr info;\nevents {{ worker_connections 64; }}\n\
+             stream {{\nserver {{\nlisten 127.0.0.1:{port} ssl;\nssl_certificate {};\nssl_certificate_key {};\n\
+             proxy_pass 127.0.0.1:{backend};\n}}\n}}\n",
+            server.cert.display(),
+            server.key.display()
+        ),
+    )
+    .unwrap();
+    let mut cmd = Command::new("nginx");
+    cmd.arg("-c").arg(&conf).arg("-p").arg(dir.path());
+    spawn_until(cmd, "start worker process", port, dir)
+}
+
 // ---------------------------------------------------------------- tansu
 
 /// tansu, a Kafka-protocol broker, with SASL users: started once without
@@ -429,23 +457,23 @@ pub struct Tansu {
     pub dir: TempDir,
 }
 
-fn tansu_start(dir: &Path, port: u16, auth: bool, tls: Option<&Pair>) -> Child {
+fn tansu_start(dir: &Path, port: u16, auth: bool, advertised: &str) -> Child {
     let url = format!("tcp://127.0.0.1:{port}");
+    let advertised = format!("tcp://{advertised}");
     let mut cmd = Command::new("tansu");
     cmd.args([
         "broker",
         "--listener-url",
         &url,
         "--advertised-listener-url",
-        &url,
+        &advertised,
     ])
-    .arg("--storage-engine")
-    .arg(format!("sqlite://{}", dir.join("tansu.db").display()));
+    // Relative to the broker's directory: tansu reads sqlite:///abs as
+    // relative anyway.
+    .args(["--storage-engine", "sqlite://tansu.db"])
+    .current_dir(dir);
     if auth {
         cmd.arg("--authentication");
-    }
-    if let Some(p) = tls {
-        cmd.arg("--cert").arg(&p.cert).arg("--key").arg(&p.key);
     }
     let mut child = cmd
         .stdin(Stdio::null())
@@ -468,24 +496,29 @@ fn tansu_start(dir: &Path, port: u16, auth: bool, tls: Option<&Pair>) -> Child {
             }
         });
     }
+    // Both pipes closed (tansu exited) ends the wait below at once.
+    drop(tx);
     let started = Instant::now();
     let mut seen = String::new();
     loop {
         match rx.recv_timeout(Duration::from_secs(30).saturating_sub(started.elapsed())) {
             Ok(l) if l.contains("ready in") => break,
             Ok(l) => seen.push_str(&l),
-            Err(_) => panic!("tansu did not start:\n{seen}"),
+            Err(_) => panic!("tansu did not start (auth={auth}):\n{seen}"),
         }
     }
     child
 }
 
 impl Tansu {
-    /// `users`: (name, password, mechanism "scram256" | "scram512").
-    pub fn start(users: &[(&str, &str, &str)], tls: Option<&Pair>) -> Tansu {
+    /// `users`: (name, password, mechanism "scram256" | "scram512");
+    /// `advertised`: the host:port the broker names in metadata (its own
+    /// address unless a TLS front stands before it).
+    pub fn start(users: &[(&str, &str, &str)], advertised: Option<String>) -> Tansu {
         let dir = tempfile::tempdir().unwrap();
         let port = closed_port();
-        let mut open = tansu_start(dir.path(), port, false, None);
+        let own = format!("127.0.0.1:{port}");
+        let mut open = tansu_start(dir.path(), port, false, &own);
         for (name, password, mechanism) in users {
             run(Command::new("tansu").args([
                 "user",
@@ -500,7 +533,12 @@ impl Tansu {
         }
         let _ = open.kill();
         let _ = open.wait();
-        let child = tansu_start(dir.path(), port, true, tls);
+        let child = tansu_start(
+            dir.path(),
+            port,
+            true,
+            advertised.as_deref().unwrap_or(&own),
+        );
         Tansu { port, child, dir }
     }
 }
