@@ -21,6 +21,7 @@ mod no_leaks;
 mod oauth;
 mod recipients;
 mod rotation;
+mod ssh_host_keys;
 mod tls_brokers;
 mod tls_postgres;
 
