@@ -16,6 +16,7 @@ mod impostors;
 mod interactive;
 mod interop;
 mod key_sources;
+mod loopback_listener;
 mod master_key;
 mod no_leaks;
 mod oauth;
