@@ -20,6 +20,7 @@ mod loopback_listener;
 mod master_key;
 mod no_leaks;
 mod oauth;
+mod probe_pool;
 mod recipients;
 mod rotation;
 mod ssh_host_keys;
