@@ -244,9 +244,10 @@ pub fn classify_io(text: &str, is_timeout: bool) -> Class {
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Default number of probes `test --all` runs at once: enough to hide
-/// network latency, few enough not to exhaust a database's connection slots
-/// or this machine's file descriptors.
-pub const DEFAULT_JOBS: usize = 16;
+/// network latency and a few dead hosts (100 configs, 50 of them silent:
+/// two rounds of the timeout), few enough not to take a third of a default
+/// PostgreSQL's 100 connection slots or many of this machine's threads.
+pub const DEFAULT_JOBS: usize = 32;
 
 /// What a probe needs besides the config: the limit for the whole probe,
 /// where the user's SSH known_hosts is, and a host key the user vouched for
