@@ -24,6 +24,7 @@ mod probe_pool;
 mod recipients;
 mod rotation;
 mod ssh_host_keys;
+mod tls_amqp;
 mod tls_brokers;
 mod tls_postgres;
 

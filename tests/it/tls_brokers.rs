@@ -14,7 +14,7 @@ use crate::tls_postgres::{add, passed, refused, text};
 
 /// The three trust cases and the wrong password, for one connector whose
 /// sets are built by `sets(host, extra)`.
-fn trust_cases(
+pub fn trust_cases(
     t: &T,
     connector: &str,
     sets: &dyn Fn(&str, &[String]) -> Vec<String>,

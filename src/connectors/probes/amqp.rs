@@ -68,9 +68,14 @@ pub async fn probe(doc: &ConfigDoc) -> Outcome {
             let text = e.to_string();
             if text.contains("ACCESS_REFUSED") || text.contains("403") {
                 Outcome::fail(Class::Auth, text)
-            } else if text.contains("reset by peer") {
+            } else if text.contains("reset by peer")
+                || text.contains("peer shutdown")
+                    && t.as_ref().is_some_and(|t| t.identity().is_some())
+            {
                 // RabbitMQ drops the socket after a failed login unless the
-                // client asked for a Connection.Close with the reason.
+                // client asked for a Connection.Close with the reason
+                // (amqprs does not): over TLS that is a clean shutdown after
+                // a completed handshake.
                 Outcome::fail(
                     Class::Auth,
                     format!("the broker closed the connection during login ({text})"),

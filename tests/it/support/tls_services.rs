@@ -549,3 +549,80 @@ impl Drop for Tansu {
         let _ = self.child.wait();
     }
 }
+
+// ---------------------------------------------------------------- RabbitMQ
+
+/// A private RabbitMQ node: AMQPS only (no plain listener) and the
+/// management API over https, both with `server`'s certificate; one
+/// administrator created at first boot.
+pub struct RabbitTls {
+    pub port: u16,
+    pub mgmt_port: u16,
+    child: Child,
+    _dir: TempDir,
+}
+
+impl RabbitTls {
+    pub fn start(server: &Pair, admin: &str, password: &str) -> RabbitTls {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("home")).unwrap();
+        let (port, mgmt_port, dist_port) = (closed_port(), closed_port(), closed_port());
+        let (cert, key) = (server.cert.display(), server.key.display());
+        std::fs::write(
+            d.join("rabbitmq.conf"),
+            format!(
+                "listeners.tcp = none\nlisteners.ssl.default = 127.0.0.1:{port}\n\
+                 ssl_options.certfile = {cert}\nssl_options.keyfile = {key}\n\
+                 ssl_options.verify = verify_none\nssl_options.fail_if_no_peer_cert = false\n\
+                 management.ssl.port = {mgmt_port}\nmanagement.ssl.ip = 127.0.0.1\n\
+                 management.ssl.certfile = {cert}\nmanagement.ssl.keyfile = {key}\n\
+                 loopback_users = none\ndefault_user = {admin}\ndefault_pass = {password}\n\
+                 default_user_tags.administrator = true\ndefault_permissions.configure = .*\n\
+                 default_permissions.read = .*\ndefault_permissions.write = .*\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(d.join("enabled_plugins"), "[rabbitmq_management].\n").unwrap();
+        let node = format!("authcfg{}x{port}@localhost", std::process::id());
+        let mut child = Command::new("/usr/lib/rabbitmq/bin/rabbitmq-server")
+            .env("HOME", d.join("home"))
+            .env("RABBITMQ_NODENAME", &node)
+            .env("RABBITMQ_CONFIG_FILE", d.join("rabbitmq"))
+            .env("RABBITMQ_MNESIA_BASE", d.join("mnesia"))
+            .env("RABBITMQ_LOG_BASE", d.join("log"))
+            .env("RABBITMQ_ENABLED_PLUGINS_FILE", d.join("enabled_plugins"))
+            .env("RABBITMQ_DIST_PORT", dist_port.to_string())
+            .env("RABBITMQ_PID_FILE", d.join("pid"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("rabbitmq-server");
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut seen = String::new();
+        loop {
+            let mut line = String::new();
+            if out.read_line(&mut line).unwrap_or(0) == 0 {
+                panic!("rabbitmq-server exited before it was ready:\n{seen}");
+            }
+            seen.push_str(&line);
+            if line.contains("Starting broker... completed") {
+                break;
+            }
+        }
+        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+        RabbitTls {
+            port,
+            mgmt_port,
+            child,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for RabbitTls {
+    fn drop(&mut self) {
+        super::services::stop(&mut self.child);
+    }
+}
