@@ -26,6 +26,7 @@ mod rotation;
 mod ssh_host_keys;
 mod tls_amqp;
 mod tls_brokers;
+mod tls_mysql;
 mod tls_postgres;
 
 /// A test file that is not declared above would silently never run.

@@ -626,3 +626,73 @@ impl Drop for RabbitTls {
         super::services::stop(&mut self.child);
     }
 }
+
+// ---------------------------------------------------------------- MariaDB
+
+/// A private MariaDB (its own data directory) with TLS, on a free port.
+pub struct MariaTls {
+    pub port: u16,
+    pub dir: TempDir,
+    child: Child,
+}
+
+impl MariaTls {
+    pub fn start(server: &Pair, ca: &Path) -> MariaTls {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        run(Command::new("mariadb-install-db")
+            .arg("--no-defaults")
+            .arg(format!("--datadir={}", d.join("data").display()))
+            .args([
+                "--user=root",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+            ])
+            .stdout(Stdio::null()));
+        let port = closed_port();
+        let mut child = Command::new("/usr/sbin/mariadbd")
+            .arg("--no-defaults")
+            .arg(format!("--datadir={}", d.join("data").display()))
+            .arg(format!("--socket={}", d.join("sock").display()))
+            .args([
+                &format!("--port={port}"),
+                "--bind-address=127.0.0.1",
+                "--user=root",
+            ])
+            .arg(format!("--ssl-cert={}", server.cert.display()))
+            .arg(format!("--ssl-key={}", server.key.display()))
+            .arg(format!("--ssl-ca={}", ca.display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("mariadbd");
+        let mut err = BufReader::new(child.stderr.take().unwrap());
+        let mut seen = String::new();
+        loop {
+            let mut line = String::new();
+            if err.read_line(&mut line).unwrap_or(0) == 0 {
+                panic!("mariadbd exited before it was ready:\n{seen}");
+            }
+            seen.push_str(&line);
+            if line.contains("ready for connections") {
+                break;
+            }
+        }
+        std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+        MariaTls { port, dir, child }
+    }
+
+    pub fn sql(&self, sql: &str) {
+        run(Command::new("mariadb")
+            .arg("-S")
+            .arg(self.dir.path().join("sock"))
+            .args(["-uroot", "-e", sql]));
+    }
+}
+
+impl Drop for MariaTls {
+    fn drop(&mut self) {
+        super::services::stop(&mut self.child);
+    }
+}
