@@ -205,10 +205,6 @@ impl Outcome {
 
 pub use crate::net::chain;
 
-pub fn describe_reqwest(e: &reqwest::Error) -> String {
-    chain(e)
-}
-
 /// Classifies a network failure from its error chain's text: the last
 /// resort, for errors whose type a client crate keeps private.
 pub fn classify_io(text: &str, is_timeout: bool) -> Class {
