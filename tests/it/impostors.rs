@@ -151,6 +151,24 @@ fn pg_sets(port: u16, extra: &[&str]) -> Vec<String> {
     v
 }
 
+const CLEARTEXT: &str = "server asked for a cleartext password over an unverified connection";
+
+/// `add` against `imp` with `extra` settings must fail with `label`; what
+/// the impostor recorded.
+fn refused_by(t: &T, imp: Impostor, extra: &[&str], label: &str, pw: &str) -> Vec<u8> {
+    let o = add(
+        t,
+        "postgres",
+        "prod",
+        &pg_sets(imp.port, extra),
+        Some(("password", pw)),
+    );
+    refused(t, &o, "prod", label);
+    let got = imp.recording();
+    assert!(!contains(&got, pw), "the impostor received the password");
+    got
+}
+
 #[test]
 fn postgres_impostor_asking_for_the_cleartext_password_gets_nothing() {
     let t = T::new();
@@ -162,96 +180,48 @@ fn postgres_impostor_asking_for_the_cleartext_password_gets_nothing() {
     // The report: sslmode=require, self-signed certificate,
     // cleartext request. Refused; the recording has no password message.
     let imp = pg_impostor(Some(fake.clone()), 3);
-    let o = add(
-        &t,
-        "postgres",
-        "prod",
-        &pg_sets(imp.port, &["sslmode=require"]),
-        Some(("password", pw)),
-    );
-    refused(
-        &t,
-        &o,
-        "prod",
-        "server asked for a cleartext password over an unverified connection",
-    );
-    let got = imp.recording();
-    assert!(!contains(&got, pw), "the impostor received the password");
+    let got = refused_by(&t, imp, &["sslmode=require"], CLEARTEXT, pw);
     assert!(!got.contains(&b'p'), "a PasswordMessage was sent: {got:?}");
 
-    // The default for a remote-style config, verify-full: the self-signed
-    // certificate is refused before authentication starts.
+    // verify-full, the default for a host that is not loopback: the
+    // self-signed certificate is refused before authentication starts, with
+    // the system store and with the run's CA (which did not sign it).
     let imp = pg_impostor(Some(fake.clone()), 3);
-    let o = add(
+    refused_by(
         &t,
-        "postgres",
-        "prod",
-        &pg_sets(imp.port, &["sslmode=verify-full"]),
-        Some(("password", pw)),
+        imp,
+        &["sslmode=verify-full"],
+        "TLS: certificate not trusted",
+        pw,
     );
-    refused(&t, &o, "prod", "TLS: certificate not trusted");
-    assert!(!contains(&imp.recording(), pw));
-    // ... and with the run's CA (which did not sign it) as well.
+    let ca = format!("sslrootcert={}", s(&pki.ca));
     let imp = pg_impostor(Some(fake.clone()), 3);
-    let o = add(
+    refused_by(
         &t,
-        "postgres",
-        "prod",
-        &pg_sets(
-            imp.port,
-            &[
-                "sslmode=verify-full",
-                &format!("sslrootcert={}", s(&pki.ca)),
-            ],
-        ),
-        Some(("password", pw)),
+        imp,
+        &["sslmode=verify-full", &ca],
+        "TLS: certificate not trusted",
+        pw,
     );
-    refused(&t, &o, "prod", "TLS: certificate not trusted");
-    assert!(!contains(&imp.recording(), pw));
 
     // MD5 without TLS: the hash would do as the password.
     let imp = pg_impostor(None, 5);
-    let o = add(
-        &t,
-        "postgres",
-        "prod",
-        &pg_sets(imp.port, &["sslmode=disable"]),
-        Some(("password", pw)),
-    );
-    refused(
-        &t,
-        &o,
-        "prod",
-        "server asked for a cleartext password over an unverified connection",
-    );
-    let got = imp.recording();
+    let got = refused_by(&t, imp, &["sslmode=disable"], CLEARTEXT, pw);
     assert!(!got.contains(&b'p'), "an MD5 answer was sent: {got:?}");
 
     // prefer on loopback (the local default) is no excuse either.
     let imp = pg_impostor(Some(fake.clone()), 3);
-    let o = add(
-        &t,
-        "postgres",
-        "prod",
-        &pg_sets(imp.port, &[]),
-        Some(("password", pw)),
-    );
-    refused(
-        &t,
-        &o,
-        "prod",
-        "server asked for a cleartext password over an unverified connection",
-    );
-    assert!(!contains(&imp.recording(), pw));
+    refused_by(&t, imp, &[], CLEARTEXT, pw);
 
     // Opting in hands the password over: the recording sees it, so the
     // refusals above are not an artefact of the impostor.
     let imp = pg_impostor(Some(fake), 3);
+    let extra = ["sslmode=require", "require_auth=password"];
     let o = add(
         &t,
         "postgres",
         "prod",
-        &pg_sets(imp.port, &["sslmode=require", "require_auth=password"]),
+        &pg_sets(imp.port, &extra),
         Some(("password", pw)),
     );
     assert_eq!(

@@ -264,9 +264,8 @@ pub fn nats(user: &str, password: &str) -> Daemon {
     spawn_until(cmd, "Server is ready", port, dir)
 }
 
-/// sshd on a loopback port for a system user with a password and a key.
-pub fn sshd(user: &str, password: &str, authorized_key: &str) -> Daemon {
-    let dir = tempfile::tempdir().unwrap();
+/// A system user (created if missing) whose password is `password`.
+pub fn ensure_user(user: &str, password: &str) {
     let exists = Command::new("id")
         .arg(user)
         .output()
@@ -286,6 +285,12 @@ pub fn sshd(user: &str, password: &str, authorized_key: &str) -> Daemon {
     )
     .unwrap();
     assert!(chpasswd.wait().unwrap().success());
+}
+
+/// sshd on a loopback port for a system user with a password and a key.
+pub fn sshd(user: &str, password: &str, authorized_key: &str) -> Daemon {
+    let dir = tempfile::tempdir().unwrap();
+    ensure_user(user, password);
     let host_key = dir.path().join("host_ed25519");
     run(Command::new("ssh-keygen")
         .args(["-q", "-t", "ed25519", "-N", "", "-f"])

@@ -323,25 +323,7 @@ pub fn fingerprint(host_key: &Path) -> String {
 impl Sshd {
     pub fn start(user: &str, password: &str, host_key: &Path, port: u16) -> Sshd {
         let dir = tempfile::tempdir().unwrap();
-        let exists = Command::new("id")
-            .arg(user)
-            .output()
-            .unwrap()
-            .status
-            .success();
-        if !exists {
-            run(Command::new("useradd").args(["-M", "-s", "/bin/sh", user]));
-        }
-        let mut chpasswd = Command::new("chpasswd")
-            .stdin(Stdio::piped())
-            .spawn()
-            .unwrap();
-        std::io::Write::write_all(
-            &mut chpasswd.stdin.take().unwrap(),
-            format!("{user}:{password}\n").as_bytes(),
-        )
-        .unwrap();
-        assert!(chpasswd.wait().unwrap().success());
+        super::services::ensure_user(user, password);
         std::fs::create_dir_all("/run/sshd").unwrap();
         let port = if port == 0 { closed_port() } else { port };
         let conf = dir.path().join("sshd_config");
