@@ -6,6 +6,38 @@
 use std::fmt::Write;
 use std::{env, fs, path::Path};
 
+/// The probe and HTTP-auth kinds, shared with the crate: a catalog entry
+/// naming a kind that does not exist fails the build here.
+#[allow(dead_code)]
+#[path = "src/connectors/kind.rs"]
+mod kind;
+use kind::{HttpAuth, ProbeKind};
+
+/// Checks what the compiled catalog promises the probes: a known probe
+/// kind, and an HTTP check exactly where the probe is `http`, with a known
+/// auth kind.
+fn check_connector(id: &str, c: &toml::Table) {
+    let probe = c["probe"].as_str().expect("probe");
+    let Some(kind) = ProbeKind::parse(probe) else {
+        let known: Vec<&str> = ProbeKind::ALL.iter().map(|k| k.as_str()).collect();
+        panic!("catalog/connectors.toml: {id}: unknown probe '{probe}' (known: {known:?})");
+    };
+    match (kind, c.get("http")) {
+        (ProbeKind::Http, None) => {
+            panic!("catalog/connectors.toml: {id}: probe 'http' needs an [http] check")
+        }
+        (ProbeKind::Http, Some(h)) => {
+            let auth = h.get("auth").and_then(|a| a.as_str()).unwrap_or_default();
+            assert!(
+                HttpAuth::parse(auth).is_some(),
+                "catalog/connectors.toml: {id}: unknown http auth '{auth}'"
+            );
+        }
+        (_, Some(_)) => panic!("catalog/connectors.toml: {id}: an http check on a '{probe}' probe"),
+        (_, None) => {}
+    }
+}
+
 fn main() {
     let out = env::var("OUT_DIR").unwrap();
     for name in ["custom", "providers"] {
@@ -22,6 +54,7 @@ fn main() {
 
     let src = "catalog/connectors.toml";
     println!("cargo:rerun-if-changed={src}");
+    println!("cargo:rerun-if-changed=src/connectors/kind.rs");
     let value: toml::Value =
         toml::from_str(&fs::read_to_string(src).unwrap()).unwrap_or_else(|e| panic!("{src}: {e}"));
     let templates = value["templates"].as_table().expect("templates table");
@@ -29,6 +62,7 @@ fn main() {
     for c in value["connectors"].as_array().expect("connectors array") {
         let mut c = c.as_table().expect("connector table").clone();
         let id = c["id"].as_str().expect("id").to_string();
+        check_connector(&id, &c);
         let template = c["template"].as_str().expect("template");
         let mut form = templates
             .get(template)

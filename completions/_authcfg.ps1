@@ -109,6 +109,7 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             [CompletionResult]::new('--secret-stdin', '--secret-stdin', [CompletionResultType]::ParameterName, 'Read FIELD''s value from standard input (one trailing newline is removed)')
             [CompletionResult]::new('--group', '--group', [CompletionResultType]::ParameterName, 'Only the master key and this recipient group may decrypt it')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds the connection test may take')
+            [CompletionResult]::new('--trust-host-key', '--trust-host-key', [CompletionResultType]::ParameterName, 'Trust an SSH server whose host key has this fingerprint (first contact; pinned in the config)')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace an existing config of the same name')
             [CompletionResult]::new('--no-test', '--no-test', [CompletionResultType]::ParameterName, 'Save without testing the connection first')
@@ -276,7 +277,9 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             break
         }
         'authcfg;test' {
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds each probe may take')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds each probe may take, name resolution included')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Probes run at once')
+            [CompletionResult]::new('--trust-host-key', '--trust-host-key', [CompletionResultType]::ParameterName, 'Trust an SSH server whose host key has this fingerprint (first contact; pinned in the config)')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every config in the store')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output')

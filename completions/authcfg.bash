@@ -293,7 +293,7 @@ _authcfg() {
             return 0
             ;;
         authcfg__subcmd__add__subcmd__connector)
-            opts="-n -h -V --name --set --secret-stdin --force --group --no-test --timeout --store --help --version"
+            opts="-n -h -V --name --set --secret-stdin --force --group --no-test --timeout --trust-host-key --store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -320,6 +320,10 @@ _authcfg() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trust-host-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1617,13 +1621,21 @@ _authcfg() {
             return 0
             ;;
         authcfg__subcmd__test)
-            opts="-h -V --all --timeout --json --store --help --version"
+            opts="-h -V --all --timeout --jobs --trust-host-key --json --store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trust-host-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -102,6 +102,7 @@ set edit:completion:arg-completer[authcfg] = {|@words|
             cand --secret-stdin 'Read FIELD''s value from standard input (one trailing newline is removed)'
             cand --group 'Only the master key and this recipient group may decrypt it'
             cand --timeout 'Seconds the connection test may take'
+            cand --trust-host-key 'Trust an SSH server whose host key has this fingerprint (first contact; pinned in the config)'
             cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
             cand --force 'Replace an existing config of the same name'
             cand --no-test 'Save without testing the connection first'
@@ -250,7 +251,9 @@ set edit:completion:arg-completer[authcfg] = {|@words|
             cand --version 'Print version'
         }
         &'authcfg;test'= {
-            cand --timeout 'Seconds each probe may take'
+            cand --timeout 'Seconds each probe may take, name resolution included'
+            cand --jobs 'Probes run at once'
+            cand --trust-host-key 'Trust an SSH server whose host key has this fingerprint (first contact; pinned in the config)'
             cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
             cand --all 'Every config in the store'
             cand --json 'Machine-readable output'

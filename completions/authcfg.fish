@@ -90,6 +90,7 @@ complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_sub
 complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from connector" -l secret-stdin -d 'Read FIELD\'s value from standard input (one trailing newline is removed)' -r
 complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from connector" -l group -d 'Only the master key and this recipient group may decrypt it' -r
 complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from connector" -l timeout -d 'Seconds the connection test may take' -r
+complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from connector" -l trust-host-key -d 'Trust an SSH server whose host key has this fingerprint (first contact; pinned in the config)' -r
 complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from connector" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
 complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from connector" -l force -d 'Replace an existing config of the same name'
 complete -c authcfg -n "__fish_authcfg_using_subcommand add; and __fish_seen_subcommand_from connector" -l no-test -d 'Save without testing the connection first'
@@ -173,7 +174,9 @@ complete -c authcfg -n "__fish_authcfg_using_subcommand token" -s V -l version -
 complete -c authcfg -n "__fish_authcfg_using_subcommand header" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
 complete -c authcfg -n "__fish_authcfg_using_subcommand header" -s h -l help -d 'Print help'
 complete -c authcfg -n "__fish_authcfg_using_subcommand header" -s V -l version -d 'Print version'
-complete -c authcfg -n "__fish_authcfg_using_subcommand test" -l timeout -d 'Seconds each probe may take' -r
+complete -c authcfg -n "__fish_authcfg_using_subcommand test" -l timeout -d 'Seconds each probe may take, name resolution included' -r
+complete -c authcfg -n "__fish_authcfg_using_subcommand test" -l jobs -d 'Probes run at once' -r
+complete -c authcfg -n "__fish_authcfg_using_subcommand test" -l trust-host-key -d 'Trust an SSH server whose host key has this fingerprint (first contact; pinned in the config)' -r
 complete -c authcfg -n "__fish_authcfg_using_subcommand test" -l store -d 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)' -r -F
 complete -c authcfg -n "__fish_authcfg_using_subcommand test" -l all -d 'Every config in the store'
 complete -c authcfg -n "__fish_authcfg_using_subcommand test" -l json -d 'Machine-readable output'

@@ -14,6 +14,7 @@ pub mod error;
 pub mod export;
 pub mod keys;
 pub mod model;
+pub mod net;
 pub mod oauth;
 pub mod ops;
 pub mod secret;

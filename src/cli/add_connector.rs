@@ -30,6 +30,25 @@ pub struct Args {
     /// Seconds the connection test may take
     #[arg(long, value_name = "S", default_value_t = 10)]
     timeout: u64,
+    /// Trust an SSH server whose host key has this fingerprint (first contact; pinned in the config)
+    #[arg(long, value_name = "SHA256:...")]
+    trust_host_key: Option<String>,
+}
+
+/// The user's OpenSSH known_hosts file.
+pub(super) fn known_hosts() -> Option<std::path::PathBuf> {
+    directories::BaseDirs::new().map(|b| b.home_dir().join(".ssh").join("known_hosts"))
+}
+
+/// First contact with an SSH server at a terminal: OpenSSH's question.
+pub(super) fn confirm_host_key(detail: &str, fingerprint: &str) -> anyhow::Result<bool> {
+    eprintln!("{detail}");
+    Ok(dialoguer::Confirm::new()
+        .with_prompt(format!(
+            "Trust the host key {fingerprint} and pin it in this config?"
+        ))
+        .default(false)
+        .interact()?)
 }
 
 pub fn find(name: &str) -> Result<&'static catalog::Connector, UserError> {
@@ -57,6 +76,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     let name = super::add::config_name_or(ctx, args.name.as_deref(), &connector.id)?;
     let mut warnings = vec![];
     let mut values = form.given(&args.fields, &mut warnings)?;
+    connectors::catalog::host_defaults(connector, &mut values);
     let s = ctx.session()?;
     super::add::refuse_existing(
         &s,
@@ -81,7 +101,16 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         .map(str::to_string);
     if !args.no_test {
         let started = std::time::Instant::now();
-        let outcome = connectors::probe(&doc, Duration::from_secs(args.timeout.max(1)));
+        let mut settings = connectors::ProbeSettings::new(Duration::from_secs(args.timeout.max(1)));
+        settings.known_hosts = known_hosts();
+        settings.trust_host_key = args.trust_host_key.clone();
+        let mut outcome = connectors::probe_with(&doc, &settings);
+        if let Some(fp) = outcome.unknown_host_key.clone() {
+            if ctx.interactive && confirm_host_key(&outcome.detail, &fp)? {
+                settings.trust_host_key = Some(fp);
+                outcome = connectors::probe_with(&doc, &settings);
+            }
+        }
         let record = outcome.record();
         if !outcome.passed() {
             s.audit("test", Some(&name), "failed", Some(outcome.class.label()));
@@ -102,8 +131,12 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         eprintln!(
             "Connection test passed in {} ms: {}",
             started.elapsed().as_millis(),
-            outcome.detail
+            outcome.summary()
         );
+        if let Some(fp) = &outcome.host_key_to_pin {
+            doc.fields
+                .insert("host_key".into(), crate::secret::Secret::new(fp.clone()));
+        }
         doc.meta.last_test = Some(record);
     }
     super::add::save_new(&s, &doc, args.force, &format!("connector {}", connector.id))?;

@@ -79,7 +79,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             c.id.clone(),
             c.title.clone(),
             c.family.clone(),
-            c.probe.clone(),
+            c.probe.to_string(),
             format!(
                 "{}{}",
                 exports.join(" "),

@@ -2,7 +2,7 @@
 //! record the result for `list`'s Status column.
 
 use super::Ctx;
-use crate::connectors::{self, classify_io, Class, Outcome};
+use crate::connectors::{self, Class, Outcome, ProbeSettings};
 use crate::error::{usage, Exit};
 use crate::model::{ConfigDoc, Kind};
 use crate::oauth::{self, tokens};
@@ -18,9 +18,15 @@ pub struct Args {
     /// Every config in the store
     #[arg(long, conflicts_with = "names")]
     all: bool,
-    /// Seconds each probe may take
+    /// Seconds each probe may take, name resolution included
     #[arg(long, value_name = "S", default_value_t = 10)]
     timeout: u64,
+    /// Probes run at once
+    #[arg(long, value_name = "N", default_value_t = connectors::DEFAULT_JOBS, value_parser = clap::value_parser!(usize))]
+    jobs: usize,
+    /// Trust an SSH server whose host key has this fingerprint (first contact; pinned in the config)
+    #[arg(long, value_name = "SHA256:...")]
+    trust_host_key: Option<String>,
     /// Machine-readable output
     #[arg(long)]
     json: bool,
@@ -35,6 +41,12 @@ struct Row {
     latency_ms: u128,
     detail: String,
     remedy: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server_identity: Option<crate::net::ServerIdentity>,
+    #[serde(skip)]
+    pin: Option<String>,
+    #[serde(skip)]
+    unknown: Option<String>,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
@@ -50,12 +62,31 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     for n in &names {
         docs.push(session.store.read(n)?);
     }
-    let timeout = Duration::from_secs(args.timeout.max(1));
-    let rows = run_probes(&session, docs, timeout);
+    let mut settings = ProbeSettings::new(Duration::from_secs(args.timeout.max(1)));
+    settings.known_hosts = super::add_connector::known_hosts();
+    settings.trust_host_key = args.trust_host_key.clone();
+    let mut rows = run_probes(&session, docs.clone(), &settings, args.jobs);
+    // First contact with an SSH server, at a terminal: show the key, ask.
+    if ctx.interactive && !args.json {
+        for (row, doc) in rows.iter_mut().zip(&docs) {
+            if let Some(fp) = row.unknown.take() {
+                if super::add_connector::confirm_host_key(&row.detail, &fp)? {
+                    let mut again = settings.clone();
+                    again.trust_host_key = Some(fp);
+                    let started = Instant::now();
+                    *row = to_row(&doc.meta.name, connectors::probe_with(doc, &again), started);
+                }
+            }
+        }
+    }
     for r in &rows {
         let rec = Outcome::fail(r.class, r.detail.clone()).record();
         session.store.update_if(&r.name, |d| {
             d.meta.last_test = Some(rec);
+            if let Some(fp) = &r.pin {
+                d.fields
+                    .insert("host_key".into(), crate::secret::Secret::new(fp.clone()));
+            }
             Ok(Some(crate::store::journal::AuditIntent {
                 action: "test".into(),
                 config: Some(r.name.clone()),
@@ -81,6 +112,11 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             ]);
         }
         println!("{table}");
+        for r in rows.iter().filter(|r| r.ok) {
+            if let Some(id) = r.server_identity.filter(|i| !i.verified()) {
+                eprintln!("{}: passed, but {}", r.name, id.describe());
+            }
+        }
         for r in rows.iter().filter(|r| !r.ok) {
             eprintln!("{}: {} — {}", r.name, r.result, r.remedy);
         }
@@ -92,57 +128,53 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     })
 }
 
-/// One thread per probe; a probe that outlives its timeout is reported as
-/// such and left behind (the process ends soon after).
-fn run_probes(session: &Session, docs: Vec<ConfigDoc>, timeout: Duration) -> Vec<Row> {
-    std::thread::scope(|s| {
-        let handles: Vec<_> = docs
-            .into_iter()
-            .map(|doc| {
-                let name = doc.meta.name.clone();
-                let (tx, rx) = std::sync::mpsc::channel();
-                let start = Instant::now();
-                s.spawn(move || {
-                    let _ = tx.send(probe(session, doc, timeout));
-                });
-                (name, rx, start)
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|(name, rx, start)| {
-                let grace = timeout + Duration::from_secs(2);
-                let outcome = rx
-                    .recv_timeout(grace.saturating_sub(start.elapsed()))
-                    .unwrap_or_else(|_| {
-                        Outcome::fail(
-                            Class::Timeout,
-                            format!("no answer within {} s", timeout.as_secs()),
-                        )
-                    });
-                Row {
-                    name,
-                    ok: outcome.passed(),
-                    result: outcome.class.label(),
-                    class: outcome.class,
-                    latency_ms: start.elapsed().as_millis(),
-                    remedy: outcome.class.remedy(),
-                    detail: outcome.detail,
-                }
-            })
-            .collect()
+/// At most `jobs` probes at once, all network work on the command's one
+/// runtime, each bounded by the timeout as a whole.
+fn run_probes(
+    session: &Session,
+    docs: Vec<ConfigDoc>,
+    settings: &ProbeSettings,
+    jobs: usize,
+) -> Vec<Row> {
+    connectors::run_bounded(docs, jobs, |doc| {
+        let name = doc.meta.name.clone();
+        let started = Instant::now();
+        let outcome = probe(session, doc, settings);
+        to_row(&name, outcome, started)
     })
+    .into_iter()
+    .map(|(row, _)| row)
+    .collect()
 }
 
-fn probe(session: &Session, doc: ConfigDoc, timeout: Duration) -> Outcome {
+fn to_row(name: &str, outcome: Outcome, started: Instant) -> Row {
+    Row {
+        name: name.to_string(),
+        ok: outcome.passed(),
+        result: outcome.class.label(),
+        class: outcome.class,
+        latency_ms: started.elapsed().as_millis(),
+        remedy: outcome.class.remedy(),
+        server_identity: outcome.identity,
+        pin: outcome.host_key_to_pin.clone(),
+        unknown: outcome.unknown_host_key.clone(),
+        detail: outcome.summary(),
+    }
+}
+
+fn probe(
+    session: &Session,
+    doc: ConfigDoc,
+    settings: &ProbeSettings,
+) -> Outcome {
     match doc.meta.kind {
         Kind::Oauth2 => probe_oauth(session, doc),
         Kind::Custom if doc.meta.type_id == "env_vars" => Outcome::fail(
             Class::Config,
             "environment-variable configs have nothing to test",
         ),
-        Kind::Custom => connectors::http::probe(&doc, timeout),
-        Kind::Connector => connectors::probe(&doc, timeout),
+        Kind::Custom => connectors::http::probe(&doc, settings.timeout),
+        Kind::Connector => connectors::probe_with(&doc, settings),
     }
 }
 
@@ -158,7 +190,7 @@ fn probe_oauth(session: &Session, doc: ConfigDoc) -> Outcome {
             {
                 Class::Auth
             } else if text.contains("cannot reach") {
-                classify_io(&text, false)
+                connectors::classify_io(&text, false)
             } else {
                 Class::Protocol
             };
@@ -184,6 +216,7 @@ fn probe_oauth(session: &Session, doc: ConfigDoc) -> Outcome {
             Err(e) => Outcome::fail(Class::Protocol, e.to_string()),
         };
     }
+    use tokens::UserinfoError as U;
     match tokens::userinfo(&doc) {
         Ok(claims) => Outcome::ok(format!(
             "token accepted{}",
@@ -191,18 +224,23 @@ fn probe_oauth(session: &Session, doc: ConfigDoc) -> Outcome {
                 .map(|a| format!(" for {a}"))
                 .unwrap_or_default()
         )),
-        Err((0, msg)) if msg == "no userinfo endpoint" => {
+        Err(U::NoEndpoint) => {
             Outcome::ok("token obtained (provider has no userinfo endpoint to call)")
         }
-        Err((0, msg)) => Outcome::fail(classify_io(&msg, false), msg),
-        Err((401, www)) => Outcome::fail(
+        Err(U::NotAllowed(r)) => Outcome::fail(
+            Class::UrlRefused,
+            format!("userinfo_url: the token was not sent: {r}"),
+        ),
+        Err(U::Network(msg)) => Outcome::fail(connectors::classify_io(&msg, false), msg),
+        Err(U::Status(401, www)) => Outcome::fail(
             Class::Auth,
             format!("HTTP 401 from userinfo {www}; re-authorize with `authcfg reauth {name}`"),
         ),
-        Err((403, www)) => Outcome::fail(
+        Err(U::Status(403, www)) => Outcome::fail(
             Class::Permission,
             format!("HTTP 403 from userinfo {www} (insufficient_scope?)"),
         ),
-        Err((s, _)) => Outcome::fail(Class::Protocol, format!("HTTP {s} from userinfo")),
+        Err(U::Status(s, _)) => Outcome::fail(Class::Protocol, format!("HTTP {s} from userinfo")),
+        Err(U::NotJson) => Outcome::fail(Class::Protocol, "userinfo answer is not JSON"),
     }
 }

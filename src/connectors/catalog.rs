@@ -2,24 +2,19 @@
 //! form (fields from a shared template plus its own), its probe and the
 //! environment variables it exports.
 
+use super::kind::{HttpAuth, ProbeKind};
 use crate::catalog::FieldSpec;
 use crate::model::ConfigDoc;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-pub const PROBES: &[&str] = &[
-    "postgres", "mysql", "redis", "amqp", "mqtt", "nats", "kafka", "s3", "sftp", "http", "tcp",
-    "none",
-];
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpCheck {
     /// URL template.
     pub url: String,
-    /// basic | bearer | header | query | none
-    pub auth: String,
+    pub auth: HttpAuth,
     /// Basic: user and password templates.
     #[serde(default)]
     pub user: Option<String>,
@@ -44,7 +39,8 @@ pub struct Connector {
     pub title: String,
     pub family: String,
     pub template: String,
-    pub probe: String,
+    /// Checked against the known kinds when build.rs compiles the catalog.
+    pub probe: ProbeKind,
     #[serde(default)]
     pub aliases: Vec<String>,
     #[serde(default)]
@@ -93,6 +89,31 @@ pub fn find(name: &str) -> Option<&'static Connector> {
             .entry(id)
             .or_insert_with(|| Box::leak(Box::new(parse(json)))),
     )
+}
+
+/// Defaults that depend on the host, for a new config: a database on a
+/// loopback host (a local development server) defaults to sslmode=prefer,
+/// so a server without TLS stays usable; any other host keeps the
+/// catalog's verify-full. Fields the user gave are left alone.
+pub fn host_defaults(connector: &Connector, values: &mut BTreeMap<String, crate::secret::Secret>) {
+    let has = |f: &str| connector.form.iter().any(|s| s.name == f);
+    if !has("sslmode") || values.contains_key("sslmode") {
+        return;
+    }
+    let host = values
+        .get("host")
+        .map(|h| h.expose().to_string())
+        .or_else(|| {
+            connector
+                .form
+                .iter()
+                .find(|f| f.name == "host")
+                .and_then(|f| f.default.clone())
+        })
+        .unwrap_or_default();
+    if crate::net::is_loopback_host(&host) {
+        values.insert("sslmode".into(), crate::secret::Secret::new("prefer"));
+    }
 }
 
 /// Renders `{field}` / `{field|url}` from a config's values; unset fields
@@ -161,12 +182,6 @@ mod tests {
                 assert!(names.insert(n.clone()), "duplicate connector name {n}");
             }
             assert!(
-                PROBES.contains(&c.probe.as_str()),
-                "{}: unknown probe {}",
-                c.id,
-                c.probe
-            );
-            assert!(
                 ["database", "message_broker", "file_storage", "enterprise"]
                     .contains(&c.family.as_str()),
                 "{}",
@@ -208,16 +223,11 @@ mod tests {
                     );
                 }
             }
-            if c.probe == "http" {
+            if c.probe == ProbeKind::Http {
                 let h = c
                     .http
                     .as_ref()
                     .unwrap_or_else(|| panic!("{}: http probe without http check", c.id));
-                assert!(
-                    ["basic", "bearer", "header", "query", "none"].contains(&h.auth.as_str()),
-                    "{}",
-                    c.id
-                );
                 for t in [Some(&h.url), h.user.as_ref(), h.password.as_ref()]
                     .into_iter()
                     .flatten()
@@ -242,8 +252,32 @@ mod tests {
         let ssl = pg.form.iter().find(|f| f.name == "sslmode").unwrap();
         assert_eq!(
             ssl.allowed,
-            ["disable", "require", "verify-ca", "verify-full"]
+            ["disable", "prefer", "require", "verify-ca", "verify-full"]
         );
+        assert_eq!(ssl.default.as_deref(), Some("verify-full"));
+        for f in ["sslrootcert", "sslcert", "sslkey", "require_auth"] {
+            assert!(pg.form.iter().any(|x| x.name == f), "postgres: {f}");
+        }
+        // Every TLS-capable template takes a CA file and a client certificate.
+        for id in [
+            "mysql",
+            "redis",
+            "rabbitmq",
+            "mosquitto",
+            "nats",
+            "kafka",
+            "elasticsearch",
+        ] {
+            let c = find(id).unwrap();
+            for f in ["tls_ca", "tls_cert", "tls_key"] {
+                assert!(c.form.iter().any(|x| x.name == f), "{id}: {f}");
+            }
+        }
+        assert!(find("sftp")
+            .unwrap()
+            .form
+            .iter()
+            .any(|x| x.name == "host_key"));
         let kafka = find("kafka").unwrap();
         let proto = kafka
             .form

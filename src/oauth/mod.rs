@@ -55,9 +55,11 @@ pub fn request_timeout() -> Duration {
 }
 
 /// No redirects: the `oauth2` crate requires it (a redirected token request
-/// could leak the code or the secret).
+/// could leak the code or the secret). TLS is verified against the system
+/// trust store, as for every other credential.
 pub fn http_client() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder()
+        .use_preconfigured_tls((*crate::net::Tls::system().config).clone())
         .redirect(reqwest::redirect::Policy::none())
         .timeout(request_timeout())
         .user_agent(concat!("authcfg/", env!("CARGO_PKG_VERSION")))
@@ -69,23 +71,20 @@ fn oauth_error(message: impl Into<String>) -> UserError {
     UserError::new(Exit::OAuth, message)
 }
 
-/// Endpoints must be https, except on loopback hosts (local test servers).
+/// Endpoints must be https, except on loopback hosts (local test servers):
+/// `net::policy`'s rule for every URL that receives a secret. Called where
+/// an endpoint is used, not only where it is entered.
 pub fn check_endpoint(field: &str, url: &str) -> Result<url::Url, UserError> {
-    let parsed = url::Url::parse(url).map_err(|e| {
-        crate::error::usage(format!("{field}: not a URL ({e})"))
-            .hint("write it as https://host/path")
-    })?;
-    let loopback = matches!(
-        parsed.host_str(),
-        Some("127.0.0.1") | Some("[::1]") | Some("localhost")
-    );
-    match parsed.scheme() {
-        "https" => Ok(parsed),
-        "http" if loopback => Ok(parsed),
-        _ => Err(crate::error::usage(format!(
-            "{field}: {url} must use https (http is allowed only on 127.0.0.1, ::1 or localhost)"
-        ))),
-    }
+    crate::net::check_secret_url(url).map_err(|r| match r {
+        crate::net::UrlRefusal::NotAUrl(e) => {
+            crate::error::usage(format!("{field}: not a URL ({e})"))
+                .hint("write it as https://host/path")
+        }
+        other => crate::error::usage(format!(
+            "{field}: {other}; it must use https (http is allowed only on 127.0.0.1, ::1 or localhost)"
+        ))
+        .hint(format!("change it with `authcfg edit NAME --set {field}=https://...`")),
+    })
 }
 
 /// Builds the client from a config's stored fields.

@@ -105,19 +105,36 @@ pub fn account_from_claims(claims: &serde_json::Value) -> Option<String> {
     .find_map(|k| claims.get(*k).and_then(|v| v.as_str()).map(str::to_string))
 }
 
-/// GET the userinfo (who-am-i) endpoint with the access token.
-pub fn userinfo(doc: &ConfigDoc) -> Result<serde_json::Value, (u16, String)> {
+/// Why the userinfo endpoint gave no claims.
+#[derive(Debug)]
+pub enum UserinfoError {
+    NoEndpoint,
+    /// The URL may not receive the token (checked now, whatever `add` or
+    /// `edit` accepted); nothing was sent.
+    NotAllowed(crate::net::UrlRefusal),
+    /// The request did not get an answer.
+    Network(String),
+    /// An answer other than 2xx: status and WWW-Authenticate.
+    Status(u16, String),
+    NotJson,
+}
+
+/// GET the userinfo (who-am-i) endpoint with the access token. The URL is
+/// checked against the credential policy before the token is sent, and no
+/// redirect is followed.
+pub fn userinfo(doc: &ConfigDoc) -> Result<serde_json::Value, UserinfoError> {
     let url = doc
         .get("userinfo_url")
         .filter(|u| !u.is_empty())
-        .ok_or((0, "no userinfo endpoint".to_string()))?;
+        .ok_or(UserinfoError::NoEndpoint)?;
+    let url = crate::net::check_secret_url(url).map_err(UserinfoError::NotAllowed)?;
     let token = doc.get("access_token").unwrap_or_default();
     let resp = http_client()
         .get(url)
         .bearer_auth(token)
         .header("Accept", "application/json")
         .send()
-        .map_err(|e| (0, crate::connectors::describe_reqwest(&e)))?;
+        .map_err(|e| UserinfoError::Network(crate::net::chain(&e.without_url())))?;
     let status = resp.status().as_u16();
     if !(200..300).contains(&status) {
         let www = resp
@@ -126,10 +143,9 @@ pub fn userinfo(doc: &ConfigDoc) -> Result<serde_json::Value, (u16, String)> {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string();
-        return Err((status, www));
+        return Err(UserinfoError::Status(status, www));
     }
-    resp.json()
-        .map_err(|_| (status, "userinfo answer is not JSON".into()))
+    resp.json().map_err(|_| UserinfoError::NotJson)
 }
 
 /// Gets a new access token: the refresh token grant, or the client
@@ -208,7 +224,7 @@ pub fn revoke(doc: &ConfigDoc) -> anyhow::Result<bool> {
                 Exit::OAuth,
                 format!(
                     "cannot reach the revocation endpoint: {}",
-                    crate::connectors::describe_reqwest(&e.without_url())
+                    crate::net::chain(&e.without_url())
                 ),
             )
         })?;

@@ -314,6 +314,20 @@ fn sftp_with_password_and_with_key() {
         .success());
     let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
     let server = sshd("authcfgsftp", "sftp-Right-pw", &public);
+    // The server's host key is known (ssh_host_keys.rs covers first contact).
+    let host_pub = std::fs::read_to_string(server.dir.path().join("host_ed25519.pub")).unwrap();
+    let mut parts = host_pub.split_whitespace();
+    std::fs::create_dir_all(t.home.join(".ssh")).unwrap();
+    std::fs::write(
+        t.home.join(".ssh/known_hosts"),
+        format!(
+            "[127.0.0.1]:{} {} {}\n",
+            server.port,
+            parts.next().unwrap(),
+            parts.next().unwrap()
+        ),
+    )
+    .unwrap();
     let sets = host_port(&["username=authcfgsftp"]);
     prove(
         &t,
@@ -351,8 +365,8 @@ fn sftp_with_password_and_with_key() {
 
 #[test]
 fn kafka_probe_classifies_a_closed_port() {
-    // No SASL-enabled Kafka broker is installable here; the probe's failure
-    // classification is still proven against a closed loopback port.
+    // Against a real broker: tls_brokers.rs (tansu); here the refused
+    // connection's classification.
     let t = T::new();
     t.init();
     t.cmd()
@@ -368,6 +382,8 @@ fn kafka_probe_classifies_a_closed_port() {
         .args([
             "--set",
             "security_protocol=SASL_PLAINTEXT",
+            "--set",
+            "sasl_mechanism=SCRAM-SHA-256",
             "--set",
             "username=u",
             "--secret-stdin",
@@ -538,7 +554,7 @@ fn catalog_listing_and_bad_input() {
                 "--set",
                 "username=u",
             ],
-            "not one of disable, require, verify-ca, verify-full",
+            "not one of disable, prefer, require, verify-ca, verify-full",
         ),
         (
             vec!["--set", "username=u"],

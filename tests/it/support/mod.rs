@@ -378,4 +378,6 @@ impl Drop for Peer {
     }
 }
 
+pub mod pki;
 pub mod services;
+pub mod tls_services;

@@ -35,7 +35,7 @@ pub fn silent_listener() -> (TcpListener, u16) {
     (l, port)
 }
 
-fn run(cmd: &mut Command) {
+pub fn run(cmd: &mut Command) {
     let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
     assert!(
         out.status.success(),
@@ -177,14 +177,31 @@ pub struct Daemon {
     pub dir: TempDir,
 }
 impl Drop for Daemon {
+    /// SIGTERM first, so that a daemon with worker processes (nginx) takes
+    /// them down with it; SIGKILL if it is still there after a while.
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop(&mut self.child);
     }
 }
 
+/// Ends a child process: SIGTERM, a bounded wait, then SIGKILL.
+pub fn stop(child: &mut Child) {
+    use nix::sys::signal::{kill, Signal};
+    use nix::unistd::Pid;
+    let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::time::Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 /// Spawns `cmd` and reads its stderr until a line contains `ready`.
-fn spawn_until(mut cmd: Command, ready: &str, port: u16, dir: TempDir) -> Daemon {
+pub fn spawn_until(mut cmd: Command, ready: &str, port: u16, dir: TempDir) -> Daemon {
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -247,9 +264,8 @@ pub fn nats(user: &str, password: &str) -> Daemon {
     spawn_until(cmd, "Server is ready", port, dir)
 }
 
-/// sshd on a loopback port for a system user with a password and a key.
-pub fn sshd(user: &str, password: &str, authorized_key: &str) -> Daemon {
-    let dir = tempfile::tempdir().unwrap();
+/// A system user (created if missing) whose password is `password`.
+pub fn ensure_user(user: &str, password: &str) {
     let exists = Command::new("id")
         .arg(user)
         .output()
@@ -269,6 +285,12 @@ pub fn sshd(user: &str, password: &str, authorized_key: &str) -> Daemon {
     )
     .unwrap();
     assert!(chpasswd.wait().unwrap().success());
+}
+
+/// sshd on a loopback port for a system user with a password and a key.
+pub fn sshd(user: &str, password: &str, authorized_key: &str) -> Daemon {
+    let dir = tempfile::tempdir().unwrap();
+    ensure_user(user, password);
     let host_key = dir.path().join("host_ed25519");
     run(Command::new("ssh-keygen")
         .args(["-q", "-t", "ed25519", "-N", "", "-f"])

@@ -1,0 +1,106 @@
+//! HTTP probes: a GET of a URL with a credential attached, through the
+//! shared client of `net::http` (URL policy checked now, TLS verified,
+//! same-origin redirects only). Used by the catalog's HTTP connectors and by
+//! the custom auth types (`connectors::http`).
+
+use super::super::catalog::{render, Connector};
+use super::{get, tls_options};
+use crate::connectors::{Class, HttpAuth, Outcome};
+use crate::model::ConfigDoc;
+use crate::net::http::{self as nethttp, HttpFailure, Redirects};
+use crate::net::{Tls, TlsOptions, Verify};
+use std::time::Duration;
+
+/// GETs `url` with what `attach` adds (the credential), and classifies the
+/// answer: 2xx passes, 401 is authentication, 403 permission. `secrets` are
+/// scrubbed from any detail text.
+pub async fn get_with_secret(
+    url: &str,
+    tls: &TlsOptions,
+    timeout: Duration,
+    attach: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    secrets: &[&str],
+) -> Outcome {
+    let mut o = get_inner(url, tls, timeout, attach).await;
+    for s in secrets.iter().filter(|s| s.len() >= 3) {
+        o.detail = o.detail.replace(s, "****");
+    }
+    o
+}
+
+async fn get_inner(
+    url: &str,
+    tls: &TlsOptions,
+    timeout: Duration,
+    attach: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+) -> Outcome {
+    let parsed = match crate::net::check_secret_url(url) {
+        Ok(u) => u,
+        Err(r) => return Outcome::fail(Class::UrlRefused, format!("not sent: {r}")),
+    };
+    let t = match Tls::new(Verify::Full, tls) {
+        Ok(t) => t,
+        Err(f) => return Outcome::tls(&f),
+    };
+    let client = match nethttp::client(&t, timeout, Redirects::SameOrigin) {
+        Ok(c) => c,
+        Err(f) => return Outcome::fail(Class::Config, f.to_string()),
+    };
+    let req = attach(client.get(parsed.clone()));
+    match nethttp::send(&t, &parsed, req).await {
+        Ok(answer) => {
+            let status = answer.response.status().as_u16();
+            match status {
+                200..=299 => Outcome::ok(format!("HTTP {status}")),
+                401 => Outcome::fail(Class::Auth, "HTTP 401 Unauthorized"),
+                403 => Outcome::fail(Class::Permission, "HTTP 403 Forbidden"),
+                s => Outcome::fail(Class::Protocol, format!("HTTP {s}")),
+            }
+            .with_identity(answer.identity)
+        }
+        Err(f) => failure(f),
+    }
+}
+
+pub fn failure(f: HttpFailure) -> Outcome {
+    let text = f.to_string();
+    match f {
+        HttpFailure::NotAllowed(_) => Outcome::fail(Class::UrlRefused, text),
+        HttpFailure::CrossOriginRedirect { .. } => Outcome::fail(Class::CrossOriginRedirect, text),
+        HttpFailure::Redirect(_) => Outcome::fail(Class::Protocol, text),
+        HttpFailure::Tls(t) => Outcome::tls(&t),
+        HttpFailure::Timeout => Outcome::fail(Class::Timeout, text),
+        HttpFailure::ConnectionRefused => Outcome::fail(Class::Refused, text),
+        HttpFailure::Dns(_) => Outcome::fail(Class::Dns, text),
+        HttpFailure::Other(m) => Outcome::fail(crate::connectors::classify_io(&m, false), m),
+    }
+}
+
+/// The catalog's HTTP check for a connector.
+pub async fn probe(connector: &Connector, doc: &ConfigDoc, timeout: Duration) -> Outcome {
+    let Some(h) = &connector.http else {
+        return Outcome::fail(Class::Config, "no HTTP check defined");
+    };
+    let url = render(&h.url, doc);
+    let secret = h.secret.as_deref().map(|f| get(doc, f)).unwrap_or_default();
+    let prefix = h.prefix.as_deref().unwrap_or("");
+    let user = render(h.user.as_deref().unwrap_or(""), doc);
+    let pass = render(h.password.as_deref().unwrap_or(""), doc);
+    let attach = |mut req: reqwest::RequestBuilder| {
+        req = match h.auth {
+            HttpAuth::Basic => req.basic_auth(&user, Some(&pass)),
+            HttpAuth::Bearer => req.bearer_auth(secret),
+            HttpAuth::Header => req.header(
+                h.header.as_deref().unwrap_or("Authorization"),
+                format!("{prefix}{secret}"),
+            ),
+            HttpAuth::Query => req.query(&[(h.header.as_deref().unwrap_or("api_key"), secret)]),
+            HttpAuth::None => req,
+        };
+        for (k, v) in &h.headers {
+            req = req.header(k, v);
+        }
+        req
+    };
+    get_with_secret(&url, &tls_options(doc), timeout, attach, &[secret, &pass]).await
+}
