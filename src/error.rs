@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-/// Exit codes, DESIGN §9.
+/// Exit codes (docs/ARCHITECTURE.md, "Exit codes").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     Error = 1,

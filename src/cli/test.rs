@@ -162,11 +162,7 @@ fn to_row(name: &str, outcome: Outcome, started: Instant) -> Row {
     }
 }
 
-fn probe(
-    session: &Session,
-    doc: ConfigDoc,
-    settings: &ProbeSettings,
-) -> Outcome {
+fn probe(session: &Session, doc: ConfigDoc, settings: &ProbeSettings) -> Outcome {
     match doc.meta.kind {
         Kind::Oauth2 => probe_oauth(session, doc),
         Kind::Custom if doc.meta.type_id == "env_vars" => Outcome::fail(

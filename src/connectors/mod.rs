@@ -1,5 +1,5 @@
 //! Proving that credentials work: protocol probes and the classification of
-//! their failures in the seed's troubleshooting terms (DESIGN §5).
+//! their failures in the seed's troubleshooting terms (docs/ARCHITECTURE.md, "Connectors").
 //!
 //! Every probe runs on the command's one runtime (`net::runtime`), bounded
 //! by a timeout that covers the whole probe, name resolution included. A

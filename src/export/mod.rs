@@ -1,5 +1,5 @@
 //! Turning configs into environment variables and the formats programs read
-//! them in (DESIGN §6).
+//! them in (docs/ARCHITECTURE.md, "Hand-out").
 
 pub mod formats;
 

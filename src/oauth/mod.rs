@@ -1,4 +1,4 @@
-//! OAuth2 (DESIGN §4): provider catalog, authorization flows, token refresh
+//! OAuth2 (docs/ARCHITECTURE.md, "OAuth2"): provider catalog, authorization flows, token refresh
 //! and revocation, on the `oauth2` crate with a blocking reqwest client.
 //! Nothing here prints: `cli/` drives the flows and talks to the user.
 
