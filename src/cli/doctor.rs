@@ -109,7 +109,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 );
                 let limit = crate::model::now() - time::Duration::days(args.max_age);
                 let old: Vec<String> = index
-                    .values()
+                    .iter()
                     .filter(|m| m.rotated < limit)
                     .map(|m| format!("{} ({})", m.name, crate::model::ago(m.rotated.into())))
                     .collect();
@@ -128,7 +128,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                     },
                 );
                 let mut unreadable = vec![];
-                for m in index.values() {
+                for m in &index {
                     if let Some(g) = &m.group {
                         let out: Vec<&str> = header
                             .recipients

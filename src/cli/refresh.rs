@@ -23,9 +23,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     let names: Vec<String> = if args.all {
         s.store
             .list()?
-            .values()
+            .into_iter()
             .filter(|m| m.kind == Kind::Oauth2)
-            .map(|m| m.name.clone())
+            .map(|m| m.name)
             .collect()
     } else if args.names.is_empty() {
         return Err(usage("name the configs to refresh, or pass --all").into());

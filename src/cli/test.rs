@@ -52,7 +52,7 @@ struct Row {
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     let session = ctx.session()?;
     let names: Vec<String> = if args.all {
-        session.store.list()?.keys().cloned().collect()
+        session.store.list()?.into_iter().map(|m| m.name).collect()
     } else if args.names.is_empty() {
         return Err(usage("name the configs to test, or pass --all").into());
     } else {

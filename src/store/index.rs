@@ -20,9 +20,123 @@ use std::path::{Path, PathBuf};
 pub const INDEX_DIR: &str = "index";
 const HEAD: &str = "head";
 
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[derive(Debug, Default, Clone)]
 pub struct Shard {
     pub configs: BTreeMap<String, Meta>,
+}
+
+/// A shard on disk: `Meta` in a compact binary form (postcard; times as
+/// Unix seconds), so that `list` at 50,000 configs decodes in milliseconds.
+/// No field may be skipped: postcard is not self-describing.
+#[derive(Serialize, Deserialize)]
+struct Row {
+    name: String,
+    kind: u8,
+    type_id: String,
+    created: i64,
+    updated: i64,
+    rotated: i64,
+    last_test: Option<(i64, bool, String, String)>,
+    account: Option<String>,
+    group: Option<String>,
+    expires: Option<i64>,
+    issued: Option<i64>,
+    allow_startup_vars: bool,
+}
+
+/// The first byte of a decrypted shard: the encoding of what follows.
+const SHARD_ENCODING: u8 = 1;
+
+fn t(x: time::OffsetDateTime) -> i64 {
+    x.unix_timestamp()
+}
+fn from_t(x: i64) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::from_unix_timestamp(x).ok()
+}
+
+impl From<&Meta> for Row {
+    fn from(m: &Meta) -> Row {
+        use crate::model::Kind;
+        Row {
+            name: m.name.clone(),
+            kind: match m.kind {
+                Kind::Custom => 0,
+                Kind::Connector => 1,
+                Kind::Oauth2 => 2,
+            },
+            type_id: m.type_id.clone(),
+            created: t(m.created),
+            updated: t(m.updated),
+            rotated: t(m.rotated),
+            last_test: m
+                .last_test
+                .as_ref()
+                .map(|r| (t(r.at), r.ok, r.class.clone(), r.detail.clone())),
+            account: m.account.clone(),
+            group: m.group.clone(),
+            expires: m.expires.map(t),
+            issued: m.issued.map(t),
+            allow_startup_vars: m.allow_startup_vars,
+        }
+    }
+}
+
+impl Row {
+    fn into_meta(self) -> Option<Meta> {
+        use crate::model::{Kind, TestRecord};
+        Some(Meta {
+            name: self.name,
+            kind: match self.kind {
+                0 => Kind::Custom,
+                1 => Kind::Connector,
+                2 => Kind::Oauth2,
+                _ => return None,
+            },
+            type_id: self.type_id,
+            created: from_t(self.created)?,
+            updated: from_t(self.updated)?,
+            rotated: from_t(self.rotated)?,
+            last_test: match self.last_test {
+                Some((at, ok, class, detail)) => Some(TestRecord {
+                    at: from_t(at)?,
+                    ok,
+                    class,
+                    detail,
+                }),
+                None => None,
+            },
+            account: self.account,
+            group: self.group,
+            expires: self.expires.and_then(from_t),
+            issued: self.issued.and_then(from_t),
+            allow_startup_vars: self.allow_startup_vars,
+        })
+    }
+}
+
+fn encode_shard(shard: &Shard) -> Vec<u8> {
+    let rows: Vec<Row> = shard.configs.values().map(Row::from).collect();
+    let mut out = vec![SHARD_ENCODING];
+    out.extend(postcard::to_stdvec(&rows).expect("rows serialize"));
+    out
+}
+
+/// A shard's configs in name order (as written).
+fn decode_rows(bytes: &[u8]) -> Option<Vec<Meta>> {
+    let (&enc, body) = bytes.split_first()?;
+    if enc != SHARD_ENCODING {
+        return None;
+    }
+    let rows: Vec<Row> = postcard::from_bytes(body).ok()?;
+    rows.into_iter().map(Row::into_meta).collect()
+}
+
+fn decode_shard(bytes: &[u8]) -> Option<Shard> {
+    let configs = decode_rows(bytes)?
+        .into_iter()
+        .map(|m| (m.name.clone(), m))
+        .collect();
+    Some(Shard { configs })
 }
 
 /// The audit trail's last record as of a write.
@@ -95,40 +209,66 @@ impl IndexFiles<'_> {
 
     /// One shard, checked against the head's digest.
     pub fn read_shard(&self, head: &Head, shard: &str) -> Result<Shard, IndexError> {
+        let plain = self.open_shard(head, shard)?;
+        match plain {
+            None => Ok(Shard::default()),
+            Some(p) => decode_shard(&p).ok_or_else(|| IndexError::Stale(shard.to_string())),
+        }
+    }
+
+    /// One shard's configs in name order, checked against the head.
+    pub fn read_rows(&self, head: &Head, shard: &str) -> Result<Vec<Meta>, IndexError> {
+        match self.open_shard(head, shard)? {
+            None => Ok(vec![]),
+            Some(p) => decode_rows(&p).ok_or_else(|| IndexError::Stale(shard.to_string())),
+        }
+    }
+
+    fn open_shard(
+        &self,
+        head: &Head,
+        shard: &str,
+    ) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>, IndexError> {
         let Some(want) = head.shards.get(shard) else {
-            return Ok(Shard::default());
+            return Ok(None);
         };
         let bytes = super::fsutil::read_private(&self.path(shard))?
             .ok_or_else(|| IndexError::Stale(shard.to_string()))?;
         if &digest(&bytes) != want {
             return Err(IndexError::Stale(shard.to_string()));
         }
-        let plain = crypto::open(&self.key, &self.aad(shard), &bytes)
-            .ok_or_else(|| IndexError::Stale(shard.to_string()))?;
-        serde_json::from_slice(&plain).map_err(|_| IndexError::Stale(shard.to_string()))
+        crypto::open(&self.key, &self.aad(shard), &bytes)
+            .map(Some)
+            .ok_or_else(|| IndexError::Stale(shard.to_string()))
     }
 
     /// Seals a shard; returns the bytes and the digest the head records.
     pub fn seal_shard(&self, shard_name: &str, shard: &Shard) -> (Vec<u8>, String) {
-        let json = zeroize::Zeroizing::new(serde_json::to_vec(shard).expect("shard serializes"));
-        let bytes = crypto::seal(&self.key, &self.aad(shard_name), &json);
+        let plain = zeroize::Zeroizing::new(encode_shard(shard));
+        let bytes = crypto::seal(&self.key, &self.aad(shard_name), &plain);
         let d = digest(&bytes);
         (bytes, d)
     }
 
     /// Every shard of the head, read on up to `threads` threads. Returns
     /// the shards that are stale instead of failing on the first.
-    pub fn read_all(&self, head: &Head, threads: usize) -> (BTreeMap<String, Shard>, Vec<String>) {
+    pub fn read_all(&self, head: &Head, threads: usize) -> (Vec<Meta>, Vec<String>) {
         let names: Vec<&String> = head.shards.keys().collect();
         let chunk = names.len().div_ceil(threads.max(1)).max(1);
-        let results: Vec<Vec<(String, Result<Shard, IndexError>)>> = std::thread::scope(|s| {
+        let results: Vec<(Vec<Meta>, Vec<String>)> = std::thread::scope(|s| {
             let handles: Vec<_> = names
                 .chunks(chunk)
                 .map(|part| {
                     s.spawn(move || {
-                        part.iter()
-                            .map(|n| ((*n).clone(), self.read_shard(head, n)))
-                            .collect::<Vec<_>>()
+                        let mut rows = vec![];
+                        let mut stale = vec![];
+                        for n in part {
+                            match self.read_rows(head, n) {
+                                Ok(r) => rows.extend(r),
+                                Err(_) => stale.push((*n).clone()),
+                            }
+                        }
+                        (rows, stale)
                     })
                 })
                 .collect();
@@ -137,16 +277,14 @@ impl IndexFiles<'_> {
                 .map(|h| h.join().expect("index reader thread"))
                 .collect()
         });
-        let mut shards = BTreeMap::new();
+        let mut all = vec![];
         let mut stale = vec![];
-        for (name, r) in results.into_iter().flatten() {
-            match r {
-                Ok(s) => {
-                    shards.insert(name, s);
-                }
-                Err(_) => stale.push(name),
-            }
+        for (r, s) in results {
+            all.extend(r);
+            stale.extend(s);
         }
-        (shards, stale)
+        // Each shard is a sorted run: the stable sort merges them.
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        (all, stale)
     }
 }

@@ -508,7 +508,8 @@ impl Store {
     /// Every config's metadata, from the index. Shards that do not match
     /// the index head (replaced by an older copy, or an interrupted write)
     /// are rebuilt from the config files under the writer lock.
-    pub fn list(&self) -> anyhow::Result<BTreeMap<String, Meta>> {
+    /// Sorted by name.
+    pub fn list(&self) -> anyhow::Result<Vec<Meta>> {
         if self.root.join(journal::JOURNAL_FILE).exists() {
             // An interrupted write: complete it first (when it can be: a
             // journal that fails verification only blocks writes).
@@ -525,14 +526,10 @@ impl Store {
         };
         let (shards, stale) = match files.read_head() {
             Ok(head) => files.read_all(&head, 2),
-            Err(_) => (BTreeMap::new(), vec!["*".to_string()]),
+            Err(_) => (vec![], vec!["*".to_string()]),
         };
         if stale.is_empty() {
-            let mut out = BTreeMap::new();
-            for s in shards.into_values() {
-                out.extend(s.configs);
-            }
-            return Ok(out);
+            return Ok(shards);
         }
         match self.begin("repair the index") {
             Ok(txn) => {
@@ -550,17 +547,17 @@ impl Store {
                 if let Ok(head) = files.read_head() {
                     let (shards, stale) = files.read_all(&head, 2);
                     if stale.is_empty() {
-                        return Ok(shards.into_values().flat_map(|s| s.configs).collect());
+                        return Ok(shards);
                     }
                 }
-                self.rebuild_index(&txn)
+                Ok(self.rebuild_index(&txn)?.into_values().collect())
             }
             // Writes are refused (a journal failed verification): the
             // configs themselves still say what there is.
             Err(_) => Ok(self
                 .scan_names()?
                 .into_iter()
-                .filter_map(|n| self.read(&n).ok().map(|d| (n, d.meta)))
+                .filter_map(|n| self.read(&n).ok().map(|d| d.meta))
                 .collect()),
         }
     }
