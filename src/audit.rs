@@ -27,6 +27,8 @@ pub const ACCESS_FILE: &str = "access.jsonl";
 /// The trail of a format-1 store, kept beside the new one after an upgrade.
 pub const LEGACY_FILE: &str = "audit.v1.jsonl";
 const GENESIS: &str = "genesis";
+/// The trail grows for years: it may be larger than other store files.
+const MAX_TRAIL: u64 = 1 << 30;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Record {
@@ -157,7 +159,7 @@ pub fn append(
 
 /// Whether the trail has a record of change `txn` (journal recovery).
 pub fn has_txn(root: &Path, txn: &str) -> std::io::Result<bool> {
-    let data = match fsutil::read_private(&path(root))? {
+    let data = match fsutil::read_private_max(&path(root), MAX_TRAIL)? {
         Some(d) => d,
         None => return Ok(false),
     };
@@ -197,7 +199,7 @@ fn last_line(file: &mut fs::File) -> std::io::Result<(Option<Vec<u8>>, bool)> {
 }
 
 pub fn read_all(root: &Path) -> std::io::Result<Vec<Record>> {
-    let data = fsutil::read_private(&path(root))?.unwrap_or_default();
+    let data = fsutil::read_private_max(&path(root), MAX_TRAIL)?.unwrap_or_default();
     Ok(data
         .split(|&b| b == b'\n')
         .filter_map(|l| serde_json::from_slice(l).ok())
@@ -217,7 +219,7 @@ pub fn verify(
     keys: &StoreKeys,
     index_mark: Option<&AuditMark>,
 ) -> std::io::Result<Verification> {
-    let data = fsutil::read_private(&path(root))?.unwrap_or_default();
+    let data = fsutil::read_private_max(&path(root), MAX_TRAIL)?.unwrap_or_default();
     let mut v = Verification::default();
     let mut prev = GENESIS.to_string();
     let mut prev_seq = 0u64;

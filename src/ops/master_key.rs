@@ -109,6 +109,7 @@ pub fn rotate(s: &mut Session, identity_out: Option<&Path>) -> anyhow::Result<Ro
         op: AdminOp::MasterKey,
         started: crate::model::rfc3339(crate::model::now()),
         detail: "master key".into(),
+        base: header.signature.clone(),
         target,
         new_identity: Some(seal_to(
             identity::secret_string(&new).as_bytes(),
@@ -178,6 +179,17 @@ fn complete(store: &Store, txn: &Txn, j: &AdminJournal, ctx: &AdminCtx) -> anyho
     let k0 = store.identity();
     let new = crate::store::open_identity(j.new_identity.as_deref(), &k0)
         .ok_or_else(|| failure("the rotation journal holds no new key for this key"))?;
+    // The new key must be the one the (signed) target header names.
+    if Some(AdminKey::from_identity(&new).public()) != j.target.admin_pub()
+        || j.target.master().map(|m| m.public_key.as_str())
+            != Some(new.to_public().to_string().as_str())
+    {
+        return Err(
+            failure("the rotation journal's new key is not the one its header names")
+                .hint("remove the admin-journal file if you did not start this rotation")
+                .into(),
+        );
+    }
     let old_sealed = j
         .old_identity
         .as_deref()

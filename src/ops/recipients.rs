@@ -112,6 +112,7 @@ fn start(
     what: &str,
 ) -> anyhow::Result<Changed> {
     let admin = AdminKey::from_identity(&s.store.identity());
+    let base = s.store.header().signature;
     keys.seal_into(&mut target)
         .map_err(|e| failure(e.to_string()))?;
     target.generation += 1;
@@ -121,6 +122,7 @@ fn start(
         op: AdminOp::Recipients,
         started: crate::model::rfc3339(crate::model::now()),
         detail: what.to_string(),
+        base,
         target,
         new_identity: None,
         old_identity: None,

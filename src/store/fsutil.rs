@@ -19,9 +19,15 @@ pub const TMP_PREFIX: &str = ".tmp-";
 /// (same filesystem), fsync, rename over `path` (a symlink there is
 /// replaced, never followed), fsync of the destination directory.
 pub fn write_atomic_via(tmp_dir: &Path, path: &Path, data: &[u8], durable: bool) -> io::Result<()> {
+    // The store's temp directory must be its own (a link there would make
+    // temp files, and the sweep of old ones, act elsewhere).
+    ensure_private_dir(tmp_dir)?;
+    write_atomic_in(tmp_dir, path, data, durable)
+}
+
+fn write_atomic_in(tmp_dir: &Path, path: &Path, data: &[u8], durable: bool) -> io::Result<()> {
     let dir = path.parent().expect("store paths have a parent");
     create_dirs(dir)?;
-    create_dirs(tmp_dir)?;
     let mut tmp = tempfile::Builder::new()
         .prefix(TMP_PREFIX)
         .permissions(fs::Permissions::from_mode(FILE_MODE))
@@ -41,7 +47,7 @@ pub fn write_atomic_via(tmp_dir: &Path, path: &Path, data: &[u8], durable: bool)
 /// store: identity files, `inject -o`).
 pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
     let dir = path.parent().expect("paths have a parent");
-    write_atomic_via(dir, path, data, true)
+    write_atomic_in(dir, path, data, true)
 }
 
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
@@ -93,12 +99,21 @@ pub fn create_private_append(path: &Path) -> io::Result<File> {
         .open(path)
 }
 
-/// Reads a store file: no symlink, a regular file, not readable or
-/// writable by others. `Ok(None)` when it does not exist.
+/// The largest store file read whole (configs, index shards, journals,
+/// the header): a planted huge or sparse file is refused, not read.
+pub const MAX_FILE: u64 = 64 << 20;
+
+/// Reads a store file: no symlink, a regular file (a FIFO is refused
+/// without blocking), not readable or writable by others, at most
+/// `MAX_FILE` bytes. `Ok(None)` when it does not exist.
 pub fn read_private(path: &Path) -> io::Result<Option<Vec<u8>>> {
-    let mut f = match OpenOptions::new()
+    read_private_max(path, MAX_FILE)
+}
+
+pub fn read_private_max(path: &Path, max: u64) -> io::Result<Option<Vec<u8>>> {
+    let f = match OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
         .open(path)
     {
         Ok(f) => f,
@@ -106,9 +121,56 @@ pub fn read_private(path: &Path) -> io::Result<Option<Vec<u8>>> {
         Err(e) => return Err(nofollow_error(path, e)),
     };
     check_file(path, &f)?;
-    let mut buf = Vec::new();
-    f.read_to_end(&mut buf)?;
+    let len = f.metadata()?.len();
+    if len > max {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            StoreFileError::TooLarge(path.to_path_buf(), len),
+        ));
+    }
+    let mut buf = Vec::with_capacity(len as usize);
+    f.take(max + 1).read_to_end(&mut buf)?;
     Ok(Some(buf))
+}
+
+/// Checks that a store directory is a real directory (not a symlink) of
+/// this user, closed to others.
+pub fn private_dir(dir: &Path) -> io::Result<()> {
+    let m = fs::symlink_metadata(dir)?;
+    if m.file_type().is_symlink() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            StoreFileError::Symlink(dir.to_path_buf()),
+        ));
+    }
+    if !m.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            StoreFileError::NotAFile(dir.to_path_buf()),
+        ));
+    }
+    if m.uid() != unsafe { libc::geteuid() } {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            StoreFileError::Owner(dir.to_path_buf(), m.uid()),
+        ));
+    }
+    let mode = m.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            StoreFileError::Loose(dir.to_path_buf(), mode),
+        ));
+    }
+    Ok(())
+}
+
+/// `private_dir`, creating the directory (0700) when it is missing.
+pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
+    match fs::symlink_metadata(dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => create_dirs(dir),
+        _ => private_dir(dir),
+    }
 }
 
 fn nofollow_error(path: &Path, e: io::Error) -> io::Error {
@@ -158,15 +220,20 @@ pub enum StoreFileError {
     Loose(PathBuf, u32),
     #[error("{0} belongs to another user (uid {1}); refusing to use it")]
     Owner(PathBuf, u32),
+    #[error("{0} is {1} bytes long, far more than any store file; refusing to read it")]
+    TooLarge(PathBuf, u64),
 }
 
 impl StoreFileError {
     pub fn hint(&self) -> String {
         match self {
             StoreFileError::Symlink(p) | StoreFileError::NotAFile(p) => format!(
-                "replace {} with the real file (a link could point anywhere)",
+                "replace {} with the real file or directory (a link could point anywhere)",
                 p.display()
             ),
+            StoreFileError::TooLarge(p, _) => {
+                format!("check who wrote {}; restore it from a backup", p.display())
+            }
             StoreFileError::Loose(p, _) => format!("run: chmod 600 '{}'", p.display()),
             StoreFileError::Owner(p, _) => format!(
                 "check who wrote {}; the store must belong to you",
@@ -194,6 +261,12 @@ pub fn check_dirs(root: &Path, path: &Path) -> io::Result<()> {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidData,
                     StoreFileError::Symlink(dir),
+                ))
+            }
+            Ok(m) if !m.is_dir() => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    StoreFileError::NotAFile(dir),
                 ))
             }
             Ok(m) if m.permissions().mode() & 0o077 != 0 => {

@@ -112,6 +112,9 @@ pub struct AdminJournal {
     pub op: AdminOp,
     pub started: String,
     pub detail: String,
+    /// The signature of the header the operation started from: a journal
+    /// is acted on only while that header is the current one.
+    pub base: String,
     /// The header the operation leads to, signed by its own admin key.
     pub target: Header,
     /// Master-key rotation: the new identity, age-encrypted to the old and
@@ -155,4 +158,13 @@ impl AdminJournal {
 
 pub fn new_txn_id() -> String {
     hex::encode(rand::random::<[u8; 8]>())
+}
+
+/// A transaction id as `new_txn_id` makes them: 16 lowercase hex digits
+/// (it names a directory under `staging/`).
+pub fn valid_txn_id(id: &str) -> bool {
+    id.len() == 16
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }

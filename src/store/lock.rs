@@ -67,7 +67,9 @@ impl WriterLock {
         if HELD.swap(true, Ordering::SeqCst) {
             return Err(LockError::Reentered);
         }
-        match WriterLock::acquire_file(&root.join(".lock"), operation, timeout, waiting) {
+        // The store root itself may be a link the user made; it was checked
+        // (private) when the header was read.
+        match WriterLock::acquire_path(&root.join(".lock"), operation, timeout, waiting) {
             Ok(mut l) => {
                 l.store_lock = true;
                 Ok(l)
@@ -87,8 +89,17 @@ impl WriterLock {
         waiting: &mut dyn FnMut(Option<Holder>),
     ) -> Result<WriterLock, LockError> {
         if let Some(dir) = path.parent() {
-            super::fsutil::create_dirs(dir)?;
+            super::fsutil::ensure_private_dir(dir)?;
         }
+        WriterLock::acquire_path(path, operation, timeout, waiting)
+    }
+
+    fn acquire_path(
+        path: &Path,
+        operation: &str,
+        timeout: Duration,
+        waiting: &mut dyn FnMut(Option<Holder>),
+    ) -> Result<WriterLock, LockError> {
         let file = super::fsutil::open_private(path, false)?;
         let start = Instant::now();
         let mut told = false;

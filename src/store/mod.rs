@@ -85,6 +85,9 @@ struct State {
     /// An admin journal that failed verification: ignored for reading,
     /// every write is refused with this error until it is removed.
     forged: Option<(String, String)>,
+    /// An authentic admin journal of an earlier change (a replayed copy):
+    /// ignored, and removed by the next writer.
+    stale: bool,
 }
 
 /// Settings the store needs, read once at the edge.
@@ -224,6 +227,7 @@ impl Store {
                 role: Role::Admin,
                 pending: None,
                 forged: None,
+                stale: false,
             },
             opts,
         );
@@ -395,7 +399,10 @@ impl Store {
         if self.root.join(journal::ADMIN_JOURNAL_FILE).exists() {
             return true;
         }
-        let on_disk = fs::read(self.root.join(HEADER_FILE)).unwrap_or_default();
+        let on_disk = fsutil::read_private(&self.root.join(HEADER_FILE))
+            .ok()
+            .flatten()
+            .unwrap_or_default();
         let mine = self.state.lock().unwrap().header.to_toml();
         on_disk != mine.as_bytes()
     }
@@ -590,6 +597,21 @@ impl Store {
         if let Some((message, hint)) = self.state.lock().unwrap().forged.clone() {
             return Err(UserError::new(Exit::Error, message).hint(hint).into());
         }
+        if std::mem::take(&mut self.state.lock().unwrap().stale) {
+            let _ = fs::remove_file(self.root.join(journal::ADMIN_JOURNAL_FILE));
+            let _ = self.append_audit(
+                None,
+                &[AuditIntent {
+                    action: "journal".into(),
+                    config: None,
+                    outcome: "ignored".into(),
+                    detail: Some(
+                        "an admin journal of an earlier change (a replayed copy) was removed"
+                            .into(),
+                    ),
+                }],
+            );
+        }
         self.sweep_temp_files();
         self.recover(&txn)?;
         if let Some(j) = self.pending_admin() {
@@ -664,8 +686,28 @@ impl Store {
     /// Leftovers of a writer that crashed mid-write (they may hold config
     /// names). Only called under the writer lock.
     fn sweep_temp_files(&self) {
-        if let Ok(entries) = fs::read_dir(self.root.join(TMP_DIR)) {
-            for e in entries.flatten() {
+        let dir = self.root.join(TMP_DIR);
+        if fsutil::private_dir(&dir).is_err() {
+            return;
+        }
+        let Ok(entries) = fs::read_dir(&dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            // Only temp files, and only old ones: a reader without the lock
+            // may be writing `audit.head` through this directory right now.
+            let old = e
+                .metadata()
+                .ok()
+                .filter(|m| m.file_type().is_file())
+                .and_then(|m| m.modified().ok())
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > Duration::from_secs(600));
+            if old
+                && e.file_name()
+                    .to_string_lossy()
+                    .starts_with(fsutil::TMP_PREFIX)
+            {
                 let _ = fs::remove_file(e.path());
             }
         }
@@ -688,6 +730,11 @@ impl Store {
         let Some(j) = TxnJournal::open(&key, &id, &bytes) else {
             return Err(forged(&path, "failed authentication").into());
         };
+        // Authentic means written by a member, not harmless: every name and
+        // the transaction id become paths, so each is checked like input.
+        if !journal::valid_txn_id(&j.txn) || j.names.iter().any(|n| validate_name(n).is_err()) {
+            return Err(forged(&path, "names a transaction or config that is not valid").into());
+        }
         let names: Vec<String> = j.names.clone();
         let staging = self.root.join(STAGING_DIR).join(&j.txn);
         if j.op == TxnOp::Import {
@@ -990,6 +1037,8 @@ impl Store {
     ) -> anyhow::Result<usize> {
         let txn = self.begin("importing configs")?;
         let id = journal::new_txn_id();
+        fsutil::ensure_private_dir(&self.root.join(STAGING_DIR))
+            .map_err(|e| store_error(&self.root.join(STAGING_DIR), e))?;
         let staging = self.root.join(STAGING_DIR).join(&id);
         let mut j = TxnJournal {
             txn: id.clone(),
@@ -1257,6 +1306,9 @@ impl Store {
     /// marker file: no lock, no decryption, one small write on the hot path.
     pub fn mark_used(&self, name: &str) {
         let path = self.used_marker(name);
+        if fsutil::check_dirs(&self.root, &path).is_err() {
+            return;
+        }
         let open = || fsutil::open_private(&path, false);
         let file = open().or_else(|_| {
             fsutil::create_dirs(path.parent().unwrap())?;
@@ -1344,6 +1396,7 @@ impl Store {
                 role: Role::Admin,
                 pending: None,
                 forged: None,
+                stale: false,
             },
             self.opts.clone(),
         );
@@ -1559,24 +1612,46 @@ fn verify_state(
         }
         v
     };
-    let check_journal = |j: &AdminJournal, h: &Header| -> anyhow::Result<()> {
+    // An admin journal is acted on only when it is the current step of a
+    // change: started from exactly this header (by its admin key) and
+    // leading to the next generation, or already written (the header is its
+    // target) and being cleaned up. Anything else is a replay of an earlier
+    // journal (stale) or forged.
+    let check_journal = |j: &AdminJournal, h: &Header| -> anyhow::Result<bool> {
         let signer = j
             .signed()
             .ok_or_else(|| forged(&jpath, "carries no valid signature"))?;
-        if !journal_admins(h).contains(&signer) {
-            return Err(forged(
-                &jpath,
-                "is signed by a key that is not this store's admin key",
-            )
-            .into());
+        if j.target.id != h.id {
+            return Err(forged(&jpath, "belongs to another store").into());
         }
         let target_admin = j
             .target
             .admin_pub()
             .filter(|p| j.target.signed_by(p))
             .ok_or_else(|| forged(&jpath, "leads to a header that is not signed"))?;
-        if j.target.id != h.id {
-            return Err(forged(&jpath, "belongs to another store").into());
+        let finishing = j.target == *h;
+        if finishing {
+            if !journal_admins(h).contains(&signer) {
+                return Err(forged(
+                    &jpath,
+                    "is signed by a key that is not this store's admin key",
+                )
+                .into());
+            }
+        } else {
+            if h.admin_pub() != Some(signer) {
+                return Err(forged(
+                    &jpath,
+                    "is signed by a key that is not this store's admin key",
+                )
+                .into());
+            }
+            if j.op == AdminOp::Upgrade
+                || j.base != h.signature
+                || j.target.generation != h.generation + 1
+            {
+                return Ok(false);
+            }
         }
         if target_admin != signer {
             // Only a master-key rotation changes the admin key, and the old
@@ -1591,26 +1666,43 @@ fn verify_state(
                 return Err(forged(&jpath, "changes the admin key without an endorsement").into());
             }
         }
-        Ok(())
+        Ok(true)
     };
+    // The identities a verified rotation journal holds must be the ones its
+    // headers name: the new key derives the target's admin key, the old one
+    // the admin key that signed the journal.
+    let rotation_ids = |j: &AdminJournal, with: &x25519::Identity| -> Vec<x25519::Identity> {
+        let mut out = vec![];
+        let (Some(signer), Some(target_admin)) = (j.signed(), j.target.admin_pub()) else {
+            return out;
+        };
+        if let Some(n) = open_identity(j.new_identity.as_deref(), with) {
+            if AdminKey::from_identity(&n).public() == target_admin {
+                out.push(n);
+            }
+        }
+        if let Some(o) = open_identity(j.old_identity.as_deref(), with) {
+            if AdminKey::from_identity(&o).public() == signer {
+                out.push(o);
+            }
+        }
+        out
+    };
+    let mut stale = false;
     let role;
     if header.signed_by(&a0) {
         role = Role::Admin;
         if let Some(j) = journal.take() {
             match check_journal(&j, &header) {
-                Ok(()) => journal = Some(j),
+                Ok(true) => journal = Some(j),
+                Ok(false) => stale = true,
                 Err(e) => refused = Some(as_user_error(e)),
             }
         }
-        if let Some(j) = &journal {
-            if j.op == AdminOp::MasterKey {
-                // The other key of the pair (the journal is verified).
-                for sealed in [&j.new_identity, &j.old_identity] {
-                    if let Some(other) = open_identity(sealed.as_deref(), k0) {
-                        if other.to_public().to_string() != k0.to_public().to_string() {
-                            ids.push(other);
-                        }
-                    }
+        if let Some(j) = journal.as_ref().filter(|j| j.op == AdminOp::MasterKey) {
+            for other in rotation_ids(j, k0) {
+                if other.to_public().to_string() != k0.to_public().to_string() {
+                    ids.push(other);
                 }
             }
         }
@@ -1626,12 +1718,15 @@ fn verify_state(
             .last()
             .filter(|e| e.valid(&header.id) && e.next == a0.encode())
             .ok_or_else(|| forged(&jpath, "names this key without an endorsement"))?;
-        let old = AdminPub::parse(&e.previous)
+        AdminPub::parse(&e.previous)
             .filter(|p| header.signed_by(p))
             .ok_or_else(|| forged(&hpath, "is not signed by the key the rotation started from"))?;
-        check_journal(j, &header)?;
-        let _ = old;
-        let o = open_identity(j.old_identity.as_deref(), k0)
+        if !check_journal(j, &header)? {
+            return Err(forged(&jpath, "is not the current step of a rotation").into());
+        }
+        let o = rotation_ids(j, k0)
+            .into_iter()
+            .find(|o| o.to_public().to_string() != k0.to_public().to_string())
             .ok_or_else(|| forged(&jpath, "holds no old key for this key"))?;
         ids.push(o);
         role = Role::Admin;
@@ -1708,7 +1803,8 @@ fn verify_state(
         }
         if let Some(j) = journal.take() {
             match check_journal(&j, &header) {
-                Ok(()) => journal = Some(j),
+                Ok(true) => journal = Some(j),
+                Ok(false) => stale = true,
                 Err(e) => refused = Some(as_user_error(e)),
             }
         }
@@ -1730,6 +1826,7 @@ fn verify_state(
         role,
         pending,
         forged: refused.map(|e| (e.message, e.hint.unwrap_or_default())),
+        stale,
     })
 }
 

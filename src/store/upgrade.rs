@@ -91,6 +91,7 @@ pub fn upgrade(
                 op: AdminOp::Upgrade,
                 started: crate::model::rfc3339(crate::model::now()),
                 detail: "format 1 to 2".into(),
+                base: String::new(),
                 target,
                 new_identity: None,
                 old_identity: None,
@@ -111,6 +112,7 @@ pub fn upgrade(
             role: Role::Admin,
             pending: Some((j.clone(), keys.clone())),
             forged: None,
+            stale: false,
         },
         opts,
     );

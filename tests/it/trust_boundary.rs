@@ -149,6 +149,7 @@ fn a_forged_admin_journal_is_refused_and_nothing_is_reencrypted() {
         op: AdminOp::MasterKey,
         started: "2026-01-01T00:00:00Z".into(),
         detail: "master key".into(),
+        base: header(&t).signature,
         target,
         new_identity: Some(b64().encode(encrypt_to(
             &master_public(&t),
