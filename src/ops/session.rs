@@ -117,6 +117,10 @@ impl<'a> Session<'a> {
         session.store.set_resumer(Box::new(move |store, txn| {
             super::master_key::resume(store, txn, &ctx)
         }));
+        if session.store.has_stale_journal() {
+            // Taking the lock removes it (and says so in the trail).
+            let _ = session.store.begin("removing a stale journal");
+        }
         if session.store.pending_admin().is_some() && session.store.role() == Role::Admin {
             // Taking the lock completes it (or waits for the process doing it).
             drop(session.store.begin("completing an interrupted change")?);

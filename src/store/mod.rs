@@ -330,6 +330,12 @@ impl Store {
         self.state.lock().unwrap().forged.clone()
     }
 
+    /// Whether an authentic admin journal of an earlier change (a replayed
+    /// copy) lies in the store; the next `begin` removes it.
+    pub fn has_stale_journal(&self) -> bool {
+        self.state.lock().unwrap().stale
+    }
+
     /// The verified admin operation under way, if any.
     pub fn pending_admin(&self) -> Option<AdminJournal> {
         self.state

@@ -515,3 +515,183 @@ fn the_browser_gets_no_key() {
         ],
     );
 }
+
+/// Red-team findings (second review): replays, a leaked retired key,
+/// hostile member journals, planted directories and FIFOs.
+mod review {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::ExitStatusExt;
+
+    /// Kills `args` right after it wrote its admin journal, keeps a copy of
+    /// the journal, and lets the next command complete the change.
+    fn journal_of(t: &T, args: &[&str]) -> Vec<u8> {
+        let st = t.cmd().args(args).env("AUTHCFG_FAULT_AFTER", "1").output().unwrap().status;
+        assert_eq!(st.signal(), Some(9), "{args:?} killed after its journal");
+        let copy = std::fs::read(t.store.join("admin-journal")).unwrap();
+        t.cmd().arg("list").assert().success();
+        copy
+    }
+
+    fn plant(t: &T, file: &str, bytes: &[u8]) {
+        let p = t.store.join(file);
+        std::fs::write(&p, bytes).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+
+    #[test]
+    fn a_replayed_admin_journal_does_not_undo_a_removal() {
+        let t = owner_with_configs();
+        let bob = attacker();
+        let bob_pub = bob.to_public().to_string();
+        let old = journal_of(&t, &["recipients", "add", &bob_pub, "--label", "bob"]);
+        t.cmd().args(["recipients", "remove", "bob"]).assert().success();
+        t.add("bearer", "after-removal", &[], Some(("token", "tok-after-removal"))).success();
+        plant(&t, "admin-journal", &old);
+        t.cmd()
+            .arg("list")
+            .assert()
+            .success()
+            .stderr(contains("finishing").not());
+        assert!(!t.stdout(&["recipients", "list"]).contains("bob"));
+        assert!(!t.store.join("admin-journal").exists(), "the stale copy is removed");
+        for f in config_files(&t) {
+            assert!(!opens(&f, &bob, t.dir.path()), "{}", f.display());
+        }
+        let log = t.stdout(&["log"]);
+        assert!(log.contains("replayed copy"), "{log}");
+    }
+
+    #[test]
+    fn a_leaked_retired_master_key_cannot_take_the_store_back() {
+        let t = T::bare();
+        let keyfile = t.dir.path().join("master.key");
+        t.cmd().args(["init", "--identity-file"]).arg(&keyfile).assert().success();
+        t.add("bearer", "api", &[], Some(("token", "tok-api-31"))).success();
+        let retired = authcfg::keys::identity::parse(&std::fs::read_to_string(&keyfile).unwrap()).unwrap();
+        t.cmd().args(["rotate", "--master-key"]).assert().success();
+        let current = std::fs::read_to_string(&keyfile).unwrap();
+        // The attacker holds the retired key: a "finishing" journal signed
+        // by it, whose target is the current header, handing over their key.
+        let evil = attacker();
+        let h = header(&t);
+        let mut j = AdminJournal {
+            txn: "0011223344556677".into(),
+            op: AdminOp::MasterKey,
+            started: "2026-01-01T00:00:00Z".into(),
+            detail: "master key".into(),
+            base: String::new(),
+            target: h.clone(),
+            new_identity: Some(b64().encode(encrypt_to(
+                &h.master().unwrap().public_key,
+                evil.to_string().expose_secret().as_bytes(),
+            ))),
+            old_identity: None,
+            admin: String::new(),
+            signature: String::new(),
+        };
+        j.sign(&AdminKey::from_identity(&retired));
+        plant(&t, "admin-journal", &j.to_bytes());
+        let _ = t.cmd().arg("list").output().unwrap();
+        assert_eq!(std::fs::read_to_string(&keyfile).unwrap(), current, "the key file keeps the real key");
+        for f in config_files(&t) {
+            assert!(!opens(&f, &evil, t.dir.path()));
+        }
+        // A non-finishing journal signed by the retired key: refused.
+        let mut target = h.clone();
+        target.generation += 1;
+        target.recipients[0].public_key = evil.to_public().to_string();
+        target.sign(&AdminKey::from_identity(&evil));
+        j.target = target;
+        j.base = h.signature.clone();
+        j.sign(&AdminKey::from_identity(&retired));
+        plant(&t, "admin-journal", &j.to_bytes());
+        t.add("bearer", "x", &[], Some(("token", "x"))).code(1).stderr(contains("admin-journal"));
+        assert_eq!(std::fs::read_to_string(&keyfile).unwrap(), current);
+    }
+
+    #[test]
+    fn a_member_journal_cannot_name_paths() {
+        let t = owner_with_configs();
+        // A member holds the journal key; model it with the library.
+        let victim = t.dir.path().join("victim");
+        std::fs::create_dir_all(victim.join("sub")).unwrap();
+        std::fs::write(victim.join("sub/file"), "precious").unwrap();
+        let keys = {
+            let h = header(&t);
+            let id = authcfg::keys::identity::parse(t.identity.as_deref().unwrap()).unwrap();
+            authcfg::store::storekeys::StoreKeys::unseal(&h, &[&id]).unwrap()
+        };
+        let id = header(&t).id;
+        for (txn, names) in [
+            (victim.to_str().unwrap().to_string(), vec!["a".to_string()]),
+            ("0011223344556677".to_string(), vec!["../../escape".to_string()]),
+            ("0011223344556677".to_string(), vec!["x/..".to_string()]),
+        ] {
+            let j = authcfg::store::journal::TxnJournal {
+                txn,
+                op: authcfg::store::journal::TxnOp::Import,
+                names,
+                digests: vec![],
+                audit: vec![],
+                committed: false,
+            };
+            plant(&t, "journal", &j.seal(&keys.journal_key(), &id));
+            let o = t.add("bearer", "n", &[], Some(("token", "x"))).get_output().clone();
+            assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+            assert!(String::from_utf8_lossy(&o.stderr).contains("journal"));
+            t.cmd().arg("list").assert().success();
+            std::fs::remove_file(t.store.join("journal")).unwrap();
+        }
+        assert_eq!(std::fs::read_to_string(victim.join("sub/file")).unwrap(), "precious");
+        assert!(!t.dir.path().join("escape.age").exists());
+    }
+
+    #[test]
+    fn planted_links_and_fifos_neither_hang_nor_reach_outside() {
+        let t = owner_with_configs();
+        // tmp/ as a link to a directory of the user's: nothing there is touched.
+        let outside = t.dir.path().join("outside");
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(outside.join(".tmp-keep"), "keep").unwrap();
+        std::fs::remove_dir_all(t.store.join("tmp")).unwrap();
+        std::os::unix::fs::symlink(&outside, t.store.join("tmp")).unwrap();
+        t.add("bearer", "n", &[], Some(("token", "x"))).code(1).stderr(contains("symbolic link"));
+        assert_eq!(std::fs::read_to_string(outside.join(".tmp-keep")).unwrap(), "keep");
+        std::fs::remove_file(t.store.join("tmp")).unwrap();
+        // A FIFO in place of store files: refused at once, no hang.
+        for f in ["configs/legacy.age", "index/head", "audit.head", "journal"] {
+            let p = t.store.join(f);
+            let saved = std::fs::read(&p).ok();
+            let _ = std::fs::remove_file(&p);
+            let c = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+            assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+            let mut cmd = t.std_cmd();
+            cmd.args(["export", "legacy"]);
+            if f == "journal" || f == "index/head" {
+                cmd.args([] as [&str; 0]);
+            }
+            let mut child = cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            let status = loop {
+                if let Some(s) = child.try_wait().unwrap() {
+                    break Some(s);
+                }
+                if std::time::Instant::now() > deadline {
+                    let _ = child.kill();
+                    break None;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            };
+            assert!(status.is_some(), "a FIFO at {f} hangs export");
+            let l = t.std_cmd().arg("list").stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).status().unwrap();
+            let _ = l;
+            std::fs::remove_file(&p).unwrap();
+            if let Some(b) = saved {
+                std::fs::write(&p, b).unwrap();
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+            }
+        }
+        t.cmd().arg("list").assert().success();
+    }
+}
