@@ -105,11 +105,38 @@ impl Settings {
     }
 
     /// Removes key-bearing variables from this process's environment, so
-    /// that every child starts without them.
+    /// that every child starts without them. `remove_var` alone is not
+    /// enough: the kernel shows the environment the process started with
+    /// (`/proc/PID/environ`, readable by the user's other processes, a
+    /// `$BROWSER` child included), so the values are overwritten in place
+    /// first, and the process is made non-dumpable (no core dumps, no
+    /// ptrace or /proc reads by processes of the same user).
     pub fn scrub_environment() {
+        unsafe extern "C" {
+            static mut environ: *mut *mut libc::c_char;
+        }
+        // Single-threaded at this point (called from main before any thread
+        // is started), and `environ` is not touched concurrently.
+        unsafe {
+            libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+            let mut p = environ;
+            while !p.is_null() && !(*p).is_null() {
+                let entry = *p;
+                let bytes = std::ffi::CStr::from_ptr(entry).to_bytes();
+                if KEY_BEARING.iter().any(|k| {
+                    bytes.len() > k.len()
+                        && bytes.starts_with(k.as_bytes())
+                        && bytes[k.len()] == b'='
+                }) {
+                    let eq = bytes.iter().position(|&b| b == b'=').expect("has =");
+                    for i in eq + 1..bytes.len() {
+                        std::ptr::write_volatile(entry.add(i), 0);
+                    }
+                }
+                p = p.add(1);
+            }
+        }
         for k in KEY_BEARING {
-            // Single-threaded at this point (called from main before any
-            // thread is started).
             std::env::remove_var(k);
         }
     }

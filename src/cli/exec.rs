@@ -36,7 +36,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     let names = super::export::canonical(&args.names)?;
     let used = crate::ops::handout::read_for_use(&s, &names, "exec")?;
     let vars = super::export::collect_vars(&used.docs, &args.prefix)?;
-    used.done(&s);
+    used.record(&s)?;
     drop(used);
     drop(s);
     let mut cmd = std::process::Command::new(&args.command[0]);

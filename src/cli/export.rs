@@ -75,10 +75,10 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             Format::Seed => unreachable!(),
         }
     };
+    used.record(&s)?;
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(out.as_bytes())?;
     stdout.flush()?;
-    used.done(&s);
     Ok(0)
 }
 

@@ -74,8 +74,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     let names = super::export::canonical(std::slice::from_ref(&args.name))?;
     let used = crate::ops::handout::read_for_use(&s, &names, "header")?;
     let line = zeroize::Zeroizing::new(header_of(&used.docs[0])?);
+    used.record(&s)?;
     let mut o = std::io::stdout().lock();
     writeln!(o, "{}", *line)?;
-    used.done(&s);
     Ok(0)
 }

@@ -91,6 +91,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         })
         .into_owned(),
     );
+    used.record(&s)?;
     match &args.output {
         Some(out) => {
             fsutil::write_atomic(&std::path::absolute(out)?, rendered.as_bytes())?;
@@ -106,6 +107,5 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             o.flush()?;
         }
     }
-    used.done(&s);
     Ok(0)
 }

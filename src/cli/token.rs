@@ -39,8 +39,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     let names = super::export::canonical(std::slice::from_ref(&args.name))?;
     let used = crate::ops::handout::read_for_use(&s, &names, "token")?;
     let token = token_of(&used.docs[0])?;
+    used.record(&s)?;
     let mut o = std::io::stdout().lock();
     writeln!(o, "{token}")?;
-    used.done(&s);
     Ok(0)
 }

@@ -197,14 +197,8 @@ pub fn load(
         match pass {
             Some(p) => match identity::unseal_with_passphrase(&data, &p) {
                 Ok(id) => {
-                    // Re-cache in a volatile keyring (keyutils) so the next command needs no passphrase.
-                    if backend == Some(Backend::Keyutils) {
-                        let _ = keyring::set(
-                            Backend::Keyutils,
-                            &loc.store_id,
-                            &identity::secret_string(&id),
-                        );
-                    }
+                    // Put back in keyutils (emptied by a reboot) only once
+                    // the header is verified: `ops::session`.
                     return Ok(MasterKey {
                         identity: id,
                         source: Source::Passphrase,

@@ -35,7 +35,9 @@ pub fn read_for_use(s: &Session, names: &[String], action: &str) -> anyhow::Resu
 }
 
 impl Used {
-    pub fn done(&self, s: &Session) {
+    /// Records the use, before anything is handed over: a secret whose
+    /// read cannot be audited is not handed out (docs/SECURITY.md).
+    pub fn record(&self, s: &Session) -> anyhow::Result<()> {
         let entries: Vec<AuditIntent> = self
             .docs
             .iter()
@@ -49,8 +51,8 @@ impl Used {
                 }
             })
             .collect();
-        if let Err(e) = s.store.audit(&entries) {
-            s.ui.notice(&format!("warning: could not write the audit trail: {e:#}"));
-        }
+        s.store.audit(&entries).map_err(|e| {
+            e.context("the use could not be recorded in the audit trail; nothing was handed out")
+        })
     }
 }

@@ -81,6 +81,7 @@ impl AdminCtx {
 pub fn rotate(s: &mut Session, identity_out: Option<&Path>) -> anyhow::Result<Rotated> {
     require_admin(s)?;
     let txn = s.store.begin("rotating the master key")?;
+    s.store.check_all_readable(&txn)?;
     let old = s.store.identity();
     let new = x25519::Identity::generate();
     let header = s.store.header();

@@ -113,6 +113,15 @@ fn start(
 ) -> anyhow::Result<Changed> {
     let admin = AdminKey::from_identity(&s.store.identity());
     let base = s.store.header().signature;
+    // Every config must open before anything changes; every group a config
+    // uses keeps its key (the master key keeps groups nobody else is in).
+    for g in s.store.check_all_readable(txn)? {
+        if !target.scopes().contains(&g) {
+            if let Some(m) = target.recipients.iter_mut().find(|r| r.label == MASTER) {
+                m.groups.push(g);
+            }
+        }
+    }
     keys.seal_into(&mut target)
         .map_err(|e| failure(e.to_string()))?;
     target.generation += 1;

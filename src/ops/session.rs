@@ -95,6 +95,20 @@ impl<'a> Session<'a> {
             })
         });
         store.fold_failed_access();
+        // A key unsealed with the passphrase goes back into the kernel
+        // keyring (emptied by a reboot) when the verified header keeps it
+        // there and the settings allow keyrings.
+        let verified = store.header();
+        if key.source == crate::keys::Source::Passphrase
+            && verified.keyring_backend.as_deref() == Some("keyutils")
+            && settings.keyring.as_deref() != Some("none")
+        {
+            let _ = crate::keys::keyring::set(
+                crate::keys::keyring::Backend::Keyutils,
+                &verified.id,
+                &crate::keys::identity::secret_string(&key.identity),
+            );
+        }
         let reload_settings = settings.clone();
         let reload_root = root.to_path_buf();
         store.set_key_reloader(Box::new(move || {

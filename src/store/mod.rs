@@ -925,6 +925,9 @@ impl Store {
                 .into());
             }
         }
+        for d in docs.iter().filter(|d| self.exists(&d.meta.name)) {
+            self.may_replace(&d.meta.name)?;
+        }
         self.ensure_group_keys(txn, docs)?;
         let encoded = docs
             .iter()
@@ -953,6 +956,23 @@ impl Store {
         self.apply_index(txn, changes, mark)?;
         self.fault_point();
         self.end_journal()
+    }
+
+    /// A member may replace or remove only configs of scopes it holds: a
+    /// config of a group it is not in (it cannot read it) is the group's
+    /// and the admin's. A damaged config may be replaced by anyone who may
+    /// write.
+    fn may_replace(&self, name: &str) -> anyhow::Result<()> {
+        if self.role() == Role::Admin {
+            return Ok(());
+        }
+        match self.read_once(name) {
+            Err(e) if crate::error::classify(&e).0 == Exit::NoKey => Err(no_key(format!(
+                "'{name}' belongs to a group this key is not in; only the group's members or the store's admin can replace or remove it"
+            ))
+            .into()),
+            _ => Ok(()),
+        }
     }
 
     fn write_journal(&self, j: &TxnJournal) -> anyhow::Result<()> {
@@ -1002,6 +1022,7 @@ impl Store {
             if !self.exists(n) {
                 return Err(not_found(n).into());
             }
+            self.may_replace(n)?;
         }
         let j = TxnJournal {
             txn: journal::new_txn_id(),
@@ -1352,6 +1373,30 @@ impl Store {
     }
 
     // ---- whole-store operations (admin) -------------------------------
+
+    /// Before a whole-store change writes its journal: every config must
+    /// open and authenticate, or the change would stop half way. Returns
+    /// the configs' groups.
+    pub fn check_all_readable(&self, _txn: &Txn) -> anyhow::Result<BTreeSet<String>> {
+        let mut bad = vec![];
+        let mut groups = BTreeSet::new();
+        for n in self.scan_names()? {
+            match self.read(&n) {
+                Ok(d) => groups.extend(d.meta.group),
+                Err(e) => bad.push(format!("'{n}': {e}")),
+            }
+        }
+        if !bad.is_empty() {
+            return Err(failure(format!(
+                "{} config(s) cannot be re-encrypted, so nothing was changed: {}",
+                bad.len(),
+                bad.join("; ")
+            ))
+            .hint("remove them (`authcfg remove NAME`) or restore them from a backup, then run the command again")
+            .into());
+        }
+        Ok(groups)
+    }
 
     /// Writes a signed admin journal (the intent of a whole-store change).
     pub fn write_admin_journal(&self, _txn: &Txn, j: &AdminJournal) -> anyhow::Result<()> {
