@@ -157,6 +157,19 @@ pub fn append(
     Ok(Some(AuditMark { seq, mac: prev }))
 }
 
+/// Whether the trail holds this record (seq and MAC).
+pub fn contains(root: &Path, mark: &AuditMark) -> std::io::Result<bool> {
+    let data = fsutil::read_private_max(&path(root), MAX_TRAIL)?.unwrap_or_default();
+    let needle = format!("\"mac\":\"{}\"", mark.mac);
+    Ok(data
+        .split(|&b| b == b'\n')
+        .filter(|l| std::str::from_utf8(l).is_ok_and(|s| s.contains(&needle)))
+        .any(|l| {
+            serde_json::from_slice::<Record>(l)
+                .is_ok_and(|r| r.seq == mark.seq && r.mac == mark.mac)
+        }))
+}
+
 /// Whether the trail has a record of change `txn` (journal recovery).
 pub fn has_txn(root: &Path, txn: &str) -> std::io::Result<bool> {
     let data = match fsutil::read_private_max(&path(root), MAX_TRAIL)? {

@@ -54,6 +54,9 @@ pub struct Settings {
     pub user: String,
     /// stdin and stderr are terminals.
     pub interactive: bool,
+    /// `$XDG_STATE_HOME/authcfg` (`~/.local/state/authcfg`): the local
+    /// anchors of what each store looked like (docs/SECURITY.md).
+    pub state_dir: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -101,6 +104,8 @@ impl Settings {
             has_display: !ssh && (var("DISPLAY").is_some() || var("WAYLAND_DISPLAY").is_some()),
             user: var("USER").unwrap_or_else(|| format!("uid:{}", unsafe { libc::getuid() })),
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+            state_dir: directories::ProjectDirs::from("", "", "authcfg")
+                .and_then(|d| d.state_dir().map(std::path::Path::to_path_buf)),
         }
     }
 
@@ -159,6 +164,7 @@ impl Settings {
             has_display: false,
             user: "test".into(),
             interactive: false,
+            state_dir: None,
         }
     }
 }

@@ -18,6 +18,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     settings.keyring = ctx.settings.keyring.clone();
     settings.user = ctx.settings.user.clone();
     settings.lock_timeout = ctx.settings.lock_timeout;
+    settings.state_dir = ctx.settings.state_dir.clone();
     settings.trust_admin = Some(args.fingerprint.clone());
     let s = crate::ops::Session::open(&settings, &ctx.store_dir, &super::UI)?;
     match s.store.role() {

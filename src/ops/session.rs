@@ -26,6 +26,7 @@ pub fn options(settings: &Settings) -> Options {
             actor: None,
         },
         fault_after: settings.fault_after,
+        state_dir: settings.state_dir.clone(),
     }
 }
 
@@ -69,6 +70,7 @@ impl<'a> Session<'a> {
         let mut parsed = Store::read_header(root)?;
         let key = load_key(settings, root, &parsed, ui)?;
         if let Parsed::Legacy(legacy) = parsed {
+            Store::refuse_downgrade(root, settings.state_dir.as_deref(), &key.identity)?;
             super::upgrade::upgrade(settings, root, legacy, &key.identity, ui)?;
             parsed = Store::read_header(root)?;
         }

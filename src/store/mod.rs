@@ -7,6 +7,7 @@
 //! transaction under the writer lock: journal first, files, audit records,
 //! index, journal removed; the next writer completes an interrupted one.
 
+pub mod anchor;
 pub mod crypt;
 pub mod crypto;
 pub mod fsutil;
@@ -97,6 +98,8 @@ pub struct Options {
     pub actor: Actor,
     /// `AUTHCFG_FAULT_AFTER` (fault-injection builds only).
     pub fault_after: Option<u64>,
+    /// Where the local anchor lives (`$XDG_STATE_HOME/authcfg`), if anywhere.
+    pub state_dir: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -105,6 +108,7 @@ impl Default for Options {
             lock_timeout: Duration::from_secs(120),
             actor: Actor::default(),
             fault_after: None,
+            state_dir: None,
         }
     }
 }
@@ -236,6 +240,7 @@ impl Store {
             let txn = store.begin("init")?;
             store.write_index(&txn, &BTreeMap::new(), BTreeMap::new(), None)?;
         }
+        store.check_anchor()?;
         Ok(store)
     }
 
@@ -291,7 +296,130 @@ impl Store {
         opts: Options,
     ) -> anyhow::Result<Store> {
         let state = verify_state(root, header, k0, trust)?;
-        Ok(Store::from_state(root, state, opts))
+        let store = Store::from_state(root, state, opts);
+        store.check_anchor()?;
+        Ok(store)
+    }
+
+    fn anchor(&self) -> Option<anchor::Anchor> {
+        anchor::Anchor::for_store(self.opts.state_dir.as_deref(), &self.root, &self.identity())
+    }
+
+    /// Compares the verified header with what this key last saw of the
+    /// store at this path, and records what it sees now.
+    fn check_anchor(&self) -> anyhow::Result<()> {
+        let Some(a) = self.anchor() else {
+            return Ok(());
+        };
+        let h = self.header();
+        let hpath = self.root.join(HEADER_FILE);
+        match a.read() {
+            Some(seen) => {
+                if seen.store_id != h.id {
+                    return Err(forged(&hpath, &format!(
+                        "names the store {}, but this directory held the store {} when this key last used it: another store's files were put in its place",
+                        h.id, seen.store_id
+                    ))
+                    .into());
+                }
+                if h.generation < seen.generation
+                    || (h.generation == seen.generation && h.signature != seen.header_signature)
+                {
+                    return Err(forged(&hpath, &format!(
+                        "is an older copy (generation {}) than the one this key already saw (generation {}): it was put back to undo a change",
+                        h.generation, seen.generation
+                    ))
+                    .into());
+                }
+                if h.generation > seen.generation {
+                    let _ = a.write(&anchor::Seen {
+                        generation: h.generation,
+                        header_signature: h.signature.clone(),
+                        ..seen
+                    });
+                }
+            }
+            None => {
+                let _ = a.write(&anchor::Seen {
+                    store_id: h.id.clone(),
+                    format: h.format,
+                    generation: h.generation,
+                    header_signature: h.signature.clone(),
+                    audit_seq: 0,
+                    audit_mac: String::new(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// After this process wrote a new header: the anchor moves with it.
+    fn note_header(&self) {
+        if let Some(a) = self.anchor() {
+            let h = self.header();
+            let seen = a.read().unwrap_or_default();
+            let _ = a.write(&anchor::Seen {
+                store_id: h.id.clone(),
+                format: h.format,
+                generation: h.generation,
+                header_signature: h.signature.clone(),
+                ..seen
+            });
+        }
+    }
+
+    /// Whether a format-1 header may be upgraded here: never where a
+    /// format-2 store was (its files are still there, or this key saw it):
+    /// that is a downgrade, an attempt to have the master key sign
+    /// recipients nobody checked.
+    pub fn refuse_downgrade(
+        root: &Path,
+        state_dir: Option<&Path>,
+        k0: &x25519::Identity,
+    ) -> anyhow::Result<()> {
+        let remnants: Vec<&str> = [
+            "index/head",
+            "audit.head",
+            journal::ADMIN_JOURNAL_FILE,
+            journal::JOURNAL_FILE,
+            pins::PINS_FILE,
+        ]
+        .into_iter()
+        .filter(|f| fs::symlink_metadata(root.join(f)).is_ok())
+        .collect();
+        // An upgrade of this key's own, interrupted, is completed.
+        let admin = AdminKey::from_identity(k0).public();
+        let own_upgrade = fsutil::read_private(&root.join(journal::ADMIN_JOURNAL_FILE))
+            .ok()
+            .flatten()
+            .and_then(|b| AdminJournal::parse(&b))
+            .is_some_and(|j| {
+                j.op == AdminOp::Upgrade && j.signed() == Some(admin) && j.target.signed_by(&admin)
+            });
+        if own_upgrade {
+            return Ok(());
+        }
+        let seen = anchor::Anchor::for_store(state_dir, root, k0).and_then(|a| a.read());
+        if !remnants.is_empty() || seen.is_some_and(|s| s.format >= header::STORE_FORMAT) {
+            return Err(forged(
+                &root.join(HEADER_FILE),
+                "is a format-1 header in a store of format 2 (a downgrade)",
+            )
+            .hint("restore authcfg.toml from a backup; it will not be upgraded, as that would sign recipients nobody checked")
+            .into());
+        }
+        Ok(())
+    }
+
+    /// The last audit record this key saw, from the local anchor.
+    pub fn anchored_audit(&self) -> Option<AuditMark> {
+        self.anchor()?
+            .read()
+            .filter(|s| s.audit_seq > 0)
+            .map(|s| AuditMark {
+                seq: s.audit_seq,
+                mac: s.audit_mac,
+            })
     }
 
     pub fn on_wait(&mut self, f: impl Fn(Option<lock::Holder>) + Send + Sync + 'static) {
@@ -812,8 +940,12 @@ impl Store {
         entries: &[AuditIntent],
     ) -> anyhow::Result<Option<AuditMark>> {
         let key = self.keys().audit_key();
-        audit::append(&self.root, &key, &self.opts.actor, txn, entries)
-            .context("cannot write the audit trail")
+        let mark = audit::append(&self.root, &key, &self.opts.actor, txn, entries)
+            .map_err(|e| store_error(&audit::path(&self.root), e))?;
+        if let (Some(m), Some(a)) = (&mark, self.anchor()) {
+            a.advance_audit(m.seq, &m.mac);
+        }
+        Ok(mark)
     }
 
     /// Appends audit records outside a transaction (reads, tests, hand-outs).
@@ -886,9 +1018,12 @@ impl Store {
         h.sign(&admin);
         drop(st);
         self.put_file(&self.root.join(HEADER_FILE), h.to_toml().as_bytes())?;
-        let mut st = self.state.lock().unwrap();
-        st.header = h;
-        st.keys = keys;
+        {
+            let mut st = self.state.lock().unwrap();
+            st.header = h;
+            st.keys = keys;
+        }
+        self.note_header();
         Ok(())
     }
 
@@ -1313,8 +1448,19 @@ impl Store {
 
     pub fn verify_audit(&self) -> anyhow::Result<audit::Verification> {
         let keys = self.keys();
-        audit::verify(&self.root, &keys, self.index_mark().as_ref())
-            .map_err(|e| store_error(&audit::path(&self.root), e))
+        let mut v = audit::verify(&self.root, &keys, self.index_mark().as_ref())
+            .map_err(|e| store_error(&audit::path(&self.root), e))?;
+        if let Some(m) = self.anchored_audit() {
+            if !audit::contains(&self.root, &m)
+                .map_err(|e| store_error(&audit::path(&self.root), e))?
+            {
+                v.problems.push(format!(
+                    "this key saw record {} of the trail, which is not there any more: the trail was cut, wiped or replaced",
+                    m.seq
+                ));
+            }
+        }
+        Ok(v)
     }
 
     /// Moves failed unlock attempts noted without a key into the trail.
@@ -1517,6 +1663,7 @@ impl Store {
             st.keys = keys;
             st.pending = None;
         }
+        self.note_header();
         fs::remove_file(self.root.join(journal::ADMIN_JOURNAL_FILE))
             .context("cannot remove the admin journal")?;
         fsutil::sync_dir(&self.root)?;
@@ -1530,10 +1677,18 @@ impl Store {
 
     /// Sets the state after an admin operation changed the key in use.
     pub fn set_identity(&self, id: x25519::Identity) {
-        let mut st = self.state.lock().unwrap();
-        st.ids
-            .retain(|i| i.to_public().to_string() != id.to_public().to_string());
-        st.ids.insert(0, id);
+        let before = self.anchor().and_then(|a| a.read());
+        {
+            let mut st = self.state.lock().unwrap();
+            st.ids
+                .retain(|i| i.to_public().to_string() != id.to_public().to_string());
+            st.ids.insert(0, id);
+        }
+        // The anchor follows the key: what the old key saw carries over.
+        if let (Some(seen), Some(a)) = (before, self.anchor()) {
+            let _ = a.write(&seen);
+        }
+        self.note_header();
     }
 }
 

@@ -12,6 +12,7 @@ use base64::Engine;
 use predicates::prelude::*;
 use predicates::str::contains;
 use std::path::Path;
+use std::str::FromStr;
 
 /// An attacker's own age identity.
 fn attacker() -> age::x25519::Identity {
@@ -937,5 +938,118 @@ mod review {
             .unwrap();
         assert_ne!(o.status.code(), Some(0));
         assert_clean("exec output", &o.stdout, &["tok-planted-prod-77"]);
+    }
+}
+
+/// Rollbacks: authentic but older files put back, another store's files
+/// swapped in, a format-1 header over a format-2 store. The local anchor
+/// (outside the store) remembers what this key saw.
+mod rollback {
+    use super::*;
+
+    #[test]
+    fn an_older_signed_header_does_not_bring_a_removed_member_back() {
+        let t = owner_with_configs();
+        let (bob_secret, bob_public) = new_identity();
+        t.cmd()
+            .args(["recipients", "add", &bob_public, "--label", "bob"])
+            .assert()
+            .success();
+        let with_bob = std::fs::read(t.store.join("authcfg.toml")).unwrap();
+        t.cmd()
+            .args(["recipients", "remove", "bob"])
+            .assert()
+            .success();
+        std::fs::write(t.store.join("authcfg.toml"), &with_bob).unwrap();
+        t.add(
+            "bearer",
+            "after",
+            &[],
+            Some(("token", "tok-after-rollback")),
+        )
+        .code(1)
+        .stderr(contains("older copy"));
+        t.cmd().args(["recipients", "list"]).assert().code(1);
+        let bob = age::x25519::Identity::from_str(&bob_secret).unwrap();
+        for f in config_files(&t) {
+            assert!(!opens(&f, &bob, t.dir.path()));
+        }
+    }
+
+    #[test]
+    fn another_stores_files_are_not_taken_for_this_one() {
+        let a = owner_with_configs();
+        let mut b = T::new();
+        b.identity = a.identity.clone();
+        b.init();
+        t_swap(&a, &b);
+        a.cmd()
+            .arg("list")
+            .assert()
+            .code(1)
+            .stderr(contains("another store"));
+    }
+
+    fn t_swap(a: &T, b: &T) {
+        std::fs::copy(b.store.join("authcfg.toml"), a.store.join("authcfg.toml")).unwrap();
+    }
+
+    #[test]
+    fn a_cut_or_wiped_trail_is_caught_even_with_its_head_and_index_put_back() {
+        let t = owner_with_configs();
+        let trail = t.store.join("audit.jsonl");
+        let saved: Vec<(std::path::PathBuf, Vec<u8>)> = t
+            .store_files()
+            .into_iter()
+            .filter(|(p, _)| {
+                p.ends_with("audit.jsonl")
+                    || p.ends_with("audit.head")
+                    || p.starts_with(t.store.join("index"))
+            })
+            .collect();
+        t.cmd().args(["token", "prod/api"]).assert().success();
+        t.cmd()
+            .args(["show", "legacy", "--reveal"])
+            .assert()
+            .success();
+        // Put back the older trail, head and index: every file authentic.
+        for (p, b) in &saved {
+            std::fs::write(p, b).unwrap();
+        }
+        t.cmd()
+            .args(["log", "--verify"])
+            .assert()
+            .code(1)
+            .stdout(contains("not there any more"));
+        // Wipe it all.
+        std::fs::remove_file(&trail).unwrap();
+        std::fs::remove_file(t.store.join("audit.head")).unwrap();
+        std::fs::remove_dir_all(t.store.join("index")).unwrap();
+        t.cmd()
+            .args(["log", "--verify"])
+            .assert()
+            .code(1)
+            .stdout(contains("not there any more"));
+    }
+
+    #[test]
+    fn a_format1_header_over_a_format2_store_is_not_upgraded() {
+        let t = owner_with_configs();
+        let evil = attacker();
+        let legacy = format!(
+            "format = 1\nid = \"{}\"\ncreated = \"2026-01-01T00:00:00Z\"\nkey_home = \"external\"\n\n[[recipients]]\nlabel = \"master\"\npublic_key = \"{}\"\n\n[[recipients]]\nlabel = \"backup\"\npublic_key = \"{}\"\n",
+            header(&t).id,
+            master_public(&t),
+            evil.to_public()
+        );
+        std::fs::write(t.store.join("authcfg.toml"), legacy).unwrap();
+        t.cmd()
+            .arg("list")
+            .assert()
+            .code(1)
+            .stderr(contains("downgrade"));
+        for f in config_files(&t) {
+            assert!(!opens(&f, &evil, t.dir.path()));
+        }
     }
 }
