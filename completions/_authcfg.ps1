@@ -46,6 +46,7 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Rotate a credential (database passwords in two phases on the server)')
             [CompletionResult]::new('recipients', 'recipients', [CompletionResultType]::ParameterValue, 'Who can decrypt the store: team members'' and CI keys')
             [CompletionResult]::new('trust', 'trust', [CompletionResultType]::ParameterValue, 'Trust the store''s admin key (members: keys other than the master key)')
+            [CompletionResult]::new('lock', 'lock', [CompletionResultType]::ParameterValue, 'Drop the master key cached in the session keyring (AUTHCFG_KEY_CACHE)')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Previous values of a config''s secrets')
             [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Restore a previous value from the history')
             [CompletionResult]::new('connectors', 'connectors', [CompletionResultType]::ParameterValue, 'The native connector catalog (100+ services)')
@@ -399,6 +400,14 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'authcfg;lock' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'authcfg;history' {
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)')
             [CompletionResult]::new('--reveal', '--reveal', [CompletionResultType]::ParameterName, 'Show the previous values in full')
@@ -495,6 +504,7 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Rotate a credential (database passwords in two phases on the server)')
             [CompletionResult]::new('recipients', 'recipients', [CompletionResultType]::ParameterValue, 'Who can decrypt the store: team members'' and CI keys')
             [CompletionResult]::new('trust', 'trust', [CompletionResultType]::ParameterValue, 'Trust the store''s admin key (members: keys other than the master key)')
+            [CompletionResult]::new('lock', 'lock', [CompletionResultType]::ParameterValue, 'Drop the master key cached in the session keyring (AUTHCFG_KEY_CACHE)')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Previous values of a config''s secrets')
             [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Restore a previous value from the history')
             [CompletionResult]::new('connectors', 'connectors', [CompletionResultType]::ParameterValue, 'The native connector catalog (100+ services)')
@@ -582,6 +592,9 @@ Register-ArgumentCompleter -Native -CommandName 'authcfg' -ScriptBlock {
             break
         }
         'authcfg;help;trust' {
+            break
+        }
+        'authcfg;help;lock' {
             break
         }
         'authcfg;help;history' {

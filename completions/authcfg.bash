@@ -61,6 +61,9 @@ _authcfg() {
             authcfg,list)
                 cmd="authcfg__subcmd__list"
                 ;;
+            authcfg,lock)
+                cmd="authcfg__subcmd__lock"
+                ;;
             authcfg,log)
                 cmd="authcfg__subcmd__log"
                 ;;
@@ -172,6 +175,9 @@ _authcfg() {
             authcfg__subcmd__help,list)
                 cmd="authcfg__subcmd__help__subcmd__list"
                 ;;
+            authcfg__subcmd__help,lock)
+                cmd="authcfg__subcmd__help__subcmd__lock"
+                ;;
             authcfg__subcmd__help,log)
                 cmd="authcfg__subcmd__help__subcmd__log"
                 ;;
@@ -257,7 +263,7 @@ _authcfg() {
 
     case "${cmd}" in
         authcfg)
-            opts="-h -V --store --help --version init add list ls show edit remove rm import export exec inject token header test refresh reauth rotate recipients trust history rollback connectors providers log doctor completions generate-docs help"
+            opts="-h -V --store --help --version init add list ls show edit remove rm import export exec inject token header test refresh reauth rotate recipients trust lock history rollback connectors providers log doctor completions generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -689,7 +695,7 @@ _authcfg() {
             return 0
             ;;
         authcfg__subcmd__help)
-            opts="init add list show edit remove import export exec inject token header test refresh reauth rotate recipients trust history rollback connectors providers log doctor completions generate-docs help"
+            opts="init add list show edit remove import export exec inject token header test refresh reauth rotate recipients trust lock history rollback connectors providers log doctor completions generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -941,6 +947,20 @@ _authcfg() {
             return 0
             ;;
         authcfg__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authcfg__subcmd__help__subcmd__lock)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1262,6 +1282,24 @@ _authcfg() {
             ;;
         authcfg__subcmd__list)
             opts="-h -V --json --store --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        authcfg__subcmd__lock)
+            opts="-h -V --store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

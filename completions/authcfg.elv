@@ -43,6 +43,7 @@ set edit:completion:arg-completer[authcfg] = {|@words|
             cand rotate 'Rotate a credential (database passwords in two phases on the server)'
             cand recipients 'Who can decrypt the store: team members'' and CI keys'
             cand trust 'Trust the store''s admin key (members: keys other than the master key)'
+            cand lock 'Drop the master key cached in the session keyring (AUTHCFG_KEY_CACHE)'
             cand history 'Previous values of a config''s secrets'
             cand rollback 'Restore a previous value from the history'
             cand connectors 'The native connector catalog (100+ services)'
@@ -359,6 +360,13 @@ set edit:completion:arg-completer[authcfg] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'authcfg;lock'= {
+            cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'authcfg;history'= {
             cand --store 'Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)'
             cand --reveal 'Show the previous values in full'
@@ -447,6 +455,7 @@ set edit:completion:arg-completer[authcfg] = {|@words|
             cand rotate 'Rotate a credential (database passwords in two phases on the server)'
             cand recipients 'Who can decrypt the store: team members'' and CI keys'
             cand trust 'Trust the store''s admin key (members: keys other than the master key)'
+            cand lock 'Drop the master key cached in the session keyring (AUTHCFG_KEY_CACHE)'
             cand history 'Previous values of a config''s secrets'
             cand rollback 'Restore a previous value from the history'
             cand connectors 'The native connector catalog (100+ services)'
@@ -510,6 +519,8 @@ set edit:completion:arg-completer[authcfg] = {|@words|
         &'authcfg;help;recipients;remove'= {
         }
         &'authcfg;help;trust'= {
+        }
+        &'authcfg;help;lock'= {
         }
         &'authcfg;help;history'= {
         }

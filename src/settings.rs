@@ -39,6 +39,9 @@ pub struct Settings {
     /// `AUTHCFG_LOCK_TIMEOUT` (seconds, default 120): how long a writer
     /// waits for another to finish.
     pub lock_timeout: Duration,
+    /// `AUTHCFG_KEY_CACHE` (seconds): cache the unlocked master key in the
+    /// session keyring for this long (off when unset or 0).
+    pub key_cache: Option<u64>,
     /// `AUTHCFG_FAULT_AFTER` (only in builds with the `fault-injection`
     /// feature): crash after the k-th durable step.
     pub fault_after: Option<u64>,
@@ -93,6 +96,9 @@ impl Settings {
             refresh_skew: var("AUTHCFG_REFRESH_SKEW").and_then(|v| v.parse().ok()),
             http_timeout: secs("AUTHCFG_HTTP_TIMEOUT", 30),
             lock_timeout: secs("AUTHCFG_LOCK_TIMEOUT", 120),
+            key_cache: var("AUTHCFG_KEY_CACHE")
+                .and_then(|v| v.parse().ok())
+                .filter(|s: &u64| *s > 0),
             fault_after: if cfg!(feature = "fault-injection") {
                 var("AUTHCFG_FAULT_AFTER").and_then(|v| v.parse().ok())
             } else {
@@ -157,6 +163,7 @@ impl Settings {
             refresh_skew: None,
             http_timeout: Duration::from_secs(30),
             lock_timeout: Duration::from_secs(120),
+            key_cache: None,
             fault_after: None,
             exec_guard: None,
             browser: None,

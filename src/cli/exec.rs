@@ -37,8 +37,13 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     let used = crate::ops::handout::read_for_use(&s, &names, "exec")?;
     let vars = super::export::collect_vars(&used.docs, &args.prefix)?;
     used.record(&s)?;
+    let store_id = s.store.header().id;
     drop(used);
     drop(s);
+    // The child must not possess the session keyring holding a cached key.
+    if ctx.settings.key_cache.is_some() || crate::keys::cache::get(&store_id).is_some() {
+        crate::keys::cache::leave_session();
+    }
     let mut cmd = std::process::Command::new(&args.command[0]);
     cmd.args(&args.command[1..]);
     // Already removed from this process at start-up; removed again here so

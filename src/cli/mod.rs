@@ -18,6 +18,7 @@ mod import;
 mod init;
 mod inject;
 mod list;
+mod lock;
 mod log;
 mod oauth_flow;
 mod providers;
@@ -97,6 +98,8 @@ pub enum Command {
     Recipients(recipients::Args),
     /// Trust the store's admin key (members: keys other than the master key)
     Trust(trust::Args),
+    /// Drop the master key cached in the session keyring (AUTHCFG_KEY_CACHE)
+    Lock(lock::Args),
     /// Previous values of a config's secrets
     History(history::Args),
     /// Restore a previous value from the history
@@ -247,6 +250,7 @@ fn run(cli: Cli, settings: Settings) -> anyhow::Result<i32> {
         Command::History(a) => history::run(&ctx, a),
         Command::Recipients(a) => recipients::run(&ctx, a),
         Command::Trust(a) => trust::run(&ctx, a),
+        Command::Lock(a) => lock::run(&ctx, a),
         Command::Rollback(a) => history::rollback(&ctx, a),
         Command::Doctor(a) => doctor::run(&ctx, a),
         Command::Completions(a) => completions::run(a),

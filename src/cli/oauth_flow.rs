@@ -153,7 +153,11 @@ fn loopback(
         doc.meta.name
     );
     if !args.no_browser {
-        if let Err(e) = browser::open(url.as_str(), ctx.settings.browser.as_deref()) {
+        if let Err(e) = browser::open(
+            url.as_str(),
+            ctx.settings.browser.as_deref(),
+            ctx.settings.key_cache.is_some(),
+        ) {
             eprintln!("(could not open a browser: {e}; open the URL yourself)");
         }
     }
@@ -266,7 +270,11 @@ fn device(
     if let Some(complete) = details.verification_uri_complete() {
         eprintln!("(or open {} directly)", complete.secret());
         if !args.no_browser && browser::available(&ctx.settings) {
-            let _ = browser::open(complete.secret(), ctx.settings.browser.as_deref());
+            let _ = browser::open(
+                complete.secret(),
+                ctx.settings.browser.as_deref(),
+                ctx.settings.key_cache.is_some(),
+            );
         }
     }
     let pb = spinner("Waiting for the code to be approved ...".into());

@@ -11,6 +11,7 @@
 //! about key locations is treated as untrusted: an identity file it names
 //! must belong to the user, be private and lie outside the store.
 
+pub mod cache;
 pub mod identity;
 pub mod keyring;
 
@@ -29,6 +30,8 @@ pub enum Source {
     IdentityFile(PathBuf),
     Keyring(Backend),
     Passphrase,
+    /// The session keyring's cache (`AUTHCFG_KEY_CACHE`).
+    Cache,
 }
 
 impl fmt::Display for Source {
@@ -38,6 +41,7 @@ impl fmt::Display for Source {
             Source::IdentityFile(p) => write!(f, "identity file {}", p.display()),
             Source::Keyring(b) => write!(f, "OS keyring ({b})"),
             Source::Passphrase => f.write_str("passphrase-protected identity file"),
+            Source::Cache => f.write_str("key cache (session keyring)"),
         }
     }
 }
@@ -148,6 +152,14 @@ pub fn load(
         return Ok(k);
     }
     let mut tried = vec![format!("{ENV_IDENTITY} / {ENV_IDENTITY_FILE}: not set")];
+    if settings.key_cache.is_some() {
+        if let Some(id) = cache::get(&loc.store_id) {
+            return Ok(MasterKey {
+                identity: id,
+                source: Source::Cache,
+            });
+        }
+    }
 
     if let Some(path) = &loc.identity_file {
         if path.exists() {

@@ -3,7 +3,7 @@
 
 use std::process::{Command, Stdio};
 
-pub fn open(url: &str, browser: Option<&str>) -> Result<(), String> {
+pub fn open(url: &str, browser: Option<&str>, leave_keyring: bool) -> Result<(), String> {
     if let Some(list) = browser {
         let mut last = String::from("BROWSER is empty");
         for entry in list.split(':').filter(|e| !e.trim().is_empty()) {
@@ -20,6 +20,16 @@ pub fn open(url: &str, browser: Option<&str>) -> Result<(), String> {
             // start-up); removed here too, so no change can hand one over.
             for k in crate::settings::KEY_BEARING {
                 cmd.env_remove(k);
+            }
+            if leave_keyring {
+                use std::os::unix::process::CommandExt;
+                // SAFETY: only an async-signal-safe syscall between fork and exec.
+                unsafe {
+                    cmd.pre_exec(|| {
+                        crate::keys::cache::leave_session();
+                        Ok(())
+                    });
+                }
             }
             match cmd
                 .args(&args)

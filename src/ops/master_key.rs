@@ -204,6 +204,7 @@ fn complete(store: &Store, txn: &Txn, j: &AdminJournal, ctx: &AdminCtx) -> anyho
         ui.progress("re-encrypting", done, total)
     })?;
     let (notes, reveal) = switch_source(store, &new, ctx)?;
+    crate::keys::cache::forget(&store.header().id);
     store.fault_point();
     store.put_file(&store.root().join(OLD_IDENTITY), &b64().decode(old_sealed)?)?;
     store.finish_admin(txn, &j.target, keys)?;

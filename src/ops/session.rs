@@ -83,13 +83,46 @@ impl<'a> Session<'a> {
             (None, true) => Trust::Ask(&ask),
             (None, false) => Trust::None,
         };
-        let mut store = match Store::unlock(root, header, &key.identity, trust, options(settings)) {
+        let mut key = key;
+        let mut store = match Store::unlock(
+            root,
+            header.clone(),
+            &key.identity,
+            trust,
+            options(settings),
+        ) {
             Ok(s) => s,
+            Err(_) if key.source == crate::keys::Source::Cache => {
+                // A stale cached key (rotated since): drop it, ask the source.
+                crate::keys::cache::forget(&header.id);
+                let mut no_cache = settings.clone();
+                no_cache.key_cache = None;
+                key = load_key(&no_cache, root, &Parsed::Current(header.clone()), ui)?;
+                let ask = |fp: &str| ui.trust_admin(fp);
+                let trust = match (&settings.trust_admin, settings.interactive) {
+                    (Some(fp), _) => Trust::Fingerprint(fp),
+                    (None, true) => Trust::Ask(&ask),
+                    (None, false) => Trust::None,
+                };
+                Store::unlock(root, header, &key.identity, trust, options(settings)).inspect_err(
+                    |e| {
+                        note_failure(settings, root, e);
+                    },
+                )?
+            }
             Err(e) => {
                 note_failure(settings, root, &e);
                 return Err(e);
             }
         };
+        if let Some(ttl) = settings.key_cache {
+            if matches!(
+                key.source,
+                crate::keys::Source::Keyring(_) | crate::keys::Source::Passphrase
+            ) {
+                let _ = crate::keys::cache::put(&store.header().id, &key.identity, ttl);
+            }
+        }
         store.on_wait(move |holder| {
             ui.notice(&match holder {
                 Some(h) => format!("waiting for another authcfg process to finish ({h}) ..."),

@@ -243,3 +243,61 @@ fn keyutils_keyring_with_sealed_backup() {
     t.extra_env.retain(|(k, _)| k != "AUTHCFG_PASSPHRASE");
     t.cmd().args(["show", "svc"]).assert().success();
 }
+
+/// `AUTHCFG_KEY_CACHE`: the key from Secret Service cached in the session
+/// keyring with a timeout; commands work without the daemon while it lasts,
+/// `lock` drops it, it is off unless asked for, and an `exec` child does
+/// not possess the keyring that holds it.
+#[test]
+fn key_cache_in_the_session_keyring() {
+    join_new_session_keyring();
+    let ss = SecretService::start();
+    let mut t = T::bare();
+    t.env("AUTHCFG_KEYRING", "secret-service");
+    t.env("DBUS_SESSION_BUS_ADDRESS", &ss.address);
+    t.init();
+    t.add("bearer", "a", &[], Some(("token", "tok-cache-planted")))
+        .success();
+    let header = std::fs::read_to_string(t.store.join("authcfg.toml")).unwrap();
+    let id = header
+        .lines()
+        .find(|l| l.starts_with("id = "))
+        .unwrap()
+        .split('"')
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let cached = |t: &T| {
+        std::process::Command::new("keyctl")
+            .args(["search", "@s", "user", &format!("authcfg:cache:{id}")])
+            .env_remove("AUTHCFG_IDENTITY")
+            .output()
+            .unwrap()
+            .status
+            .success()
+            && t.store.exists()
+    };
+    assert!(t.stdout(&["export", "a"]).contains("tok-cache-planted"));
+    assert!(!cached(&t), "nothing is cached unless asked for");
+    t.env("AUTHCFG_KEY_CACHE", "600");
+    assert!(t.stdout(&["export", "a"]).contains("tok-cache-planted"));
+    assert!(cached(&t), "cached after an unlock from Secret Service");
+    // The child of exec has a session keyring of its own.
+    let o = t
+        .cmd()
+        .args(["exec", "a", "--", "keyctl", "search", "@s", "user"])
+        .arg(format!("authcfg:cache:{id}"))
+        .output()
+        .unwrap();
+    assert!(!o.status.success(), "the exec child found the cached key");
+    // Secret Service gone: the cache still opens the store.
+    drop(ss);
+    assert!(t.stdout(&["export", "a"]).contains("tok-cache-planted"));
+    t.cmd()
+        .arg("lock")
+        .assert()
+        .success()
+        .stderr(contains("Dropped"));
+    assert!(!cached(&t));
+    t.cmd().args(["export", "a"]).assert().code(5);
+}
