@@ -185,6 +185,12 @@ impl Header {
             && admin.verify("store-header", &self.signed_body(), &self.signature)
     }
 
+    /// A digest of every field, the signature included: equal digests mean
+    /// the same signed header.
+    pub fn digest(&self) -> String {
+        super::crypto::sha256_hex(&serde_json::to_vec(self).expect("header serializes"))
+    }
+
     pub fn admin_pub(&self) -> Option<AdminPub> {
         AdminPub::parse(&self.admin_key)
     }

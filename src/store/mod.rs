@@ -121,6 +121,8 @@ pub struct Store {
     on_wait: Box<dyn Fn(Option<lock::Holder>) + Send + Sync>,
     /// Completes an interrupted admin operation (set by the session).
     resumer: Option<Resumer>,
+    /// The local anchor for the key in use (computed once per key).
+    anchor_cache: Mutex<Option<std::sync::Arc<Option<anchor::Anchor>>>>,
     /// Reads the key source again (after another process rotated the key).
     reload_key: Option<Box<dyn Fn() -> Option<x25519::Identity> + Send + Sync>>,
     #[cfg_attr(not(feature = "fault-injection"), allow(dead_code))]
@@ -278,6 +280,7 @@ impl Store {
             opts,
             on_wait: Box::new(|_| {}),
             resumer: None,
+            anchor_cache: Mutex::new(None),
             reload_key: None,
             faults: Default::default(),
         }
@@ -295,20 +298,90 @@ impl Store {
         trust: Trust,
         opts: Options,
     ) -> anyhow::Result<Store> {
-        let state = verify_state(root, header, k0, trust)?;
+        let anchor = anchor::Anchor::for_store(opts.state_dir.as_deref(), root, k0);
+        // The hot path: the same header this key verified before (the
+        // anchor is MAC'd with a key derived from the identity, so only this
+        // key could have recorded it), and no whole-store change pending.
+        let fast = anchor.as_ref().and_then(|a| {
+            let v = a.read()?.verified?;
+            if v.header_digest != header.digest()
+                || fs::symlink_metadata(root.join(journal::ADMIN_JOURNAL_FILE)).is_ok()
+            {
+                return None;
+            }
+            let keys = a.open_keys(&header.id, &v.keys)?;
+            Some(State {
+                header: header.clone(),
+                keys,
+                ids: vec![k0.clone()],
+                role: if v.admin { Role::Admin } else { Role::Member },
+                pending: None,
+                forged: None,
+                stale: false,
+            })
+        });
+        let verified_now = fast.is_none();
+        let state = match fast {
+            Some(s) => s,
+            None => verify_state(root, header, k0, trust)?,
+        };
         let store = Store::from_state(root, state, opts);
+        *store.anchor_cache.lock().unwrap() = Some(std::sync::Arc::new(anchor));
         store.check_anchor()?;
+        if verified_now {
+            store.remember_verified();
+        }
         Ok(store)
     }
 
-    fn anchor(&self) -> Option<anchor::Anchor> {
-        anchor::Anchor::for_store(self.opts.state_dir.as_deref(), &self.root, &self.identity())
+    /// Records in the anchor that this key verified the current header and
+    /// which store keys it opened.
+    fn remember_verified(&self) {
+        let anchor = self.anchor();
+        let Some(a) = anchor.as_ref() else {
+            return;
+        };
+        let (h, keys, role, pending) = {
+            let st = self.state.lock().unwrap();
+            (
+                st.header.clone(),
+                st.keys.clone(),
+                st.role,
+                st.pending.is_some() || st.forged.is_some(),
+            )
+        };
+        if pending {
+            return;
+        }
+        if let Some(seen) = a.read() {
+            let _ = a.write(&anchor::Seen {
+                verified: Some(anchor::Verified {
+                    header_digest: h.digest(),
+                    admin: role == Role::Admin,
+                    keys: a.seal_keys(&h.id, &keys),
+                }),
+                ..seen
+            });
+        }
+    }
+
+    fn anchor(&self) -> std::sync::Arc<Option<anchor::Anchor>> {
+        let mut c = self.anchor_cache.lock().unwrap();
+        c.get_or_insert_with(|| {
+            std::sync::Arc::new(anchor::Anchor::for_store(
+                self.opts.state_dir.as_deref(),
+                &self.root,
+                &self.identity(),
+            ))
+        })
+        .clone()
     }
 
     /// Compares the verified header with what this key last saw of the
     /// store at this path, and records what it sees now.
     fn check_anchor(&self) -> anyhow::Result<()> {
-        let Some(a) = self.anchor() else {
+        let anchor = self.anchor();
+        let Some(a) = anchor.as_ref() else {
             return Ok(());
         };
         let h = self.header();
@@ -347,6 +420,7 @@ impl Store {
                     header_signature: h.signature.clone(),
                     audit_seq: 0,
                     audit_mac: String::new(),
+                    verified: None,
                 });
             }
         }
@@ -355,7 +429,7 @@ impl Store {
 
     /// After this process wrote a new header: the anchor moves with it.
     fn note_header(&self) {
-        if let Some(a) = self.anchor() {
+        if let Some(a) = self.anchor().as_ref() {
             let h = self.header();
             let seen = a.read().unwrap_or_default();
             let _ = a.write(&anchor::Seen {
@@ -413,7 +487,9 @@ impl Store {
 
     /// The last audit record this key saw, from the local anchor.
     pub fn anchored_audit(&self) -> Option<AuditMark> {
-        self.anchor()?
+        self.anchor()
+            .as_ref()
+            .as_ref()?
             .read()
             .filter(|s| s.audit_seq > 0)
             .map(|s| AuditMark {
@@ -942,7 +1018,7 @@ impl Store {
         let key = self.keys().audit_key();
         let mark = audit::append(&self.root, &key, &self.opts.actor, txn, entries)
             .map_err(|e| store_error(&audit::path(&self.root), e))?;
-        if let (Some(m), Some(a)) = (&mark, self.anchor()) {
+        if let (Some(m), Some(a)) = (&mark, self.anchor().as_ref()) {
             a.advance_audit(m.seq, &m.mac);
         }
         Ok(mark)
@@ -1677,16 +1753,20 @@ impl Store {
 
     /// Sets the state after an admin operation changed the key in use.
     pub fn set_identity(&self, id: x25519::Identity) {
-        let before = self.anchor().and_then(|a| a.read());
+        let before = self.anchor().as_ref().as_ref().and_then(|a| a.read());
         {
             let mut st = self.state.lock().unwrap();
             st.ids
                 .retain(|i| i.to_public().to_string() != id.to_public().to_string());
             st.ids.insert(0, id);
         }
+        *self.anchor_cache.lock().unwrap() = None;
         // The anchor follows the key: what the old key saw carries over.
-        if let (Some(seen), Some(a)) = (before, self.anchor()) {
-            let _ = a.write(&seen);
+        if let (Some(seen), Some(a)) = (before, self.anchor().as_ref()) {
+            let _ = a.write(&anchor::Seen {
+                verified: None,
+                ..seen
+            });
         }
         self.note_header();
     }

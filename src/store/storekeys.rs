@@ -161,6 +161,25 @@ impl StoreKeys {
         }
         self.retired_audit.get(id).cloned()
     }
+    /// The raw keys, for the local anchor's sealed copy (`store::anchor`).
+    pub fn parts(&self) -> (Vec<(String, Key32)>, Vec<Key32>) {
+        (
+            self.keys
+                .iter()
+                .map(|(s, k)| (s.clone(), k.clone()))
+                .collect(),
+            self.retired_audit.values().cloned().collect(),
+        )
+    }
+
+    pub fn from_parts(keys: Vec<(String, Key32)>, retired: Vec<Key32>) -> Option<StoreKeys> {
+        let k = StoreKeys {
+            keys: keys.into_iter().collect(),
+            retired_audit: retired.into_iter().map(|k| (k.id(), k)).collect(),
+        };
+        k.keys.contains_key(ALL).then_some(k)
+    }
+
     /// Ids of the keys, for comparing two key sets without the keys.
     pub fn ids(&self) -> Vec<(String, String)> {
         self.keys.iter().map(|(s, k)| (s.clone(), k.id())).collect()
