@@ -4,7 +4,7 @@
 use super::Ctx;
 use crate::error::usage;
 use crate::export::formats::{self, Format};
-use crate::export::{apply_prefixes, check_names, vars_for, Var};
+use crate::export::{apply_prefixes, check_names, refuse_startup_exports, vars_for, Var};
 use crate::model::ConfigDoc;
 use std::io::Write;
 
@@ -21,16 +21,11 @@ pub struct Args {
     prefix: Vec<String>,
 }
 
+/// The variables of `docs` under their final names. A config that was not
+/// created with `--allow-startup-vars` may not hand out a start-up variable
+/// under its final name, whatever its type and whatever `--prefix` made of
+/// it (docs/SECURITY.md, "A malicious child process").
 pub fn collect_vars(docs: &[ConfigDoc], prefixes: &[String]) -> anyhow::Result<Vec<Var>> {
-    for d in docs {
-        let free_form = matches!(
-            crate::catalog::spec_for(d.meta.kind, &d.meta.type_id),
-            Some((_, true))
-        );
-        if free_form && !d.meta.allow_startup_vars {
-            crate::export::refuse_startup_vars(&d.meta.name, d.fields.keys().map(String::as_str))?;
-        }
-    }
     for p in prefixes {
         if let Some((n, _)) = p.split_once(':') {
             if !docs.iter().any(|d| d.meta.name == n) {
@@ -42,6 +37,10 @@ pub fn collect_vars(docs: &[ConfigDoc], prefixes: &[String]) -> anyhow::Result<V
     }
     let mut vars: Vec<Var> = docs.iter().flat_map(vars_for).collect();
     apply_prefixes(&mut vars, prefixes);
+    refuse_startup_exports(&vars, |config| {
+        docs.iter()
+            .any(|d| d.meta.name == config && d.meta.allow_startup_vars)
+    })?;
     check_names(&vars)?;
     Ok(vars)
 }
