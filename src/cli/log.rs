@@ -36,7 +36,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         }
         if !args.json {
             for p in &v.problems {
-                println!("{p}");
+                println!("{}", esc(p));
             }
         }
         return Err(UserError::new(
@@ -69,13 +69,22 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     for r in records {
         println!(
             "{}  {:<8} {:<24} {:<6} {}{}",
-            r.time,
-            r.action,
-            r.config.as_deref().unwrap_or("-"),
-            r.outcome,
-            r.user,
-            r.detail.map(|d| format!("  {d}")).unwrap_or_default()
+            esc(&r.time),
+            esc(&r.action),
+            esc(r.config.as_deref().unwrap_or("-")),
+            esc(&r.outcome),
+            esc(&r.user),
+            r.detail
+                .map(|d| format!("  {}", esc(&d)))
+                .unwrap_or_default()
         );
     }
     Ok(0)
+}
+
+/// The trail is read without its key (and `access.jsonl` notes are written
+/// by whoever failed): a record's text is printed with control and
+/// bidirectional characters escaped, one record per line, whatever it holds.
+fn esc(text: &str) -> String {
+    crate::store::names::escape_for_terminal(text, usize::MAX)
 }

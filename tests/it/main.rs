@@ -28,6 +28,7 @@ mod recipients;
 mod reliability;
 mod rotation;
 mod ssh_host_keys;
+mod terminal_output;
 mod tls_amqp;
 mod tls_brokers;
 mod tls_mysql;

@@ -1,0 +1,80 @@
+//! What authcfg prints to a terminal: text it did not write itself (noted
+//! failed attempts, edited audit records, file names in the store) is
+//! escaped, one record per line.
+
+use crate::support::*;
+
+/// Characters a terminal acts on or that reorder a line.
+fn assert_inert(what: &str, text: &str) {
+    for c in text.chars() {
+        assert!(
+            c == '\n'
+                || !(c.is_control()
+                    || ('\u{2066}'..='\u{2069}').contains(&c)
+                    || ('\u{202A}'..='\u{202E}').contains(&c)),
+            "{what} holds U+{:04X}:\n{text:?}",
+            c as u32
+        );
+    }
+}
+
+/// Red team A9: `access.jsonl` is written without a key; its notes are
+/// folded into the trail by the next command that unlocks, and `log`
+/// printed them raw: a note could clear the line, print a forged record on
+/// a line of its own and set the terminal's title.
+#[test]
+fn log_escapes_noted_attempts_and_edited_records() {
+    let t = T::new();
+    t.init();
+    t.add("bearer", "prod/db", &[], Some(("token", "tok")))
+        .success();
+    let forged = "2031-01-01T00:00:00Z  remove   prod/db                  ok     root";
+    let note = serde_json::json!({
+        "time": "2026-01-01T00:00:00Z\u{1b}[2K",
+        "user": format!("alice\u{1b}[2K\r{forged}\u{1b}]0;pwned\u{7}"),
+        "pid": 1,
+        "reason": format!("x\u{1b}[31mRED\u{1b}[0m\n{forged}\u{202E}gpj.exe"),
+    });
+    std::fs::write(t.store.join("access.jsonl"), format!("{note}\n")).unwrap();
+    std::fs::set_permissions(
+        t.store.join("access.jsonl"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    t.cmd().arg("list").assert().success();
+    assert!(!t.store.join("access.jsonl").exists(), "folded");
+
+    // The folded note is stored escaped.
+    let trail = std::fs::read_to_string(t.store.join("audit.jsonl")).unwrap();
+    let records: Vec<serde_json::Value> = trail
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let folded = records
+        .iter()
+        .find(|r| r["action"] == "unlock")
+        .expect("the note is in the trail");
+    let detail = folded["detail"].as_str().unwrap();
+    assert_inert("the folded detail", detail);
+    assert!(detail.contains("alice\\u{1b}[2K\\r2031-01-01"), "{detail}");
+
+    // A record edited in place (the MAC breaks, but `log` reads without
+    // the key) is printed escaped too.
+    let mut edited = records.clone();
+    let last = &mut edited[1];
+    last["config"] = format!("prod/db\u{1b}[2K\r{forged}").into();
+    last["detail"] = format!("ok\u{9b}31m\n{forged}\u{2067}").into();
+    let text: String = edited.iter().map(|r| format!("{r}\n")).collect();
+    std::fs::write(t.store.join("audit.jsonl"), text).unwrap();
+
+    let out = t.stdout(&["log"]);
+    assert_inert("log", &out);
+    assert_eq!(
+        out.lines().count(),
+        edited.len(),
+        "one line per record, no forged one:\n{out}"
+    );
+    assert!(!out.lines().any(|l| l.starts_with("2031-01-01")), "{out}");
+    assert!(out.contains("\\u{202e}gpj.exe"), "{out}");
+    assert!(out.contains("\\u{9b}31m\\n"), "{out}");
+}
