@@ -199,13 +199,16 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     if args.json {
         super::print_json(&checks)?;
     } else {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
         for c in &checks {
-            println!(
+            writeln!(
+                out,
                 "{} {:<22} {}",
                 if c.ok { "ok  " } else { "FAIL" },
                 c.check,
                 c.detail
-            );
+            )?;
         }
     }
     Ok(if ok { 0 } else { 1 })

@@ -3,6 +3,7 @@
 use super::Ctx;
 use crate::audit;
 use crate::error::{Exit, UserError};
+use std::io::Write;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -30,13 +31,18 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         }
         if v.problems.is_empty() {
             if !args.json {
-                println!("audit trail intact: {} records", v.records);
+                writeln!(
+                    std::io::stdout(),
+                    "audit trail intact: {} records",
+                    v.records
+                )?;
             }
             return Ok(0);
         }
         if !args.json {
+            let mut out = std::io::stdout().lock();
             for p in &v.problems {
-                println!("{}", esc(p));
+                writeln!(out, "{}", esc(p))?;
             }
         }
         return Err(UserError::new(
@@ -66,8 +72,11 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     if args.json {
         return super::print_json(&records).map(|_| 0);
     }
+    // Buffered, and a closed pipe (`log | head`) is an error, not a panic.
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     for r in records {
-        println!(
+        writeln!(
+            out,
             "{}  {:<8} {:<24} {:<6} {}{}",
             esc(&r.time),
             esc(&r.action),
@@ -77,8 +86,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             r.detail
                 .map(|d| format!("  {}", esc(&d)))
                 .unwrap_or_default()
-        );
+        )?;
     }
+    out.flush()?;
     Ok(0)
 }
 

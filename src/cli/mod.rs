@@ -203,6 +203,9 @@ pub fn main() -> i32 {
     };
     match run(cli, settings) {
         Ok(code) => code,
+        // `authcfg log | head`: whoever read our output has seen enough;
+        // nothing to report (as ripgrep does).
+        Err(err) if is_broken_pipe(&err) => 0,
         Err(err) => {
             let (exit, hint) = classify(&err);
             eprintln!("error: {err}");
@@ -215,6 +218,18 @@ pub fn main() -> i32 {
             exit as i32
         }
     }
+}
+
+/// Whether the error is a write to a pipe whose reader has gone.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    use std::io::ErrorKind::BrokenPipe;
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == BrokenPipe)
+            // serde_json's error hides its io::Error from the chain.
+            || e.downcast_ref::<serde_json::Error>()
+                .is_some_and(|e| e.io_error_kind() == Some(BrokenPipe))
+    })
 }
 
 fn run(cli: Cli, settings: Settings) -> anyhow::Result<i32> {

@@ -78,3 +78,51 @@ fn log_escapes_noted_attempts_and_edited_records() {
     assert!(out.contains("\\u{202e}gpj.exe"), "{out}");
     assert!(out.contains("\\u{9b}31m\\n"), "{out}");
 }
+
+/// `authcfg log | head -1`: the reader goes away after the first bytes.
+/// The command stops quietly (exit 0), as ripgrep does, instead of
+/// panicking with "failed printing to stdout: Broken pipe" (exit 101) or
+/// failing with an error (exit 1).
+#[test]
+fn a_closed_pipe_on_stdout_ends_the_command_quietly() {
+    use std::io::Read;
+    let t = T::new();
+    t.init();
+    // More output than a pipe holds (64 KiB), so the writer is still
+    // writing when the reader leaves.
+    let items: Vec<String> = (0..1500)
+        .map(|i| {
+            format!(r#"{{"type":"bearer_token","name":"team/service-{i:05}","config":{{"token":"t{i}"}}}}"#)
+        })
+        .collect();
+    t.cmd()
+        .args(["import", "-"])
+        .write_stdin(format!("[{}]", items.join(",")))
+        .assert()
+        .success();
+    for args in [
+        &["log"][..],
+        &["log", "--json"],
+        &["list"],
+        &["list", "--json"],
+    ] {
+        let mut child = t
+            .std_cmd()
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let mut first = [0u8; 512];
+        stdout.read_exact(&mut first).unwrap();
+        drop(stdout);
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}
