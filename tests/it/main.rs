@@ -23,6 +23,7 @@ mod no_leaks;
 mod oauth;
 mod probe_pool;
 mod properties;
+mod provider_echo;
 mod race;
 mod recipients;
 mod reliability;
