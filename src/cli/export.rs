@@ -96,13 +96,7 @@ fn github(vars: &[Var], github_env: Option<&std::path::Path>) -> anyhow::Result<
     let body = formats::github_env(vars)?;
     match github_env {
         Some(path) => {
-            // Created 0600 when it does not exist yet: it will hold secrets.
-            let mut f = crate::store::fsutil::create_private_append(path).map_err(|e| {
-                usage(format!(
-                    "cannot append to $GITHUB_ENV ({}): {e}",
-                    path.display()
-                ))
-            })?;
+            let mut f = open_github_env(path)?;
             f.write_all(body.as_bytes())?;
             let names: Vec<&str> = vars.iter().map(|v| v.name.as_str()).collect();
             eprintln!("Appended {} to $GITHUB_ENV", names.join(", "));
@@ -113,4 +107,42 @@ fn github(vars: &[Var], github_env: Option<&std::path::Path>) -> anyhow::Result<
         }
     }
     Ok(out)
+}
+
+/// Opens `$GITHUB_ENV` to append secrets to it: created 0600 when it does
+/// not exist yet; never through a symbolic link (whoever planted it would
+/// choose where the secrets go), never a device or a FIFO (which could
+/// block); a file others can read is used, since the runner creates it
+/// itself, with a warning.
+fn open_github_env(path: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let shown = path.display();
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => usage(format!(
+                "$GITHUB_ENV ({shown}) is a symbolic link; refused: the secrets would go wherever it points"
+            ))
+            .hint("point GITHUB_ENV at the file itself"),
+            _ => usage(format!("cannot append to $GITHUB_ENV ({shown}): {e}")),
+        })?;
+    let meta = f.metadata()?;
+    if !meta.is_file() {
+        return Err(usage(format!(
+            "$GITHUB_ENV ({shown}) is not a regular file; refused"
+        ))
+        .hint("point GITHUB_ENV at a file")
+        .into());
+    }
+    let mode = meta.mode() & 0o777;
+    if mode & 0o044 != 0 {
+        eprintln!(
+            "warning: $GITHUB_ENV ({shown}) can be read by other users (mode {mode:04o}); so can the secrets appended to it (chmod 600 {shown})"
+        );
+    }
+    Ok(f)
 }
