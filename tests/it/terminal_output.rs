@@ -126,3 +126,68 @@ fn a_closed_pipe_on_stdout_ends_the_command_quietly() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
     }
 }
+
+/// `doctor` names what does not belong in the store (a file planted in its
+/// root, a `staging` that is not a directory, files under `configs/` that
+/// `list` never shows), escaped: a file name cannot drive the terminal.
+#[test]
+fn doctor_names_stray_files_escaped() {
+    let t = T::new();
+    t.init();
+    t.add("bearer", "prod/db", &[], Some(("token", "tok")))
+        .success();
+    t.cmd()
+        .arg("doctor")
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("stray files            none"));
+
+    let s = &t.store;
+    std::fs::write(s.join("evil\u{1b}]0;pwned\u{7}\rFAKE ok"), "").unwrap();
+    std::fs::write(s.join("staging"), "").unwrap();
+    std::fs::write(s.join("configs/notes.txt"), "").unwrap();
+    std::fs::write(s.join("configs/prod/db.age.bak"), "").unwrap();
+    std::fs::write(s.join("configs/prod\u{a0}db.age"), "").unwrap();
+    std::fs::write(s.join("configs/a\u{1b}[2Kb.age"), "").unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", s.join("configs/link.age")).unwrap();
+    // A store kept in git is not stray.
+    std::fs::create_dir(s.join(".git")).unwrap();
+
+    let out = t.cmd().arg("doctor").output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert_inert("doctor", &stdout);
+    let stray = stdout
+        .lines()
+        .find(|l| l.contains("stray files"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(stray.starts_with("FAIL"), "{stray}");
+    for expected in [
+        "evil\\u{1b}]0;pwned\\u{7}\\rFAKE ok (unknown)",
+        "staging (not a directory)",
+        "configs/notes.txt (not a config file: no .age)",
+        "configs/prod/db.age.bak (not a config file: no .age)",
+        "configs/prod\\u{a0}db.age (not a valid config name)",
+        "configs/a\\u{1b}[2Kb.age (not a valid config name)",
+        "configs/link.age (a symbolic link)",
+    ] {
+        assert!(stray.contains(expected), "{expected} not in {stray}");
+    }
+    assert!(!stray.contains(".git"), "{stray}");
+    assert!(!stray.contains("configs/prod/db.age "), "{stray}");
+    // JSON names them too.
+    let json: serde_json::Value =
+        serde_json::from_slice(&t.cmd().args(["doctor", "--json"]).output().unwrap().stdout)
+            .unwrap();
+    let stray = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "stray files")
+        .unwrap();
+    assert_eq!(stray["ok"], false);
+    assert!(stray["detail"]
+        .as_str()
+        .unwrap()
+        .contains("configs/notes.txt"));
+}
