@@ -15,6 +15,7 @@ use crate::store::crypto::{self, Key32};
 use crate::store::fsutil;
 use crate::store::index::AuditMark;
 use crate::store::journal::AuditIntent;
+use crate::store::names::escape_for_terminal;
 use crate::store::storekeys::StoreKeys;
 use serde::{Deserialize, Serialize};
 use std::fs;
@@ -352,9 +353,14 @@ pub fn fold_failed_access(root: &Path, key: &Key32, who: &Actor) -> std::io::Res
                 action: "unlock".into(),
                 config: None,
                 outcome: "failed".into(),
+                // Written by whoever failed, without a key: shown escaped
+                // and cut short, never as the text it claims to be.
                 detail: Some(format!(
                     "{} by {} (pid {}): {} [noted without a key]",
-                    a.time, a.user, a.pid, a.reason
+                    escape_for_terminal(&a.time, 40),
+                    escape_for_terminal(&a.user, 64),
+                    a.pid,
+                    escape_for_terminal(&a.reason, 200)
                 )),
             },
             Err(_) => AuditIntent {

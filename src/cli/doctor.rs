@@ -166,20 +166,35 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 );
                 let leftovers: Vec<&str> = crate::store::journal::LEGACY_JOURNALS
                     .iter()
-                    .chain(["identity.next.age"].iter())
+                    .chain(["identity.next.age", "index.age"].iter())
                     .filter(|f| store.root().join(f).exists())
                     .copied()
                     .collect();
+                let unexpected = unexpected_entries(store.root());
+                let mut found = vec![];
+                if !leftovers.is_empty() {
+                    found.push(format!(
+                        "{} (format-1 files: not used by this version; remove them if you did not expect them)",
+                        leftovers.join(", ")
+                    ));
+                }
+                if !unexpected.is_empty() {
+                    const SHOWN: usize = 20;
+                    let mut list = unexpected[..unexpected.len().min(SHOWN)].join("; ");
+                    if unexpected.len() > SHOWN {
+                        list.push_str(&format!("; and {} more", unexpected.len() - SHOWN));
+                    }
+                    found.push(format!(
+                        "not part of the store: {list} (authcfg does not read them; remove them if you did not put them there)"
+                    ));
+                }
                 add(
                     "stray files",
-                    leftovers.is_empty(),
-                    if leftovers.is_empty() {
+                    found.is_empty(),
+                    if found.is_empty() {
                         "none".into()
                     } else {
-                        format!(
-                            "{} (format-1 journals: not used by this version; remove them if you did not expect them)",
-                            leftovers.join(", ")
-                        )
+                        found.join("; ")
                     },
                 );
                 let v = store.verify_audit()?;
@@ -199,14 +214,141 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     if args.json {
         super::print_json(&checks)?;
     } else {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
         for c in &checks {
-            println!(
+            writeln!(
+                out,
                 "{} {:<22} {}",
                 if c.ok { "ok  " } else { "FAIL" },
                 c.check,
                 c.detail
-            );
+            )?;
         }
     }
     Ok(if ok { 0 } else { 1 })
+}
+
+/// Format-1 files an upgrade leaves behind (or that stopped it): named as
+/// such.
+fn is_legacy(name: &str) -> bool {
+    crate::store::journal::LEGACY_JOURNALS.contains(&name)
+        || ["identity.next.age", "index.age"].contains(&name)
+}
+
+/// What the store's root holds (docs/ARCHITECTURE.md, "Store"): directories,
+/// then files.
+const ROOT_DIRS: [&str; 6] = ["configs", "index", "used", "locks", "tmp", "staging"];
+const ROOT_FILES: [&str; 11] = [
+    "authcfg.toml",
+    "journal",
+    "admin-journal",
+    "audit.jsonl",
+    "audit.head",
+    "audit.v1.jsonl",
+    "access.jsonl",
+    "pins.json",
+    "identity.age",
+    "identity.old.age",
+    ".lock",
+];
+/// A store kept in git or a synced folder carries their files.
+const FOREIGN: [&str; 5] = [
+    ".git",
+    ".gitignore",
+    ".gitattributes",
+    ".stfolder",
+    ".stignore",
+];
+
+/// Entries of the store's root and of `configs/` that are not part of the
+/// layout: unknown names, a file where a directory belongs or the other way
+/// round, symbolic links, and under `configs/` anything that is not
+/// `NAME.age` for a valid config name (so `list` never shows it). Each is
+/// the path from the store's root, escaped for the terminal, with why.
+fn unexpected_entries(root: &std::path::Path) -> Vec<String> {
+    use crate::store::names::escape_for_terminal;
+    let mut out = vec![];
+    let show = |rel: &str, why: &str| format!("{} ({why})", escape_for_terminal(rel, 120));
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return out;
+    };
+    let mut entries: Vec<_> = entries.flatten().collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Ok(ft) = e.file_type() else { continue };
+        if FOREIGN.contains(&name.as_str()) || is_legacy(&name) {
+            continue;
+        }
+        let why = if ROOT_DIRS.contains(&name.as_str()) {
+            if ft.is_symlink() {
+                Some("a symbolic link where a directory belongs")
+            } else if !ft.is_dir() {
+                Some("not a directory")
+            } else {
+                None
+            }
+        } else if ROOT_FILES.contains(&name.as_str()) {
+            if ft.is_symlink() {
+                Some("a symbolic link")
+            } else if !ft.is_file() {
+                Some("not a regular file")
+            } else {
+                None
+            }
+        } else {
+            Some("unknown")
+        };
+        if let Some(why) = why {
+            out.push(show(&name, why));
+        }
+    }
+    // Never through a symbolic link (reported above).
+    let configs_is_dir = std::fs::symlink_metadata(root.join("configs")).is_ok_and(|m| m.is_dir());
+    let mut stack = vec![];
+    if configs_is_dir {
+        stack.push(std::path::PathBuf::from("configs"));
+    }
+    while let Some(rel_dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(root.join(&rel_dir)) else {
+            continue;
+        };
+        let mut entries: Vec<_> = entries.flatten().collect();
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            let rel = rel_dir.join(e.file_name());
+            let shown = rel.to_string_lossy().into_owned();
+            let Ok(ft) = e.file_type() else { continue };
+            let Some(seg) = e.file_name().to_str().map(str::to_string) else {
+                out.push(show(&shown, "a name that is not UTF-8"));
+                continue;
+            };
+            // The config name this path stands for, from configs/.
+            let under: String = rel
+                .strip_prefix("configs")
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if ft.is_dir() {
+                if crate::store::names::validate(&seg).is_ok() {
+                    stack.push(rel);
+                } else {
+                    out.push(show(&shown, "a folder whose name no config can have"));
+                }
+            } else if ft.is_symlink() {
+                out.push(show(&shown, "a symbolic link"));
+            } else if !ft.is_file() {
+                out.push(show(&shown, "not a regular file"));
+            } else {
+                match under.strip_suffix(".age") {
+                    None => out.push(show(&shown, "not a config file: no .age")),
+                    Some(n) if crate::store::names::validate(n).is_err() => {
+                        out.push(show(&shown, "not a valid config name"))
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+    out
 }

@@ -4,7 +4,7 @@
 use super::Ctx;
 use crate::error::usage;
 use crate::export::formats::{self, Format};
-use crate::export::{apply_prefixes, check_names, vars_for, Var};
+use crate::export::{apply_prefixes, check_names, refuse_startup_exports, vars_for, Var};
 use crate::model::ConfigDoc;
 use std::io::Write;
 
@@ -21,16 +21,11 @@ pub struct Args {
     prefix: Vec<String>,
 }
 
+/// The variables of `docs` under their final names. A config that was not
+/// created with `--allow-startup-vars` may not hand out a start-up variable
+/// under its final name, whatever its type and whatever `--prefix` made of
+/// it (docs/SECURITY.md, "A malicious child process").
 pub fn collect_vars(docs: &[ConfigDoc], prefixes: &[String]) -> anyhow::Result<Vec<Var>> {
-    for d in docs {
-        let free_form = matches!(
-            crate::catalog::spec_for(d.meta.kind, &d.meta.type_id),
-            Some((_, true))
-        );
-        if free_form && !d.meta.allow_startup_vars {
-            crate::export::refuse_startup_vars(&d.meta.name, d.fields.keys().map(String::as_str))?;
-        }
-    }
     for p in prefixes {
         if let Some((n, _)) = p.split_once(':') {
             if !docs.iter().any(|d| d.meta.name == n) {
@@ -42,6 +37,10 @@ pub fn collect_vars(docs: &[ConfigDoc], prefixes: &[String]) -> anyhow::Result<V
     }
     let mut vars: Vec<Var> = docs.iter().flat_map(vars_for).collect();
     apply_prefixes(&mut vars, prefixes);
+    refuse_startup_exports(&vars, |config| {
+        docs.iter()
+            .any(|d| d.meta.name == config && d.meta.allow_startup_vars)
+    })?;
     check_names(&vars)?;
     Ok(vars)
 }
@@ -97,13 +96,7 @@ fn github(vars: &[Var], github_env: Option<&std::path::Path>) -> anyhow::Result<
     let body = formats::github_env(vars)?;
     match github_env {
         Some(path) => {
-            // Created 0600 when it does not exist yet: it will hold secrets.
-            let mut f = crate::store::fsutil::create_private_append(path).map_err(|e| {
-                usage(format!(
-                    "cannot append to $GITHUB_ENV ({}): {e}",
-                    path.display()
-                ))
-            })?;
+            let mut f = open_github_env(path)?;
             f.write_all(body.as_bytes())?;
             let names: Vec<&str> = vars.iter().map(|v| v.name.as_str()).collect();
             eprintln!("Appended {} to $GITHUB_ENV", names.join(", "));
@@ -114,4 +107,42 @@ fn github(vars: &[Var], github_env: Option<&std::path::Path>) -> anyhow::Result<
         }
     }
     Ok(out)
+}
+
+/// Opens `$GITHUB_ENV` to append secrets to it: created 0600 when it does
+/// not exist yet; never through a symbolic link (whoever planted it would
+/// choose where the secrets go), never a device or a FIFO (which could
+/// block); a file others can read is used, since the runner creates it
+/// itself, with a warning.
+fn open_github_env(path: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let shown = path.display();
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => usage(format!(
+                "$GITHUB_ENV ({shown}) is a symbolic link; refused: the secrets would go wherever it points"
+            ))
+            .hint("point GITHUB_ENV at the file itself"),
+            _ => usage(format!("cannot append to $GITHUB_ENV ({shown}): {e}")),
+        })?;
+    let meta = f.metadata()?;
+    if !meta.is_file() {
+        return Err(usage(format!(
+            "$GITHUB_ENV ({shown}) is not a regular file; refused"
+        ))
+        .hint("point GITHUB_ENV at a file")
+        .into());
+    }
+    let mode = meta.mode() & 0o777;
+    if mode & 0o044 != 0 {
+        eprintln!(
+            "warning: $GITHUB_ENV ({shown}) can be read by other users (mode {mode:04o}); so can the secrets appended to it (chmod 600 {shown})"
+        );
+    }
+    Ok(f)
 }

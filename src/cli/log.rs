@@ -3,6 +3,7 @@
 use super::Ctx;
 use crate::audit;
 use crate::error::{Exit, UserError};
+use std::io::Write;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -30,13 +31,18 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         }
         if v.problems.is_empty() {
             if !args.json {
-                println!("audit trail intact: {} records", v.records);
+                writeln!(
+                    std::io::stdout(),
+                    "audit trail intact: {} records",
+                    v.records
+                )?;
             }
             return Ok(0);
         }
         if !args.json {
+            let mut out = std::io::stdout().lock();
             for p in &v.problems {
-                println!("{p}");
+                writeln!(out, "{}", esc(p))?;
             }
         }
         return Err(UserError::new(
@@ -66,16 +72,29 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     if args.json {
         return super::print_json(&records).map(|_| 0);
     }
+    // Buffered, and a closed pipe (`log | head`) is an error, not a panic.
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     for r in records {
-        println!(
+        writeln!(
+            out,
             "{}  {:<8} {:<24} {:<6} {}{}",
-            r.time,
-            r.action,
-            r.config.as_deref().unwrap_or("-"),
-            r.outcome,
-            r.user,
-            r.detail.map(|d| format!("  {d}")).unwrap_or_default()
-        );
+            esc(&r.time),
+            esc(&r.action),
+            esc(r.config.as_deref().unwrap_or("-")),
+            esc(&r.outcome),
+            esc(&r.user),
+            r.detail
+                .map(|d| format!("  {}", esc(&d)))
+                .unwrap_or_default()
+        )?;
     }
+    out.flush()?;
     Ok(0)
+}
+
+/// The trail is read without its key (and `access.jsonl` notes are written
+/// by whoever failed): a record's text is printed with control and
+/// bidirectional characters escaped, one record per line, whatever it holds.
+fn esc(text: &str) -> String {
+    crate::store::names::escape_for_terminal(text, usize::MAX)
 }

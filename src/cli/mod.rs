@@ -206,6 +206,9 @@ pub fn main() -> i32 {
     };
     match run(cli, settings) {
         Ok(code) => code,
+        // `authcfg log | head`: whoever read our output has seen enough;
+        // nothing to report (as ripgrep does).
+        Err(err) if is_broken_pipe(&err) => 0,
         Err(err) => {
             let (exit, hint) = classify(&err);
             eprintln!("error: {err}");
@@ -218,6 +221,33 @@ pub fn main() -> i32 {
             exit as i32
         }
     }
+}
+
+/// Whether the error is a write to our stdout after its reader has gone:
+/// a broken pipe in the error's chain, and stdout a pipe with no reader (a
+/// broken pipe to a network peer is a real failure, not this).
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    use std::io::ErrorKind::BrokenPipe;
+    let in_chain = err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == BrokenPipe)
+            // serde_json's error hides its io::Error from the chain.
+            || e.downcast_ref::<serde_json::Error>()
+                .is_some_and(|e| e.io_error_kind() == Some(BrokenPipe))
+    });
+    in_chain && stdout_reader_gone()
+}
+
+/// The write end of a pipe whose read end is closed polls as an error.
+fn stdout_reader_gone() -> bool {
+    let mut fd = libc::pollfd {
+        fd: libc::STDOUT_FILENO,
+        events: 0,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, no timeout.
+    let n = unsafe { libc::poll(&mut fd, 1, 0) };
+    n == 1 && fd.revents & libc::POLLERR != 0
 }
 
 fn run(cli: Cli, settings: Settings) -> anyhow::Result<i32> {

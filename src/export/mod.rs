@@ -49,62 +49,150 @@ pub fn is_env_name(s: &str) -> bool {
         && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
 }
 
-/// Variables that change how a program starts or what it runs: dynamic
-/// loader settings, shell start-up files, interpreter start-up options,
-/// program launchers, and authcfg's own. A free-form `env` config may set
-/// them only when its owner said so (`--allow-startup-vars`): a child
-/// started by `exec` would otherwise run code chosen by whoever wrote the
-/// config (docs/SECURITY.md, "Child processes").
+/// Variables that change how a program starts, what code it loads or runs,
+/// or whom it trusts: dynamic loader settings, shell start-up files and
+/// prompts, interpreter and VM options and module paths, program launchers
+/// (editors, pagers, browsers, askpass helpers, `*_COMMAND`), tool
+/// configuration files that can name programs (git, kubectl, AWS, Docker,
+/// OpenSSL, curl, less, vim), CA bundles and proxies, search paths
+/// (`*PATH`), and authcfg's own. Compared without regard to case (`ld_preload`
+/// is refused too). A config may export them only when its owner said so
+/// (`--allow-startup-vars`): a child started by `exec` would otherwise run
+/// code chosen by whoever wrote the config (docs/SECURITY.md, "A malicious
+/// child process"). A denylist cannot know every program's variables; it
+/// covers the families that loaders, shells and common tools read.
 pub fn is_startup_var(name: &str) -> bool {
-    const PREFIXES: [&str; 6] = [
+    const PREFIXES: &[&str] = &[
+        // loaders, libc, authcfg itself, exported shell functions
         "LD_",
         "DYLD_",
+        "GLIBC_",
+        "GCONV_",
+        "MALLOC_",
         "AUTHCFG_",
         "BASH_FUNC_",
-        "MALLOC_",
+        // git: configuration, helpers it runs, repositories it opens
         "GIT_CONFIG",
+        "GIT_EXEC_",
+        "GIT_SSH",
+        "GIT_ASKPASS",
+        "GIT_EXTERNAL_DIFF",
+        "GIT_PAGER",
+        "GIT_EDITOR",
+        "GIT_SEQUENCE_EDITOR",
+        "GIT_TEMPLATE_DIR",
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_COMMON_DIR",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_PROXY",
+        "GIT_SSL_",
+        "GIT_ALLOW_PROTOCOL",
+        "GIT_TRACE",
+        // interpreters and virtual machines
+        "PYTHON",
+        "PERL",
+        "RUBY",
+        "GEM_",
+        "BUNDLE_",
+        "NODE_",
+        "NPM_CONFIG_",
+        "JAVA_",
+        "_JAVA",
+        "JDK_",
+        "LUA_",
+        "DOTNET_",
+        "CORECLR_",
+        "COMPLUS_",
+        "PHP_",
+        "R_PROFILE",
+        "R_ENVIRON",
+        "ERL_",
+        // TLS configuration and trust
+        "OPENSSL_",
+        "SSL_CERT_",
     ];
-    const NAMES: [&str; 38] = [
+    const SUFFIXES: &[&str] = &["ASKPASS", "_COMMAND", "EDITOR", "PAGER", "PATH", "_PROXY"];
+    const NAMES: &[&str] = &[
+        // shells
         "BASH_ENV",
         "ENV",
-        "PROMPT_COMMAND",
+        "PS0",
+        "PS1",
+        "PS2",
+        "PS3",
         "PS4",
-        "PATH",
         "IFS",
-        "CDPATH",
         "SHELLOPTS",
         "BASHOPTS",
         "ZDOTDIR",
         "HOME",
         "SHELL",
         "TMPDIR",
-        "GLIBC_TUNABLES",
-        "GCONV_PATH",
+        "INPUTRC",
         "HOSTALIASES",
-        "LOCPATH",
-        "NLSPATH",
-        "PYTHONSTARTUP",
-        "PYTHONPATH",
-        "PYTHONHOME",
-        "PYTHONUSERBASE",
-        "PERL5LIB",
-        "PERL5OPT",
-        "PERLLIB",
-        "RUBYOPT",
-        "RUBYLIB",
-        "NODE_OPTIONS",
-        "NODE_PATH",
-        "JAVA_TOOL_OPTIONS",
-        "_JAVA_OPTIONS",
-        "JDK_JAVA_OPTIONS",
-        "GIT_SSH",
-        "GIT_SSH_COMMAND",
-        "GIT_EXEC_PATH",
-        "EDITOR",
+        "RES_OPTIONS",
+        // launchers and helpers
+        "BROWSER",
+        "TERMINAL",
         "VISUAL",
-        "PAGER",
+        "SSH_ASKPASS_REQUIRE",
+        "LESSOPEN",
+        "LESSCLOSE",
+        "LESSKEY",
+        "LESSKEYIN",
+        "VIMINIT",
+        "GVIMINIT",
+        "EXINIT",
+        "MYVIMRC",
+        "MYGVIMRC",
+        "VIMRUNTIME",
+        "TERMINFO",
+        "TERMINFO_DIRS",
+        "TERMCAP",
+        "CC",
+        "CXX",
+        "CPP",
+        "LD",
+        "AR",
+        "RUSTC",
+        "RUSTC_WRAPPER",
+        "RUSTDOC",
+        "CARGO_HOME",
+        "RUSTUP_HOME",
+        "PHPRC",
+        "MAVEN_OPTS",
+        "GRADLE_OPTS",
+        "GRADLE_USER_HOME",
+        "SBT_OPTS",
+        "ANT_OPTS",
+        "CATALINA_OPTS",
+        "ELIXIR_ERL_OPTIONS",
+        // configuration files that can name programs to run
+        "KUBECONFIG",
+        "AWS_CONFIG_FILE",
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "DOCKER_CONFIG",
+        "GNUPGHOME",
+        "GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES",
+        "CURL_HOME",
+        "WGETRC",
+        "CURL_CA_BUNDLE",
+        "REQUESTS_CA_BUNDLE",
     ];
-    PREFIXES.iter().any(|p| name.starts_with(p)) || NAMES.contains(&name)
+    /// Ordinary settings that a prefix above would catch.
+    const ORDINARY: &[&str] = &["NODE_ENV"];
+    let n = name.to_ascii_uppercase();
+    let n = n.as_str();
+    if ORDINARY.contains(&n) {
+        return false;
+    }
+    PREFIXES.iter().any(|p| n.starts_with(p))
+        || SUFFIXES.iter().any(|s| n.ends_with(s))
+        || NAMES.contains(&n)
+        || (n.starts_with("XDG_")
+            && (n.ends_with("_HOME") || n.ends_with("_DIRS") || n.ends_with("_DIR")))
 }
 
 /// Refuses start-up variables in a config that was not allowed them.
@@ -116,7 +204,31 @@ pub fn refuse_startup_vars<'a>(
         Some(n) => Err(usage(format!(
             "'{config}' sets {n}, which changes how programs start; refused"
         ))
-        .hint("a variable like LD_PRELOAD, BASH_ENV or PATH lets whoever controls its value run code in every program started with it; if that is really meant, pass --allow-startup-vars")),
+        .hint("a variable like LD_PRELOAD, BASH_ENV, GIT_EXTERNAL_DIFF or PATH lets whoever controls its value run code in every program started with it; if that is really meant, pass --allow-startup-vars")),
+        None => Ok(()),
+    }
+}
+
+/// Refuses, by their final names (after any `--prefix`), start-up variables
+/// that a config not allowed them would hand out: `--prefix LD_` must not
+/// turn an innocent `PRELOAD` into `LD_PRELOAD`. `allowed(config)` tells
+/// whether a config was created with `--allow-startup-vars`.
+pub fn refuse_startup_exports(
+    vars: &[Var],
+    allowed: impl Fn(&str) -> bool,
+) -> Result<(), crate::error::UserError> {
+    match vars
+        .iter()
+        .find(|v| !allowed(&v.config) && is_startup_var(&v.name))
+    {
+        Some(v) => Err(usage(format!(
+            "'{}' would export {}, which changes how programs start; refused",
+            v.config, v.name
+        ))
+        .hint(format!(
+            "a variable like LD_PRELOAD, BASH_ENV, GIT_EXTERNAL_DIFF or PATH lets whoever controls its value run code in every program started with it; choose another --prefix, or, if that is really meant, `authcfg edit '{}' --allow-startup-vars`",
+            v.config
+        ))),
         None => Ok(()),
     }
 }
@@ -186,4 +298,105 @@ fn connector_vars(doc: &ConfigDoc) -> Vec<Var> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn startup_variables_are_refused_by_pattern_and_without_regard_to_case() {
+        for n in [
+            "LD_PRELOAD",
+            "ld_preload",
+            "Ld_Audit",
+            "DYLD_INSERT_LIBRARIES",
+            "BROWSER",
+            "GIT_EXTERNAL_DIFF",
+            "GIT_ASKPASS",
+            "SSH_ASKPASS",
+            "SUDO_ASKPASS",
+            "GIT_PAGER",
+            "MANPAGER",
+            "GIT_EDITOR",
+            "GIT_SEQUENCE_EDITOR",
+            "GIT_TEMPLATE_DIR",
+            "GIT_DIR",
+            "GIT_PROXY_COMMAND",
+            "GIT_CONFIG_GLOBAL",
+            "PROMPT_COMMAND",
+            "PS0",
+            "PS1",
+            "LESSOPEN",
+            "LESSCLOSE",
+            "OPENSSL_CONF",
+            "OPENSSL_ENGINES",
+            "XDG_CONFIG_HOME",
+            "XDG_CONFIG_DIRS",
+            "XDG_DATA_HOME",
+            "KUBECONFIG",
+            "AWS_CONFIG_FILE",
+            "DOCKER_CONFIG",
+            "PYTHONWARNINGS",
+            "PYTHONBREAKPOINT",
+            "PERL5OPT",
+            "RUBYOPT",
+            "NODE_OPTIONS",
+            "NPM_CONFIG_SCRIPT_SHELL",
+            "npm_config_script_shell",
+            "JAVA_TOOL_OPTIONS",
+            "_JAVA_OPTIONS",
+            "JDK_JAVA_OPTIONS",
+            "LUA_INIT",
+            "CLASSPATH",
+            "GEM_PATH",
+            "LD_LIBRARY_PATH",
+            "PATH",
+            "TERMINFO",
+            "INPUTRC",
+            "CURL_HOME",
+            "WGETRC",
+            "SSL_CERT_FILE",
+            "HTTPS_PROXY",
+            "https_proxy",
+            "BASH_FUNC_ls%%",
+            "AUTHCFG_HOME",
+            "AUTHCFG_EXEC",
+            "VIMINIT",
+        ] {
+            assert!(is_startup_var(n), "{n} should be refused");
+        }
+    }
+
+    #[test]
+    fn ordinary_names_stay_allowed() {
+        for n in [
+            "DATABASE_URL",
+            "API_KEY",
+            "STRIPE_KEY",
+            "APP_MODE",
+            "NODE_ENV",
+            "GITHUB_TOKEN",
+            "GIT_AUTHOR_NAME",
+            "PAGERDUTY_API_KEY",
+            "PGPASSWORD",
+            "AWS_SECRET_ACCESS_KEY",
+            "SSH_PRIVATE_KEY",
+            "PROD_API_TOKEN",
+            "PRELOAD",
+        ] {
+            assert!(!is_startup_var(n), "{n} should be allowed");
+        }
+    }
+
+    /// The connector catalog's own names are handed out without
+    /// `--allow-startup-vars`: none of them may be a start-up variable.
+    #[test]
+    fn no_connector_exports_a_startup_variable() {
+        for c in crate::connectors::catalog::all() {
+            for var in c.env.keys() {
+                assert!(!is_startup_var(var), "{} exports {var}", c.id);
+            }
+        }
+    }
 }

@@ -87,8 +87,22 @@ pub fn check_endpoint(field: &str, url: &str) -> Result<url::Url, UserError> {
     })
 }
 
+thread_local! {
+    /// The secret values of the config the last client on this thread was
+    /// built from: what [`classify_token_error`] takes out of a provider's
+    /// answer when its caller passes only the config's name.
+    static IN_FLIGHT: std::cell::RefCell<Vec<crate::secret::Secret>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Builds the client from a config's stored fields.
 pub fn client(doc: &ConfigDoc, redirect: Option<&str>) -> anyhow::Result<OClient> {
+    IN_FLIGHT.with(|s| {
+        *s.borrow_mut() = secret_values(doc)
+            .into_iter()
+            .map(crate::secret::Secret::new)
+            .collect()
+    });
     let get = |f: &str| doc.get(f).filter(|v| !v.is_empty());
     let url = |f: &str| -> anyhow::Result<Option<String>> {
         match get(f) {
@@ -126,12 +140,163 @@ pub fn client(doc: &ConfigDoc, redirect: Option<&str>) -> anyhow::Result<OClient
     Ok(c)
 }
 
+/// The longest text of a provider's (an `error_description`, a
+/// `WWW-Authenticate` header) that goes into an error message.
+pub const MAX_PROVIDER_TEXT: usize = 300;
+
+/// The marker that stands for a secret taken out of a provider's text.
+pub const REDACTED: &str = "[REDACTED]";
+
+/// The secret values of a config: every field the catalog calls secret
+/// (client secret, access and refresh tokens, unknown fields) and the token
+/// fields whatever the catalog says.
+pub fn secret_values(doc: &ConfigDoc) -> Vec<&str> {
+    const ALWAYS: [&str; 4] = ["client_secret", "access_token", "refresh_token", "id_token"];
+    doc.fields
+        .iter()
+        .filter(|(k, _)| {
+            ALWAYS.contains(&k.as_str())
+                || crate::catalog::is_secret(doc.meta.kind, &doc.meta.type_id, k)
+        })
+        .map(|(_, v)| v.expose())
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+/// Text a provider sent back (which may echo the request: some identity
+/// providers and proxies quote the form they received, the client secret
+/// and the refresh token with it), made fit for an error message and the
+/// audit trail: each of the config's secret values, raw, percent-encoded
+/// (either case, `+` or `%20` for a space), JSON-escaped or in base64 (at
+/// any offset of a longer base64 text, either alphabet: an echoed
+/// `Authorization: Basic` header), is replaced by `[REDACTED]`; so are the
+/// values of secret form parameters (`client_secret=`, `refresh_token=`,
+/// `code=`, ...) and `Basic`/`Bearer` credentials whatever they hold; control
+/// characters are escaped and the text is cut to [`MAX_PROVIDER_TEXT`].
+pub fn redact(text: &str, doc: &ConfigDoc) -> String {
+    redact_values(text, &secret_values(doc))
+}
+
+/// [`redact`] with the secret values given.
+pub fn redact_values(text: &str, secrets: &[&str]) -> String {
+    let mut forms: Vec<String> = vec![];
+    for s in secrets.iter().filter(|s| !s.is_empty()) {
+        forms.push(s.to_string());
+        forms.push(url::form_urlencoded::byte_serialize(s.as_bytes()).collect());
+        forms.push(percent_encode_all(s, false));
+        forms.push(percent_encode_all(s, true));
+        if let Ok(json) = serde_json::to_string(s) {
+            forms.push(json[1..json.len() - 1].to_string());
+        }
+        // Basic credentials are form-encoded before base64 (RFC 6749, 2.3.1).
+        let encoded: String = url::form_urlencoded::byte_serialize(s.as_bytes()).collect();
+        forms.extend(base64_cores(s.as_bytes()));
+        forms.extend(base64_cores(encoded.as_bytes()));
+    }
+    forms.retain(|f| !f.is_empty());
+    // Longest first: a secret can be part of another's encoded form.
+    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    forms.dedup();
+    let mut out = text.to_string();
+    for f in &forms {
+        if out.contains(f.as_str()) {
+            out = out.replace(f.as_str(), REDACTED);
+        }
+    }
+    let out =
+        secret_parameters().replace_all(&out, |c: &regex::Captures| format!("{}{REDACTED}", &c[1]));
+    crate::store::names::escape_for_terminal(&out, MAX_PROVIDER_TEXT)
+}
+
+/// Form parameters and header credentials that hold a secret, whatever
+/// the value: for text about a request whose secrets are not all known
+/// (an authorization code, a PKCE verifier, a device code).
+fn secret_parameters() -> &'static regex::Regex {
+    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r#"(\b(?:client_secret|refresh_token|access_token|id_token|code|code_verifier|device_code|password|assertion|client_assertion|token)=|\b(?:[Bb]asic|BASIC|[Bb]earer|BEARER)\s+)[^\s&"',;<>\[\]]+"#,
+        )
+        .expect("valid pattern")
+    });
+    &RE
+}
+
+/// Every byte but the RFC 3986 unreserved ones as `%XX`.
+fn percent_encode_all(s: &str, lower: bool) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else if lower {
+                format!("%{b:02x}")
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The part of `secret`'s base64 encoding that does not depend on what
+/// comes before or after it, for each of the three offsets it can have in
+/// a longer base64 text (`Basic base64(client_id:client_secret)`), in the
+/// standard and the URL-safe alphabet. Parts shorter than 4 characters
+/// are left out: they would match by chance.
+fn base64_cores(secret: &[u8]) -> Vec<String> {
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    use base64::Engine;
+    let mut out = vec![];
+    for offset in 0..3usize {
+        let mut bytes = vec![0u8; offset];
+        bytes.extend_from_slice(secret);
+        // Characters made (partly) of the zero bytes in front, and the
+        // last one when it is made partly of whatever follows.
+        let skip = [0, 2, 3][offset];
+        let full = bytes.len() * 8 / 6;
+        for engine in [&STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
+            let enc = engine.encode(&bytes);
+            if full > skip + 3 {
+                out.push(enc[skip..full].to_string());
+            }
+        }
+    }
+    out
+}
+
 /// What went wrong at the provider, in the seed's troubleshooting terms.
+/// The provider's text is redacted ([`redact`]) of the secret values of the
+/// config the last [`client`] on this thread was built from, and of secret
+/// form parameters whatever their value. Where the config is at hand,
+/// [`classify_token_error_for`] says which config without relying on that.
 pub fn classify_token_error<RE: std::error::Error + 'static, T: oauth2::ErrorResponse + 'static>(
     err: &oauth2::RequestTokenError<RE, T>,
     name: &str,
 ) -> UserError {
+    IN_FLIGHT.with(|s| {
+        let held = s.borrow();
+        let secrets: Vec<&str> = held.iter().map(crate::secret::Secret::expose).collect();
+        classify(err, name, &secrets)
+    })
+}
+
+/// [`classify_token_error`] for a request made with `doc`: none of its
+/// secret values reaches the message, however the provider echoes them.
+pub fn classify_token_error_for<
+    RE: std::error::Error + 'static,
+    T: oauth2::ErrorResponse + 'static,
+>(
+    err: &oauth2::RequestTokenError<RE, T>,
+    doc: &ConfigDoc,
+) -> UserError {
+    classify(err, &doc.meta.name, &secret_values(doc))
+}
+
+fn classify<RE: std::error::Error + 'static, T: oauth2::ErrorResponse + 'static>(
+    err: &oauth2::RequestTokenError<RE, T>,
+    name: &str,
+    secrets: &[&str],
+) -> UserError {
     use oauth2::RequestTokenError as R;
+    let clean = |text: &str| redact_values(text, secrets);
     match err {
         R::ServerResponse(resp) => {
             let json = serde_json::to_value(resp).unwrap_or_default();
@@ -143,9 +308,9 @@ pub fn classify_token_error<RE: std::error::Error + 'static, T: oauth2::ErrorRes
             let desc = json
                 .get("error_description")
                 .and_then(|v| v.as_str())
-                .map(|d| format!(": {d}"))
+                .map(|d| format!(": {}", clean(d)))
                 .unwrap_or_default();
-            let e = oauth_error(format!("the provider refused: {code}{desc}"));
+            let e = oauth_error(format!("the provider refused: {}{desc}", clean(&code)));
             match code.as_str() {
                 "invalid_client" | "unauthorized_client" => {
                     e.hint("invalid client credentials: verify the Client ID and Client Secret (`authcfg edit NAME --secret-stdin client_secret`)")
@@ -168,12 +333,86 @@ pub fn classify_token_error<RE: std::error::Error + 'static, T: oauth2::ErrorRes
                 text = format!("{text}: {s}");
                 source = s.source();
             }
-            oauth_error(format!("cannot reach the provider: {text}"))
+            oauth_error(format!("cannot reach the provider: {}", clean(&text)))
                 .hint("check network connectivity and firewall rules, and the endpoint URLs (`authcfg show NAME`)")
         }
         // The body may hold tokens: never shown.
         R::Parse(_, _) => oauth_error("the provider's response could not be understood")
             .hint("check that the token URL points at an OAuth2 token endpoint"),
-        R::Other(s) => oauth_error(format!("OAuth error: {s}")),
+        R::Other(s) => oauth_error(format!("OAuth error: {}", clean(s))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+
+    #[test]
+    fn redacts_secrets_in_every_form_an_echo_takes() {
+        let secret = "CS-planted/49+x=y z\"q";
+        let id = "client-1";
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>(),
+            url::form_urlencoded::byte_serialize(secret.as_bytes()).collect::<String>()
+        ));
+        let raw_basic = base64::engine::general_purpose::URL_SAFE.encode(format!("{id}:{secret}"));
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("grant_type", "refresh_token")
+            .append_pair("refresh_token", "RT-planted-1")
+            .finish();
+        let text = format!(
+            "echo: {secret} | {body} | {} | {} | Basic {basic} | {raw_basic} | {} | {}",
+            percent_encode_all(secret, false),
+            percent_encode_all(secret, true),
+            serde_json::to_string(secret).unwrap(),
+            base64::engine::general_purpose::STANDARD.encode(secret),
+        );
+        let out = redact_values(&text, &[secret, "RT-planted-1"]);
+        for leaked in [
+            "CS-planted",
+            "planted/49",
+            "RT-planted",
+            "planted%2F49",
+            "planted%2f49",
+        ] {
+            assert!(!out.contains(leaked), "{leaked} in {out}");
+        }
+        // The base64 forms: no 8 characters of the part that encodes the
+        // secret ("client-1:" is 12 characters of base64).
+        let plain_b64 = base64::engine::general_purpose::STANDARD.encode(secret);
+        for (blob, from) in [(&basic, 12), (&raw_basic, 12), (&plain_b64, 0)] {
+            let part = &blob[from..blob.trim_end_matches('=').len() - 1];
+            for w in part.as_bytes().windows(8) {
+                let w = std::str::from_utf8(w).unwrap();
+                assert!(!out.contains(w), "{w} of {blob} in {out}");
+            }
+        }
+        assert!(out.contains("echo: [REDACTED]"), "{out}");
+        assert!(
+            !out.ends_with('…'),
+            "nothing was cut before the checks: {out}"
+        );
+    }
+
+    #[test]
+    fn without_the_values_secret_parameters_are_still_taken_out() {
+        let out = redact_values(
+            "bad request: grant_type=authorization_code&code=AC-123&code_verifier=V-456&client_secret=S-789 Authorization: Bearer eyJ.abc.def",
+            &[],
+        );
+        for leaked in ["AC-123", "V-456", "S-789", "eyJ.abc"] {
+            assert!(!out.contains(leaked), "{leaked} in {out}");
+        }
+        assert!(out.contains("grant_type=authorization_code"), "{out}");
+    }
+
+    #[test]
+    fn provider_text_is_cut_short_and_has_no_control_characters() {
+        let out = redact_values(&format!("a\x1b[2K\r{}", "x".repeat(5000)), &[]);
+        assert!(!out.contains('\x1b') && !out.contains('\r'));
+        assert!(out.ends_with('…'), "{out}");
+        assert!(out.matches('x').count() < MAX_PROVIDER_TEXT, "{out}");
     }
 }

@@ -1,7 +1,7 @@
 //! Token bookkeeping: storing a token response in a config, refreshing,
 //! revoking, and finding the account a token belongs to.
 
-use super::{classify_token_error, client, http_client, TokenResponse};
+use super::{classify_token_error_for, client, http_client, redact, TokenResponse};
 use crate::error::{Exit, UserError};
 use crate::model::ConfigDoc;
 use crate::secret::Secret;
@@ -141,9 +141,8 @@ pub fn userinfo(doc: &ConfigDoc) -> Result<serde_json::Value, UserinfoError> {
             .headers()
             .get("www-authenticate")
             .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
-        return Err(UserinfoError::Status(status, www));
+            .unwrap_or("");
+        return Err(UserinfoError::Status(status, redact(www, doc)));
     }
     resp.json().map_err(|_| UserinfoError::NotJson)
 }
@@ -160,7 +159,7 @@ pub fn refresh(doc: &mut ConfigDoc) -> anyhow::Result<()> {
             req = req.add_scope(oauth2::Scope::new(s));
         }
         req.request(&http)
-            .map_err(|e| classify_token_error(&e, &name))?
+            .map_err(|e| classify_token_error_for(&e, doc))?
     } else {
         let rt = doc
             .get("refresh_token")
@@ -175,7 +174,7 @@ pub fn refresh(doc: &mut ConfigDoc) -> anyhow::Result<()> {
             .to_string();
         c.exchange_refresh_token(&RefreshToken::new(rt))?
             .request(&http)
-            .map_err(|e| classify_token_error(&e, &name))?
+            .map_err(|e| classify_token_error_for(&e, doc))?
     };
     apply(doc, &resp);
     Ok(())
@@ -231,10 +230,12 @@ pub fn revoke(doc: &ConfigDoc) -> anyhow::Result<bool> {
         let status = resp.status().as_u16();
         if !(200..300).contains(&status) {
             let body: serde_json::Value = resp.json().unwrap_or_default();
-            let code = body
-                .get("error")
-                .and_then(|v| v.as_str())
-                .unwrap_or("error");
+            let code = redact(
+                body.get("error")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("error"),
+                doc,
+            );
             return Err(UserError::new(Exit::OAuth, format!("the provider refused to revoke the {field}: HTTP {status} {code}"))
                 .hint("check the client credentials; or revoke access in the provider's console and pass --keep-tokens")
                 .into());

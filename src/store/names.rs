@@ -17,19 +17,62 @@ pub fn canonical(name: &str) -> Result<String, UserError> {
     Ok(nfc)
 }
 
-/// Characters that render as nothing or reorder text: a name holding one
-/// can look like another name.
-fn invisible(c: char) -> bool {
-    matches!(c,
-        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+/// Characters a name may not hold: they render as nothing, as a blank that
+/// is not a plain space, break the line, reorder text, or mean nothing yet
+/// (so a later font or Unicode version could draw them as anything). A name
+/// holding one can look like another name. By general category: controls
+/// (Cc), format characters (Cf: zero-width, bidirectional, invisible
+/// operators, tags, ...), separators other than U+0020 (Zs, Zl, Zp),
+/// private use (Co), surrogates (Cs) and unassigned code points (Cn); and
+/// the blanks that Unicode files elsewhere: U+2800 braille blank, the
+/// Hangul fillers, U+FFFC/U+FFFD, variation selectors, combining grapheme
+/// joiner and the Mongolian and Khmer invisible characters.
+pub fn deceptive(c: char) -> bool {
+    use unicode_properties::{GeneralCategory as G, UnicodeGeneralCategory};
+    if c == ' ' {
+        return false;
+    }
+    matches!(
+        c.general_category(),
+        G::Control
+            | G::Format
+            | G::SpaceSeparator
+            | G::LineSeparator
+            | G::ParagraphSeparator
+            | G::PrivateUse
+            | G::Surrogate
+            | G::Unassigned
+    ) || matches!(c,
+        '\u{034F}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
         | '\u{180B}'..='\u{180F}'
-        | '\u{200B}'..='\u{200F}'
-        | '\u{202A}'..='\u{202E}'
-        | '\u{2060}'..='\u{206F}'
-        | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}'
-        | '\u{FFF0}'..='\u{FFFB}'
-        | '\u{1D173}'..='\u{1D17A}'
-        | '\u{E0000}'..='\u{E0FFF}')
+        | '\u{2800}' | '\u{3164}' | '\u{FFA0}' | '\u{FFFC}' | '\u{FFFD}'
+        | '\u{FE00}'..='\u{FE0F}'
+        | '\u{E0100}'..='\u{E01EF}')
+}
+
+/// `text` with every character a name may not hold (see [`deceptive`])
+/// written as an escape (`\u{1b}`, and `\r`, `\n`, `\t`), and at most
+/// `max_chars` characters of it (then `…`), so that text from outside (a
+/// file name, a noted failed attempt, an edited audit record) cannot move
+/// the cursor, clear a line, set the terminal's title, reorder what is
+/// printed or pass for more than one line. Backslashes are left as they
+/// are: the escapes are for a person to read, not to be undone.
+pub fn escape_for_terminal(text: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, c) in text.chars().enumerate() {
+        if i == max_chars {
+            out.push('…');
+            break;
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if deceptive(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 pub fn validate(name: &str) -> Result<(), UserError> {
@@ -47,9 +90,9 @@ pub fn validate(name: &str) -> Result<(), UserError> {
     if name.chars().any(char::is_control) {
         return bad("it contains a control character".into());
     }
-    if let Some(c) = name.chars().find(|c| invisible(*c)) {
+    if let Some(c) = name.chars().find(|c| deceptive(*c)) {
         return bad(format!(
-            "it contains the invisible or text-direction character U+{:04X}",
+            "it contains U+{:04X}, an invisible, blank, text-direction, private-use or unassigned character",
             c as u32
         ));
     }
@@ -169,6 +212,66 @@ mod tests {
             assert!(validate(n).is_err(), "{n:?}");
         }
         assert!(validate(&"x".repeat(10_000)).is_err());
+    }
+
+    /// Red team A21: each of these made a name that looks like `prod db`
+    /// or `proddb`.
+    #[test]
+    fn rejects_look_alikes_by_general_category() {
+        for c in [
+            '\u{00A0}',  // no-break space (Zs)
+            '\u{2007}',  // figure space (Zs)
+            '\u{3000}',  // ideographic space (Zs)
+            '\u{2028}',  // line separator (Zl)
+            '\u{2029}',  // paragraph separator (Zp)
+            '\u{0085}',  // next line (Cc)
+            '\u{0600}',  // Arabic number sign (Cf)
+            '\u{1BCA0}', // shorthand format letter overlap (Cf)
+            '\u{13430}', // Egyptian hieroglyph vertical joiner (Cf)
+            '\u{2066}',  // left-to-right isolate (Cf)
+            '\u{E0041}', // tag latin capital a (Cf)
+            '\u{E000}',  // private use (Co)
+            '\u{F8FF}',  // private use (Co)
+            '\u{F0000}', // supplementary private use (Co)
+            '\u{0378}',  // unassigned (Cn)
+            '\u{FFFF}',  // noncharacter (Cn)
+            '\u{2800}',  // braille pattern blank
+            '\u{3164}',  // Hangul filler
+            '\u{115F}',  // Hangul choseong filler
+            '\u{1160}',  // Hangul jungseong filler
+            '\u{FFA0}',  // halfwidth Hangul filler
+            '\u{FFFC}',  // object replacement character
+            '\u{FFFD}',  // replacement character
+            '\u{FE0F}',  // variation selector
+            '\u{034F}',  // combining grapheme joiner
+        ] {
+            assert!(deceptive(c), "U+{:04X}", c as u32);
+            for n in [format!("prod{c}db"), format!("prod/{c}"), format!("{c}x")] {
+                assert!(validate(&n).is_err(), "{n:?}");
+            }
+        }
+        for n in [
+            "prod db",
+            "caf\u{e9}",
+            "\u{dc}n\u{ef}c\u{f6}d\u{e9}/\u{540d}\u{524d}",
+            "a-b_c.d",
+            "\u{6771}\u{4eac} prod",
+        ] {
+            validate(n).unwrap();
+        }
+    }
+
+    #[test]
+    fn escapes_what_a_terminal_would_act_on() {
+        assert_eq!(
+            escape_for_terminal("a\x1b[2K\rb\x07\u{202E}c\nd\te\u{9b}f", 100),
+            "a\\u{1b}[2K\\rb\\u{7}\\u{202e}c\\nd\\te\\u{9b}f"
+        );
+        assert_eq!(
+            escape_for_terminal("caf\u{e9} prod/db \\x", 100),
+            "caf\u{e9} prod/db \\x"
+        );
+        assert_eq!(escape_for_terminal("abcdef", 3), "abc…");
     }
 
     #[test]

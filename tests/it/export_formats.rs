@@ -2,6 +2,7 @@
 //! fish `eval`, docker-style env files, GitHub's $GITHUB_ENV rules.
 
 use crate::support::*;
+use predicates::prelude::*;
 use predicates::str::contains;
 use std::collections::BTreeMap;
 
@@ -322,4 +323,54 @@ fn names_prefixes_and_collisions() {
     let log = std::fs::read_to_string(t.store.join("audit.jsonl")).unwrap();
     assert!(log.contains("\"action\":\"export\""));
     assert!(!log.contains("\"k1\""));
+}
+
+/// Red team A54: an existing $GITHUB_ENV that is a symbolic link was
+/// followed (the secrets went wherever it pointed), and one that other
+/// users can read got secrets appended without a word.
+#[test]
+fn github_env_is_not_followed_through_a_symlink_and_a_readable_one_is_warned_about() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut t = T::new();
+    t.init();
+    t.add("bearer", "gh", &[], Some(("token", "tok-gh-planted-54")))
+        .success();
+    let target = t.dir.path().join("elsewhere");
+    std::fs::write(&target, "").unwrap();
+    let link = t.dir.path().join("github_env_link");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    t.env("GITHUB_ENV", link.to_str().unwrap());
+    t.cmd()
+        .args(["export", "gh", "--format", "github"])
+        .assert()
+        .code(2)
+        .stderr(contains("symbolic link"));
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap(),
+        "",
+        "nothing written through the link"
+    );
+
+    // The runner creates the file itself, with its own mode: a readable
+    // one is used, with a warning.
+    let readable = t.dir.path().join("github_env");
+    std::fs::write(&readable, "").unwrap();
+    std::fs::set_permissions(&readable, std::fs::Permissions::from_mode(0o644)).unwrap();
+    t.env("GITHUB_ENV", readable.to_str().unwrap());
+    t.cmd()
+        .args(["export", "gh", "--format", "github"])
+        .assert()
+        .success()
+        .stderr(contains("warning: $GITHUB_ENV"))
+        .stderr(contains("read by other users (mode 0644)"));
+    assert!(std::fs::read_to_string(&readable)
+        .unwrap()
+        .contains("tok-gh-planted-54"));
+    // A private one: no warning.
+    std::fs::set_permissions(&readable, std::fs::Permissions::from_mode(0o600)).unwrap();
+    t.cmd()
+        .args(["export", "gh", "--format", "github"])
+        .assert()
+        .success()
+        .stderr(contains("warning").not());
 }

@@ -11,6 +11,7 @@ use authcfg::store::header::Header;
 use authcfg::store::journal::{self, TxnJournal};
 use authcfg::store::names;
 use proptest::prelude::*;
+use unicode_properties::{GeneralCategory as G, UnicodeGeneralCategory};
 
 fn var(v: &str) -> Var {
     Var {
@@ -115,8 +116,24 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
     #[test]
-    fn accepted_names_are_canonical_and_stay_in_the_store(s in "\\PC{0,40}|[a-z./\\-\u{200B}\u{202E}é\u{301} ]{0,20}") {
+    fn accepted_names_are_canonical_and_stay_in_the_store(s in "\\PC{0,40}|[a-z./\\-\u{200B}\u{202E}é\u{301} ]{0,20}|[a-z ]{0,4}[\\pZ\\pC\u{2800}\u{3164}\u{115F}\u{1160}\u{FFA0}\u{FFFC}\u{FFFD}][a-z ]{0,4}") {
         if let Ok(n) = names::canonical(&s) {
+            // Nothing that renders as nothing or as a blank other than the
+            // space, breaks the line, reorders text, is private or is not
+            // assigned yet.
+            for c in n.chars() {
+                let cat = c.general_category();
+                prop_assert!(
+                    c == ' ' || !matches!(cat, G::Control | G::Format | G::SpaceSeparator
+                        | G::LineSeparator | G::ParagraphSeparator | G::PrivateUse
+                        | G::Surrogate | G::Unassigned),
+                    "U+{:04X} ({:?}) accepted in {:?}", c as u32, cat, n
+                );
+                prop_assert!(
+                    !matches!(c, '\u{2800}' | '\u{3164}' | '\u{115F}' | '\u{1160}' | '\u{FFA0}' | '\u{FFFC}' | '\u{FFFD}'),
+                    "U+{:04X} accepted in {:?}", c as u32, n
+                );
+            }
             prop_assert!(names::validate(&n).is_ok());
             prop_assert_eq!(names::canonical(&n).unwrap(), n.clone(), "idempotent");
             prop_assert!(!n.starts_with('-'));

@@ -464,6 +464,115 @@ fn env_configs_refuse_startup_variables_unless_allowed() {
     assert!(t.stdout(&["show", "tool"]).contains("allow-startup-vars"));
 }
 
+/// The red team's list of variables that run programs or load code and
+/// were accepted (A19), and `--prefix` turning an innocent name into one.
+#[test]
+fn startup_variables_by_pattern_any_case_and_after_the_prefix() {
+    let t = T::new();
+    t.init();
+    for var in [
+        "BROWSER",
+        "GIT_EXTERNAL_DIFF",
+        "GIT_ASKPASS",
+        "SSH_ASKPASS",
+        "SUDO_ASKPASS",
+        "GIT_PAGER",
+        "GIT_EDITOR",
+        "GIT_SEQUENCE_EDITOR",
+        "GIT_TEMPLATE_DIR",
+        "GIT_DIR",
+        "GIT_PROXY_COMMAND",
+        "PS1",
+        "PS0",
+        "LESSOPEN",
+        "LESSCLOSE",
+        "MANPAGER",
+        "OPENSSL_CONF",
+        "OPENSSL_ENGINES",
+        "XDG_CONFIG_HOME",
+        "KUBECONFIG",
+        "AWS_CONFIG_FILE",
+        "DOCKER_CONFIG",
+        "PYTHONWARNINGS",
+        "PYTHONBREAKPOINT",
+        "CLASSPATH",
+        "GEM_PATH",
+        "TERMINFO",
+        "CURL_HOME",
+        "WGETRC",
+        "SSL_CERT_FILE",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "ld_preload",
+    ] {
+        t.cmd()
+            .args(["add", "custom", "env", "--name", "e", "--set"])
+            .arg(format!("{var}=/tmp/x"))
+            .assert()
+            .code(2)
+            .stderr(contains(var))
+            .stderr(contains("--allow-startup-vars"));
+    }
+    t.cmd()
+        .args(["import", "-"])
+        .write_stdin(r#"[{"type":"env_vars","name":"imp","config":{"git_ssh_command":"/tmp/x"}}]"#)
+        .assert()
+        .code(2);
+    assert!(!t.stdout(&["list"]).contains("imp"));
+
+    // PRELOAD is an ordinary name; LD_ in front of it is not.
+    t.cmd()
+        .args(["add", "custom", "env", "--name", "e"])
+        .args(["--set", "PRELOAD=/tmp/evil.so"])
+        .assert()
+        .success();
+    for prefix in ["LD_", "e:LD_", "ld_"] {
+        t.cmd()
+            .args([
+                "exec", "e", "--prefix", prefix, "--", "sh", "-c", "echo ran",
+            ])
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(contains(format!(
+                "{}PRELOAD",
+                prefix.trim_start_matches("e:")
+            )))
+            .stderr(contains("--allow-startup-vars"));
+        t.cmd()
+            .args(["export", "e", "--prefix", prefix, "--format", "json"])
+            .assert()
+            .code(2)
+            .stdout("");
+    }
+    // Whatever the config's type: a bearer token named `preload`.
+    t.add("bearer", "preload", &[], Some(("token", "tok")))
+        .success();
+    t.cmd()
+        .args(["export", "preload", "--prefix", "LD_"])
+        .assert()
+        .code(2)
+        .stderr(contains("would export LD_PRELOAD_"));
+    // An ordinary prefix is fine, and so is what the owner allowed.
+    let out = t.stdout(&[
+        "exec",
+        "e",
+        "--prefix",
+        "MY_",
+        "--",
+        "sh",
+        "-c",
+        "echo $MY_PRELOAD",
+    ]);
+    assert_eq!(out.trim(), "/tmp/evil.so");
+    t.cmd()
+        .args(["edit", "e", "--allow-startup-vars"])
+        .assert()
+        .success();
+    let out = t.stdout(&["export", "e", "--prefix", "LD_", "--format", "json"]);
+    assert!(out.contains("LD_PRELOAD"), "{out}");
+}
+
 #[test]
 fn the_browser_gets_no_key() {
     let peer = Peer::start();
