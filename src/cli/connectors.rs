@@ -22,12 +22,15 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             super::print_json(c)?;
             return Ok(0);
         }
-        println!(
+        outln!(
             "{} ({}), family {}, tested by the {} probe",
-            c.title, c.id, c.family, c.probe
+            c.title,
+            c.id,
+            c.family,
+            c.probe
         );
         if let Some(note) = &c.note {
-            println!("note: {note}");
+            outln!("note: {note}");
         }
         let mut table = Table::new();
         table.load_style(UTF8_FULL_CONDENSED).set_header([
@@ -50,8 +53,8 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                 f.help.clone(),
             ]);
         }
-        println!("{table}");
-        println!(
+        outln!("{table}");
+        outln!(
             "Exports: {}",
             c.env.keys().cloned().collect::<Vec<_>>().join(" ")
         );
@@ -87,6 +90,6 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             ),
         ]);
     }
-    println!("{table}");
+    outln!("{table}");
     Ok(0)
 }

@@ -65,7 +65,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             .iter()
             .map(|(k, v)| format!("{k}={}", shown(v)))
             .collect();
-        println!(
+        outln!(
             "{:>2}  replaced {}  by {:<13} {}",
             i + 1,
             rfc3339(h.replaced),

@@ -178,13 +178,13 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         outcome: "ok".into(),
         detail: Some(format!("{:?}", header.key_home)),
     }])?;
-    println!("Created store at {}", store.root().display());
+    outln!("Created store at {}", store.root().display());
     for n in notes {
-        println!("  {n}");
+        outln!("  {n}");
     }
-    println!("  public key: {public}");
+    outln!("  public key: {public}");
     if let Some(p) = store.header().admin_pub() {
-        println!(
+        outln!(
             "  admin key:  {} (members check it when they join)",
             p.fingerprint()
         );

@@ -1,6 +1,15 @@
 //! The command line: one file per subcommand, each with its clap `Args` and
 //! its `run`. Only this module prints or prompts.
 
+/// `println!` that returns the write error (a closed pipe ends the command
+/// quietly in `main`) instead of panicking.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($t)*)?
+    }};
+}
+
 mod add;
 mod add_connector;
 mod add_oauth2;

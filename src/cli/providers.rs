@@ -21,7 +21,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         if args.json {
             super::print_json(p)?;
         } else {
-            println!("{}", toml::to_string_pretty(p)?);
+            outln!("{}", toml::to_string_pretty(p)?);
         }
         return Ok(0);
     }
@@ -53,7 +53,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                 .join(", "),
         ]);
     }
-    println!("{table}");
-    println!("Any other provider: `authcfg add oauth2 custom --issuer URL` or --set authorization_url=... --set token_url=...");
+    outln!("{table}");
+    outln!("Any other provider: `authcfg add oauth2 custom --issuer URL` or --set authorization_url=... --set token_url=...");
     Ok(0)
 }

@@ -48,7 +48,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 }))
                 .map(|_| 0);
             }
-            println!("admin key (signs the store header): {admin}");
+            outln!("admin key (signs the store header): {admin}");
             for r in &header.recipients {
                 let groups = if r.label == crate::store::header::MASTER {
                     "(all configs)".to_string()
@@ -57,7 +57,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 } else {
                     format!("groups: {}", r.groups.join(", "))
                 };
-                println!("{:<16} {}  {groups}", r.label, r.public_key);
+                outln!("{:<16} {}  {groups}", r.label, r.public_key);
             }
             Ok(0)
         }

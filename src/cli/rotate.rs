@@ -65,7 +65,7 @@ fn master(ctx: &Ctx, args: &Args) -> anyhow::Result<i32> {
         return Ok(0);
     }
     if args.dry_run {
-        println!(
+        outln!(
             "Would generate a new master key, re-encrypt every config to it and switch {}",
             s.key.source
         );
@@ -73,7 +73,7 @@ fn master(ctx: &Ctx, args: &Args) -> anyhow::Result<i32> {
     }
     let r = crate::ops::master_key::rotate(&mut s, args.identity_out.as_deref())?;
     if let Some(k) = &r.reveal {
-        println!("{}", k.as_str());
+        outln!("{}", k.as_str());
     }
     eprintln!(
         "Rotated the master key: {} configs re-encrypted to {}",
@@ -121,20 +121,20 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 Some(a) => s.store.read(&crate::store::canonical_name(a)?)?,
                 None => doc.clone(),
             };
-            println!("Plan for '{name}' ({}):", c.title);
-            println!(
+            outln!("Plan for '{name}' ({}):", c.title);
+            outln!(
                 "  1. connect to {}:{} as {}",
                 doc.get("host").unwrap_or_default(),
                 doc.get("port").unwrap_or_default(),
                 admin.get("username").unwrap_or_default()
             );
-            println!(
+            outln!(
                 "  2. set a new {}-character password for {}",
                 new.expose().chars().count(),
                 doc.get("username").unwrap_or_default()
             );
-            println!("  3. prove it with a fresh connection; on failure put the old one back");
-            println!("  4. save it; the old password goes to `authcfg history {name}`");
+            outln!("  3. prove it with a fresh connection; on failure put the old one back");
+            outln!("  4. save it; the old password goes to `authcfg history {name}`");
             return Ok(0);
         }
         let admin = args
@@ -149,7 +149,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         return Ok(0);
     }
     if args.dry_run {
-        println!("Would replace {field} of '{name}' and keep the old value in its history");
+        outln!("Would replace {field} of '{name}' and keep the old value in its history");
         return Ok(0);
     }
     op::new_value(&s, &name, &field, new)?;
@@ -174,7 +174,7 @@ fn rotate_oauth(
 ) -> anyhow::Result<i32> {
     let name = doc.meta.name.clone();
     if args.dry_run {
-        println!("Would revoke the tokens of '{name}' at the provider and run a new authorization");
+        outln!("Would revoke the tokens of '{name}' at the provider and run a new authorization");
         return Ok(0);
     }
     match crate::oauth::tokens::revoke(&doc) {

@@ -36,14 +36,14 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         return Ok(0);
     }
     let m = &doc.meta;
-    println!("Name:      {}", m.name);
-    println!("Type:      {} ({})", m.kind_title(), m.title());
+    outln!("Name:      {}", m.name);
+    outln!("Type:      {} ({})", m.kind_title(), m.title());
     if let Some(a) = &m.account {
-        println!("Account:   {a}");
+        outln!("Account:   {a}");
     }
-    println!("Status:    {}", m.status());
+    outln!("Status:    {}", m.status());
     if let Some(t) = &m.last_test {
-        println!(
+        outln!(
             "Tested:    {} ({}{})",
             rfc3339(t.at),
             if t.ok { "passed" } else { "failed" },
@@ -54,20 +54,20 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             }
         );
     }
-    println!("Created:   {}", rfc3339(m.created));
-    println!("Updated:   {}", rfc3339(m.updated));
-    println!("Rotated:   {}", rfc3339(m.rotated));
+    outln!("Created:   {}", rfc3339(m.created));
+    outln!("Updated:   {}", rfc3339(m.updated));
+    outln!("Rotated:   {}", rfc3339(m.rotated));
     if let Some(e) = m.expires {
-        println!("Expires:   {}", rfc3339(e));
+        outln!("Expires:   {}", rfc3339(e));
     }
     if let Some(g) = &m.group {
-        println!("Group:     {g} (readable by the master key and the group's members)");
+        outln!("Group:     {g} (readable by the master key and the group's members)");
     }
     if m.allow_startup_vars {
-        println!("Allowed:   variables that change how programs start (--allow-startup-vars)");
+        outln!("Allowed:   variables that change how programs start (--allow-startup-vars)");
     }
     if !doc.fields.is_empty() {
-        println!("Fields:");
+        outln!("Fields:");
         let width = doc.fields.keys().map(|k| k.len()).max().unwrap_or(0);
         for (k, v) in &doc.fields {
             let text = shown(k, v);
@@ -76,7 +76,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             } else {
                 text
             };
-            println!("  {k:width$}  {text}");
+            outln!("  {k:width$}  {text}");
         }
     }
     Ok(0)

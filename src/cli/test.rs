@@ -111,7 +111,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 r.detail.chars().take(100).collect(),
             ]);
         }
-        println!("{table}");
+        outln!("{table}");
         for r in rows.iter().filter(|r| r.ok) {
             if let Some(id) = r.server_identity.filter(|i| !i.verified()) {
                 eprintln!("{}: passed, but {}", r.name, id.describe());
