@@ -15,7 +15,7 @@ use crate::model::Meta;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub const INDEX_DIR: &str = "index";
 const HEAD: &str = "head";
@@ -162,10 +162,10 @@ fn digest(bytes: &[u8]) -> String {
     hex::encode(&Sha256::digest(bytes)[..16])
 }
 
-pub struct IndexFiles<'a> {
-    pub root: &'a Path,
+pub struct IndexFiles {
+    pub root: PathBuf,
     pub key: Key32,
-    pub store_id: &'a str,
+    pub store_id: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -178,7 +178,7 @@ pub enum IndexError {
     Io(#[from] std::io::Error),
 }
 
-impl IndexFiles<'_> {
+impl IndexFiles {
     pub fn dir(&self) -> PathBuf {
         self.root.join(INDEX_DIR)
     }

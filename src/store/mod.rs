@@ -561,8 +561,14 @@ impl Store {
         fs::symlink_metadata(self.config_path(name)).is_ok_and(|m| m.is_file())
     }
 
-    fn index_files(&self, keys: &StoreKeys, store_id: &str) -> (PathBuf, crypto::Key32, String) {
-        (self.root.clone(), keys.index_key(), store_id.to_string())
+    /// The index files under the keys in use.
+    fn index_files(&self) -> IndexFiles {
+        let st = self.state.lock().unwrap();
+        IndexFiles {
+            root: self.root.clone(),
+            key: st.keys.index_key(),
+            store_id: st.header.id.clone(),
+        }
     }
 
     /// Crash points for the kill tests: after the k-th durable step of this
@@ -705,15 +711,7 @@ impl Store {
 
     /// One config's metadata from the index, if the index has it intact.
     pub fn lookup_meta(&self, name: &str) -> Option<Meta> {
-        let (root, key, id) = {
-            let st = self.state.lock().unwrap();
-            self.index_files(&st.keys, &st.header.id)
-        };
-        let files = IndexFiles {
-            root: &root,
-            key,
-            store_id: &id,
-        };
+        let files = self.index_files();
         let head = files.read_head().ok()?;
         files
             .read_shard(&head, &index::shard_of(name))
@@ -732,15 +730,7 @@ impl Store {
             // journal that fails verification only blocks writes).
             let _ = self.begin("recover");
         }
-        let (root, key, id) = {
-            let st = self.state.lock().unwrap();
-            self.index_files(&st.keys, &st.header.id)
-        };
-        let files = IndexFiles {
-            root: &root,
-            key,
-            store_id: &id,
-        };
+        let files = self.index_files();
         let (shards, stale) = match files.read_head() {
             Ok(head) => files.read_all(&head, 2),
             Err(_) => (vec![], vec!["*".to_string()]),
@@ -752,15 +742,7 @@ impl Store {
             Ok(txn) => {
                 // The keys may have changed while this waited (a rotation in
                 // another process rebuilt the index): read it again first.
-                let (root, key, id) = {
-                    let st = self.state.lock().unwrap();
-                    self.index_files(&st.keys, &st.header.id)
-                };
-                let files = IndexFiles {
-                    root: &root,
-                    key,
-                    store_id: &id,
-                };
+                let files = self.index_files();
                 if let Ok(head) = files.read_head() {
                     let (shards, stale) = files.read_all(&head, 2);
                     if stale.is_empty() {
@@ -1401,15 +1383,7 @@ impl Store {
         changes: BTreeMap<String, Option<Meta>>,
         mark: Option<AuditMark>,
     ) -> anyhow::Result<()> {
-        let (root, key, id) = {
-            let st = self.state.lock().unwrap();
-            self.index_files(&st.keys, &st.header.id)
-        };
-        let files = IndexFiles {
-            root: &root,
-            key,
-            store_id: &id,
-        };
+        let files = self.index_files();
         let Ok(head) = files.read_head() else {
             self.rebuild_index(txn)?;
             return Ok(());
@@ -1446,15 +1420,7 @@ impl Store {
         shards: BTreeMap<String, Shard>,
         mark: Option<AuditMark>,
     ) -> anyhow::Result<()> {
-        let (root, key, id) = {
-            let st = self.state.lock().unwrap();
-            self.index_files(&st.keys, &st.header.id)
-        };
-        let files = IndexFiles {
-            root: &root,
-            key,
-            store_id: &id,
-        };
+        let files = self.index_files();
         let mut head = Head {
             shards: existing.clone(),
             audit: mark,
@@ -1508,18 +1474,7 @@ impl Store {
 
     /// The audit mark of the last write, from the index head.
     pub fn index_mark(&self) -> Option<AuditMark> {
-        let (root, key, id) = {
-            let st = self.state.lock().unwrap();
-            self.index_files(&st.keys, &st.header.id)
-        };
-        IndexFiles {
-            root: &root,
-            key,
-            store_id: &id,
-        }
-        .read_head()
-        .ok()
-        .and_then(|h| h.audit)
+        self.index_files().read_head().ok().and_then(|h| h.audit)
     }
 
     pub fn verify_audit(&self) -> anyhow::Result<audit::Verification> {
