@@ -202,6 +202,7 @@ pub fn main() -> i32 {
     // Settings first, then no child can inherit a key (docs/SECURITY.md).
     let settings = Settings::from_env();
     Settings::scrub_environment();
+    crate::oauth::set_request_timeout(settings.http_timeout);
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

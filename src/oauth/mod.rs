@@ -44,14 +44,17 @@ pub type OClient = oauth2::Client<
     EndpointMaybeSet,
 >;
 
-/// Network timeout for each request to a provider.
+static REQUEST_TIMEOUT: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+
+/// Sets the network timeout for requests to providers, once, from the
+/// settings (`AUTHCFG_HTTP_TIMEOUT`) read at the edge.
+pub fn set_request_timeout(t: Duration) {
+    let _ = REQUEST_TIMEOUT.set(t);
+}
+
+/// Network timeout for each request to a provider (default 30 s).
 pub fn request_timeout() -> Duration {
-    Duration::from_secs(
-        std::env::var("AUTHCFG_HTTP_TIMEOUT")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(30),
-    )
+    *REQUEST_TIMEOUT.get().unwrap_or(&Duration::from_secs(30))
 }
 
 /// No redirects: the `oauth2` crate requires it (a redirected token request
