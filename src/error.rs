@@ -13,6 +13,21 @@ pub enum Exit {
     OAuth = 6,
 }
 
+/// What kind of failure it was at a remote party, where that matters to a
+/// caller (`test` turns it into a failure class): typed, so that nobody
+/// has to read it back out of the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    /// The party could not be reached (network, DNS, TLS, timeout).
+    Unreachable,
+    /// It refused the credentials (invalid_grant, invalid_client, no refresh token).
+    Credentials,
+    /// It refused the scope or permission.
+    Permission,
+    /// It answered something that could not be understood.
+    Protocol,
+}
+
 /// An error meant for the user. Never holds secret values: build messages
 /// from names and kinds only.
 #[derive(Debug)]
@@ -20,6 +35,7 @@ pub struct UserError {
     pub exit: Exit,
     pub message: String,
     pub hint: Option<String>,
+    pub cause: Option<Cause>,
 }
 
 impl UserError {
@@ -28,10 +44,15 @@ impl UserError {
             exit,
             message: message.into(),
             hint: None,
+            cause: None,
         }
     }
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
+        self
+    }
+    pub fn cause(mut self, cause: Cause) -> Self {
+        self.cause = Some(cause);
         self
     }
 }
@@ -66,6 +87,13 @@ pub fn classify(err: &anyhow::Error) -> (Exit, Option<String>) {
         }
     }
     (Exit::Error, None)
+}
+
+/// The typed cause of an error chain, if one was given.
+pub fn cause(err: &anyhow::Error) -> Option<Cause> {
+    err.chain()
+        .find_map(|c| c.downcast_ref::<UserError>())
+        .and_then(|u| u.cause)
 }
 
 pub type Result<T, E = anyhow::Error> = std::result::Result<T, E>;

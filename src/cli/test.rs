@@ -180,15 +180,12 @@ fn probe_oauth(session: &Session, doc: ConfigDoc) -> Outcome {
         Ok(d) => d,
         Err(e) => {
             let text = e.to_string();
-            let class = if text.contains("invalid_grant")
-                || text.contains("invalid_client")
-                || text.contains("refresh token")
-            {
-                Class::Auth
-            } else if text.contains("cannot reach") {
-                connectors::classify_io(&text, false)
-            } else {
-                Class::Protocol
+            use crate::error::Cause;
+            let class = match crate::error::cause(&e) {
+                Some(Cause::Credentials) => Class::Auth,
+                Some(Cause::Permission) => Class::Permission,
+                Some(Cause::Unreachable) => connectors::classify_io(&text, false),
+                Some(Cause::Protocol) | None => Class::Protocol,
             };
             let hint = crate::error::classify(&e).1.unwrap_or_default();
             return Outcome::fail(class, format!("{text}; {hint}"));

@@ -314,6 +314,12 @@ fn classify<RE: std::error::Error + 'static, T: oauth2::ErrorResponse + 'static>
                 .map(|d| format!(": {}", clean(d)))
                 .unwrap_or_default();
             let e = oauth_error(format!("the provider refused: {}{desc}", clean(&code)));
+            let e = match code.as_str() {
+                "invalid_scope" | "insufficient_scope" | "access_denied" => {
+                    e.cause(crate::error::Cause::Permission)
+                }
+                _ => e.cause(crate::error::Cause::Credentials),
+            };
             match code.as_str() {
                 "invalid_client" | "unauthorized_client" => {
                     e.hint("invalid client credentials: verify the Client ID and Client Secret (`authcfg edit NAME --secret-stdin client_secret`)")
@@ -337,6 +343,7 @@ fn classify<RE: std::error::Error + 'static, T: oauth2::ErrorResponse + 'static>
                 source = s.source();
             }
             oauth_error(format!("cannot reach the provider: {}", clean(&text)))
+                .cause(crate::error::Cause::Unreachable)
                 .hint("check network connectivity and firewall rules, and the endpoint URLs (`authcfg show NAME`)")
         }
         // The body may hold tokens: never shown.

@@ -169,6 +169,7 @@ pub fn refresh(doc: &mut ConfigDoc) -> anyhow::Result<()> {
                     Exit::OAuth,
                     format!("'{name}' has no refresh token and its access token expired"),
                 )
+                .cause(crate::error::Cause::Credentials)
                 .hint(format!("re-authorize with `authcfg reauth {name}`"))
             })?
             .to_string();
