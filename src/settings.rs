@@ -45,6 +45,9 @@ pub struct Settings {
     /// `AUTHCFG_FAULT_AFTER` (only in builds with the `fault-injection`
     /// feature): crash after the k-th durable step.
     pub fault_after: Option<u64>,
+    /// `AUTHCFG_FAULT_HOLD=k:FILE` (fault-injection builds only): hold the
+    /// lock at the k-th durable step while FILE exists.
+    pub fault_hold: Option<(u64, PathBuf)>,
     /// `AUTHCFG_EXEC` (inside `authcfg exec`).
     pub exec_guard: Option<String>,
     /// `BROWSER`.
@@ -101,6 +104,14 @@ impl Settings {
                 .filter(|s: &u64| *s > 0),
             fault_after: if cfg!(feature = "fault-injection") {
                 var("AUTHCFG_FAULT_AFTER").and_then(|v| v.parse().ok())
+            } else {
+                None
+            },
+            fault_hold: if cfg!(feature = "fault-injection") {
+                var("AUTHCFG_FAULT_HOLD").and_then(|v| {
+                    let (k, f) = v.split_once(':')?;
+                    Some((k.parse().ok()?, PathBuf::from(f)))
+                })
             } else {
                 None
             },
@@ -165,6 +176,7 @@ impl Settings {
             lock_timeout: Duration::from_secs(120),
             key_cache: None,
             fault_after: None,
+            fault_hold: None,
             exec_guard: None,
             browser: None,
             github_env: None,

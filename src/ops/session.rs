@@ -26,6 +26,7 @@ pub fn options(settings: &Settings) -> Options {
             actor: None,
         },
         fault_after: settings.fault_after,
+        fault_hold: settings.fault_hold.clone(),
         state_dir: settings.state_dir.clone(),
     }
 }

@@ -98,6 +98,8 @@ pub struct Options {
     pub actor: Actor,
     /// `AUTHCFG_FAULT_AFTER` (fault-injection builds only).
     pub fault_after: Option<u64>,
+    /// `AUTHCFG_FAULT_HOLD=k:FILE` (fault-injection builds only).
+    pub fault_hold: Option<(u64, PathBuf)>,
     /// Where the local anchor lives (`$XDG_STATE_HOME/authcfg`), if anywhere.
     pub state_dir: Option<PathBuf>,
 }
@@ -108,6 +110,7 @@ impl Default for Options {
             lock_timeout: Duration::from_secs(120),
             actor: Actor::default(),
             fault_after: None,
+            fault_hold: None,
             state_dir: None,
         }
     }
@@ -582,6 +585,18 @@ impl Store {
                 + 1;
             if self.opts.fault_after == Some(n) {
                 unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+            }
+            // Hold still (lock held) at the k-th step until the test
+            // removes the `held` file it is told about: lets a test put a
+            // second writer against a running operation without timing.
+            if let Some((k, file)) = &self.opts.fault_hold {
+                if *k == n {
+                    let _ = std::fs::write(file, std::process::id().to_string());
+                    let until = std::time::Instant::now() + Duration::from_secs(120);
+                    while file.exists() && std::time::Instant::now() < until {
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                }
             }
         }
     }

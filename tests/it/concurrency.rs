@@ -85,3 +85,64 @@ fn eight_processes_add_twenty_five_each() {
         .count();
     assert_eq!(adds, 400, "every write has its audit record, chain intact");
 }
+
+/// A writer that meets a running whole-store change waits for it, says
+/// whom it waits for after a second, and then succeeds.
+#[test]
+fn a_writer_waits_for_a_running_rotation_and_says_so() {
+    let t = T::bare();
+    let keyfile = t.dir.path().join("master.key");
+    t.cmd()
+        .args(["init", "--identity-file"])
+        .arg(&keyfile)
+        .assert()
+        .success();
+    t.add("bearer", "a", &[], Some(("token", "x"))).success();
+    let held = t.dir.path().join("held");
+    let mut rotation = t
+        .std_cmd()
+        .args(["rotate", "--master-key"])
+        .env("AUTHCFG_FAULT_HOLD", format!("2:{}", held.display()))
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Bounded wait for the rotation to reach its second step (lock held).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !held.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the rotation never got going"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let mut writer = t
+        .std_cmd()
+        .args(["add", "custom", "bearer", "--name", "b", "--set", "token=y"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read the writer's stderr until it says it waits; then let the rotation go.
+    use std::io::BufRead;
+    let mut err = std::io::BufReader::new(writer.stderr.take().unwrap());
+    let mut said = String::new();
+    let mut line = String::new();
+    while err.read_line(&mut line).unwrap() > 0 {
+        said.push_str(&line);
+        if line.contains("waiting for another authcfg process") {
+            break;
+        }
+        line.clear();
+    }
+    assert!(said.contains("rotating the master key"), "{said}");
+    std::fs::remove_file(&held).unwrap();
+    assert!(rotation.wait().unwrap().success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+    assert!(writer.wait().unwrap().success(), "{said}{rest}");
+    // Both landed: the new key reads both configs.
+    let v = t.export_json(&["a".into(), "b".into()]);
+    assert_eq!(
+        (v["A_TOKEN"].as_str(), v["B_TOKEN"].as_str()),
+        (Some("x"), Some("y"))
+    );
+}
