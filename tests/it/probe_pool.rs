@@ -1,7 +1,8 @@
 //! `test --all` runs probes on one runtime with at most `--jobs` at a time,
 //! and `--timeout` bounds each probe as a whole: a name lookup that hangs
-//! (getaddrinfo held by a preloaded shim, as a dead resolver would) does not
-//! hold the command.
+//! (the real resolver asking a DNS server on 127.0.0.1 that never answers,
+//! in a mount namespace whose /etc/resolv.conf names it) does not hold the
+//! command.
 
 use crate::support::services::silent_listener;
 use crate::support::*;
@@ -65,37 +66,57 @@ fn jobs_bound_the_probes_running_at_once() {
     assert!(wall < Duration::from_millis(2900), "{wall:?}");
 }
 
-const SHIM: &str = r#"
-#define _GNU_SOURCE
-#include <dlfcn.h>
-#include <netdb.h>
-#include <string.h>
-#include <unistd.h>
-/* A resolver that never answers for *.stuck.invalid. */
-int getaddrinfo(const char *node, const char *service,
-                const struct addrinfo *hints, struct addrinfo **res) {
-    static int (*real)(const char *, const char *, const struct addrinfo *, struct addrinfo **);
-    if (!real) real = dlsym(RTLD_NEXT, "getaddrinfo");
-    if (node && strstr(node, ".stuck.invalid")) sleep(120);
-    return real(node, service, hints, res);
+/// Runs authcfg with the environment of `t`, in a private mount namespace
+/// whose /etc/resolv.conf points at `resolv` (needs root: CI runs as root).
+fn in_dead_dns(
+    t: &T,
+    resolv: &std::path::Path,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> std::process::Output {
+    let template = t.std_cmd();
+    let mut c = std::process::Command::new("unshare");
+    c.args(["--mount", "--propagation", "private", "--", "sh", "-c"])
+        .arg(r#"mount --bind "$0" /etc/resolv.conf && exec "$@""#)
+        .arg(resolv)
+        .arg(BIN)
+        .args(args);
+    for (k, v) in template.get_envs() {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    use std::io::Write;
+    c.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().expect("unshare (util-linux)");
+    let mut input = child.stdin.take().unwrap();
+    if let Some(s) = stdin {
+        input.write_all(s.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
 }
-"#;
 
 #[test]
 fn a_stuck_name_lookup_does_not_hold_the_command() {
+    assert_eq!(
+        unsafe { libc::geteuid() },
+        0,
+        "needs root for a mount namespace (CI runs as root)"
+    );
+    // A DNS server on 127.0.0.1 that takes every query and never answers.
+    let dead = std::net::UdpSocket::bind("127.0.0.1:53").expect("127.0.0.1:53 is free");
     let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("stuck.c");
-    let lib = dir.path().join("stuck.so");
-    std::fs::write(&src, SHIM).unwrap();
-    let ok = std::process::Command::new("gcc")
-        .args(["-shared", "-fPIC", "-o"])
-        .arg(&lib)
-        .arg(&src)
-        .arg("-ldl")
-        .status()
-        .expect("gcc");
-    assert!(ok.success());
-    let mut t = T::new();
+    let resolv = dir.path().join("resolv.conf");
+    std::fs::write(
+        &resolv,
+        "nameserver 127.0.0.1\noptions timeout:30 attempts:1\n",
+    )
+    .unwrap();
+    let t = T::new();
     t.init();
     for i in 0..4 {
         // TLS on, so that the password may go to a remote name at all.
@@ -119,10 +140,23 @@ fn a_stuck_name_lookup_does_not_hold_the_command() {
             .assert()
             .success();
     }
-    t.env("LD_PRELOAD", &lib.display().to_string());
-    let (wall, rows) = run_all(&t, &["--timeout", "2"]);
+    let started = Instant::now();
+    let out = in_dead_dns(
+        &t,
+        &resolv,
+        &["test", "--all", "--json", "--timeout", "2"],
+        None,
+    );
+    let wall = started.elapsed();
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
     eprintln!(
-        "4 probes stuck in getaddrinfo, --timeout 2: wall {} ms",
+        "4 probes stuck in name lookups, --timeout 2: wall {} ms",
         wall.as_millis()
     );
     assert!(rows.iter().all(|r| r["result"] == "timeout"), "{rows:?}");
@@ -130,11 +164,19 @@ fn a_stuck_name_lookup_does_not_hold_the_command() {
         wall < Duration::from_secs(10),
         "held by the lookups: {wall:?}"
     );
+    // The lookups really went to the dead server.
+    let mut buf = [0u8; 512];
+    dead.set_nonblocking(true).unwrap();
+    assert!(
+        dead.recv_from(&mut buf).is_ok(),
+        "no query reached the dead DNS server"
+    );
     // `add` runs one probe: the same bound.
     let started = Instant::now();
-    let out = t
-        .cmd()
-        .args([
+    let out = in_dead_dns(
+        &t,
+        &resolv,
+        &[
             "add",
             "connector",
             "redis",
@@ -142,13 +184,21 @@ fn a_stuck_name_lookup_does_not_hold_the_command() {
             "one",
             "--timeout",
             "2",
-        ])
-        .args(["--set", "host=one.stuck.invalid", "--set", "tls=true"])
-        .args(["--secret-stdin", "password"])
-        .write_stdin("pool-pw")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(4));
+            "--set",
+            "host=one.stuck.invalid",
+            "--set",
+            "tls=true",
+            "--secret-stdin",
+            "password",
+        ],
+        Some("pool-pw"),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "{:?}",
