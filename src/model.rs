@@ -75,6 +75,15 @@ pub struct Meta {
         with = "time::serde::rfc3339::option"
     )]
     pub issued: Option<OffsetDateTime>,
+    /// When the refresh token stops working, where the provider says it or
+    /// documents it (`refresh_token_days`): the user must re-authorize by
+    /// then.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub refresh_expires: Option<OffsetDateTime>,
     /// `env` configs: may set variables that change how programs start
     /// (LD_PRELOAD, BASH_ENV, PATH, ...). Off unless the user says so.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -123,6 +132,7 @@ impl ConfigDoc {
                 group: None,
                 expires: None,
                 issued: None,
+                refresh_expires: None,
                 allow_startup_vars: false,
             },
             fields: BTreeMap::new(),

@@ -10,6 +10,8 @@ use std::io::Write;
 pub struct Args {
     /// Config name
     name: String,
+    #[command(flatten)]
+    pub consumer: super::export::ConsumerArgs,
 }
 
 pub fn header_of(doc: &ConfigDoc) -> anyhow::Result<String> {

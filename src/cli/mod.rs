@@ -115,6 +115,20 @@ pub enum Command {
     GenerateDocs(gendocs::Args),
 }
 
+impl Command {
+    /// `--as LABEL` of a hand-out.
+    fn consumer_label(&self) -> Option<&str> {
+        match self {
+            Command::Export(a) => a.project.consumer.label.as_deref(),
+            Command::Exec(a) => a.project.consumer.label.as_deref(),
+            Command::Inject(a) => a.consumer.label.as_deref(),
+            Command::Token(a) => a.consumer.label.as_deref(),
+            Command::Header(a) => a.consumer.label.as_deref(),
+            _ => None,
+        }
+    }
+}
+
 /// What every command needs: where the store is, the settings read once
 /// from the environment, and whether a person is there.
 pub struct Ctx {
@@ -217,8 +231,12 @@ pub fn main() -> i32 {
     }
 }
 
-fn run(cli: Cli, settings: Settings) -> anyhow::Result<i32> {
+fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
     let store_dir = Store::locate(cli.store)?;
+    if let Some(label) = cli.command.consumer_label() {
+        crate::ops::handout::check_label(label)?;
+        settings.consumer_label = Some(label.to_string());
+    }
     let ctx = Ctx {
         store_dir,
         interactive: settings.interactive,

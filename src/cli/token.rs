@@ -9,6 +9,8 @@ use std::io::Write;
 pub struct Args {
     /// Config name
     name: String,
+    #[command(flatten)]
+    pub consumer: super::export::ConsumerArgs,
 }
 
 /// The field that holds a config's token, by type.

@@ -1,15 +1,23 @@
-//! Handing configs out (`export`, `exec`, `inject`, `token`, `header`):
-//! one decryption per named config, no index, OAuth tokens refreshed when
-//! due, and each use recorded once the value was handed over.
+//! Handing configs out (`export`, `exec`, `inject`, `token`, `header`,
+//! `git-credential`, and `http`/MCP): one decryption per named config, no
+//! index, OAuth tokens refreshed when due, and each use recorded once the
+//! value was handed over: in the audit trail, and in the usage log with
+//! its consumer (docs/ARCHITECTURE.md, "Usage").
 
 use super::Session;
+use crate::error::usage;
 use crate::model::ConfigDoc;
+use crate::settings::Settings;
 use crate::store::journal::AuditIntent;
+use crate::store::usage::{Consumer, Use};
+use std::path::Path;
 
-/// Configs read for use; `done` records the use.
+/// Configs read for use; `record` records the use.
 pub struct Used {
     pub docs: Vec<ConfigDoc>,
     action: String,
+    /// Who the configs go to; `None`: found by `consumer` at `record`.
+    pub consumer: Option<Consumer>,
 }
 
 pub fn read_for_use(s: &Session, names: &[String], action: &str) -> anyhow::Result<Used> {
@@ -31,28 +39,98 @@ pub fn read_for_use(s: &Session, names: &[String], action: &str) -> anyhow::Resu
     Ok(Used {
         docs,
         action: action.to_string(),
+        consumer: None,
     })
 }
 
 impl Used {
     /// Records the use, before anything is handed over: a secret whose
-    /// read cannot be audited is not handed out (docs/SECURITY.md).
+    /// read cannot be audited is not handed out (docs/SECURITY.md). The
+    /// usage log is informative and never stops a hand-out.
     pub fn record(&self, s: &Session) -> anyhow::Result<()> {
         let entries: Vec<AuditIntent> = self
             .docs
             .iter()
-            .map(|d| {
-                s.store.mark_used(&d.meta.name);
-                AuditIntent {
-                    action: self.action.clone(),
-                    config: Some(d.meta.name.clone()),
-                    outcome: "ok".into(),
-                    detail: None,
-                }
+            .map(|d| AuditIntent {
+                action: self.action.clone(),
+                config: Some(d.meta.name.clone()),
+                outcome: "ok".into(),
+                detail: None,
             })
             .collect();
         s.store.audit(&entries).map_err(|e| {
             e.context("the use could not be recorded in the audit trail; nothing was handed out")
-        })
+        })?;
+        let names: Vec<&str> = self.docs.iter().map(|d| d.meta.name.as_str()).collect();
+        let consumer = match &self.consumer {
+            Some(c) => c.clone(),
+            None => consumer(s.settings, None, &names),
+        };
+        note_use(s, &names, &self.action, &consumer);
+        Ok(())
     }
+}
+
+/// Records that `names` were handed to `consumer` (the hook for hand-outs
+/// that do not go through `read_for_use`, such as `http` and MCP). One
+/// append to the usage log; failures are ignored: bookkeeping never stops
+/// a hand-out, and the audit trail already has the use.
+pub fn note_use(s: &Session, names: &[&str], action: &str, consumer: &Consumer) {
+    let at = crate::store::usage::now();
+    let uses: Vec<Use> = names
+        .iter()
+        .map(|n| Use {
+            config: n.to_string(),
+            consumer: consumer.clone(),
+            action: action.to_string(),
+            at,
+        })
+        .collect();
+    let _ = s.store.usage().append(&uses, &|n| s.store.exists(n));
+}
+
+/// Checks a consumer label (`--as`, `AUTHCFG_AS`).
+pub fn check_label(label: &str) -> Result<(), crate::error::UserError> {
+    if label.trim().is_empty() || label.chars().count() > 100 || label.chars().any(char::is_control)
+    {
+        return Err(usage(format!(
+            "'{}' is not a consumer label: 1 to 100 printable characters",
+            label.escape_debug()
+        )));
+    }
+    Ok(())
+}
+
+/// Who configs handed out now go to, first match wins: the label the user
+/// gave (`--as`, `AUTHCFG_AS`); the CI job; the project whose file (found
+/// from the working directory) reads these configs, in `project`'s
+/// environment or the one chosen (`--env`, `AUTHCFG_ENV`); else the user
+/// directly, which is not a connection.
+pub fn consumer(settings: &Settings, project: Option<(&Path, &str)>, names: &[&str]) -> Consumer {
+    if let Some(l) = settings
+        .consumer_label
+        .as_deref()
+        .filter(|l| check_label(l).is_ok())
+    {
+        return Consumer::label(l);
+    }
+    if let Some(job) = &settings.ci_job {
+        return Consumer::ci(job);
+    }
+    if let Some((root, env)) = project {
+        return Consumer::project(root, env);
+    }
+    let env = settings
+        .project_env
+        .as_deref()
+        .unwrap_or(crate::project::DEFAULT_ENV);
+    let found = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| crate::project::find(&cwd))
+        .and_then(|f| crate::project::load(&f).ok())
+        .filter(|p| !names.is_empty() && names.iter().all(|n| p.uses_config(n)));
+    if let Some(p) = found {
+        return Consumer::project(&p.root, env);
+    }
+    Consumer::direct(&settings.user)
 }

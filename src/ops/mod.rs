@@ -5,6 +5,7 @@
 
 pub mod handout;
 pub mod master_key;
+pub mod project;
 pub mod recipients;
 pub mod refresh;
 pub mod rotate;
