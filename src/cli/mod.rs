@@ -12,14 +12,17 @@ mod exec;
 mod export;
 pub mod form;
 mod gendocs;
+mod git;
 mod header;
 mod history;
+mod hook;
 mod import;
 mod init;
 mod inject;
 mod list;
 mod log;
 mod oauth_flow;
+mod project;
 mod providers;
 mod reauth;
 mod recipients;
@@ -85,6 +88,14 @@ pub enum Command {
     Token(token::Args),
     /// Print a config's ready HTTP header line
     Header(header::Args),
+    /// The project file (.authcfg.toml): check its references, allow the shell hook
+    Project(project::Args),
+    /// Shell hook that loads a project's variables on `cd` (bash, zsh, fish)
+    Hook(hook::Args),
+    /// git's credential helper: answers git with a config's token (see `git setup`)
+    GitCredential(git::CredentialArgs),
+    /// Make git use a config's token for a host
+    Git(git::Args),
     /// Prove configs work against the real service
     Test(test::Args),
     /// Refresh OAuth2 access tokens (automatic on use anyway)
@@ -124,6 +135,7 @@ impl Command {
             Command::Inject(a) => a.consumer.label.as_deref(),
             Command::Token(a) => a.consumer.label.as_deref(),
             Command::Header(a) => a.consumer.label.as_deref(),
+            Command::GitCredential(a) => a.consumer.label.as_deref(),
             _ => None,
         }
     }
@@ -255,6 +267,10 @@ fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
         Command::Inject(a) => inject::run(&ctx, a),
         Command::Token(a) => token::run(&ctx, a),
         Command::Header(a) => header::run(&ctx, a),
+        Command::Project(a) => project::run(&ctx, a),
+        Command::Hook(a) => hook::run(&ctx, a),
+        Command::GitCredential(a) => git::credential(&ctx, a),
+        Command::Git(a) => git::run(&ctx, a),
         Command::Log(a) => log::run(&ctx, a),
         Command::Test(a) => test::run(&ctx, a),
         Command::Refresh(a) => refresh::run(&ctx, a),

@@ -107,7 +107,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         println!("Used by:");
         for u in &consumers {
             println!(
-                "  {}  {} ({}, {})",
+                "  {}  {}  ({}, {})",
                 rfc3339(from_unix(u.at)),
                 u.consumer.describe(),
                 u.action,

@@ -350,6 +350,66 @@ pub fn parse(text: &str) -> Result<BTreeMap<String, Environment>, UserError> {
     Ok(envs)
 }
 
+/// Whether `authcfg hook` may load a project file: its owner approved
+/// exactly this content (`project allow`), as direnv asks for `.envrc`. A
+/// repository cloned from elsewhere does not put its references into the
+/// shell on `cd` before the user read them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Approval {
+    Allowed,
+    /// Allowed once, changed since.
+    Changed,
+    Never,
+}
+
+fn approval_path(state_dir: &Path, root: &Path) -> PathBuf {
+    let id = crate::store::crypto::sha256_hex(root.as_os_str().as_encoded_bytes());
+    state_dir.join("allowed").join(&id[..32])
+}
+
+pub fn approval(state_dir: Option<&Path>, p: &Project) -> Approval {
+    let Some(dir) = state_dir else {
+        return Approval::Never;
+    };
+    match crate::store::fsutil::read_private(&approval_path(dir, &p.root)) {
+        Ok(Some(b)) => {
+            let text = String::from_utf8_lossy(&b);
+            if text.lines().next() == Some(p.digest.as_str()) {
+                Approval::Allowed
+            } else {
+                Approval::Changed
+            }
+        }
+        _ => Approval::Never,
+    }
+}
+
+/// Approves the project file as it is now (its digest and path are kept
+/// in the state directory, private to the user).
+pub fn allow(state_dir: Option<&Path>, p: &Project) -> std::io::Result<PathBuf> {
+    let dir = state_dir
+        .ok_or_else(|| std::io::Error::other("no state directory (set HOME or XDG_STATE_HOME)"))?;
+    let path = approval_path(dir, &p.root);
+    crate::store::fsutil::create_dirs(path.parent().expect("has a parent"))?;
+    crate::store::fsutil::write_atomic(
+        &path,
+        format!("{}\n{}\n", p.digest, p.file.display()).as_bytes(),
+    )?;
+    Ok(path)
+}
+
+/// Withdraws the approval.
+pub fn deny(state_dir: Option<&Path>, p: &Project) -> std::io::Result<bool> {
+    let Some(dir) = state_dir else {
+        return Ok(false);
+    };
+    match std::fs::remove_file(approval_path(dir, &p.root)) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

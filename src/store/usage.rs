@@ -113,7 +113,7 @@ impl Consumer {
     /// `project /src/app (production)`, `ci github:org/app deploy`, ...
     pub fn describe(&self) -> String {
         match (&self.kind, &self.env) {
-            (ConsumerKind::Project, Some(e)) => format!("project {} ({e})", self.name),
+            (ConsumerKind::Project, Some(e)) => format!("project {}, env {e}", self.name),
             (ConsumerKind::Direct, _) => format!("direct use by {}", self.name),
             (k, _) => format!("{} {}", k.as_str(), self.name),
         }

@@ -12,6 +12,7 @@ mod custom_types;
 mod docs_fresh;
 mod exec_inject;
 mod export_formats;
+mod git_credential;
 mod impostors;
 mod interactive;
 mod interop;
