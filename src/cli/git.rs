@@ -245,7 +245,8 @@ fn git_config(args: &[&str]) -> anyhow::Result<()> {
         .output()
         .map_err(|e| failure(format!("cannot run git: {e}")).hint("install git"))?;
     // `--unset-all` of a key that is not there exits 5: not an error here.
-    if !out.status.success() && !(args.contains(&"--unset-all") && out.status.code() == Some(5)) {
+    let nothing_to_unset = args.contains(&"--unset-all") && out.status.code() == Some(5);
+    if !(out.status.success() || nothing_to_unset) {
         return Err(failure(format!(
             "git config {} failed: {}",
             args[..args.len().min(3)].join(" "),
