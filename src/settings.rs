@@ -67,6 +67,9 @@ pub struct Settings {
     pub project_env: Option<String>,
     /// `AUTHCFG_PROJECT_STATE`: what `authcfg hook` loaded into this shell.
     pub project_state: Option<String>,
+    /// `AUTHCFG_USAGE=off`: hand-outs are not recorded in the usage log
+    /// (the audit trail still has them).
+    pub record_usage: bool,
 }
 
 impl std::fmt::Debug for Settings {
@@ -120,6 +123,13 @@ impl Settings {
             ci_job: ci_job(),
             project_env: var("AUTHCFG_ENV").filter(|v| !v.is_empty()),
             project_state: var("AUTHCFG_PROJECT_STATE").filter(|v| !v.is_empty()),
+            record_usage: !matches!(
+                var("AUTHCFG_USAGE")
+                    .as_deref()
+                    .map(str::to_ascii_lowercase)
+                    .as_deref(),
+                Some("off" | "0" | "no" | "false")
+            ),
         }
     }
 
@@ -191,6 +201,7 @@ impl Settings {
             ci_job: None,
             project_env: None,
             project_state: None,
+            record_usage: true,
         }
     }
 }

@@ -216,18 +216,20 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                     *e = (*e).max(u.at);
                 }
                 let legacy = store.last_used_all();
-                let unused: Vec<String> = index
-                    .iter()
-                    .filter(|m| m.created.unix_timestamp() < since)
-                    .filter(|m| last.get(m.name.as_str()).is_none_or(|t| *t < since))
-                    .filter(|m| {
-                        legacy
-                            .get(&crate::store::Store::used_key(&m.name))
-                            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                            .is_none_or(|d| (d.as_secs() as i64) < since)
-                    })
-                    .map(|m| m.name.clone())
-                    .collect();
+                let newest = |n: &str| -> Option<i64> {
+                    let marker = legacy
+                        .get(&crate::store::Store::used_key(n))
+                        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                        .map(|d| d.as_secs() as i64);
+                    last.get(n).copied().max(marker)
+                };
+                let unused = crate::store::usage::unused(
+                    index
+                        .iter()
+                        .map(|m| (m.name.as_str(), m.created.unix_timestamp())),
+                    &newest,
+                    since,
+                );
                 add(
                     "unused configs",
                     warn(unused.is_empty()),

@@ -76,6 +76,9 @@ impl Used {
 /// append to the usage log; failures are ignored: bookkeeping never stops
 /// a hand-out, and the audit trail already has the use.
 pub fn note_use(s: &Session, names: &[&str], action: &str, consumer: &Consumer) {
+    if !s.settings.record_usage {
+        return;
+    }
     let at = crate::store::usage::now();
     let uses: Vec<Use> = names
         .iter()

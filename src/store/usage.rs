@@ -321,6 +321,20 @@ impl UsageLog {
     }
 }
 
+/// Configs nobody used since `since` (Unix seconds) among those created
+/// before it: `configs` are (name, created), `last` the newest use of each.
+pub fn unused<'a>(
+    configs: impl Iterator<Item = (&'a str, i64)>,
+    last: &dyn Fn(&str) -> Option<i64>,
+    since: i64,
+) -> Vec<&'a str> {
+    configs
+        .filter(|(_, created)| *created < since)
+        .filter(|(n, _)| last(n).is_none_or(|t| t < since))
+        .map(|(n, _)| n)
+        .collect()
+}
+
 /// The newest use per (config, consumer), newest first.
 fn newest_per_consumer(uses: impl Iterator<Item = Use>) -> Vec<Use> {
     let mut best: HashMap<(String, Consumer), Use> = HashMap::new();
@@ -463,6 +477,26 @@ mod tests {
         let c = l.consumers("a");
         assert_eq!(c.len(), 2);
         assert_eq!(c[0], u("a", "job", 99_999));
+    }
+
+    #[test]
+    fn unused_means_old_and_not_used_since() {
+        let since = 1_000;
+        let configs = [
+            ("old-used", 10),
+            ("old-idle", 10),
+            ("old-stale", 10),
+            ("new", 2_000),
+        ];
+        let last = |n: &str| match n {
+            "old-used" => Some(1_500),
+            "old-stale" => Some(900),
+            _ => None,
+        };
+        assert_eq!(
+            unused(configs.iter().copied(), &last, since),
+            vec!["old-idle", "old-stale"]
+        );
     }
 
     #[test]

@@ -23,9 +23,11 @@ mod master_key;
 mod no_leaks;
 mod oauth;
 mod probe_pool;
+mod project;
 mod properties;
 mod race;
 mod recipients;
+mod refresh_fit;
 mod reliability;
 mod rotation;
 mod ssh_host_keys;
@@ -34,6 +36,7 @@ mod tls_brokers;
 mod tls_mysql;
 mod tls_postgres;
 mod trust_boundary;
+mod usage;
 
 /// A test file that is not declared above would silently never run.
 #[test]
