@@ -13,6 +13,7 @@ use crate::settings::{ENV_EXEC_GUARD as GUARD, KEY_BEARING};
 pub struct Args {
     /// Config name(s); none: the variables of the project file
     /// (.authcfg.toml, found from here up)
+    #[arg(add = clap_complete::ArgValueCandidates::new(super::complete::config_names))]
     names: Vec<String>,
     /// Prepend P to every variable, or NAME:P to one config's variables
     #[arg(long, value_name = "P")]

@@ -13,6 +13,7 @@ use std::io::Write;
 pub struct Args {
     /// Config name(s); none: the variables of the project file
     /// (.authcfg.toml, found from here up)
+    #[arg(add = clap_complete::ArgValueCandidates::new(super::complete::config_names))]
     names: Vec<String>,
     /// Output format
     #[arg(long, short = 'f', value_enum, default_value = "env")]

@@ -19,7 +19,7 @@ pub struct CredentialArgs {
     /// What git asks (it passes the request on standard input)
     action: Action,
     /// The config whose token answers
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", add = clap_complete::ArgValueCandidates::new(super::complete::config_names))]
     config: String,
     /// The only URL answered: https://HOST[:PORT][/PATH] (http on the loopback)
     #[arg(long, value_name = "URL")]
@@ -42,6 +42,7 @@ enum Sub {
     /// Make git use a config for one host: writes credential.https://HOST.helper
     Setup {
         /// An OAuth2, bearer or basic config
+        #[arg(add = clap_complete::ArgValueCandidates::new(super::complete::config_names))]
         name: String,
         /// HOST, HOST:PORT or https://HOST/PATH (default: the provider's git host,
         /// e.g. github.com for the github provider); a path also sets useHttpPath

@@ -4,6 +4,7 @@
 mod add;
 mod add_connector;
 mod add_oauth2;
+mod complete;
 mod completions;
 mod connectors;
 mod doctor;
@@ -178,23 +179,43 @@ impl Ui for CliUi {
             .interact()
             .unwrap_or(false)
     }
+    /// A bar of `done` of `total`, or a counter when the total is not known
+    /// (`total` 0: an import streams its input); `done >= total > 0` ends it.
     fn progress(&self, what: &str, done: usize, total: usize) {
         if !std::io::stderr().is_terminal() {
             return;
         }
         let mut slot = PROGRESS.lock().unwrap();
+        let known = total > 0;
+        if slot
+            .as_ref()
+            .is_some_and(|pb| pb.length().is_some() != known)
+        {
+            if let Some(pb) = slot.take() {
+                pb.finish_and_clear();
+            }
+        }
         let pb = slot.get_or_insert_with(|| {
-            let pb = indicatif::ProgressBar::new(total as u64);
+            let (pb, template) = if known {
+                (
+                    indicatif::ProgressBar::new(total as u64),
+                    "{msg} {bar:30} {pos}/{len} ({eta})",
+                )
+            } else {
+                (indicatif::ProgressBar::no_length(), "{spinner} {msg} {pos}")
+            };
             pb.set_style(
-                indicatif::ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} ({eta})")
-                    .expect("valid template"),
+                indicatif::ProgressStyle::with_template(template).expect("valid template"),
             );
+            pb.enable_steady_tick(std::time::Duration::from_millis(120));
             pb
         });
         pb.set_message(what.to_string());
-        pb.set_length(total as u64);
+        if known {
+            pb.set_length(total as u64);
+        }
         pb.set_position(done as u64);
-        if done >= total {
+        if known && done >= total {
             pb.finish_and_clear();
             *slot = None;
         }
@@ -213,6 +234,9 @@ pub fn command() -> clap::Command {
 }
 
 pub fn main() -> i32 {
+    // `COMPLETE=bash authcfg ...`: the shell asks for completions (prints
+    // them and exits); otherwise this returns at once.
+    clap_complete::CompleteEnv::with_factory(command).complete();
     // Settings first, then no child can inherit a key (docs/SECURITY.md).
     let settings = Settings::from_env();
     Settings::scrub_environment();

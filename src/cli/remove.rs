@@ -6,7 +6,7 @@ use crate::error::{usage, Exit, UserError};
 #[derive(clap::Args)]
 pub struct Args {
     /// Config name(s)
-    #[arg(required = true)]
+    #[arg(required = true, add = clap_complete::ArgValueCandidates::new(super::complete::config_names))]
     names: Vec<String>,
     /// Do not ask for confirmation (required without a terminal)
     #[arg(long, short = 'y')]

@@ -8,6 +8,7 @@ use serde_json::{json, Map, Value};
 #[derive(clap::Args)]
 pub struct Args {
     /// Config name
+    #[arg(add = clap_complete::ArgValueCandidates::new(super::complete::config_names))]
     name: String,
     /// Show secret values in full
     #[arg(long)]

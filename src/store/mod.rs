@@ -1609,6 +1609,7 @@ impl Store {
                 progress(i + 1, total);
             }
         }
+        progress(total, total);
         fsutil::sync_fs(&self.root)?;
         let _ = fs::remove_dir_all(self.root.join(index::INDEX_DIR));
         fsutil::create_dirs(&self.root.join(index::INDEX_DIR))?;
@@ -1695,7 +1696,9 @@ impl Txn<'_> {
 }
 
 /// Config names from the files under `root/configs`, without decrypting.
-fn scan_names_in(root: &Path) -> anyhow::Result<Vec<String>> {
+/// Config names from the files under `root` (also for shell completion,
+/// which has no key).
+pub fn scan_names_in(root: &Path) -> anyhow::Result<Vec<String>> {
     let base = root.join(CONFIGS_DIR);
     let mut out = Vec::new();
     let mut stack = vec![base.clone()];

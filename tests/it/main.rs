@@ -10,6 +10,7 @@ mod connectors;
 mod credential_origins;
 mod custom_types;
 mod docs_fresh;
+mod everyday;
 mod exec_inject;
 mod export_formats;
 mod git_credential;
