@@ -2,8 +2,8 @@
 Register-ArgumentCompleter -Native -CommandName authcfg -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
 
-    $prev = $env:COMPLETE;
-    $env:COMPLETE = "powershell";
+    $prev = $env:AUTHCFG_COMPLETE;
+    $env:AUTHCFG_COMPLETE = "powershell";
 
     $args = $commandAst.Extent.Text
     $args = $args.Substring(0, [math]::Min($cursorPosition, $args.Length));
@@ -15,9 +15,9 @@ Register-ArgumentCompleter -Native -CommandName authcfg -ScriptBlock {
 & authcfg -- $args
 "@;
     if ($null -eq $prev) {
-        Remove-Item Env:\COMPLETE;
+        Remove-Item Env:\AUTHCFG_COMPLETE;
     } else {
-        $env:COMPLETE = $prev;
+        $env:AUTHCFG_COMPLETE = $prev;
     }
     $results | ForEach-Object {
         $split = $_.Split("`t");

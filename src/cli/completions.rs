@@ -6,6 +6,10 @@
 use clap_complete::env::EnvCompleter;
 use clap_complete::Shell;
 
+/// The variable the registration sets when it asks for completions (not
+/// clap's generic `COMPLETE`, which another program may also use).
+pub const VAR: &str = "AUTHCFG_COMPLETE";
+
 #[derive(clap::Args)]
 pub struct Args {
     /// bash, zsh, fish, elvish or powershell
@@ -39,6 +43,6 @@ pub fn write(shell: Shell, fixed: bool, out: &mut dyn std::io::Write) -> anyhow:
                 .into())
         }
     };
-    completer.write_registration("COMPLETE", "authcfg", "authcfg", "authcfg", out)?;
+    completer.write_registration(VAR, "authcfg", "authcfg", "authcfg", out)?;
     Ok(())
 }

@@ -234,9 +234,11 @@ pub fn command() -> clap::Command {
 }
 
 pub fn main() -> i32 {
-    // `COMPLETE=bash authcfg ...`: the shell asks for completions (prints
-    // them and exits); otherwise this returns at once.
-    clap_complete::CompleteEnv::with_factory(command).complete();
+    // `AUTHCFG_COMPLETE=bash authcfg ...`: the shell asks for completions
+    // (prints them and exits); otherwise this returns at once.
+    clap_complete::CompleteEnv::with_factory(command)
+        .var(completions::VAR)
+        .complete();
     // Settings first, then no child can inherit a key (docs/SECURITY.md).
     let settings = Settings::from_env();
     Settings::scrub_environment();

@@ -67,7 +67,7 @@ echo "--connector"; complete_words authcfg add connector postg"#,
         .args(["completions", "zsh"])
         .assert()
         .success()
-        .stdout(contains("COMPLETE"));
+        .stdout(contains("AUTHCFG_COMPLETE"));
     t.cmd()
         .args(["completions", "fish", "--static"])
         .assert()
