@@ -238,16 +238,22 @@ impl Meta {
 
 /// "5m ago", "3d ago": for listings.
 pub fn ago(t: std::time::SystemTime) -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(t)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    match secs {
-        0..=59 => "just now".into(),
-        60..=3599 => format!("{}m ago", secs / 60),
-        3600..=86_399 => format!("{}h ago", secs / 3600),
-        _ => format!("{}d ago", secs / 86_400),
-    }
+    let mut out = String::new();
+    ago_into(std::time::SystemTime::now(), t, &mut out);
+    out
+}
+
+/// `ago` written into `out`, as of `now` (listings of 10,000 rows reuse
+/// one buffer).
+pub fn ago_into(now: std::time::SystemTime, t: std::time::SystemTime, out: &mut String) {
+    use std::fmt::Write;
+    let secs = now.duration_since(t).map(|d| d.as_secs()).unwrap_or(0);
+    let _ = match secs {
+        0..=59 => out.write_str("just now"),
+        60..=3599 => write!(out, "{}m ago", secs / 60),
+        3600..=86_399 => write!(out, "{}h ago", secs / 3600),
+        _ => write!(out, "{}d ago", secs / 86_400),
+    };
 }
 
 #[cfg(test)]

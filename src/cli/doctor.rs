@@ -208,6 +208,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                         unreadable.join("; ")
                     },
                 );
+                let _ = store.usage().maintain(&|n| store.exists(n));
                 let (uses, bad_lines) = store.usage().read().unwrap_or_default();
                 let since = crate::store::usage::now() - args.unused_days * 86_400;
                 let mut last: std::collections::HashMap<&str, i64> = Default::default();

@@ -6,7 +6,7 @@
 
 use super::Ctx;
 use crate::error::usage;
-use crate::model::{ago, rfc3339, Kind, Meta};
+use crate::model::{rfc3339, Kind, Meta};
 use crate::store::usage::Summary;
 use crate::store::Store;
 use serde::Serialize;
@@ -206,6 +206,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             })
             .collect();
         super::print_json(&rows)?;
+        let _ = s.store.usage().maintain(&|n| s.store.exists(n));
         return Ok(0);
     }
     if selected.is_empty() {
@@ -226,42 +227,67 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         "Last used",
         "Rotated",
     ];
-    // Cells borrow from the index where they can: at 10,000 configs the
-    // listing is mostly allocation and width counting.
-    let rows: Vec<[Cow<str>; 8]> = selected
-        .iter()
-        .map(|(m, used, sum)| {
-            [
-                Cow::Borrowed(m.name.as_str()),
-                Cow::Borrowed(m.kind_title()),
-                Cow::Borrowed(m.title_str()),
-                Cow::Borrowed(m.account.as_deref().unwrap_or("")),
-                status_cell(m),
-                Cow::Owned(sum.connections.len().to_string()),
-                Cow::Owned(used.map(ago).unwrap_or_else(|| "never".into())),
-                Cow::Owned(ago(m.rotated.into())),
-            ]
-        })
-        .collect();
-    let terminal = std::io::stdout().is_terminal();
+    // Two passes over the index, no table in memory: widths first, then
+    // the lines (at 10,000 configs the listing was mostly allocation).
+    let now = SystemTime::now();
+    let mut used_buf = String::new();
+    let mut rotated_buf = String::new();
+    let mut count_buf = String::new();
+    let fill = |m: &Meta,
+                used: &Option<SystemTime>,
+                sum: &Summary,
+                used_buf: &mut String,
+                rotated_buf: &mut String,
+                count_buf: &mut String| {
+        used_buf.clear();
+        match used {
+            Some(t) => crate::model::ago_into(now, *t, used_buf),
+            None => used_buf.push_str("never"),
+        }
+        rotated_buf.clear();
+        crate::model::ago_into(now, m.rotated.into(), rotated_buf);
+        count_buf.clear();
+        use std::fmt::Write as _;
+        let _ = write!(count_buf, "{}", sum.connections.len());
+    };
     let mut width = header.map(cell_width);
-    for r in &rows {
-        for (w, c) in width.iter_mut().zip(r) {
+    for (m, used, sum) in &selected {
+        fill(
+            m,
+            used,
+            sum,
+            &mut used_buf,
+            &mut rotated_buf,
+            &mut count_buf,
+        );
+        let status = status_cell(m);
+        let cells: [&str; 8] = [
+            &m.name,
+            m.kind_title(),
+            m.title_str(),
+            m.account.as_deref().unwrap_or(""),
+            &status,
+            &count_buf,
+            &used_buf,
+            &rotated_buf,
+        ];
+        for (w, c) in width.iter_mut().zip(cells) {
             *w = (*w).max(cell_width(c));
         }
     }
+    let terminal = std::io::stdout().is_terminal();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let line = |out: &mut dyn Write, cells: &[&str]| -> std::io::Result<()> {
         for (i, (c, w)) in cells.iter().zip(width).enumerate() {
+            out.write_all(c.as_bytes())?;
             if i + 1 == cells.len() {
-                out.write_all(c.as_bytes())?;
                 out.write_all(b"\n")?;
             } else {
-                out.write_all(c.as_bytes())?;
-                let pad = w - cell_width(c) + 2;
-                out.write_all(&SPACES.as_bytes()[..pad.min(SPACES.len())])?;
-                if pad > SPACES.len() {
-                    write!(out, "{:pad$}", "", pad = pad - SPACES.len())?;
+                let mut pad = w - cell_width(c) + 2;
+                while pad > 0 {
+                    let n = pad.min(SPACES.len());
+                    out.write_all(&SPACES.as_bytes()[..n])?;
+                    pad -= n;
                 }
             }
         }
@@ -273,14 +299,33 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         let rule: Vec<&str> = rule.iter().map(String::as_str).collect();
         line(&mut out, &rule)?;
     }
-    let mut cells: [&str; 8] = [""; 8];
-    for r in &rows {
-        for (c, v) in cells.iter_mut().zip(r) {
-            *c = v;
-        }
-        line(&mut out, &cells)?;
+    for (m, used, sum) in &selected {
+        fill(
+            m,
+            used,
+            sum,
+            &mut used_buf,
+            &mut rotated_buf,
+            &mut count_buf,
+        );
+        let status = status_cell(m);
+        line(
+            &mut out,
+            &[
+                &m.name,
+                m.kind_title(),
+                m.title_str(),
+                m.account.as_deref().unwrap_or(""),
+                &status,
+                &count_buf,
+                &used_buf,
+                &rotated_buf,
+            ],
+        )?;
     }
     out.flush()?;
+    drop(out);
+    let _ = s.store.usage().maintain(&|n| s.store.exists(n));
     Ok(0)
 }
 

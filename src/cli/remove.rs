@@ -112,5 +112,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         )?;
         eprintln!("Removed '{n}'");
     }
+    // Records of removed configs go at the next compaction.
+    let _ = s.store.usage().maintain(&|n| s.store.exists(n));
     Ok(0)
 }

@@ -33,6 +33,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         }
     };
     let consumers = s.store.usage().consumers(&name);
+    let _ = s.store.usage().maintain(&|n| s.store.exists(n));
     let last_used = consumers
         .iter()
         .map(|u| u.at)

@@ -137,3 +137,54 @@ pub fn consumer(settings: &Settings, project: Option<(&Path, &str)>, names: &[&s
     }
     Consumer::direct(&settings.user)
 }
+
+#[cfg(test)]
+mod bench {
+    use super::*;
+    use crate::store::crypto::Key32;
+    use crate::store::usage::UsageLog;
+    use std::time::Instant;
+
+    /// What recording adds to a hand-out, measured in-process (the
+    /// whole-command comparison in bench/run drowns in process start-up on
+    /// a busy machine): finding the consumer (the walk up from the working
+    /// directory) and the append, on a log of 1,500 records. Prints the
+    /// figures; asserts nothing (`bench/usage` runs it).
+    #[test]
+    #[ignore = "benchmark: run by bench/usage"]
+    fn usage_recording_cost() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+        let log = UsageLog::new(dir.path(), Key32::random(), "bench-store");
+        let settings = Settings::empty();
+        let one = |i: usize, who: &Consumer| Use {
+            config: "svc/c00500".into(),
+            consumer: who.clone(),
+            action: "export".into(),
+            at: 1_800_000_000 + i as i64,
+        };
+        for i in 0..1500 {
+            log.append(&[one(i, &Consumer::label(&format!("job-{i}")))], &|_| true)
+                .unwrap();
+        }
+        let mut times = vec![];
+        for i in 0..2000 {
+            let started = Instant::now();
+            let who = consumer(&settings, None, &["svc/c00500"]);
+            log.append(&[one(i, &who)], &|_| true).unwrap();
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        times.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        let mean = times.iter().sum::<f64>() / times.len() as f64;
+        println!(
+            "usage recording per hand-out: median {:.3} ms, mean {mean:.3} ms, p99 {:.3} ms, max {:.3} ms ({} appends, log {} bytes, {} build)",
+            times[times.len() / 2],
+            times[times.len() * 99 / 100],
+            times[times.len() - 1],
+            times.len(),
+            std::fs::metadata(log.path()).unwrap().len(),
+            if cfg!(debug_assertions) { "debug" } else { "release" },
+        );
+    }
+}
