@@ -202,17 +202,16 @@ impl UsageLog {
         for u in uses {
             self.seal_line(&self.key, u, &mut buf);
         }
-        let file = self.locked()?;
-        let (start, clean) = tail(&file)?;
+        let (file, start) = self.locked()?;
         let mut out = Vec::with_capacity(buf.len() + 1);
-        if !clean {
+        if !ends_clean(&file, start)? {
             // A torn line of a killed writer: end it, so it stays its own.
             out.push(b'\n');
         }
         out.extend_from_slice(&buf);
         (&file).write_all(&out)?;
         let len = start + out.len() as u64;
-        if len > COMPACT_HANDOUT.max(4 * compacted_size(&file)) {
+        if len > COMPACT_HANDOUT && len > 4 * compacted_size(&file) {
             self.compact_locked(&[&self.key], exists)?;
         }
         Ok(())
@@ -228,17 +227,17 @@ impl UsageLog {
         if len <= COMPACT_MIN {
             return Ok(());
         }
-        let file = self.locked()?;
-        let len = file.metadata()?.len();
+        let (file, len) = self.locked()?;
         if len > COMPACT_MIN.max(4 * compacted_size(&file)) {
             self.compact_locked(&[&self.key], exists)?;
         }
         Ok(())
     }
 
-    /// The log, opened for appending and locked. A writer that waited while
-    /// another compacted (renamed a new file into place) opens the new one.
-    fn locked(&self) -> io::Result<File> {
+    /// The log, opened for appending and locked, and its length. A writer
+    /// that waited while another compacted (renamed a new file into place)
+    /// opens the new one.
+    fn locked(&self) -> io::Result<(File, u64)> {
         let path = self.path();
         let started = Instant::now();
         loop {
@@ -258,10 +257,11 @@ impl UsageLog {
                     Err(std::fs::TryLockError::Error(e)) => return Err(e),
                 }
             }
+            let opened = file.metadata()?;
             let same = std::fs::symlink_metadata(&path)
-                .is_ok_and(|m| file.metadata().is_ok_and(|f| f.ino() == m.ino()));
+                .is_ok_and(|m| m.ino() == opened.ino() && m.dev() == opened.dev());
             if same {
-                return Ok(file);
+                return Ok((file, opened.len()));
             }
         }
     }
@@ -335,7 +335,7 @@ impl UsageLog {
         if !self.path().exists() {
             return Ok(());
         }
-        let _file = self.locked()?;
+        let _lock = self.locked()?;
         let mut keys: Vec<&Key32> = vec![&self.key];
         keys.extend(old.iter());
         self.compact_locked(&keys, &|_| true)
@@ -377,15 +377,14 @@ fn newest_per_consumer(uses: impl Iterator<Item = Use>) -> Vec<Use> {
     out
 }
 
-/// The file's length, and whether it ends with a newline (or is empty).
-fn tail(file: &File) -> io::Result<(u64, bool)> {
-    let len = file.metadata()?.len();
+/// Whether the file of length `len` ends with a newline (or is empty).
+fn ends_clean(file: &File, len: u64) -> io::Result<bool> {
     if len == 0 {
-        return Ok((0, true));
+        return Ok(true);
     }
     let mut last = [0u8; 1];
     file.read_exact_at(&mut last, len - 1)?;
-    Ok((len, last[0] == b'\n'))
+    Ok(last[0] == b'\n')
 }
 
 /// The size recorded by the last compaction (0: never compacted).
