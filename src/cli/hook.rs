@@ -16,6 +16,17 @@ use crate::project::{self, Approval};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
+pub const ABOUT: &str = "\
+Shell hook that loads a project's variables (.authcfg.toml) on `cd` into the project and
+unloads them on the way out, as direnv does; a variable you had before gets its value back.
+Only files you allowed as they are (`authcfg project allow`) are loaded.
+
+  bash (~/.bashrc):                 eval \"$(authcfg hook bash)\"
+  zsh (~/.zshrc):                   eval \"$(authcfg hook zsh)\"
+  fish (~/.config/fish/config.fish): authcfg hook fish | source
+
+AUTHCFG_ENV picks the environment (default: \"default\").";
+
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum HookShell {
     Bash,

@@ -90,8 +90,10 @@ pub enum Command {
     /// Print a config's ready HTTP header line
     Header(header::Args),
     /// The project file (.authcfg.toml): check its references, allow the shell hook
+    #[command(long_about = project::ABOUT)]
     Project(project::Args),
     /// Shell hook that loads a project's variables on `cd` (bash, zsh, fish)
+    #[command(long_about = hook::ABOUT)]
     Hook(hook::Args),
     /// git's credential helper: answers git with a config's token (see `git setup`)
     GitCredential(git::CredentialArgs),

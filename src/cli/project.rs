@@ -5,7 +5,7 @@ use super::Ctx;
 use crate::error::{failure, Exit};
 use crate::project::{self, Approval};
 
-const ABOUT: &str = "\
+pub const ABOUT: &str = "\
 A project file, .authcfg.toml at a repository's root, says which credentials the
 project needs, as references to configs, never as values:
 
@@ -34,7 +34,6 @@ in your shell's start-up file loads the variables on `cd` into the project and
 unloads them on the way out, once you `authcfg project allow` the file.";
 
 #[derive(clap::Args)]
-#[command(long_about = ABOUT)]
 pub struct Args {
     #[command(subcommand)]
     command: Sub,
