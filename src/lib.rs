@@ -17,6 +17,7 @@ pub mod model;
 pub mod net;
 pub mod oauth;
 pub mod ops;
+pub mod project;
 pub mod secret;
 pub mod settings;
 pub mod store;

@@ -75,6 +75,15 @@ pub struct Meta {
         with = "time::serde::rfc3339::option"
     )]
     pub issued: Option<OffsetDateTime>,
+    /// When the refresh token stops working, where the provider says it or
+    /// documents it (`refresh_token_days`): the user must re-authorize by
+    /// then.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub refresh_expires: Option<OffsetDateTime>,
     /// `env` configs: may set variables that change how programs start
     /// (LD_PRELOAD, BASH_ENV, PATH, ...). Off unless the user says so.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -123,6 +132,7 @@ impl ConfigDoc {
                 group: None,
                 expires: None,
                 issued: None,
+                refresh_expires: None,
                 allow_startup_vars: false,
             },
             fields: BTreeMap::new(),
@@ -228,16 +238,22 @@ impl Meta {
 
 /// "5m ago", "3d ago": for listings.
 pub fn ago(t: std::time::SystemTime) -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(t)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    match secs {
-        0..=59 => "just now".into(),
-        60..=3599 => format!("{}m ago", secs / 60),
-        3600..=86_399 => format!("{}h ago", secs / 3600),
-        _ => format!("{}d ago", secs / 86_400),
-    }
+    let mut out = String::new();
+    ago_into(std::time::SystemTime::now(), t, &mut out);
+    out
+}
+
+/// `ago` written into `out`, as of `now` (listings of 10,000 rows reuse
+/// one buffer).
+pub fn ago_into(now: std::time::SystemTime, t: std::time::SystemTime, out: &mut String) {
+    use std::fmt::Write;
+    let secs = now.duration_since(t).map(|d| d.as_secs()).unwrap_or(0);
+    let _ = match secs {
+        0..=59 => out.write_str("just now"),
+        60..=3599 => write!(out, "{}m ago", secs / 60),
+        3600..=86_399 => write!(out, "{}h ago", secs / 3600),
+        _ => write!(out, "{}d ago", secs / 86_400),
+    };
 }
 
 #[cfg(test)]

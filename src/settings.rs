@@ -63,6 +63,19 @@ pub struct Settings {
     /// `$XDG_STATE_HOME/authcfg` (`~/.local/state/authcfg`): the local
     /// anchors of what each store looked like (docs/SECURITY.md).
     pub state_dir: Option<PathBuf>,
+    /// `AUTHCFG_AS` (or `--as`): the consumer hand-outs are recorded for.
+    pub consumer_label: Option<String>,
+    /// The CI job this runs in: `github:OWNER/REPO WORKFLOW` from
+    /// `GITHUB_REPOSITORY`/`GITHUB_WORKFLOW`, or `gitlab:GROUP/PROJECT JOB`
+    /// from `CI_PROJECT_PATH`/`CI_JOB_NAME`.
+    pub ci_job: Option<String>,
+    /// `AUTHCFG_ENV` (or `--env`): the project file's environment.
+    pub project_env: Option<String>,
+    /// `AUTHCFG_PROJECT_STATE`: what `authcfg hook` loaded into this shell.
+    pub project_state: Option<String>,
+    /// `AUTHCFG_USAGE=off`: hand-outs are not recorded in the usage log
+    /// (the audit trail still has them).
+    pub record_usage: bool,
 }
 
 impl std::fmt::Debug for Settings {
@@ -123,7 +136,26 @@ impl Settings {
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
             state_dir: directories::ProjectDirs::from("", "", "authcfg")
                 .and_then(|d| d.state_dir().map(std::path::Path::to_path_buf)),
+            consumer_label: var("AUTHCFG_AS").filter(|v| !v.is_empty()),
+            ci_job: ci_job(),
+            project_env: var("AUTHCFG_ENV").filter(|v| !v.is_empty()),
+            project_state: var("AUTHCFG_PROJECT_STATE").filter(|v| !v.is_empty()),
+            record_usage: !matches!(
+                var("AUTHCFG_USAGE")
+                    .as_deref()
+                    .map(str::to_ascii_lowercase)
+                    .as_deref(),
+                Some("off" | "0" | "no" | "false")
+            ),
         }
+    }
+
+    /// `AUTHCFG_HOME`, for shell completion (which runs before the command
+    /// line is parsed).
+    pub fn store_dir_from_env() -> Option<PathBuf> {
+        std::env::var_os("AUTHCFG_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
     }
 
     /// Removes key-bearing variables from this process's environment, so
@@ -184,6 +216,29 @@ impl Settings {
             user: "test".into(),
             interactive: false,
             state_dir: None,
+            consumer_label: None,
+            ci_job: None,
+            project_env: None,
+            project_state: None,
+            record_usage: true,
         }
     }
+}
+
+/// The CI job from the runner's own variables.
+fn ci_job() -> Option<String> {
+    let nonempty = |k: &str| var(k).filter(|v| !v.trim().is_empty());
+    if let Some(repo) = nonempty("GITHUB_REPOSITORY") {
+        return Some(match nonempty("GITHUB_WORKFLOW") {
+            Some(w) => format!("github:{repo} {w}"),
+            None => format!("github:{repo}"),
+        });
+    }
+    if let Some(project) = nonempty("CI_PROJECT_PATH") {
+        return Some(match nonempty("CI_JOB_NAME") {
+            Some(j) => format!("gitlab:{project} {j}"),
+            None => format!("gitlab:{project}"),
+        });
+    }
+    None
 }

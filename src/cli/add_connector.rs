@@ -11,7 +11,7 @@ use std::time::Duration;
 #[derive(clap::Args)]
 pub struct Args {
     /// Connector id or alias (see `authcfg connectors`)
-    #[arg(value_name = "CONNECTOR")]
+    #[arg(value_name = "CONNECTOR", add = clap_complete::ArgValueCandidates::new(super::complete::connectors))]
     connector: String,
     /// Config name (default: the connector id); '/' groups configs (prod/postgres)
     #[arg(long, short = 'n')]

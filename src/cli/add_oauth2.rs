@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 #[derive(clap::Args)]
 pub struct Args {
     /// Provider id (see `authcfg providers`), or `custom`
-    #[arg(value_name = "PROVIDER")]
+    #[arg(value_name = "PROVIDER", add = clap_complete::ArgValueCandidates::new(super::complete::providers))]
     provider: String,
     /// Config name (default: the provider id); '/' groups accounts (google/marketing)
     #[arg(long, short = 'n')]

@@ -6,6 +6,7 @@ use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 #[derive(clap::Args)]
 pub struct Args {
     /// Show one connector's form and exported variables
+    #[arg(add = clap_complete::ArgValueCandidates::new(super::complete::connectors))]
     name: Option<String>,
     /// Only this family: database, message_broker, file_storage, enterprise
     #[arg(long)]

@@ -13,49 +13,103 @@ pub struct Args {
     /// Warn about credentials not rotated for more than DAYS days
     #[arg(long, value_name = "DAYS", default_value_t = 90)]
     max_age: i64,
+    /// Warn about configs nobody used for more than DAYS days
+    #[arg(long, value_name = "DAYS", default_value_t = crate::store::usage::RECENT_DAYS)]
+    unused_days: i64,
+}
+
+/// Refresh tokens that expire within this many days are warned about.
+const REAUTH_WARN_DAYS: i64 = 7;
+
+/// Why a keyring is unavailable, and what would make it available.
+fn unavailable(b: Backend, e: &KeyringError) -> String {
+    match b {
+        Backend::SecretService => format!(
+            "{e}; it needs a D-Bus session with a Secret Service (gnome-keyring, KWallet); \
+             the key can be kept with keyutils, a passphrase or an identity file instead"
+        ),
+        Backend::Keyutils => format!(
+            "{e}; the kernel refused a key of this user (keyctl blocked, e.g. by a container's seccomp \
+             profile); use `authcfg init --passphrase` or an identity file instead"
+        ),
+    }
+}
+
+#[derive(Serialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum Status {
+    Ok,
+    /// Something to act on, not a failure (old credentials, unused configs).
+    Warn,
+    /// Not available, and not needed here (a keyring the store does not use).
+    Info,
+    Fail,
 }
 
 #[derive(Serialize)]
 struct Check {
     check: String,
     ok: bool,
+    status: Status,
     detail: String,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     let mut checks = vec![];
-    let mut add = |check: &str, ok: bool, detail: String| {
+    let mut add = |check: &str, status: Status, detail: String| {
         checks.push(Check {
             check: check.to_string(),
-            ok,
+            ok: status != Status::Fail,
+            status,
             detail,
         })
     };
+    let ok = |b: bool| if b { Status::Ok } else { Status::Fail };
+    let warn = |b: bool| if b { Status::Ok } else { Status::Warn };
+    // Where the store says its key lives (unverified: only to tell whether
+    // an unavailable keyring matters).
+    let key_backend = match crate::store::Store::read_header(&ctx.store_dir) {
+        Ok(p) => crate::ops::session::location(&p)
+            .keyring_backend
+            .and_then(|b| Backend::parse(&b)),
+        Err(_) => None,
+    };
     for b in [Backend::SecretService, Backend::Keyutils] {
-        // Reading an entry that does not exist tells whether the backend answers.
-        match keyring::get(b, "authcfg-doctor-probe") {
-            Ok(_) | Err(KeyringError::NoEntry) => add(
-                &format!("keyring {b}"),
-                true,
+        // The same test `init` makes (keyutils: a throwaway entry written
+        // and deleted), so the two agree.
+        let name = format!("keyring {b}");
+        match keyring::probe(b) {
+            Ok(()) => add(
+                &name,
+                Status::Ok,
                 if b.is_durable() {
                     "available".into()
                 } else {
                     "available (emptied by reboot)".into()
                 },
             ),
-            Err(e) => add(&format!("keyring {b}"), true, format!("unavailable: {e}")),
+            Err(e) if key_backend == Some(b) => add(
+                &name,
+                Status::Fail,
+                format!("unavailable, and the store's master key is kept there: {e}"),
+            ),
+            Err(e) => add(
+                &name,
+                Status::Info,
+                format!("unavailable: {}", unavailable(b, &e)),
+            ),
         }
     }
     match crate::store::Store::read_header(&ctx.store_dir) {
-        Err(e) => add("store", false, format!("{e:#}")),
+        Err(e) => add("store", Status::Fail, format!("{e:#}")),
         Ok(_) => match ctx.session() {
-            Err(e) => add("master key", false, format!("{e:#}")),
+            Err(e) => add("master key", Status::Fail, format!("{e:#}")),
             Ok(s) => {
                 let store = &s.store;
                 let header = store.header();
                 add(
                     "store",
-                    true,
+                    Status::Ok,
                     format!(
                         "{} (format {}, header signed by admin key {})",
                         store.root().display(),
@@ -68,7 +122,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 );
                 add(
                     "master key",
-                    true,
+                    Status::Ok,
                     format!(
                         "{} ({})",
                         s.key.source,
@@ -81,7 +135,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 if let crate::keys::Source::IdentityFile(p) = &s.key.source {
                     add(
                         "identity file",
-                        crate::store::fsutil::loose_mode(p).ok().flatten().is_none(),
+                        ok(crate::store::fsutil::loose_mode(p).ok().flatten().is_none()),
                         format!("{} is private (mode 0600)", p.display()),
                     );
                 }
@@ -95,7 +149,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 let index = store.list()?;
                 add(
                     "configs",
-                    bad.is_empty(),
+                    ok(bad.is_empty()),
                     if bad.is_empty() {
                         format!("{} configs, all readable and authentic", names.len())
                     } else {
@@ -115,12 +169,12 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                     .collect();
                 add(
                     "credential age",
-                    true,
+                    warn(old.is_empty()),
                     if old.is_empty() {
                         format!("all rotated within {} days", args.max_age)
                     } else {
                         format!(
-                            "WARNING {} older than {} days: {}",
+                            "{} older than {} days: {}",
                             old.len(),
                             args.max_age,
                             old.join(", ")
@@ -147,17 +201,86 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 }
                 add(
                     "recipient access",
-                    true,
+                    warn(unreadable.is_empty()),
                     if unreadable.is_empty() {
                         "every recipient can read every config".into()
                     } else {
-                        format!("WARNING {}", unreadable.join("; "))
+                        unreadable.join("; ")
+                    },
+                );
+                let _ = store.usage().maintain(&|n| store.exists(n));
+                let (uses, bad_lines) = store.usage().read().unwrap_or_default();
+                let since = crate::store::usage::now() - args.unused_days * 86_400;
+                let mut last: std::collections::HashMap<&str, i64> = Default::default();
+                for u in &uses {
+                    let e = last.entry(u.config.as_str()).or_insert(u.at);
+                    *e = (*e).max(u.at);
+                }
+                let legacy = store.last_used_all();
+                let newest = |n: &str| -> Option<i64> {
+                    let marker = legacy
+                        .get(&crate::store::Store::used_key(n))
+                        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                        .map(|d| d.as_secs() as i64);
+                    last.get(n).copied().max(marker)
+                };
+                let unused = crate::store::usage::unused(
+                    index
+                        .iter()
+                        .map(|m| (m.name.as_str(), m.created.unix_timestamp())),
+                    &newest,
+                    since,
+                );
+                add(
+                    "unused configs",
+                    warn(unused.is_empty()),
+                    if unused.is_empty() {
+                        format!(
+                            "every config older than {} days was used within them",
+                            args.unused_days
+                        )
+                    } else {
+                        format!(
+                            "{} not used by anyone for {} days (candidates for removal): {}",
+                            unused.len(),
+                            args.unused_days,
+                            unused.join(", ")
+                        )
+                    },
+                );
+                if bad_lines > 0 {
+                    add(
+                        "usage log",
+                        Status::Warn,
+                        format!("{bad_lines} record(s) of usage.log do not open with this store's key (torn, or written elsewhere); they are ignored"),
+                    );
+                }
+                let soon: Vec<String> = index
+                    .iter()
+                    .filter_map(|m| {
+                        let days = crate::oauth::tokens::reauthorize_within(m)?;
+                        (days <= REAUTH_WARN_DAYS).then(|| match days {
+                            0 => format!("{} now (`authcfg reauth {}`)", m.name, m.name),
+                            d => format!(
+                                "{} within {d} day(s) (`authcfg reauth {}`)",
+                                m.name, m.name
+                            ),
+                        })
+                    })
+                    .collect();
+                add(
+                    "refresh tokens",
+                    warn(soon.is_empty()),
+                    if soon.is_empty() {
+                        "none expires within a week (where the expiry is known)".into()
+                    } else {
+                        format!("re-authorize {}", soon.join(", "))
                     },
                 );
                 let stale = names.len() != index.len();
                 add(
                     "index",
-                    !stale,
+                    ok(!stale),
                     if stale {
                         format!("index lists {}, files hold {}", index.len(), names.len())
                     } else {
@@ -190,7 +313,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 }
                 add(
                     "stray files",
-                    found.is_empty(),
+                    ok(found.is_empty()),
                     if found.is_empty() {
                         "none".into()
                     } else {
@@ -200,7 +323,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 let v = store.verify_audit()?;
                 add(
                     "audit trail",
-                    v.problems.is_empty(),
+                    ok(v.problems.is_empty()),
                     if v.problems.is_empty() {
                         format!("{} records, keyed chain intact", v.records)
                     } else {
@@ -220,7 +343,12 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             writeln!(
                 out,
                 "{} {:<22} {}",
-                if c.ok { "ok  " } else { "FAIL" },
+                match c.status {
+                    Status::Ok => "ok  ",
+                    Status::Warn => "WARN",
+                    Status::Info => "--  ",
+                    Status::Fail => "FAIL",
+                },
                 c.check,
                 c.detail
             )?;

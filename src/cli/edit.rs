@@ -8,6 +8,7 @@ use crate::error::usage;
 #[derive(clap::Args)]
 pub struct Args {
     /// Config name
+    #[arg(add = clap_complete::ArgValueCandidates::new(super::complete::config_names))]
     name: String,
     #[command(flatten)]
     fields: FieldArgs,

@@ -11,12 +11,15 @@ use crate::settings::{ENV_EXEC_GUARD as GUARD, KEY_BEARING};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Config name(s)
-    #[arg(required = true)]
+    /// Config name(s); none: the variables of the project file
+    /// (.authcfg.toml, found from here up)
+    #[arg(add = clap_complete::ArgValueCandidates::new(super::complete::config_names))]
     names: Vec<String>,
     /// Prepend P to every variable, or NAME:P to one config's variables
     #[arg(long, value_name = "P")]
     prefix: Vec<String>,
+    #[command(flatten)]
+    pub project: super::export::ProjectArgs,
     /// The command and its arguments, after --
     #[arg(last = true, required = true, value_name = "CMD")]
     command: Vec<String>,
@@ -32,12 +35,43 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         ))
         .into());
     }
+    if !args.names.is_empty() && args.project.env.is_some() {
+        return Err(usage(
+            "--env chooses an environment of the project file; it does not apply to named configs",
+        )
+        .hint("drop the names to use the project file, or drop --env")
+        .into());
+    }
+    let project = if args.names.is_empty() {
+        if !args.prefix.is_empty() {
+            return Err(usage(
+                "--prefix applies to named configs; a project file names its variables itself",
+            )
+            .into());
+        }
+        Some(super::export::project_here(
+            ctx,
+            args.project.env.as_deref(),
+        )?)
+    } else {
+        None
+    };
     let s = ctx.session()?;
-    let names = super::export::canonical(&args.names)?;
-    let used = crate::ops::handout::read_for_use(&s, &names, "exec")?;
-    let vars = super::export::collect_vars(&used.docs, &args.prefix)?;
+    let (vars, used) = match &project {
+        Some((p, env)) => crate::ops::project::resolve(&s, p, env, "exec")?,
+        None => {
+            let names = super::export::canonical(&args.names)?;
+            let used = crate::ops::handout::read_for_use(&s, &names, "exec")?;
+            let vars = super::export::collect_vars(&used.docs, &args.prefix)?;
+            (vars, used)
+        }
+    };
     used.record(&s)?;
     let store_id = s.store.header().id;
+    let guard = match &project {
+        Some((p, env)) => format!("{} ({env})", p.file.display()),
+        None => args.names.join(","),
+    };
     drop(used);
     drop(s);
     // The child must not possess the session keyring holding a cached key.
@@ -55,7 +89,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         // Replaces any inherited variable of the same name.
         cmd.env(&v.name, v.value.expose());
     }
-    cmd.env(GUARD, args.names.join(","));
+    cmd.env(GUARD, guard);
     let err = cmd.exec();
     // Only reached when the command could not be started; shells use 127/126.
     eprintln!("error: cannot run '{}': {err}", args.command[0]);

@@ -6,12 +6,14 @@ use crate::error::usage;
 use crate::export::formats::{self, Format};
 use crate::export::{apply_prefixes, check_names, refuse_startup_exports, vars_for, Var};
 use crate::model::ConfigDoc;
+use crate::project::Project;
 use std::io::Write;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Config name(s)
-    #[arg(required = true)]
+    /// Config name(s); none: the variables of the project file
+    /// (.authcfg.toml, found from here up)
+    #[arg(add = clap_complete::ArgValueCandidates::new(super::complete::config_names))]
     names: Vec<String>,
     /// Output format
     #[arg(long, short = 'f', value_enum, default_value = "env")]
@@ -19,6 +21,27 @@ pub struct Args {
     /// Prepend P to every variable, or NAME:P to one config's variables
     #[arg(long, value_name = "P")]
     prefix: Vec<String>,
+    #[command(flatten)]
+    pub project: ProjectArgs,
+}
+
+/// Options of the hand-outs that can read the project file.
+#[derive(clap::Args)]
+pub struct ProjectArgs {
+    /// The project file's environment (default: AUTHCFG_ENV, else "default")
+    #[arg(long = "env", value_name = "NAME")]
+    pub env: Option<String>,
+    #[command(flatten)]
+    pub consumer: ConsumerArgs,
+}
+
+/// `--as`: who the configs are handed to, for `list`'s Connections.
+#[derive(clap::Args)]
+pub struct ConsumerArgs {
+    /// Record this use as made by LABEL (a job, a service) instead of the
+    /// project, CI job or user found (also AUTHCFG_AS)
+    #[arg(long = "as", value_name = "LABEL")]
+    pub label: Option<String>,
 }
 
 /// The variables of `docs` under their final names. A config that was not
@@ -45,9 +68,62 @@ pub fn collect_vars(docs: &[ConfigDoc], prefixes: &[String]) -> anyhow::Result<V
     Ok(vars)
 }
 
+/// The project file that applies here, and the environment chosen.
+pub fn project_here(ctx: &Ctx, env: Option<&str>) -> anyhow::Result<(Project, String)> {
+    let cwd = std::env::current_dir()?;
+    let file = crate::project::find(&cwd).ok_or_else(|| {
+        usage(format!(
+            "no config names given, and no {} in {} or above it",
+            crate::project::FILE_NAME,
+            cwd.display()
+        ))
+        .hint("name the configs, or write a project file (see `authcfg project --help`)")
+    })?;
+    let project = crate::project::load(&file)?;
+    let env = env
+        .or(ctx.settings.project_env.as_deref())
+        .unwrap_or(crate::project::DEFAULT_ENV)
+        .to_string();
+    project.environment(&env)?;
+    Ok((project, env))
+}
+
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+    if !args.names.is_empty() && args.project.env.is_some() {
+        return Err(usage(
+            "--env chooses an environment of the project file; it does not apply to named configs",
+        )
+        .hint("drop the names to use the project file, or drop --env")
+        .into());
+    }
+    let project = if args.names.is_empty() {
+        if !args.prefix.is_empty() {
+            return Err(usage(
+                "--prefix applies to named configs; a project file names its variables itself",
+            )
+            .into());
+        }
+        Some(project_here(ctx, args.project.env.as_deref())?)
+    } else {
+        None
+    };
     let s = ctx.session()?;
-    let used = crate::ops::handout::read_for_use(&s, &canonical(&args.names)?, "export")?;
+    let (used, project_vars) = match &project {
+        Some((p, env)) => {
+            if args.format == Format::Seed {
+                return Err(usage(
+                    "--format seed exports named configs, not a project's variables",
+                )
+                .into());
+            }
+            let (vars, used) = crate::ops::project::resolve(&s, p, env, "export")?;
+            (used, Some(vars))
+        }
+        None => (
+            crate::ops::handout::read_for_use(&s, &canonical(&args.names)?, "export")?,
+            None,
+        ),
+    };
     let docs = &used.docs;
     let out = if args.format == Format::Seed {
         let reveal = |_: &str, v: &crate::secret::Secret| v.expose().to_string();
@@ -62,7 +138,10 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         };
         serde_json::to_string_pretty(&value)? + "\n"
     } else {
-        let vars = collect_vars(docs, &args.prefix)?;
+        let vars = match project_vars {
+            Some(v) => v,
+            None => collect_vars(docs, &args.prefix)?,
+        };
         match args.format {
             Format::Env => formats::render_env(&vars),
             Format::Fish => formats::render_fish(&vars),

@@ -16,15 +16,18 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let man = args.out.join("man");
     std::fs::create_dir_all(&comp)?;
     std::fs::create_dir_all(&man)?;
-    for shell in [
-        Shell::Bash,
-        Shell::Zsh,
-        Shell::Fish,
-        Shell::Elvish,
-        Shell::PowerShell,
+    // The dynamic registration (the shell asks `authcfg`, so config names
+    // complete), under the names shells look for.
+    for (shell, file) in [
+        (Shell::Bash, "authcfg.bash"),
+        (Shell::Zsh, "_authcfg"),
+        (Shell::Fish, "authcfg.fish"),
+        (Shell::Elvish, "authcfg.elv"),
+        (Shell::PowerShell, "_authcfg.ps1"),
     ] {
-        let mut cmd = super::command();
-        clap_complete::generate_to(shell, &mut cmd, "authcfg", &comp)?;
+        let mut out = Vec::new();
+        super::completions::write(shell, false, &mut out)?;
+        std::fs::write(comp.join(file), out)?;
     }
     let cmd = super::command();
     clap_mangen::generate_to(cmd, &man)?;

@@ -9,7 +9,10 @@ use std::io::Write;
 #[derive(clap::Args)]
 pub struct Args {
     /// Config name
+    #[arg(add = clap_complete::ArgValueCandidates::new(super::complete::config_names))]
     name: String,
+    #[command(flatten)]
+    pub consumer: super::export::ConsumerArgs,
 }
 
 pub fn header_of(doc: &ConfigDoc) -> anyhow::Result<String> {

@@ -7,6 +7,7 @@ use crate::model::rfc3339;
 #[derive(clap::Args)]
 pub struct Args {
     /// Config name
+    #[arg(add = clap_complete::ArgValueCandidates::new(super::complete::config_names))]
     name: String,
     /// Show the previous values in full
     #[arg(long)]
@@ -19,6 +20,7 @@ pub struct Args {
 #[derive(clap::Args)]
 pub struct RollbackArgs {
     /// Config name
+    #[arg(add = clap_complete::ArgValueCandidates::new(super::complete::config_names))]
     name: String,
     /// Which previous value (1 = the most recent)
     #[arg(long, default_value_t = 1, value_name = "N")]

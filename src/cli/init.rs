@@ -135,8 +135,14 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                         if tried.is_empty() { "keyring: disabled by AUTHCFG_KEYRING=none".to_string() } else { tried.join("\n  - ") }
                     ))
                     .hint(
-                        "start a keyring (gnome-keyring in a D-Bus session), or run `authcfg init --passphrase` \
-                         with AUTHCFG_PASSPHRASE set, or set AUTHCFG_IDENTITY to an age key you keep (CI)",
+                        "run one of:\n  \
+                         authcfg init --passphrase                 (the key sealed with a passphrase in the store; \
+                         AUTHCFG_PASSPHRASE for scripts)\n  \
+                         authcfg init --identity-file ~/.config/authcfg/key.txt   (a key file you keep)\n  \
+                         AUTHCFG_IDENTITY=\"$(age-keygen | grep SECRET)\" authcfg init   (CI: keep it in the CI's secrets)\n\
+                         or start a Secret Service first: eval \"$(dbus-launch --sh-syntax)\"; \
+                         gnome-keyring-daemon --unlock --components=secrets; then `authcfg init` \
+                         (`authcfg doctor` says why each keyring is unavailable)",
                     )
                     .into());
                 }

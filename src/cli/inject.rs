@@ -18,6 +18,8 @@ pub struct Args {
     /// Output file (mode 0600); standard output when omitted
     #[arg(long, short = 'o', value_name = "OUT")]
     output: Option<PathBuf>,
+    #[command(flatten)]
+    pub consumer: super::export::ConsumerArgs,
 }
 
 fn pattern() -> Regex {

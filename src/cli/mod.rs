@@ -13,6 +13,7 @@ macro_rules! outln {
 mod add;
 mod add_connector;
 mod add_oauth2;
+mod complete;
 mod completions;
 mod connectors;
 mod doctor;
@@ -21,8 +22,10 @@ mod exec;
 mod export;
 pub mod form;
 mod gendocs;
+mod git;
 mod header;
 mod history;
+mod hook;
 mod import;
 mod init;
 mod inject;
@@ -30,6 +33,7 @@ mod list;
 mod lock;
 mod log;
 mod oauth_flow;
+mod project;
 mod providers;
 mod reauth;
 mod recipients;
@@ -95,6 +99,16 @@ pub enum Command {
     Token(token::Args),
     /// Print a config's ready HTTP header line
     Header(header::Args),
+    /// The project file (.authcfg.toml): check its references, allow the shell hook
+    #[command(long_about = project::ABOUT)]
+    Project(project::Args),
+    /// Shell hook that loads a project's variables on `cd` (bash, zsh, fish)
+    #[command(long_about = hook::ABOUT)]
+    Hook(hook::Args),
+    /// git's credential helper: answers git with a config's token (see `git setup`)
+    GitCredential(git::CredentialArgs),
+    /// Make git use a config's token for a host
+    Git(git::Args),
     /// Prove configs work against the real service
     Test(test::Args),
     /// Refresh OAuth2 access tokens (automatic on use anyway)
@@ -125,6 +139,21 @@ pub enum Command {
     Completions(completions::Args),
     #[command(hide = true)]
     GenerateDocs(gendocs::Args),
+}
+
+impl Command {
+    /// `--as LABEL` of a hand-out.
+    fn consumer_label(&self) -> Option<&str> {
+        match self {
+            Command::Export(a) => a.project.consumer.label.as_deref(),
+            Command::Exec(a) => a.project.consumer.label.as_deref(),
+            Command::Inject(a) => a.consumer.label.as_deref(),
+            Command::Token(a) => a.consumer.label.as_deref(),
+            Command::Header(a) => a.consumer.label.as_deref(),
+            Command::GitCredential(a) => a.consumer.label.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 /// What every command needs: where the store is, the settings read once
@@ -164,23 +193,43 @@ impl Ui for CliUi {
             .interact()
             .unwrap_or(false)
     }
+    /// A bar of `done` of `total`, or a counter when the total is not known
+    /// (`total` 0: an import streams its input); `done >= total > 0` ends it.
     fn progress(&self, what: &str, done: usize, total: usize) {
         if !std::io::stderr().is_terminal() {
             return;
         }
         let mut slot = PROGRESS.lock().unwrap();
+        let known = total > 0;
+        if slot
+            .as_ref()
+            .is_some_and(|pb| pb.length().is_some() != known)
+        {
+            if let Some(pb) = slot.take() {
+                pb.finish_and_clear();
+            }
+        }
         let pb = slot.get_or_insert_with(|| {
-            let pb = indicatif::ProgressBar::new(total as u64);
+            let (pb, template) = if known {
+                (
+                    indicatif::ProgressBar::new(total as u64),
+                    "{msg} {bar:30} {pos}/{len} ({eta})",
+                )
+            } else {
+                (indicatif::ProgressBar::no_length(), "{spinner} {msg} {pos}")
+            };
             pb.set_style(
-                indicatif::ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} ({eta})")
-                    .expect("valid template"),
+                indicatif::ProgressStyle::with_template(template).expect("valid template"),
             );
+            pb.enable_steady_tick(std::time::Duration::from_millis(120));
             pb
         });
         pb.set_message(what.to_string());
-        pb.set_length(total as u64);
+        if known {
+            pb.set_length(total as u64);
+        }
         pb.set_position(done as u64);
-        if done >= total {
+        if known && done >= total {
             pb.finish_and_clear();
             *slot = None;
         }
@@ -199,6 +248,11 @@ pub fn command() -> clap::Command {
 }
 
 pub fn main() -> i32 {
+    // `AUTHCFG_COMPLETE=bash authcfg ...`: the shell asks for completions
+    // (prints them and exits); otherwise this returns at once.
+    clap_complete::CompleteEnv::with_factory(command)
+        .var(completions::VAR)
+        .complete();
     // Settings first, then no child can inherit a key (docs/SECURITY.md).
     let settings = Settings::from_env();
     Settings::scrub_environment();
@@ -260,8 +314,12 @@ fn stdout_reader_gone() -> bool {
     n == 1 && fd.revents & libc::POLLERR != 0
 }
 
-fn run(cli: Cli, settings: Settings) -> anyhow::Result<i32> {
+fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
     let store_dir = Store::locate(cli.store)?;
+    if let Some(label) = cli.command.consumer_label() {
+        crate::ops::handout::check_label(label)?;
+        settings.consumer_label = Some(label.to_string());
+    }
     let ctx = Ctx {
         store_dir,
         interactive: settings.interactive,
@@ -280,6 +338,10 @@ fn run(cli: Cli, settings: Settings) -> anyhow::Result<i32> {
         Command::Inject(a) => inject::run(&ctx, a),
         Command::Token(a) => token::run(&ctx, a),
         Command::Header(a) => header::run(&ctx, a),
+        Command::Project(a) => project::run(&ctx, a),
+        Command::Hook(a) => hook::run(&ctx, a),
+        Command::GitCredential(a) => git::credential(&ctx, a),
+        Command::Git(a) => git::run(&ctx, a),
         Command::Log(a) => log::run(&ctx, a),
         Command::Test(a) => test::run(&ctx, a),
         Command::Refresh(a) => refresh::run(&ctx, a),

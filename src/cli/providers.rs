@@ -7,6 +7,7 @@ use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 #[derive(clap::Args)]
 pub struct Args {
     /// Show one provider in full
+    #[arg(add = clap_complete::ArgValueCandidates::new(super::complete::providers))]
     id: Option<String>,
     /// Machine-readable output
     #[arg(long)]

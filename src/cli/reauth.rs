@@ -9,6 +9,7 @@ use crate::oauth::tokens;
 #[derive(clap::Args)]
 pub struct Args {
     /// Config name
+    #[arg(add = clap_complete::ArgValueCandidates::new(super::complete::config_names))]
     name: String,
     /// Replace the scopes
     #[arg(long, value_name = "SCOPES")]

@@ -9,6 +9,7 @@ use crate::oauth::tokens;
 #[derive(clap::Args)]
 pub struct Args {
     /// Config name(s)
+    #[arg(add = clap_complete::ArgValueCandidates::new(super::complete::config_names))]
     names: Vec<String>,
     /// Every OAuth2 config
     #[arg(long, conflicts_with = "names")]

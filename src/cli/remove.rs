@@ -6,7 +6,7 @@ use crate::error::{usage, Exit, UserError};
 #[derive(clap::Args)]
 pub struct Args {
     /// Config name(s)
-    #[arg(required = true)]
+    #[arg(required = true, add = clap_complete::ArgValueCandidates::new(super::complete::config_names))]
     names: Vec<String>,
     /// Do not ask for confirmation (required without a terminal)
     #[arg(long, short = 'y')]
@@ -14,6 +14,10 @@ pub struct Args {
     /// OAuth2: remove without revoking the tokens at the provider
     #[arg(long)]
     keep_tokens: bool,
+    /// Remove even when projects, CI jobs or labelled consumers used it in
+    /// the last 90 days (they will stop working)
+    #[arg(long)]
+    force: bool,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
@@ -22,6 +26,28 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     for n in &names {
         if !s.store.exists(n) {
             return Err(crate::error::not_found(n).into());
+        }
+    }
+    if !args.force {
+        let usage = s.store.usage().summaries();
+        let mut in_use = vec![];
+        for n in &names {
+            if let Some(sum) = usage.get(n).filter(|u| !u.connections.is_empty()) {
+                let who: Vec<String> = sum.connections.iter().map(|c| c.describe()).collect();
+                in_use.push(format!("'{n}' is used by {}", who.join(", ")));
+            }
+        }
+        if !in_use.is_empty() {
+            return Err(UserError::new(
+                Exit::Error,
+                format!(
+                    "refusing to remove a config in use (in the last {} days): {}",
+                    crate::store::usage::RECENT_DAYS,
+                    in_use.join("; ")
+                ),
+            )
+            .hint("they will stop working; move them to another config first, or pass --force to remove it anyway (`authcfg show NAME` lists its consumers)")
+            .into());
         }
     }
     if !args.yes {
@@ -86,5 +112,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         )?;
         eprintln!("Removed '{n}'");
     }
+    // Records of removed configs go at the next compaction.
+    let _ = s.store.usage().maintain(&|n| s.store.exists(n));
     Ok(0)
 }

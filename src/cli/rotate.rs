@@ -12,7 +12,7 @@ use std::time::Duration;
 #[derive(clap::Args)]
 pub struct Args {
     /// Config name
-    #[arg(required_unless_present = "master_key")]
+    #[arg(required_unless_present = "master_key", add = clap_complete::ArgValueCandidates::new(super::complete::config_names))]
     name: Option<String>,
     /// Rotate the store's master key instead (re-encrypts every config)
     #[arg(long, conflicts_with_all = ["value_stdin", "generate", "field", "admin"])]

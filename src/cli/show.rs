@@ -8,6 +8,7 @@ use serde_json::{json, Map, Value};
 #[derive(clap::Args)]
 pub struct Args {
     /// Config name
+    #[arg(add = clap_complete::ArgValueCandidates::new(super::complete::config_names))]
     name: String,
     /// Show secret values in full
     #[arg(long)]
@@ -31,8 +32,33 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             value.masked()
         }
     };
+    let consumers = s.store.usage().consumers(&name);
+    let _ = s.store.usage().maintain(&|n| s.store.exists(n));
+    let last_used = consumers
+        .iter()
+        .map(|u| u.at)
+        .max()
+        .map(|t| std::time::UNIX_EPOCH + std::time::Duration::from_secs(t.max(0) as u64))
+        .max(s.store.last_used(&name));
     if args.json {
-        super::print_json(&seed_json(&doc, &shown, s.store.last_used(&name)))?;
+        let mut value = seed_json(&doc, &shown, last_used);
+        value["authcfg"]["consumers"] = Value::Array(
+            consumers
+                .iter()
+                .map(|u| {
+                    json!({
+                        "kind": u.consumer.kind.as_str(),
+                        "name": u.consumer.name,
+                        "env": u.consumer.env,
+                        "connection": u.consumer.is_connection(),
+                        "last_action": u.action,
+                        "last_used": rfc3339(from_unix(u.at)),
+                    })
+                })
+                .collect(),
+        );
+        value["authcfg"]["reauthorize_by"] = json!(doc.meta.refresh_expires.map(rfc3339));
+        super::print_json(&value)?;
         return Ok(0);
     }
     let m = &doc.meta;
@@ -60,6 +86,37 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     if let Some(e) = m.expires {
         outln!("Expires:   {}", rfc3339(e));
     }
+    if let (Some(at), Some(days)) = (
+        m.refresh_expires,
+        crate::oauth::tokens::reauthorize_within(m),
+    ) {
+        println!(
+            "Re-auth:   {} (the refresh token expires {}; then `authcfg reauth {}`)",
+            match days {
+                0 => "now".to_string(),
+                1 => "within 1 day".to_string(),
+                n => format!("within {n} days"),
+            },
+            rfc3339(at),
+            m.name
+        );
+    }
+    match last_used {
+        Some(t) => println!("Last used: {}", crate::model::ago(t)),
+        None => println!("Last used: never"),
+    }
+    if !consumers.is_empty() {
+        println!("Used by:");
+        for u in &consumers {
+            println!(
+                "  {}  {}  ({}, {})",
+                rfc3339(from_unix(u.at)),
+                u.consumer.describe(),
+                u.action,
+                crate::model::ago(from_unix(u.at).into())
+            );
+        }
+    }
     if let Some(g) = &m.group {
         outln!("Group:     {g} (readable by the master key and the group's members)");
     }
@@ -80,6 +137,10 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         }
     }
     Ok(0)
+}
+
+fn from_unix(t: i64) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp(t).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }
 
 /// The seed's JSON shape, with authcfg's own facts under "authcfg".

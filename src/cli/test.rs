@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 #[derive(clap::Args)]
 pub struct Args {
     /// Config name(s)
+    #[arg(add = clap_complete::ArgValueCandidates::new(super::complete::config_names))]
     names: Vec<String>,
     /// Every config in the store
     #[arg(long, conflicts_with = "names")]
@@ -136,12 +137,22 @@ fn run_probes(
     settings: &ProbeSettings,
     jobs: usize,
 ) -> Vec<Row> {
-    connectors::run_bounded(docs, jobs, |doc| {
-        let name = doc.meta.name.clone();
-        let started = Instant::now();
-        let outcome = probe(session, doc, settings);
-        to_row(&name, outcome, started)
-    })
+    let ui = session.ui;
+    connectors::run_bounded_with_progress(
+        docs,
+        jobs,
+        |doc| {
+            let name = doc.meta.name.clone();
+            let started = Instant::now();
+            let outcome = probe(session, doc, settings);
+            to_row(&name, outcome, started)
+        },
+        &|done, total| {
+            if total > 1 {
+                ui.progress("testing", done, total)
+            }
+        },
+    )
     .into_iter()
     .map(|(row, _)| row)
     .collect()

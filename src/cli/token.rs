@@ -8,7 +8,10 @@ use std::io::Write;
 #[derive(clap::Args)]
 pub struct Args {
     /// Config name
+    #[arg(add = clap_complete::ArgValueCandidates::new(super::complete::config_names))]
     name: String,
+    #[command(flatten)]
+    pub consumer: super::export::ConsumerArgs,
 }
 
 /// The field that holds a config's token, by type.

@@ -310,7 +310,23 @@ where
     R: Send,
     F: Fn(T) -> R + Sync,
 {
+    run_bounded_with_progress(items, jobs, f, &|_, _| {})
+}
+
+/// `run_bounded`, telling `progress(done, total)` as each item finishes.
+pub fn run_bounded_with_progress<T, R, F>(
+    items: Vec<T>,
+    jobs: usize,
+    f: F,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Vec<(R, Duration)>
+where
+    T: Send,
+    R: Send,
+    F: Fn(T) -> R + Sync,
+{
     let n = items.len();
+    let finished = std::sync::atomic::AtomicUsize::new(0);
     let queue = std::sync::Mutex::new(items.into_iter().enumerate().collect::<Vec<_>>());
     let results = std::sync::Mutex::new(Vec::with_capacity(n));
     std::thread::scope(|s| {
@@ -329,6 +345,8 @@ where
                 if let Ok(mut out) = results.lock() {
                     out.push((i, r, started.elapsed()));
                 }
+                let done = finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                progress(done, n);
             });
         }
     });

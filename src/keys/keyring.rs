@@ -104,9 +104,75 @@ fn store(backend: Backend) -> Result<Arc<CredentialStore>, KeyringError> {
                 KeyringError::Other(s) => KeyringError::Unavailable(s),
                 other => other,
             }),
-        Backend::Keyutils => linux_keyutils_keyring_store::Store::new()
-            .map(|s| s as Arc<CredentialStore>)
-            .map_err(classify),
+        Backend::Keyutils => {
+            attach_session_keyring();
+            linux_keyutils_keyring_store::Store::new()
+                .map(|s| s as Arc<CredentialStore>)
+                .map_err(classify)
+        }
+    }
+}
+
+/// keyutils keeps the key in the session keyring and links it into the
+/// user's persistent keyring, which outlives the session. A process without
+/// a session keyring of its own (no login session: a container, cron, `su`,
+/// ssh without pam_keyinit) falls back to the user-default session keyring
+/// `_uid_ses.UID`, from which the persistent keyring can be reached but not
+/// written (EACCES): `init` failed there while a read probe said
+/// "available". Joining a new anonymous session keyring, as `keyctl
+/// session -` does, gives this process (and its children) one; the key
+/// lives in the persistent keyring, which later processes reach the same
+/// way.
+fn attach_session_keyring() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
+        const KEYCTL_DESCRIBE: libc::c_long = 6;
+        const KEY_SPEC_SESSION_KEYRING: libc::c_long = -3;
+        let mut buf = [0u8; 256];
+        let n = unsafe {
+            libc::syscall(
+                libc::SYS_keyctl,
+                KEYCTL_DESCRIBE,
+                KEY_SPEC_SESSION_KEYRING,
+                buf.as_mut_ptr(),
+                buf.len(),
+            )
+        };
+        // "type;uid;gid;perm;description"
+        let text = if n > 0 {
+            String::from_utf8_lossy(&buf[..(n as usize).min(buf.len())]).into_owned()
+        } else {
+            String::new()
+        };
+        let name = text.trim_end_matches('\0').rsplit(';').next().unwrap_or("");
+        if n <= 0 || name.starts_with("_uid_ses.") {
+            unsafe {
+                libc::syscall(
+                    libc::SYS_keyctl,
+                    KEYCTL_JOIN_SESSION_KEYRING,
+                    std::ptr::null::<libc::c_char>(),
+                );
+            }
+        }
+    });
+}
+
+/// Whether a new key could be kept in `backend` now: keyutils is tried
+/// with a throwaway entry (written, read back, deleted), as `init` would
+/// keep the key; Secret Service is asked for an entry that does not exist
+/// (no write: that could make the keyring ask to be unlocked).
+pub fn probe(backend: Backend) -> Result<(), KeyringError> {
+    let account = format!("authcfg-probe-{}", std::process::id());
+    match backend {
+        Backend::Keyutils => {
+            set(backend, &account, "probe")?;
+            delete(backend, &account)
+        }
+        Backend::SecretService => match get(backend, &account) {
+            Ok(_) | Err(KeyringError::NoEntry) => Ok(()),
+            Err(e) => Err(e),
+        },
     }
 }
 

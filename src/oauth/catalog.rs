@@ -51,6 +51,16 @@ pub struct Provider {
     /// Where to register an OAuth client for this provider.
     #[serde(default)]
     pub console: Option<String>,
+    /// How many days a refresh token lasts after it is issued, where the
+    /// provider documents it; a config's `refresh_token_days` overrides it.
+    #[serde(default)]
+    pub refresh_token_days: Option<u32>,
+    /// The git host (URL template) whose HTTPS remotes take this provider's tokens
+    /// (`authcfg git setup NAME` with no HOST), and the user name to send.
+    #[serde(default)]
+    pub git_url: Option<String>,
+    #[serde(default)]
+    pub git_username: Option<String>,
 }
 
 fn yes() -> bool {

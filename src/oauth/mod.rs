@@ -22,11 +22,15 @@ use oauth2::{
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// The id token, which the `oauth2` crate's basic response drops.
+/// The id token, which the `oauth2` crate's basic response drops, and the
+/// refresh token's lifetime where the provider says it (Google's
+/// time-limited grants, GitHub apps).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct IdTokenField {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token_expires_in: Option<u64>,
 }
 impl ExtraTokenFields for IdTokenField {}
 

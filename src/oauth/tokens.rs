@@ -49,8 +49,11 @@ pub fn apply(doc: &mut ConfigDoc, resp: &TokenResponse) {
         doc.fields.insert(k.to_string(), Secret::new(v));
     };
     set(doc, "access_token", resp.access_token().secret().clone());
+    let now = crate::model::now();
     if let Some(rt) = resp.refresh_token() {
         set(doc, "refresh_token", rt.secret().clone());
+        doc.meta.refresh_expires =
+            refresh_lifetime(doc, resp.extra_fields().refresh_token_expires_in).map(|d| now + d);
     }
     set(
         doc,
@@ -64,7 +67,6 @@ pub fn apply(doc: &mut ConfigDoc, resp: &TokenResponse) {
         let s: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
         set(doc, "granted_scopes", s.join(" "));
     }
-    let now = crate::model::now();
     doc.meta.issued = Some(now);
     doc.meta.expires = resp
         .expires_in()
@@ -78,6 +80,34 @@ pub fn apply(doc: &mut ConfigDoc, resp: &TokenResponse) {
     {
         doc.meta.account = Some(who);
     }
+}
+
+/// How long a new refresh token lasts: what the provider said
+/// (`refresh_token_expires_in`), else the config's `refresh_token_days`
+/// (e.g. 7 for a Google app in "Testing" status), else the provider's
+/// documented lifetime (catalog `refresh_token_days`); `None` when it does
+/// not expire on a schedule.
+pub fn refresh_lifetime(doc: &ConfigDoc, said: Option<u64>) -> Option<Duration> {
+    if let Some(s) = said.filter(|s| *s > 0) {
+        return Some(Duration::seconds(s.min(100 * 365 * 86_400) as i64));
+    }
+    let days = doc
+        .get("refresh_token_days")
+        .and_then(|d| d.trim().parse::<u32>().ok())
+        .or_else(|| super::catalog::find(&doc.meta.type_id).and_then(|p| p.refresh_token_days))
+        .filter(|d| *d > 0)?;
+    Some(Duration::days(days.min(36_500) as i64))
+}
+
+/// Whole days left before the refresh token expires (0: today or past).
+pub fn reauthorize_within(doc_meta: &crate::model::Meta) -> Option<i64> {
+    let at = doc_meta.refresh_expires?;
+    let left = at - OffsetDateTime::now_utc();
+    Some(if left.is_negative() {
+        0
+    } else {
+        (left.whole_seconds() + 86_399) / 86_400
+    })
 }
 
 /// The e-mail (or preferred username, or subject) from an id token's claims.

@@ -3,8 +3,10 @@
 //! a `Ui` for the few things that need a person (a passphrase, trusting an
 //! admin key) and for progress and notices, and renders the results.
 
+pub mod git_credential;
 pub mod handout;
 pub mod master_key;
+pub mod project;
 pub mod recipients;
 pub mod refresh;
 pub mod rotate;

@@ -72,6 +72,7 @@ pub fn ensure_fresh(s: &Session, doc: ConfigDoc, force: bool) -> anyhow::Result<
             }
             d.meta.expires = fresh.meta.expires;
             d.meta.issued = fresh.meta.issued;
+            d.meta.refresh_expires = fresh.meta.refresh_expires;
             d.meta.last_test = None;
             if fresh.meta.account.is_some() {
                 d.meta.account = fresh.meta.account.clone();

@@ -27,9 +27,17 @@ pub struct Shard {
 
 /// A shard on disk: `Meta` in a compact binary form (postcard; times as
 /// Unix seconds), so that `list` at 50,000 configs decodes in milliseconds.
-/// No field may be skipped: postcard is not self-describing.
+/// No field may be skipped: postcard is not self-describing; a new field
+/// is a new encoding (the previous one is still read).
 #[derive(Serialize, Deserialize)]
 struct Row {
+    v1: RowV1,
+    refresh_expires: Option<i64>,
+}
+
+/// Encoding 1 (before `refresh_expires`).
+#[derive(Serialize, Deserialize)]
+struct RowV1 {
     name: String,
     kind: u8,
     type_id: String,
@@ -45,7 +53,7 @@ struct Row {
 }
 
 /// The first byte of a decrypted shard: the encoding of what follows.
-const SHARD_ENCODING: u8 = 1;
+const SHARD_ENCODING: u8 = 2;
 
 fn t(x: time::OffsetDateTime) -> i64 {
     x.unix_timestamp()
@@ -56,8 +64,25 @@ fn from_t(x: i64) -> Option<time::OffsetDateTime> {
 
 impl From<&Meta> for Row {
     fn from(m: &Meta) -> Row {
-        use crate::model::Kind;
         Row {
+            v1: RowV1::from(m),
+            refresh_expires: m.refresh_expires.map(t),
+        }
+    }
+}
+
+impl Row {
+    fn into_meta(self) -> Option<Meta> {
+        let mut m = self.v1.into_meta()?;
+        m.refresh_expires = self.refresh_expires.and_then(from_t);
+        Some(m)
+    }
+}
+
+impl From<&Meta> for RowV1 {
+    fn from(m: &Meta) -> RowV1 {
+        use crate::model::Kind;
+        RowV1 {
             name: m.name.clone(),
             kind: match m.kind {
                 Kind::Custom => 0,
@@ -81,7 +106,7 @@ impl From<&Meta> for Row {
     }
 }
 
-impl Row {
+impl RowV1 {
     fn into_meta(self) -> Option<Meta> {
         use crate::model::{Kind, TestRecord};
         Some(Meta {
@@ -109,6 +134,7 @@ impl Row {
             group: self.group,
             expires: self.expires.and_then(from_t),
             issued: self.issued.and_then(from_t),
+            refresh_expires: None,
             allow_startup_vars: self.allow_startup_vars,
         })
     }
@@ -124,11 +150,17 @@ fn encode_shard(shard: &Shard) -> Vec<u8> {
 /// A shard's configs in name order (as written).
 fn decode_rows(bytes: &[u8]) -> Option<Vec<Meta>> {
     let (&enc, body) = bytes.split_first()?;
-    if enc != SHARD_ENCODING {
-        return None;
+    match enc {
+        SHARD_ENCODING => {
+            let rows: Vec<Row> = postcard::from_bytes(body).ok()?;
+            rows.into_iter().map(Row::into_meta).collect()
+        }
+        1 => {
+            let rows: Vec<RowV1> = postcard::from_bytes(body).ok()?;
+            rows.into_iter().map(RowV1::into_meta).collect()
+        }
+        _ => None,
     }
-    let rows: Vec<Row> = postcard::from_bytes(body).ok()?;
-    rows.into_iter().map(Row::into_meta).collect()
 }
 
 fn decode_shard(bytes: &[u8]) -> Option<Shard> {

@@ -19,6 +19,7 @@ pub mod names;
 pub mod pins;
 pub mod storekeys;
 pub mod upgrade;
+pub mod usage;
 
 use crate::audit::{self, Actor};
 use crate::error::{failure, no_key, not_found, usage, Exit, UserError};
@@ -1521,23 +1522,15 @@ impl Store {
         self.root.join("used").join(Self::used_key(name))
     }
 
-    /// Records a use of the config (for `list`'s Last Used) by touching a
-    /// marker file: no lock, no decryption, one small write on the hot path.
-    pub fn mark_used(&self, name: &str) {
-        let path = self.used_marker(name);
-        if fsutil::check_dirs(&self.root, &path).is_err() {
-            return;
-        }
-        let open = || fsutil::open_private(&path, false);
-        let file = open().or_else(|_| {
-            fsutil::create_dirs(path.parent().unwrap())?;
-            open()
-        });
-        if let Ok(f) = file {
-            let _ = f.set_modified(SystemTime::now());
-        }
+    /// Who uses which config (`store::usage`): the log, under this
+    /// store's usage key. Hand-outs append to it without the writer lock.
+    pub fn usage(&self) -> usage::UsageLog {
+        let st = self.state.lock().unwrap();
+        usage::UsageLog::new(&self.root, st.keys.usage_key(), &st.header.id)
     }
 
+    /// Last use from the markers of earlier versions (`used/`), which
+    /// `usage.log` replaced; still read so that no last use is lost.
     pub fn last_used(&self, name: &str) -> Option<SystemTime> {
         fs::symlink_metadata(self.used_marker(name))
             .and_then(|m| m.modified())
@@ -1662,10 +1655,14 @@ impl Store {
                 progress(i + 1, total);
             }
         }
+        progress(total, total);
         fsutil::sync_fs(&self.root)?;
         let _ = fs::remove_dir_all(self.root.join(index::INDEX_DIR));
         fsutil::create_dirs(&self.root.join(index::INDEX_DIR))?;
         target_store.write_index(txn, &BTreeMap::new(), shards, None)?;
+        // Usage records follow the new keys (store::usage; informative, so
+        // a failure does not stop the change).
+        let _ = target_store.usage().reseal(&[self.keys().usage_key()]);
         Ok(total)
     }
 
@@ -1749,7 +1746,9 @@ impl Txn<'_> {
 }
 
 /// Config names from the files under `root/configs`, without decrypting.
-fn scan_names_in(root: &Path) -> anyhow::Result<Vec<String>> {
+/// Config names from the files under `root` (also for shell completion,
+/// which has no key).
+pub fn scan_names_in(root: &Path) -> anyhow::Result<Vec<String>> {
     let base = root.join(CONFIGS_DIR);
     let mut out = Vec::new();
     let mut stack = vec![base.clone()];

@@ -37,7 +37,8 @@ fn committed_completions_and_man_pages_are_fresh() {
             );
         }
     }
-    // And `completions SHELL` prints the same as the committed file.
+    // And `completions SHELL` prints the same as the committed file (the
+    // dynamic registration).
     let out = std::process::Command::new(BIN)
         .args(["completions", "bash"])
         .output()

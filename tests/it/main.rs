@@ -10,8 +10,10 @@ mod connectors;
 mod credential_origins;
 mod custom_types;
 mod docs_fresh;
+mod everyday;
 mod exec_inject;
 mod export_formats;
+mod git_credential;
 mod impostors;
 mod interactive;
 mod interop;
@@ -22,10 +24,12 @@ mod master_key;
 mod no_leaks;
 mod oauth;
 mod probe_pool;
+mod project;
 mod properties;
 mod provider_echo;
 mod race;
 mod recipients;
+mod refresh_fit;
 mod reliability;
 mod rotation;
 mod ssh_host_keys;
@@ -35,6 +39,7 @@ mod tls_brokers;
 mod tls_mysql;
 mod tls_postgres;
 mod trust_boundary;
+mod usage;
 
 /// A test file that is not declared above would silently never run.
 #[test]

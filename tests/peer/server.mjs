@@ -19,7 +19,7 @@ const server = http.createServer();
 await new Promise((resolve) => server.listen(Number(process.env.PORT || 0), '127.0.0.1', resolve));
 const issuer = `http://127.0.0.1:${server.address().port}`;
 
-const stats = { grants: {}, errors: {}, revocations: 0 };
+const stats = { grants: {}, errors: {}, revocations: 0, gitAuth: { ok: 0, denied: 0 } };
 const provider = new Provider(issuer, {
   clients: [
     { client_id: 'public-native', application_type: 'native', token_endpoint_auth_method: 'none',
@@ -63,6 +63,21 @@ provider.on('grant.revoked', () => { stats.revocations += 1; });
 provider.use(async (ctx, next) => {
   if (ctx.path === '/_test/stats') {
     ctx.body = stats;
+    return;
+  }
+  if (ctx.path === '/_test/git-auth') {
+    // For nginx's auth_request in front of git http-backend: 204 when the
+    // Basic password is an access token this server issued and that has not
+    // expired (or been revoked), else 401.
+    const m = /^Basic (.+)$/i.exec(ctx.get('authorization') || '');
+    let ok = false;
+    if (m) {
+      const decoded = Buffer.from(m[1], 'base64').toString();
+      const token = await provider.AccessToken.find(decoded.slice(decoded.indexOf(':') + 1));
+      ok = !!token && !token.isExpired;
+    }
+    stats.gitAuth[ok ? 'ok' : 'denied'] += 1;
+    ctx.status = ok ? 204 : 401;
     return;
   }
   if (ctx.path === '/_test/ttl') {

@@ -67,11 +67,17 @@ impl T {
         c
     }
 
-    fn apply(&self, c: &mut std::process::Command) {
+    /// This test's environment on any command (git, a shell).
+    pub fn apply(&self, c: &mut std::process::Command) {
         for (k, _) in std::env::vars() {
             if k.starts_with("AUTHCFG_")
+                || k.starts_with("GIT_")
                 || k == "RUST_BACKTRACE"
                 || k == "GITHUB_ENV"
+                || k == "GITHUB_REPOSITORY"
+                || k == "GITHUB_WORKFLOW"
+                || k == "CI_PROJECT_PATH"
+                || k == "CI_JOB_NAME"
                 || k == "DBUS_SESSION_BUS_ADDRESS"
             {
                 c.env_remove(k);
@@ -148,7 +154,8 @@ impl T {
     }
 
     /// A snapshot of the whole store (paths and bytes), minus the files that
-    /// change on every command (audit trail, last-used markers, lock).
+    /// change on every command (audit trail, usage log, last-used markers,
+    /// lock).
     pub fn snapshot(&self) -> Vec<(PathBuf, Vec<u8>)> {
         self.store_files()
             .into_iter()
@@ -157,6 +164,7 @@ impl T {
                 !s.ends_with("audit.jsonl")
                     && !s.ends_with("audit.head")
                     && !s.contains("/used/")
+                    && !s.ends_with("usage.log")
                     && !s.ends_with(".lock")
             })
             .collect()

@@ -392,3 +392,121 @@ impl Drop for S3 {
         let _ = self.child.wait();
     }
 }
+
+/// Repositories served by `git http-backend` behind nginx + fcgiwrap (the
+/// Debian packages), where every request needs HTTP Basic whose password
+/// is an access token the OpenID peer issued and that is still valid:
+/// nginx asks the peer (`auth_request` to its `/_test/git-auth`), so an
+/// expired or unknown token is refused.
+pub struct GitHttp {
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    pub repos: std::path::PathBuf,
+    _nginx: Daemon,
+    fcgiwrap: Child,
+}
+
+impl GitHttp {
+    pub fn start(peer_issuer: &str) -> GitHttp {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display().to_string();
+        let repos = dir.path().join("repos");
+        std::fs::create_dir_all(&repos).unwrap();
+        let sock = dir.path().join("fcgi.sock");
+        let mut fcgiwrap = Command::new("fcgiwrap")
+            .arg("-s")
+            .arg(format!("unix:{}", sock.display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("fcgiwrap (apt: fcgiwrap; scripts/setup)");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !sock.exists() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "fcgiwrap did not create its socket"
+            );
+            if let Ok(Some(status)) = fcgiwrap.try_wait() {
+                panic!("fcgiwrap exited: {status}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let port = closed_port();
+        let peer = peer_issuer.trim_end_matches('/');
+        let conf = dir.path().join("nginx.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "user root;\ndaemon off;\npid {d}/nginx.pid;\nerror_log stderr info;\nevents {{ worker_connections 64; }}\nhttp {{\n\
+                 access_log off;\nclient_body_temp_path {d};\nproxy_temp_path {d};\nfastcgi_temp_path {d};\nuwsgi_temp_path {d};\nscgi_temp_path {d};\n\
+                 client_max_body_size 0;\n\
+                 server {{\nlisten 127.0.0.1:{port};\n\
+                 location = /_auth {{ internal; proxy_pass {peer}/_test/git-auth; proxy_pass_request_body off;\n\
+                   proxy_set_header Content-Length \"\"; proxy_set_header Authorization $http_authorization; }}\n\
+                 location @unauthorized {{ add_header WWW-Authenticate 'Basic realm=\"git\"' always; return 401; }}\n\
+                 location / {{\n  auth_request /_auth;\n  error_page 401 = @unauthorized;\n\
+                   fastcgi_pass unix:{sock};\n\
+                   fastcgi_param SCRIPT_FILENAME /usr/lib/git-core/git-http-backend;\n\
+                   fastcgi_param GIT_PROJECT_ROOT {repos};\n\
+                   fastcgi_param GIT_HTTP_EXPORT_ALL \"\";\n\
+                   fastcgi_param PATH_INFO $uri;\n\
+                   fastcgi_param QUERY_STRING $query_string;\n\
+                   fastcgi_param REQUEST_METHOD $request_method;\n\
+                   fastcgi_param CONTENT_TYPE $content_type;\n\
+                   fastcgi_param CONTENT_LENGTH $content_length;\n\
+                   fastcgi_param REMOTE_USER $remote_user;\n\
+                   fastcgi_param REMOTE_ADDR $remote_addr;\n\
+                   fastcgi_param SERVER_PROTOCOL $server_protocol;\n\
+                   fastcgi_param HTTP_CONTENT_ENCODING $http_content_encoding;\n\
+                   fastcgi_param GIT_HTTP_MAX_REQUEST_BUFFER 100M;\n}}\n}}\n}}\n",
+                sock = sock.display(),
+                repos = repos.display(),
+            ),
+        )
+        .unwrap();
+        let mut cmd = Command::new("nginx");
+        cmd.arg("-c").arg(&conf).arg("-p").arg(dir.path());
+        let nginx = spawn_until(cmd, "start worker process", port, dir);
+        GitHttp {
+            url: format!("http://127.0.0.1:{port}"),
+            repos,
+            _nginx: nginx,
+            fcgiwrap,
+        }
+    }
+
+    /// A bare repository `NAME.git` with one commit (a README holding
+    /// `content`), accepting pushes.
+    pub fn repo(&self, name: &str, content: &str) -> String {
+        let bare = self.repos.join(format!("{name}.git"));
+        let work = self.repos.join(format!(".seed-{name}"));
+        let git = |dir: &std::path::Path, args: &[&str]| {
+            run(Command::new("git")
+                .current_dir(dir)
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .args(["-c", "user.name=seed", "-c", "user.email=seed@example.test"])
+                .args(args));
+        };
+        std::fs::create_dir_all(&work).unwrap();
+        git(
+            &self.repos,
+            &["init", "-q", "--bare", "-b", "main", &format!("{name}.git")],
+        );
+        git(&bare, &["config", "http.receivepack", "true"]);
+        git(&work, &["init", "-q", "-b", "main"]);
+        std::fs::write(work.join("README"), content).unwrap();
+        git(&work, &["add", "README"]);
+        git(&work, &["commit", "-q", "-m", "seed"]);
+        git(&work, &["push", "-q", bare.to_str().unwrap(), "main"]);
+        std::fs::remove_dir_all(&work).unwrap();
+        format!("{}/{name}.git", self.url)
+    }
+}
+
+impl Drop for GitHttp {
+    fn drop(&mut self) {
+        stop(&mut self.fcgiwrap);
+    }
+}
