@@ -367,8 +367,9 @@ fn is_legacy(name: &str) -> bool {
 /// What the store's root holds (docs/ARCHITECTURE.md, "Store"): directories,
 /// then files.
 const ROOT_DIRS: [&str; 6] = ["configs", "index", "used", "locks", "tmp", "staging"];
-const ROOT_FILES: [&str; 11] = [
+const ROOT_FILES: [&str; 12] = [
     "authcfg.toml",
+    crate::store::usage::USAGE_FILE,
     "journal",
     "admin-journal",
     "audit.jsonl",
