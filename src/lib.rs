@@ -13,6 +13,7 @@ pub mod connectors;
 pub mod error;
 pub mod export;
 pub mod keys;
+pub mod mcp;
 pub mod model;
 pub mod net;
 pub mod oauth;

@@ -76,6 +76,12 @@ pub struct Settings {
     /// `AUTHCFG_USAGE=off`: hand-outs are not recorded in the usage log
     /// (the audit trail still has them).
     pub record_usage: bool,
+    /// `AUTHCFG_MCP_EXPOSE`: the configs `authcfg mcp` offers when no
+    /// `--expose` is given (globs, comma-separated).
+    pub mcp_expose: Option<String>,
+    /// Who acts, for the audit trail, when it is not the user at a shell
+    /// (`mcp:CLIENT`); set by the command, never from the environment.
+    pub actor: Option<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -147,6 +153,8 @@ impl Settings {
                     .as_deref(),
                 Some("off" | "0" | "no" | "false")
             ),
+            mcp_expose: var("AUTHCFG_MCP_EXPOSE").filter(|v| !v.trim().is_empty()),
+            actor: None,
         }
     }
 
@@ -221,6 +229,8 @@ impl Settings {
             project_env: None,
             project_state: None,
             record_usage: true,
+            mcp_expose: None,
+            actor: None,
         }
     }
 }

@@ -26,12 +26,14 @@ mod git;
 mod header;
 mod history;
 mod hook;
+mod http;
 mod import;
 mod init;
 mod inject;
 mod list;
 mod lock;
 mod log;
+mod mcp;
 mod oauth_flow;
 mod project;
 mod providers;
@@ -109,6 +111,10 @@ pub enum Command {
     GitCredential(git::CredentialArgs),
     /// Make git use a config's token for a host
     Git(git::Args),
+    /// Make an HTTP request with a config's credential attached (never printed)
+    Http(http::Args),
+    /// Serve the configs as MCP tools for agents (stdio, or HTTP on loopback)
+    Mcp(mcp::Args),
     /// Prove configs work against the real service
     Test(test::Args),
     /// Refresh OAuth2 access tokens (automatic on use anyway)
@@ -342,6 +348,8 @@ fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
         Command::Hook(a) => hook::run(&ctx, a),
         Command::GitCredential(a) => git::credential(&ctx, a),
         Command::Git(a) => git::run(&ctx, a),
+        Command::Http(a) => http::run(&ctx, a),
+        Command::Mcp(a) => mcp::run(&ctx, a),
         Command::Log(a) => log::run(&ctx, a),
         Command::Test(a) => test::run(&ctx, a),
         Command::Refresh(a) => refresh::run(&ctx, a),

@@ -416,6 +416,22 @@ impl Tls {
         })
     }
 
+    /// For plain-http requests to loopback: no trust store is read (a
+    /// command start-up pays nothing for TLS it will not use), and any
+    /// TLS handshake made with it fails, as no root is trusted.
+    pub fn no_roots() -> Tls {
+        let config = ClientConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .expect("the ring provider supports the default versions")
+            .with_root_certificates(RootCertStore::empty())
+            .with_no_client_auth();
+        Tls {
+            config: Arc::new(config),
+            seen: Arc::new(Seen::default()),
+            verify: Verify::Full,
+        }
+    }
+
     /// Verified against the system store, no client certificate.
     pub fn system() -> Tls {
         Tls::new(Verify::Full, &TlsOptions::default())

@@ -48,6 +48,11 @@ pub struct Provider {
     pub extra_params: BTreeMap<String, String>,
     #[serde(default)]
     pub params: Vec<Param>,
+    /// Origins of the provider's APIs (`{param}` filled from the config):
+    /// where `authcfg http` and the MCP server send its access token by
+    /// default (a config's `allowed_origins` replaces them).
+    #[serde(default)]
+    pub api_origins: Vec<String>,
     /// Where to register an OAuth client for this provider.
     #[serde(default)]
     pub console: Option<String>,

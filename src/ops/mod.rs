@@ -5,12 +5,16 @@
 
 pub mod git_credential;
 pub mod handout;
+pub mod http;
 pub mod master_key;
+pub mod probe;
 pub mod project;
 pub mod recipients;
+pub mod redact;
 pub mod refresh;
 pub mod rotate;
 pub mod session;
+pub mod sql;
 pub mod upgrade;
 
 pub use session::Session;

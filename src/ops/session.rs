@@ -23,7 +23,7 @@ pub fn options(settings: &Settings) -> Options {
         lock_timeout: settings.lock_timeout,
         actor: Actor {
             user: settings.user.clone(),
-            actor: None,
+            actor: settings.actor.clone(),
         },
         fault_after: settings.fault_after,
         fault_hold: settings.fault_hold.clone(),

@@ -23,11 +23,11 @@ mod nats;
 pub mod pgwire;
 pub mod postgres;
 pub mod redis;
-mod s3;
+pub mod s3;
 mod ssh;
 mod tcp;
 
-pub use mysql::{connect as mysql_connect, MyConn};
+pub use mysql::{connect as mysql_connect, MyConn, MyFailure};
 
 use super::catalog::Connector;
 use super::{Class, Outcome, ProbeKind, ProbeSettings};

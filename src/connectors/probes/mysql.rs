@@ -136,20 +136,31 @@ impl MyConn {
 
     /// COM_QUERY; the rows of its first result set as text (None: NULL).
     pub async fn query(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, MyFailure> {
+        self.query_columns(sql).await.map(|(_, rows)| rows)
+    }
+
+    /// `query`, with the column names of the result set (none for a
+    /// statement that returns no rows).
+    pub async fn query_columns(
+        &mut self,
+        sql: &str,
+    ) -> Result<(Vec<String>, Vec<Vec<Option<String>>>), MyFailure> {
         self.seq = 0;
         let mut payload = vec![0x03];
         payload.extend_from_slice(sql.as_bytes());
         self.write_packet(&payload).await?;
         let first = self.read_packet().await?;
         match first.first() {
-            Some(0x00) => return Ok(vec![]),
+            Some(0x00) => return Ok((vec![], vec![])),
             Some(0xff) => return Err(server_error(&first)),
             _ => {}
         }
         let (columns, _) =
             lenenc_int(&first).ok_or_else(|| MyFailure::Protocol("bad column count".into()))?;
+        let mut names = vec![];
         for _ in 0..columns {
-            self.read_packet().await?;
+            let def = self.read_packet().await?;
+            names.push(column_name(&def).unwrap_or_default());
         }
         // EOF after the column definitions (CLIENT_DEPRECATE_EOF is not set).
         let eof = self.read_packet().await?;
@@ -160,7 +171,7 @@ impl MyConn {
         loop {
             let p = self.read_packet().await?;
             match p.first() {
-                Some(0xfe) if p.len() < 9 => return Ok(rows),
+                Some(0xfe) if p.len() < 9 => return Ok((names, rows)),
                 Some(0xff) => return Err(server_error(&p)),
                 _ => {}
             }
@@ -193,6 +204,22 @@ impl MyConn {
         self.seq = 0;
         let _ = self.write_packet(&[0x01]).await; // COM_QUIT
     }
+}
+
+/// The name in a ColumnDefinition41 packet: its fifth length-encoded
+/// string (after catalog, schema, table and original table).
+fn column_name(def: &[u8]) -> Option<String> {
+    let mut rest = def;
+    for i in 0..5 {
+        let (len, used) = lenenc_int(rest)?;
+        let end = used.checked_add(usize::try_from(len).ok()?)?;
+        let s = rest.get(used..end)?;
+        if i == 4 {
+            return Some(String::from_utf8_lossy(s).into_owned());
+        }
+        rest = &rest[end..];
+    }
+    None
 }
 
 fn lenenc_int(b: &[u8]) -> Option<(u64, usize)> {

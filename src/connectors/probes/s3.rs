@@ -9,12 +9,69 @@ use crate::net::http::{self as nethttp, Redirects};
 use crate::net::Tls;
 use std::time::Duration;
 
-/// ListObjectsV2 (max-keys=1) signed with SigV4 by AWS's own signer.
-pub async fn probe(doc: &ConfigDoc, timeout: Duration) -> Outcome {
+/// What SigV4 signs with.
+pub struct Credentials<'a> {
+    pub access_key_id: &'a str,
+    pub secret_access_key: &'a str,
+    pub session_token: Option<&'a str>,
+    pub region: &'a str,
+    pub service: &'a str,
+}
+
+/// The SigV4 headers for one request (AWS's own signer; S3's single
+/// percent-encoding, the payload hash in x-amz-content-sha256), bound to
+/// its method, URL, the given headers and body.
+pub fn sign_v4(
+    creds: &Credentials,
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Result<Vec<(String, String)>, String> {
     use aws_sigv4::http_request::{
         sign, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest,
         SigningSettings,
     };
+    let identity = aws_credential_types::Credentials::new(
+        creds.access_key_id,
+        creds.secret_access_key,
+        creds.session_token.map(str::to_string),
+        None,
+        "authcfg",
+    )
+    .into();
+    let mut settings = SigningSettings::default();
+    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    settings.percent_encoding_mode = PercentEncodingMode::Single;
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(creds.region)
+        .name(creds.service)
+        .time(std::time::SystemTime::now())
+        .settings(settings)
+        .build()
+        .map_err(|e| e.to_string())?
+        .into();
+    let out = SignableRequest::new(
+        method,
+        url,
+        headers.iter().copied(),
+        SignableBody::Bytes(body),
+    )
+    .and_then(|r| sign(r, &params))
+    .map_err(|e| e.to_string())?;
+    Ok(out
+        .into_parts()
+        .0
+        .into_parts()
+        .0
+        .into_iter()
+        .map(|h| (h.name().to_string(), h.value().to_string()))
+        .collect())
+}
+
+/// ListObjectsV2 (max-keys=1) signed with SigV4 by AWS's own signer.
+pub async fn probe(doc: &ConfigDoc, timeout: Duration) -> Outcome {
     let region = get(doc, "region");
     let bucket = get(doc, "bucket");
     let path_style = get(doc, "path_style") == "true"
@@ -40,38 +97,16 @@ pub async fn probe(doc: &ConfigDoc, timeout: Duration) -> Outcome {
         url.set_path("/");
     }
     url.set_query(Some("list-type=2&max-keys=1"));
-    let identity = aws_credential_types::Credentials::new(
-        get(doc, "access_key_id"),
-        get(doc, "secret_access_key"),
-        None,
-        None,
-        "authcfg",
-    )
-    .into();
-    let mut settings = SigningSettings::default();
-    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
-    settings.percent_encoding_mode = PercentEncodingMode::Single;
-    let params = match aws_sigv4::sign::v4::SigningParams::builder()
-        .identity(&identity)
-        .region(region)
-        .name("s3")
-        .time(std::time::SystemTime::now())
-        .settings(settings)
-        .build()
-    {
-        Ok(p) => p.into(),
-        Err(e) => return Outcome::fail(Class::Config, e.to_string()),
+    let creds = Credentials {
+        access_key_id: get(doc, "access_key_id"),
+        secret_access_key: get(doc, "secret_access_key"),
+        session_token: None,
+        region,
+        service: "s3",
     };
-    let headers = match SignableRequest::new(
-        "GET",
-        url.as_str(),
-        std::iter::empty(),
-        SignableBody::Bytes(&[]),
-    )
-    .and_then(|r| sign(r, &params))
-    {
-        Ok(out) => out.into_parts().0.into_parts().0,
-        Err(e) => return Outcome::fail(Class::Config, e.to_string()),
+    let headers = match sign_v4(&creds, "GET", url.as_str(), &[], &[]) {
+        Ok(h) => h,
+        Err(e) => return Outcome::fail(Class::Config, e),
     };
     // The signature is bound to this one request; still, no redirect to
     // another origin is followed with it.
@@ -81,8 +116,8 @@ pub async fn probe(doc: &ConfigDoc, timeout: Duration) -> Outcome {
         Err(f) => return Outcome::fail(Class::Config, f.to_string()),
     };
     let mut req = client.get(url.as_str());
-    for h in &headers {
-        req = req.header(h.name(), h.value());
+    for (k, v) in &headers {
+        req = req.header(k, v);
     }
     let sent = if url.scheme() == "http"
         && !crate::net::is_loopback_host(url.host_str().unwrap_or_default())

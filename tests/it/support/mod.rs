@@ -386,6 +386,7 @@ impl Drop for Peer {
     }
 }
 
+pub mod echo;
 pub mod pki;
 pub mod services;
 pub mod tls_services;

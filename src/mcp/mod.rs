@@ -1,0 +1,813 @@
+//! `authcfg mcp`: a Model Context Protocol server (rmcp) whose tools act
+//! with a config's secret without showing it (docs/SECURITY.md, "An agent
+//! using authcfg mcp").
+//!
+//! - Only the configs matched by `--expose` globs (or
+//!   `AUTHCFG_MCP_EXPOSE`) exist for the client; by default none.
+//! - Tools: `list_configs`, `http_request`, `sql_query`, `test_config`;
+//!   `reveal_secret` only when the server was started with
+//!   `--allow-reveal`.
+//! - Every tool output passes through one `Redactor` holding every secret
+//!   of every exposed config (and the tokens refreshed since), raw and
+//!   encoded.
+//! - Every call is audited with the actor `mcp:<client name>`; a hand-out
+//!   (`http_request`, `sql_query`, `reveal_secret`) is recorded before
+//!   anything is sent, as `ops::handout` does for the CLI.
+//!
+//! Store work (decryption, refresh, audit) runs on a plain thread, network
+//! work on the command's runtime. Nothing here prints: notices go through
+//! the `Ui` (the CLI writes them to stderr; stdout carries only JSON-RPC).
+
+pub mod transport;
+
+use crate::error::{classify, failure, usage, UserError};
+use crate::model::ConfigDoc;
+use crate::ops::redact::Redactor;
+use crate::ops::{Session, Ui};
+use crate::settings::Settings;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData as McpError, RoleServer};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+/// Whether a call has its audit record yet.
+type Flag = Arc<AtomicBool>;
+
+/// What the user decided when starting the server.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Globs of config names (`*` matches any run of characters, `/`
+    /// included; `?` one character).
+    pub expose: Vec<String>,
+    pub allow_reveal: bool,
+    pub max_body: usize,
+    pub max_rows: usize,
+    pub timeout: Duration,
+}
+
+/// At most this many distinct client names get a session of their own;
+/// later ones share the last slot's actor name `mcp:other`.
+const MAX_CLIENT_NAMES: usize = 32;
+
+pub struct Server {
+    settings: Settings,
+    root: PathBuf,
+    ui: &'static dyn Ui,
+    opts: Options,
+    sessions: Mutex<HashMap<String, Arc<Session<'static>>>>,
+    settings_by_actor: Mutex<HashMap<String, &'static Settings>>,
+    redactor: RwLock<Redactor>,
+    exposed: Vec<String>,
+    clients: crate::ops::http::Clients,
+}
+
+/// Whether `name` matches the glob.
+pub fn glob_match(glob: &str, name: &str) -> bool {
+    fn go(g: &[u8], n: &[u8]) -> bool {
+        match (g.first(), n.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => go(&g[1..], n) || (!n.is_empty() && go(g, &n[1..])),
+            (Some(b'?'), Some(_)) => go(&g[1..], &n[1..]),
+            (Some(a), Some(b)) if a == b => go(&g[1..], &n[1..]),
+            _ => false,
+        }
+    }
+    go(glob.as_bytes(), name.as_bytes())
+}
+
+/// The client's name as the audit trail shows it: printable, short.
+pub fn actor_name(client: Option<&str>) -> String {
+    let raw = client.unwrap_or("").trim();
+    let clean: String = raw
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ' ' | '@' | '/'))
+        .take(64)
+        .collect();
+    if clean.is_empty() {
+        "mcp:unknown".into()
+    } else {
+        format!("mcp:{clean}")
+    }
+}
+
+/// Runs `f` on a thread of its own (store work, blocking HTTP for OAuth
+/// refresh, probes that start their own runtime calls) and waits for it
+/// without blocking the runtime.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("authcfg-mcp-store".into())
+        .spawn(move || {
+            let _ = tx.send(f());
+        })
+        .map_err(|e| failure(format!("cannot start a thread: {e}")))?;
+    rx.await
+        .map_err(|_| failure("the store thread ended without an answer"))?
+}
+
+impl Server {
+    /// Opens the store once (the key must come from the environment or a
+    /// keyring: nothing prompts) and reads the exposed configs for the
+    /// redactor.
+    pub fn start(
+        settings: &Settings,
+        root: PathBuf,
+        ui: &'static dyn Ui,
+        opts: Options,
+    ) -> anyhow::Result<Server> {
+        let mut settings = settings.clone();
+        settings.interactive = false;
+        let s = Session::open(&settings, &root, ui)?;
+        let mut exposed = vec![];
+        let mut redactor = Redactor::new();
+        for m in s.store.list()? {
+            if opts.expose.iter().any(|g| glob_match(g, &m.name)) {
+                // A config this key cannot open (another group's) is not offered.
+                if let Ok(doc) = s.store.read(&m.name) {
+                    redactor.add_doc(&doc);
+                    exposed.push(m.name);
+                }
+            }
+        }
+        drop(s);
+        Ok(Server {
+            settings,
+            root,
+            ui,
+            opts,
+            sessions: Mutex::new(HashMap::new()),
+            settings_by_actor: Mutex::new(HashMap::new()),
+            redactor: RwLock::new(redactor),
+            exposed,
+            clients: Default::default(),
+        })
+    }
+
+    pub fn exposed(&self) -> &[String] {
+        &self.exposed
+    }
+
+    /// The `--expose` globs that match no config this key can read.
+    pub fn unmatched(&self) -> Vec<&str> {
+        self.opts
+            .expose
+            .iter()
+            .filter(|g| !self.exposed.iter().any(|n| glob_match(g, n)))
+            .map(String::as_str)
+            .collect()
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.opts
+    }
+
+    /// The session whose audit records name this client.
+    fn session(&self, actor: &str) -> anyhow::Result<Arc<Session<'static>>> {
+        let mut map = self.sessions.lock().expect("sessions lock");
+        let key = if map.len() >= MAX_CLIENT_NAMES && !map.contains_key(actor) {
+            "mcp:other".to_string()
+        } else {
+            actor.to_string()
+        };
+        if let Some(s) = map.get(&key) {
+            return Ok(s.clone());
+        }
+        let mut leaked = self.settings_by_actor.lock().expect("settings lock");
+        let settings: &'static Settings = match leaked.get(&key) {
+            Some(s) => s,
+            None => {
+                let mut settings = self.settings.clone();
+                settings.actor = Some(key.clone());
+                // One per distinct client name (bounded above), for the
+                // life of the process.
+                let s: &'static Settings = Box::leak(Box::new(settings));
+                leaked.insert(key.clone(), s);
+                s
+            }
+        };
+        drop(leaked);
+        let s = Arc::new(Session::open(settings, &self.root, self.ui)?);
+        map.insert(key, s.clone());
+        Ok(s)
+    }
+
+    fn is_exposed(&self, name: &str) -> bool {
+        self.exposed.iter().any(|n| n == name)
+    }
+
+    fn redact_text(&self, t: &str) -> String {
+        self.redactor.read().expect("redactor lock").text(t)
+    }
+
+    fn learn(&self, doc: &ConfigDoc) {
+        self.redactor.write().expect("redactor lock").add_doc(doc);
+    }
+
+    /// A snapshot of the redactor, its automaton built once and shared.
+    fn redactor(&self) -> Redactor {
+        let r = self.redactor.read().expect("redactor lock");
+        r.prepare();
+        r.clone()
+    }
+
+    pub fn tools(&self) -> Vec<Tool> {
+        let obj = |v: Value| match v {
+            Value::Object(o) => o,
+            _ => unreachable!("schemas are objects"),
+        };
+        let mut tools = vec![
+            Tool::new(
+                "list_configs",
+                "The credentials this server may use: name, type, provider, status and, for HTTP ones, the origins a request may go to. Never a secret value.",
+                obj(json!({"type": "object", "properties": {}, "additionalProperties": false})),
+            ),
+            Tool::new(
+                "http_request",
+                "An HTTP request made with a config's credential attached by authcfg (API key, bearer, basic, OAuth2 refreshed when due, S3 SigV4). The URL must be on one of the config's allowed origins (see list_configs). Do not add Authorization, Cookie or the config's key header yourself. Returns status, headers and body (capped); any secret in the answer is replaced by [REDACTED:CONFIG/FIELD].",
+                obj(json!({
+                    "type": "object",
+                    "properties": {
+                        "config": {"type": "string", "description": "Config name, from list_configs"},
+                        "method": {"type": "string", "description": "GET (default), POST, PUT, PATCH, DELETE, HEAD, OPTIONS"},
+                        "url": {"type": "string", "description": "Full URL on an allowed origin"},
+                        "headers": {"type": "object", "additionalProperties": {"type": "string"}, "description": "Extra request headers"},
+                        "body": {"type": "string", "description": "Request body (text)"}
+                    },
+                    "required": ["config", "url"],
+                    "additionalProperties": false
+                })),
+            ),
+            Tool::new(
+                "sql_query",
+                "One SQL statement on a PostgreSQL or MySQL/MariaDB connector, run with the config's credentials. Read-only (a read-only transaction, rolled back) unless the config allows writes. Rows come back as JSON, capped.",
+                obj(json!({
+                    "type": "object",
+                    "properties": {
+                        "config": {"type": "string", "description": "Config name, from list_configs"},
+                        "sql": {"type": "string", "description": "One SQL statement"}
+                    },
+                    "required": ["config", "sql"],
+                    "additionalProperties": false
+                })),
+            ),
+            Tool::new(
+                "test_config",
+                "Proves a config works with its real protocol (HTTP, PostgreSQL, MySQL, Redis, S3, OAuth2 userinfo, ...) and records the result. Returns pass or fail with the reason; never a secret.",
+                obj(json!({
+                    "type": "object",
+                    "properties": {"config": {"type": "string", "description": "Config name, from list_configs"}},
+                    "required": ["config"],
+                    "additionalProperties": false
+                })),
+            ),
+        ];
+        if self.opts.allow_reveal {
+            tools.push(Tool::new(
+                "reveal_secret",
+                "Returns a secret value of a config. Offered only because the server was started with --allow-reveal.",
+                obj(json!({
+                    "type": "object",
+                    "properties": {
+                        "config": {"type": "string"},
+                        "field": {"type": "string", "description": "Field name (api_key, token, password, access_token, ...)"}
+                    },
+                    "required": ["config", "field"],
+                    "additionalProperties": false
+                })),
+            ));
+        }
+        tools
+    }
+
+    /// Runs one tool call; the answer is redacted (except `reveal_secret`).
+    pub async fn call(
+        self: &Arc<Server>,
+        client: Option<&str>,
+        tool: &str,
+        args: serde_json::Map<String, Value>,
+    ) -> CallToolResult {
+        let actor = actor_name(client);
+        let started = Instant::now();
+        // Set once this call has a record in the audit trail; a call that
+        // fails before it gets one is recorded as failed below.
+        let audited: Flag = Arc::new(AtomicBool::new(false));
+        let config = args
+            .get("config")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let result = match tool {
+            "list_configs" => self.list_configs(&actor, audited.clone()).await,
+            "http_request" => self.http_request(&actor, args, audited.clone()).await,
+            "sql_query" => self.sql_query(&actor, args, audited.clone()).await,
+            "test_config" => self.test_config(&actor, args, audited.clone()).await,
+            "reveal_secret" if self.opts.allow_reveal => {
+                return match self.reveal(&actor, args, audited.clone()).await {
+                    Ok(v) => CallToolResult::success(vec![ContentBlock::text(v.to_string())]),
+                    Err(e) => {
+                        self.audit_failure(&actor, tool, config, &e, &audited).await;
+                        self.error_result(tool, &actor, e)
+                    }
+                };
+            }
+            other => Err(usage(format!("no tool named '{other}'")).into()),
+        };
+        match result {
+            Ok(v) => {
+                self.ui.notice(&format!(
+                    "authcfg mcp: {actor} {tool} ok ({} ms)",
+                    started.elapsed().as_millis()
+                ));
+                let v = self.redactor.read().expect("redactor lock").json(&v);
+                CallToolResult::success(vec![ContentBlock::text(
+                    serde_json::to_string_pretty(&v).unwrap_or_default(),
+                )])
+            }
+            Err(e) => {
+                self.audit_failure(&actor, tool, config, &e, &audited).await;
+                self.error_result(tool, &actor, e)
+            }
+        }
+    }
+
+    /// Records a call that failed before it was recorded (bad arguments,
+    /// an unknown tool, a store that would not open).
+    async fn audit_failure(
+        self: &Arc<Server>,
+        actor: &str,
+        tool: &str,
+        config: Option<String>,
+        e: &anyhow::Error,
+        audited: &Flag,
+    ) {
+        if audited.load(Ordering::SeqCst) {
+            return;
+        }
+        let me = self.clone();
+        let actor = actor.to_string();
+        let action = format!(
+            "mcp.{}",
+            if me.tools().iter().any(|t| t.name == tool) {
+                tool
+            } else {
+                "unknown_tool"
+            }
+        );
+        let config = config.filter(|c| me.is_exposed(c));
+        let detail: String = me
+            .redact_text(&e.to_string())
+            .lines()
+            .next()
+            .unwrap_or("")
+            .chars()
+            .take(200)
+            .collect();
+        let _ = blocking(move || {
+            let s = me.session(&actor)?;
+            s.audit(&action, config.as_deref(), "error", Some(&detail));
+            Ok(())
+        })
+        .await;
+    }
+
+    fn error_result(&self, tool: &str, actor: &str, e: anyhow::Error) -> CallToolResult {
+        let (_, hint) = classify(&e);
+        let mut text = format!("{e:#}");
+        if let Some(h) = hint {
+            text.push_str(&format!("\nhint: {h}"));
+        }
+        let text = self.redact_text(&text);
+        self.ui.notice(&format!(
+            "authcfg mcp: {actor} {tool} failed: {}",
+            text.lines().next().unwrap_or("")
+        ));
+        CallToolResult::error(vec![ContentBlock::text(text)])
+    }
+
+    fn arg(args: &serde_json::Map<String, Value>, k: &str) -> Result<String, UserError> {
+        match args.get(k) {
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(_) => Err(usage(format!("'{k}' must be a string"))),
+            None => Err(usage(format!("'{k}' is required"))),
+        }
+    }
+
+    /// The config, if exposed; the refusal says nothing of whether an
+    /// unexposed one exists.
+    fn exposed_name(
+        &self,
+        s: &Session,
+        action: &str,
+        name: &str,
+        audited: &Flag,
+    ) -> Result<String, anyhow::Error> {
+        let canon = crate::store::canonical_name(name).unwrap_or_else(|_| name.to_string());
+        if self.is_exposed(&canon) {
+            return Ok(canon);
+        }
+        s.audit(
+            action,
+            None,
+            "refused",
+            Some("a config that is not exposed"),
+        );
+        audited.store(true, Ordering::SeqCst);
+        Err(UserError::new(
+            crate::error::Exit::NotFound,
+            format!("no exposed config named '{name}'"),
+        )
+        .hint("list_configs shows the configs this server offers; the user chooses them with `authcfg mcp --expose GLOB`")
+        .into())
+    }
+
+    async fn list_configs(self: &Arc<Server>, actor: &str, audited: Flag) -> anyhow::Result<Value> {
+        let me = self.clone();
+        let actor = actor.to_string();
+        blocking(move || {
+            let s = me.session(&actor)?;
+            let mut out = vec![];
+            for m in s.store.list()? {
+                if !me.is_exposed(&m.name) {
+                    continue;
+                }
+                let doc = match s.store.read(&m.name) {
+                    Ok(d) => d,
+                    Err(_) => continue,
+                };
+                let origins = crate::ops::http::allowed_origins(&doc)
+                    .map(|v| v.iter().map(ToString::to_string).collect::<Vec<_>>())
+                    .unwrap_or_default();
+                let sql = crate::ops::sql::engine(&doc).ok();
+                let mut tools = vec!["test_config"];
+                let http_ok = sql.is_none() && doc.meta.type_id != "env_vars";
+                if http_ok {
+                    tools.push("http_request");
+                }
+                if sql.is_some() {
+                    tools.push("sql_query");
+                }
+                let mut e = json!({
+                    "name": m.name,
+                    "kind": m.kind.as_str(),
+                    "type": m.type_id,
+                    "status": m.status(),
+                    "tools": tools,
+                });
+                if m.kind == crate::model::Kind::Oauth2 {
+                    e["provider"] = m.type_id.clone().into();
+                    if let Some(x) = m.expires {
+                        e["token_expires"] = crate::model::rfc3339(x).into();
+                    }
+                }
+                if let Some(a) = &m.account {
+                    e["account"] = a.clone().into();
+                }
+                if let Some(t) = &m.last_test {
+                    e["last_test"] = json!({"at": crate::model::rfc3339(t.at), "ok": t.ok, "class": t.class});
+                }
+                if http_ok {
+                    e["allowed_origins"] = origins.into();
+                }
+                if let Some(engine) = sql {
+                    e["engine"] = match engine {
+                        crate::ops::sql::Engine::Postgres => "postgres",
+                        crate::ops::sql::Engine::Mysql => "mysql",
+                    }
+                    .into();
+                    e["read_only"] = (!crate::ops::sql::allows_writes(&doc)).into();
+                }
+                out.push(e);
+            }
+            s.audit(
+                "mcp.list_configs",
+                None,
+                "ok",
+                Some(&format!("{} configs", out.len())),
+            );
+            audited.store(true, Ordering::SeqCst);
+            let mut v = json!({ "configs": out });
+            if me.exposed.is_empty() {
+                v["note"] = "no config is exposed to this client; the user starts the server with `authcfg mcp --expose NAME-OR-GLOB`".into();
+            }
+            Ok(v)
+        })
+        .await
+    }
+
+    async fn http_request(
+        self: &Arc<Server>,
+        actor: &str,
+        args: serde_json::Map<String, Value>,
+        audited: Flag,
+    ) -> anyhow::Result<Value> {
+        let name = Self::arg(&args, "config")?;
+        let url = Self::arg(&args, "url")?;
+        let method = match args.get("method") {
+            Some(Value::String(m)) => m.clone(),
+            None | Some(Value::Null) => String::new(),
+            Some(_) => return Err(usage("'method' must be a string").into()),
+        };
+        let mut headers = vec![];
+        match args.get("headers") {
+            Some(Value::Object(o)) => {
+                for (k, v) in o {
+                    match v {
+                        Value::String(s) => headers.push((k.clone(), s.clone())),
+                        _ => return Err(usage(format!("header '{k}' must be a string")).into()),
+                    }
+                }
+            }
+            Some(Value::Array(a)) => {
+                for h in a {
+                    let line = h.as_str().unwrap_or_default();
+                    let (k, v) = line
+                        .split_once(':')
+                        .ok_or_else(|| usage(format!("'{line}' is not 'Name: value'")))?;
+                    headers.push((k.to_string(), v.to_string()));
+                }
+            }
+            None | Some(Value::Null) => {}
+            Some(_) => return Err(usage("'headers' must be an object").into()),
+        }
+        let body = match args.get("body") {
+            Some(Value::String(b)) => Some(b.clone().into_bytes()),
+            None | Some(Value::Null) => None,
+            Some(v) => Some(v.to_string().into_bytes()),
+        };
+        let req = crate::ops::http::Request {
+            method,
+            url,
+            headers,
+            body,
+        };
+        let action = "mcp.http_request";
+        let (plan, doc) = self
+            .hand_out(
+                actor,
+                action,
+                name,
+                audited,
+                move |s, name, used, audited| {
+                    let doc = used.docs[0].clone();
+                    let plan = match crate::ops::http::plan(&doc, &req) {
+                        Ok(p) => p,
+                        Err(e) => {
+                            let origin = url::Url::parse(req.url.trim())
+                                .map(|u| crate::net::policy::origin(&u))
+                                .unwrap_or_else(|_| "an invalid URL".into());
+                            let detail =
+                                format!("{} {origin}", crate::ops::http::method_label(&req));
+                            s.audit(action, Some(name), "refused", Some(&detail));
+                            audited.store(true, Ordering::SeqCst);
+                            return Err(e.into());
+                        }
+                    };
+                    used.record(s)?;
+                    audited.store(true, Ordering::SeqCst);
+                    Ok((plan, doc))
+                },
+            )
+            .await?;
+        // A refreshed token is a new secret to look for.
+        self.learn(&doc);
+        drop(doc);
+        let limits = crate::ops::http::Limits {
+            timeout: self.opts.timeout,
+            max_body: self.opts.max_body,
+        };
+        let resp =
+            crate::ops::http::perform_with(&plan, limits, &self.redactor(), Some(&self.clients))
+                .await?;
+        Ok(resp.to_json())
+    }
+
+    async fn sql_query(
+        self: &Arc<Server>,
+        actor: &str,
+        args: serde_json::Map<String, Value>,
+        audited: Flag,
+    ) -> anyhow::Result<Value> {
+        let name = Self::arg(&args, "config")?;
+        let sql = Self::arg(&args, "sql")?;
+        let action = "mcp.sql_query";
+        let doc = self
+            .hand_out(
+                actor,
+                action,
+                name,
+                audited,
+                move |s, name, used, audited| {
+                    let doc = used.docs[0].clone();
+                    if let Err(e) = crate::ops::sql::engine(&doc) {
+                        s.audit(action, Some(name), "refused", Some("not a SQL connector"));
+                        audited.store(true, Ordering::SeqCst);
+                        return Err(e.into());
+                    }
+                    used.record(s)?;
+                    audited.store(true, Ordering::SeqCst);
+                    Ok(doc)
+                },
+            )
+            .await?;
+        let limit = self.opts.timeout;
+        let rows = match tokio::time::timeout(
+            limit,
+            crate::ops::sql::query(&doc, &sql, self.opts.max_rows),
+        )
+        .await
+        {
+            Ok(r) => r?,
+            Err(_) => return Err(failure(format!("no answer within {} s", limit.as_secs())).into()),
+        };
+        Ok(serde_json::to_value(rows)?)
+    }
+
+    async fn test_config(
+        self: &Arc<Server>,
+        actor: &str,
+        args: serde_json::Map<String, Value>,
+        audited: Flag,
+    ) -> anyhow::Result<Value> {
+        let name = Self::arg(&args, "config")?;
+        let me = self.clone();
+        let actor = actor.to_string();
+        let timeout = self.opts.timeout;
+        let (outcome, ms, doc) = blocking(move || {
+            let s = me.session(&actor)?;
+            let action = "mcp.test_config";
+            let name = me.exposed_name(&s, action, &name, &audited)?;
+            let doc = s.store.read(&name)?;
+            let started = Instant::now();
+            let settings = crate::connectors::ProbeSettings::new(timeout);
+            let outcome = crate::ops::probe::probe(&s, doc, &settings);
+            let ms = started.elapsed().as_millis();
+            let rec = outcome.record();
+            s.store.update_if(&name, |d| {
+                d.meta.last_test = Some(rec);
+                Ok(Some(crate::store::journal::AuditIntent {
+                    action: action.into(),
+                    config: Some(name.clone()),
+                    outcome: if outcome.passed() { "ok" } else { "failed" }.into(),
+                    detail: Some(outcome.class.label().into()),
+                }))
+            })?;
+            audited.store(true, Ordering::SeqCst);
+            // The probe may have refreshed a token.
+            let doc = s.store.read(&name).ok();
+            Ok((outcome, ms, doc))
+        })
+        .await?;
+        if let Some(d) = doc {
+            self.learn(&d);
+        }
+        Ok(json!({
+            "ok": outcome.passed(),
+            "result": outcome.class.label(),
+            "detail": outcome.summary(),
+            "remedy": if outcome.passed() { "" } else { outcome.class.remedy() },
+            "latency_ms": ms,
+        }))
+    }
+
+    async fn reveal(
+        self: &Arc<Server>,
+        actor: &str,
+        args: serde_json::Map<String, Value>,
+        audited: Flag,
+    ) -> anyhow::Result<Value> {
+        let name = Self::arg(&args, "config")?;
+        let field = Self::arg(&args, "field")?;
+        let action = "mcp.reveal_secret";
+        self.hand_out(
+            actor,
+            action,
+            name,
+            audited,
+            move |s, name, used, audited| {
+                let Some(v) = used.docs[0].get(&field).map(str::to_string) else {
+                    s.audit(action, Some(name), "error", Some("no such field"));
+                    audited.store(true, Ordering::SeqCst);
+                    return Err(usage(format!("'{name}' has no field '{field}'")).into());
+                };
+                used.record(s)?;
+                audited.store(true, Ordering::SeqCst);
+                Ok(json!({"config": name, "field": field, "value": v}))
+            },
+        )
+        .await
+    }
+
+    /// On a store thread, as this client: the exposed config `name` read
+    /// for use (an OAuth token refreshed when due), then `f` with the
+    /// session, the config's canonical name and the use, which `f` records
+    /// once it decides to hand it out.
+    async fn hand_out<T: Send + 'static>(
+        self: &Arc<Server>,
+        actor: &str,
+        action: &'static str,
+        name: String,
+        audited: Flag,
+        f: impl FnOnce(&Session, &str, crate::ops::handout::Used, &Flag) -> anyhow::Result<T>
+            + Send
+            + 'static,
+    ) -> anyhow::Result<T> {
+        let me = self.clone();
+        let actor = actor.to_string();
+        blocking(move || {
+            let s = me.session(&actor)?;
+            let name = me.exposed_name(&s, action, &name, &audited)?;
+            let used = crate::ops::handout::read_for_use(&s, std::slice::from_ref(&name), action)
+                .inspect_err(|_| audited.store(true, Ordering::SeqCst))?;
+            f(&s, &name, used, &audited)
+        })
+        .await
+    }
+}
+
+/// The rmcp handler of one connection (stdio) or one HTTP session.
+#[derive(Clone)]
+pub struct Handler(pub Arc<Server>);
+
+impl rmcp::ServerHandler for Handler {
+    fn get_info(&self) -> ServerConfig {
+        let mut info = ServerConfig::new(ServerCapabilities::builder().enable_tools().build());
+        info.server_info = Implementation::new("authcfg", env!("CARGO_PKG_VERSION"));
+        info.instructions = Some(
+            "authcfg acts with stored credentials without showing them: call list_configs, then http_request, sql_query or test_config with a config name. Secrets never appear in answers ([REDACTED:CONFIG/FIELD] stands in their place)."
+                .into(),
+        );
+        info
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        Ok(ListToolsResult::with_all_items(self.0.tools()))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        let client = context.peer.peer_info().map(|i| i.client_info.name.clone());
+        let args = request.arguments.clone().unwrap_or_default();
+        Ok(self
+            .0
+            .call(client.as_deref(), &request.name, args)
+            .await
+            .into())
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.0.tools().into_iter().find(|t| t.name == name)
+    }
+}
+
+/// Serves one client on stdin/stdout until it closes them.
+pub async fn serve_stdio(server: Arc<Server>) -> anyhow::Result<()> {
+    use rmcp::ServiceExt;
+    let running = Handler(server)
+        .serve(rmcp::transport::stdio())
+        .await
+        .map_err(|e| failure(format!("MCP handshake failed: {e}")))?;
+    running
+        .waiting()
+        .await
+        .map_err(|e| failure(format!("MCP session ended: {e}")))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("*", "a/b"));
+        assert!(glob_match("prod/*", "prod/stripe"));
+        assert!(!glob_match("prod/*", "staging/stripe"));
+        assert!(glob_match("api-?", "api-1"));
+        assert!(!glob_match("api-?", "api-12"));
+        assert!(glob_match("stripe", "stripe"));
+        assert!(!glob_match("stripe", "stripe2"));
+    }
+
+    #[test]
+    fn actor_names() {
+        assert_eq!(actor_name(Some("claude-ai")), "mcp:claude-ai");
+        assert_eq!(actor_name(Some("a\nb\u{1b}[31m")), "mcp:ab31m");
+        assert_eq!(actor_name(None), "mcp:unknown");
+    }
+}

@@ -1,0 +1,84 @@
+//! Proving a config works (`authcfg test`, the MCP `test_config` tool):
+//! the protocol probe of its type; for OAuth2, the token refreshed when due
+//! and then introspected or shown to the userinfo endpoint.
+
+use crate::connectors::{self, Class, Outcome, ProbeSettings};
+use crate::model::{ConfigDoc, Kind};
+use crate::oauth::{self, tokens};
+use crate::ops::Session;
+
+pub fn probe(session: &Session, doc: ConfigDoc, settings: &ProbeSettings) -> Outcome {
+    match doc.meta.kind {
+        Kind::Oauth2 => probe_oauth(session, doc),
+        Kind::Custom if doc.meta.type_id == "env_vars" => Outcome::fail(
+            Class::Config,
+            "environment-variable configs have nothing to test",
+        ),
+        Kind::Custom => connectors::http::probe(&doc, settings.timeout),
+        Kind::Connector => connectors::probe_with(&doc, settings),
+    }
+}
+
+fn probe_oauth(session: &Session, doc: ConfigDoc) -> Outcome {
+    let name = doc.meta.name.clone();
+    let doc = match crate::ops::refresh::ensure_fresh(session, doc, false) {
+        Ok(d) => d,
+        Err(e) => {
+            let text = e.to_string();
+            use crate::error::Cause;
+            let class = match crate::error::cause(&e) {
+                Some(Cause::Credentials) => Class::Auth,
+                Some(Cause::Permission) => Class::Permission,
+                Some(Cause::Unreachable) => connectors::classify_io(&text, false),
+                Some(Cause::Protocol) | None => Class::Protocol,
+            };
+            let hint = crate::error::classify(&e).1.unwrap_or_default();
+            return Outcome::fail(class, format!("{text}; {hint}"));
+        }
+    };
+    if doc.get("grant") == Some("client_credentials")
+        && doc.get("introspection_url").is_some_and(|u| !u.is_empty())
+    {
+        let result = oauth::client(&doc, None).and_then(|c| {
+            let at =
+                oauth2::AccessToken::new(doc.get("access_token").unwrap_or_default().to_string());
+            Ok(c.introspect(&at)?
+                .request(&oauth::http_client())
+                .map_err(|e| oauth::classify_token_error(&e, &name))?)
+        });
+        return match result {
+            Ok(r) if oauth2::TokenIntrospectionResponse::active(&r) => {
+                Outcome::ok("token active (introspection)")
+            }
+            Ok(_) => Outcome::fail(Class::Auth, "the provider says the token is not active"),
+            Err(e) => Outcome::fail(Class::Protocol, e.to_string()),
+        };
+    }
+    use tokens::UserinfoError as U;
+    match tokens::userinfo(&doc) {
+        Ok(claims) => Outcome::ok(format!(
+            "token accepted{}",
+            tokens::account_from_claims(&claims)
+                .map(|a| format!(" for {a}"))
+                .unwrap_or_default()
+        )),
+        Err(U::NoEndpoint) => {
+            Outcome::ok("token obtained (provider has no userinfo endpoint to call)")
+        }
+        Err(U::NotAllowed(r)) => Outcome::fail(
+            Class::UrlRefused,
+            format!("userinfo_url: the token was not sent: {r}"),
+        ),
+        Err(U::Network(msg)) => Outcome::fail(connectors::classify_io(&msg, false), msg),
+        Err(U::Status(401, www)) => Outcome::fail(
+            Class::Auth,
+            format!("HTTP 401 from userinfo {www}; re-authorize with `authcfg reauth {name}`"),
+        ),
+        Err(U::Status(403, www)) => Outcome::fail(
+            Class::Permission,
+            format!("HTTP 403 from userinfo {www} (insufficient_scope?)"),
+        ),
+        Err(U::Status(s, _)) => Outcome::fail(Class::Protocol, format!("HTTP {s} from userinfo")),
+        Err(U::NotJson) => Outcome::fail(Class::Protocol, "userinfo answer is not JSON"),
+    }
+}
