@@ -398,6 +398,7 @@ mod tests {
                 label: "master".into(),
                 public_key: id.to_public().to_string(),
                 groups: vec![],
+                role: Default::default(),
             }],
             store_keys: vec![],
             admin_history: vec![],

@@ -366,7 +366,15 @@ fn is_legacy(name: &str) -> bool {
 
 /// What the store's root holds (docs/ARCHITECTURE.md, "Store"): directories,
 /// then files.
-const ROOT_DIRS: [&str; 6] = ["configs", "index", "used", "locks", "tmp", "staging"];
+const ROOT_DIRS: [&str; 7] = [
+    "configs",
+    "index",
+    "used",
+    "locks",
+    "tmp",
+    "staging",
+    crate::store::team::CONFLICTS_DIR,
+];
 const ROOT_FILES: [&str; 12] = [
     "authcfg.toml",
     crate::store::usage::USAGE_FILE,

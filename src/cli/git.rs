@@ -39,6 +39,40 @@ pub struct Args {
 
 #[derive(clap::Subcommand)]
 enum Sub {
+    /// Make the store a git repository shared by a team (the admin)
+    #[command(long_about = TEAM_ABOUT)]
+    Init {
+        /// The team's repository (a bare repository, an SSH or HTTPS URL); pushed to
+        #[arg(long, value_name = "URL")]
+        remote: Option<String>,
+    },
+    /// Join a team store: clone its repository with your own key
+    #[command(long_about = CLONE_ABOUT)]
+    Clone {
+        /// The team's repository
+        url: String,
+        /// Where the store goes (default: the --store directory)
+        dir: Option<std::path::PathBuf>,
+        /// The admin key's fingerprint (SHA256:...), checked with the admin
+        #[arg(long, value_name = "FINGERPRINT")]
+        trust_admin: Option<String>,
+    },
+    /// Sync by itself after writes: off, push (commit and push) or pull-push
+    Autosync {
+        #[arg(value_enum)]
+        mode: crate::ops::team::AutoSync,
+    },
+    /// git's merge driver for configs (run by git; see .gitattributes)
+    #[command(hide = true)]
+    MergeDriver {
+        base: std::path::PathBuf,
+        ours: std::path::PathBuf,
+        theirs: std::path::PathBuf,
+        path: String,
+    },
+    /// git's textconv for configs: fields with masked values (run by git)
+    #[command(hide = true)]
+    Textconv { file: std::path::PathBuf },
     /// Make git use a config for one host: writes credential.https://HOST.helper
     Setup {
         /// An OAuth2, bearer or basic config
@@ -135,14 +169,103 @@ pub fn credential(ctx: &Ctx, args: CredentialArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
+const TEAM_ABOUT: &str = "Make the store a git repository shared by a team (the admin).
+
+Only the signed header (authcfg.toml) and the encrypted configs are tracked; the index, journals, audit trail, usage records, pins, a passphrase-sealed key and conflict records stay local (.gitignore is written by authcfg). git is told to merge and diff configs through authcfg (decrypted, field by field; diffs show masked values). Members join with `authcfg git clone URL DIR`, after you add their public key with `authcfg recipients add KEY --label NAME [--role viewer]`; then `authcfg sync` shares changes.";
+
+const CLONE_ABOUT: &str = "Join a team store: clone its repository with your own key.
+
+Your key comes from AUTHCFG_IDENTITY / AUTHCFG_IDENTITY_FILE or your keyring (account: the store id); the admin must have added its public key (`authcfg recipients add`). The clone's tree is checked before anything is checked out (only a header and configs), the header must be signed by the admin key whose fingerprint you confirm (--trust-admin, or a question at a terminal), and every config is authenticated.";
+
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
-    match args.command {
+    use crate::ops::team;
+    let command = match args.command {
+        Sub::Init { remote } => {
+            let s = ctx.session()?;
+            let r = team::init(&s, remote.as_deref())?;
+            eprintln!(
+                "The store at {} is a git repository: {} config(s) committed{}",
+                ctx.store_dir.display(),
+                r.configs,
+                if r.pushed { " and pushed" } else { "" }
+            );
+            if let Some(p) = s.store.header().admin_pub() {
+                eprintln!(
+                    "Members trust the admin key {} when they clone",
+                    p.fingerprint()
+                );
+            }
+            return Ok(0);
+        }
+        Sub::Clone {
+            url,
+            dir,
+            trust_admin,
+        } => {
+            let dir = dir.unwrap_or_else(|| ctx.store_dir.clone());
+            team::clone_repo(&url, &dir)?;
+            let mut settings = ctx.settings.clone();
+            if trust_admin.is_some() {
+                settings.trust_admin = trust_admin;
+            }
+            let s = match crate::ops::Session::open(&settings, &dir, &super::UI) {
+                Ok(s) => s,
+                Err(e) => {
+                    let _ = std::fs::remove_dir_all(&dir);
+                    return Err(e.context("the clone was removed"));
+                }
+            };
+            let j = team::joined(&s)?;
+            eprintln!(
+                "Joined the team store in {}: {} config(s), admin key {}, your role: {}",
+                dir.display(),
+                j.configs,
+                j.admin,
+                j.role.map(|r| r.as_str()).unwrap_or("admin")
+            );
+            if !j.unreadable.is_empty() {
+                eprintln!(
+                    "{} config(s) are for groups your key is not in: {}",
+                    j.unreadable.len(),
+                    j.unreadable.join(", ")
+                );
+            }
+            return Ok(0);
+        }
+        Sub::Autosync { mode } => {
+            team::set_autosync(&ctx.store_dir, mode)?;
+            return Ok(0);
+        }
+        Sub::MergeDriver {
+            base,
+            ours,
+            theirs,
+            path,
+        } => {
+            let s = ctx.session()?;
+            let clean = team::merge_driver(&s, &base, &ours, &theirs, &path)?;
+            if !clean {
+                eprintln!("authcfg: {path}: the same field changed on both sides; kept ours, resolve with `authcfg resolve`");
+            }
+            return Ok(if clean { 0 } else { 1 });
+        }
+        Sub::Textconv { file } => {
+            let s = ctx.session()?;
+            let text = team::textconv(&s, &file)?;
+            use std::io::Write as _;
+            std::io::stdout().lock().write_all(text.as_bytes())?;
+            return Ok(0);
+        }
+        other => other,
+    };
+    match command {
         Sub::Setup {
             name,
             host,
             username,
             local,
         } => setup(ctx, &name, host.as_deref(), username.as_deref(), local),
+        _ => unreachable!("handled above"),
     }
 }
 

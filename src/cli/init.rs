@@ -159,6 +159,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         label: MASTER.into(),
         public_key: public.to_string(),
         groups: vec![],
+        role: Default::default(),
     });
     let created = Store::create(
         root,

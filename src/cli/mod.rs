@@ -43,6 +43,7 @@ mod refresh;
 mod remove;
 mod rotate;
 mod show;
+mod sync;
 mod test;
 mod token;
 mod trust;
@@ -125,6 +126,11 @@ pub enum Command {
     Rotate(rotate::Args),
     /// Who can decrypt the store: team members' and CI keys
     Recipients(recipients::Args),
+    /// Share a team store through git: commit, fetch, verify, merge, push
+    #[command(long_about = sync::SYNC_ABOUT)]
+    Sync(sync::Args),
+    /// End a merge conflict of a team store: keep ours, take theirs, or per field
+    Resolve(sync::ResolveArgs),
     /// Trust the store's admin key (members: keys other than the master key)
     Trust(trust::Args),
     /// Drop the master key cached in the session keyring (AUTHCFG_KEY_CACHE)
@@ -331,38 +337,59 @@ fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
         interactive: settings.interactive,
         settings,
     };
-    match cli.command {
-        Command::Init(a) => init::run(&ctx, a),
-        Command::Add(a) => add::run(&ctx, a),
-        Command::List(a) => list::run(&ctx, a),
-        Command::Show(a) => show::run(&ctx, a),
-        Command::Edit(a) => edit::run(&ctx, a),
-        Command::Remove(a) => remove::run(&ctx, a),
-        Command::Import(a) => import::run(&ctx, a),
-        Command::Export(a) => export::run(&ctx, a),
-        Command::Exec(a) => exec::run(&ctx, a),
-        Command::Inject(a) => inject::run(&ctx, a),
-        Command::Token(a) => token::run(&ctx, a),
-        Command::Header(a) => header::run(&ctx, a),
-        Command::Project(a) => project::run(&ctx, a),
-        Command::Hook(a) => hook::run(&ctx, a),
-        Command::GitCredential(a) => git::credential(&ctx, a),
-        Command::Git(a) => git::run(&ctx, a),
-        Command::Http(a) => http::run(&ctx, a),
-        Command::Mcp(a) => mcp::run(&ctx, a),
-        Command::Log(a) => log::run(&ctx, a),
-        Command::Test(a) => test::run(&ctx, a),
-        Command::Refresh(a) => refresh::run(&ctx, a),
-        Command::Reauth(a) => reauth::run(&ctx, a),
+    let writes = matches!(
+        cli.command,
+        Command::Add(_)
+            | Command::Edit(_)
+            | Command::Remove(_)
+            | Command::Import(_)
+            | Command::Rotate(_)
+            | Command::Rollback(_)
+            | Command::Recipients(_)
+            | Command::Resolve(_)
+    );
+    let code = dispatch(&ctx, cli.command)?;
+    if writes && code == 0 {
+        sync::after_write(&ctx)?;
+    }
+    Ok(code)
+}
+
+fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
+    match command {
+        Command::Init(a) => init::run(ctx, a),
+        Command::Add(a) => add::run(ctx, a),
+        Command::List(a) => list::run(ctx, a),
+        Command::Show(a) => show::run(ctx, a),
+        Command::Edit(a) => edit::run(ctx, a),
+        Command::Remove(a) => remove::run(ctx, a),
+        Command::Import(a) => import::run(ctx, a),
+        Command::Export(a) => export::run(ctx, a),
+        Command::Exec(a) => exec::run(ctx, a),
+        Command::Inject(a) => inject::run(ctx, a),
+        Command::Token(a) => token::run(ctx, a),
+        Command::Header(a) => header::run(ctx, a),
+        Command::Project(a) => project::run(ctx, a),
+        Command::Hook(a) => hook::run(ctx, a),
+        Command::GitCredential(a) => git::credential(ctx, a),
+        Command::Git(a) => git::run(ctx, a),
+        Command::Http(a) => http::run(ctx, a),
+        Command::Mcp(a) => mcp::run(ctx, a),
+        Command::Log(a) => log::run(ctx, a),
+        Command::Test(a) => test::run(ctx, a),
+        Command::Refresh(a) => refresh::run(ctx, a),
+        Command::Reauth(a) => reauth::run(ctx, a),
         Command::Providers(a) => providers::run(a),
         Command::Connectors(a) => connectors::run(a),
-        Command::Rotate(a) => rotate::run(&ctx, a),
-        Command::History(a) => history::run(&ctx, a),
-        Command::Recipients(a) => recipients::run(&ctx, a),
-        Command::Trust(a) => trust::run(&ctx, a),
-        Command::Lock(a) => lock::run(&ctx, a),
-        Command::Rollback(a) => history::rollback(&ctx, a),
-        Command::Doctor(a) => doctor::run(&ctx, a),
+        Command::Rotate(a) => rotate::run(ctx, a),
+        Command::History(a) => history::run(ctx, a),
+        Command::Recipients(a) => recipients::run(ctx, a),
+        Command::Sync(a) => sync::run(ctx, a),
+        Command::Resolve(a) => sync::resolve(ctx, a),
+        Command::Trust(a) => trust::run(ctx, a),
+        Command::Lock(a) => lock::run(ctx, a),
+        Command::Rollback(a) => history::rollback(ctx, a),
+        Command::Doctor(a) => doctor::run(ctx, a),
         Command::Completions(a) => completions::run(a),
         Command::GenerateDocs(a) => gendocs::run(a),
     }

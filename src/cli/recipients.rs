@@ -2,6 +2,7 @@
 //! members, CI keys). Changes are the admin's (`ops::recipients`).
 
 use super::Ctx;
+use crate::store::header::Access;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -26,6 +27,15 @@ enum Action {
         /// Groups it belongs to (repeatable): it can read configs of these groups
         #[arg(long = "group", value_name = "GROUP")]
         groups: Vec<String>,
+        /// developer: reads, adds and edits; viewer: reads only
+        #[arg(long, value_enum, default_value = "developer")]
+        role: Access,
+    },
+    /// Make a recipient a developer or a viewer
+    Role {
+        label: String,
+        #[arg(value_enum)]
+        role: Access,
     },
     /// Remove a recipient by label, re-encrypt every config without it and
     /// replace the store keys it knew
@@ -57,7 +67,12 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 } else {
                     format!("groups: {}", r.groups.join(", "))
                 };
-                outln!("{:<16} {}  {groups}", r.label, r.public_key);
+                let role = if r.label == crate::store::header::MASTER {
+                    "admin"
+                } else {
+                    r.role.as_str()
+                };
+                outln!("{:<16} {:<9} {}  {groups}", r.label, role, r.public_key);
             }
             Ok(0)
         }
@@ -65,8 +80,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             public_key,
             label,
             groups,
+            role,
         } => {
-            let c = crate::ops::recipients::add(&s, &public_key, &label, &groups)?;
+            let c = crate::ops::recipients::add(&s, &public_key, &label, &groups, role)?;
             eprintln!(
                 "Re-encrypted {} configs to {} recipient(s)",
                 c.files, c.recipients
@@ -85,7 +101,22 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 "Re-encrypted {} configs to {} recipient(s) under new store keys",
                 c.files, c.recipients
             );
-            eprintln!("note: copies of the store made before this change can still be read with that key; rotate the secrets it could read");
+            if c.exposed.is_empty() {
+                eprintln!("'{label}' could read no config");
+            } else {
+                eprintln!(
+                    "'{label}' could read {} config(s); copies made before this change (backups, git history) still open with that key. Rotate their secrets:",
+                    c.exposed.len()
+                );
+                for n in &c.exposed {
+                    outln!("{n}");
+                }
+            }
+            Ok(0)
+        }
+        Action::Role { label, role } => {
+            crate::ops::recipients::set_role(&s, &label, role)?;
+            eprintln!("'{label}' is now a {}", role.as_str());
             Ok(0)
         }
     }

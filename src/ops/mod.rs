@@ -15,6 +15,7 @@ pub mod refresh;
 pub mod rotate;
 pub mod session;
 pub mod sql;
+pub mod team;
 pub mod upgrade;
 
 pub use session::Session;

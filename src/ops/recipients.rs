@@ -9,7 +9,7 @@ use super::master_key::{require_admin, AdminCtx};
 use super::Session;
 use crate::error::{failure, usage, UserError};
 use crate::store::crypto::AdminKey;
-use crate::store::header::{Header, Recipient, MASTER};
+use crate::store::header::{Access, Header, Recipient, MASTER};
 use crate::store::journal::{self, AdminJournal, AdminOp, AuditIntent};
 use crate::store::storekeys::StoreKeys;
 use crate::store::{Store, Txn};
@@ -48,6 +48,9 @@ fn check_label(l: &str) -> Result<(), UserError> {
 pub struct Changed {
     pub files: usize,
     pub recipients: usize,
+    /// Configs the removed member could read: their secrets are still in
+    /// old copies (git history keeps every ciphertext) and need rotating.
+    pub exposed: Vec<String>,
 }
 
 pub fn add(
@@ -55,6 +58,7 @@ pub fn add(
     public_key: &str,
     label: &str,
     groups: &[String],
+    role: Access,
 ) -> anyhow::Result<Changed> {
     require_admin(s)?;
     check_label(label)?;
@@ -77,6 +81,7 @@ pub fn add(
         label: label.to_string(),
         public_key: public_key.to_string(),
         groups: groups.to_vec(),
+        role,
     });
     // Same keys (nobody lost access), sealed to the new member too.
     let keys = s.store.store_keys();
@@ -92,16 +97,50 @@ pub fn remove(s: &Session, label: &str) -> anyhow::Result<Changed> {
     }
     let txn = s.store.begin(&format!("removing recipient {label}"))?;
     let mut target = s.store.header();
-    let before = target.recipients.len();
-    target.recipients.retain(|r| r.label != label);
-    if target.recipients.len() == before {
+    let Some(gone) = target.recipients.iter().find(|r| r.label == label).cloned() else {
         return Err(usage(format!("no recipient labelled '{label}'"))
             .hint("see `authcfg recipients list`")
             .into());
-    }
+    };
+    target.recipients.retain(|r| r.label != label);
+    let exposed = s
+        .store
+        .list()?
+        .into_iter()
+        .filter(|m| m.group.as_ref().is_none_or(|g| gone.groups.contains(g)))
+        .map(|m| m.name)
+        .collect();
     // Fresh keys: the removed key knew the old ones.
     let keys = StoreKeys::rotate(&target, Some(&s.store.store_keys()));
-    start(s, &txn, target, keys, &format!("removed {label}"))
+    let mut c = start(s, &txn, target, keys, &format!("removed {label}"))?;
+    c.exposed = exposed;
+    Ok(c)
+}
+
+/// Makes a recipient a Developer or a Viewer (same keys: nobody gains or
+/// loses what they can read).
+pub fn set_role(s: &Session, label: &str, role: Access) -> anyhow::Result<Changed> {
+    require_admin(s)?;
+    let txn = s.store.begin(&format!("changing the role of {label}"))?;
+    let mut target = s.store.header();
+    let Some(r) = target
+        .recipients
+        .iter_mut()
+        .find(|r| r.label == label && r.label != MASTER)
+    else {
+        return Err(usage(format!("no recipient labelled '{label}'"))
+            .hint("see `authcfg recipients list` (the master key is always the admin)")
+            .into());
+    };
+    r.role = role;
+    let keys = s.store.store_keys();
+    start(
+        s,
+        &txn,
+        target,
+        keys,
+        &format!("{label} is now a {}", role.as_str()),
+    )
 }
 
 fn start(
@@ -168,5 +207,6 @@ pub fn complete(
     Ok(Changed {
         files: n,
         recipients: j.target.recipients.len(),
+        exposed: vec![],
     })
 }

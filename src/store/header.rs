@@ -28,6 +28,31 @@ pub enum KeyHome {
     External,
 }
 
+/// What a recipient may do (the master key is the Admin). Signed with the
+/// rest of the header; authcfg refuses a Viewer's writes, and a team's git
+/// host enforces it with push rights (docs/SECURITY.md, "Team stores").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Access {
+    /// Reads, adds and edits configs.
+    #[default]
+    Developer,
+    /// Reads configs only.
+    Viewer,
+}
+
+impl Access {
+    pub fn is_developer(&self) -> bool {
+        *self == Access::Developer
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Access::Developer => "developer",
+            Access::Viewer => "viewer",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Recipient {
@@ -37,6 +62,9 @@ pub struct Recipient {
     /// the master key and the group's members.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<String>,
+    /// Developer (absent) or Viewer.
+    #[serde(default, skip_serializing_if = "Access::is_developer")]
+    pub role: Access,
 }
 
 /// A store key, sealed with age to the recipients of its scope (`*`: all;
@@ -231,6 +259,14 @@ impl Header {
         s
     }
 
+    /// The role of the recipient with this public key (`None`: not one).
+    pub fn access_of(&self, public_key: &str) -> Option<Access> {
+        self.recipients
+            .iter()
+            .find(|r| r.public_key == public_key)
+            .map(|r| r.role)
+    }
+
     pub fn sealed_key(&self, scope: &str) -> Option<&SealedKey> {
         self.store_keys.iter().find(|k| k.scope == scope)
     }
@@ -256,6 +292,7 @@ mod tests {
                 label: MASTER.into(),
                 public_key: "age1xyz".into(),
                 groups: vec![],
+                role: Default::default(),
             }],
             store_keys: vec![SealedKey {
                 scope: ALL.into(),
@@ -281,6 +318,7 @@ mod tests {
             label: "master".into(),
             public_key: "age1evil".into(),
             groups: vec![],
+            role: Default::default(),
         });
         assert!(!forged.signed_by(&admin.public()));
         let mut forged = back.clone();

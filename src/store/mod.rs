@@ -15,9 +15,11 @@ pub mod header;
 pub mod index;
 pub mod journal;
 pub mod lock;
+pub mod merge;
 pub mod names;
 pub mod pins;
 pub mod storekeys;
+pub mod team;
 pub mod upgrade;
 pub mod usage;
 
@@ -650,6 +652,18 @@ impl Store {
     }
 
     fn decode(&self, name: &str, path: &Path, bytes: &[u8]) -> anyhow::Result<ConfigDoc> {
+        self.decode_with(name, path, bytes, None)
+    }
+
+    /// `decode`, authenticated under `keys` instead of the store's own (a
+    /// file from a pulled commit, under that commit's header).
+    fn decode_with(
+        &self,
+        name: &str,
+        path: &Path,
+        bytes: &[u8],
+        keys: Option<&StoreKeys>,
+    ) -> anyhow::Result<ConfigDoc> {
         let st = self.state.lock().unwrap();
         let ids: Vec<&x25519::Identity> = st.ids.iter().collect();
         let plain = match crypt::decrypt_any(&ids, bytes) {
@@ -678,11 +692,11 @@ impl Store {
             name.as_bytes(),
             scope.as_bytes(),
         ];
-        let mut authentic = st
-            .keys
+        let mut authentic = keys
+            .unwrap_or(&st.keys)
             .config_key(group.as_deref())
             .is_ok_and(|k| journal::check_frame(&k, &ctx, &plain).is_some());
-        if !authentic {
+        if !authentic && keys.is_none() {
             if let Some((_, target)) = &st.pending {
                 authentic = target
                     .config_key(group.as_deref())
@@ -1124,6 +1138,7 @@ impl Store {
         mode: WriteMode,
         audit: &[AuditIntent],
     ) -> anyhow::Result<()> {
+        self.may_write()?;
         if mode == WriteMode::Create {
             if let Some(d) = docs.iter().find(|d| self.exists(&d.meta.name)) {
                 return Err(UserError::new(
@@ -1227,6 +1242,7 @@ impl Store {
             validate_name(n)?;
         }
         let txn = self.begin(&format!("removing {}", names.join(", ")))?;
+        self.may_write()?;
         for n in names {
             if !self.exists(n) {
                 return Err(not_found(n).into());
@@ -1272,6 +1288,7 @@ impl Store {
         progress: &dyn Fn(usize),
     ) -> anyhow::Result<usize> {
         let txn = self.begin("importing configs")?;
+        self.may_write()?;
         let id = journal::new_txn_id();
         fsutil::ensure_private_dir(&self.root.join(STAGING_DIR))
             .map_err(|e| store_error(&self.root.join(STAGING_DIR), e))?;

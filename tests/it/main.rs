@@ -35,6 +35,7 @@ mod refresh_fit;
 mod reliability;
 mod rotation;
 mod ssh_host_keys;
+mod team_sync;
 mod terminal_output;
 mod tls_amqp;
 mod tls_brokers;

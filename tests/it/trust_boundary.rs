@@ -210,6 +210,7 @@ fn a_recipient_appended_to_the_header_receives_nothing() {
         label: "ci".into(),
         public_key: evil.to_public().to_string(),
         groups: vec![],
+        role: Default::default(),
     });
     h.sign(&AdminKey::from_identity(&evil));
     std::fs::write(&path, h.to_toml()).unwrap();
@@ -242,6 +243,7 @@ fn a_planted_format1_recipients_journal_is_ignored() {
         label: "evil".into(),
         public_key: evil.to_public().to_string(),
         groups: vec!["admins".into()],
+        role: Default::default(),
     });
     std::fs::write(
         t.store.join("recipients.toml"),

@@ -1,0 +1,1291 @@
+//! Team stores on git (docs/ARCHITECTURE.md, "Team stores"): `git init`,
+//! `git clone`, `sync`, `resolve`, and the merge driver and textconv git
+//! runs for `configs/**`. authcfg shells out to the user's `git` (their SSH
+//! config, credential helpers and signing keep working) and writes no
+//! transport of its own. Everything that arrives is verified before it is
+//! used: the tree holds only what a store tracks, the header is signed by
+//! the admin key this clone trusts, and every changed config authenticates
+//! under that header. Merges compare decrypted documents (`store::merge`)
+//! and are computed from git objects only, so an interrupted sync is
+//! completed by running the same steps again.
+
+use super::Session;
+use crate::error::{failure, usage, UserError};
+use crate::model::ConfigDoc;
+use crate::store::header::{Access, Header, Parsed, HEADER_FILE};
+use crate::store::journal::AuditIntent;
+use crate::store::merge;
+use crate::store::storekeys::StoreKeys;
+use crate::store::{canonical_name, validate_name, Store, Txn};
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// Only the signed header and the configs are shared; everything else in
+/// the store (index, journals, audit trail, usage, pins, a sealed
+/// identity, conflicts) stays local.
+pub const GITIGNORE: &str =
+    "# written by authcfg: a team store shares only its signed header and its configs\n\
+/*\n\
+!/.gitignore\n\
+!/.gitattributes\n\
+!/authcfg.toml\n\
+!/configs/\n";
+
+pub const GITATTRIBUTES: &str =
+    "# written by authcfg: configs merge and diff decrypted, never as bytes\n\
+configs/** merge=authcfg diff=authcfg -text\n";
+
+/// In `.git/`: the sync under way (local and remote commit).
+const MARKER: &str = "authcfg-sync";
+/// How often a push that lost a race is retried.
+const PUSH_ATTEMPTS: usize = 5;
+
+/// The user's `git`, in one repository, with a private umask (the store's
+/// files and directories stay 0600/0700) and no GIT_DIR-style overrides.
+pub struct Git {
+    dir: PathBuf,
+}
+
+fn git_error(args: &[&str], stderr: &[u8]) -> UserError {
+    let text = String::from_utf8_lossy(stderr);
+    let first: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(6)
+        .collect();
+    failure(format!(
+        "git {} failed: {}",
+        args.first().copied().unwrap_or(""),
+        crate::store::names::escape_for_terminal(&first.join(" / "), 300)
+    ))
+}
+
+impl Git {
+    pub fn new(dir: &Path) -> Git {
+        Git {
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new("git");
+        c.arg("-C").arg(&self.dir).args(args);
+        for v in [
+            "GIT_DIR",
+            "GIT_WORK_TREE",
+            "GIT_INDEX_FILE",
+            "GIT_OBJECT_DIRECTORY",
+            "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+            "GIT_NAMESPACE",
+            "GIT_CEILING_DIRECTORIES",
+        ] {
+            c.env_remove(v);
+        }
+        c.env("LC_ALL", "C").env("GIT_TERMINAL_PROMPT", "0");
+        c.stdin(Stdio::null());
+        // SAFETY: umask is async-signal-safe and touches no memory.
+        unsafe {
+            c.pre_exec(|| {
+                libc::umask(0o077);
+                Ok(())
+            });
+        }
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> anyhow::Result<Vec<u8>> {
+        let out = self
+            .command(args)
+            .output()
+            .map_err(|e| failure(format!("cannot run git: {e}")).hint("install git"))?;
+        if !out.status.success() {
+            return Err(git_error(args, &out.stderr).into());
+        }
+        Ok(out.stdout)
+    }
+
+    fn text(&self, args: &[&str]) -> anyhow::Result<String> {
+        Ok(String::from_utf8_lossy(&self.run(args)?).trim().to_string())
+    }
+
+    fn ok(&self, args: &[&str]) -> bool {
+        self.command(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
+    fn rev(&self, spec: &str) -> Option<String> {
+        self.text(&["rev-parse", "-q", "--verify", &format!("{spec}^{{commit}}")])
+            .ok()
+            .filter(|s| !s.is_empty())
+    }
+
+    fn is_ancestor(&self, a: &str, b: &str) -> bool {
+        self.ok(&["merge-base", "--is-ancestor", a, b])
+    }
+
+    /// path -> (mode, object id) of every file in a commit.
+    fn tree(&self, commit: &str) -> anyhow::Result<BTreeMap<String, (String, String)>> {
+        let out = self.run(&["ls-tree", "-r", "-z", "--full-tree", commit])?;
+        let mut map = BTreeMap::new();
+        for rec in out.split(|&b| b == 0).filter(|r| !r.is_empty()) {
+            let rec = String::from_utf8_lossy(rec);
+            let (meta, path) = rec
+                .split_once('\t')
+                .ok_or_else(|| failure("git ls-tree: unexpected output"))?;
+            let mut it = meta.split(' ');
+            let (mode, kind, id) = (it.next(), it.next(), it.next());
+            let (Some(mode), Some(kind), Some(id)) = (mode, kind, id) else {
+                return Err(failure("git ls-tree: unexpected output").into());
+            };
+            map.insert(path.to_string(), (format!("{mode} {kind}"), id.to_string()));
+        }
+        Ok(map)
+    }
+
+    /// The contents of objects, in one `git cat-file --batch`.
+    fn blobs(&self, ids: &[String]) -> anyhow::Result<BTreeMap<String, Vec<u8>>> {
+        let mut out = BTreeMap::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let mut child = self
+            .command(&["cat-file", "--batch"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("cannot run git cat-file")?;
+        let mut stdin = child.stdin.take().expect("piped");
+        let input: String = ids.iter().map(|i| format!("{i}\n")).collect();
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(input.as_bytes());
+        });
+        let mut data = vec![];
+        std::io::Read::read_to_end(child.stdout.as_mut().expect("piped"), &mut data)?;
+        let _ = writer.join();
+        child.wait()?;
+        let mut rest = &data[..];
+        for id in ids {
+            let nl = rest
+                .iter()
+                .position(|&b| b == b'\n')
+                .ok_or_else(|| failure("git cat-file: short output"))?;
+            let head = String::from_utf8_lossy(&rest[..nl]).to_string();
+            rest = &rest[nl + 1..];
+            let parts: Vec<&str> = head.split(' ').collect();
+            if parts.len() != 3 || parts[1] != "blob" {
+                return Err(failure(format!("git object {id} is not a file")).into());
+            }
+            let n: usize = parts[2].parse().context("git cat-file size")?;
+            if rest.len() < n + 1 {
+                return Err(failure("git cat-file: short output").into());
+            }
+            out.insert(id.clone(), rest[..n].to_vec());
+            rest = &rest[n + 1..];
+        }
+        Ok(out)
+    }
+
+    fn branch(&self) -> anyhow::Result<String> {
+        self.text(&["symbolic-ref", "--short", "HEAD"]).map_err(|_| {
+            failure("the store's repository is not on a branch (a detached HEAD)")
+                .hint("check out the team's branch in the store directory (`git -C STORE checkout main`)")
+                .into()
+        })
+    }
+
+    fn has_origin(&self) -> bool {
+        self.text(&["remote"])
+            .is_ok_and(|r| r.lines().any(|l| l == "origin"))
+    }
+
+    fn marker(&self) -> PathBuf {
+        self.dir.join(".git").join(MARKER)
+    }
+}
+
+/// The `-c user.*` a commit needs when the user has configured none.
+fn identity_args(git: &Git, user: &str) -> Vec<String> {
+    let mut v = vec![];
+    if git
+        .text(&["config", "user.name"])
+        .unwrap_or_default()
+        .is_empty()
+    {
+        v.push("-c".into());
+        v.push(format!("user.name={user}"));
+    }
+    if git
+        .text(&["config", "user.email"])
+        .unwrap_or_default()
+        .is_empty()
+    {
+        v.push("-c".into());
+        v.push(format!("user.email={user}@authcfg.invalid"));
+    }
+    v
+}
+
+fn with_identity<'a>(id: &'a [String], args: &[&'a str]) -> Vec<&'a str> {
+    id.iter()
+        .map(String::as_str)
+        .chain(args.iter().copied())
+        .collect()
+}
+
+/// The config name a tracked path holds, if it is one.
+fn config_name(path: &str) -> Option<String> {
+    let n = path.strip_prefix("configs/")?.strip_suffix(".age")?;
+    (validate_name(n).is_ok() && canonical_name(n).is_ok_and(|c| c == n)).then(|| n.to_string())
+}
+
+/// Tells git how to merge and diff configs (repository-local settings;
+/// `.gitattributes` names the drivers).
+fn configure(git: &Git, root: &Path) -> anyhow::Result<()> {
+    use crate::export::formats::sh_quote;
+    let exe = std::env::current_exe().context("cannot find the authcfg executable")?;
+    let exe = sh_quote(&exe.to_string_lossy());
+    let store = sh_quote(&root.to_string_lossy());
+    git.run(&[
+        "config",
+        "merge.authcfg.name",
+        "authcfg: merge decrypted configs field by field",
+    ])?;
+    git.run(&[
+        "config",
+        "merge.authcfg.driver",
+        &format!("{exe} --store {store} git merge-driver %O %A %B %P"),
+    ])?;
+    git.run(&[
+        "config",
+        "diff.authcfg.textconv",
+        &format!("{exe} --store {store} git textconv"),
+    ])?;
+    Ok(())
+}
+
+fn is_repo(root: &Path) -> bool {
+    root.join(".git").is_dir()
+}
+
+fn require_repo(root: &Path) -> anyhow::Result<Git> {
+    if !is_repo(root) {
+        return Err(usage(format!(
+            "the store at {} is not a git repository",
+            root.display()
+        ))
+        .hint("run `authcfg git init --remote URL` (admin), or join a team with `authcfg git clone URL DIR`")
+        .into());
+    }
+    Ok(Git::new(root))
+}
+
+pub struct Inited {
+    pub configs: usize,
+    pub pushed: bool,
+}
+
+/// `authcfg git init`: the store becomes a repository of its header and
+/// configs (the admin's).
+pub fn init(s: &Session, remote: Option<&str>) -> anyhow::Result<Inited> {
+    super::master_key::require_admin(s)?;
+    let root = s.store.root().to_path_buf();
+    if is_repo(&root) {
+        return Err(
+            usage(format!("{} is already a git repository", root.display()))
+                .hint("share it with `authcfg sync`")
+                .into(),
+        );
+    }
+    let txn = s.store.begin("making the store a git repository")?;
+    let git = Git::new(&root);
+    git.run(&["init", "-q", "-b", "main"])?;
+    write_meta_files(&s.store)?;
+    configure(&git, &root)?;
+    let id = identity_args(&git, &s.settings.user);
+    git.run(&[
+        "add",
+        "-A",
+        "--",
+        ".gitignore",
+        ".gitattributes",
+        HEADER_FILE,
+        "configs",
+    ])
+    .or_else(|_| {
+        git.run(&[
+            "add",
+            "-A",
+            "--",
+            ".gitignore",
+            ".gitattributes",
+            HEADER_FILE,
+        ])
+    })?;
+    let msg = format!("authcfg: team store {}", s.store.header().id);
+    git.run(&with_identity(&id, &["commit", "-q", "-m", &msg]))?;
+    let configs = s.store.scan_names()?.len();
+    let mut pushed = false;
+    if let Some(url) = remote {
+        git.run(&["remote", "add", "origin", url])?;
+        git.run(&["push", "-q", "-u", "origin", "main"])?;
+        pushed = true;
+    }
+    drop(txn);
+    s.audit(
+        "git-init",
+        None,
+        "ok",
+        Some(&format!(
+            "{configs} configs; remote: {}",
+            remote.unwrap_or("none")
+        )),
+    );
+    Ok(Inited { configs, pushed })
+}
+
+fn write_meta_files(store: &Store) -> anyhow::Result<()> {
+    for (f, text) in [(".gitignore", GITIGNORE), (".gitattributes", GITATTRIBUTES)] {
+        let p = store.root().join(f);
+        let now = crate::store::fsutil::read_private(&p).ok().flatten();
+        if now.as_deref() != Some(text.as_bytes()) {
+            store.put_file(&p, text.as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+/// `authcfg git clone`, git's part: the repository is fetched without a
+/// checkout, its tree checked (only what a store tracks), then checked out.
+/// The caller then opens it as a store (which verifies the header with the
+/// admin key the member trusts) and calls `joined`.
+pub fn clone_repo(url: &str, dir: &Path) -> anyhow::Result<()> {
+    if dir.exists()
+        && std::fs::read_dir(dir)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        return Err(usage(format!("{} exists and is not empty", dir.display()))
+            .hint("choose a new directory")
+            .into());
+    }
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let git = Git::new(parent);
+    let d = dir.to_string_lossy().to_string();
+    git.run(&["clone", "-q", "--no-checkout", "--", url, &d])?;
+    let cloned = Git::new(dir);
+    let check = (|| -> anyhow::Result<()> {
+        let head = cloned.rev("HEAD").ok_or_else(|| {
+            failure("the repository is empty: the admin has not pushed the store yet")
+        })?;
+        check_tree(&cloned.tree(&head)?, &cloned, &head)?;
+        cloned.run(&["checkout", "-q"])?;
+        Ok(())
+    })();
+    if let Err(e) = check {
+        let _ = std::fs::remove_dir_all(dir);
+        return Err(e);
+    }
+    Ok(())
+}
+
+pub struct Joined {
+    pub configs: usize,
+    pub unreadable: Vec<String>,
+    pub admin: String,
+    pub role: Option<Access>,
+}
+
+/// After the clone was opened as a store: git's drivers, the index, and
+/// every config checked.
+pub fn joined(s: &Session) -> anyhow::Result<Joined> {
+    let root = s.store.root().to_path_buf();
+    let git = Git::new(&root);
+    configure(&git, &root)?;
+    let txn = s.store.begin("joining the team store")?;
+    let names = s.store.scan_names()?;
+    let readable = s.store.rebuild_index(&txn)?;
+    let unreadable: Vec<String> = names
+        .iter()
+        .filter(|n| !readable.contains_key(*n))
+        .cloned()
+        .collect();
+    drop(txn);
+    s.audit(
+        "git-clone",
+        None,
+        "ok",
+        Some(&format!("{} configs", names.len())),
+    );
+    Ok(Joined {
+        configs: names.len(),
+        unreadable,
+        admin: s
+            .store
+            .header()
+            .admin_pub()
+            .map(|p| p.fingerprint())
+            .unwrap_or_default(),
+        role: s.store.access(),
+    })
+}
+
+/// A tree a store may hold: its header, configs under valid names, and
+/// authcfg's own `.gitignore`/`.gitattributes`, all plain files. Anything
+/// else (a symlink, a submodule, `pins.json`, an index) is refused before
+/// it reaches the store directory.
+fn check_tree(
+    tree: &BTreeMap<String, (String, String)>,
+    git: &Git,
+    commit: &str,
+) -> anyhow::Result<()> {
+    let short = &commit[..commit.len().min(12)];
+    for (path, (mode, _)) in tree {
+        let ok_path = path == HEADER_FILE
+            || path == ".gitignore"
+            || path == ".gitattributes"
+            || config_name(path).is_some();
+        if !ok_path || mode != "100644 blob" {
+            return Err(failure(format!(
+                "commit {short} holds {} ({mode}), which a store never tracks",
+                crate::store::names::escape_for_terminal(path, 300)
+            ))
+            .hint("someone pushed files authcfg did not write; nothing was used. Ask the team's admin to remove them from the repository")
+            .into());
+        }
+    }
+    if !tree.contains_key(HEADER_FILE) {
+        return Err(failure(format!("commit {short} holds no {HEADER_FILE}")).into());
+    }
+    let metas: Vec<String> = [".gitignore", ".gitattributes"]
+        .iter()
+        .filter_map(|p| tree.get(*p).map(|(_, id)| id.clone()))
+        .collect();
+    let blobs = git.blobs(&metas)?;
+    for (p, text) in [(".gitignore", GITIGNORE), (".gitattributes", GITATTRIBUTES)] {
+        if let Some((_, id)) = tree.get(p) {
+            if blobs.get(id).map(Vec::as_slice) != Some(text.as_bytes()) {
+                return Err(failure(format!(
+                    "commit {short} changes {p}, which authcfg writes itself"
+                ))
+                .hint("restore authcfg's version in the repository")
+                .into());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn header_at(git: &Git, tree: &BTreeMap<String, (String, String)>) -> anyhow::Result<Header> {
+    let (_, id) = tree
+        .get(HEADER_FILE)
+        .ok_or_else(|| failure(format!("no {HEADER_FILE} in the commit")))?;
+    let b = git.blobs(std::slice::from_ref(id))?;
+    let text = String::from_utf8_lossy(&b[id]).to_string();
+    match Header::parse(&text) {
+        Ok(Parsed::Current(h)) => Ok(h),
+        Ok(Parsed::Legacy(_)) => Err(failure("a format-1 header arrived from the remote")
+            .hint("upgrade the store where it was pushed from first")
+            .into()),
+        Err(e) => Err(failure(format!("the remote's {HEADER_FILE}: {e}")).into()),
+    }
+}
+
+/// What `sync` did.
+#[derive(Default)]
+pub struct Synced {
+    pub committed: usize,
+    pub pulled: Vec<String>,
+    pub merged: Vec<String>,
+    pub conflicts: Vec<String>,
+    pub notes: Vec<String>,
+    pub pushed: bool,
+    pub header_changed: bool,
+    pub remote: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Marker {
+    local: String,
+    remote: String,
+}
+
+/// When to sync by itself after a write (`authcfg git autosync`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AutoSync {
+    Off,
+    /// Commit and push (a push that is not a fast-forward asks for `sync`).
+    Push,
+    /// Fetch, merge, commit and push.
+    PullPush,
+}
+
+impl AutoSync {
+    fn as_str(self) -> &'static str {
+        match self {
+            AutoSync::Off => "off",
+            AutoSync::Push => "push",
+            AutoSync::PullPush => "pull-push",
+        }
+    }
+}
+
+pub fn set_autosync(root: &Path, mode: AutoSync) -> anyhow::Result<()> {
+    let git = require_repo(root)?;
+    git.run(&["config", "authcfg.autosync", mode.as_str()])?;
+    Ok(())
+}
+
+pub fn autosync(root: &Path) -> AutoSync {
+    if !is_repo(root) {
+        return AutoSync::Off;
+    }
+    match Git::new(root)
+        .text(&["config", "authcfg.autosync"])
+        .unwrap_or_default()
+        .as_str()
+    {
+        "push" => AutoSync::Push,
+        "pull-push" => AutoSync::PullPush,
+        _ => AutoSync::Off,
+    }
+}
+
+/// `authcfg sync`: commit local changes, fetch, verify, merge, push
+/// (again from the fetch when another clone pushed first).
+pub fn sync(s: &Session, pull: bool, push: bool) -> anyhow::Result<Synced> {
+    let store = &s.store;
+    let git = require_repo(store.root())?;
+    let mut out = Synced::default();
+    let txn = store.begin("syncing with git")?;
+    clear_stale_locks(&git);
+    if let Some(m) = read_marker(&git) {
+        resume(s, &txn, &git, m, &mut out)?;
+    }
+    commit_local(s, &git, &mut out)?;
+    out.remote = git.has_origin();
+    if !out.remote {
+        out.notes
+            .push("no remote named origin: committed locally only".into());
+        return Ok(out);
+    }
+    let branch = git.branch()?;
+    for attempt in 0..PUSH_ATTEMPTS {
+        if pull {
+            if let Some(r) = fetch(&git, &branch)? {
+                integrate(s, &txn, &git, &r, &mut out)?;
+            }
+        }
+        let pending = store.conflicts();
+        if !pending.is_empty() {
+            out.conflicts = pending;
+            return Ok(out);
+        }
+        if !push {
+            break;
+        }
+        let remote_ref = format!("refs/remotes/origin/{branch}");
+        if let (Some(h), Some(r)) = (git.rev("HEAD"), git.rev(&remote_ref)) {
+            if h == r {
+                break;
+            }
+        }
+        let dest = format!("HEAD:refs/heads/{branch}");
+        let res = git.command(&["push", "-q", "origin", &dest]).output()?;
+        if res.status.success() {
+            out.pushed = true;
+            let _ = git.run(&["update-ref", &remote_ref, "HEAD"]);
+            break;
+        }
+        let err = String::from_utf8_lossy(&res.stderr);
+        let lost_race = err.contains("non-fast-forward")
+            || err.contains("fetch first")
+            || err.contains("[rejected]")
+            || err.contains("cannot lock ref");
+        if !(lost_race && pull) || attempt + 1 == PUSH_ATTEMPTS {
+            let mut e = git_error(&["push"], &res.stderr);
+            if lost_race {
+                e = e.hint("another clone pushed first: run `authcfg sync` to merge and push");
+            }
+            return Err(e.into());
+        }
+    }
+    drop(txn);
+    Ok(out)
+}
+
+/// A killed git leaves its lock files; under the store's writer lock no
+/// other authcfg runs git here.
+fn clear_stale_locks(git: &Git) {
+    let g = git.dir.join(".git");
+    for f in [
+        "index.lock",
+        "HEAD.lock",
+        "ORIG_HEAD.lock",
+        "packed-refs.lock",
+        "config.lock",
+    ] {
+        let _ = std::fs::remove_file(g.join(f));
+    }
+    for dir in ["refs/heads", "refs/remotes/origin"] {
+        if let Ok(rd) = std::fs::read_dir(g.join(dir)) {
+            for e in rd.flatten() {
+                if e.file_name().to_string_lossy().ends_with(".lock") {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
+    }
+}
+
+fn read_marker(git: &Git) -> Option<Marker> {
+    let b = std::fs::read(git.marker()).ok()?;
+    serde_json::from_slice(&b).ok()
+}
+
+fn write_marker(git: &Git, m: &Marker) -> anyhow::Result<()> {
+    let p = git.marker();
+    crate::store::fsutil::write_atomic_via(&git.dir.join(".git"), &p, &serde_json::to_vec(m)?, true)
+        .with_context(|| format!("cannot write {}", p.display()))
+}
+
+/// Commits the store's own changes (every write since the last sync).
+/// A Viewer's changes and files that do not authenticate are not shared.
+fn commit_local(s: &Session, git: &Git, out: &mut Synced) -> anyhow::Result<()> {
+    let store = &s.store;
+    write_meta_files(store)?;
+    git.run(&[
+        "add",
+        "-A",
+        "--",
+        ".gitignore",
+        ".gitattributes",
+        HEADER_FILE,
+    ])?;
+    if store.root().join("configs").exists() {
+        git.run(&["add", "-A", "--", "configs"])?;
+    }
+    let staged = git.run(&["diff", "--cached", "--name-only", "-z"])?;
+    let staged: Vec<String> = staged
+        .split(|&b| b == 0)
+        .filter(|p| !p.is_empty())
+        .map(|p| String::from_utf8_lossy(p).to_string())
+        .collect();
+    if staged.is_empty() {
+        return Ok(());
+    }
+    let refuse = |e: UserError| -> anyhow::Result<()> {
+        let _ = git.run(&["reset", "-q"]);
+        Err(e.into())
+    };
+    if store.access() == Some(Access::Viewer) {
+        return refuse(
+            failure(format!(
+                "this key is a Viewer: sync does not commit its changes ({} file(s) differ from the last sync)",
+                staged.len()
+            ))
+            .hint(format!(
+                "drop them with `git -C {} checkout -- .`, or ask the admin to make you a developer",
+                store.root().display()
+            )),
+        );
+    }
+    for p in &staged {
+        let Some(name) = config_name(p) else {
+            continue;
+        };
+        if !store.exists(&name) {
+            continue;
+        }
+        let path = store.config_path(&name);
+        let bytes = crate::store::fsutil::read_private(&path)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        if !store.can_open(&bytes) {
+            continue;
+        }
+        if let Err(e) = store.read(&name) {
+            return refuse(
+                failure(format!("{p} is not shared: {e}"))
+                    .hint("restore or remove that config, then sync again"),
+            );
+        }
+    }
+    let id = identity_args(git, &s.settings.user);
+    let n = staged.iter().filter(|p| config_name(p).is_some()).count();
+    let msg = format!("authcfg: {n} config(s) changed by {}", s.settings.user);
+    git.run(&with_identity(
+        &id,
+        &["commit", "-q", "--no-verify", "-m", &msg],
+    ))?;
+    out.committed = n;
+    Ok(())
+}
+
+/// The remote branch's commit after a fetch (`None`: it has none yet).
+fn fetch(git: &Git, branch: &str) -> anyhow::Result<Option<String>> {
+    let spec = format!("+refs/heads/{branch}:refs/remotes/origin/{branch}");
+    let res = git.command(&["fetch", "-q", "origin", &spec]).output()?;
+    if !res.status.success() {
+        let err = String::from_utf8_lossy(&res.stderr);
+        if err.contains("couldn't find remote ref") {
+            return Ok(None);
+        }
+        return Err(git_error(&["fetch"], &res.stderr)
+            .hint("check the remote (`git -C STORE remote -v`) and your access to it")
+            .into());
+    }
+    Ok(git.rev(&format!("refs/remotes/origin/{branch}")))
+}
+
+/// Brings the remote commit `r` into HEAD: verified, then fast-forwarded
+/// or merged.
+fn integrate(s: &Session, txn: &Txn, git: &Git, r: &str, out: &mut Synced) -> anyhow::Result<()> {
+    let l = git
+        .rev("HEAD")
+        .ok_or_else(|| failure("the store's repository has no commit"))?;
+    if git.is_ancestor(r, &l) {
+        return Ok(());
+    }
+    write_marker(
+        git,
+        &Marker {
+            local: l.clone(),
+            remote: r.to_string(),
+        },
+    )?;
+    s.store.fault_point();
+    apply(s, txn, git, &l, r, out)?;
+    let _ = std::fs::remove_file(git.marker());
+    Ok(())
+}
+
+/// An interrupted sync: redone from the same commits (the merge is
+/// computed from git objects only), or only finished when its commit was
+/// already made.
+fn resume(s: &Session, txn: &Txn, git: &Git, m: Marker, out: &mut Synced) -> anyhow::Result<()> {
+    let head = git.rev("HEAD").unwrap_or_default();
+    if head == m.local {
+        apply(s, txn, git, &m.local, &m.remote, out)?;
+    } else if git.is_ancestor(&m.local, &head) && git.is_ancestor(&m.remote, &head) {
+        finish(s, txn, git, &m.local, &head, out)?;
+    }
+    let _ = std::fs::remove_file(git.marker());
+    s.ui.notice("completed an interrupted sync");
+    Ok(())
+}
+
+enum Outcome {
+    /// These bytes (a file of one side that is valid under the result's header).
+    Bytes(Vec<u8>),
+    /// This document, encrypted under the result's header.
+    Doc(Box<ConfigDoc>),
+    Removed,
+}
+
+fn apply(
+    s: &Session,
+    txn: &Txn,
+    git: &Git,
+    l: &str,
+    r: &str,
+    out: &mut Synced,
+) -> anyhow::Result<()> {
+    let store = &s.store;
+    let base = git.text(&["merge-base", l, r]).map_err(|_| {
+        failure("the remote's history has nothing in common with this store's")
+            .hint("check the remote URL: it is another store's repository")
+    })?;
+    let tl = git.tree(l)?;
+    let tr = git.tree(r)?;
+    let tb = git.tree(&base)?;
+    check_tree(&tr, git, r)?;
+    let hl = header_at(git, &tl)?;
+    let hr = header_at(git, &tr)?;
+    let hb = header_at(git, &tb)?;
+    // The remote's header: signed by the admin key this clone trusts.
+    let kr = if hr.digest() == hl.digest() {
+        store
+            .keys_of(&hl)
+            .ok_or_else(|| failure("this key no longer opens the store"))?
+    } else {
+        store.verify_header(hr.clone()).map_err(|e| {
+            let diff = header_diff(&hl, &hr);
+            let (exit, hint) = crate::error::classify(&e);
+            let mut u = UserError::new(
+                exit,
+                format!("the remote's {HEADER_FILE} was not accepted: {e}{diff}"),
+            );
+            u.hint = hint.or(Some("nothing was merged; ask the store's admin".into()));
+            anyhow::Error::from(u)
+        })?
+    };
+    let kl = store
+        .keys_of(&hl)
+        .ok_or_else(|| failure("this key does not open its own last commit's header"))?;
+    let kb = store.keys_of(&hb);
+    let ff = git.is_ancestor(l, r);
+    let target = if ff {
+        hr.clone()
+    } else if hr.digest() == hb.digest() || hr.digest() == hl.digest() {
+        hl.clone()
+    } else if hl.digest() == hb.digest() {
+        hr.clone()
+    } else if hr.generation > hl.generation {
+        out.notes.push(format!(
+            "the header changed on both sides: kept the newer (generation {}); redo the other change",
+            hr.generation
+        ));
+        hr.clone()
+    } else if hl.generation > hr.generation {
+        out.notes.push(format!(
+            "the header changed on both sides: kept the newer (generation {})",
+            hl.generation
+        ));
+        hl.clone()
+    } else {
+        return Err(failure(format!(
+            "the header changed on both sides to two different versions of generation {}",
+            hl.generation
+        ))
+        .hint("only the admin changes the header: make the change again on one machine")
+        .into());
+    };
+    let target_is_r = target.digest() == hr.digest();
+    let target_is_l = target.digest() == hl.digest();
+    if target.generation < store.header().generation && target.digest() != store.header().digest() {
+        return Err(
+            failure("the merge would go back to an older header than this clone has").into(),
+        );
+    }
+
+    // Every config path that differs somewhere.
+    let paths: BTreeSet<&String> = tl
+        .keys()
+        .chain(tr.keys())
+        .chain(tb.keys())
+        .filter(|p| config_name(p).is_some())
+        .filter(|p| !(tl.get(*p) == tr.get(*p) && tl.get(*p) == tb.get(*p)))
+        .collect();
+    let sha = |t: &BTreeMap<String, (String, String)>, p: &str| t.get(p).map(|x| x.1.clone());
+    let want: Vec<String> = paths
+        .iter()
+        .flat_map(|p| [sha(&tl, p), sha(&tr, p), sha(&tb, p)])
+        .flatten()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let blobs = git.blobs(&want)?;
+    let blob = |id: &Option<String>| id.as_ref().and_then(|i| blobs.get(i)).cloned();
+
+    let mut results: Vec<(String, Outcome)> = vec![];
+    let mut conflicts: Vec<(String, Vec<String>, ConfigDoc)> = vec![];
+    for p in paths {
+        let name = config_name(p).expect("filtered");
+        let (o, t, b) = (sha(&tl, p), sha(&tr, p), sha(&tb, p));
+        let origin_r = format!("{p} (remote commit {})", &r[..r.len().min(12)]);
+        // Every file the remote changed authenticates under its header
+        // (one of a group this key is not in is taken as it is).
+        if t != b {
+            if let Some(bytes) = blob(&t) {
+                if store.can_open(&bytes) {
+                    store.decode_under(&name, &origin_r, &bytes, &kr)?;
+                }
+            }
+        }
+        let keep = |bytes: Option<Vec<u8>>,
+                    from_target: bool,
+                    keys: &StoreKeys,
+                    origin: &str|
+         -> anyhow::Result<Outcome> {
+            let Some(bytes) = bytes else {
+                return Ok(Outcome::Removed);
+            };
+            if from_target || !store.can_open(&bytes) {
+                return Ok(Outcome::Bytes(bytes));
+            }
+            let doc = store.decode_under(&name, origin, &bytes, keys)?;
+            Ok(Outcome::Doc(Box::new(doc)))
+        };
+        let outcome = if ff || o == b {
+            if !ff || t != o {
+                out.pulled.push(name.clone());
+            }
+            keep(blob(&t), target_is_r, &kr, &origin_r)?
+        } else if o == t || t == b {
+            keep(blob(&o), target_is_l, &kl, p)?
+        } else {
+            // Changed on both sides.
+            match (blob(&o), blob(&t)) {
+                (Some(ob), Some(tb_)) if store.can_open(&ob) && store.can_open(&tb_) => {
+                    let od = store.decode_under(&name, p, &ob, &kl)?;
+                    let td = store.decode_under(&name, &origin_r, &tb_, &kr)?;
+                    let bd = blob(&b).and_then(|bb| {
+                        kb.as_ref()
+                            .and_then(|k| store.decode_under(&name, p, &bb, k).ok())
+                    });
+                    let m = merge::merge3(bd.as_ref(), &od, &td)
+                        .map_err(|e| failure(format!("cannot merge '{name}': {e}")))?;
+                    if m.conflicts.is_empty() {
+                        out.merged.push(name.clone());
+                    } else {
+                        conflicts.push((name.clone(), m.conflicts.clone(), td));
+                    }
+                    Outcome::Doc(Box::new(m.doc))
+                }
+                (Some(ob), Some(_)) => {
+                    out.notes.push(format!(
+                        "'{name}' changed on both sides and this key cannot read it (a group it is not in): kept this clone's version"
+                    ));
+                    keep(Some(ob), target_is_l, &kl, p)?
+                }
+                (Some(ob), None) => {
+                    out.notes.push(format!(
+                        "'{name}' was removed on the other side and changed here: kept"
+                    ));
+                    keep(Some(ob), target_is_l, &kl, p)?
+                }
+                (None, Some(tb_)) => {
+                    out.notes.push(format!(
+                        "'{name}' was removed here and changed on the other side: kept"
+                    ));
+                    out.pulled.push(name.clone());
+                    keep(Some(tb_), target_is_r, &kr, &origin_r)?
+                }
+                (None, None) => Outcome::Removed,
+            }
+        };
+        results.push((name, outcome));
+    }
+
+    // Install: the header first (its keys encrypt what follows), then the
+    // files, then the commit. A kill anywhere here is redone from the
+    // same commits by the next sync.
+    if target.digest() != store.header().digest() {
+        store.adopt_header(txn, &target)?;
+        out.header_changed = true;
+        s.store.fault_point();
+    }
+    for (name, o) in &results {
+        match o {
+            Outcome::Bytes(b) => store.write_config_bytes(txn, name, Some(b))?,
+            Outcome::Removed => store.write_config_bytes(txn, name, None)?,
+            Outcome::Doc(d) => {
+                let bytes = store.encode_doc(d)?;
+                store.write_config_bytes(txn, name, Some(&bytes))?;
+            }
+        }
+    }
+    for (name, fields, theirs) in &conflicts {
+        store.write_conflict(name, fields, theirs)?;
+    }
+    write_meta_files(store)?;
+    s.store.fault_point();
+    if ff {
+        git.run(&["reset", "-q", r])?;
+    } else {
+        git.run(&[
+            "add",
+            "-A",
+            "--",
+            ".gitignore",
+            ".gitattributes",
+            HEADER_FILE,
+        ])?;
+        if store.root().join("configs").exists() {
+            git.run(&["add", "-A", "--", "configs"])?;
+        }
+        let tree = git.text(&["write-tree"])?;
+        let msg = format!(
+            "authcfg sync: merge ({} pulled, {} merged, {} in conflict)",
+            out.pulled.len(),
+            out.merged.len(),
+            conflicts.len()
+        );
+        let id = identity_args(git, &s.settings.user);
+        let commit = git.text(&with_identity(
+            &id,
+            &["commit-tree", &tree, "-p", l, "-p", r, "-m", &msg],
+        ))?;
+        s.store.fault_point();
+        git.run(&["update-ref", "-m", "authcfg sync", "HEAD", &commit, l])?;
+    }
+    s.store.fault_point();
+    finish(s, txn, git, l, "HEAD", out)
+}
+
+fn key_ids(h: &Header) -> Vec<String> {
+    h.store_keys.iter().map(|k| k.id.clone()).collect()
+}
+
+/// After HEAD moved from `from` to `to`: the index follows the files and
+/// the trail records what came in.
+fn finish(
+    s: &Session,
+    txn: &Txn,
+    git: &Git,
+    from: &str,
+    to: &str,
+    out: &mut Synced,
+) -> anyhow::Result<()> {
+    let a = git.tree(from)?;
+    let b = git.tree(to)?;
+    let changed: Vec<String> = a
+        .keys()
+        .chain(b.keys())
+        .filter(|p| a.get(*p) != b.get(*p))
+        .filter_map(|p| config_name(p))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let keys_changed = match (header_at(git, &a), header_at(git, &b)) {
+        (Ok(x), Ok(y)) => key_ids(&x) != key_ids(&y),
+        _ => true,
+    };
+    let conflicted: BTreeSet<String> = s.store.conflicts().into_iter().collect();
+    let audit: Vec<AuditIntent> = changed
+        .iter()
+        .map(|n| AuditIntent {
+            action: "sync".into(),
+            config: Some(n.clone()),
+            outcome: if conflicted.contains(n) {
+                "conflict".into()
+            } else {
+                "pulled".into()
+            },
+            detail: Some(format!("from {}", &to[..to.len().min(12)])),
+        })
+        .collect();
+    if !changed.is_empty() || keys_changed {
+        s.store.reindex(txn, &changed, keys_changed, &audit)?;
+    }
+    for n in &changed {
+        if !out.pulled.contains(n) && !out.merged.contains(n) && !conflicted.contains(n) {
+            out.pulled.push(n.clone());
+        }
+    }
+    Ok(())
+}
+
+/// What the user said about each conflicting key.
+pub enum Choice {
+    Ours,
+    Theirs,
+    Fields(Vec<(String, bool)>),
+}
+
+/// `authcfg resolve NAME`: ends a conflict; the result is an ordinary
+/// write (shared by the next sync).
+pub fn resolve(s: &Session, name: &str, choice: Choice) -> anyhow::Result<Vec<String>> {
+    let store = &s.store;
+    let Some((fields, theirs)) = store.read_conflict(name)? else {
+        return Err(usage(format!("'{name}' has no conflict to resolve"))
+            .hint("`authcfg sync` lists conflicts")
+            .into());
+    };
+    let take: Vec<String> = match &choice {
+        Choice::Ours => vec![],
+        Choice::Theirs => fields.clone(),
+        Choice::Fields(list) => {
+            for (f, _) in list {
+                let key = if fields.contains(f) {
+                    f.clone()
+                } else {
+                    format!("fields.{f}")
+                };
+                if !fields.contains(&key) {
+                    return Err(usage(format!("'{f}' is not in conflict in '{name}'"))
+                        .hint(format!("the conflicting fields: {}", fields.join(", ")))
+                        .into());
+                }
+            }
+            list.iter()
+                .filter(|(_, theirs)| *theirs)
+                .map(|(f, _)| {
+                    if fields.contains(f) {
+                        f.clone()
+                    } else {
+                        format!("fields.{f}")
+                    }
+                })
+                .collect()
+        }
+    };
+    if !take.is_empty() {
+        let ours = store.read(name)?;
+        let mut doc =
+            merge::take_fields(&ours, &theirs, &take).map_err(|e| failure(e.to_string()))?;
+        doc.meta.updated = crate::model::now();
+        store.put(
+            std::slice::from_ref(&doc),
+            crate::store::WriteMode::Upsert,
+            &[AuditIntent {
+                action: "resolve".into(),
+                config: Some(name.to_string()),
+                outcome: "ok".into(),
+                detail: Some(format!("theirs: {}", take.join(", "))),
+            }],
+        )?;
+    } else {
+        store.may_write()?;
+        s.audit("resolve", Some(name), "ok", Some("kept ours"));
+    }
+    store.remove_conflict(name)?;
+    Ok(take)
+}
+
+/// git's merge driver for `configs/**` (a `git merge` or `git pull` run
+/// by hand): merges the decrypted documents into `ours`. Returns whether
+/// the merge is clean (git takes a non-zero exit as a conflict; the file
+/// then still holds our valid version, never markers).
+pub fn merge_driver(
+    s: &Session,
+    base: &Path,
+    ours: &Path,
+    theirs: &Path,
+    path: &str,
+) -> anyhow::Result<bool> {
+    let store = &s.store;
+    store.may_write()?;
+    let name = config_name(path)
+        .ok_or_else(|| usage(format!("{path} is not a config file of the store")))?;
+    let keys = store.store_keys();
+    let read = |p: &Path| std::fs::read(p).with_context(|| format!("cannot read {}", p.display()));
+    let (ob, tb, bb) = (read(ours)?, read(theirs)?, read(base)?);
+    let od = store.decode_under(&name, path, &ob, &keys)?;
+    let td = store.decode_under(&name, path, &tb, &keys)?;
+    let bd = if bb.is_empty() {
+        None
+    } else {
+        store.decode_under(&name, path, &bb, &keys).ok()
+    };
+    let m = merge::merge3(bd.as_ref(), &od, &td).map_err(|e| failure(e.to_string()))?;
+    let bytes = store.encode_doc(&m.doc)?;
+    std::fs::write(ours, bytes).with_context(|| format!("cannot write {}", ours.display()))?;
+    if m.conflicts.is_empty() {
+        return Ok(true);
+    }
+    store.write_conflict(&name, &m.conflicts, &td)?;
+    Ok(false)
+}
+
+/// git's textconv for `configs/**`: which fields a version holds, each
+/// value masked with a keyed tag (a change shows as a changed tag; the
+/// tag reveals nothing without the store key).
+pub fn textconv(s: &Session, file: &Path) -> anyhow::Result<String> {
+    let store = &s.store;
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    if bytes.is_empty() {
+        return Ok(String::new());
+    }
+    if !store.can_open(&bytes) {
+        return Ok("(encrypted for a group this key is not in)\n".into());
+    }
+    let name = store
+        .peek_name(&bytes)
+        .ok_or_else(|| failure("not an authcfg config"))?;
+    let keys = store.store_keys();
+    let Ok(doc) = store.decode_under(&name, &file.to_string_lossy(), &bytes, &keys) else {
+        // An older version, under store keys replaced since (or forged).
+        return Ok(format!(
+            "name = {name}\n(a version that does not authenticate under the current store keys)\n"
+        ));
+    };
+    let tagkey = keys.journal_key();
+    let tag = |k: &str, v: &str| {
+        let m = crate::store::crypto::mac(
+            &tagkey,
+            &[
+                b"authcfg textconv",
+                name.as_bytes(),
+                k.as_bytes(),
+                v.as_bytes(),
+            ],
+        );
+        hex::encode(&m[..4])
+    };
+    let mut out = String::new();
+    let m = &doc.meta;
+    out.push_str(&format!("name = {}\n", m.name));
+    out.push_str(&format!("kind = {} ({})\n", m.kind.as_str(), m.type_id));
+    if let Some(g) = &m.group {
+        out.push_str(&format!("group = {g}\n"));
+    }
+    out.push_str(&format!("updated = {}\n", crate::model::rfc3339(m.updated)));
+    out.push_str(&format!("rotated = {}\n", crate::model::rfc3339(m.rotated)));
+    if let Some(a) = &m.account {
+        out.push_str(&format!("account = •••• [{}]\n", tag("account", a)));
+    }
+    if let Some(e) = m.expires {
+        out.push_str(&format!("expires = {}\n", crate::model::rfc3339(e)));
+    }
+    for (k, v) in &doc.fields {
+        out.push_str(&format!("fields.{k} = •••• [{}]\n", tag(k, v.expose())));
+    }
+    out.push_str(&format!(
+        "history = {} earlier value(s)\n",
+        doc.history.len()
+    ));
+    Ok(out)
+}
+
+/// Who changed what in the header, for a refused one (labels and short
+/// keys; the header holds no secrets).
+fn header_diff(ours: &Header, theirs: &Header) -> String {
+    let mut lines = vec![];
+    let fmt = |r: &crate::store::header::Recipient| {
+        format!(
+            "{} ({}, {})",
+            r.label,
+            crate::store::short_key(&r.public_key),
+            if r.label == crate::store::header::MASTER {
+                "admin"
+            } else {
+                r.role.as_str()
+            }
+        )
+    };
+    for r in &theirs.recipients {
+        match ours
+            .recipients
+            .iter()
+            .find(|o| o.public_key == r.public_key)
+        {
+            None => lines.push(format!("  + recipient {}", fmt(r))),
+            Some(o) if o != r => lines.push(format!("  ~ recipient {}", fmt(r))),
+            _ => {}
+        }
+    }
+    for o in &ours.recipients {
+        if !theirs
+            .recipients
+            .iter()
+            .any(|r| r.public_key == o.public_key)
+        {
+            lines.push(format!("  - recipient {}", fmt(o)));
+        }
+    }
+    if ours.admin_key != theirs.admin_key {
+        lines.push("  ~ admin key".into());
+    }
+    if lines.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "\nthe remote's header differs from this clone's:\n{}",
+            lines.join("\n")
+        )
+    }
+}

@@ -1,0 +1,549 @@
+//! Team stores on git: a bare repository and clones with their own homes
+//! and keys, real `git` and Debian's `age`. Merges of different configs and
+//! fields, conflicts and `resolve`, refused forged membership, removal,
+//! Viewers, kills during `sync`, and convergence after random operations.
+
+use crate::recipients::admin_fingerprint;
+use crate::support::*;
+use predicates::str::contains;
+use std::path::{Path, PathBuf};
+use std::process::Command as Std;
+
+struct Team {
+    _dir: tempfile::TempDir,
+    bare: PathBuf,
+    admin: T,
+}
+
+fn git(dir: &Path, args: &[&str]) -> std::process::Output {
+    let out = Std::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.invalid")
+        .env("GIT_COMMITTER_NAME", "test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.invalid")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn team() -> Team {
+    let dir = tempfile::tempdir().unwrap();
+    let bare = dir.path().join("team.git");
+    let st = Std::new("git")
+        .args(["init", "-q", "--bare", "-b", "main"])
+        .arg(&bare)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let admin = T::new();
+    admin.init();
+    admin
+        .add(
+            "basic",
+            "db",
+            &["username=app"],
+            Some(("password", "Db-Pass-0riginal")),
+        )
+        .success();
+    admin
+        .add("bearer", "api", &[], Some(("token", "Api-Tok-0riginal")))
+        .success();
+    Team {
+        _dir: dir,
+        bare,
+        admin,
+    }
+}
+
+impl Team {
+    fn url(&self) -> String {
+        self.bare.to_string_lossy().to_string()
+    }
+
+    /// A member with its own key and home, added by the admin, joined by
+    /// `git clone` (the admin shares after adding).
+    fn member(&self, label: &str, role: &str) -> T {
+        let (secret, public) = new_identity();
+        self.admin
+            .cmd()
+            .args([
+                "recipients",
+                "add",
+                &public,
+                "--label",
+                label,
+                "--role",
+                role,
+            ])
+            .assert()
+            .success();
+        self.admin.cmd().arg("sync").assert().success();
+        let mut m = T::bare();
+        m.env("AUTHCFG_IDENTITY", &secret);
+        m.cmd()
+            .args(["git", "clone", &self.url()])
+            .args(["--trust-admin", &admin_fingerprint(&self.admin)])
+            .assert()
+            .success()
+            .stderr(contains(format!("your role: {role}")));
+        m
+    }
+}
+
+fn reveal(t: &T, name: &str, field: &str) -> String {
+    let v = t.export_json(&[name.to_string()]);
+    let obj = v.as_object().unwrap();
+    // export json: {NAME_FIELD: value} or nested; find the field's value.
+    for (k, val) in obj {
+        if k.to_lowercase().ends_with(&field.to_lowercase()) {
+            return val.as_str().unwrap_or_default().to_string();
+        }
+    }
+    panic!("no {field} in {v}");
+}
+
+fn set_secret(t: &T, name: &str, field: &str, value: &str) {
+    t.cmd()
+        .args(["edit", name, "--secret-stdin", field])
+        .write_stdin(value.to_string())
+        .assert()
+        .success();
+}
+
+fn init_shared(team: &Team) {
+    team.admin
+        .cmd()
+        .args(["git", "init", "--remote", &team.url()])
+        .assert()
+        .success();
+}
+
+#[test]
+fn different_configs_and_fields_merge_cleanly() {
+    let team = team();
+    init_shared(&team);
+    let bob = team.member("bob", "developer");
+    assert_eq!(reveal(&bob, "db", "password"), "Db-Pass-0riginal");
+    // The admin changes db's password; bob changes db's user and api.
+    set_secret(&team.admin, "db", "password", "Db-Pass-Admin");
+    team.admin.cmd().arg("sync").assert().success();
+    bob.cmd()
+        .args(["edit", "db", "--set", "username=bob-app"])
+        .assert()
+        .success();
+    set_secret(&bob, "api", "token", "Api-Tok-Bob");
+    bob.cmd()
+        .arg("sync")
+        .assert()
+        .success()
+        .stderr(contains("merged field by field: db"))
+        .stderr(contains("pushed"));
+    team.admin.cmd().arg("sync").assert().success();
+    for t in [&team.admin, &bob] {
+        assert_eq!(reveal(t, "db", "password"), "Db-Pass-Admin");
+        assert_eq!(reveal(t, "db", "username"), "bob-app");
+        assert_eq!(reveal(t, "api", "token"), "Api-Tok-Bob");
+    }
+    // Both clones at the same commit; the repository is sound.
+    let head = |d: &Path| String::from_utf8(git(d, &["rev-parse", "HEAD"]).stdout).unwrap();
+    assert_eq!(head(&team.admin.store), head(&bob.store));
+    git(&team.bare, &["fsck", "--strict"]);
+    // Only the header and configs are tracked.
+    let files = String::from_utf8(git(&bob.store, &["ls-files"]).stdout).unwrap();
+    for f in files.lines() {
+        assert!(
+            [".gitignore", ".gitattributes", "authcfg.toml"].contains(&f)
+                || (f.starts_with("configs/") && f.ends_with(".age")),
+            "tracked: {f}"
+        );
+    }
+    // `git log -p` through the textconv names the changed fields, masked.
+    let mut c = Std::new("git");
+    bob.apply(&mut c);
+    let log = c
+        .arg("-C")
+        .arg(&bob.store)
+        .args(["log", "-p", "--textconv", "-n", "6"])
+        .output()
+        .unwrap();
+    assert!(
+        log.status.success(),
+        "{}",
+        String::from_utf8_lossy(&log.stderr)
+    );
+    let text = String::from_utf8_lossy(&log.stdout);
+    assert!(text.contains("fields.password = ••••"), "{text}");
+    assert_clean(
+        "git log -p",
+        &log.stdout,
+        &[
+            "Db-Pass-Admin",
+            "Db-Pass-0riginal",
+            "Api-Tok-Bob",
+            "bob-app",
+        ],
+    );
+    // What the git host stores: no value, in any object.
+    let objects = git(&team.bare, &["cat-file", "--batch-all-objects", "--batch"]);
+    assert_clean(
+        "the bare repository",
+        &objects.stdout,
+        &[
+            "Db-Pass-Admin",
+            "Db-Pass-0riginal",
+            "Api-Tok-Bob",
+            "Api-Tok-0riginal",
+        ],
+    );
+}
+
+#[test]
+fn the_same_field_changed_twice_is_a_conflict_until_resolved() {
+    let team = team();
+    init_shared(&team);
+    let bob = team.member("bob", "developer");
+    set_secret(&team.admin, "db", "password", "Pw-From-Admin");
+    team.admin.cmd().arg("sync").assert().success();
+    set_secret(&bob, "db", "password", "Pw-From-Bob");
+    let remote_before = git(&team.bare, &["rev-parse", "main"]).stdout;
+    bob.cmd()
+        .arg("sync")
+        .assert()
+        .code(1)
+        .stderr(contains("db"))
+        .stderr(contains("authcfg resolve"));
+    // Nothing pushed, ours kept (valid), the other side encrypted locally.
+    assert_eq!(
+        git(&team.bare, &["rev-parse", "main"]).stdout,
+        remote_before
+    );
+    assert_eq!(reveal(&bob, "db", "password"), "Pw-From-Bob");
+    for (p, bytes) in bob.store_files() {
+        if !p.to_string_lossy().contains("/.git/") {
+            assert_clean(
+                &p.to_string_lossy(),
+                &bytes,
+                &["Pw-From-Admin", "Pw-From-Bob", "<<<<<<<"],
+            );
+        }
+    }
+    assert!(bob.store.join("conflicts/db.age").exists());
+    // Still refused until resolved.
+    bob.cmd().arg("sync").assert().code(1);
+    bob.cmd()
+        .args(["resolve", "db", "--field", "nosuch=theirs"])
+        .assert()
+        .code(2);
+    bob.cmd()
+        .args(["resolve", "db", "--field", "password=theirs"])
+        .assert()
+        .success();
+    assert_eq!(reveal(&bob, "db", "password"), "Pw-From-Admin");
+    assert!(!bob.store.join("conflicts/db.age").exists());
+    bob.cmd().arg("sync").assert().success();
+    team.admin.cmd().arg("sync").assert().success();
+    assert_eq!(reveal(&team.admin, "db", "password"), "Pw-From-Admin");
+}
+
+#[test]
+fn a_recipient_change_pushed_by_a_non_admin_is_refused() {
+    let team = team();
+    init_shared(&team);
+    let bob = team.member("bob", "developer");
+    let carol = team.member("carol", "developer");
+    bob.cmd().arg("sync").assert().success();
+    // bob adds his own second key to the header by hand and pushes with git.
+    let (_, mallory) = new_identity();
+    let header = bob.store.join("authcfg.toml");
+    let mut text = std::fs::read_to_string(&header).unwrap();
+    text = text.replacen(
+        "[[recipients]]",
+        &format!(
+            "[[recipients]]\nlabel = \"mallory\"\npublic_key = \"{mallory}\"\n\n[[recipients]]"
+        ),
+        1,
+    );
+    std::fs::write(&header, text).unwrap();
+    git(&bob.store, &["commit", "-qam", "add a key"]);
+    git(&bob.store, &["push", "-q", "origin", "main"]);
+    for other in [&team.admin, &carol] {
+        let before = std::fs::read(other.store.join("authcfg.toml")).unwrap();
+        other
+            .cmd()
+            .arg("sync")
+            .assert()
+            .failure()
+            .stderr(contains("was not accepted"))
+            .stderr(contains("+ recipient mallory"));
+        assert_eq!(
+            std::fs::read(other.store.join("authcfg.toml")).unwrap(),
+            before
+        );
+    }
+    // Later writes are encrypted to the real recipients only.
+    team.admin
+        .add("bearer", "later", &[], Some(("token", "Later-Tok")))
+        .success();
+    let file = std::fs::read(team.admin.store.join("configs/later.age")).unwrap();
+    assert!(!String::from_utf8_lossy(&file).contains(&mallory));
+}
+
+#[test]
+fn a_removed_member_opens_nothing_written_after_and_learns_what_to_rotate() {
+    let team = team();
+    init_shared(&team);
+    let bob = team.member("bob", "developer");
+    let bob_key = bob
+        .extra_env
+        .iter()
+        .find(|(k, _)| k == "AUTHCFG_IDENTITY")
+        .unwrap()
+        .1
+        .clone();
+    let out = team
+        .admin
+        .cmd()
+        .args(["recipients", "remove", "bob"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(listed.contains("db") && listed.contains("api"), "{listed}");
+    team.admin
+        .add("bearer", "new-one", &[], Some(("token", "New-Tok")))
+        .success();
+    team.admin.cmd().arg("sync").assert().success();
+    // bob's clone: the new header does not open for him.
+    bob.cmd()
+        .arg("sync")
+        .assert()
+        .failure()
+        .stderr(contains("not a recipient").or(contains("no longer")));
+    // With Debian's age and bob's key, nothing in the pushed commit opens.
+    let keyfile = bob.home.join("bob.key");
+    std::fs::write(&keyfile, format!("{bob_key}\n")).unwrap();
+    for f in ["configs/new-one.age", "configs/db.age", "configs/api.age"] {
+        let blob = git(&team.bare, &["show", &format!("main:{f}")]).stdout;
+        let p = bob.home.join("blob.age");
+        std::fs::write(&p, &blob).unwrap();
+        let st = Std::new("age")
+            .args(["-d", "-i"])
+            .arg(&keyfile)
+            .arg(&p)
+            .output()
+            .unwrap();
+        assert!(!st.status.success(), "{f} still opens with bob's key");
+    }
+}
+
+use predicates::prelude::PredicateBooleanExt;
+
+#[test]
+fn a_viewer_reads_but_its_writes_are_refused() {
+    let team = team();
+    init_shared(&team);
+    let vic = team.member("vic", "viewer");
+    assert_eq!(reveal(&vic, "api", "token"), "Api-Tok-0riginal");
+    vic.cmd()
+        .args(["edit", "db", "--set", "username=vic"])
+        .assert()
+        .code(5)
+        .stderr(contains("Viewer"));
+    vic.add("bearer", "mine", &[], Some(("token", "x-Vic-Tok")))
+        .code(5);
+    // A change made around authcfg is not committed by sync.
+    std::fs::copy(
+        vic.store.join("configs/api.age"),
+        vic.store.join("configs/db.age"),
+    )
+    .unwrap();
+    let remote_before = git(&team.bare, &["rev-parse", "main"]).stdout;
+    vic.cmd()
+        .arg("sync")
+        .assert()
+        .failure()
+        .stderr(contains("Viewer"));
+    assert_eq!(
+        git(&team.bare, &["rev-parse", "main"]).stdout,
+        remote_before
+    );
+}
+
+#[test]
+fn a_forged_tree_is_refused_before_checkout() {
+    let team = team();
+    init_shared(&team);
+    let bob = team.member("bob", "developer");
+    // Someone with push access adds a pins file and a symlink.
+    let work = team._dir.path().join("evil");
+    git(team._dir.path(), &["clone", "-q", &team.url(), "evil"]);
+    std::fs::write(work.join("pins.json"), "{}").unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", work.join("configs/link.age")).unwrap();
+    git(&work, &["add", "-f", "pins.json", "configs/link.age"]);
+    git(&work, &["commit", "-qm", "evil"]);
+    git(&work, &["push", "-q", "origin", "main"]);
+    bob.cmd()
+        .arg("sync")
+        .assert()
+        .failure()
+        .stderr(contains("which a store never tracks"));
+    assert!(
+        !bob.store.join("pins.json").exists()
+            || std::fs::read(bob.store.join("pins.json")).unwrap() != b"{}"
+    );
+    assert!(!bob.store.join("configs/link.age").exists());
+    // A new member cannot clone it either; the directory is not left behind.
+    let mut m = T::bare();
+    m.env("AUTHCFG_IDENTITY", &new_identity().0);
+    m.cmd()
+        .args(["git", "clone", &team.url()])
+        .assert()
+        .failure()
+        .stderr(contains("which a store never tracks"));
+    assert!(!m.store.exists());
+}
+
+#[cfg(feature = "fault-injection")]
+#[test]
+fn sync_killed_at_every_step_is_completed_by_the_next() {
+    let team = team();
+    init_shared(&team);
+    let bob = team.member("bob", "developer");
+    let mut k = 1;
+    let mut killed = 0;
+    loop {
+        set_secret(&team.admin, "db", "password", &format!("Pw-Admin-{k}"));
+        team.admin.cmd().arg("sync").assert().success();
+        set_secret(&bob, "api", "token", &format!("Tok-Bob-{k}"));
+        let mut c = bob.cmd();
+        c.env("AUTHCFG_FAULT_AFTER", k.to_string()).arg("sync");
+        let out = c.output().unwrap();
+        let was_killed = out.status.code().is_none();
+        if was_killed {
+            killed += 1;
+        }
+        // The next command completes it.
+        bob.cmd().arg("sync").assert().success();
+        git(&bob.store, &["fsck", "--strict"]);
+        assert_eq!(reveal(&bob, "db", "password"), format!("Pw-Admin-{k}"));
+        assert_eq!(reveal(&bob, "api", "token"), format!("Tok-Bob-{k}"));
+        let st = String::from_utf8(git(&bob.store, &["status", "--porcelain"]).stdout).unwrap();
+        assert!(st.is_empty(), "after kill {k}: {st}");
+        bob.cmd().args(["log", "--verify"]).assert().success();
+        team.admin.cmd().arg("sync").assert().success();
+        assert_eq!(reveal(&team.admin, "api", "token"), format!("Tok-Bob-{k}"));
+        if !was_killed || k > 12 {
+            break;
+        }
+        k += 1;
+    }
+    assert!(killed >= 4, "only {killed} kill points in a merging sync");
+}
+
+/// `sync`; at a conflict, keep ours and sync again. Returns the conflicts.
+fn sync_resolving(t: &T, names: &[&str]) -> usize {
+    let out = t.cmd().arg("sync").output().unwrap();
+    if out.status.success() {
+        return 0;
+    }
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("authcfg resolve"), "sync: {err}");
+    let mut n = 0;
+    for c in names {
+        if t.store.join(format!("conflicts/{c}.age")).exists() {
+            n += 1;
+            t.cmd().args(["resolve", c, "--ours"]).assert().success();
+        }
+    }
+    assert!(n > 0, "sync failed without a conflict: {err}");
+    t.cmd().arg("sync").assert().success();
+    n
+}
+
+#[test]
+fn two_clones_converge_after_random_operations() {
+    let team = team();
+    init_shared(&team);
+    let bob = team.member("bob", "developer");
+    let clones = [&team.admin, &bob];
+    // A small deterministic generator (no dependency on a seed crate).
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % n
+    };
+    let names = ["n0", "n1", "n2", "n3", "n4", "n5"];
+    let mut conflicts = 0;
+    let start = std::time::Instant::now();
+    for i in 0..100 {
+        let t = clones[(i % 2) as usize];
+        let name = names[next(names.len() as u64) as usize];
+        let exists = t.store.join(format!("configs/{name}.age")).exists();
+        match (exists, next(4)) {
+            (false, _) => {
+                t.add(
+                    "basic",
+                    name,
+                    &["username=u"],
+                    Some(("password", &format!("p{i}"))),
+                )
+                .success();
+            }
+            (true, 0) => {
+                t.cmd()
+                    .args(["remove", name, "--yes", "--force"])
+                    .assert()
+                    .success();
+            }
+            (true, 1) => {
+                t.cmd()
+                    .args(["edit", name, "--set", &format!("username=u{i}")])
+                    .assert()
+                    .success();
+            }
+            (true, _) => set_secret(t, name, "password", &format!("p{i}")),
+        }
+        if next(3) == 0 {
+            continue;
+        }
+        conflicts += sync_resolving(t, &names);
+    }
+    for t in [&team.admin, &bob, &team.admin] {
+        conflicts += sync_resolving(t, &names);
+    }
+    let all = |t: &T| {
+        let mut n: Vec<String> =
+            serde_json::from_str::<serde_json::Value>(&t.stdout(&["list", "--json"]))
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["name"].as_str().unwrap().to_string())
+                .collect();
+        n.sort();
+        (
+            n.clone(),
+            if n.is_empty() {
+                serde_json::Value::Null
+            } else {
+                t.export_json(&n)
+            },
+        )
+    };
+    assert_eq!(all(&team.admin), all(&bob));
+    eprintln!(
+        "converged: 100 operations on 2 clones, {conflicts} conflicts resolved, {} configs, {:.1} s",
+        all(&bob).0.len(),
+        start.elapsed().as_secs_f64()
+    );
+}
