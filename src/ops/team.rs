@@ -339,6 +339,7 @@ pub fn init(s: &Session, remote: Option<&str>) -> anyhow::Result<Inited> {
         git.run(&["push", "-q", "-u", "origin", "main"])?;
         pushed = true;
     }
+    remember_head(&git);
     drop(txn);
     s.audit(
         "git-init",
@@ -421,6 +422,7 @@ pub fn joined(s: &Session) -> anyhow::Result<Joined> {
         .filter(|n| !readable.contains_key(*n))
         .cloned()
         .collect();
+    remember_head(&git);
     drop(txn);
     s.audit(
         "git-clone",
@@ -573,7 +575,9 @@ pub fn sync(s: &Session, pull: bool, push: bool) -> anyhow::Result<Synced> {
     if let Some(m) = read_marker(&git) {
         resume(s, &txn, &git, m, &mut out)?;
     }
+    catch_up(s, &txn, &git, &mut out)?;
     commit_local(s, &git, &mut out)?;
+    remember_head(&git);
     out.remote = git.has_origin();
     if !out.remote {
         out.notes
@@ -587,6 +591,7 @@ pub fn sync(s: &Session, pull: bool, push: bool) -> anyhow::Result<Synced> {
                 integrate(s, &txn, &git, &r, &mut out)?;
             }
         }
+        remember_head(&git);
         let pending = store.conflicts();
         if !pending.is_empty() {
             out.conflicts = pending;
@@ -623,6 +628,71 @@ pub fn sync(s: &Session, pull: bool, push: bool) -> anyhow::Result<Synced> {
     }
     drop(txn);
     Ok(out)
+}
+
+/// In `.git/`: the commit the index and audit trail last followed.
+const SYNCED: &str = "authcfg-synced";
+
+fn remember_head(git: &Git) {
+    if let Some(h) = git.rev("HEAD") {
+        let _ = crate::store::fsutil::write_atomic_via(
+            &git.dir.join(".git"),
+            &git.dir.join(".git").join(SYNCED),
+            h.as_bytes(),
+            false,
+        );
+    }
+}
+
+/// HEAD moved without authcfg (a `git pull` or `git merge` by hand, run
+/// through the merge driver): the index follows and the trail records it.
+fn catch_up(s: &Session, txn: &Txn, git: &Git, out: &mut Synced) -> anyhow::Result<()> {
+    let Ok(last) = std::fs::read_to_string(git.dir.join(".git").join(SYNCED)) else {
+        return Ok(());
+    };
+    let last = last.trim();
+    match git.rev("HEAD") {
+        Some(h) if h != last && git.rev(last).is_some() => {
+            private_modes(s.store.root());
+            finish(s, txn, git, last, &h, out)?;
+            out.notes.push(
+                "the repository changed outside authcfg (git by hand): the index follows it".into(),
+            );
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// git run by hand creates files with the user's umask (0644): the store
+/// refuses them. Our own files and directories under `configs/` (and the
+/// header) go back to 0600/0700; links and others' files are left alone
+/// (and refused as before).
+fn private_modes(root: &Path) {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let me = unsafe { libc::geteuid() };
+    let fix = |p: &Path, mode: u32| {
+        if let Ok(m) = std::fs::symlink_metadata(p) {
+            if m.uid() == me && !m.file_type().is_symlink() && m.mode() & 0o077 != 0 {
+                let _ = std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode));
+            }
+        }
+    };
+    fix(&root.join(HEADER_FILE), 0o600);
+    let mut stack = vec![root.join("configs")];
+    while let Some(dir) = stack.pop() {
+        fix(&dir, 0o700);
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            match e.file_type() {
+                Ok(t) if t.is_dir() => stack.push(e.path()),
+                Ok(t) if t.is_file() => fix(&e.path(), 0o600),
+                _ => {}
+            }
+        }
+    }
 }
 
 /// A killed git leaves its lock files; under the store's writer lock no

@@ -547,3 +547,121 @@ fn two_clones_converge_after_random_operations() {
         start.elapsed().as_secs_f64()
     );
 }
+
+#[test]
+fn token_refreshes_on_two_clones_merge_without_a_conflict() {
+    let peer = Peer::start();
+    let team = team();
+    team.admin
+        .cmd()
+        .args(["add", "oauth2", "custom", "--name", "robot"])
+        .args(["--issuer", &peer.issuer, "--client-id", "machine"])
+        .args([
+            "--client-secret-stdin",
+            "--client-credentials",
+            "--scopes",
+            "api:read",
+        ])
+        .write_stdin("machine-secret-planted-3e4")
+        .assert()
+        .success();
+    init_shared(&team);
+    let bob = team.member("bob", "developer");
+    let token = |t: &T| t.stdout(&["token", "robot"]).trim().to_string();
+    assert_eq!(token(&team.admin), token(&bob));
+    let before = peer.grants("client_credentials");
+    // Both clones get a new token before either syncs; bob's is obtained
+    // in a later second (tokens record whole seconds).
+    team.admin
+        .cmd()
+        .args(["refresh", "robot", "--force"])
+        .assert()
+        .success();
+    let admin_at = std::time::SystemTime::now();
+    while std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        <= admin_at
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    bob.cmd()
+        .args(["refresh", "robot", "--force"])
+        .assert()
+        .success();
+    assert_eq!(peer.grants("client_credentials"), before + 2);
+    let newest = token(&bob);
+    assert_ne!(newest, token(&team.admin));
+    team.admin.cmd().arg("sync").assert().success();
+    bob.cmd()
+        .arg("sync")
+        .assert()
+        .success()
+        .stderr(contains("merged field by field: robot"));
+    team.admin.cmd().arg("sync").assert().success();
+    assert!(!bob.store.join("conflicts").join("robot.age").exists());
+    assert_eq!(token(&team.admin), newest);
+    assert_eq!(token(&bob), newest);
+    assert_eq!(peer.introspect(&newest)["active"], true);
+}
+
+#[test]
+fn a_git_pull_by_hand_merges_through_the_driver() {
+    let team = team();
+    init_shared(&team);
+    let bob = team.member("bob", "developer");
+    set_secret(&team.admin, "db", "password", "Pw-Admin-Hand");
+    team.admin.cmd().arg("sync").assert().success();
+    team.admin
+        .add("bearer", "fresh", &[], Some(("token", "Fresh-Tok")))
+        .success();
+    team.admin.cmd().arg("sync").assert().success();
+    bob.cmd()
+        .args(["edit", "db", "--set", "username=bob-by-hand"])
+        .assert()
+        .success();
+    // bob commits and pulls with git itself (his key in his environment,
+    // as for any authcfg command).
+    let run = |args: &[&str]| {
+        let mut c = Std::new("git");
+        bob.apply(&mut c);
+        let out = c
+            .arg("-C")
+            .arg(&bob.store)
+            .args([
+                "-c",
+                "user.name=bob",
+                "-c",
+                "user.email=bob@example.invalid",
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    run(&["commit", "-qam", "bob by hand"]);
+    run(&["pull", "-q", "--no-rebase", "--no-edit", "origin", "main"]);
+    // git wrote with the user's umask: the store refuses loose files until
+    // the next sync makes them private again, brings the index up to date
+    // and shares the merge.
+    bob.cmd()
+        .args(["show", "fresh"])
+        .assert()
+        .failure()
+        .stderr(contains("accessible by other users"));
+    bob.cmd().arg("sync").assert().success();
+    assert_eq!(reveal(&bob, "db", "password"), "Pw-Admin-Hand");
+    assert_eq!(reveal(&bob, "db", "username"), "bob-by-hand");
+    assert!(bob.stdout(&["list"]).contains("fresh"));
+    team.admin.cmd().arg("sync").assert().success();
+    assert_eq!(reveal(&team.admin, "db", "username"), "bob-by-hand");
+}
