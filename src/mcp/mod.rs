@@ -725,8 +725,11 @@ impl Server {
         blocking(move || {
             let s = me.session(&actor)?;
             let name = me.exposed_name(&s, action, &name, &audited)?;
-            let used = crate::ops::handout::read_for_use(&s, std::slice::from_ref(&name), action)
-                .inspect_err(|_| audited.store(true, Ordering::SeqCst))?;
+            let mut used =
+                crate::ops::handout::read_for_use(&s, std::slice::from_ref(&name), action)
+                    .inspect_err(|_| audited.store(true, Ordering::SeqCst))?;
+            // The usage log names the agent: `list` shows it as a connection.
+            used.consumer = Some(crate::store::usage::Consumer::label(&actor));
             f(&s, &name, used, &audited)
         })
         .await

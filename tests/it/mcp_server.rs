@@ -338,6 +338,15 @@ fn typescript_sdk_over_stdio() {
     assert_eq!(by_client("mcp.test_config"), 2, "{trail}");
     // A call of a tool that is not offered is recorded too.
     assert_eq!(by_client("mcp.unknown_tool"), 1, "{trail}");
+    // The usage log names the agent as the config's consumer.
+    let shown: Value = serde_json::from_str(&t.stdout(&["show", "key", "--json"])).unwrap();
+    let consumers = shown["authcfg"]["consumers"].as_array().unwrap();
+    assert!(
+        consumers
+            .iter()
+            .any(|c| c["name"] == "mcp:ts-sdk-test" && c["connection"] == true),
+        "{shown}"
+    );
 }
 
 #[test]
