@@ -113,6 +113,28 @@ pub struct ConfigDoc {
     /// Newest first, at most HISTORY_LIMIT.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<HistoryEntry>,
+    /// Grows with every write of this config (0: written before versions).
+    /// A team store refuses a pulled version that is not newer than the one
+    /// it came from: an older authentic file replayed as a new commit.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub version: u64,
+    /// Set when the config's group changed: proof that the writer held the
+    /// key of the scope it left (docs/ARCHITECTURE.md, "Team stores").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved: Option<ScopeMove>,
+}
+
+/// A change of a config's group, proven with the key of the group it left.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScopeMove {
+    /// The scope it left (`*` or a group).
+    pub from: String,
+    /// HMAC under that scope's config key (hex).
+    pub proof: String,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }
 
 impl ConfigDoc {
@@ -137,6 +159,8 @@ impl ConfigDoc {
             },
             fields: BTreeMap::new(),
             history: Vec::new(),
+            version: 0,
+            moved: None,
         }
     }
 

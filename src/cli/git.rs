@@ -223,6 +223,13 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 j.admin,
                 j.role.map(|r| r.as_str()).unwrap_or("admin")
             );
+            if !j.forged.is_empty() {
+                eprintln!(
+                    "warning: {} config(s) fail authentication (not written by the store's members): {}",
+                    j.forged.len(),
+                    j.forged.join(", ")
+                );
+            }
             if !j.unreadable.is_empty() {
                 eprintln!(
                     "{} config(s) are for groups your key is not in: {}",

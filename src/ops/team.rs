@@ -74,7 +74,17 @@ impl Git {
 
     fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new("git");
-        c.arg("-C").arg(&self.dir).args(args);
+        // No hooks and no fsmonitor, whatever the repository says: someone
+        // who can write the store directory must not get to run commands.
+        c.arg("-C")
+            .arg(&self.dir)
+            .args([
+                "-c",
+                "core.hooksPath=/dev/null",
+                "-c",
+                "core.fsmonitor=false",
+            ])
+            .args(args);
         for v in [
             "GIT_DIR",
             "GIT_WORK_TREE",
@@ -155,6 +165,38 @@ impl Git {
         let mut out = BTreeMap::new();
         if ids.is_empty() {
             return Ok(out);
+        }
+        let sizes = {
+            let mut child = self
+                .command(&["cat-file", "--batch-check"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .context("cannot run git cat-file")?;
+            let mut stdin = child.stdin.take().expect("piped");
+            let input: String = ids.iter().map(|i| format!("{i}\n")).collect();
+            let writer = std::thread::spawn(move || {
+                let _ = stdin.write_all(input.as_bytes());
+            });
+            let out = child.wait_with_output()?;
+            let _ = writer.join();
+            String::from_utf8_lossy(&out.stdout).to_string()
+        };
+        for line in sizes.lines() {
+            let n: u64 = line
+                .rsplit(' ')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            if n > crate::store::fsutil::MAX_FILE {
+                return Err(failure(format!(
+                    "git object {} is {n} bytes, larger than any file of a store",
+                    line.split(' ').next().unwrap_or("")
+                ))
+                .hint("someone pushed a file authcfg did not write; nothing was used")
+                .into());
+            }
         }
         let mut child = self
             .command(&["cat-file", "--batch"])
@@ -252,6 +294,14 @@ fn config_name(path: &str) -> Option<String> {
 fn configure(git: &Git, root: &Path) -> anyhow::Result<()> {
     use crate::export::formats::sh_quote;
     let exe = std::env::current_exe().context("cannot find the authcfg executable")?;
+    if root.to_string_lossy().contains('%') || exe.to_string_lossy().contains('%') {
+        return Err(usage(format!(
+            "{} holds '%', which git's merge driver setting would expand",
+            root.display()
+        ))
+        .hint("use a store directory (and authcfg path) without '%'")
+        .into());
+    }
     let exe = sh_quote(&exe.to_string_lossy());
     let store = sh_quote(&root.to_string_lossy());
     git.run(&[
@@ -285,7 +335,70 @@ fn require_repo(root: &Path) -> anyhow::Result<Git> {
         .hint("run `authcfg git init --remote URL` (admin), or join a team with `authcfg git clone URL DIR`")
         .into());
     }
-    Ok(Git::new(root))
+    let git = Git::new(root);
+    check_local_config(&git)?;
+    Ok(git)
+}
+
+/// Repository settings authcfg writes or a clone needs. Anything else in
+/// `.git/config` (an `include.path`, `core.sshCommand`, a credential
+/// helper, `protocol.allow`, an `uploadpack`, filters, aliases) could make
+/// git run a command chosen by whoever wrote the store directory: refused.
+/// Settings of your own belong in ~/.gitconfig.
+fn allowed_local(key: &str) -> bool {
+    const EXACT: [&str; 16] = [
+        "core.repositoryformatversion",
+        "core.filemode",
+        "core.bare",
+        "core.logallrefupdates",
+        "core.ignorecase",
+        "core.precomposeunicode",
+        "remote.origin.url",
+        "remote.origin.fetch",
+        "merge.authcfg.name",
+        "merge.authcfg.driver",
+        "diff.authcfg.textconv",
+        "authcfg.autosync",
+        "user.name",
+        "user.email",
+        "user.signingkey",
+        "commit.gpgsign",
+    ];
+    EXACT.contains(&key)
+        || (key.starts_with("branch.") && (key.ends_with(".remote") || key.ends_with(".merge")))
+}
+
+fn check_local_config(git: &Git) -> anyhow::Result<()> {
+    let g = git.dir.join(".git");
+    let m = std::fs::symlink_metadata(&g)?;
+    use std::os::unix::fs::MetadataExt;
+    if m.file_type().is_symlink() || m.uid() != unsafe { libc::geteuid() } {
+        return Err(failure(format!(
+            "{} is a link or belongs to another user: authcfg does not run git there",
+            g.display()
+        ))
+        .into());
+    }
+    let out = git.run(&["config", "--local", "--list", "--null"])?;
+    let mut bad = vec![];
+    for rec in out.split(|&b| b == 0).filter(|r| !r.is_empty()) {
+        let rec = String::from_utf8_lossy(rec);
+        let (key, value) = rec.split_once('\n').unwrap_or((&rec, ""));
+        let key = key.to_ascii_lowercase();
+        let url_ok = key != "remote.origin.url" || !value.contains("::");
+        if !allowed_local(&key) || !url_ok {
+            bad.push(crate::store::names::escape_for_terminal(&key, 80));
+        }
+    }
+    if !bad.is_empty() {
+        return Err(failure(format!(
+            "the store's repository has settings authcfg did not write ({}): they can make git run commands, so authcfg does not run git here",
+            bad.join(", ")
+        ))
+        .hint("if you set them yourself, move them to ~/.gitconfig; otherwise someone wrote to the store directory: remove them from .git/config and check the store (`authcfg doctor`)")
+        .into());
+    }
+    Ok(())
 }
 
 pub struct Inited {
@@ -311,25 +424,7 @@ pub fn init(s: &Session, remote: Option<&str>) -> anyhow::Result<Inited> {
     write_meta_files(&s.store)?;
     configure(&git, &root)?;
     let id = identity_args(&git, &s.settings.user);
-    git.run(&[
-        "add",
-        "-A",
-        "--",
-        ".gitignore",
-        ".gitattributes",
-        HEADER_FILE,
-        "configs",
-    ])
-    .or_else(|_| {
-        git.run(&[
-            "add",
-            "-A",
-            "--",
-            ".gitignore",
-            ".gitattributes",
-            HEADER_FILE,
-        ])
-    })?;
+    stage(&git, &shareable_paths(&s.store, &git)?)?;
     let msg = format!("authcfg: team store {}", s.store.header().id);
     git.run(&with_identity(&id, &["commit", "-q", "-m", &msg]))?;
     let configs = s.store.scan_names()?.len();
@@ -403,7 +498,10 @@ pub fn clone_repo(url: &str, dir: &Path) -> anyhow::Result<()> {
 
 pub struct Joined {
     pub configs: usize,
+    /// Configs of groups this key is not in.
     pub unreadable: Vec<String>,
+    /// Configs this key opens that fail authentication.
+    pub forged: Vec<String>,
     pub admin: String,
     pub role: Option<Access>,
 }
@@ -417,11 +515,17 @@ pub fn joined(s: &Session) -> anyhow::Result<Joined> {
     let txn = s.store.begin("joining the team store")?;
     let names = s.store.scan_names()?;
     let readable = s.store.rebuild_index(&txn)?;
-    let unreadable: Vec<String> = names
+    let (unreadable, forged): (Vec<String>, Vec<String>) = names
         .iter()
         .filter(|n| !readable.contains_key(*n))
         .cloned()
-        .collect();
+        .partition(|n| {
+            let bytes = crate::store::fsutil::read_private(&s.store.config_path(n))
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            !s.store.can_open(&bytes)
+        });
     remember_head(&git);
     drop(txn);
     s.audit(
@@ -433,6 +537,7 @@ pub fn joined(s: &Session) -> anyhow::Result<Joined> {
     Ok(Joined {
         configs: names.len(),
         unreadable,
+        forged,
         admin: s
             .store
             .header()
@@ -597,8 +702,11 @@ pub fn sync(s: &Session, pull: bool, push: bool) -> anyhow::Result<Synced> {
             out.conflicts = pending;
             return Ok(out);
         }
-        if !push {
+        if !push || store.access() == Some(Access::Viewer) {
             break;
+        }
+        if let Some(h) = git.rev("HEAD") {
+            check_tree(&git.tree(&h)?, &git, &h)?;
         }
         let remote_ref = format!("refs/remotes/origin/{branch}");
         if let (Some(h), Some(r)) = (git.rev("HEAD"), git.rev(&remote_ref)) {
@@ -735,17 +843,7 @@ fn write_marker(git: &Git, m: &Marker) -> anyhow::Result<()> {
 fn commit_local(s: &Session, git: &Git, out: &mut Synced) -> anyhow::Result<()> {
     let store = &s.store;
     write_meta_files(store)?;
-    git.run(&[
-        "add",
-        "-A",
-        "--",
-        ".gitignore",
-        ".gitattributes",
-        HEADER_FILE,
-    ])?;
-    if store.root().join("configs").exists() {
-        git.run(&["add", "-A", "--", "configs"])?;
-    }
+    stage(git, &shareable_paths(store, git)?)?;
     let staged = git.run(&["diff", "--cached", "--name-only", "-z"])?;
     let staged: Vec<String> = staged
         .split(|&b| b == 0)
@@ -804,6 +902,59 @@ fn commit_local(s: &Session, git: &Git, out: &mut Synced) -> anyhow::Result<()> 
     Ok(())
 }
 
+/// The header, authcfg's files and configs under valid names (tracked or
+/// on disk): a stray file in configs/ (an editor's backup, notes) is never
+/// shared.
+fn shareable_paths(store: &Store, git: &Git) -> anyhow::Result<Vec<String>> {
+    let tracked = git.run(&["ls-files", "-z", "--", "configs"])?;
+    let mut paths: BTreeSet<String> = tracked
+        .split(|&b| b == 0)
+        .filter(|p| !p.is_empty())
+        .map(|p| String::from_utf8_lossy(p).to_string())
+        .filter(|p| config_name(p).is_some())
+        .collect();
+    for n in store.scan_names()? {
+        paths.insert(format!("configs/{n}.age"));
+    }
+    paths.extend([".gitignore", ".gitattributes", HEADER_FILE].map(String::from));
+    Ok(paths.into_iter().collect())
+}
+
+/// `git add -A` of exactly these paths (literal, from standard input).
+fn stage(git: &Git, paths: &[String]) -> anyhow::Result<()> {
+    // A path neither on disk nor in git's index would be an error.
+    let tracked = git.run(&["ls-files", "-z"])?;
+    let tracked: BTreeSet<&[u8]> = tracked.split(|&b| b == 0).collect();
+    let mut input = Vec::new();
+    for p in paths {
+        if !tracked.contains(p.as_bytes()) && std::fs::symlink_metadata(git.dir.join(p)).is_err() {
+            continue;
+        }
+        input.extend_from_slice(p.as_bytes());
+        input.push(0);
+    }
+    let args = [
+        "--literal-pathspecs",
+        "add",
+        "-A",
+        "--pathspec-from-file=-",
+        "--pathspec-file-nul",
+    ];
+    let mut child = git
+        .command(&args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("cannot run git add")?;
+    child.stdin.take().expect("piped").write_all(&input)?;
+    let out = child.wait_with_output()?;
+    if !out.status.success() {
+        return Err(git_error(&args[1..], &out.stderr).into());
+    }
+    Ok(())
+}
+
 /// The remote branch's commit after a fetch (`None`: it has none yet).
 fn fetch(git: &Git, branch: &str) -> anyhow::Result<Option<String>> {
     let spec = format!("+refs/heads/{branch}:refs/remotes/origin/{branch}");
@@ -829,14 +980,6 @@ fn integrate(s: &Session, txn: &Txn, git: &Git, r: &str, out: &mut Synced) -> an
     if git.is_ancestor(r, &l) {
         return Ok(());
     }
-    write_marker(
-        git,
-        &Marker {
-            local: l.clone(),
-            remote: r.to_string(),
-        },
-    )?;
-    s.store.fault_point();
     apply(s, txn, git, &l, r, out)?;
     let _ = std::fs::remove_file(git.marker());
     Ok(())
@@ -847,12 +990,17 @@ fn integrate(s: &Session, txn: &Txn, git: &Git, r: &str, out: &mut Synced) -> an
 /// already made.
 fn resume(s: &Session, txn: &Txn, git: &Git, m: Marker, out: &mut Synced) -> anyhow::Result<()> {
     let head = git.rev("HEAD").unwrap_or_default();
-    if head == m.local {
-        apply(s, txn, git, &m.local, &m.remote, out)?;
+    let done = if head == m.local {
+        apply(s, txn, git, &m.local, &m.remote, out)
     } else if git.is_ancestor(&m.local, &head) && git.is_ancestor(&m.remote, &head) {
-        finish(s, txn, git, &m.local, &head, out)?;
-    }
+        finish(s, txn, git, &m.local, &head, out)
+    } else {
+        Ok(())
+    };
+    // Whatever happened, the next sync starts afresh from what it fetches
+    // (a refused commit is never retried from the marker).
     let _ = std::fs::remove_file(git.marker());
+    done?;
     s.ui.notice("completed an interrupted sync");
     Ok(())
 }
@@ -966,14 +1114,17 @@ fn apply(
         let name = config_name(p).expect("filtered");
         let (o, t, b) = (sha(&tl, p), sha(&tr, p), sha(&tb, p));
         let origin_r = format!("{p} (remote commit {})", &r[..r.len().min(12)]);
-        // Every file the remote changed authenticates under its header
-        // (one of a group this key is not in is taken as it is).
         if t != b {
-            if let Some(bytes) = blob(&t) {
-                if store.can_open(&bytes) {
-                    store.decode_under(&name, &origin_r, &bytes, &kr)?;
-                }
-            }
+            check_pulled(
+                store,
+                &name,
+                &origin_r,
+                blob(&t),
+                blob(&b),
+                &kr,
+                kb.as_ref(),
+                out,
+            )?;
         }
         let keep = |bytes: Option<Vec<u8>>,
                     from_target: bool,
@@ -1043,6 +1194,14 @@ fn apply(
     // Install: the header first (its keys encrypt what follows), then the
     // files, then the commit. A kill anywhere here is redone from the
     // same commits by the next sync.
+    write_marker(
+        git,
+        &Marker {
+            local: l.to_string(),
+            remote: r.to_string(),
+        },
+    )?;
+    s.store.fault_point();
     if target.digest() != store.header().digest() {
         store.adopt_header(txn, &target)?;
         out.header_changed = true;
@@ -1066,17 +1225,14 @@ fn apply(
     if ff {
         git.run(&["reset", "-q", r])?;
     } else {
-        git.run(&[
-            "add",
-            "-A",
-            "--",
-            ".gitignore",
-            ".gitattributes",
-            HEADER_FILE,
-        ])?;
-        if store.root().join("configs").exists() {
-            git.run(&["add", "-A", "--", "configs"])?;
-        }
+        // Exactly the files the merge wrote: nothing else in the working
+        // tree reaches the commit (local changes go through commit_local).
+        let mut paths: Vec<String> = results
+            .iter()
+            .map(|(n, _)| format!("configs/{n}.age"))
+            .collect();
+        paths.extend([".gitignore", ".gitattributes", HEADER_FILE].map(String::from));
+        stage(git, &paths)?;
         let tree = git.text(&["write-tree"])?;
         let msg = format!(
             "authcfg sync: merge ({} pulled, {} merged, {} in conflict)",
@@ -1094,6 +1250,82 @@ fn apply(
     }
     s.store.fault_point();
     finish(s, txn, git, l, "HEAD", out)
+}
+
+/// A config the remote changed: it authenticates under the remote's
+/// header, is newer than the version it replaces (an older authentic file
+/// put back is a replay), leaves a group only with proof of that group's
+/// key, and is not a file this key should open but cannot. A file of a
+/// group this key is not in cannot be checked here (its members check it).
+#[allow(clippy::too_many_arguments)]
+fn check_pulled(
+    store: &Store,
+    name: &str,
+    origin: &str,
+    theirs: Option<Vec<u8>>,
+    base: Option<Vec<u8>>,
+    kr: &StoreKeys,
+    kb: Option<&StoreKeys>,
+    out: &mut Synced,
+) -> anyhow::Result<()> {
+    let refuse = |why: String| -> anyhow::Result<()> {
+        Err(failure(format!("{origin} is refused: {why}"))
+            .hint("nothing was merged; someone with push access changed it outside authcfg. Ask the store's admin to restore it in the repository")
+            .into())
+    };
+    let base_doc = match &base {
+        Some(b) if store.can_open(b) => Some(
+            kb.and_then(|k| store.decode_under(name, origin, b, k).ok())
+                .or_else(|| store.decode_under(name, origin, b, kr).ok()),
+        ),
+        _ => None,
+    };
+    let Some(t) = theirs else {
+        out.notes
+            .push(format!("'{name}' was removed on the other side"));
+        return Ok(());
+    };
+    if t.len() as u64 > crate::store::fsutil::MAX_FILE {
+        return refuse(format!("{} bytes, larger than any config", t.len()));
+    }
+    if !store.can_open(&t) {
+        if store.access().is_none() {
+            return refuse("no key of this store opens it (the admin's opens every config)".into());
+        }
+        if base_doc.is_some() {
+            return refuse(
+                "this key read the version it replaces, and cannot read this one".into(),
+            );
+        }
+        return Ok(());
+    }
+    let td = store.decode_under(name, origin, &t, kr)?;
+    match base_doc {
+        Some(Some(bd)) => {
+            // The same version is fine only as the same document (a
+            // re-encryption by a recipient change).
+            if td.version < bd.version || (td.version == bd.version && td != bd) {
+                return refuse(format!(
+                    "it is version {} of '{name}', not newer than version {} it replaces: an older file put back",
+                    td.version, bd.version
+                ));
+            }
+            let ok = store.scope_move_ok(kr, bd.meta.group.as_deref(), &td)
+                || kb.is_some_and(|k| store.scope_move_ok(k, bd.meta.group.as_deref(), &td));
+            if !ok {
+                return refuse(format!(
+                    "it moves '{name}' out of {} without proof of that group's key",
+                    bd.meta.group.as_deref().map_or("the configs every recipient reads".to_string(), |g| format!("the group '{g}'"))
+                ));
+            }
+        }
+        Some(None) => {}
+        None if base.is_some() => out.notes.push(format!(
+            "'{name}' left a group this key is not in; only that group's members could check the move"
+        )),
+        None => {}
+    }
+    Ok(())
 }
 
 fn key_ids(h: &Header) -> Vec<String> {

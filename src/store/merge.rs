@@ -109,7 +109,7 @@ pub fn merge3(
     for k in keys {
         let k = k.as_str();
         match k {
-            "fields" | "history" => continue,
+            "fields" | "history" | "version" => continue,
             _ if NEWEST.contains(&k) => {
                 let v = match (o.get(k), t.get(k)) {
                     (Some(x), Some(y)) => Some(if y.as_str() > x.as_str() { y } else { x }),
@@ -207,6 +207,8 @@ pub fn merge3(
         .try_into()
         .map_err(|e: toml::de::Error| MergeError(e.message().to_string()))?;
     doc.history = seen.into_values().rev().take(HISTORY_LIMIT).collect();
+    // A merge is a new write of the config.
+    doc.version = ours.version.max(theirs.version) + 1;
     Ok(Merged { doc, conflicts })
 }
 

@@ -1153,6 +1153,11 @@ impl Store {
             self.may_replace(&d.meta.name)?;
         }
         self.ensure_group_keys(txn, docs)?;
+        let versioned = docs
+            .iter()
+            .map(|d| self.versioned(d))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let docs = &versioned[..];
         let encoded = docs
             .iter()
             .map(|d| self.encode(d))

@@ -3,12 +3,13 @@
 //! clone, installing them under the writer lock, and local conflict
 //! records. The git side lives in `ops::team`.
 
+use super::header::ALL;
 use super::header::{Access, Header, HEADER_FILE};
 use super::journal::{self, AuditIntent};
 use super::storekeys::StoreKeys;
 use super::{crypt, fsutil, store_error, verify_state, Role, Store, Trust, Txn, CONFIGS_DIR};
 use crate::error::{failure, no_key};
-use crate::model::ConfigDoc;
+use crate::model::{ConfigDoc, ScopeMove};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -27,6 +28,70 @@ struct ConflictRecord {
 }
 
 impl Store {
+    /// The config as it will be written: the next version, and a proof
+    /// when its group changes (made with the key of the scope it leaves,
+    /// which the writer holds: it could read the config).
+    pub(super) fn versioned(&self, d: &ConfigDoc) -> anyhow::Result<ConfigDoc> {
+        let mut d = d.clone();
+        let prev = if self.exists(&d.meta.name) {
+            self.read_once(&d.meta.name).ok()
+        } else {
+            None
+        };
+        d.version = d.version.max(prev.as_ref().map_or(0, |p| p.version)) + 1;
+        d.moved = None;
+        if let Some(p) = &prev {
+            let from = p.meta.group.as_deref().unwrap_or(ALL);
+            let to = d.meta.group.as_deref().unwrap_or(ALL);
+            if from != to {
+                let key = self
+                    .keys()
+                    .config_key(p.meta.group.as_deref())
+                    .map_err(|e| failure(e.to_string()))?;
+                d.moved = Some(ScopeMove {
+                    from: from.to_string(),
+                    proof: self.scope_proof(&key, &d),
+                });
+            }
+        }
+        Ok(d)
+    }
+
+    fn scope_parts(&self, d: &ConfigDoc) -> Vec<Vec<u8>> {
+        let to = d.meta.group.as_deref().unwrap_or(ALL);
+        vec![
+            b"authcfg scope move".to_vec(),
+            self.header().id.into_bytes(),
+            d.meta.name.as_bytes().to_vec(),
+            to.as_bytes().to_vec(),
+        ]
+    }
+
+    fn scope_proof(&self, key: &super::crypto::Key32, d: &ConfigDoc) -> String {
+        let owned = self.scope_parts(d);
+        let parts: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
+        hex::encode(super::crypto::mac(key, &parts))
+    }
+
+    /// Whether a pulled version of a config that was in scope `from` may
+    /// be in the scope it names now: the same scope, or a move proven with
+    /// `from`'s key (under `keys`, the keys of the header it came with).
+    pub fn scope_move_ok(&self, keys: &StoreKeys, from: Option<&str>, d: &ConfigDoc) -> bool {
+        let from_scope = from.unwrap_or(ALL);
+        if d.meta.group.as_deref().unwrap_or(ALL) == from_scope {
+            return true;
+        }
+        let Some(m) = &d.moved else {
+            return false;
+        };
+        m.from == from_scope
+            && keys.config_key(from).is_ok_and(|k| {
+                let owned = self.scope_parts(d);
+                let parts: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
+                super::crypto::mac_ok(&k, &parts, &m.proof)
+            })
+    }
+
     /// This key's role: `None` for the admin (the master key).
     pub fn access(&self) -> Option<Access> {
         if self.role() == Role::Admin {
