@@ -665,3 +665,139 @@ fn a_git_pull_by_hand_merges_through_the_driver() {
     team.admin.cmd().arg("sync").assert().success();
     assert_eq!(reveal(&team.admin, "db", "username"), "bob-by-hand");
 }
+
+/// Commits FILE as PATH in a clone of the bare repository made with plain
+/// git and no authcfg key (what a git host or anyone with push access can
+/// do), and pushes it.
+fn push_by_hand(team: &Team, path: &str, bytes: Option<&[u8]>) {
+    let work = team._dir.path().join(format!("hand-{}", rand_suffix()));
+    git(
+        team._dir.path(),
+        &["clone", "-q", &team.url(), work.to_str().unwrap()],
+    );
+    match bytes {
+        Some(b) => std::fs::write(work.join(path), b).unwrap(),
+        None => {
+            git(&work, &["rm", "-q", path]);
+        }
+    }
+    git(&work, &["add", "-A"]);
+    git(&work, &["commit", "-qm", "by hand"]);
+    git(&work, &["push", "-q", "origin", "main"]);
+}
+
+fn rand_suffix() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    N.fetch_add(1, Ordering::SeqCst).to_string()
+}
+
+#[test]
+fn an_older_authentic_version_put_back_is_refused_and_the_clone_recovers() {
+    let team = team();
+    init_shared(&team);
+    let bob = team.member("bob", "developer");
+    let old = git(&team.bare, &["show", "main:configs/db.age"]).stdout;
+    set_secret(&team.admin, "db", "password", "Pw-Newer");
+    team.admin.cmd().arg("sync").assert().success();
+    let good = git(&team.bare, &["rev-parse", "main"]).stdout;
+    // The host (no key) puts the older, authentic file back.
+    push_by_hand(&team, "configs/db.age", Some(&old));
+    // The admin saw the newer version: the replay is refused. (bob never
+    // saw it: to him the commit changes nothing; see SECURITY.md on held
+    // back updates.)
+    team.admin
+        .cmd()
+        .arg("sync")
+        .assert()
+        .failure()
+        .stderr(contains("an older file put back"));
+    assert_eq!(reveal(&team.admin, "db", "password"), "Pw-Newer");
+    // Once the repository is repaired, the clones sync again (nothing of
+    // the refused commit is retried).
+    let good = String::from_utf8(good).unwrap();
+    git(&team.bare, &["update-ref", "refs/heads/main", good.trim()]);
+    for t in [&bob, &team.admin] {
+        t.cmd().arg("sync").assert().success();
+    }
+    assert_eq!(reveal(&bob, "db", "password"), "Pw-Newer");
+}
+
+#[test]
+fn a_file_the_admin_cannot_open_is_refused() {
+    let team = team();
+    init_shared(&team);
+    let (_, mallory) = new_identity();
+    let forged = std::process::Command::new("age")
+        .args(["-r", &mallory])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(b"name = \"db\"\n")?;
+            c.wait_with_output()
+        })
+        .unwrap()
+        .stdout;
+    push_by_hand(&team, "configs/db.age", Some(&forged));
+    team.admin
+        .cmd()
+        .arg("sync")
+        .assert()
+        .failure()
+        .stderr(contains("no key of this store opens it"));
+    assert_eq!(reveal(&team.admin, "db", "password"), "Db-Pass-0riginal");
+}
+
+#[test]
+fn stray_files_and_planted_git_settings_are_not_used() {
+    let team = team();
+    init_shared(&team);
+    let bob = team.member("bob", "developer");
+    // An editor's backup with a value in it never leaves the machine.
+    std::fs::write(bob.store.join("configs/notes.txt"), "Plain-Note-Secret").unwrap();
+    std::fs::write(bob.store.join("configs/db.age~"), "Backup-Secret").unwrap();
+    set_secret(&bob, "api", "token", "Api-Tok-Bob2");
+    bob.cmd().arg("sync").assert().success();
+    let tracked =
+        String::from_utf8(git(&team.bare, &["ls-tree", "-r", "--name-only", "main"]).stdout)
+            .unwrap();
+    assert!(
+        !tracked.contains("notes.txt") && !tracked.contains("db.age~"),
+        "{tracked}"
+    );
+    team.admin.cmd().arg("sync").assert().success();
+    // Someone who can write the store directory plants a hook and a
+    // setting that runs a command: authcfg runs neither.
+    let proof = bob.home.join("ran");
+    let hook = bob.store.join(".git/hooks/pre-push");
+    std::fs::write(&hook, format!("#!/bin/sh\ntouch {}\n", proof.display())).unwrap();
+    std::os::unix::fs::PermissionsExt::set_mode(
+        &mut std::fs::metadata(&hook).unwrap().permissions(),
+        0o755,
+    );
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    set_secret(&bob, "api", "token", "Api-Tok-Bob3");
+    bob.cmd()
+        .arg("sync")
+        .assert()
+        .success()
+        .stderr(contains("pushed"));
+    assert!(!proof.exists(), "the planted pre-push hook ran");
+    git(
+        &bob.store,
+        &[
+            "config",
+            "core.sshCommand",
+            &format!("touch {}", proof.display()),
+        ],
+    );
+    bob.cmd()
+        .arg("sync")
+        .assert()
+        .failure()
+        .stderr(contains("settings authcfg did not write"))
+        .stderr(contains("core.sshcommand"));
+    assert!(!proof.exists());
+}
