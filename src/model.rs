@@ -129,6 +129,10 @@ pub struct ConfigDoc {
 pub struct ScopeMove {
     /// The scope it left (`*` or a group).
     pub from: String,
+    /// The version it had in that scope when it left (a proof of an
+    /// earlier move does not cover a later time in the same scope).
+    #[serde(default)]
+    pub version: u64,
     /// HMAC under that scope's config key (hex).
     pub proof: String,
 }

@@ -58,6 +58,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 .collect(),
         );
         value["authcfg"]["reauthorize_by"] = json!(doc.meta.refresh_expires.map(rfc3339));
+        value["authcfg"]["group"] = json!(doc.meta.group);
         super::print_json(&value)?;
         return Ok(0);
     }

@@ -677,6 +677,9 @@ pub fn sync(s: &Session, pull: bool, push: bool) -> anyhow::Result<Synced> {
     let mut out = Synced::default();
     let txn = store.begin("syncing with git")?;
     clear_stale_locks(&git);
+    // The driver settings are authcfg's: whatever they say now, they go
+    // back to this authcfg.
+    configure(&git, store.root())?;
     if let Some(m) = read_marker(&git) {
         resume(s, &txn, &git, m, &mut out)?;
     }
@@ -882,7 +885,14 @@ fn commit_local(s: &Session, git: &Git, out: &mut Synced) -> anyhow::Result<()> 
             .flatten()
             .unwrap_or_default();
         if !store.can_open(&bytes) {
-            continue;
+            // This clone writes only what it can read: a file it cannot
+            // open was put there by someone else.
+            return refuse(
+                failure(format!(
+                    "{p} is not shared: this key cannot open it, so this clone did not write it"
+                ))
+                .hint("remove it (or restore it with `git checkout -- FILE`), then sync again"),
+            );
         }
         if let Err(e) = store.read(&name) {
             return refuse(
@@ -1114,6 +1124,13 @@ fn apply(
         let name = config_name(p).expect("filtered");
         let (o, t, b) = (sha(&tl, p), sha(&tr, p), sha(&tb, p));
         let origin_r = format!("{p} (remote commit {})", &r[..r.len().min(12)]);
+        if t != b && t.is_some() && t != o && seen_before(git, l, p, t.as_deref().unwrap_or(""))? {
+            return Err(failure(format!(
+                "{origin_r} is refused: it is a version of '{name}' this clone already had and replaced (a replay)"
+            ))
+            .hint("nothing was merged; someone with push access put an older file back. Ask the store's admin to restore the repository")
+            .into());
+        }
         if t != b {
             check_pulled(
                 store,
@@ -1252,6 +1269,28 @@ fn apply(
     finish(s, txn, git, l, "HEAD", out)
 }
 
+/// Whether `blob` is a version `path` had somewhere in this clone's
+/// history (from `head`): a file this clone already replaced, put back.
+/// The merge base is the remote's to choose (a grafted history); this
+/// clone's own history is not.
+fn seen_before(git: &Git, head: &str, path: &str, blob: &str) -> anyhow::Result<bool> {
+    let out = git.run(&[
+        "--literal-pathspecs",
+        "log",
+        "--format=",
+        "--raw",
+        "--no-abbrev",
+        "--no-renames",
+        head,
+        "--",
+        path,
+    ])?;
+    Ok(String::from_utf8_lossy(&out).lines().any(|l| {
+        // :100644 100644 OLD NEW M\tpath
+        l.split_whitespace().skip(2).take(2).any(|id| id == blob)
+    }))
+}
+
 /// A config the remote changed: it authenticates under the remote's
 /// header, is newer than the version it replaces (an older authentic file
 /// put back is a replay), leaves a group only with proof of that group's
@@ -1293,9 +1332,11 @@ fn check_pulled(
             return refuse("no key of this store opens it (the admin's opens every config)".into());
         }
         if base_doc.is_some() {
-            return refuse(
-                "this key read the version it replaces, and cannot read this one".into(),
-            );
+            // Moved into a group this key is not in (or replaced by a file
+            // only the admin and that group can check: they do).
+            out.notes.push(format!(
+                "'{name}' is now readable only by a group this key is not in"
+            ));
         }
         return Ok(());
     }
@@ -1310,8 +1351,8 @@ fn check_pulled(
                     td.version, bd.version
                 ));
             }
-            let ok = store.scope_move_ok(kr, bd.meta.group.as_deref(), &td)
-                || kb.is_some_and(|k| store.scope_move_ok(k, bd.meta.group.as_deref(), &td));
+            let ok = store.scope_move_ok(kr, &bd, &td)
+                || kb.is_some_and(|k| store.scope_move_ok(k, &bd, &td));
             if !ok {
                 return refuse(format!(
                     "it moves '{name}' out of {} without proof of that group's key",

@@ -39,7 +39,9 @@ impl Store {
             None
         };
         d.version = d.version.max(prev.as_ref().map_or(0, |p| p.version)) + 1;
-        d.moved = None;
+        // The proof of the last move stays with the config (a clone that
+        // was behind checks it against the scope it knew).
+        d.moved = prev.as_ref().and_then(|p| p.moved.clone());
         if let Some(p) = &prev {
             let from = p.meta.group.as_deref().unwrap_or(ALL);
             let to = d.meta.group.as_deref().unwrap_or(ALL);
@@ -48,27 +50,32 @@ impl Store {
                     .keys()
                     .config_key(p.meta.group.as_deref())
                     .map_err(|e| failure(e.to_string()))?;
-                d.moved = Some(ScopeMove {
+                let mut m = ScopeMove {
                     from: from.to_string(),
-                    proof: self.scope_proof(&key, &d),
-                });
+                    version: p.version,
+                    proof: String::new(),
+                };
+                m.proof = self.scope_proof(&key, &d, &m);
+                d.moved = Some(m);
             }
         }
         Ok(d)
     }
 
-    fn scope_parts(&self, d: &ConfigDoc) -> Vec<Vec<u8>> {
+    fn scope_parts(&self, d: &ConfigDoc, m: &ScopeMove) -> Vec<Vec<u8>> {
         let to = d.meta.group.as_deref().unwrap_or(ALL);
         vec![
             b"authcfg scope move".to_vec(),
             self.header().id.into_bytes(),
             d.meta.name.as_bytes().to_vec(),
+            m.from.as_bytes().to_vec(),
             to.as_bytes().to_vec(),
+            m.version.to_be_bytes().to_vec(),
         ]
     }
 
-    fn scope_proof(&self, key: &super::crypto::Key32, d: &ConfigDoc) -> String {
-        let owned = self.scope_parts(d);
+    fn scope_proof(&self, key: &super::crypto::Key32, d: &ConfigDoc, m: &ScopeMove) -> String {
+        let owned = self.scope_parts(d, m);
         let parts: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
         hex::encode(super::crypto::mac(key, &parts))
     }
@@ -76,7 +83,8 @@ impl Store {
     /// Whether a pulled version of a config that was in scope `from` may
     /// be in the scope it names now: the same scope, or a move proven with
     /// `from`'s key (under `keys`, the keys of the header it came with).
-    pub fn scope_move_ok(&self, keys: &StoreKeys, from: Option<&str>, d: &ConfigDoc) -> bool {
+    pub fn scope_move_ok(&self, keys: &StoreKeys, base: &ConfigDoc, d: &ConfigDoc) -> bool {
+        let from = base.meta.group.as_deref();
         let from_scope = from.unwrap_or(ALL);
         if d.meta.group.as_deref().unwrap_or(ALL) == from_scope {
             return true;
@@ -84,9 +92,12 @@ impl Store {
         let Some(m) = &d.moved else {
             return false;
         };
+        // The move left `from` at or after the version this clone knew
+        // there: a proof of an earlier stay in that scope does not count.
         m.from == from_scope
+            && m.version >= base.version
             && keys.config_key(from).is_ok_and(|k| {
-                let owned = self.scope_parts(d);
+                let owned = self.scope_parts(d, m);
                 let parts: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
                 super::crypto::mac_ok(&k, &parts, &m.proof)
             })

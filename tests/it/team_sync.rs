@@ -71,20 +71,25 @@ impl Team {
     /// A member with its own key and home, added by the admin, joined by
     /// `git clone` (the admin shares after adding).
     fn member(&self, label: &str, role: &str) -> T {
+        self.member_in(label, role, &[])
+    }
+
+    fn member_in(&self, label: &str, role: &str, groups: &[&str]) -> T {
         let (secret, public) = new_identity();
-        self.admin
-            .cmd()
-            .args([
-                "recipients",
-                "add",
-                &public,
-                "--label",
-                label,
-                "--role",
-                role,
-            ])
-            .assert()
-            .success();
+        let mut c = self.admin.cmd();
+        c.args([
+            "recipients",
+            "add",
+            &public,
+            "--label",
+            label,
+            "--role",
+            role,
+        ]);
+        for g in groups {
+            c.args(["--group", g]);
+        }
+        c.assert().success();
         self.admin.cmd().arg("sync").assert().success();
         let mut m = T::bare();
         m.env("AUTHCFG_IDENTITY", &secret);
@@ -711,7 +716,7 @@ fn an_older_authentic_version_put_back_is_refused_and_the_clone_recovers() {
         .arg("sync")
         .assert()
         .failure()
-        .stderr(contains("an older file put back"));
+        .stderr(contains("this clone already had and replaced (a replay)"));
     assert_eq!(reveal(&team.admin, "db", "password"), "Pw-Newer");
     // Once the repository is repaired, the clones sync again (nothing of
     // the refused commit is retried).
@@ -800,4 +805,125 @@ fn stray_files_and_planted_git_settings_are_not_used() {
         .stderr(contains("settings authcfg did not write"))
         .stderr(contains("core.sshcommand"));
     assert!(!proof.exists());
+}
+
+fn head_of(bare: &Path) -> String {
+    String::from_utf8(git(bare, &["rev-parse", "main"]).stdout)
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn group_moves_sync_everywhere_and_an_old_move_cannot_be_replayed() {
+    let team = team();
+    init_shared(&team);
+    let bob = team.member_in("bob", "developer", &["ops"]);
+    let erin = team.member_in("erin", "developer", &["ops"]);
+    let dave = team.member("dave", "developer");
+    for t in [&bob, &erin, &dave] {
+        t.cmd().arg("sync").assert().success();
+    }
+    // Into the group: dave (outside) keeps syncing, and can no longer read it.
+    bob.cmd()
+        .args(["edit", "db", "--group", "ops"])
+        .assert()
+        .success();
+    bob.cmd().arg("sync").assert().success();
+    let c2 = head_of(&team.bare);
+    dave.cmd()
+        .arg("sync")
+        .assert()
+        .success()
+        .stderr(contains("readable only by a group"));
+    dave.cmd()
+        .args(["show", "db", "--reveal"])
+        .assert()
+        .failure();
+    // Out of the group and edited again while erin and the admin were behind:
+    // the proof of the move travels with the config.
+    bob.cmd()
+        .args(["edit", "db", "--no-group"])
+        .assert()
+        .success();
+    bob.cmd().arg("sync").assert().success();
+    let c3 = head_of(&team.bare);
+    set_secret(&bob, "db", "password", "Pw-Out-Of-Ops");
+    bob.cmd().arg("sync").assert().success();
+    for t in [&erin, &team.admin, &dave] {
+        t.cmd().arg("sync").assert().success();
+        assert_eq!(reveal(t, "db", "password"), "Pw-Out-Of-Ops");
+    }
+    // Back into the group; then the host grafts the old "out of ops" file
+    // onto an old base (C2) to take it out of the group again.
+    bob.cmd()
+        .args(["edit", "db", "--group", "ops"])
+        .assert()
+        .success();
+    bob.cmd().arg("sync").assert().success();
+    let idx = team._dir.path().join("graft-index");
+    let run = |args: &[&str]| {
+        let out = Std::new("git")
+            .arg("-C")
+            .arg(&team.bare)
+            .args(args)
+            .env("GIT_INDEX_FILE", &idx)
+            .env("GIT_AUTHOR_NAME", "host")
+            .env("GIT_AUTHOR_EMAIL", "host@example.invalid")
+            .env("GIT_COMMITTER_NAME", "host")
+            .env("GIT_COMMITTER_EMAIL", "host@example.invalid")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let old_blob = run(&["rev-parse", &format!("{c3}:configs/db.age")]);
+    run(&["read-tree", &c2]);
+    run(&[
+        "update-index",
+        "--cacheinfo",
+        &format!("100644,{old_blob},configs/db.age"),
+    ]);
+    let tree = run(&["write-tree"]);
+    let graft = run(&["commit-tree", &tree, "-p", &c2, "-m", "graft"]);
+    run(&["update-ref", "refs/heads/main", &graft]);
+    for t in [&bob, &erin, &team.admin] {
+        t.cmd()
+            .arg("sync")
+            .assert()
+            .failure()
+            .stderr(contains("replay").or(contains("older file put back")));
+    }
+    assert!(bob.stdout(&["show", "db", "--json"]).contains("\"ops\""));
+}
+
+#[test]
+fn a_planted_file_this_clone_cannot_open_is_not_committed() {
+    let team = team();
+    init_shared(&team);
+    let bob = team.member("bob", "developer");
+    let (_, other) = new_identity();
+    let junk = Std::new("age")
+        .args(["-r", &other, "-o"])
+        .arg(bob.store.join("configs/evil.age"))
+        .arg("/etc/hostname")
+        .status()
+        .unwrap();
+    assert!(junk.success());
+    std::fs::set_permissions(
+        bob.store.join("configs/evil.age"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    let before = head_of(&team.bare);
+    bob.cmd()
+        .arg("sync")
+        .assert()
+        .failure()
+        .stderr(contains("this key cannot open it"));
+    assert_eq!(head_of(&team.bare), before);
 }
