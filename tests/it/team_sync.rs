@@ -451,6 +451,7 @@ fn sync_killed_at_every_step_is_completed_by_the_next() {
         k += 1;
     }
     assert!(killed >= 4, "only {killed} kill points in a merging sync");
+    eprintln!("sync killed at {killed} points, each completed by the next sync");
 }
 
 /// `sync`; at a conflict, keep ours and sync again. Returns the conflicts.
