@@ -345,7 +345,6 @@ fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
             | Command::Import(_)
             | Command::Rotate(_)
             | Command::Rollback(_)
-            | Command::Recipients(_)
             | Command::Resolve(_)
     );
     let code = dispatch(&ctx, cli.command)?;

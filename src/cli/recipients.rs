@@ -93,6 +93,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                     p.fingerprint()
                 );
             }
+            drop(s);
+            super::sync::after_write(ctx)?;
             Ok(0)
         }
         Action::Remove { label } => {
@@ -112,11 +114,15 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                     outln!("{n}");
                 }
             }
+            drop(s);
+            super::sync::after_write(ctx)?;
             Ok(0)
         }
         Action::Role { label, role } => {
             crate::ops::recipients::set_role(&s, &label, role)?;
             eprintln!("'{label}' is now a {}", role.as_str());
+            drop(s);
+            super::sync::after_write(ctx)?;
             Ok(0)
         }
     }

@@ -111,19 +111,25 @@ pub fn resolve(ctx: &Ctx, args: ResolveArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-/// After a write, when the clone syncs by itself (`git autosync`).
+/// After a write, when the clone syncs by itself (`git autosync`). The
+/// write has landed either way: a failed sync is a warning, not a failure
+/// of the command.
 pub fn after_write(ctx: &Ctx) -> anyhow::Result<()> {
     let mode = team::autosync(&ctx.store_dir);
     if mode == team::AutoSync::Off {
         return Ok(());
     }
-    let s = ctx.session()?;
-    let r = team::sync(&s, mode == team::AutoSync::PullPush, true)?;
-    if !r.conflicts.is_empty() {
-        eprintln!(
-            "warning: sync stopped at conflicts ({}); `authcfg resolve`, then `authcfg sync`",
+    let synced = ctx
+        .session()
+        .and_then(|s| team::sync(&s, mode == team::AutoSync::PullPush, true));
+    match synced {
+        Ok(r) if !r.conflicts.is_empty() => eprintln!(
+            "warning: saved, but the sync stopped at conflicts ({}); `authcfg resolve`, then `authcfg sync`",
             r.conflicts.join(", ")
-        );
+        ),
+        Ok(_) => {}
+        Err(e) => eprintln!("warning: saved, but not synced: {e}
+hint: run `authcfg sync`"),
     }
     Ok(())
 }

@@ -160,29 +160,37 @@ impl Git {
         Ok(map)
     }
 
+    /// git with `input` on its standard input (written from a thread, so a
+    /// large output cannot block it), its outputs collected.
+    fn feed(&self, args: &[&str], input: Vec<u8>) -> anyhow::Result<std::process::Output> {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("cannot run git {}", args.first().copied().unwrap_or("")))?;
+        let mut stdin = child.stdin.take().expect("piped");
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        });
+        let out = child.wait_with_output()?;
+        let _ = writer.join();
+        Ok(out)
+    }
+
     /// The contents of objects, in one `git cat-file --batch`.
     fn blobs(&self, ids: &[String]) -> anyhow::Result<BTreeMap<String, Vec<u8>>> {
         let mut out = BTreeMap::new();
         if ids.is_empty() {
             return Ok(out);
         }
-        let sizes = {
-            let mut child = self
-                .command(&["cat-file", "--batch-check"])
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .context("cannot run git cat-file")?;
-            let mut stdin = child.stdin.take().expect("piped");
-            let input: String = ids.iter().map(|i| format!("{i}\n")).collect();
-            let writer = std::thread::spawn(move || {
-                let _ = stdin.write_all(input.as_bytes());
-            });
-            let out = child.wait_with_output()?;
-            let _ = writer.join();
-            String::from_utf8_lossy(&out.stdout).to_string()
-        };
+        let input: Vec<u8> = ids
+            .iter()
+            .flat_map(|i| format!("{i}\n").into_bytes())
+            .collect();
+        let sizes = self.feed(&["cat-file", "--batch-check"], input.clone())?;
+        let sizes = String::from_utf8_lossy(&sizes.stdout).to_string();
         for line in sizes.lines() {
             let n: u64 = line
                 .rsplit(' ')
@@ -198,22 +206,7 @@ impl Git {
                 .into());
             }
         }
-        let mut child = self
-            .command(&["cat-file", "--batch"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("cannot run git cat-file")?;
-        let mut stdin = child.stdin.take().expect("piped");
-        let input: String = ids.iter().map(|i| format!("{i}\n")).collect();
-        let writer = std::thread::spawn(move || {
-            let _ = stdin.write_all(input.as_bytes());
-        });
-        let mut data = vec![];
-        std::io::Read::read_to_end(child.stdout.as_mut().expect("piped"), &mut data)?;
-        let _ = writer.join();
-        child.wait()?;
+        let data = self.feed(&["cat-file", "--batch"], input)?.stdout;
         let mut rest = &data[..];
         for id in ids {
             let nl = rest
@@ -950,15 +943,7 @@ fn stage(git: &Git, paths: &[String]) -> anyhow::Result<()> {
         "--pathspec-from-file=-",
         "--pathspec-file-nul",
     ];
-    let mut child = git
-        .command(&args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .context("cannot run git add")?;
-    child.stdin.take().expect("piped").write_all(&input)?;
-    let out = child.wait_with_output()?;
+    let out = git.feed(&args, input)?;
     if !out.status.success() {
         return Err(git_error(&args[1..], &out.stderr).into());
     }

@@ -928,3 +928,39 @@ fn a_planted_file_this_clone_cannot_open_is_not_committed() {
         .stderr(contains("this key cannot open it"));
     assert_eq!(head_of(&team.bare), before);
 }
+
+#[test]
+fn autosync_shares_each_write() {
+    let team = team();
+    init_shared(&team);
+    let bob = team.member("bob", "developer");
+    team.admin
+        .cmd()
+        .args(["git", "autosync", "push"])
+        .assert()
+        .success();
+    bob.cmd()
+        .args(["git", "autosync", "pull-push"])
+        .assert()
+        .success();
+    let before = head_of(&team.bare);
+    team.admin
+        .add("bearer", "auto", &[], Some(("token", "Auto-Tok")))
+        .success();
+    assert_ne!(head_of(&team.bare), before, "the admin's add was pushed");
+    // bob's write pulls the admin's first, then pushes both.
+    set_secret(&bob, "db", "password", "Pw-Auto-Bob");
+    assert_eq!(reveal(&bob, "auto", "token"), "Auto-Tok");
+    team.admin.cmd().arg("sync").assert().success();
+    assert_eq!(reveal(&team.admin, "db", "password"), "Pw-Auto-Bob");
+    // A sync that fails does not undo the write: a warning, exit 0.
+    git(
+        &team.admin.store,
+        &["remote", "set-url", "origin", "/nonexistent/repo.git"],
+    );
+    team.admin
+        .add("bearer", "offline", &[], Some(("token", "Off-Tok")))
+        .success()
+        .stderr(contains("saved, but not synced"));
+    assert_eq!(reveal(&team.admin, "offline", "token"), "Off-Tok");
+}
