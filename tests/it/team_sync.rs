@@ -964,3 +964,50 @@ fn autosync_shares_each_write() {
         .stderr(contains("saved, but not synced"));
     assert_eq!(reveal(&team.admin, "offline", "token"), "Off-Tok");
 }
+
+#[test]
+fn a_planted_conflict_record_is_not_taken() {
+    let team = team();
+    init_shared(&team);
+    let bob = team.member("bob", "developer");
+    // Someone who can write bob's store plants a "conflict" whose other
+    // side is a value of their choosing, encrypted to bob's public key.
+    let v: serde_json::Value =
+        serde_json::from_str(&team.admin.stdout(&["recipients", "list", "--json"])).unwrap();
+    let bob_pub = v["recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["label"] == "bob")
+        .unwrap()["public_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let record = "fields = [\"fields.password\"]\n[theirs]\nformat = 1\nname = \"db\"\nkind = \"custom\"\ntype = \"basic\"\ncreated = \"2026-01-01T00:00:00Z\"\nupdated = \"2026-01-01T00:00:00Z\"\nrotated = \"2026-01-01T00:00:00Z\"\n[theirs.fields]\npassword = \"Planted-By-Attacker\"\n";
+    std::fs::create_dir_all(bob.store.join("conflicts")).unwrap();
+    let out = Std::new("age")
+        .args(["-r", &bob_pub, "-o"])
+        .arg(bob.store.join("conflicts/db.age"))
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(record.as_bytes())?;
+            c.wait()
+        })
+        .unwrap();
+    assert!(out.success());
+    for p in [
+        bob.store.join("conflicts"),
+        bob.store.join("conflicts/db.age"),
+    ] {
+        let mode = if p.is_dir() { 0o700 } else { 0o600 };
+        std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(mode)).unwrap();
+    }
+    bob.cmd()
+        .args(["resolve", "db", "--theirs"])
+        .assert()
+        .failure()
+        .stderr(contains("failed authentication"));
+    assert_eq!(reveal(&bob, "db", "password"), "Db-Pass-0riginal");
+}
