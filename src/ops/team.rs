@@ -339,7 +339,8 @@ fn require_repo(root: &Path) -> anyhow::Result<Git> {
 /// git run a command chosen by whoever wrote the store directory: refused.
 /// Settings of your own belong in ~/.gitconfig.
 fn allowed_local(key: &str) -> bool {
-    const EXACT: [&str; 16] = [
+    const EXACT: [&str; 17] = [
+        "remote.origin.pushurl",
         "core.repositoryformatversion",
         "core.filemode",
         "core.bare",
@@ -378,7 +379,9 @@ fn check_local_config(git: &Git) -> anyhow::Result<()> {
         let rec = String::from_utf8_lossy(rec);
         let (key, value) = rec.split_once('\n').unwrap_or((&rec, ""));
         let key = key.to_ascii_lowercase();
-        let url_ok = key != "remote.origin.url" || !value.contains("::");
+        // `ext::`, `fd::` and other transport helpers run commands.
+        let url_ok =
+            !key.starts_with("remote.origin.") || !key.ends_with("url") || !value.contains("::");
         if !allowed_local(&key) || !url_ok {
             bad.push(crate::store::names::escape_for_terminal(&key, 80));
         }
