@@ -117,7 +117,7 @@ impl Gate {
     fn check<B>(&self, req: &http::Request<B>) -> Result<(), Box<Resp>> {
         let header = |n: &str| req.headers().get(n).and_then(|v| v.to_str().ok());
         let host = header("host").unwrap_or("").to_ascii_lowercase();
-        if !self.hosts.contains(&host) {
+        if !self.hosts.contains(&host) || req.headers().get_all("host").iter().count() > 1 {
             return Err(Box::new(plain(
                 403,
                 "forbidden: Host is not this loopback listener",

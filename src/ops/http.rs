@@ -453,8 +453,11 @@ fn auth_of(doc: &ConfigDoc) -> Result<Auth, UserError> {
 }
 
 /// Headers a caller may never set: they carry or frame a credential.
-const RESERVED: [&str; 7] = [
+const RESERVED: [&str; 8] = [
     "authorization",
+    // A compressed answer could not be scanned for secrets: authcfg asks
+    // for identity and withholds any other encoding.
+    "accept-encoding",
     "proxy-authorization",
     "cookie",
     "host",
@@ -708,6 +711,7 @@ pub async fn perform_with(
     if !plan.body.is_empty() || plan.method != reqwest::Method::GET {
         req = req.body(plan.body.clone());
     }
+    req = req.header("Accept-Encoding", "identity");
     let answer = match nethttp::send(&tls, &url, req).await {
         Ok(a) => a,
         Err(f) => {
@@ -724,6 +728,22 @@ pub async fn perform_with(
     };
     let mut resp = answer.response;
     let status = resp.status();
+    // An encoded body (gzip, br, ...) sent although identity was asked for
+    // cannot be scanned for secrets: it is not handed back.
+    let encoded = resp.headers().get_all("content-encoding").iter().any(|v| {
+        !v.to_str()
+            .unwrap_or("x")
+            .trim()
+            .eq_ignore_ascii_case("identity")
+    });
+    if encoded {
+        return Err(failure(format!(
+            "{}: the answer is compressed (Content-Encoding) although authcfg asked for none; it cannot be checked for secrets, so it is not shown",
+            plan.origin
+        ))
+        .hint("the server ignores Accept-Encoding: identity; ask it for an uncompressed answer")
+        .into());
+    }
     let headers = resp
         .headers()
         .iter()

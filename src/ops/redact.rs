@@ -150,6 +150,8 @@ impl Redactor {
         self.automaton.get_or_init(|| {
             aho_corasick::AhoCorasick::builder()
                 .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+                // Hex in either case, and hosts a URL parser lower-cased.
+                .ascii_case_insensitive(true)
                 .build(self.patterns.iter().map(|(p, _)| p))
                 .expect("literal patterns build")
         })
@@ -219,8 +221,14 @@ fn forms(v: &[u8]) -> Vec<Vec<u8>> {
     }
     let s = String::from_utf8_lossy(v);
     if let Ok(j) = serde_json::to_string(&s) {
-        out.push(j.as_bytes()[1..j.len() - 1].to_vec());
+        let inner = &j[1..j.len() - 1];
+        out.push(inner.as_bytes().to_vec());
+        // PHP's json_encode escapes '/' too.
+        out.push(inner.replace('/', "\\/").into_bytes());
     }
+    // Every character as \uXXXX (some encoders, to be ASCII-safe).
+    let u: String = s.encode_utf16().map(|c| format!("\\u{c:04x}")).collect();
+    out.push(u.into_bytes());
     out.push(hex::encode(v).into_bytes());
     out.sort();
     out.dedup();

@@ -88,6 +88,24 @@ async fn postgres(
         .map_err(|f| failure(f.outcome().summary()))?;
     let client = session.client;
     if read_only {
+        // A superuser's read-only transaction still runs COPY ... TO
+        // PROGRAM, pg_reload_conf(), CHECKPOINT: read-only mode needs a role
+        // that is not one.
+        let su = client
+            .query_one(
+                "SELECT rolsuper FROM pg_roles WHERE rolname = current_user",
+                &[],
+            )
+            .await
+            .map_err(pg_error)?;
+        if su.get::<_, bool>(0) {
+            return Err(failure(format!(
+                "'{}' logs in as a PostgreSQL superuser: a read-only transaction does not stop a superuser's side effects (COPY ... TO PROGRAM, pg_reload_conf), so sql_query refuses it",
+                doc.meta.name
+            ))
+            .hint("give the config a role without SUPERUSER (GRANT it SELECT on what the agent may read)")
+            .into());
+        }
         client
             .batch_execute("BEGIN READ ONLY")
             .await

@@ -761,6 +761,7 @@ fn encodings(value: &str) -> Vec<String> {
         .collect();
     vec![
         value.to_string(),
+        hex::encode_upper(value),
         STANDARD.encode(value),
         URL_SAFE.encode(value),
         URL_SAFE_NO_PAD.encode(value),
@@ -852,6 +853,11 @@ fn an_echo_in_any_encoding_is_redacted() {
     }
     let first = ok_json(&v["results"][0]);
     assert_eq!(first["headers"]["x-echo-key"], "[REDACTED:enc/api_key]");
+    assert_eq!(
+        first["headers"]["x-echo-slash"],
+        "\"[REDACTED:enc/api_key]\""
+    );
+    assert_eq!(first["headers"]["x-echo-u"], "\"[REDACTED:enc/api_key]\"");
     let body: Value =
         serde_json::from_str(ok_json(&v["results"][0])["body"].as_str().unwrap()).unwrap();
     for (form, text) in body["X-API-Key"].as_object().unwrap() {
@@ -872,6 +878,17 @@ fn an_echo_in_any_encoding_is_redacted() {
     assert!(o.status.success());
     assert!(String::from_utf8_lossy(&o.stdout).contains("[REDACTED:encb/token]"));
     assert_clean("http output", &o.stdout, &planted);
+    // A compressed answer cannot be scanned: it is not shown, and a caller
+    // cannot ask for one.
+    let gz = format!("http://127.0.0.1:{port}/gzip");
+    let o = t.cmd().args(["http", "encb", &gz]).output().unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("compressed"));
+    assert_clean("http output (gzip)", &o.stdout, &planted);
+    t.cmd()
+        .args(["http", "encb", &url, "-H", "Accept-Encoding: gzip"])
+        .assert()
+        .failure();
     assert_clean("audit trail", trail(&t).as_bytes(), &planted);
 }
 
@@ -1093,4 +1110,29 @@ fn concurrent_calls_are_each_answered_and_audited() {
     assert_eq!(audited, N as usize, "{trail}");
     t.cmd().args(["log", "--verify"]).assert().success();
     all_clean(&t, "burst", &[&all, &String::from_utf8_lossy(&o.stderr)]);
+}
+
+#[test]
+fn a_superuser_config_is_refused_in_read_only_mode() {
+    let t = T::new();
+    t.init();
+    let pg = pg_table();
+    // The same role made superuser: a read-only transaction would still let
+    // it run COPY ... TO PROGRAM.
+    psql(&format!("ALTER ROLE {} SUPERUSER", pg.role.0));
+    add_pg(&t, "su", &pg, &[]);
+    let marker = t.home.join("program-ran");
+    let calls = json!([
+        {"name": "sql_query", "arguments": {"config": "su", "sql": "SELECT 1 AS one"}},
+        {"name": "sql_query", "arguments": {"config": "su",
+            "sql": format!("COPY (SELECT 1) TO PROGRAM 'touch {}'", marker.display())}},
+    ]);
+    let (v, _raw, _stderr) = run_client(
+        "node",
+        "client.mjs",
+        &stdio_spec(&t, &["--expose", "su"], calls),
+    );
+    refused(&v["results"][0], "superuser");
+    refused(&v["results"][1], "superuser");
+    assert!(!marker.exists());
 }

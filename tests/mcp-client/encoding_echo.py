@@ -3,6 +3,7 @@ Authorization back in every encoding a careless API might use, for the
 redaction tests. Prints "READY <port>" once it listens."""
 import base64
 import binascii
+import gzip
 import json
 import re
 import urllib.parse
@@ -21,8 +22,15 @@ def forms(v: str) -> dict:
         "pct_lower": re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), urllib.parse.quote(v, safe="")),
         "form": urllib.parse.quote_plus(v),
         "hex": binascii.hexlify(b).decode(),
+        "HEX": binascii.hexlify(b).decode().upper(),
         "json": json.dumps(v),
     }
+
+
+def json_escapes(v: str) -> tuple:
+    """A JSON document's own escapes, at its top level: PHP's json_encode
+    escapes '/'; some encoders write every character as \\uXXXX."""
+    return (json.dumps(v).replace("/", "\\/"), '"' + "".join(f"\\u{ord(c):04x}" for c in v) + '"')
 
 
 class Echo(BaseHTTPRequestHandler):
@@ -30,8 +38,15 @@ class Echo(BaseHTTPRequestHandler):
         out = {h: forms(self.headers.get(h, "")) for h in ("X-API-Key", "Authorization")}
         body = json.dumps(out).encode()
         self.send_response(200)
+        if self.path == "/gzip":
+            # Compressed whatever the client asked for.
+            body = gzip.compress(body)
+            self.send_header("Content-Encoding", "gzip")
         self.send_header("Content-Type", "application/json")
         self.send_header("X-Echo-Key", out["X-API-Key"]["b64"])
+        slash, uesc = json_escapes(self.headers.get("X-API-Key", ""))
+        self.send_header("X-Echo-Slash", slash)
+        self.send_header("X-Echo-U", uesc)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
