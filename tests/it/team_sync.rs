@@ -1011,3 +1011,42 @@ fn a_planted_conflict_record_is_not_taken() {
         .stderr(contains("failed authentication"));
     assert_eq!(reveal(&bob, "db", "password"), "Db-Pass-0riginal");
 }
+
+#[test]
+fn a_master_key_rotation_reaches_members_with_their_edits_merged() {
+    let mut team = team();
+    init_shared(&team);
+    let bob = team.member("bob", "developer");
+    let new_key = team.admin.home.join("new.key");
+    team.admin
+        .cmd()
+        .args(["rotate", "--master-key", "--identity-out"])
+        .arg(&new_key)
+        .assert()
+        .success();
+    let key = std::fs::read_to_string(&new_key).unwrap();
+    let key = key
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-"))
+        .unwrap()
+        .to_string();
+    team.admin.identity = Some(key);
+    set_secret(&team.admin, "db", "password", "Pw-After-Rotation");
+    team.admin.cmd().arg("sync").assert().success();
+    // bob edited meanwhile under the old store keys; he follows the admin's
+    // endorsed new key and his edit is merged under the new keys.
+    bob.cmd()
+        .args(["edit", "db", "--set", "username=bob-rot"])
+        .assert()
+        .success();
+    bob.cmd()
+        .arg("sync")
+        .assert()
+        .success()
+        .stderr(contains("the store header changed"));
+    team.admin.cmd().arg("sync").assert().success();
+    for t in [&team.admin, &bob] {
+        assert_eq!(reveal(t, "db", "password"), "Pw-After-Rotation");
+        assert_eq!(reveal(t, "db", "username"), "bob-rot");
+    }
+}
