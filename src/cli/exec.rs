@@ -35,27 +35,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         ))
         .into());
     }
-    if !args.names.is_empty() && args.project.env.is_some() {
-        return Err(usage(
-            "--env chooses an environment of the project file; it does not apply to named configs",
-        )
-        .hint("drop the names to use the project file, or drop --env")
-        .into());
-    }
-    let project = if args.names.is_empty() {
-        if !args.prefix.is_empty() {
-            return Err(usage(
-                "--prefix applies to named configs; a project file names its variables itself",
-            )
-            .into());
-        }
-        Some(super::export::project_here(
-            ctx,
-            args.project.env.as_deref(),
-        )?)
-    } else {
-        None
-    };
+    let project = args
+        .project
+        .select(ctx, !args.names.is_empty(), !args.prefix.is_empty())?;
     let s = ctx.session()?;
     let (vars, used) = match &project {
         Some((p, env)) => crate::ops::project::resolve(&s, p, env, "exec")?,

@@ -35,6 +35,35 @@ pub struct ProjectArgs {
     pub consumer: ConsumerArgs,
 }
 
+impl ProjectArgs {
+    /// The project file here when no config is named (`export`, `exec`);
+    /// `--env` goes only with it and `--prefix` only with names.
+    pub fn select(
+        &self,
+        ctx: &Ctx,
+        named: bool,
+        prefixed: bool,
+    ) -> anyhow::Result<Option<(Project, String)>> {
+        if named {
+            if self.env.is_some() {
+                return Err(usage(
+                    "--env chooses an environment of the project file; it does not apply to named configs",
+                )
+                .hint("drop the names to use the project file, or drop --env")
+                .into());
+            }
+            return Ok(None);
+        }
+        if prefixed {
+            return Err(usage(
+                "--prefix applies to named configs; a project file names its variables itself",
+            )
+            .into());
+        }
+        Ok(Some(project_here(ctx, self.env.as_deref())?))
+    }
+}
+
 /// `--as`: who the configs are handed to, for `list`'s Connections.
 #[derive(clap::Args)]
 pub struct ConsumerArgs {
@@ -89,24 +118,9 @@ pub fn project_here(ctx: &Ctx, env: Option<&str>) -> anyhow::Result<(Project, St
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
-    if !args.names.is_empty() && args.project.env.is_some() {
-        return Err(usage(
-            "--env chooses an environment of the project file; it does not apply to named configs",
-        )
-        .hint("drop the names to use the project file, or drop --env")
-        .into());
-    }
-    let project = if args.names.is_empty() {
-        if !args.prefix.is_empty() {
-            return Err(usage(
-                "--prefix applies to named configs; a project file names its variables itself",
-            )
-            .into());
-        }
-        Some(project_here(ctx, args.project.env.as_deref())?)
-    } else {
-        None
-    };
+    let project = args
+        .project
+        .select(ctx, !args.names.is_empty(), !args.prefix.is_empty())?;
     let s = ctx.session()?;
     let (used, project_vars) = match &project {
         Some((p, env)) => {

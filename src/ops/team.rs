@@ -51,8 +51,31 @@ pub struct Git {
     dir: PathBuf,
 }
 
+/// `scheme://user:token@host` → `scheme://***@host`: git may quote a
+/// remote URL, and one with a token in it must not reach the terminal.
+fn hide_userinfo(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| c == '/' || c.is_whitespace() || c == '\'' || c == '"')
+            .unwrap_or(tail.len());
+        match tail[..end].rfind('@') {
+            Some(at) => {
+                out.push_str("***");
+                rest = &tail[at..];
+            }
+            None => rest = tail,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 fn git_error(args: &[&str], stderr: &[u8]) -> UserError {
-    let text = String::from_utf8_lossy(stderr);
+    let text = hide_userinfo(&String::from_utf8_lossy(stderr));
     let first: Vec<&str> = text
         .lines()
         .filter(|l| !l.trim().is_empty())
@@ -438,7 +461,7 @@ pub fn init(s: &Session, remote: Option<&str>) -> anyhow::Result<Inited> {
         "ok",
         Some(&format!(
             "{configs} configs; remote: {}",
-            remote.unwrap_or("none")
+            remote.map(hide_userinfo).unwrap_or_else(|| "none".into())
         )),
     );
     Ok(Inited { configs, pushed })
@@ -1618,5 +1641,22 @@ fn header_diff(ours: &Header, theirs: &Header) -> String {
             "\nthe remote's header differs from this clone's:\n{}",
             lines.join("\n")
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn userinfo_is_hidden_from_git_messages() {
+        let t =
+            "fatal: unable to access 'https://bob:ghp_Secret123@git.example.com/team.git/': 403";
+        let h = super::hide_userinfo(t);
+        assert!(!h.contains("ghp_Secret123") && !h.contains("bob"), "{h}");
+        assert!(h.contains("https://***@git.example.com/team.git/"), "{h}");
+        assert_eq!(
+            super::hide_userinfo("ssh://git.example.com/x"),
+            "ssh://git.example.com/x"
+        );
+        assert_eq!(super::hide_userinfo("no url"), "no url");
     }
 }
