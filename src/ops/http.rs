@@ -11,7 +11,11 @@
 //! - the caller's headers may not carry a credential of their own
 //!   (Authorization, Cookie, Proxy-Authorization, Host, the config's own key
 //!   header, SigV4's headers), nor the API key's query parameter, so the
-//!   auth authcfg attaches cannot be overridden or duplicated.
+//!   auth authcfg attaches cannot be overridden or duplicated;
+//! - nor choose a part or a form of the answer (Range, If-Range,
+//!   Request-Range, Accept-Charset, Accept-Encoding): redaction
+//!   (`ops::redact`) must see a secret whole to recognise it, so a partial
+//!   or compressed answer is not shown either.
 //!
 //! Redirects are followed only within the first URL's origin (`net::http`);
 //! one to another origin is not followed and the credential goes nowhere

@@ -390,7 +390,10 @@ enum Map {
     Segs(Vec<Seg>),
     /// `base64_view`: decoded runs; `pos` holds the parent offset of each
     /// base64 character.
-    Runs { runs: Vec<Run>, pos: Vec<u32> },
+    Runs {
+        runs: Vec<Run>,
+        pos: Vec<u32>,
+    },
 }
 
 /// Bytes from `at` on in the view: a literal stretch copied from `lo` in
@@ -646,9 +649,7 @@ fn utf16_unit(b: &[u8], len: usize, intro: &[u8]) -> Option<(usize, Dec)> {
 fn entity(b: &[u8]) -> Option<(usize, Dec)> {
     let body = &b[1..];
     let end = if body.first() == Some(&b'#') {
-        let hex = body
-            .get(1)
-            .is_some_and(|c| c.eq_ignore_ascii_case(&b'x'));
+        let hex = body.get(1).is_some_and(|c| c.eq_ignore_ascii_case(&b'x'));
         let start = if hex { 2 } else { 1 };
         let digits = body[start..]
             .iter()
@@ -927,7 +928,10 @@ mod tests {
         assert_eq!(red.limited(body, 10), b"0123456789");
         assert_eq!(red.limited(body, 5), b"01234");
         // After it, or with no secret, the cut stays.
-        assert_eq!(red.limited(body, 28), format!("0123456789{MARK} t").as_bytes());
+        assert_eq!(
+            red.limited(body, 28),
+            format!("0123456789{MARK} t").as_bytes()
+        );
         assert_eq!(Redactor::new().limited(body, 15), &body[..15]);
         // Also an encoded one.
         let enc = b"0123456789secret%2Dvalue%2D123 tail";
@@ -970,9 +974,7 @@ mod tests {
     fn large_answers_are_read_in_windows() {
         let key = "window-key/with&escapes";
         let red = r(key);
-        let json = serde_json::to_string(key)
-            .unwrap()
-            .replace('&', "\\u0026");
+        let json = serde_json::to_string(key).unwrap().replace('&', "\\u0026");
         let mut body = vec![b'.'; WINDOW - 20];
         body.extend_from_slice(json.as_bytes());
         body.extend(std::iter::repeat_n(b'.', WINDOW));

@@ -125,7 +125,10 @@ where
             Err(_) => why = "the cancellation timed out".into(),
         }
         if tokio::time::timeout(CANCEL_WAIT, &mut work).await.is_ok() {
-            return Err(too_slow(timeout, "the statement was cancelled on the server"));
+            return Err(too_slow(
+                timeout,
+                "the statement was cancelled on the server",
+            ));
         }
     }
     Err(too_slow(
@@ -279,9 +282,7 @@ async fn mysql(
     // KILL QUERY from a second session of the same account (which may end
     // its own statements).
     let cancel = || async move {
-        let mut other = probes::mysql_connect(doc)
-            .await
-            .map_err(|f| f.message())?;
+        let mut other = probes::mysql_connect(doc).await.map_err(|f| f.message())?;
         let r = other.execute(&format!("KILL QUERY {id}")).await;
         other.close().await;
         r.map_err(|f| f.message())

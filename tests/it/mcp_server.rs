@@ -1141,12 +1141,27 @@ fn a_superuser_config_is_refused_in_read_only_mode() {
 fn admin_value(program: &str, sql: &str) -> String {
     let out = match program {
         "psql" => Command::new("psql")
-            .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qAtc", sql])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-qAtc",
+                sql,
+            ])
             .output(),
-        _ => Command::new("mariadb").args(["-uroot", "-N", "-e", sql]).output(),
+        _ => Command::new("mariadb")
+            .args(["-uroot", "-N", "-e", sql])
+            .output(),
     }
     .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -1180,8 +1195,14 @@ fn a_statement_past_the_timeout_is_cancelled_on_the_server() {
         "client.mjs",
         &stdio_spec(&t, &["--expose", "*", "--timeout", "2"], calls),
     );
-    refused(&v["results"][0], "the statement was cancelled on the server");
-    refused(&v["results"][1], "the statement was cancelled on the server");
+    refused(
+        &v["results"][0],
+        "the statement was cancelled on the server",
+    );
+    refused(
+        &v["results"][1],
+        "the statement was cancelled on the server",
+    );
     assert!(started.elapsed() < std::time::Duration::from_secs(25));
     // The statements ended before the calls were answered: neither runs
     // on the server now (without the cancellation both would for 30 s).

@@ -250,11 +250,7 @@ fn real_encoders_are_redacted_through_http_and_mcp() {
                 .args(["http", &name, &format!("{}/echo", s.url)])
                 .output()
                 .unwrap();
-            assert!(
-                o.status.success(),
-                "{}",
-                String::from_utf8_lossy(&o.stderr)
-            );
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
             let body = String::from_utf8(o.stdout).unwrap();
             check(
                 &format!("http {name}"),

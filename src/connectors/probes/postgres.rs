@@ -205,10 +205,7 @@ fn ssl_modes(doc: &ConfigDoc) -> Result<(Option<Verify>, SslMode), PgFailure> {
 /// Asks the server to cancel the statement `token`'s session is running: a
 /// cancel request (process id and secret key, no credential) on a new
 /// connection, over TLS as the config's sslmode says.
-pub async fn cancel(
-    doc: &ConfigDoc,
-    token: &tokio_postgres::CancelToken,
-) -> Result<(), PgFailure> {
+pub async fn cancel(doc: &ConfigDoc, token: &tokio_postgres::CancelToken) -> Result<(), PgFailure> {
     let host = get(doc, "host");
     let (mode, _) = ssl_modes(doc)?;
     let tcp = connect_tcp(host, port(doc, 5432))
