@@ -572,7 +572,7 @@ fn escape_at(b: &[u8]) -> Option<(usize, Dec)> {
         b'\\' => backslash(b),
         b'%' => {
             if let Some(v) = hex_n(&b[1..], 2) {
-                Some((3, Dec::byte(v as u8)))
+                Some(byte_escape(b, 3, b"%", v as u8))
             } else if b.get(1).is_some_and(|c| c.eq_ignore_ascii_case(&b'u')) {
                 // JavaScript's escape(): %uXXXX, surrogate pairs too.
                 utf16_unit(b, 6, b"%u")
@@ -584,7 +584,7 @@ fn escape_at(b: &[u8]) -> Option<(usize, Dec)> {
         b'=' => {
             // Quoted-printable: =XX, and soft line breaks.
             if let Some(v) = hex_n(&b[1..], 2) {
-                Some((3, Dec::byte(v as u8)))
+                Some(byte_escape(b, 3, b"=", v as u8))
             } else if b[1..].starts_with(b"\r\n") {
                 Some((3, Dec::none()))
             } else if b[1..].starts_with(b"\n") {
@@ -612,7 +612,7 @@ fn backslash(b: &[u8]) -> Option<(usize, Dec)> {
         b'u' => utf16_unit(b, 6, b"\\u"),
         // Python's unicode_escape: \U0001F600.
         b'U' => Some((10, Dec::code_point(hex_n(&b[2..], 8)?))),
-        b'x' => Some((4, Dec::byte(hex_n(&b[2..], 2)? as u8))),
+        b'x' => Some(byte_escape(b, 4, b"\\x", hex_n(&b[2..], 2)? as u8)),
         b'n' => simple(b'\n'),
         b'r' => simple(b'\r'),
         b't' => simple(b'\t'),
@@ -621,6 +621,44 @@ fn backslash(b: &[u8]) -> Option<(usize, Dec)> {
         c @ (b'/' | b'\\' | b'"' | b'\'') => simple(c),
         _ => None,
     }
+}
+
+/// A byte escape (`%XX`, `=XX`, `\\xHH`: `width` bytes starting with
+/// `intro`) of value `v`: a byte when it is ASCII or starts a valid UTF-8
+/// sequence written by the escapes that follow (`%C3%A4`); else the code
+/// point U+00XX (JavaScript's escape() and Python's unicode_escape write
+/// `ä` as `%E4` and `\\xe4`).
+fn byte_escape(b: &[u8], width: usize, intro: &[u8], v: u8) -> (usize, Dec) {
+    if v < 0x80 {
+        return (width, Dec::byte(v));
+    }
+    let n = match v {
+        0xC2..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xF4 => 4,
+        _ => 0,
+    };
+    let mut buf = [v, 0, 0, 0];
+    let whole = n > 0
+        && (1..n).all(|k| {
+            let e = b.get(k * width..(k + 1) * width);
+            match e.filter(|e| e[..intro.len()].eq_ignore_ascii_case(intro)) {
+                Some(e) => match hex_n(&e[intro.len()..], 2) {
+                    Some(c @ 0x80..=0xBF) => {
+                        buf[k] = c as u8;
+                        true
+                    }
+                    _ => false,
+                },
+                None => false,
+            }
+        });
+    if whole && std::str::from_utf8(&buf[..n]).is_ok() {
+        if let Some(d) = Dec::bytes(&buf[..n]) {
+            return (n * width, d);
+        }
+    }
+    (width, Dec::code_point(v as u32))
 }
 
 /// A UTF-16 code unit escape (`\\uXXXX`, `%uXXXX`: `len` bytes, `intro`

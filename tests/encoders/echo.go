@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"html"
 	"html/template"
-	"mime"
 	"mime/quotedprintable"
 	"net"
 	"net/http"
@@ -56,7 +55,6 @@ func forms(prefix, v string) [][2]string {
 		{prefix + "base64_RawURLEncoding", base64.RawURLEncoding.EncodeToString([]byte(v))},
 		{prefix + "hex_EncodeToString", hex.EncodeToString([]byte(v))},
 		{prefix + "quotedprintable", qp.String()},
-		{prefix + "mime_BEncoding", mime.BEncoding.Encode("utf-8", v)},
 		{prefix + "url_in_json", marshal("https://x.example/?k=" + url.QueryEscape(v) + "&a=<b>")},
 	}
 }
