@@ -173,10 +173,11 @@ pub fn secret_values(doc: &ConfigDoc) -> Vec<&str> {
 /// Text a provider sent back (which may echo the request: some identity
 /// providers and proxies quote the form they received, the client secret
 /// and the refresh token with it), made fit for an error message and the
-/// audit trail: each of the config's secret values, raw, percent-encoded
-/// (either case, `+` or `%20` for a space), JSON-escaped or in base64 (at
-/// any offset of a longer base64 text, either alphabet: an echoed
-/// `Authorization: Basic` header), is replaced by `[REDACTED]`; so are the
+/// audit trail: each of the config's secret values, in any form the
+/// redaction of answers decodes (`ops::redact`: raw, percent-encoded,
+/// JSON-escaped, HTML entities, base64 at any offset of a longer base64
+/// text, either alphabet: an echoed `Authorization: Basic` header), is
+/// replaced by `[REDACTED]`; so are the
 /// values of secret form parameters (`client_secret=`, `refresh_token=`,
 /// `code=`, ...) and `Basic`/`Bearer` credentials whatever they hold; control
 /// characters are escaped and the text is cut to [`MAX_PROVIDER_TEXT`].
@@ -184,32 +185,14 @@ pub fn redact(text: &str, doc: &ConfigDoc) -> String {
     redact_values(text, &secret_values(doc))
 }
 
-/// [`redact`] with the secret values given.
+/// [`redact`] with the secret values given. The values are found in every
+/// form by the one redaction of answers (`ops::redact`).
 pub fn redact_values(text: &str, secrets: &[&str]) -> String {
-    let mut forms: Vec<String> = vec![];
-    for s in secrets.iter().filter(|s| !s.is_empty()) {
-        forms.push(s.to_string());
-        forms.push(url::form_urlencoded::byte_serialize(s.as_bytes()).collect());
-        forms.push(percent_encode_all(s, false));
-        forms.push(percent_encode_all(s, true));
-        if let Ok(json) = serde_json::to_string(s) {
-            forms.push(json[1..json.len() - 1].to_string());
-        }
-        // Basic credentials are form-encoded before base64 (RFC 6749, 2.3.1).
-        let encoded: String = url::form_urlencoded::byte_serialize(s.as_bytes()).collect();
-        forms.extend(base64_cores(s.as_bytes()));
-        forms.extend(base64_cores(encoded.as_bytes()));
+    let mut r = crate::ops::redact::Redactor::new();
+    for s in secrets {
+        r.add_labelled(s, REDACTED);
     }
-    forms.retain(|f| !f.is_empty());
-    // Longest first: a secret can be part of another's encoded form.
-    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
-    forms.dedup();
-    let mut out = text.to_string();
-    for f in &forms {
-        if out.contains(f.as_str()) {
-            out = out.replace(f.as_str(), REDACTED);
-        }
-    }
+    let out = r.text(text);
     let out =
         secret_parameters().replace_all(&out, |c: &regex::Captures| format!("{}{REDACTED}", &c[1]));
     crate::store::names::escape_for_terminal(&out, MAX_PROVIDER_TEXT)
@@ -226,47 +209,6 @@ fn secret_parameters() -> &'static regex::Regex {
         .expect("valid pattern")
     });
     &RE
-}
-
-/// Every byte but the RFC 3986 unreserved ones as `%XX`.
-fn percent_encode_all(s: &str, lower: bool) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else if lower {
-                format!("%{b:02x}")
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-/// The part of `secret`'s base64 encoding that does not depend on what
-/// comes before or after it, for each of the three offsets it can have in
-/// a longer base64 text (`Basic base64(client_id:client_secret)`), in the
-/// standard and the URL-safe alphabet. Parts shorter than 4 characters
-/// are left out: they would match by chance.
-fn base64_cores(secret: &[u8]) -> Vec<String> {
-    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
-    use base64::Engine;
-    let mut out = vec![];
-    for offset in 0..3usize {
-        let mut bytes = vec![0u8; offset];
-        bytes.extend_from_slice(secret);
-        // Characters made (partly) of the zero bytes in front, and the
-        // last one when it is made partly of whatever follows.
-        let skip = [0, 2, 3][offset];
-        let full = bytes.len() * 8 / 6;
-        for engine in [&STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
-            let enc = engine.encode(&bytes);
-            if full > skip + 3 {
-                out.push(enc[skip..full].to_string());
-            }
-        }
-    }
-    out
 }
 
 /// What went wrong at the provider, in the seed's troubleshooting terms.
@@ -378,8 +320,10 @@ mod tests {
             .finish();
         let text = format!(
             "echo: {secret} | {body} | {} | {} | Basic {basic} | {raw_basic} | {} | {}",
-            percent_encode_all(secret, false),
-            percent_encode_all(secret, true),
+            url::form_urlencoded::byte_serialize(secret.as_bytes()).collect::<String>(),
+            url::form_urlencoded::byte_serialize(secret.as_bytes())
+                .collect::<String>()
+                .to_lowercase(),
             serde_json::to_string(secret).unwrap(),
             base64::engine::general_purpose::STANDARD.encode(secret),
         );

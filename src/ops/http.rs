@@ -11,7 +11,11 @@
 //! - the caller's headers may not carry a credential of their own
 //!   (Authorization, Cookie, Proxy-Authorization, Host, the config's own key
 //!   header, SigV4's headers), nor the API key's query parameter, so the
-//!   auth authcfg attaches cannot be overridden or duplicated.
+//!   auth authcfg attaches cannot be overridden or duplicated;
+//! - nor choose a part or a form of the answer (Range, If-Range,
+//!   Request-Range, Accept-Charset, Accept-Encoding): redaction
+//!   (`ops::redact`) must see a secret whole to recognise it, so a partial
+//!   or compressed answer is not shown either.
 //!
 //! Redirects are followed only within the first URL's origin (`net::http`);
 //! one to another origin is not followed and the credential goes nowhere
@@ -452,12 +456,21 @@ fn auth_of(doc: &ConfigDoc) -> Result<Auth, UserError> {
     }
 }
 
-/// Headers a caller may never set: they carry or frame a credential.
-const RESERVED: [&str; 8] = [
+/// Headers a caller may never set: they carry or frame a credential, or
+/// they choose what form the answer takes, which redaction must see whole
+/// (docs/SECURITY.md, "An agent using authcfg mcp").
+const RESERVED: [&str; 12] = [
     "authorization",
     // A compressed answer could not be scanned for secrets: authcfg asks
     // for identity and withholds any other encoding.
     "accept-encoding",
+    // A slice of the answer (bytes=0-9, then bytes=10-99) would hand a
+    // secret out in pieces none of which is the secret; so could another
+    // character set.
+    "range",
+    "if-range",
+    "request-range",
+    "accept-charset",
     "proxy-authorization",
     "cookie",
     "host",
@@ -744,6 +757,18 @@ pub async fn perform_with(
         .hint("the server ignores Accept-Encoding: identity; ask it for an uncompressed answer")
         .into());
     }
+    // A part of the answer (206, Content-Range) was not asked for: a
+    // secret cut at its edge could not be recognised, so it is not shown.
+    if status == reqwest::StatusCode::PARTIAL_CONTENT
+        || resp.headers().contains_key("content-range")
+    {
+        return Err(failure(format!(
+            "{}: the answer is a part of a larger one (206 Partial Content or Content-Range); a secret cut at its edge could not be recognised, so it is not shown",
+            plan.origin
+        ))
+        .hint("authcfg never asks for a range; request the whole resource")
+        .into());
+    }
     let headers = resp
         .headers()
         .iter()
@@ -754,9 +779,10 @@ pub async fn perform_with(
             )
         })
         .collect();
-    // Read past the limit by the longest secret form, so that a secret the
-    // limit would cut in two is seen whole and cut away, not half shown.
-    let want = limits.max_body.saturating_add(redactor.longest());
+    // Read past the limit by the longest a secret's encoding can be, so
+    // that a secret the limit would cut in two is seen whole and cut away,
+    // not half shown.
+    let want = limits.max_body.saturating_add(redactor.slack());
     let mut body = Vec::new();
     let mut more = false;
     loop {
@@ -782,14 +808,11 @@ pub async fn perform_with(
         }
     }
     let truncated = more || body.len() > limits.max_body;
-    if truncated {
-        body.truncate(redactor.cut_point(&body, limits.max_body));
-    }
     Ok(Response {
         status: status.as_u16(),
         reason: status.canonical_reason().unwrap_or("").to_string(),
         headers,
-        body: redactor.bytes(&body),
+        body: redactor.limited(&body, limits.max_body),
         truncated,
         identity: answer.identity,
     })
@@ -966,6 +989,10 @@ mod tests {
             "COOKIE",
             "host",
             "Proxy-Authorization",
+            "Range",
+            "if-range",
+            "Request-Range",
+            "Accept-Charset",
         ] {
             assert!(plan(&d, &req(h)).is_err(), "{h}");
         }

@@ -1,25 +1,75 @@
-//! Redaction of what a server sends back: every secret of the configs in
-//! play, raw and in the forms a server is likely to echo it in (base64,
-//! base64url, percent-encoded, JSON-escaped, inside a Basic credential),
-//! becomes `[REDACTED:NAME/FIELD]`. `authcfg http` and every output of
-//! `authcfg mcp` go through it (docs/SECURITY.md, "An agent using authcfg
-//! mcp"), so an endpoint that echoes the request cannot hand the key back.
+//! Redaction of what a server sends back (docs/SECURITY.md, "An agent using
+//! authcfg mcp"; docs/ARCHITECTURE.md, "Redaction"). `authcfg http`, every
+//! output of `authcfg mcp` and the provider texts of `oauth::redact` go
+//! through it, so an endpoint that echoes the request cannot hand a secret
+//! back in any form the reader could decode.
+//!
+//! It decodes before it matches. An answer is read as the agent would read
+//! it, through views:
+//! - the bytes as they are;
+//! - text escapes decoded (`unescape`): JSON and JavaScript string escapes
+//!   of every kind (`\uXXXX` with surrogate pairs, `\u{...}`, `\xHH`,
+//!   `\n`, `\/`, ...), percent-encoding whatever the encoder kept
+//!   (`%XX` in either case, JavaScript's `%uXXXX`), HTML and XML
+//!   entities (every named HTML5 entity, decimal and hex numeric ones) and
+//!   quoted-printable (`=XX`, soft line breaks), all in one pass;
+//! - base64 decoded (`base64_view`): every run of base64 characters of
+//!   either alphabet, across line breaks, at each of its four possible
+//!   alignments;
+//!
+//! and each decoded view again, up to two layers (`DEPTH`: JSON inside
+//! JSON, base64 inside JSON with `\n` escapes, a percent-encoded value in
+//! an HTML attribute, base64 of a `Basic` header). Every view keeps where
+//! each of its bytes came from, so a secret found in a decoded view
+//! replaces exactly the original bytes that encode it (whole escapes,
+//! whole base64 groups: no edge of it is left readable). The secrets are
+//! searched for in every view at once (one Aho-Corasick automaton, ASCII
+//! case ignored); besides the value itself the automaton holds the few
+//! forms a decoder cannot undo: hex, UTF-16, Latin-1, the value with its
+//! own escape-like sequences decoded, and `+` for a space.
+//!
+//! Everything is linear in the size of the answer: at most seven views,
+//! each built in one pass; answers larger than `WINDOW` are read in
+//! overlapping windows.
 
 use crate::model::ConfigDoc;
-use base64::Engine;
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 /// Values shorter than this are not searched for: they would blank out
 /// ordinary words of a response (and offer no protection worth the name).
 pub const MIN_LEN: usize = 4;
 
+/// How many layers of encoding are undone.
+const DEPTH: usize = 2;
+
+/// A base64 run shorter than this (6 characters hold 4 bytes) is not
+/// decoded.
+const MIN_RUN: usize = 6;
+
+/// How many bytes one byte of a secret can take once encoded twice (the
+/// worst: every character of a percent-escape written as `\uXXXX`).
+const EXPANSION: usize = 18;
+
+/// Answers above this size are redacted window by window.
+const WINDOW: usize = 4 << 20;
+
+/// Bytes a window starts before its own part, so that an escape cut by the
+/// window's start is decoded whole.
+const BACK: usize = 64;
+
 /// The patterns to replace, and one automaton over all of them (built on
-/// first use after a change): a body is scanned once, whatever the number
-/// of secrets.
+/// first use after a change).
 #[derive(Default, Clone)]
 pub struct Redactor {
-    patterns: Vec<(Vec<u8>, String)>,
-    seen: BTreeSet<(String, String, Vec<u8>)>,
+    patterns: Vec<Vec<u8>>,
+    /// The label of each pattern (an index into `labels`).
+    owner: Vec<u32>,
+    labels: Vec<String>,
+    known: BTreeSet<Vec<u8>>,
+    seen: BTreeSet<(String, Vec<u8>)>,
+    /// The longest secret value, in bytes.
+    longest: usize,
     automaton: std::sync::OnceLock<aho_corasick::AhoCorasick>,
 }
 
@@ -50,6 +100,14 @@ pub fn secrets_of(doc: &ConfigDoc) -> Vec<(String, String)> {
     out
 }
 
+/// A stretch of the original bytes to replace, and by which label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Span {
+    lo: usize,
+    hi: usize,
+    label: u32,
+}
+
 impl Redactor {
     pub fn new() -> Redactor {
         Redactor::default()
@@ -62,17 +120,8 @@ impl Redactor {
         for (field, value) in secrets_of(doc) {
             self.add(&name, &field, &value);
         }
-        // Header values as sent, so that an echo of the whole header in
-        // base64 leaves no edge of the value readable.
-        for field in ["api_key", "token", "access_token"] {
-            if let Some(v) = doc.get(field).filter(|v| v.len() >= MIN_LEN) {
-                if let Some(p) = doc.get("prefix").filter(|p| !p.is_empty()) {
-                    self.add(&name, field, &format!("{p}{v}"));
-                }
-                self.add(&name, field, &format!("Bearer {v}"));
-            }
-        }
-        // A Basic credential carries "user:password" in base64 as a whole.
+        // A Basic credential carries "user:password" in base64 as a whole:
+        // also a password shorter than MIN_LEN is found there.
         if let (Some(u), Some(p)) = (doc.get("username"), doc.get("password")) {
             if !p.is_empty() {
                 self.add(&name, "password", &format!("{u}:{p}"));
@@ -80,24 +129,30 @@ impl Redactor {
         }
     }
 
+    /// Adds `value`, to be replaced by `[REDACTED:NAME/FIELD]`.
     pub fn add(&mut self, name: &str, field: &str, value: &str) {
-        if value.len() < MIN_LEN {
+        self.add_labelled(value, &format!("[REDACTED:{name}/{field}]"));
+    }
+
+    /// Adds `value`, to be replaced by `label`.
+    pub fn add_labelled(&mut self, value: &str, label: &str) {
+        if value.len() < MIN_LEN || !self.seen.insert((label.to_string(), value.into())) {
             return;
         }
-        let key = (
-            name.to_string(),
-            field.to_string(),
-            value.as_bytes().to_vec(),
-        );
-        if !self.seen.insert(key) {
-            return;
-        }
-        let label = format!("[REDACTED:{name}/{field}]");
-        for form in forms(value.as_bytes()) {
-            if form.len() >= MIN_LEN && !self.patterns.iter().any(|(p, _)| *p == form) {
-                self.patterns.push((form, label.clone()));
+        let owner = match self.labels.iter().position(|l| l == label) {
+            Some(i) => i,
+            None => {
+                self.labels.push(label.to_string());
+                self.labels.len() - 1
+            }
+        } as u32;
+        for form in forms(value) {
+            if form.len() >= MIN_LEN && self.known.insert(form.clone()) {
+                self.patterns.push(form);
+                self.owner.push(owner);
             }
         }
+        self.longest = self.longest.max(value.len());
         self.automaton = std::sync::OnceLock::new();
     }
 
@@ -105,60 +160,42 @@ impl Redactor {
         self.patterns.is_empty()
     }
 
-    /// `bytes` with every pattern replaced (the longest match wins where
-    /// two overlap).
+    /// How far past a limit an answer is read so that a secret the limit
+    /// would cut is seen whole (and cut away, not half shown).
+    pub fn slack(&self) -> usize {
+        if self.is_empty() {
+            0
+        } else {
+            self.longest * EXPANSION + BACK
+        }
+    }
+
+    /// `bytes` with every secret, in whatever form, replaced.
     pub fn bytes(&self, bytes: &[u8]) -> Vec<u8> {
-        if self.patterns.is_empty() {
-            return bytes.to_vec();
+        let spans = self.spans(bytes);
+        self.replace(bytes, &spans, bytes.len())
+    }
+
+    /// The first `max` bytes of `bytes` (read up to `max + slack()`),
+    /// redacted; the cut moves before a secret it would split, so no part
+    /// of it remains.
+    pub fn limited(&self, bytes: &[u8], max: usize) -> Vec<u8> {
+        let spans = self.spans(bytes);
+        let mut cut = max.min(bytes.len());
+        if let Some(s) = spans.iter().find(|s| s.lo < cut && s.hi > cut) {
+            cut = s.lo;
         }
-        let ac = self.automaton();
-        let labels: Vec<&[u8]> = self.patterns.iter().map(|(_, l)| l.as_bytes()).collect();
-        ac.replace_all_bytes(bytes, &labels)
-    }
-
-    /// The length of the longest form searched for.
-    pub fn longest(&self) -> usize {
-        self.patterns
-            .iter()
-            .map(|(p, _)| p.len())
-            .max()
-            .unwrap_or(0)
-    }
-
-    /// Where to cut `bytes` to at most `max`: at `max`, or before a secret
-    /// form that the cut would split (so no part of it remains).
-    pub fn cut_point(&self, bytes: &[u8], max: usize) -> usize {
-        let max = max.min(bytes.len());
-        if self.patterns.is_empty() {
-            return max;
-        }
-        self.automaton()
-            .find_iter(bytes)
-            .take_while(|m| m.start() < max)
-            .find(|m| m.end() > max)
-            .map_or(max, |m| m.start())
-    }
-
-    /// Builds the automaton now (clones made afterwards share it).
-    pub fn prepare(&self) {
-        if !self.patterns.is_empty() {
-            self.automaton();
-        }
-    }
-
-    fn automaton(&self) -> &aho_corasick::AhoCorasick {
-        self.automaton.get_or_init(|| {
-            aho_corasick::AhoCorasick::builder()
-                .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-                // Hex in either case, and hosts a URL parser lower-cased.
-                .ascii_case_insensitive(true)
-                .build(self.patterns.iter().map(|(p, _)| p))
-                .expect("literal patterns build")
-        })
+        self.replace(bytes, &spans, cut)
     }
 
     pub fn text(&self, text: &str) -> String {
-        String::from_utf8_lossy(&self.bytes(text.as_bytes())).into_owned()
+        if self.is_empty() || text.len() < MIN_LEN {
+            return text.to_string();
+        }
+        match String::from_utf8(self.bytes(text.as_bytes())) {
+            Ok(s) => s,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        }
     }
 
     /// Every string of a JSON value, keys included.
@@ -175,111 +212,617 @@ impl Redactor {
             other => other.clone(),
         }
     }
-}
 
-/// The forms a value can come back in.
-fn forms(v: &[u8]) -> Vec<Vec<u8>> {
-    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
-    let mut out = vec![v.to_vec()];
-    for e in [&STANDARD, &URL_SAFE] {
-        out.push(e.encode(v).into_bytes());
+    /// Builds the automaton now (clones made afterwards share it).
+    pub fn prepare(&self) {
+        if !self.patterns.is_empty() {
+            self.automaton();
+        }
     }
-    for e in [&STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
-        out.push(e.encode(v).into_bytes());
-        // Inside a longer base64 text the value starts at any offset mod 3:
-        // the characters that depend on its bytes alone.
-        for k in 1..3usize {
-            let mut padded = vec![0u8; k];
-            padded.extend_from_slice(v);
-            let enc = e.encode(&padded);
-            let start = 4;
-            let full = (k + v.len()) / 3 * 4;
-            if full > start + 4 {
-                out.push(enc.as_bytes()[start..full].to_vec());
+
+    fn automaton(&self) -> &aho_corasick::AhoCorasick {
+        self.automaton.get_or_init(|| {
+            aho_corasick::AhoCorasick::builder()
+                // Every match, overlapping ones too: two secrets that
+                // overlap are both covered.
+                .match_kind(aho_corasick::MatchKind::Standard)
+                // Hex in either case, and hosts a URL parser lower-cased.
+                .ascii_case_insensitive(true)
+                .build(&self.patterns)
+                .expect("literal patterns build")
+        })
+    }
+
+    /// The stretches of `bytes` that encode a secret, sorted, merged.
+    fn spans(&self, bytes: &[u8]) -> Vec<Span> {
+        if self.is_empty() || bytes.len() < MIN_LEN {
+            return vec![];
+        }
+        let overlap = 2 * self.slack();
+        let mut all = vec![];
+        if bytes.len() <= WINDOW + overlap + BACK {
+            self.spans_in(bytes, 0, &mut all);
+        } else {
+            // Each stretch of at most `slack` bytes lies whole in one
+            // window; a window starts a little early, and never inside a
+            // run of backslashes (whose parity decides what follows).
+            let mut s: usize = 0;
+            loop {
+                let mut start = s.saturating_sub(BACK);
+                if start > 0 && bytes[start - 1] == b'\\' {
+                    while start < s && bytes[start] == b'\\' {
+                        start += 1;
+                    }
+                    start = (start + 1).min(s);
+                }
+                let end = (s + WINDOW + overlap).min(bytes.len());
+                self.spans_in(&bytes[start..end], start, &mut all);
+                if end == bytes.len() {
+                    break;
+                }
+                s += WINDOW;
             }
         }
-        let full = v.len() / 3 * 4;
-        if full >= 8 {
-            out.push(e.encode(v).as_bytes()[..full].to_vec());
+        merge(all)
+    }
+
+    /// Spans of one window (`base`: where it starts in the answer).
+    fn spans_in(&self, bytes: &[u8], base: usize, out: &mut Vec<Span>) {
+        let ac = self.automaton();
+        let mut views = vec![View {
+            bytes: Cow::Borrowed(bytes),
+            map: Map::Raw,
+            parent: 0,
+        }];
+        let mut layer = vec![0usize];
+        for _ in 0..DEPTH {
+            let mut next = vec![];
+            for &p in &layer {
+                if let Some((b, segs)) = unescape(&views[p].bytes) {
+                    next.push(views.len());
+                    views.push(View {
+                        bytes: Cow::Owned(b),
+                        map: Map::Segs(segs),
+                        parent: p,
+                    });
+                }
+                if let Some((b, runs, pos)) = base64_view(&views[p].bytes) {
+                    next.push(views.len());
+                    views.push(View {
+                        bytes: Cow::Owned(b),
+                        map: Map::Runs { runs, pos },
+                        parent: p,
+                    });
+                }
+            }
+            layer = next;
+        }
+        for (i, v) in views.iter().enumerate() {
+            for m in ac.find_overlapping_iter(v.bytes.as_ref()) {
+                let (mut lo, mut hi) = (m.start(), m.end());
+                let mut at = i;
+                while at != 0 {
+                    (lo, hi) = views[at].map.span(lo, hi);
+                    at = views[at].parent;
+                }
+                out.push(Span {
+                    lo: base + lo,
+                    hi: base + hi,
+                    label: self.owner[m.pattern().as_usize()],
+                });
+            }
         }
     }
-    // Percent-encoding as the common encoders do it: everything escaped;
-    // RFC 3986 unreserved characters kept (Python's quote, Go's
-    // PathEscape); JavaScript's encodeURIComponent; HTML forms (space as
-    // +: url's and Python's quote_plus, Go's QueryEscape); each with
-    // upper- and lower-case hex digits.
-    for (keep, plus) in [
-        (&b""[..], false),
-        (&b"-_.~"[..], false),
-        (&b"-_.!~*'()"[..], false),
-        (&b"*-._"[..], true),
-        (&b"-_.~"[..], true),
-    ] {
-        for lower in [false, true] {
-            out.push(percent(v, keep, plus, lower));
+
+    fn replace(&self, bytes: &[u8], spans: &[Span], cut: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(cut);
+        let mut at = 0;
+        for s in spans.iter().filter(|s| s.hi <= cut) {
+            out.extend_from_slice(&bytes[at..s.lo]);
+            out.extend_from_slice(self.labels[s.label as usize].as_bytes());
+            at = s.hi;
+        }
+        out.extend_from_slice(&bytes[at..cut]);
+        out
+    }
+}
+
+/// Sorted, overlapping spans joined (the first one's label stays).
+fn merge(mut spans: Vec<Span>) -> Vec<Span> {
+    spans.sort_unstable_by_key(|s| (s.lo, std::cmp::Reverse(s.hi)));
+    let mut out: Vec<Span> = Vec::with_capacity(spans.len());
+    for s in spans {
+        match out.last_mut() {
+            Some(last) if s.lo < last.hi => last.hi = last.hi.max(s.hi),
+            _ => out.push(s),
         }
     }
-    let s = String::from_utf8_lossy(v);
-    if let Ok(j) = serde_json::to_string(&s) {
-        let inner = &j[1..j.len() - 1];
-        out.push(inner.as_bytes().to_vec());
-        // PHP's json_encode escapes '/' too.
-        out.push(inner.replace('/', "\\/").into_bytes());
+    out
+}
+
+/// The forms of a value that no decoder undoes.
+fn forms(v: &str) -> Vec<Vec<u8>> {
+    let b = v.as_bytes();
+    let mut out = vec![b.to_vec()];
+    // HTML forms write a space as '+' (Python's quote_plus, Go's
+    // QueryEscape); the decoder leaves '+' alone, since base64 needs it.
+    if b.contains(&b' ') {
+        out.push(
+            b.iter()
+                .map(|&c| if c == b' ' { b'+' } else { c })
+                .collect(),
+        );
     }
-    // Every character as \uXXXX (some encoders, to be ASCII-safe).
-    let u: String = s.encode_utf16().map(|c| format!("\\u{c:04x}")).collect();
-    out.push(u.into_bytes());
-    out.push(hex::encode(v).into_bytes());
+    // A value holding escape-like text (`%41`, `&amp;`) comes back decoded
+    // by the view where its encoder left that text alone.
+    let mut cur = b.to_vec();
+    for _ in 0..DEPTH {
+        match unescape(&cur) {
+            Some((d, _)) => {
+                out.push(d.clone());
+                cur = d;
+            }
+            None => break,
+        }
+    }
+    out.push(hex::encode(b).into_bytes());
+    let units: Vec<u16> = v.encode_utf16().collect();
+    out.push(units.iter().flat_map(|u| u.to_le_bytes()).collect());
+    out.push(units.iter().flat_map(|u| u.to_be_bytes()).collect());
+    if !v.is_ascii() && v.chars().all(|c| (c as u32) < 0x100) {
+        out.push(v.chars().map(|c| c as u8).collect());
+    }
     out.sort();
     out.dedup();
     out
 }
 
-fn percent(v: &[u8], keep: &[u8], plus_for_space: bool, lower: bool) -> Vec<u8> {
-    let mut out = Vec::with_capacity(v.len() * 3);
-    for &b in v {
-        if b.is_ascii_alphanumeric() || keep.contains(&b) {
-            out.push(b);
-        } else if b == b' ' && plus_for_space {
-            out.push(b'+');
-        } else if lower {
-            out.extend_from_slice(format!("%{b:02x}").as_bytes());
-        } else {
-            out.extend_from_slice(format!("%{b:02X}").as_bytes());
-        }
-    }
-    out
+/// One view of an answer: its bytes and where they came from in its parent.
+struct View<'a> {
+    bytes: Cow<'a, [u8]>,
+    map: Map,
+    parent: usize,
 }
 
-#[cfg(test)]
-trait LowerEscapes {
-    fn to_lowercase_escapes(&self) -> String;
+enum Map {
+    Raw,
+    /// `unescape`: literal stretches and escapes.
+    Segs(Vec<Seg>),
+    /// `base64_view`: decoded runs; `pos` holds the parent offset of each
+    /// base64 character.
+    Runs {
+        runs: Vec<Run>,
+        pos: Vec<u32>,
+    },
 }
-#[cfg(test)]
-impl LowerEscapes for String {
-    fn to_lowercase_escapes(&self) -> String {
-        let b = self.as_bytes();
-        let mut out = String::with_capacity(b.len());
-        let mut i = 0;
-        while i < b.len() {
-            if b[i] == b'%' && i + 2 < b.len() {
-                out.push('%');
-                out.push((b[i + 1] as char).to_ascii_lowercase());
-                out.push((b[i + 2] as char).to_ascii_lowercase());
-                i += 3;
-            } else {
-                out.push(b[i] as char);
-                i += 1;
+
+/// Bytes from `at` on in the view: a literal stretch copied from `lo` in
+/// the parent, or the decoding of the escape `lo..hi`.
+#[derive(Debug, Clone, Copy)]
+struct Seg {
+    at: u32,
+    lo: u32,
+    hi: u32,
+    literal: bool,
+}
+
+/// `len` bytes from `at` on in the view: the decoding of `chars` base64
+/// characters whose parent offsets are `pos[first..first + chars]`; the
+/// run's padding ends at `end`.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    at: u32,
+    len: u32,
+    first: u32,
+    chars: u32,
+    end: u32,
+}
+
+impl Map {
+    /// The parent stretch that the view's bytes `a..b` come from.
+    fn span(&self, a: usize, b: usize) -> (usize, usize) {
+        match self {
+            Map::Raw => (a, b),
+            Map::Segs(segs) => {
+                let seg = |i: usize| {
+                    let k = segs.partition_point(|s| s.at as usize <= i);
+                    segs[k.saturating_sub(1)]
+                };
+                let (s, e) = (seg(a), seg(b - 1));
+                let lo = if s.literal {
+                    s.lo as usize + (a - s.at as usize)
+                } else {
+                    s.lo as usize
+                };
+                let hi = if e.literal {
+                    e.lo as usize + (b - 1 - e.at as usize) + 1
+                } else {
+                    e.hi as usize
+                };
+                (lo, hi.max(lo))
+            }
+            Map::Runs { runs, pos } => {
+                let chars = |i: usize| {
+                    let k = runs.partition_point(|r| r.at as usize <= i);
+                    let r = runs[k.saturating_sub(1)];
+                    let last = (r.first + r.chars - 1) as usize;
+                    let j = i.saturating_sub(r.at as usize);
+                    if j >= r.len as usize {
+                        // A separator after the run.
+                        return (pos[last] as usize + 1, pos[last] as usize + 1);
+                    }
+                    // Byte j is in group j / 3: four characters (the last
+                    // group with the padding after it).
+                    let c0 = r.first as usize + 4 * (j / 3);
+                    let hi = if c0 + 3 >= last {
+                        r.end as usize
+                    } else {
+                        pos[c0 + 3] as usize + 1
+                    };
+                    (pos[c0] as usize, hi)
+                };
+                let lo = chars(a).0;
+                let hi = chars(b - 1).1;
+                (lo, hi.max(lo))
             }
         }
-        out
     }
+}
+
+/// Whether a byte may start an escape of `unescape`.
+fn introduces(c: u8) -> bool {
+    matches!(c, b'\\' | b'%' | b'&' | b'=')
+}
+
+/// The text view: every escape decoded in one pass (see the module
+/// documentation), or None when there is none.
+fn unescape(b: &[u8]) -> Option<(Vec<u8>, Vec<Seg>)> {
+    let mut i = b.iter().position(|&c| introduces(c))?;
+    let mut out = Vec::with_capacity(b.len());
+    let mut segs = vec![];
+    let mut changed = false;
+    let lit = |out: &mut Vec<u8>, segs: &mut Vec<Seg>, from: usize, to: usize| {
+        if from < to {
+            segs.push(Seg {
+                at: out.len() as u32,
+                lo: from as u32,
+                hi: to as u32,
+                literal: true,
+            });
+            out.extend_from_slice(&b[from..to]);
+        }
+    };
+    lit(&mut out, &mut segs, 0, i);
+    let mut from = i;
+    while i < b.len() {
+        if !introduces(b[i]) {
+            i += 1;
+            continue;
+        }
+        let Some((len, dec)) = escape_at(&b[i..]) else {
+            i += 1;
+            continue;
+        };
+        lit(&mut out, &mut segs, from, i);
+        segs.push(Seg {
+            at: out.len() as u32,
+            lo: i as u32,
+            hi: (i + len) as u32,
+            literal: false,
+        });
+        out.extend_from_slice(dec.as_bytes());
+        changed = true;
+        i += len;
+        from = i;
+    }
+    lit(&mut out, &mut segs, from, b.len());
+    changed.then_some((out, segs))
+}
+
+/// What one escape decodes to (at most two characters).
+struct Dec {
+    buf: [u8; 8],
+    len: usize,
+}
+
+impl Dec {
+    fn byte(b: u8) -> Dec {
+        Dec {
+            buf: [b, 0, 0, 0, 0, 0, 0, 0],
+            len: 1,
+        }
+    }
+    fn none() -> Dec {
+        Dec {
+            buf: [0; 8],
+            len: 0,
+        }
+    }
+    fn code_point(cp: u32) -> Dec {
+        let c = char::from_u32(cp).unwrap_or('\u{FFFD}');
+        let mut d = Dec::none();
+        d.len = c.encode_utf8(&mut d.buf).len();
+        d
+    }
+    fn bytes(b: &[u8]) -> Option<Dec> {
+        let mut d = Dec::none();
+        d.buf.get_mut(..b.len())?.copy_from_slice(b);
+        d.len = b.len();
+        Some(d)
+    }
+    fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+fn hex_value(c: u8) -> Option<u32> {
+    (c as char).to_digit(16)
+}
+
+/// The value of exactly `n` hex digits at the start of `b`.
+fn hex_n(b: &[u8], n: usize) -> Option<u32> {
+    let d = b.get(..n)?;
+    d.iter()
+        .try_fold(0u32, |acc, &c| Some(acc * 16 + hex_value(c)?))
+}
+
+/// The escape starting `b` (its length and what it decodes to), if any.
+fn escape_at(b: &[u8]) -> Option<(usize, Dec)> {
+    match b[0] {
+        b'\\' => backslash(b),
+        b'%' => {
+            if let Some(v) = hex_n(&b[1..], 2) {
+                Some(byte_escape(b, 3, b"%", v as u8))
+            } else if b.get(1).is_some_and(|c| c.eq_ignore_ascii_case(&b'u')) {
+                // JavaScript's escape(): %uXXXX, surrogate pairs too.
+                utf16_unit(b, 6, b"%u")
+            } else {
+                None
+            }
+        }
+        b'&' => entity(b),
+        b'=' => {
+            // Quoted-printable: =XX, and soft line breaks.
+            if let Some(v) = hex_n(&b[1..], 2) {
+                Some(byte_escape(b, 3, b"=", v as u8))
+            } else if b[1..].starts_with(b"\r\n") {
+                Some((3, Dec::none()))
+            } else if b[1..].starts_with(b"\n") {
+                Some((2, Dec::none()))
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+/// JSON and JavaScript string escapes.
+fn backslash(b: &[u8]) -> Option<(usize, Dec)> {
+    let simple = |c: u8| Some((2, Dec::byte(c)));
+    match *b.get(1)? {
+        b'u' if b.get(2) == Some(&b'{') => {
+            let digits = b[3..].iter().take(7).position(|&c| c == b'}')?;
+            if digits == 0 || digits > 6 {
+                return None;
+            }
+            let cp = hex_n(&b[3..], digits)?;
+            Some((digits + 4, Dec::code_point(cp)))
+        }
+        b'u' => utf16_unit(b, 6, b"\\u"),
+        // Python's unicode_escape: \U0001F600.
+        b'U' => Some((10, Dec::code_point(hex_n(&b[2..], 8)?))),
+        b'x' => Some(byte_escape(b, 4, b"\\x", hex_n(&b[2..], 2)? as u8)),
+        b'n' => simple(b'\n'),
+        b'r' => simple(b'\r'),
+        b't' => simple(b'\t'),
+        b'b' => simple(0x08),
+        b'f' => simple(0x0c),
+        c @ (b'/' | b'\\' | b'"' | b'\'') => simple(c),
+        _ => None,
+    }
+}
+
+/// A byte escape (`%XX`, `=XX`, `\\xHH`: `width` bytes starting with
+/// `intro`) of value `v`: a byte when it is ASCII or starts a valid UTF-8
+/// sequence written by the escapes that follow (`%C3%A4`); else the code
+/// point U+00XX (JavaScript's escape() and Python's unicode_escape write
+/// `ä` as `%E4` and `\\xe4`).
+fn byte_escape(b: &[u8], width: usize, intro: &[u8], v: u8) -> (usize, Dec) {
+    if v < 0x80 {
+        return (width, Dec::byte(v));
+    }
+    let n = match v {
+        0xC2..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xF4 => 4,
+        _ => 0,
+    };
+    let mut buf = [v, 0, 0, 0];
+    let whole = n > 0
+        && (1..n).all(|k| {
+            let e = b.get(k * width..(k + 1) * width);
+            match e.filter(|e| e[..intro.len()].eq_ignore_ascii_case(intro)) {
+                Some(e) => match hex_n(&e[intro.len()..], 2) {
+                    Some(c @ 0x80..=0xBF) => {
+                        buf[k] = c as u8;
+                        true
+                    }
+                    _ => false,
+                },
+                None => false,
+            }
+        });
+    if whole && std::str::from_utf8(&buf[..n]).is_ok() {
+        if let Some(d) = Dec::bytes(&buf[..n]) {
+            return (n * width, d);
+        }
+    }
+    (width, Dec::code_point(v as u32))
+}
+
+/// A UTF-16 code unit escape (`\\uXXXX`, `%uXXXX`: `len` bytes, `intro`
+/// and four hex digits), joined with the low surrogate that follows a high
+/// one; a lone surrogate becomes U+FFFD.
+fn utf16_unit(b: &[u8], len: usize, intro: &[u8]) -> Option<(usize, Dec)> {
+    let u = hex_n(&b[2..], 4)?;
+    if (0xD800..0xDC00).contains(&u) {
+        let next = &b[len..];
+        let same = next.len() >= len && next[..2].eq_ignore_ascii_case(intro);
+        if let Some(l) = same
+            .then(|| hex_n(&next[2..], 4))
+            .flatten()
+            .filter(|l| (0xDC00..0xE000).contains(l))
+        {
+            let cp = 0x10000 + ((u - 0xD800) << 10) + (l - 0xDC00);
+            return Some((2 * len, Dec::code_point(cp)));
+        }
+    }
+    Some((len, Dec::code_point(u)))
+}
+
+/// An HTML or XML character reference: named (`&amp;`, any HTML5 name, with
+/// its semicolon) or numeric (`&#39;`, `&#x27;`, the semicolon optional),
+/// decoded by htmlize as the WHATWG specification says.
+fn entity(b: &[u8]) -> Option<(usize, Dec)> {
+    let body = &b[1..];
+    let end = if body.first() == Some(&b'#') {
+        let hex = body.get(1).is_some_and(|c| c.eq_ignore_ascii_case(&b'x'));
+        let start = if hex { 2 } else { 1 };
+        let digits = body[start..]
+            .iter()
+            .take(8)
+            .take_while(|c| {
+                if hex {
+                    c.is_ascii_hexdigit()
+                } else {
+                    c.is_ascii_digit()
+                }
+            })
+            .count();
+        if digits == 0 {
+            return None;
+        }
+        let after = start + digits;
+        // With its semicolon, when there is one.
+        1 + after + usize::from(body.get(after) == Some(&b';'))
+    } else {
+        let name = body
+            .iter()
+            .take(htmlize::ENTITY_MAX_LENGTH)
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .count();
+        if name == 0 || body.get(name) != Some(&b';') {
+            return None;
+        }
+        name + 2
+    };
+    let token = &b[..end];
+    let decoded = htmlize::unescape_bytes_in(token, htmlize::Context::General);
+    if decoded.as_ref() == token {
+        return None;
+    }
+    Some((end, Dec::bytes(&decoded)?))
+}
+
+/// A byte's base64 value in either alphabet; `WS` for a line break inside
+/// a run, `NO` for anything else.
+const WS: u8 = 64;
+const NO: u8 = 255;
+const B64: [u8; 256] = {
+    let mut t = [NO; 256];
+    let mut i = 0;
+    while i < 26 {
+        t[b'A' as usize + i] = i as u8;
+        t[b'a' as usize + i] = 26 + i as u8;
+        i += 1;
+    }
+    let mut d = 0;
+    while d < 10 {
+        t[b'0' as usize + d] = 52 + d as u8;
+        d += 1;
+    }
+    t[b'+' as usize] = 62;
+    t[b'-' as usize] = 62;
+    t[b'/' as usize] = 63;
+    t[b'_' as usize] = 63;
+    t[b'\r' as usize] = WS;
+    t[b'\n' as usize] = WS;
+    t
+};
+
+/// The base64 view: each run of base64 characters (either alphabet, line
+/// breaks inside allowed, padding ending it) decoded from each of its first
+/// four characters, the pieces separated by one byte; None when no run is
+/// long enough to hold a secret. The base64 crate has no use here: runs mix
+/// alphabets and line breaks, and every decoded byte must keep where it
+/// came from.
+fn base64_view(b: &[u8]) -> Option<(Vec<u8>, Vec<Run>, Vec<u32>)> {
+    let mut out = vec![];
+    let mut runs = vec![];
+    let mut pos: Vec<u32> = vec![];
+    let mut vals: Vec<u8> = vec![];
+    let mut i = 0;
+    while i < b.len() {
+        if B64[b[i] as usize] >= WS {
+            i += 1;
+            continue;
+        }
+        vals.clear();
+        let first = pos.len();
+        while i < b.len() {
+            match B64[b[i] as usize] {
+                NO => break,
+                WS => {}
+                v => {
+                    vals.push(v);
+                    pos.push(i as u32);
+                }
+            }
+            i += 1;
+        }
+        if vals.len() < MIN_RUN {
+            pos.truncate(first);
+            continue;
+        }
+        let mut end = pos[pos.len() - 1] as usize + 1;
+        while end < b.len() && b[end] == b'=' && end - (pos[pos.len() - 1] as usize) <= 2 {
+            end += 1;
+        }
+        for phase in 0..4 {
+            let avail = vals.len() - phase;
+            // A lone character after the last group holds no byte.
+            let usable = avail - usize::from(avail % 4 == 1);
+            if usable < 2 {
+                continue;
+            }
+            if !out.is_empty() {
+                out.push(0xff);
+            }
+            let at = out.len();
+            for g in vals[phase..phase + usable].chunks(4) {
+                let v = |k: usize| g.get(k).copied().unwrap_or(0) as u32;
+                let n = v(0) << 18 | v(1) << 12 | v(2) << 6 | v(3);
+                let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+                out.extend_from_slice(&bytes[..g.len() - 1]);
+            }
+            runs.push(Run {
+                at: at as u32,
+                len: (out.len() - at) as u32,
+                first: (first + phase) as u32,
+                chars: usable as u32,
+                end: end as u32,
+            });
+        }
+    }
+    (!runs.is_empty()).then_some((out, runs, pos))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    use base64::Engine;
 
     fn r(v: &str) -> Redactor {
         let mut r = Redactor::new();
@@ -287,33 +830,112 @@ mod tests {
         r
     }
 
+    const MARK: &str = "[REDACTED:api/api_key]";
+
+    fn percent(v: &str, keep: &[u8], plus_for_space: bool, lower: bool) -> String {
+        let mut out = String::new();
+        for b in v.bytes() {
+            if b.is_ascii_alphanumeric() || keep.contains(&b) {
+                out.push(b as char);
+            } else if b == b' ' && plus_for_space {
+                out.push('+');
+            } else if lower {
+                out.push_str(&format!("%{b:02x}"));
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+        out
+    }
+
+    /// The test table of encodings: each must come back redacted, with
+    /// nothing of the value left (checked by the encodings of its parts).
     #[test]
-    fn raw_and_encoded_forms() {
-        let key = "sk_live/Ab+c?d=e&f g~";
+    fn every_encoding_and_two_layers() {
+        let key = "sk_live/Ab+c?d=e&f g~<x>\"q'ä€😀";
         let red = r(key);
-        let pct = String::from_utf8(percent(key.as_bytes(), b"", false, false)).unwrap();
-        let form: String = url::form_urlencoded::byte_serialize(key.as_bytes()).collect();
+        let json = serde_json::to_string(key).unwrap();
+        let go_json = json
+            .replace('&', "\\u0026")
+            .replace('<', "\\u003c")
+            .replace('>', "\\u003e");
+        let ascii_json: String = key
+            .chars()
+            .map(|c| {
+                if c.is_ascii() && c != '"' {
+                    c.to_string()
+                } else {
+                    c.encode_utf16(&mut [0; 2])
+                        .iter()
+                        .map(|u| format!("\\u{u:04x}"))
+                        .collect()
+                }
+            })
+            .collect();
+        let html: String = key
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&#x27;");
+        let numeric: String = key.chars().map(|c| format!("&#{};", c as u32)).collect();
+        let b64 = STANDARD.encode(key);
+        let wrapped: String = STANDARD
+            .encode(format!("prefix-{key}-and-more-text-to-wrap-{key}"))
+            .as_bytes()
+            .chunks(16)
+            .map(|c| format!("{}\n", std::str::from_utf8(c).unwrap()))
+            .collect();
+        let qp: String = key
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_graphic() && b != b'=' {
+                    (b as char).to_string()
+                } else {
+                    format!("={b:02X}")
+                }
+            })
+            .collect();
+        let pct = percent(key, b"", false, false);
         for text in [
             format!("x {key} y"),
-            format!("x={}", STANDARD.encode(key)),
-            format!("x={}", URL_SAFE_NO_PAD.encode(key)),
+            format!("{{\"k\":{json}}}"),
+            format!("{{\"k\":{go_json}}}"),
+            format!("{{\"k\":\"{ascii_json}\"}}"),
+            format!("<p title=\"{html}\">{html}</p>"),
+            format!("<p>{numeric}</p>"),
             format!("q={pct}"),
-            format!("q={}", pct.to_lowercase_escapes()),
-            format!(
-                "q={}",
-                String::from_utf8(percent(key.as_bytes(), b"-_.~", true, false)).unwrap()
-            ),
-            format!(
-                "q={}",
-                String::from_utf8(percent(key.as_bytes(), b"-_.!~*'()", false, true)).unwrap()
-            ),
-            format!("q={form}"),
-            format!("{{\"k\":{}}}", serde_json::to_string(key).unwrap()),
+            format!("q={}", pct.to_lowercase()),
+            format!("q={}", percent(key, b"-_.~/", false, false)),
+            format!("q={}", percent(key, b"-_.!~*'()", false, true)),
+            format!("q={}", percent(key, b"*-._", true, false)),
+            format!("q={}", percent(key, b"-_.~$&+,/:;=@", false, false)),
+            format!("x={b64}"),
+            format!("x={}", URL_SAFE_NO_PAD.encode(key)),
+            format!("x=\n{wrapped}"),
+            format!("{{\"b\":{}}}", serde_json::to_string(&wrapped).unwrap()),
+            qp.clone(),
             hex::encode(key),
+            hex::encode_upper(key),
+            // Two layers: JSON in JSON, percent in JSON, entities over
+            // percent, base64 of a JSON document with Go's escapes.
+            serde_json::to_string(&format!("{{\"k\":{json}}}")).unwrap(),
+            serde_json::to_string(&format!("https://x/?k={pct}")).unwrap(),
+            format!("<a href=\"?a=1&amp;k={}\">", pct.replace('%', "&#37;")),
+            STANDARD.encode(format!("{{\"k\":{go_json}}}")),
+            format!("q={}", percent(&pct, b"", false, false)),
         ] {
             let out = red.text(&text);
-            assert!(out.contains("[REDACTED:api/api_key]"), "{text} -> {out}");
-            assert!(!out.contains(key), "{out}");
+            assert!(out.contains(MARK), "{text} -> {out}");
+            for part in [&key[..8], &key[10..18]] {
+                for enc in [
+                    part.to_string(),
+                    percent(part, b"", false, false),
+                    hex::encode(part),
+                ] {
+                    assert!(!out.contains(&enc), "{text} -> {out} holds {enc}");
+                }
+            }
         }
     }
 
@@ -326,9 +948,12 @@ mod tests {
             let header = format!("Basic {}", STANDARD.encode(format!("{user}:{pass}")));
             let out = red.text(&header);
             assert!(out.contains("[REDACTED:db/password]"), "{header} -> {out}");
-            // What is left cannot hold more than two bytes of it at each end.
+            // What is left holds only whole groups of the user name.
             let left = out.replace("[REDACTED:db/password]", "");
-            assert!(left.len() < 20, "{out}");
+            assert!(left.len() <= "Basic ".len() + 8, "{out}");
+            // And base64 of the whole header (an echo encoding it again).
+            let again = red.text(&STANDARD.encode(&header));
+            assert!(again.contains("[REDACTED:db/password]"), "{again}");
         }
     }
 
@@ -337,13 +962,19 @@ mod tests {
         let red = r("secret-value-123");
         let body = b"0123456789secret-value-123 tail";
         // A cut inside the secret moves before it.
-        assert_eq!(red.cut_point(body, 15), 10);
-        assert_eq!(red.cut_point(body, 10), 10);
-        assert_eq!(red.cut_point(body, 5), 5);
+        assert_eq!(red.limited(body, 15), b"0123456789");
+        assert_eq!(red.limited(body, 10), b"0123456789");
+        assert_eq!(red.limited(body, 5), b"01234");
         // After it, or with no secret, the cut stays.
-        assert_eq!(red.cut_point(body, 28), 28);
-        assert_eq!(Redactor::new().cut_point(body, 15), 15);
-        assert!(red.longest() >= "secret-value-123".len());
+        assert_eq!(
+            red.limited(body, 28),
+            format!("0123456789{MARK} t").as_bytes()
+        );
+        assert_eq!(Redactor::new().limited(body, 15), &body[..15]);
+        // Also an encoded one.
+        let enc = b"0123456789secret%2Dvalue%2D123 tail";
+        assert_eq!(red.limited(enc, 20), b"0123456789");
+        assert!(red.slack() >= EXPANSION * 16);
     }
 
     #[test]
@@ -359,5 +990,46 @@ mod tests {
         let v = serde_json::json!({"s3cr3t-value": ["a s3cr3t-value b", 1]});
         let s = red.json(&v).to_string();
         assert!(!s.contains("s3cr3t-value"), "{s}");
+    }
+
+    #[test]
+    fn overlapping_secrets_are_both_covered() {
+        let mut red = Redactor::new();
+        red.add("a", "k", "abcd1234");
+        red.add("b", "k", "1234wxyz");
+        let out = red.text("<abcd1234wxyz>");
+        assert_eq!(out, "<[REDACTED:a/k]>");
+    }
+
+    #[test]
+    fn text_around_is_kept_and_escapes_stay_whole() {
+        let red = r("tok&en<1>");
+        let out = red.text(r#"{"a":"b\u0026c","k":"tok\u0026en\u003c1\u003e","z":"%41"}"#);
+        assert_eq!(out, format!(r#"{{"a":"b\u0026c","k":"{MARK}","z":"%41"}}"#));
+    }
+
+    #[test]
+    fn large_answers_are_read_in_windows() {
+        let key = "window-key/with&escapes";
+        let red = r(key);
+        let json = serde_json::to_string(key).unwrap().replace('&', "\\u0026");
+        let mut body = vec![b'.'; WINDOW - 20];
+        body.extend_from_slice(json.as_bytes());
+        body.extend(std::iter::repeat_n(b'.', WINDOW));
+        body.extend_from_slice(STANDARD.encode(key).as_bytes());
+        body.extend(std::iter::repeat_n(b'-', 100));
+        let out = red.bytes(&body);
+        let s = String::from_utf8(out).unwrap();
+        assert_eq!(s.matches(MARK).count(), 2);
+    }
+
+    #[test]
+    fn views_are_linear() {
+        // An answer made of nothing but escapes and base64 runs is still
+        // decoded in a few passes: no view is built twice.
+        let red = r("needle-value");
+        let body: String = "%41\\u0042&#67;=44QUJD".repeat(20_000);
+        let out = red.text(&body);
+        assert_eq!(out.len(), body.len());
     }
 }

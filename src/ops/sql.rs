@@ -21,6 +21,9 @@ use crate::connectors::ProbeKind;
 use crate::error::{failure, usage, UserError};
 use crate::model::{ConfigDoc, Kind};
 use serde_json::Value;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// What a statement returned.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -59,17 +62,86 @@ pub fn allows_writes(doc: &ConfigDoc) -> bool {
     doc.get("allow_writes") == Some("true")
 }
 
+/// How often a statement still running at its deadline is cancelled
+/// again, and how long each attempt waits for it to end.
+const CANCEL_TRIES: u32 = 3;
+const CANCEL_WAIT: Duration = Duration::from_secs(2);
+
 /// Runs `sql` with the config's credentials; at most `max_rows` rows come
 /// back. Errors are the server's message (the caller redacts).
-pub async fn query(doc: &ConfigDoc, sql: &str, max_rows: usize) -> anyhow::Result<Rows> {
+///
+/// The whole call, connecting included, may take `timeout`. A statement
+/// still running then is cancelled on the server (docs/SECURITY.md, "An
+/// agent using authcfg mcp"): PostgreSQL gets a cancel request, MySQL and
+/// MariaDB a `KILL QUERY` on a second connection, repeated until the
+/// statement has ended (at most `CANCEL_TRIES` times); only then is the
+/// session closed and the call answered.
+pub async fn query(
+    doc: &ConfigDoc,
+    sql: &str,
+    max_rows: usize,
+    timeout: Duration,
+) -> anyhow::Result<Rows> {
     if sql.trim().is_empty() {
         return Err(usage("no SQL statement").into());
     }
     let writes = allows_writes(doc);
+    let deadline = Instant::now() + timeout;
     match engine(doc)? {
-        Engine::Postgres => postgres(doc, sql, max_rows, !writes).await,
-        Engine::Mysql => mysql(doc, sql, max_rows, !writes).await,
+        Engine::Postgres => postgres(doc, sql, max_rows, !writes, deadline, timeout).await,
+        Engine::Mysql => mysql(doc, sql, max_rows, !writes, deadline, timeout).await,
     }
+}
+
+fn too_slow(timeout: Duration, what: &str) -> anyhow::Error {
+    failure(format!("no answer within {} s; {what}", timeout.as_secs())).into()
+}
+
+/// Runs `work` until `deadline`; past it, `cancel` is sent (and sent again)
+/// until `work` ends, then the call fails with the timeout.
+async fn until<T, W, C, F>(
+    deadline: Instant,
+    timeout: Duration,
+    stop: &AtomicBool,
+    work: W,
+    cancel: C,
+) -> anyhow::Result<T>
+where
+    W: std::future::Future<Output = anyhow::Result<T>>,
+    C: Fn() -> F,
+    F: std::future::Future<Output = Result<(), String>>,
+{
+    tokio::pin!(work);
+    if let Ok(r) = tokio::time::timeout_at(deadline, &mut work).await {
+        return r;
+    }
+    // Nothing new starts; what runs is cancelled.
+    stop.store(true, Ordering::SeqCst);
+    let mut why = String::from("the server did not answer the cancellation");
+    for _ in 0..CANCEL_TRIES {
+        match tokio::time::timeout(CANCEL_WAIT, cancel()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => why = e,
+            Err(_) => why = "the cancellation timed out".into(),
+        }
+        if tokio::time::timeout(CANCEL_WAIT, &mut work).await.is_ok() {
+            return Err(too_slow(
+                timeout,
+                "the statement was cancelled on the server",
+            ));
+        }
+    }
+    Err(too_slow(
+        timeout,
+        &format!("cancelling the statement on the server failed ({why}); it may still run there"),
+    ))
+}
+
+fn stopped(stop: &AtomicBool) -> anyhow::Result<()> {
+    if stop.load(Ordering::SeqCst) {
+        return Err(failure("cancelled").into());
+    }
+    Ok(())
 }
 
 fn pg_error(e: tokio_postgres::Error) -> anyhow::Error {
@@ -81,12 +153,34 @@ async fn postgres(
     sql: &str,
     max_rows: usize,
     read_only: bool,
+    deadline: Instant,
+    timeout: Duration,
 ) -> anyhow::Result<Rows> {
-    use tokio_postgres::SimpleQueryMessage as M;
-    let session = probes::postgres::connect(doc)
+    let session = tokio::time::timeout_at(deadline, probes::postgres::connect(doc))
         .await
+        .map_err(|_| too_slow(timeout, "no session was opened"))?
         .map_err(|f| failure(f.outcome().summary()))?;
     let client = session.client;
+    let token = client.cancel_token();
+    let stop = AtomicBool::new(false);
+    let work = pg_run(&client, doc, sql, max_rows, read_only, &stop);
+    let cancel = || async {
+        probes::postgres::cancel(doc, &token)
+            .await
+            .map_err(|f| f.message())
+    };
+    until(deadline, timeout, &stop, work, cancel).await
+}
+
+async fn pg_run(
+    client: &tokio_postgres::Client,
+    doc: &ConfigDoc,
+    sql: &str,
+    max_rows: usize,
+    read_only: bool,
+    stop: &AtomicBool,
+) -> anyhow::Result<Rows> {
+    use tokio_postgres::SimpleQueryMessage as M;
     if read_only {
         // A superuser's read-only transaction still runs COPY ... TO
         // PROGRAM, pg_reload_conf(), CHECKPOINT: read-only mode needs a role
@@ -106,6 +200,7 @@ async fn postgres(
             .hint("give the config a role without SUPERUSER (GRANT it SELECT on what the agent may read)")
             .into());
         }
+        stopped(stop)?;
         client
             .batch_execute("BEGIN READ ONLY")
             .await
@@ -123,6 +218,7 @@ async fn postgres(
             return Err(failure(format!("{text} ({hint})")).into());
         }
     }
+    stopped(stop)?;
     let result = client.simple_query(sql).await;
     if read_only {
         let _ = client.batch_execute("ROLLBACK").await;
@@ -173,10 +269,34 @@ async fn mysql(
     sql: &str,
     max_rows: usize,
     read_only: bool,
+    deadline: Instant,
+    timeout: Duration,
 ) -> anyhow::Result<Rows> {
-    let mut conn: MyConn = probes::mysql_connect(doc)
+    let conn: MyConn = tokio::time::timeout_at(deadline, probes::mysql_connect(doc))
         .await
+        .map_err(|_| too_slow(timeout, "no session was opened"))?
         .map_err(|f| failure(f.outcome().summary()))?;
+    let id = conn.connection_id;
+    let stop = AtomicBool::new(false);
+    let work = my_run(conn, sql, max_rows, read_only, &stop);
+    // KILL QUERY from a second session of the same account (which may end
+    // its own statements).
+    let cancel = || async move {
+        let mut other = probes::mysql_connect(doc).await.map_err(|f| f.message())?;
+        let r = other.execute(&format!("KILL QUERY {id}")).await;
+        other.close().await;
+        r.map_err(|f| f.message())
+    };
+    until(deadline, timeout, &stop, work, cancel).await
+}
+
+async fn my_run(
+    mut conn: MyConn,
+    sql: &str,
+    max_rows: usize,
+    read_only: bool,
+    stop: &AtomicBool,
+) -> anyhow::Result<Rows> {
     if read_only {
         for s in [
             "SET SESSION TRANSACTION READ ONLY",
@@ -187,6 +307,10 @@ async fn mysql(
                 return Err(my_error(f));
             }
         }
+    }
+    if let Err(e) = stopped(stop) {
+        conn.close().await;
+        return Err(e);
     }
     let result = conn.query_columns(sql).await;
     if read_only {

@@ -31,6 +31,7 @@ mod properties;
 mod provider_echo;
 mod race;
 mod recipients;
+mod redaction;
 mod refresh_fit;
 mod reliability;
 mod rotation;

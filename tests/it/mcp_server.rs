@@ -48,7 +48,7 @@ fn env_of(t: &T) -> Value {
 }
 
 /// Runs a client script with `spec` on stdin; its transcript and stderr.
-fn run_client(program: &str, script: &str, spec: &Value) -> (Value, String, String) {
+pub(crate) fn run_client(program: &str, script: &str, spec: &Value) -> (Value, String, String) {
     let mut child = Command::new(program)
         .arg(format!("{CLIENT_DIR}/{script}"))
         .current_dir(CLIENT_DIR)
@@ -72,7 +72,7 @@ fn run_client(program: &str, script: &str, spec: &Value) -> (Value, String, Stri
     (v, stdout, stderr)
 }
 
-fn stdio_spec(t: &T, args: &[&str], calls: Value) -> Value {
+pub(crate) fn stdio_spec(t: &T, args: &[&str], calls: Value) -> Value {
     let mut a = vec!["mcp".to_string()];
     a.extend(args.iter().map(|s| s.to_string()));
     json!({
@@ -1135,4 +1135,95 @@ fn a_superuser_config_is_refused_in_read_only_mode() {
     refused(&v["results"][0], "superuser");
     refused(&v["results"][1], "superuser");
     assert!(!marker.exists());
+}
+
+/// One value from the database as its administrator sees it.
+fn admin_value(program: &str, sql: &str) -> String {
+    let out = match program {
+        "psql" => Command::new("psql")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-qAtc",
+                sql,
+            ])
+            .output(),
+        _ => Command::new("mariadb")
+            .args(["-uroot", "-N", "-e", sql])
+            .output(),
+    }
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn a_statement_past_the_timeout_is_cancelled_on_the_server() {
+    let t = T::new();
+    t.init();
+    let pg = pg_table();
+    add_pg(&t, "pg", &pg, &[]);
+    let user = MariaUser::create(MY_PASS);
+    t.cmd()
+        .args(["add", "connector", "mariadb", "--name", "my"])
+        .args(["--set", "host=127.0.0.1", "--set", "port=3306"])
+        .args(["--set", "database=test", "--set", "sslmode=disable"])
+        .args(["--set", &format!("username={}", user.0)])
+        .args(["--secret-stdin", "password"])
+        .write_stdin(MY_PASS)
+        .assert()
+        .success();
+    let pg_mark = unique("cancel_pg");
+    let my_mark = unique("cancel_my");
+    let calls = json!([
+        {"name": "sql_query", "arguments": {"config": "pg",
+            "sql": format!("SELECT pg_sleep(30), '{pg_mark}' AS mark")}},
+        {"name": "sql_query", "arguments": {"config": "my",
+            "sql": format!("SELECT SLEEP(30), '{my_mark}' AS mark")}},
+    ]);
+    let started = std::time::Instant::now();
+    let (v, raw, stderr) = run_client(
+        "node",
+        "client.mjs",
+        &stdio_spec(&t, &["--expose", "*", "--timeout", "2"], calls),
+    );
+    refused(
+        &v["results"][0],
+        "the statement was cancelled on the server",
+    );
+    refused(
+        &v["results"][1],
+        "the statement was cancelled on the server",
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(25));
+    // The statements ended before the calls were answered: neither runs
+    // on the server now (without the cancellation both would for 30 s).
+    let pg_running = format!(
+        "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%{pg_mark}%' AND pid <> pg_backend_pid()"
+    );
+    let my_running = format!(
+        "SELECT COUNT(*) FROM information_schema.processlist WHERE INFO LIKE '%{my_mark}%' AND ID <> CONNECTION_ID()"
+    );
+    assert_eq!(admin_value("psql", &pg_running), "0");
+    assert_eq!(admin_value("mariadb", &my_running), "0");
+    // And their sessions are closed (the server notices within moments).
+    let pg_backend = format!(
+        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%{pg_mark}%' AND pid <> pg_backend_pid()"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while admin_value("psql", &pg_backend) != "0" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the PostgreSQL backend is still there"
+        );
+    }
+    all_clean(&t, "SQL cancel", &[&raw, &stderr]);
 }

@@ -34,6 +34,8 @@ pub struct MyConn {
     seq: u8,
     pub identity: ServerIdentity,
     pub server_version: String,
+    /// The server's id of this session (what `KILL QUERY` names).
+    pub connection_id: u32,
 }
 
 /// Why a session could not be opened (or a query failed), typed.
@@ -278,6 +280,7 @@ pub async fn connect(doc: &ConfigDoc) -> Result<MyConn, MyFailure> {
         seq: 0,
         identity: ServerIdentity::Plaintext,
         server_version: String::new(),
+        connection_id: 0,
     };
     let greeting = conn.read_packet().await?;
     if greeting.first() == Some(&0xff) {
@@ -287,6 +290,7 @@ pub async fn connect(doc: &ConfigDoc) -> Result<MyConn, MyFailure> {
         .parse(())
         .map_err(|e| MyFailure::Protocol(format!("not a MySQL greeting: {e}")))?;
     conn.server_version = String::from_utf8_lossy(hs.server_version_ref()).into_owned();
+    conn.connection_id = hs.connection_id();
     let mut nonce = hs.nonce();
     let server_caps = hs.capabilities();
     let db = Some(get(doc, "database")).filter(|d| !d.is_empty());

@@ -184,10 +184,9 @@ pub struct Session {
     pub identity: ServerIdentity,
 }
 
-/// Connects as libpq would with the config's sslmode, sslrootcert,
-/// sslcert/sslkey and require_auth.
-pub async fn connect(doc: &ConfigDoc) -> Result<Session, PgFailure> {
-    let host = get(doc, "host");
+/// The config's sslmode: how the server is verified (None: no TLS) and
+/// tokio-postgres' mode.
+fn ssl_modes(doc: &ConfigDoc) -> Result<(Option<Verify>, SslMode), PgFailure> {
     let mode = match get(doc, "sslmode") {
         "" | "verify-full" => Some(Verify::Full),
         "verify-ca" => Some(Verify::CaOnly),
@@ -200,6 +199,43 @@ pub async fn connect(doc: &ConfigDoc) -> Result<Session, PgFailure> {
         "prefer" => SslMode::Prefer,
         _ => SslMode::Require,
     };
+    Ok((mode, ssl_mode))
+}
+
+/// Asks the server to cancel the statement `token`'s session is running: a
+/// cancel request (process id and secret key, no credential) on a new
+/// connection, over TLS as the config's sslmode says.
+pub async fn cancel(doc: &ConfigDoc, token: &tokio_postgres::CancelToken) -> Result<(), PgFailure> {
+    let host = get(doc, "host");
+    let (mode, _) = ssl_modes(doc)?;
+    let tcp = connect_tcp(host, port(doc, 5432))
+        .await
+        .map_err(PgFailure::Reach)?;
+    match mode {
+        None => token.cancel_query_raw(tcp, tokio_postgres::NoTls).await,
+        Some(verify) => {
+            let opts = TlsOptions::from_fields(
+                doc.get("sslrootcert"),
+                doc.get("sslcert"),
+                doc.get("sslkey"),
+            );
+            let tls = Tls::new(verify, &opts).map_err(PgFailure::Tls)?;
+            let mut make = tokio_postgres_rustls::MakeRustlsConnect::new((*tls.config).clone());
+            let connect = <tokio_postgres_rustls::MakeRustlsConnect as MakeTlsConnect<
+                tokio::net::TcpStream,
+            >>::make_tls_connect(&mut make, host)
+            .map_err(|e| match e {})?;
+            token.cancel_query_raw(tcp, connect).await
+        }
+    }
+    .map_err(PgFailure::Server)
+}
+
+/// Connects as libpq would with the config's sslmode, sslrootcert,
+/// sslcert/sslkey and require_auth.
+pub async fn connect(doc: &ConfigDoc) -> Result<Session, PgFailure> {
+    let host = get(doc, "host");
+    let (mode, ssl_mode) = ssl_modes(doc)?;
     // Password-revealing methods only where the server is verified, unless
     // the config says otherwise.
     let policy = AuthPolicy::parse(get(doc, "require_auth"), mode == Some(Verify::Full))

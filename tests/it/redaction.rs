@@ -1,0 +1,392 @@
+//! Redaction against real encoders (docs/SECURITY.md, "An agent using
+//! authcfg mcp"): three echo servers hand the credential authcfg attached
+//! back through their languages' own libraries (Go's encoding/json, net/url,
+//! html, html/template, encoding/xml, strconv, encoding/base64, encoding/hex,
+//! mime/quotedprintable; Python's json, urllib.parse, html,
+//! xml.sax.saxutils, base64, quopri, binascii, repr and unicode_escape;
+//! Node's JSON.stringify, encodeURIComponent, encodeURI, escape,
+//! querystring, URLSearchParams, Buffer), and every section of the answer,
+//! through `authcfg http` and the MCP `http_request` tool, must have the
+//! secret replaced and nothing of it left. The caller cannot choose a slice
+//! of the answer: Range and its kin are refused, and a partial answer is
+//! not shown.
+
+use crate::mcp_server::{run_client, stdio_spec};
+use crate::support::*;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+/// An API key with everything an encoder treats specially: `&<>"'` (Go's
+/// and HTML's escapes), `/` (kept by Python's quote), `+`, space, `%`, `\`,
+/// `=`, non-ASCII in two, three and four bytes; long enough that
+/// `base64.encodebytes` and quoted-printable wrap it.
+const KEY: &str = "Zq9&<Wv>\"ä/+ €x Yk'7%Jb😀\\Rm=Tn~Kp3*Xs(8)Gh!Vd;Fc:Lw@Qz$Hy,Nu#Pe?Oa[Ib]";
+/// A header value (visible ASCII and spaces only).
+const TOKEN: &str = "Tk7&<Qp>\"/+ x%Lw\\=Ny~Gd'Sb Hj*Mc!Vf(Rz)";
+
+const ENCODERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/encoders");
+
+struct Server {
+    child: Child,
+    url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn(mut cmd: Command, dir: Option<tempfile::TempDir>) -> Server {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e} (scripts/setup installs golang-go and node)"));
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port: u16 = line
+        .trim()
+        .strip_prefix("READY ")
+        .unwrap_or_else(|| panic!("{cmd:?} said {line:?}"))
+        .parse()
+        .unwrap();
+    Server {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        _dir: dir,
+    }
+}
+
+/// The Go echo server, built from tests/encoders/echo.go.
+fn go_server() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(format!("{ENCODERS}/echo.go"), dir.path().join("main.go")).unwrap();
+    let bin = dir.path().join("echo");
+    let out = Command::new("go")
+        .args(["build", "-o"])
+        .arg(&bin)
+        .arg("main.go")
+        .current_dir(dir.path())
+        .env("GO111MODULE", "off")
+        .env("GOFLAGS", "")
+        .output()
+        .unwrap_or_else(|e| panic!("go: {e} (scripts/setup installs golang-go)"));
+    assert!(
+        out.status.success(),
+        "go build: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    spawn(Command::new(&bin), Some(dir))
+}
+
+fn servers() -> Vec<(&'static str, Server)> {
+    let mut py = Command::new("python3");
+    py.arg(format!("{ENCODERS}/echo.py"));
+    let mut node = Command::new("node");
+    node.arg(format!("{ENCODERS}/echo.mjs"));
+    vec![
+        ("go", go_server()),
+        ("py", spawn(py, None)),
+        ("node", spawn(node, None)),
+    ]
+}
+
+/// `NAME\t<<VALUE>>` sections (a value may span lines).
+fn sections(body: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut rest = body;
+    while let Some(tab) = rest.find("\t<<") {
+        let name = rest[..tab].trim().to_string();
+        let after = &rest[tab + 3..];
+        let end = after
+            .find(">>\n")
+            .unwrap_or_else(|| panic!("unterminated {name}"));
+        out.insert(name, after[..end].to_string());
+        rest = &after[end + 3..];
+    }
+    out
+}
+
+/// Sections whose value holds more than the secret's encoding (a URL, a
+/// MIME word, a JSON object, `b'...'`): checked for the marker and for
+/// leftovers, not for being nothing but the marker.
+fn composite(name: &str) -> bool {
+    [
+        "url_in_json",
+        "URLSearchParams",
+        "JSON_of_base64",
+        "json_of_encodebytes",
+        "repr_bytes",
+    ]
+    .iter()
+    .any(|c| name.ends_with(c))
+}
+
+/// Pieces of a secret's forms that may not survive anywhere: 8-character
+/// windows of the value, its base64, hex and percent-encodings.
+fn fragments(secret: &str) -> Vec<String> {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+    let pct: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    let mut out = vec![];
+    for form in [
+        secret.to_string(),
+        STANDARD.encode(secret),
+        hex::encode(secret),
+        pct,
+    ] {
+        let chars: Vec<char> = form.chars().collect();
+        for w in chars.windows(8) {
+            let s: String = w.iter().collect();
+            if s.chars().filter(char::is_ascii_alphanumeric).count() >= 5 {
+                out.push(s);
+            }
+        }
+    }
+    out
+}
+
+/// Checks one redacted answer against the direct one: every section of
+/// `part` (`_key_` or `_auth_`) holds `label`, and nothing but it (pure
+/// sections) or nothing of the secret (composite ones).
+fn check(what: &str, direct: &BTreeMap<String, String>, body: &str, part: &str, label: &str) {
+    let got = sections(body);
+    let secret = if part == "_key_" { KEY } else { TOKEN };
+    let mut checked = 0;
+    for (name, d) in direct.iter().filter(|(n, _)| n.contains(part)) {
+        let r = got
+            .get(name)
+            .unwrap_or_else(|| panic!("{what}: no section {name} in {body}"));
+        assert!(r.contains(label), "{what}: {name}: {d} -> {r}");
+        assert!(!r.contains(d.as_str()), "{what}: {name} unchanged: {r}");
+        let left = r.replace(label, "");
+        if !composite(name) {
+            assert!(
+                left.chars().all(|c| "\"'\\=\n ".contains(c)),
+                "{what}: {name}: {d} -> {r}: {left:?} is left"
+            );
+        }
+        for f in fragments(secret) {
+            assert!(!left.contains(&f), "{what}: {name}: {f:?} left in {r}");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 10, "{what}: only {checked} sections");
+}
+
+fn direct(url: &str) -> String {
+    reqwest::blocking::Client::new()
+        .get(format!("{url}/echo"))
+        .query(&[("api_key", KEY)])
+        .header("Authorization", TOKEN)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap()
+}
+
+fn add_configs(t: &T, lang: &str, url: &str) {
+    t.add(
+        "api-key",
+        &format!("q-{lang}"),
+        &[
+            &format!("test_url={url}/echo"),
+            "key_name=api_key",
+            "location=query",
+        ],
+        Some(("api_key", KEY)),
+    )
+    .success();
+    t.add(
+        "api-key",
+        &format!("h-{lang}"),
+        &[&format!("test_url={url}/echo"), "key_name=Authorization"],
+        Some(("api_key", TOKEN)),
+    )
+    .success();
+}
+
+#[test]
+fn real_encoders_are_redacted_through_http_and_mcp() {
+    let t = T::new();
+    t.init();
+    let servers = servers();
+    let mut calls = vec![];
+    let mut directs = vec![];
+    for (lang, s) in &servers {
+        add_configs(&t, lang, &s.url);
+        let d = sections(&direct(&s.url));
+        // The servers do hand the secrets back, each form differently.
+        for (name, v) in &d {
+            assert!(!v.is_empty() && v != "\"\"", "{lang}: {name} is empty");
+        }
+        directs.push(d);
+        for c in ["q", "h"] {
+            calls.push(json!({"name": "http_request", "arguments": {
+                "config": format!("{c}-{lang}"), "url": format!("{}/echo", s.url)}}));
+        }
+    }
+    let all_direct: Vec<String> = directs
+        .iter()
+        .flat_map(|d| d.values().cloned())
+        .chain([KEY.to_string(), TOKEN.to_string()])
+        .collect();
+    let planted: Vec<&str> = all_direct.iter().map(String::as_str).collect();
+
+    // `authcfg http`.
+    for ((lang, s), d) in servers.iter().zip(&directs) {
+        for (c, part, field) in [("q", "_key_", "api_key"), ("h", "_auth_", "api_key")] {
+            let name = format!("{c}-{lang}");
+            let o = t
+                .cmd()
+                .args(["http", &name, &format!("{}/echo", s.url)])
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            let body = String::from_utf8(o.stdout).unwrap();
+            check(
+                &format!("http {name}"),
+                d,
+                &body,
+                part,
+                &format!("[REDACTED:{name}/{field}]"),
+            );
+            assert_clean(&format!("http {name}"), body.as_bytes(), &planted);
+        }
+    }
+
+    // MCP `http_request`, every config exposed at once.
+    let (v, raw, stderr) = run_client(
+        "node",
+        "client.mjs",
+        &stdio_spec(&t, &["--expose", "*"], Value::Array(calls)),
+    );
+    let results = v["results"].as_array().unwrap();
+    let mut i = 0;
+    for ((lang, _), d) in servers.iter().zip(&directs) {
+        for (c, part) in [("q", "_key_"), ("h", "_auth_")] {
+            let name = format!("{c}-{lang}");
+            let text = results[i]["content"][0]["text"].as_str().unwrap();
+            let r: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(r["status"], 200, "{text}");
+            check(
+                &format!("mcp {name}"),
+                d,
+                r["body"].as_str().unwrap(),
+                part,
+                // The same value in three configs: the marker names the
+                // first (in name order) that holds it.
+                &format!("[REDACTED:{c}-go/api_key]"),
+            );
+            i += 1;
+        }
+    }
+    assert_clean("MCP transcript", raw.as_bytes(), &planted);
+    assert_clean("MCP stderr", stderr.as_bytes(), &planted);
+    assert_clean(
+        "audit trail",
+        &std::fs::read(t.store.join("audit.jsonl")).unwrap(),
+        &planted,
+    );
+}
+
+#[test]
+fn the_caller_cannot_ask_for_a_slice_of_the_answer() {
+    let t = T::new();
+    t.init();
+    let s = go_server();
+    add_configs(&t, "go", &s.url);
+    let url = format!("{}/echo", s.url);
+    // The server honours Range: two slices hold the key in two pieces, and
+    // neither holds it whole.
+    let client = reqwest::blocking::Client::new();
+    let full = direct(&s.url);
+    let slice = |range: &str| {
+        let r = client
+            .get(&url)
+            .query(&[("api_key", KEY)])
+            .header("Range", range)
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 206);
+        r.bytes().unwrap().to_vec()
+    };
+    let marker = "go_key_encoding_json_no_html_escape\t<<\"";
+    let start = full.find(marker).unwrap() + marker.len();
+    let mut a = slice(&format!("bytes={start}-{}", start + 9));
+    let b = slice(&format!("bytes={}-{}", start + 10, start + 99));
+    let holds = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
+    assert!(!holds(&a, KEY.as_bytes()) && !holds(&b, KEY.as_bytes()));
+    // Together they are the key's JSON form, as the whole answer has it.
+    a.extend_from_slice(&b);
+    assert_eq!(a, &full.as_bytes()[start..start + 100]);
+
+    // authcfg refuses every header that chooses a part or a form of the
+    // answer, before sending anything.
+    for h in [
+        "Range: bytes=0-9",
+        "range: bytes=10-99",
+        "If-Range: \"echo\"",
+        "Request-Range: bytes=0-9",
+        "Accept-Charset: utf-16",
+    ] {
+        let o = t
+            .cmd()
+            .args(["http", "q-go", &url, "-H", h])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{h}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("may not be set"),
+            "{h}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(o.stdout.is_empty());
+    }
+    // A part the server sends unasked (206, Content-Range) is not shown.
+    let o = t
+        .cmd()
+        .args(["http", "q-go", &format!("{}/partial", s.url)])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("a part of a larger one"));
+    assert!(o.stdout.is_empty());
+
+    // The same through MCP.
+    let calls = json!([
+        {"name": "http_request", "arguments": {"config": "q-go", "url": url,
+            "headers": {"Range": "bytes=0-9"}}},
+        {"name": "http_request", "arguments": {"config": "h-go", "url": url,
+            "headers": {"If-Range": "\"echo\"", "Accept": "*/*"}}},
+        {"name": "http_request", "arguments": {"config": "q-go", "url": format!("{}/partial", s.url)}},
+    ]);
+    let (v, raw, _) = run_client(
+        "node",
+        "client.mjs",
+        &stdio_spec(&t, &["--expose", "*-go"], calls),
+    );
+    let r = v["results"].as_array().unwrap();
+    for (i, says) in [
+        (0, "may not be set"),
+        (1, "may not be set"),
+        (2, "a part of a larger one"),
+    ] {
+        assert_eq!(r[i]["isError"], true, "{}", r[i]);
+        assert!(
+            r[i]["content"][0]["text"].as_str().unwrap().contains(says),
+            "{}",
+            r[i]
+        );
+    }
+    let pieces: Vec<String> = fragments(KEY).into_iter().chain(fragments(TOKEN)).collect();
+    let pieces: Vec<&str> = pieces.iter().map(String::as_str).collect();
+    assert_clean("MCP transcript", raw.as_bytes(), &pieces);
+}
