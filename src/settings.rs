@@ -63,6 +63,10 @@ pub struct Settings {
     /// `$XDG_STATE_HOME/authcfg` (`~/.local/state/authcfg`): the local
     /// anchors of what each store looked like (docs/SECURITY.md).
     pub state_dir: Option<PathBuf>,
+    /// `$XDG_CONFIG_HOME/authcfg/key.txt` (`~/.config/authcfg/key.txt`):
+    /// where `authcfg key new --file` keeps your own key when no keyring
+    /// can (docs/ARCHITECTURE.md, "Master key").
+    pub key_file: Option<PathBuf>,
     /// `AUTHCFG_AS` (or `--as`): the consumer hand-outs are recorded for.
     pub consumer_label: Option<String>,
     /// The CI job this runs in: `github:OWNER/REPO WORKFLOW` from
@@ -142,6 +146,8 @@ impl Settings {
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
             state_dir: directories::ProjectDirs::from("", "", "authcfg")
                 .and_then(|d| d.state_dir().map(std::path::Path::to_path_buf)),
+            key_file: directories::ProjectDirs::from("", "", "authcfg")
+                .map(|d| d.config_dir().join("key.txt")),
             consumer_label: var("AUTHCFG_AS").filter(|v| !v.is_empty()),
             ci_job: ci_job(),
             project_env: var("AUTHCFG_ENV").filter(|v| !v.is_empty()),
@@ -224,6 +230,7 @@ impl Settings {
             user: "test".into(),
             interactive: false,
             state_dir: None,
+            key_file: None,
             consumer_label: None,
             ci_job: None,
             project_env: None,

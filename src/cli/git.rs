@@ -90,6 +90,64 @@ enum Sub {
     },
 }
 
+/// What a clone (or the `sync`/`trust` that completes one) did: joined,
+/// or pending with what to send to the admin and what to run then.
+pub fn render_cloned(ctx: &Ctx, cloned: &crate::ops::team::Cloned) {
+    use crate::ops::team::Cloned;
+    match cloned {
+        Cloned::Joined(j) => {
+            eprintln!(
+                "Joined the team store in {}: {} config(s), admin key {}, your role: {}",
+                j.dir.display(),
+                j.configs,
+                j.admin,
+                j.role.map(|r| r.as_str()).unwrap_or("admin")
+            );
+            if j.dir != ctx.store_dir {
+                eprintln!(
+                    "Use it with `authcfg --store {} ...` (or AUTHCFG_HOME={})",
+                    sh_quote(&j.dir.to_string_lossy()),
+                    sh_quote(&j.dir.to_string_lossy())
+                );
+            }
+            if !j.forged.is_empty() {
+                eprintln!(
+                    "warning: {} config(s) fail authentication (not written by the store's members): {}",
+                    j.forged.len(),
+                    j.forged.join(", ")
+                );
+            }
+            if !j.unreadable.is_empty() {
+                eprintln!(
+                    "{} config(s) are for groups your key is not in: {}",
+                    j.unreadable.len(),
+                    j.unreadable.join(", ")
+                );
+            }
+        }
+        Cloned::Pending(p) => {
+            let here = super::store_flag(ctx, &p.dir);
+            eprintln!(
+                "The team store is cloned into {}, but it is PENDING: your key is not a recipient yet.\n\n\
+                 Send your public key to the store's admin:\n\n    {}\n\n\
+                 The admin adds it and shares the change:\n\n    {}\n    authcfg sync\n\n\
+                 Then complete the clone here (it fetches the change):\n\n    authcfg{here} sync",
+                p.dir.display(),
+                p.public,
+                p.admin_line,
+            );
+            if p.trusted {
+                eprintln!("\nThe admin key {} is trusted (pinned) for this store.", p.admin);
+            } else {
+                eprintln!(
+                    "\nThe store's admin key has the fingerprint {}: check it with the admin. `authcfg sync` asks at a terminal; elsewhere run `authcfg{here} trust {}` first.",
+                    p.admin, p.admin
+                );
+            }
+        }
+    }
+}
+
 /// The helper git runs. Whatever happens, it exits 0 and either answers
 /// or says nothing (git then asks its next helper or the user); reasons go
 /// to stderr.
@@ -189,6 +247,12 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 r.configs,
                 if r.pushed { " and pushed" } else { "" }
             );
+            if r.default_branch {
+                eprintln!(
+                    "The repository was new: its default branch is now '{}'",
+                    team::BRANCH
+                );
+            }
             if let Some(p) = s.store.header().admin_pub() {
                 eprintln!(
                     "Members trust the admin key {} when they clone",
@@ -203,40 +267,16 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             trust_admin,
         } => {
             let dir = dir.unwrap_or_else(|| ctx.store_dir.clone());
-            team::clone_repo(&url, &dir)?;
             let mut settings = ctx.settings.clone();
             if trust_admin.is_some() {
                 settings.trust_admin = trust_admin;
             }
-            let s = match crate::ops::Session::open(&settings, &dir, &super::UI) {
-                Ok(s) => s,
-                Err(e) => {
-                    let _ = std::fs::remove_dir_all(&dir);
-                    return Err(e.context("the clone was removed"));
-                }
-            };
-            let j = team::joined(&s)?;
-            eprintln!(
-                "Joined the team store in {}: {} config(s), admin key {}, your role: {}",
-                dir.display(),
-                j.configs,
-                j.admin,
-                j.role.map(|r| r.as_str()).unwrap_or("admin")
-            );
-            if !j.forged.is_empty() {
-                eprintln!(
-                    "warning: {} config(s) fail authentication (not written by the store's members): {}",
-                    j.forged.len(),
-                    j.forged.join(", ")
-                );
+            let out = team::clone(&settings, &url, &dir, &super::UI)
+                .map_err(|e| super::for_store(ctx, &dir, e))?;
+            for n in &out.notes {
+                eprintln!("note: {n}");
             }
-            if !j.unreadable.is_empty() {
-                eprintln!(
-                    "{} config(s) are for groups your key is not in: {}",
-                    j.unreadable.len(),
-                    j.unreadable.join(", ")
-                );
-            }
+            render_cloned(ctx, &out.cloned);
             return Ok(0);
         }
         Sub::Autosync { mode } => {
