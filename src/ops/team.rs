@@ -593,16 +593,42 @@ struct Staging {
 }
 
 impl Staging {
-    fn open(target: &Path, notes: &mut Vec<String>) -> anyhow::Result<Staging> {
-        use std::os::unix::fs::MetadataExt;
+    fn path(target: &Path) -> PathBuf {
         let parent = target.parent().unwrap_or(Path::new("/"));
         let name = target
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_else(|| "store".into());
-        let dir = parent.join(format!(".{name}.authcfg-clone"));
+        parent.join(format!(".{name}.authcfg-clone"))
+    }
+
+    fn open(target: &Path, notes: &mut Vec<String>) -> anyhow::Result<Staging> {
+        let parent = target.parent().unwrap_or(Path::new("/"));
         crate::store::fsutil::create_dirs(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
+        Staging::clear_stale(target, notes)?;
+        let dir = Staging::path(target);
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        let lock = std::fs::OpenOptions::new()
+            .create_new(true)
+            .write(true)
+            .mode(0o600)
+            .open(dir.join("lock"))?;
+        {
+            use std::os::fd::AsRawFd;
+            unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) };
+        }
+        Ok(Staging { dir, _lock: lock })
+    }
+
+    /// Removes what a killed clone into `target` left (its staging
+    /// directory, no longer locked); refuses while a clone runs.
+    fn clear_stale(target: &Path, notes: &mut Vec<String>) -> anyhow::Result<()> {
+        use std::os::unix::fs::MetadataExt;
+        let dir = Staging::path(target);
         if let Ok(m) = std::fs::symlink_metadata(&dir) {
             if !m.is_dir() || m.uid() != unsafe { libc::geteuid() } {
                 return Err(failure(format!(
@@ -635,20 +661,7 @@ impl Staging {
                 dir.display()
             ));
         }
-        std::fs::DirBuilder::new()
-            .mode(0o700)
-            .create(&dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
-        let lock = std::fs::OpenOptions::new()
-            .create_new(true)
-            .write(true)
-            .mode(0o600)
-            .open(dir.join("lock"))?;
-        {
-            use std::os::fd::AsRawFd;
-            unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) };
-        }
-        Ok(Staging { dir, _lock: lock })
+        Ok(())
     }
 }
 
@@ -695,6 +708,7 @@ pub fn clone(
                 .text(&["config", "--get", "remote.origin.url"])
                 .unwrap_or_default();
             if origin == url {
+                Staging::clear_stale(&dir, &mut notes)?;
                 notes.push(format!(
                     "{} holds an unfinished clone of this repository: completing it",
                     dir.display()
@@ -790,6 +804,25 @@ fn write_joining(git: &Git) -> anyhow::Result<()> {
     .with_context(|| format!("cannot write {}", p.display()))
 }
 
+/// A fingerprint given to trust (`--trust-admin`, AUTHCFG_TRUST_ADMIN)
+/// that is not the clone's admin key: perhaps not the team's repository
+/// (an error, not a missing key: `git clone` removes such a clone).
+fn check_given_fingerprint(settings: &Settings, header: &Header) -> anyhow::Result<()> {
+    let (Some(given), Some(admin)) = (&settings.trust_admin, header.admin_pub()) else {
+        return Ok(());
+    };
+    let fp = admin.fingerprint();
+    if given.trim() != fp {
+        return Err(failure(format!(
+            "the repository's admin key is {fp}, not the {} you were given",
+            crate::store::names::escape_for_terminal(given.trim(), 80)
+        ))
+        .hint("check the fingerprint with the store's admin (`authcfg recipients list` shows it): this may not be your team's repository")
+        .into());
+    }
+    Ok(())
+}
+
 /// Completes a clone that has not joined: when the key is a recipient,
 /// the store is opened (the admin key trusted as the settings say) and
 /// joined; otherwise (`fetch`: after fetching the branch again, in case
@@ -816,6 +849,7 @@ pub fn complete_join(
         h.recipients.iter().any(|r| r.public_key == me)
     };
     let (mut header, mut key) = load()?;
+    check_given_fingerprint(settings, &header)?;
     if !listed(&header, &key) && fetch {
         if let Some(r) = self::fetch(&git, BRANCH)? {
             if git.rev("HEAD").as_deref() != Some(r.as_str()) {
@@ -833,16 +867,6 @@ pub fn complete_join(
         .admin_pub()
         .ok_or_else(|| failure(format!("the clone's {HEADER_FILE} names no admin key")))?;
     let fp = admin.fingerprint();
-    if let Some(given) = &settings.trust_admin {
-        if given.trim() != fp {
-            return Err(crate::error::no_key(format!(
-                "the repository's admin key is {fp}, not the {} you were given",
-                crate::store::names::escape_for_terminal(given.trim(), 80)
-            ))
-            .hint("check the fingerprint with the store's admin (`authcfg recipients list` shows it): this may not be your team's repository")
-            .into());
-        }
-    }
     // Opening verifies the header's signature and pins the admin key when
     // it is trusted, before it finds that this key is not a recipient.
     let ask = |f: &str| ui.trust_admin(f);
