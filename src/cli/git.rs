@@ -137,7 +137,10 @@ pub fn render_cloned(ctx: &Ctx, cloned: &crate::ops::team::Cloned) {
                 p.admin_line,
             );
             if p.trusted {
-                eprintln!("\nThe admin key {} is trusted (pinned) for this store.", p.admin);
+                eprintln!(
+                    "\nThe admin key {} is trusted (pinned) for this store.",
+                    p.admin
+                );
             } else {
                 eprintln!(
                     "\nThe store's admin key has the fingerprint {}: check it with the admin. `authcfg sync` asks at a terminal; elsewhere run `authcfg{here} trust {}` first.",
@@ -229,11 +232,13 @@ pub fn credential(ctx: &Ctx, args: CredentialArgs) -> anyhow::Result<i32> {
 
 const TEAM_ABOUT: &str = "Make the store a git repository shared by a team (the admin).
 
-Only the signed header (authcfg.toml) and the encrypted configs are tracked; the index, journals, audit trail, usage records, pins, a passphrase-sealed key and conflict records stay local (.gitignore is written by authcfg). git is told to merge and diff configs through authcfg (decrypted, field by field; diffs show masked values). Members join with `authcfg git clone URL DIR`, after you add their public key with `authcfg recipients add KEY --label NAME [--role viewer]`; then `authcfg sync` shares changes.";
+Only the signed header (authcfg.toml) and the encrypted configs are tracked; the index, journals, audit trail, usage records, pins, a passphrase-sealed key and conflict records stay local (.gitignore is written by authcfg). git is told to merge and diff configs through authcfg (decrypted, field by field; diffs show masked values). Members make a key (`authcfg key new`) and join with `authcfg git clone URL`; you add their public key with `authcfg recipients add KEY --label NAME [--role viewer]` and `authcfg sync` (a clone made before waits for it); then `authcfg sync` shares changes.";
 
 const CLONE_ABOUT: &str = "Join a team store: clone its repository with your own key.
 
-Your key comes from AUTHCFG_IDENTITY / AUTHCFG_IDENTITY_FILE or your keyring (account: the store id); the admin must have added its public key (`authcfg recipients add`). The clone's tree is checked before anything is checked out (only a header and configs), the header must be signed by the admin key whose fingerprint you confirm (--trust-admin, or a question at a terminal), and every config is authenticated.";
+Your key comes from AUTHCFG_IDENTITY / AUTHCFG_IDENTITY_FILE, or is your own key (`authcfg key new`: the keyring, or ~/.config/authcfg/key.txt). authcfg's branch (main) is found by name, whatever the remote's HEAD says. The clone's tree is checked before anything is checked out (only a header and configs), the header must be signed by the admin key whose fingerprint you confirm (--trust-admin, or a question at a terminal), and every config is authenticated.
+
+Cloned before the admin added your key, the clone is kept pending: it prints your public key and the admin's `authcfg recipients add` line, and your next `authcfg sync` completes it. An interrupted clone is completed by running the same clone again.";
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     use crate::ops::team;

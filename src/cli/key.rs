@@ -124,7 +124,11 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 eprintln!(
                     "The store at {} opens with it ({}): {} config(s).",
                     ctx.store_dir.display(),
-                    if i.admin { "its master key" } else { "a member's key" },
+                    if i.admin {
+                        "its master key"
+                    } else {
+                        "a member's key"
+                    },
                     s.store.scan_names()?.len()
                 );
             } else {

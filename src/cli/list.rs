@@ -170,8 +170,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     let usage = s.store.usage().summaries();
     let legacy = s.store.last_used_all();
     let none = Summary::default();
-    let in_conflict: std::collections::BTreeSet<String> =
-        s.store.conflicts().into_iter().collect();
+    let in_conflict: std::collections::BTreeSet<String> = s.store.conflicts().into_iter().collect();
     let selected: Vec<(&Meta, Option<SystemTime>, &Summary)> = index
         .iter()
         .filter(|m| filter.keeps(m))

@@ -67,7 +67,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         value["authcfg"]["conflict"] = json!(conflict
             .iter()
             .flat_map(|c| c.fields.iter())
-            .map(|f| json!({"field": f.key, "secret": f.secret, "ours": f.ours, "theirs": f.theirs}))
+            .map(
+                |f| json!({"field": f.key, "secret": f.secret, "ours": f.ours, "theirs": f.theirs})
+            )
             .collect::<Vec<_>>());
         value["authcfg"]["group"] = json!(doc.meta.group);
         super::print_json(&value)?;

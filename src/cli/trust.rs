@@ -24,8 +24,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     if crate::ops::team::joining(&ctx.store_dir) {
         // A clone that has not joined: trusting completes it, or pins the
         // admin key while the clone waits for the admin to add this key.
-        let cloned =
-            crate::ops::team::complete_join(&settings, &ctx.store_dir, &super::UI, true)?;
+        let cloned = crate::ops::team::complete_join(&settings, &ctx.store_dir, &super::UI, true)?;
         super::git::render_cloned(ctx, &cloned);
         return Ok(0);
     }

@@ -112,11 +112,7 @@ pub fn yours(settings: &Settings) -> anyhow::Result<Option<MasterKey>> {
 
 /// The key commands would use here: the store's (as a command would load
 /// it, without verifying the store) or, with no store, yours.
-pub fn current(
-    settings: &Settings,
-    root: &Path,
-    ui: &dyn super::Ui,
-) -> anyhow::Result<MasterKey> {
+pub fn current(settings: &Settings, root: &Path, ui: &dyn super::Ui) -> anyhow::Result<MasterKey> {
     if let Ok(parsed) = Store::read_header(root) {
         let prompt = || {
             if settings.interactive {
@@ -270,7 +266,8 @@ fn seal_to_file(id: &x25519::Identity, out: &Path, passphrase: &str) -> anyhow::
             .into());
     }
     let sealed = identity::seal_with_passphrase(id, passphrase)?;
-    fsutil::write_atomic(out, &sealed).with_context(|| format!("cannot write {}", out.display()))?;
+    fsutil::write_atomic(out, &sealed)
+        .with_context(|| format!("cannot write {}", out.display()))?;
     Ok(id.to_public().to_string())
 }
 

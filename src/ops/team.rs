@@ -11,8 +11,8 @@
 
 use super::{Session, Ui};
 use crate::error::{failure, usage, UserError};
-use crate::settings::Settings;
 use crate::model::ConfigDoc;
+use crate::settings::Settings;
 use crate::store::header::{Access, Header, Parsed, HEADER_FILE};
 use crate::store::journal::AuditIntent;
 use crate::store::merge;
@@ -577,7 +577,10 @@ impl Faults {
     /// The settings for what follows, its crash points numbered on.
     fn rest(&self, settings: &Settings) -> Settings {
         let mut s = settings.clone();
-        s.fault_after = self.after.and_then(|k| k.checked_sub(self.passed)).filter(|k| *k > 0);
+        s.fault_after = self
+            .after
+            .and_then(|k| k.checked_sub(self.passed))
+            .filter(|k| *k > 0);
         s
     }
 }
@@ -743,7 +746,11 @@ pub fn clone(
     let remote_ref = format!("refs/remotes/origin/{BRANCH}");
     let Some(head) = cloned.rev(&remote_ref) else {
         let others = cloned
-            .text(&["for-each-ref", "--format=%(refname:lstrip=3)", "refs/remotes/origin"])
+            .text(&[
+                "for-each-ref",
+                "--format=%(refname:lstrip=3)",
+                "refs/remotes/origin",
+            ])
             .unwrap_or_default();
         let others: Vec<String> = others
             .lines()

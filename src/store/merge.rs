@@ -339,7 +339,10 @@ mod tests {
         assert_eq!(m.doc.meta.account.as_deref(), Some("ours-user"));
         let r = take_fields(&m.doc, &t, &m.conflicts).unwrap();
         assert_eq!(r.meta.account.as_deref(), Some("theirs-user"));
-        assert_eq!(r.meta.last_test, t.meta.last_test, "their values, their test");
+        assert_eq!(
+            r.meta.last_test, t.meta.last_test,
+            "their values, their test"
+        );
         // Their user with our password: a combination nobody tested.
         let mut t2 = t.clone();
         t2.fields.insert("password".into(), Secret::new("p2"));

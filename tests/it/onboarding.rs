@@ -180,7 +180,10 @@ fn the_join_path_runs_every_hint_as_printed() {
         .assert()
         .code(2)
         .stderr(contains(&public));
-    assert_eq!(text(&bob.cmd().args(["key", "show"]).output().unwrap().stdout).trim(), public);
+    assert_eq!(
+        text(&bob.cmd().args(["key", "show"]).output().unwrap().stdout).trim(),
+        public
+    );
 
     // Cloned before the admin added the key: a pending clone that says
     // what to send and what the admin runs.
@@ -198,7 +201,10 @@ fn the_join_path_runs_every_hint_as_printed() {
     // Anything else on the pending clone says the same, with the full key.
     let said = step(&mut log, "bob", &bob, "authcfg list");
     assert_eq!(log.last().unwrap().code, 5);
-    assert!(said.contains(&public) && said.contains(&admin_line), "{said}");
+    assert!(
+        said.contains(&public) && said.contains(&admin_line),
+        "{said}"
+    );
     // `sync` before the admin acted: still pending, nothing broken.
     let said = step(&mut log, "bob", &bob, &the(&pending, "authcfg sync"));
     assert_eq!(log.last().unwrap().code, 5, "{said}");
@@ -207,7 +213,12 @@ fn the_join_path_runs_every_hint_as_printed() {
     // The admin runs the line bob sent, then what its output says.
     let said = step(&mut log, "admin", &admin, &admin_line);
     assert_eq!(log.last().unwrap().code, 0, "{said}");
-    let said = step(&mut log, "admin", &admin, &the(&commands_in(&said), "authcfg sync"));
+    let said = step(
+        &mut log,
+        "admin",
+        &admin,
+        &the(&commands_in(&said), "authcfg sync"),
+    );
     assert_eq!(log.last().unwrap().code, 0, "{said}");
 
     // bob's `sync` (no terminal): the admin key must be trusted first; the
@@ -275,7 +286,10 @@ fn a_clone_elsewhere_prints_commands_for_its_directory() {
         .cmd()
         .args(["git", "clone", &url])
         .arg(&there)
-        .args(["--trust-admin", "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"])
+        .args([
+            "--trust-admin",
+            "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        ])
         .assert()
         .code(1)
         .stderr(contains(&fp));
@@ -301,7 +315,11 @@ fn a_clone_elsewhere_prints_commands_for_its_directory() {
     admin.cmd().arg("sync").assert().success();
     let out = run_as_printed(&carol, &sync);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("Joined"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("Joined"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = run_as_printed(
         &carol,
         &format!("{} export legacy --format json", &sync[..sync.len() - 5]),
@@ -420,16 +438,24 @@ fn conflicts_show_both_sides_and_resolve_refreshes_the_account() {
     assert!(out.status.success());
     let shown = text(&out.stdout);
     assert!(shown.contains("username  ours: bob-db"), "{shown}");
-    assert!(shown.contains("theirs: admin-db\\u{202e}exe.txt"), "{shown}");
-    assert!(shown.contains("ours: ****7777") && shown.contains("theirs: ****4242"), "{shown}");
-    assert!(!shown.contains('\u{202e}'), "no raw override reaches the terminal");
+    assert!(
+        shown.contains("theirs: admin-db\\u{202e}exe.txt"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("ours: ****7777") && shown.contains("theirs: ****4242"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains('\u{202e}'),
+        "no raw override reaches the terminal"
+    );
     assert_clean(
         "conflicts",
         &out.stdout,
         &["Admin-Secret-Pass", "Bob-Secret-Pass"],
     );
-    let v: serde_json::Value =
-        serde_json::from_str(&bob.stdout(&["conflicts", "--json"])).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&bob.stdout(&["conflicts", "--json"])).unwrap();
     assert_eq!(v[0]["name"], "legacy");
     assert_eq!(v[0]["fields"][0]["field"], "password");
     assert_eq!(v[0]["fields"][0]["secret"], true);
@@ -438,15 +464,32 @@ fn conflicts_show_both_sides_and_resolve_refreshes_the_account() {
     let rows: serde_json::Value = serde_json::from_str(&bob.stdout(&["list", "--json"])).unwrap();
     assert_eq!(rows[0]["conflict"], true);
     let show = bob.stdout(&["show", "legacy"]);
-    assert!(show.contains("in conflict") && show.contains("theirs: ****4242"), "{show}");
-    assert_clean("show", show.as_bytes(), &["Admin-Secret-Pass", "Bob-Secret-Pass"]);
+    assert!(
+        show.contains("in conflict") && show.contains("theirs: ****4242"),
+        "{show}"
+    );
+    assert_clean(
+        "show",
+        show.as_bytes(),
+        &["Admin-Secret-Pass", "Bob-Secret-Pass"],
+    );
     let doctor = text(&bob.cmd().arg("doctor").output().unwrap().stdout);
-    assert!(doctor.contains("WARN team conflicts") && doctor.contains("legacy (password, username)"), "{doctor}");
+    assert!(
+        doctor.contains("WARN team conflicts") && doctor.contains("legacy (password, username)"),
+        "{doctor}"
+    );
 
     // Their user name, our password: the Account column follows on both
     // clones, and the status says that pair was never tested.
     bob.cmd()
-        .args(["resolve", "legacy", "--field", "username=theirs", "--field", "password=ours"])
+        .args([
+            "resolve",
+            "legacy",
+            "--field",
+            "username=theirs",
+            "--field",
+            "password=ours",
+        ])
         .assert()
         .success()
         .stderr(contains("took the other side's username"));
@@ -467,7 +510,8 @@ fn conflicts_show_both_sides_and_resolve_refreshes_the_account() {
 /// directory. `doctor` says whether a backup exists.
 #[test]
 fn a_store_is_restored_on_a_fresh_home_from_what_the_readme_keeps() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let section = readme
         .split("\n## Recovery")
         .nth(1)
@@ -476,7 +520,12 @@ fn a_store_is_restored_on_a_fresh_home_from_what_the_readme_keeps() {
         .next()
         .unwrap()
         .to_string();
-    for kept in ["authcfg key export", "passphrase", "store directory", "authcfg key import"] {
+    for kept in [
+        "authcfg key export",
+        "passphrase",
+        "store directory",
+        "authcfg key import",
+    ] {
         assert!(section.contains(kept), "Recovery does not mention {kept}");
     }
 
@@ -489,12 +538,20 @@ fn a_store_is_restored_on_a_fresh_home_from_what_the_readme_keeps() {
         t.env("AUTHCFG_KEYRING", "secret-service");
         t.env("DBUS_SESSION_BUS_ADDRESS", &ss.address);
         t.init();
-        t.add("basic", "db", &["username=app"], Some(("password", "Db-Pass-Restored-1")))
-            .success();
+        t.add(
+            "basic",
+            "db",
+            &["username=app"],
+            Some(("password", "Db-Pass-Restored-1")),
+        )
+        .success();
         t.add("bearer", "api", &[], Some(("token", "Api-Tok-Restored-2")))
             .success();
         let doctor = t.stdout(&["doctor"]);
-        assert!(doctor.contains("WARN recovery") && doctor.contains("authcfg key export"), "{doctor}");
+        assert!(
+            doctor.contains("WARN recovery") && doctor.contains("authcfg key export"),
+            "{doctor}"
+        );
         // At a terminal: the passphrase asked hidden, twice; a short one refused.
         let mut cmd = t.std_cmd();
         cmd.args(["key", "export"]).arg(&backup);
@@ -509,9 +566,15 @@ fn a_store_is_restored_on_a_fresh_home_from_what_the_readme_keeps() {
         p.send_line("correct horse battery staple").unwrap();
         let rest = p.exp_eof().unwrap();
         assert!(rest.contains("Wrote the key"), "{rest}");
-        assert!(!rest.contains("correct horse"), "the passphrase was echoed: {rest}");
+        assert!(
+            !rest.contains("correct horse"),
+            "the passphrase was echoed: {rest}"
+        );
         let doctor = t.stdout(&["doctor"]);
-        assert!(doctor.contains("ok   recovery") && doctor.contains("backup of this key"), "{doctor}");
+        assert!(
+            doctor.contains("ok   recovery") && doctor.contains("backup of this key"),
+            "{doctor}"
+        );
         // An age file: Debian's age opens it with the passphrase too.
         let mut cmd = Std::new("age");
         cmd.arg("-d").arg(&backup);
@@ -521,7 +584,12 @@ fn a_store_is_restored_on_a_fresh_home_from_what_the_readme_keeps() {
         let opened = p.exp_eof().unwrap();
         assert!(opened.contains("AGE-SECRET-KEY-1"), "age -d: {opened}");
         // The store directory, as any backup copies it.
-        let st = Std::new("cp").arg("-a").arg(&t.store).arg(&store_copy).status().unwrap();
+        let st = Std::new("cp")
+            .arg("-a")
+            .arg(&t.store)
+            .arg(&store_copy)
+            .status()
+            .unwrap();
         assert!(st.success());
         // The machine is lost: keyring, home, store.
     }
@@ -530,7 +598,12 @@ fn a_store_is_restored_on_a_fresh_home_from_what_the_readme_keeps() {
     let mut fresh = T::bare();
     fresh.env("AUTHCFG_KEYRING", "secret-service");
     fresh.env("DBUS_SESSION_BUS_ADDRESS", &ss.address);
-    let st = Std::new("cp").arg("-a").arg(&store_copy).arg(&fresh.store).status().unwrap();
+    let st = Std::new("cp")
+        .arg("-a")
+        .arg(&store_copy)
+        .arg(&fresh.store)
+        .status()
+        .unwrap();
     assert!(st.success());
     fresh.cmd().arg("list").assert().code(5);
     // A wrong passphrase changes nothing.
@@ -549,10 +622,16 @@ fn a_store_is_restored_on_a_fresh_home_from_what_the_readme_keeps() {
     p.exp_string("Passphrase of the key backup").unwrap();
     p.send_line("correct horse battery staple").unwrap();
     let rest = p.exp_eof().unwrap();
-    assert!(rest.contains("opens with it (its master key): 2 config(s)"), "{rest}");
+    assert!(
+        rest.contains("opens with it (its master key): 2 config(s)"),
+        "{rest}"
+    );
     let v = fresh.export_json(&["db".into(), "api".into()]);
     let all = v.to_string();
-    assert!(all.contains("Db-Pass-Restored-1") && all.contains("Api-Tok-Restored-2"), "{all}");
+    assert!(
+        all.contains("Db-Pass-Restored-1") && all.contains("Api-Tok-Restored-2"),
+        "{all}"
+    );
     fresh.cmd().args(["log", "--verify"]).assert().success();
     fresh
         .add("bearer", "after", &[], Some(("token", "tok-after-restore")))
