@@ -198,11 +198,25 @@ fn the_join_path_runs_every_hint_as_printed() {
         format!("authcfg recipients add {public} --label bob")
     );
     assert!(bob.store.join("authcfg.toml").exists(), "the clone is kept");
-    // Anything else on the pending clone says the same, with the full key.
+    // Anything else on the pending clone says the same, with the full key;
+    // the commands it names work here too.
     let said = step(&mut log, "bob", &bob, "authcfg list");
     assert_eq!(log.last().unwrap().code, 5);
     assert!(
         said.contains(&public) && said.contains(&admin_line),
+        "{said}"
+    );
+    let named = commands_in(&said);
+    let said = step(&mut log, "bob", &bob, &the(&named, "authcfg key show"));
+    assert_eq!(log.last().unwrap().code, 0, "{said}");
+    assert!(said.contains(&public), "{said}");
+    let said = step(&mut log, "bob", &bob, &the(&named, "authcfg doctor"));
+    assert!(said.contains(&public), "doctor names the key: {said}");
+    // Trusting the admin key while pending pins it; still pending.
+    let said = step(&mut log, "bob", &bob, &the(&pending, "authcfg trust"));
+    assert_eq!(log.last().unwrap().code, 0, "{said}");
+    assert!(
+        said.contains("PENDING") && said.contains("is trusted"),
         "{said}"
     );
     // `sync` before the admin acted: still pending, nothing broken.
@@ -221,17 +235,10 @@ fn the_join_path_runs_every_hint_as_printed() {
     );
     assert_eq!(log.last().unwrap().code, 0, "{said}");
 
-    // bob's `sync` (no terminal): the admin key must be trusted first; the
-    // hint's `authcfg trust` completes the clone.
+    // bob trusted the admin key already: `sync` fetches and joins.
     let said = step(&mut log, "bob", &bob, &the(&pending, "authcfg sync"));
-    assert_eq!(log.last().unwrap().code, 5, "{said}");
-    let trust = the(&commands_in(&said), "authcfg trust");
-    assert!(trust.contains(&admin_fingerprint(&admin)), "{trust}");
-    let said = step(&mut log, "bob", &bob, &trust);
     assert_eq!(log.last().unwrap().code, 0, "{said}");
     assert!(said.contains("Joined the team store"), "{said}");
-    let said = step(&mut log, "bob", &bob, "authcfg sync");
-    assert_eq!(log.last().unwrap().code, 0, "{said}");
     bob.cmd()
         .args(["export", "legacy", "--format", "json"])
         .assert()
@@ -239,6 +246,33 @@ fn the_join_path_runs_every_hint_as_printed() {
         .stdout(contains("Legacy-Pass-0riginal"));
     // The key bob joined with lives in the keyring, under no store's id.
     assert!(!bob.home.join(".config/authcfg/key.txt").exists());
+
+    // erin (a CI key in AUTHCFG_IDENTITY) trusts nothing before she is
+    // added: her `sync` asks for the trust, and the hint's command joins.
+    let (secret, erin_public) = new_identity();
+    let mut erin = T::bare();
+    erin.env("USER", "erin");
+    erin.env("AUTHCFG_IDENTITY", &secret);
+    let said = step(&mut log, "erin", &erin, &format!("authcfg git clone {url}"));
+    assert_eq!(log.last().unwrap().code, 0, "{said}");
+    let pending = commands_in(&said);
+    let line = the(&pending, "authcfg recipients add");
+    assert!(
+        line.contains(&erin_public) && line.ends_with("--label erin"),
+        "{line}"
+    );
+    let said = step(&mut log, "admin", &admin, &line);
+    assert_eq!(log.last().unwrap().code, 0, "{said}");
+    step(&mut log, "admin", &admin, "authcfg sync");
+    let said = step(&mut log, "erin", &erin, &the(&pending, "authcfg sync"));
+    assert_eq!(log.last().unwrap().code, 5, "{said}");
+    let trust = the(&commands_in(&said), "authcfg trust");
+    assert!(trust.contains(&admin_fingerprint(&admin)), "{trust}");
+    let said = step(&mut log, "erin", &erin, &trust);
+    assert_eq!(log.last().unwrap().code, 0, "{said}");
+    assert!(said.contains("Joined the team store"), "{said}");
+    let said = step(&mut log, "erin", &erin, "authcfg sync");
+    assert_eq!(log.last().unwrap().code, 0, "{said}");
 
     eprintln!("the join path, each hint run as printed:");
     for s in &log {
@@ -250,6 +284,61 @@ fn the_join_path_runs_every_hint_as_printed() {
             s.said.lines().find(|l| !l.trim().is_empty()).unwrap_or("")
         );
     }
+}
+
+/// While a clone waits for the admin, the remote (or anyone with push
+/// access) pushes a tree with a file a store never tracks: the `sync`
+/// that would complete the clone refuses it before it is checked out.
+#[test]
+fn a_pending_clone_refuses_a_forged_tree_when_it_completes() {
+    let dir = tempfile::tempdir().unwrap();
+    let bare = plain_bare(dir.path());
+    let admin = admin_sharing(&bare);
+    let (secret, public) = new_identity();
+    let mut bob = T::bare();
+    bob.env("AUTHCFG_IDENTITY", &secret);
+    bob.cmd()
+        .args(["git", "clone"])
+        .arg(&bare)
+        .args(["--trust-admin", &admin_fingerprint(&admin)])
+        .assert()
+        .success()
+        .stderr(contains("PENDING"));
+    admin
+        .cmd()
+        .args(["recipients", "add", &public, "--label", "bob"])
+        .assert()
+        .success();
+    admin.cmd().arg("sync").assert().success();
+    // A commit on top that plants a file a store never tracks.
+    let work = dir.path().join("forger");
+    git(
+        dir.path(),
+        &[
+            "clone",
+            "-q",
+            "-b",
+            "main",
+            &bare.to_string_lossy(),
+            "forger",
+        ],
+    );
+    std::fs::write(work.join("pins.json"), "[]").unwrap();
+    git(&work, &["add", "-f", "pins.json"]);
+    git(&work, &["commit", "-q", "-m", "plant"]);
+    git(&work, &["push", "-q", "origin", "main"]);
+    bob.cmd()
+        .arg("sync")
+        .assert()
+        .code(1)
+        .stderr(contains("pins.json"))
+        .stderr(contains("never tracks"));
+    let pins = std::fs::read_to_string(bob.store.join("pins.json")).unwrap_or_default();
+    assert_ne!(pins, "[]", "the planted file never reaches the store");
+    assert!(
+        bob.store.join(".git/authcfg-join").exists(),
+        "still not joined"
+    );
 }
 
 /// A clone into a directory of its own, while AUTHCFG_HOME names another
@@ -344,6 +433,23 @@ fn a_clone_killed_at_each_step_is_completed_by_the_next() {
         .assert()
         .success();
     admin.cmd().arg("sync").assert().success();
+    // Someone who can write the parent directory plants the staging path
+    // as a link to a directory of the user's: refused, nothing removed.
+    {
+        let mut eve = T::bare();
+        eve.env("AUTHCFG_IDENTITY", &secret);
+        let precious = eve.dir.path().join("precious");
+        std::fs::create_dir(&precious).unwrap();
+        std::fs::write(precious.join("keep.txt"), "keep").unwrap();
+        std::os::unix::fs::symlink(&precious, eve.dir.path().join(".store.authcfg-clone")).unwrap();
+        eve.cmd()
+            .args(["git", "clone", &url, "--trust-admin", &fp])
+            .assert()
+            .code(1)
+            .stderr(contains("in the way"));
+        assert!(precious.join("keep.txt").exists());
+        assert!(!eve.store.exists());
+    }
     let mut killed = 0;
     for k in 1..=40u32 {
         let mut dave = T::bare();
