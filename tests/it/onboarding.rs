@@ -743,3 +743,66 @@ fn a_store_is_restored_on_a_fresh_home_from_what_the_readme_keeps() {
         .add("bearer", "after", &[], Some(("token", "tok-after-restore")))
         .success();
 }
+
+/// A team store's admin who lost the machine: the key backup and the
+/// team's repository bring the store back (README, "Recovery"), still the
+/// admin's.
+#[test]
+fn a_team_admin_restores_from_the_repository_and_a_key_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    let bare = plain_bare(dir.path());
+    let admin = admin_sharing(&bare);
+    let backup = dir.path().join("admin-key.age");
+    admin
+        .cmd()
+        .args(["key", "export"])
+        .arg(&backup)
+        .arg("--passphrase-stdin")
+        .write_stdin("a long enough passphrase\n")
+        .assert()
+        .success();
+    // Scripts cannot choose a weak one either.
+    admin
+        .cmd()
+        .args(["key", "export"])
+        .arg(dir.path().join("weak.age"))
+        .arg("--passphrase-stdin")
+        .write_stdin("short\n")
+        .assert()
+        .code(2);
+    assert!(!dir.path().join("weak.age").exists());
+    let fp = admin_fingerprint(&admin);
+    drop(admin);
+
+    let fresh = T::bare();
+    fresh
+        .cmd()
+        .args(["key", "import"])
+        .arg(&backup)
+        .arg("--passphrase-stdin")
+        .write_stdin("a long enough passphrase\n")
+        .assert()
+        .success()
+        .stderr(contains("No store at"));
+    fresh
+        .cmd()
+        .args(["git", "clone"])
+        .arg(&bare)
+        .assert()
+        .success()
+        .stderr(contains("your role: admin"));
+    assert_eq!(admin_fingerprint(&fresh), fp);
+    fresh
+        .cmd()
+        .args(["export", "legacy", "--format", "json"])
+        .assert()
+        .success()
+        .stdout(contains("Legacy-Pass-0riginal"));
+    let (_, public) = new_identity();
+    fresh
+        .cmd()
+        .args(["recipients", "add", &public, "--label", "newbie"])
+        .assert()
+        .success();
+    fresh.cmd().arg("sync").assert().success();
+}
