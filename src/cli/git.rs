@@ -90,6 +90,31 @@ enum Sub {
     },
 }
 
+/// A clone's error whose hint names commands for the clone: with its
+/// directory when this command line selects another store (`authcfg
+/// trust` gets `--store DIR`, `authcfg git clone URL` gets `DIR`), so
+/// they work as printed.
+fn clone_error(ctx: &Ctx, dir: &std::path::Path, mut e: anyhow::Error) -> anyhow::Error {
+    let flag = super::store_flag(ctx, dir);
+    if flag.is_empty() {
+        return e;
+    }
+    if let Some(u) = e.downcast_mut::<crate::error::UserError>() {
+        if let Some(h) = &u.hint {
+            let mut h = h.replace("`authcfg trust ", &format!("`authcfg{flag} trust "));
+            let clone = "`authcfg git clone ";
+            if let Some(i) = h.find(clone) {
+                if let Some(j) = h[i + 1..].find('`') {
+                    let end = i + 1 + j;
+                    h.insert_str(end, &format!(" {}", sh_quote(&dir.to_string_lossy())));
+                }
+            }
+            u.hint = Some(h);
+        }
+    }
+    e
+}
+
 /// What a clone (or the `sync`/`trust` that completes one) did: joined,
 /// or pending with what to send to the admin and what to run then.
 pub fn render_cloned(ctx: &Ctx, cloned: &crate::ops::team::Cloned) {
@@ -277,7 +302,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 settings.trust_admin = trust_admin;
             }
             let out = team::clone(&settings, &url, &dir, &super::UI)
-                .map_err(|e| super::for_store(ctx, &dir, e))?;
+                .map_err(|e| clone_error(ctx, &dir, e))?;
             for n in &out.notes {
                 eprintln!("note: {n}");
             }

@@ -417,21 +417,6 @@ pub fn store_flag(ctx: &Ctx, dir: &std::path::Path) -> String {
     }
 }
 
-/// An error about the store in `dir` whose hint names `authcfg ...`
-/// commands: they get `--store DIR` when this command line selects
-/// another store.
-pub fn for_store(ctx: &Ctx, dir: &std::path::Path, mut e: anyhow::Error) -> anyhow::Error {
-    let flag = store_flag(ctx, dir);
-    if !flag.is_empty() {
-        if let Some(u) = e.downcast_mut::<crate::error::UserError>() {
-            if let Some(h) = &u.hint {
-                u.hint = Some(h.replace("`authcfg ", &format!("`authcfg{flag} ")));
-            }
-        }
-    }
-    e
-}
-
 /// Prints JSON to stdout.
 pub fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     use std::io::Write;

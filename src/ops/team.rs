@@ -761,7 +761,7 @@ pub fn clone(
             return Err(failure(format!(
                 "the repository {shown_url} is empty: the admin has not pushed the store yet"
             ))
-            .hint("ask the store's admin to run `authcfg git init --remote URL` (or `authcfg sync`, when the store is a git repository already)")
+            .hint("the store's admin pushes it (the admin runs `authcfg git init --remote URL` for a new team store, or `authcfg sync`); then clone again")
             .into());
         }
         return Err(failure(format!(

@@ -414,6 +414,46 @@ fn a_clone_elsewhere_prints_commands_for_its_directory() {
         &format!("{} export legacy --format json", &sync[..sync.len() - 5]),
     );
     assert!(text(&out.stdout).contains("Legacy-Pass-0riginal"));
+
+    // frank has no key yet and clones elsewhere: the hint's clone names
+    // that directory.
+    let frank_dir = dir.path().join("frank store");
+    let mut frank = T::bare();
+    frank.env("USER", "frank");
+    let out = frank
+        .cmd()
+        .args(["git", "clone", &url])
+        .arg(&frank_dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    let again = the(&commands_in(&text(&out.stderr)), "authcfg git clone");
+    assert!(
+        again.ends_with("'/frank store'") || again.contains("frank store"),
+        "{again}"
+    );
+    // With a key the admin added already, but no fingerprint and no
+    // terminal: the clone stays, and the hint's `trust` (for that
+    // directory) completes it.
+    let (secret, public) = new_identity();
+    frank.env("AUTHCFG_IDENTITY", &secret);
+    admin
+        .cmd()
+        .args(["recipients", "add", &public, "--label", "frank"])
+        .assert()
+        .success();
+    admin.cmd().arg("sync").assert().success();
+    let out = run_as_printed(&frank, &again);
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
+    let trust = the(&commands_in(&text(&out.stderr)), "authcfg --store");
+    assert!(trust.contains(" trust SHA256:"), "{trust}");
+    let out = run_as_printed(&frank, &trust);
+    assert!(
+        out.status.success() && text(&out.stderr).contains("Joined"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!frank.store.exists(), "nothing in the default store");
 }
 
 /// SIGKILL at every step of `git clone` (AUTHCFG_FAULT_AFTER): running the
