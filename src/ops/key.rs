@@ -394,7 +394,7 @@ pub fn import(
                 place: match k.source {
                     crate::keys::Source::Keyring(b) => Place::Keyring(b, OWN_ACCOUNT.into()),
                     crate::keys::Source::IdentityFile(p) => Place::File(p),
-                    _ => Place::File(PathBuf::new()),
+                    other => Place::File(PathBuf::from(other.to_string())),
                 },
                 admin,
                 needs_env: false,
