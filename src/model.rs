@@ -191,6 +191,22 @@ impl ConfigDoc {
     pub fn get(&self, field: &str) -> Option<&str> {
         self.fields.get(field).map(|s| s.expose())
     }
+
+    /// Sets the account (the Account column) from the fields it derives
+    /// from: the user name, else the e-mail, of a custom or connector
+    /// config. An OAuth2 config's account comes from its provider and is
+    /// kept. Every write that sets fields calls this (add, edit, import,
+    /// merge, resolve), so the column never describes other values.
+    pub fn refresh_account(&mut self) {
+        if self.meta.kind == Kind::Oauth2 {
+            return;
+        }
+        self.meta.account = self
+            .get("username")
+            .filter(|u| !u.is_empty())
+            .or(self.get("email").filter(|u| !u.is_empty()))
+            .map(str::to_string);
+    }
 }
 
 pub fn now() -> OffsetDateTime {

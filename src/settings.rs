@@ -63,6 +63,10 @@ pub struct Settings {
     /// `$XDG_STATE_HOME/authcfg` (`~/.local/state/authcfg`): the local
     /// anchors of what each store looked like (docs/SECURITY.md).
     pub state_dir: Option<PathBuf>,
+    /// `$XDG_CONFIG_HOME/authcfg/key.txt` (`~/.config/authcfg/key.txt`):
+    /// where `authcfg key new --file` keeps your own key when no keyring
+    /// can (docs/ARCHITECTURE.md, "Master key").
+    pub key_file: Option<PathBuf>,
     /// `AUTHCFG_AS` (or `--as`): the consumer hand-outs are recorded for.
     pub consumer_label: Option<String>,
     /// The CI job this runs in: `github:OWNER/REPO WORKFLOW` from
@@ -109,6 +113,7 @@ impl Settings {
     pub fn from_env() -> Settings {
         use std::io::IsTerminal;
         let ssh = var("SSH_CONNECTION").is_some() || var("SSH_TTY").is_some();
+        let dirs = directories::ProjectDirs::from("", "", "authcfg");
         Settings {
             identity: var(ENV_IDENTITY).map(Zeroizing::new),
             identity_file: std::env::var_os(ENV_IDENTITY_FILE).map(PathBuf::from),
@@ -140,8 +145,10 @@ impl Settings {
             has_display: !ssh && (var("DISPLAY").is_some() || var("WAYLAND_DISPLAY").is_some()),
             user: var("USER").unwrap_or_else(|| format!("uid:{}", unsafe { libc::getuid() })),
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
-            state_dir: directories::ProjectDirs::from("", "", "authcfg")
+            state_dir: dirs
+                .as_ref()
                 .and_then(|d| d.state_dir().map(std::path::Path::to_path_buf)),
+            key_file: dirs.as_ref().map(|d| d.config_dir().join("key.txt")),
             consumer_label: var("AUTHCFG_AS").filter(|v| !v.is_empty()),
             ci_job: ci_job(),
             project_env: var("AUTHCFG_ENV").filter(|v| !v.is_empty()),
@@ -224,6 +231,7 @@ impl Settings {
             user: "test".into(),
             interactive: false,
             state_dir: None,
+            key_file: None,
             consumer_label: None,
             ci_job: None,
             project_env: None,

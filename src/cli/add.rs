@@ -99,9 +99,7 @@ fn add_custom(ctx: &Ctx, args: CustomArgs) -> anyhow::Result<i32> {
     doc.fields = values;
     doc.meta.group = group(args.common.group.as_deref())?;
     doc.meta.allow_startup_vars = args.common.allow_startup_vars;
-    if let Some(u) = doc.get("username") {
-        doc.meta.account = Some(u.to_string());
-    }
+    doc.refresh_account();
     save_new(&s, &doc, args.common.force, &format!("custom {}", ty.seed))?;
     eprintln!("Added '{name}' ({})", ty.title);
     Ok(0)

@@ -94,11 +94,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     let mut doc = ConfigDoc::new(&name, Kind::Connector, &connector.id);
     doc.fields = values;
     doc.meta.group = super::add::group(args.group.as_deref())?;
-    doc.meta.account = doc
-        .get("username")
-        .or(doc.get("email"))
-        .filter(|u| !u.is_empty())
-        .map(str::to_string);
+    doc.refresh_account();
     if !args.no_test {
         let started = std::time::Instant::now();
         let mut settings = connectors::ProbeSettings::new(Duration::from_secs(args.timeout.max(1)));

@@ -139,6 +139,39 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                         format!("{} is private (mode 0600)", p.display()),
                     );
                 }
+                let r = crate::ops::key::recovery(&s);
+                add(
+                    "recovery",
+                    if r.ok { Status::Ok } else { Status::Warn },
+                    r.detail,
+                );
+                if store.root().join(".git").is_dir() {
+                    let conflicts = crate::ops::team::conflicts(&s, None).unwrap_or_default();
+                    add(
+                        "team conflicts",
+                        warn(conflicts.is_empty()),
+                        if conflicts.is_empty() {
+                            "none".into()
+                        } else {
+                            format!(
+                                "{} changed on both sides by a sync: `authcfg conflicts` shows both sides, `authcfg resolve` ends them",
+                                conflicts
+                                    .iter()
+                                    .map(|c| format!(
+                                        "{} ({})",
+                                        c.name,
+                                        c.fields
+                                            .iter()
+                                            .map(|f| f.key.as_str())
+                                            .collect::<Vec<_>>()
+                                            .join(", ")
+                                    ))
+                                    .collect::<Vec<_>>()
+                                    .join("; ")
+                            )
+                        },
+                    );
+                }
                 let names = store.scan_names()?;
                 let mut bad = vec![];
                 for n in &names {

@@ -91,9 +91,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             // The old test result says nothing about the new credential.
             doc.meta.last_test = None;
         }
-        if let Some(u) = doc.get("username") {
-            doc.meta.account = Some(u.to_string());
-        }
+        doc.refresh_account();
         names.extend(args.unset.iter().cloned());
         if new_group.is_some() || args.no_group {
             doc.meta.group = new_group.clone();

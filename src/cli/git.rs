@@ -90,6 +90,92 @@ enum Sub {
     },
 }
 
+/// A clone's error whose hint names commands for the clone: with its
+/// directory when this command line selects another store (`authcfg
+/// trust` gets `--store DIR`, `authcfg git clone URL` gets `DIR`), so
+/// they work as printed.
+fn clone_error(ctx: &Ctx, dir: &std::path::Path, mut e: anyhow::Error) -> anyhow::Error {
+    let flag = super::store_flag(ctx, dir);
+    if flag.is_empty() {
+        return e;
+    }
+    if let Some(u) = e.downcast_mut::<crate::error::UserError>() {
+        if let Some(h) = &u.hint {
+            let mut h = h.replace("`authcfg trust ", &format!("`authcfg{flag} trust "));
+            let clone = "`authcfg git clone ";
+            if let Some(i) = h.find(clone) {
+                if let Some(j) = h[i + 1..].find('`') {
+                    let end = i + 1 + j;
+                    h.insert_str(end, &format!(" {}", sh_quote(&dir.to_string_lossy())));
+                }
+            }
+            u.hint = Some(h);
+        }
+    }
+    e
+}
+
+/// What a clone (or the `sync`/`trust` that completes one) did: joined,
+/// or pending with what to send to the admin and what to run then.
+pub fn render_cloned(ctx: &Ctx, cloned: &crate::ops::team::Cloned) {
+    use crate::ops::team::Cloned;
+    match cloned {
+        Cloned::Joined(j) => {
+            eprintln!(
+                "Joined the team store in {}: {} config(s), admin key {}, your role: {}",
+                j.dir.display(),
+                j.configs,
+                j.admin,
+                j.role.map(|r| r.as_str()).unwrap_or("admin")
+            );
+            if j.dir != ctx.store_dir {
+                eprintln!(
+                    "Use it with `authcfg --store {} ...` (or AUTHCFG_HOME={})",
+                    sh_quote(&j.dir.to_string_lossy()),
+                    sh_quote(&j.dir.to_string_lossy())
+                );
+            }
+            if !j.forged.is_empty() {
+                eprintln!(
+                    "warning: {} config(s) fail authentication (not written by the store's members): {}",
+                    j.forged.len(),
+                    j.forged.join(", ")
+                );
+            }
+            if !j.unreadable.is_empty() {
+                eprintln!(
+                    "{} config(s) are for groups your key is not in: {}",
+                    j.unreadable.len(),
+                    j.unreadable.join(", ")
+                );
+            }
+        }
+        Cloned::Pending(p) => {
+            let here = super::store_flag(ctx, &p.dir);
+            eprintln!(
+                "The team store is cloned into {}, but it is PENDING: your key is not a recipient yet.\n\n\
+                 Send your public key to the store's admin:\n\n    {}\n\n\
+                 The admin adds it and shares the change:\n\n    {}\n    authcfg sync\n\n\
+                 Then complete the clone here (it fetches the change):\n\n    authcfg{here} sync",
+                p.dir.display(),
+                p.public,
+                p.admin_line,
+            );
+            if p.trusted {
+                eprintln!(
+                    "\nThe admin key {} is trusted (pinned) for this store.",
+                    p.admin
+                );
+            } else {
+                eprintln!(
+                    "\nThe store's admin key has the fingerprint {}: check it with the admin. `authcfg sync` asks at a terminal; elsewhere run `authcfg{here} trust {}` first.",
+                    p.admin, p.admin
+                );
+            }
+        }
+    }
+}
+
 /// The helper git runs. Whatever happens, it exits 0 and either answers
 /// or says nothing (git then asks its next helper or the user); reasons go
 /// to stderr.
@@ -171,11 +257,13 @@ pub fn credential(ctx: &Ctx, args: CredentialArgs) -> anyhow::Result<i32> {
 
 const TEAM_ABOUT: &str = "Make the store a git repository shared by a team (the admin).
 
-Only the signed header (authcfg.toml) and the encrypted configs are tracked; the index, journals, audit trail, usage records, pins, a passphrase-sealed key and conflict records stay local (.gitignore is written by authcfg). git is told to merge and diff configs through authcfg (decrypted, field by field; diffs show masked values). Members join with `authcfg git clone URL DIR`, after you add their public key with `authcfg recipients add KEY --label NAME [--role viewer]`; then `authcfg sync` shares changes.";
+Only the signed header (authcfg.toml) and the encrypted configs are tracked; the index, journals, audit trail, usage records, pins, a passphrase-sealed key and conflict records stay local (.gitignore is written by authcfg). git is told to merge and diff configs through authcfg (decrypted, field by field; diffs show masked values). Members make a key (`authcfg key new`) and join with `authcfg git clone URL`; you add their public key with `authcfg recipients add KEY --label NAME [--role viewer]` and `authcfg sync` (a clone made before waits for it); then `authcfg sync` shares changes.";
 
 const CLONE_ABOUT: &str = "Join a team store: clone its repository with your own key.
 
-Your key comes from AUTHCFG_IDENTITY / AUTHCFG_IDENTITY_FILE or your keyring (account: the store id); the admin must have added its public key (`authcfg recipients add`). The clone's tree is checked before anything is checked out (only a header and configs), the header must be signed by the admin key whose fingerprint you confirm (--trust-admin, or a question at a terminal), and every config is authenticated.";
+Your key comes from AUTHCFG_IDENTITY / AUTHCFG_IDENTITY_FILE, or is your own key (`authcfg key new`: the keyring, or ~/.config/authcfg/key.txt). authcfg's branch (main) is found by name, whatever the remote's HEAD says. The clone's tree is checked before anything is checked out (only a header and configs), the header must be signed by the admin key whose fingerprint you confirm (--trust-admin, or a question at a terminal), and every config is authenticated.
+
+Cloned before the admin added your key, the clone is kept pending: it prints your public key and the admin's `authcfg recipients add` line, and your next `authcfg sync` completes it. An interrupted clone is completed by running the same clone again.";
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     use crate::ops::team;
@@ -189,6 +277,12 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 r.configs,
                 if r.pushed { " and pushed" } else { "" }
             );
+            if r.default_branch {
+                eprintln!(
+                    "The repository was new: its default branch is now '{}'",
+                    team::BRANCH
+                );
+            }
             if let Some(p) = s.store.header().admin_pub() {
                 eprintln!(
                     "Members trust the admin key {} when they clone",
@@ -203,40 +297,16 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             trust_admin,
         } => {
             let dir = dir.unwrap_or_else(|| ctx.store_dir.clone());
-            team::clone_repo(&url, &dir)?;
             let mut settings = ctx.settings.clone();
             if trust_admin.is_some() {
                 settings.trust_admin = trust_admin;
             }
-            let s = match crate::ops::Session::open(&settings, &dir, &super::UI) {
-                Ok(s) => s,
-                Err(e) => {
-                    let _ = std::fs::remove_dir_all(&dir);
-                    return Err(e.context("the clone was removed"));
-                }
-            };
-            let j = team::joined(&s)?;
-            eprintln!(
-                "Joined the team store in {}: {} config(s), admin key {}, your role: {}",
-                dir.display(),
-                j.configs,
-                j.admin,
-                j.role.map(|r| r.as_str()).unwrap_or("admin")
-            );
-            if !j.forged.is_empty() {
-                eprintln!(
-                    "warning: {} config(s) fail authentication (not written by the store's members): {}",
-                    j.forged.len(),
-                    j.forged.join(", ")
-                );
+            let out = team::clone(&settings, &url, &dir, &super::UI)
+                .map_err(|e| clone_error(ctx, &dir, e))?;
+            for n in &out.notes {
+                eprintln!("note: {n}");
             }
-            if !j.unreadable.is_empty() {
-                eprintln!(
-                    "{} config(s) are for groups your key is not in: {}",
-                    j.unreadable.len(),
-                    j.unreadable.join(", ")
-                );
-            }
+            render_cloned(ctx, &out.cloned);
             return Ok(0);
         }
         Sub::Autosync { mode } => {

@@ -164,8 +164,6 @@ fn parse_item(i: usize, item: &Value, prefix: Option<&str>) -> anyhow::Result<Co
     }
     let mut doc = ConfigDoc::new(&name, Kind::Custom, &ty.seed);
     doc.fields = values;
-    if let Some(u) = doc.get("username") {
-        doc.meta.account = Some(u.to_string());
-    }
+    doc.refresh_account();
     Ok(doc)
 }

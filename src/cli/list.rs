@@ -53,6 +53,8 @@ struct Row<'a> {
     consumers: Vec<String>,
     /// When the refresh token expires (re-authorize before), if known.
     reauthorize_by: Option<String>,
+    /// A team sync left it in conflict (`authcfg conflicts`).
+    conflict: bool,
 }
 
 /// `*` any run of characters, `?` one; anything else literal.
@@ -168,6 +170,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     let usage = s.store.usage().summaries();
     let legacy = s.store.last_used_all();
     let none = Summary::default();
+    let in_conflict: std::collections::BTreeSet<String> = s.store.conflicts().into_iter().collect();
     let selected: Vec<(&Meta, Option<SystemTime>, &Summary)> = index
         .iter()
         .filter(|m| filter.keeps(m))
@@ -203,6 +206,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 connections: sum.connections.len(),
                 consumers: sum.connections.iter().map(|c| c.describe()).collect(),
                 reauthorize_by: m.refresh_expires.map(rfc3339),
+                conflict: in_conflict.contains(&m.name),
             })
             .collect();
         super::print_json(&rows)?;
@@ -260,7 +264,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             &mut rotated_buf,
             &mut count_buf,
         );
-        let status = status_cell(m);
+        let status = status_cell(m, in_conflict.contains(&m.name));
         let cells: [&str; 8] = [
             &m.name,
             m.kind_title(),
@@ -308,7 +312,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             &mut rotated_buf,
             &mut count_buf,
         );
-        let status = status_cell(m);
+        let status = status_cell(m, in_conflict.contains(&m.name));
         line(
             &mut out,
             &[
@@ -342,7 +346,10 @@ fn cell_width(s: &str) -> usize {
 
 /// The status, and for OAuth2 configs with a known refresh-token expiry
 /// how long until the user must authorize again.
-fn status_cell(m: &Meta) -> Cow<'static, str> {
+fn status_cell(m: &Meta, conflict: bool) -> Cow<'static, str> {
+    if conflict {
+        return Cow::Owned(format!("{}; in conflict", status_cell(m, false)));
+    }
     if m.refresh_expires.is_none() {
         return Cow::Borrowed(m.status());
     }

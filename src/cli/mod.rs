@@ -30,6 +30,7 @@ mod http;
 mod import;
 mod init;
 mod inject;
+mod key;
 mod list;
 mod lock;
 mod log;
@@ -129,10 +130,15 @@ pub enum Command {
     /// Share a team store through git: commit, fetch, verify, merge, push
     #[command(long_about = sync::SYNC_ABOUT)]
     Sync(sync::Args),
+    /// Show the configs a team sync left in conflict: each field with both sides
+    Conflicts(sync::ConflictsArgs),
     /// End a merge conflict of a team store: keep ours, take theirs, or per field
     Resolve(sync::ResolveArgs),
     /// Trust the store's admin key (members: keys other than the master key)
     Trust(trust::Args),
+    /// Your own key (to join a team) and a passphrase-protected backup of the key in use
+    #[command(long_about = key::ABOUT)]
+    Key(key::Args),
     /// Drop the master key cached in the session keyring (AUTHCFG_KEY_CACHE)
     Lock(lock::Args),
     /// Previous values of a config's secrets
@@ -384,13 +390,30 @@ fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
         Command::History(a) => history::run(ctx, a),
         Command::Recipients(a) => recipients::run(ctx, a),
         Command::Sync(a) => sync::run(ctx, a),
+        Command::Conflicts(a) => sync::conflicts(ctx, a),
         Command::Resolve(a) => sync::resolve(ctx, a),
+        Command::Key(a) => key::run(ctx, a),
         Command::Trust(a) => trust::run(ctx, a),
         Command::Lock(a) => lock::run(ctx, a),
         Command::Rollback(a) => history::rollback(ctx, a),
         Command::Doctor(a) => doctor::run(ctx, a),
         Command::Completions(a) => completions::run(a),
         Command::GenerateDocs(a) => gendocs::run(a),
+    }
+}
+
+/// ` --store DIR` when a command about the store in `dir` must name it
+/// (it is not the store this command line selects), else nothing: hints
+/// name commands that work as printed.
+pub fn store_flag(ctx: &Ctx, dir: &std::path::Path) -> String {
+    let abs = |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    if abs(dir) == abs(&ctx.store_dir) {
+        String::new()
+    } else {
+        format!(
+            " --store {}",
+            crate::export::formats::sh_quote(&dir.to_string_lossy())
+        )
     }
 }
 

@@ -93,7 +93,12 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                     p.fingerprint()
                 );
             }
+            let team = s.store.root().join(".git").is_dir();
             drop(s);
+            if team && crate::ops::team::autosync(&ctx.store_dir) == crate::ops::team::AutoSync::Off
+            {
+                eprintln!("Share the change with `authcfg sync`; then '{label}' runs `authcfg sync` in their clone (or `authcfg git clone URL`, when they have none yet).");
+            }
             super::sync::after_write(ctx)?;
             Ok(0)
         }

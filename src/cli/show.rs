@@ -40,6 +40,12 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         .max()
         .map(|t| std::time::UNIX_EPOCH + std::time::Duration::from_secs(t.max(0) as u64))
         .max(s.store.last_used(&name));
+    // A team sync left it in conflict: both sides of each field.
+    let conflict = if s.store.conflicts().contains(&name) {
+        crate::ops::team::conflicts(&s, Some(&name))?
+    } else {
+        vec![]
+    };
     if args.json {
         let mut value = seed_json(&doc, &shown, last_used);
         value["authcfg"]["consumers"] = Value::Array(
@@ -58,6 +64,13 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 .collect(),
         );
         value["authcfg"]["reauthorize_by"] = json!(doc.meta.refresh_expires.map(rfc3339));
+        value["authcfg"]["conflict"] = json!(conflict
+            .iter()
+            .flat_map(|c| c.fields.iter())
+            .map(
+                |f| json!({"field": f.key, "secret": f.secret, "ours": f.ours, "theirs": f.theirs})
+            )
+            .collect::<Vec<_>>());
         value["authcfg"]["group"] = json!(doc.meta.group);
         super::print_json(&value)?;
         return Ok(0);
@@ -68,7 +81,15 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     if let Some(a) = &m.account {
         outln!("Account:   {a}");
     }
-    outln!("Status:    {}", m.status());
+    outln!(
+        "Status:    {}{}",
+        m.status(),
+        if conflict.is_empty() {
+            ""
+        } else {
+            " (in conflict: see below)"
+        }
+    );
     if let Some(t) = &m.last_test {
         outln!(
             "Tested:    {} ({}{})",
@@ -135,6 +156,12 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 text
             };
             outln!("  {k:width$}  {text}");
+        }
+    }
+    for c in &conflict {
+        super::sync::print_conflict(c)?;
+        if let Some(h) = super::sync::resolve_hint(c) {
+            outln!("  {h}");
         }
     }
     Ok(0)

@@ -16,6 +16,16 @@ pub struct Args {
 }
 
 #[derive(clap::Args)]
+pub struct ConflictsArgs {
+    /// Only this config
+    #[arg(add = clap_complete::ArgValueCandidates::new(super::complete::config_names))]
+    name: Option<String>,
+    /// Machine-readable output
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
 #[command(group(clap::ArgGroup::new("choice").required(true).args(["ours", "theirs", "field"])))]
 pub struct ResolveArgs {
     /// The config in conflict
@@ -57,7 +67,34 @@ fn render(r: &Synced) {
     }
 }
 
+/// `name (field, field)` for each config in conflict.
+fn conflict_list(c: &[(String, Vec<String>)]) -> String {
+    c.iter()
+        .map(|(n, f)| {
+            let f: Vec<&str> = f
+                .iter()
+                .map(|k| k.strip_prefix("fields.").unwrap_or(k))
+                .collect();
+            if f.is_empty() {
+                n.clone()
+            } else {
+                format!("{n} ({})", f.join(", "))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+    if team::joining(&ctx.store_dir) {
+        // A pending or interrupted clone: joined first (fetching what the
+        // admin pushed since), then synced as usual.
+        let cloned = team::complete_join(&ctx.settings, &ctx.store_dir, &super::UI, true)?;
+        super::git::render_cloned(ctx, &cloned);
+        if matches!(cloned, team::Cloned::Pending(_)) {
+            return Ok(crate::error::Exit::NoKey as i32);
+        }
+    }
     let s = ctx.session()?;
     let r = team::sync(&s, !args.no_pull, !args.no_push)?;
     render(&r);
@@ -65,16 +102,93 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         eprintln!(
             "error: {} config(s) changed the same field on both sides: {}",
             r.conflicts.len(),
-            r.conflicts.join(", ")
+            conflict_list(&r.conflicts)
         );
         eprintln!("they hold this clone's values for now; nothing was pushed");
-        eprintln!("hint: `authcfg resolve NAME --ours|--theirs|--field FIELD=ours|theirs`, then `authcfg sync`");
+        eprintln!(
+            "hint: `authcfg conflicts` shows both sides of each field; `authcfg resolve {} --theirs` (or --ours, or --field FIELD=theirs) ends a conflict; then `authcfg sync`",
+            r.conflicts[0].0
+        );
         return Ok(crate::error::Exit::Error as i32);
     }
     if !r.pushed && r.remote && !args.no_push {
         eprintln!("up to date");
     }
     Ok(0)
+}
+
+/// `authcfg conflicts [NAME]`: each conflicting field with both sides.
+pub fn conflicts(ctx: &Ctx, args: ConflictsArgs) -> anyhow::Result<i32> {
+    let name = args
+        .name
+        .as_deref()
+        .map(crate::store::canonical_name)
+        .transpose()?;
+    let s = ctx.session()?;
+    let list = team::conflicts(&s, name.as_deref())?;
+    if args.json {
+        let v: Vec<serde_json::Value> = list
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "name": c.name,
+                    "fields": c.fields.iter().map(|f| serde_json::json!({
+                        "field": f.key,
+                        "secret": f.secret,
+                        "ours": f.ours,
+                        "theirs": f.theirs,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        super::print_json(&v)?;
+        return Ok(0);
+    }
+    if list.is_empty() {
+        match &name {
+            Some(n) => eprintln!("'{n}' is not in conflict"),
+            None => eprintln!("No conflicts."),
+        }
+        return Ok(0);
+    }
+    for c in &list {
+        print_conflict(c)?;
+    }
+    if let Some(h) = resolve_hint(&list[0]) {
+        eprintln!("hint: {h}");
+    }
+    Ok(0)
+}
+
+/// How to end this conflict, as a command that runs as printed.
+pub fn resolve_hint(c: &team::ConflictView) -> Option<String> {
+    let f = c.fields.first()?;
+    Some(format!(
+        "`authcfg resolve {} --field {}=theirs` takes their value (=ours keeps yours; --ours or --theirs decides every field), then `authcfg sync`",
+        c.name, f.key
+    ))
+}
+
+/// One config's conflicting fields, both sides; values from the other
+/// side are outside text (escaped), secrets are masked tails.
+pub fn print_conflict(c: &team::ConflictView) -> anyhow::Result<()> {
+    use crate::store::names::escape_for_terminal;
+    let shown = |v: &Option<String>| match v {
+        Some(v) => escape_for_terminal(v, 120),
+        None => "(removed)".into(),
+    };
+    outln!("{}: changed on both sides by a sync", c.name);
+    let width = c.fields.iter().map(|f| f.key.len()).max().unwrap_or(0);
+    for f in &c.fields {
+        outln!(
+            "  {:width$}  ours: {}   theirs: {}{}",
+            f.key,
+            shown(&f.ours),
+            shown(&f.theirs),
+            if f.secret { "   (secret, masked)" } else { "" }
+        );
+    }
+    Ok(())
 }
 
 pub fn resolve(ctx: &Ctx, args: ResolveArgs) -> anyhow::Result<i32> {
@@ -103,6 +217,10 @@ pub fn resolve(ctx: &Ctx, args: ResolveArgs) -> anyhow::Result<i32> {
     if took.is_empty() {
         eprintln!("'{name}': kept this clone's values; `authcfg sync` shares it");
     } else {
+        let took: Vec<&str> = took
+            .iter()
+            .map(|k| k.strip_prefix("fields.").unwrap_or(k))
+            .collect();
         eprintln!(
             "'{name}': took the other side's {}; `authcfg sync` shares it",
             took.join(", ")
@@ -124,8 +242,8 @@ pub fn after_write(ctx: &Ctx) -> anyhow::Result<()> {
         .and_then(|s| team::sync(&s, mode == team::AutoSync::PullPush, true));
     match synced {
         Ok(r) if !r.conflicts.is_empty() => eprintln!(
-            "warning: saved, but the sync stopped at conflicts ({}); `authcfg resolve`, then `authcfg sync`",
-            r.conflicts.join(", ")
+            "warning: saved, but the sync stopped at conflicts: {}; `authcfg conflicts` shows them, `authcfg resolve` ends them, then `authcfg sync`",
+            conflict_list(&r.conflicts)
         ),
         Ok(_) => {}
         Err(e) => eprintln!("warning: saved, but not synced: {e}

@@ -19,7 +19,15 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     settings.user = ctx.settings.user.clone();
     settings.lock_timeout = ctx.settings.lock_timeout;
     settings.state_dir = ctx.settings.state_dir.clone();
+    settings.key_file = ctx.settings.key_file.clone();
     settings.trust_admin = Some(args.fingerprint.clone());
+    if crate::ops::team::joining(&ctx.store_dir) {
+        // A clone that has not joined: trusting completes it, or pins the
+        // admin key while the clone waits for the admin to add this key.
+        let cloned = crate::ops::team::complete_join(&settings, &ctx.store_dir, &super::UI, true)?;
+        super::git::render_cloned(ctx, &cloned);
+        return Ok(0);
+    }
     let s = crate::ops::Session::open(&settings, &ctx.store_dir, &super::UI)?;
     match s.store.role() {
         crate::store::Role::Admin => {

@@ -3,7 +3,9 @@
 //! 1. `AUTHCFG_IDENTITY` / `AUTHCFG_IDENTITY_FILE` (or the store's recorded
 //!    identity file);
 //! 2. the OS keyring;
-//! 3. the passphrase-protected `identity.age` in the store.
+//! 3. the passphrase-protected `identity.age` in the store;
+//! 4. when the store keeps none of these here: your own key (`own_key`:
+//!    `authcfg key new`, `authcfg key import`).
 //!
 //! Never a silent plaintext fallback: when nothing works, the error names
 //! each source tried and how to set it up. The header is not verified yet
@@ -133,12 +135,38 @@ fn from_file(path: PathBuf, store_root: Option<&Path>) -> Result<MasterKey, User
             "{} does not hold an age X25519 identity",
             path.display()
         ))
-        .hint("create one with `age-keygen -o FILE`")
+        .hint("create one with `authcfg key new --file FILE`")
     })?;
     Ok(MasterKey {
         identity: id,
         source: Source::IdentityFile(path),
     })
+}
+
+/// The keyring account of your own key (`authcfg key new`): one per user,
+/// not per store, so that it exists before you join a team store.
+pub const OWN_ACCOUNT: &str = "own-key";
+
+/// Your own key, kept by `authcfg key new` or `key import`: the file
+/// `~/.config/authcfg/key.txt`, else the entry `own-key` of a durable
+/// keyring. Store headers say nothing about it: a member's clone carries
+/// the admin's key location, not yours.
+pub fn own_key(settings: &Settings) -> Result<Option<MasterKey>, UserError> {
+    if let Some(path) = settings.key_file.as_ref().filter(|p| p.exists()) {
+        return from_file(path.clone(), None).map(Some);
+    }
+    let backends = keyring::candidates(settings.keyring.as_deref()).unwrap_or_default();
+    for b in backends.into_iter().filter(|b| b.is_durable()) {
+        if let Ok(secret) = keyring::get(b, OWN_ACCOUNT) {
+            if let Some(id) = identity::parse(&secret) {
+                return Ok(Some(MasterKey {
+                    identity: id,
+                    source: Source::Keyring(b),
+                }));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// Walks the chain for an existing store.
@@ -229,8 +257,17 @@ pub fn load(
                 sealed.display()
             )),
         }
-    } else if loc.key_home == KeyHome::Passphrase {
-        tried.push(format!("passphrase file {}: missing", sealed.display()));
+    } else {
+        if loc.key_home == KeyHome::Passphrase {
+            tried.push(format!("passphrase file {}: missing", sealed.display()));
+        }
+        // Nothing of this store's own (a member's clone, a store restored
+        // on a new machine): your own key, made by `authcfg key new` or
+        // put back by `authcfg key import`.
+        match own_key(settings)? {
+            Some(k) => return Ok(k),
+            None => tried.push("your own key (`authcfg key new`): none".into()),
+        }
     }
 
     Err(no_key(format!(

@@ -6,6 +6,7 @@
 pub mod git_credential;
 pub mod handout;
 pub mod http;
+pub mod key;
 pub mod master_key;
 pub mod probe;
 pub mod project;

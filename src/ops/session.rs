@@ -113,6 +113,14 @@ impl<'a> Session<'a> {
             }
             Err(e) => {
                 note_failure(settings, root, &e);
+                // A key the header does not list: the one error that says
+                // what to send to whom (a member waiting to be added).
+                let me = key.identity.to_public().to_string();
+                if classify(&e).0 == Exit::NoKey
+                    && !header.recipients.iter().any(|r| r.public_key == me)
+                {
+                    return Err(super::key::not_recipient(settings, root, &me).into());
+                }
                 return Err(e);
             }
         };

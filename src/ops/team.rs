@@ -9,9 +9,10 @@
 //! and are computed from git objects only, so an interrupted sync is
 //! completed by running the same steps again.
 
-use super::Session;
+use super::{Session, Ui};
 use crate::error::{failure, usage, UserError};
 use crate::model::ConfigDoc;
+use crate::settings::Settings;
 use crate::store::header::{Access, Header, Parsed, HEADER_FILE};
 use crate::store::journal::AuditIntent;
 use crate::store::merge;
@@ -423,6 +424,8 @@ fn check_local_config(git: &Git) -> anyhow::Result<()> {
 pub struct Inited {
     pub configs: usize,
     pub pushed: bool,
+    /// The remote was new and now names authcfg's branch as its default.
+    pub default_branch: bool,
 }
 
 /// `authcfg git init`: the store becomes a repository of its header and
@@ -439,7 +442,7 @@ pub fn init(s: &Session, remote: Option<&str>) -> anyhow::Result<Inited> {
     }
     let txn = s.store.begin("making the store a git repository")?;
     let git = Git::new(&root);
-    git.run(&["init", "-q", "-b", "main"])?;
+    git.run(&["init", "-q", "-b", BRANCH])?;
     write_meta_files(&s.store)?;
     configure(&git, &root)?;
     let id = identity_args(&git, &s.settings.user);
@@ -448,10 +451,12 @@ pub fn init(s: &Session, remote: Option<&str>) -> anyhow::Result<Inited> {
     git.run(&with_identity(&id, &["commit", "-q", "-m", &msg]))?;
     let configs = s.store.scan_names()?.len();
     let mut pushed = false;
+    let mut default_branch = false;
     if let Some(url) = remote {
         git.run(&["remote", "add", "origin", url])?;
-        git.run(&["push", "-q", "-u", "origin", "main"])?;
+        git.run(&["push", "-q", "-u", "origin", BRANCH])?;
         pushed = true;
+        default_branch = point_remote_head(&git);
     }
     remember_head(&git);
     drop(txn);
@@ -464,7 +469,39 @@ pub fn init(s: &Session, remote: Option<&str>) -> anyhow::Result<Inited> {
             remote.map(hide_userinfo).unwrap_or_else(|| "none".into())
         )),
     );
-    Ok(Inited { configs, pushed })
+    Ok(Inited {
+        configs,
+        pushed,
+        default_branch,
+    })
+}
+
+/// A new repository's default branch: a bare repository made with a
+/// plain `git init --bare` points its HEAD at `master` (or whatever
+/// `init.defaultBranch` says), which authcfg never pushes. When the
+/// remote is a local path and its HEAD names a branch that does not exist
+/// (nothing was pushed there before), it is pointed at authcfg's branch,
+/// so that a plain `git clone` checks the store out too. Hosted remotes
+/// make the first pushed branch the default themselves; others keep
+/// their HEAD, and `authcfg git clone` finds the branch by name anyway.
+/// Returns whether HEAD was changed.
+fn point_remote_head(git: &Git) -> bool {
+    let url = git
+        .text(&["config", "--get", "remote.origin.url"])
+        .unwrap_or_default();
+    let path = url.strip_prefix("file://").unwrap_or(&url);
+    if !Path::new(path).is_absolute() || !Path::new(path).is_dir() {
+        return false;
+    }
+    let remote = Git::new(Path::new(path));
+    let want = format!("refs/heads/{BRANCH}");
+    match remote.text(&["symbolic-ref", "-q", "HEAD"]) {
+        Ok(head) if head == want => false,
+        Ok(head) if remote.rev(&head).is_none() && remote.rev(&want).is_some() => {
+            remote.ok(&["symbolic-ref", "HEAD", &want])
+        }
+        _ => false,
+    }
 }
 
 fn write_meta_files(store: &Store) -> anyhow::Result<()> {
@@ -478,44 +515,397 @@ fn write_meta_files(store: &Store) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `authcfg git clone`, git's part: the repository is fetched without a
-/// checkout, its tree checked (only what a store tracks), then checked out.
-/// The caller then opens it as a store (which verifies the header with the
-/// admin key the member trusts) and calls `joined`.
-pub fn clone_repo(url: &str, dir: &Path) -> anyhow::Result<()> {
-    if dir.exists()
-        && std::fs::read_dir(dir)
-            .map(|mut d| d.next().is_some())
-            .unwrap_or(true)
-    {
-        return Err(usage(format!("{} exists and is not empty", dir.display()))
-            .hint("choose a new directory")
+/// In `.git/` of a clone that has not joined yet: its key is not a
+/// recipient (a pending clone), or the clone was interrupted before the
+/// store was opened. `sync`, `trust` and `git clone` again complete it.
+const JOINING: &str = "authcfg-join";
+
+/// The branch authcfg shares a store on, whatever the remote's HEAD says.
+pub const BRANCH: &str = "main";
+
+/// Whether the store at `root` is a clone that has not joined yet.
+pub fn joining(root: &Path) -> bool {
+    root.join(".git").join(JOINING).is_file()
+}
+
+/// A clone kept while its key is not a recipient: what the member sends
+/// to the admin, and what the admin runs.
+pub struct Pending {
+    pub dir: PathBuf,
+    /// The member's full public key.
+    pub public: String,
+    /// The admin key's fingerprint (from the header, not yet trusted
+    /// unless `trusted`).
+    pub admin: String,
+    /// Whether this key pinned the admin key (`--trust-admin`, a question
+    /// at a terminal, `authcfg trust`).
+    pub trusted: bool,
+    /// The admin's command that adds this key.
+    pub admin_line: String,
+}
+
+pub enum Cloned {
+    Joined(Joined),
+    Pending(Pending),
+}
+
+/// What `git clone` did besides cloning.
+pub struct CloneOutcome {
+    pub cloned: Cloned,
+    pub notes: Vec<String>,
+}
+
+/// Crash points of `git clone` before a store is open
+/// (`AUTHCFG_FAULT_AFTER`, fault-injection builds), counted on into the
+/// store's own once it is opened.
+struct Faults {
+    after: Option<u64>,
+    passed: u64,
+}
+
+impl Faults {
+    fn point(&mut self) {
+        self.passed += 1;
+        #[cfg(feature = "fault-injection")]
+        {
+            if self.after == Some(self.passed) {
+                unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+            }
+        }
+    }
+
+    /// The settings for what follows, its crash points numbered on.
+    fn rest(&self, settings: &Settings) -> Settings {
+        let mut s = settings.clone();
+        s.fault_after = self
+            .after
+            .and_then(|k| k.checked_sub(self.passed))
+            .filter(|k| *k > 0);
+        s
+    }
+}
+
+/// The working directory of a clone in progress, beside its target
+/// (`.NAME.authcfg-clone`), locked while a clone uses it: the target
+/// appears only once the clone is checked and checked out, and a clone
+/// killed half-way leaves this directory, which the next clone into the
+/// same target removes (it is not locked any more).
+struct Staging {
+    dir: PathBuf,
+    _lock: std::fs::File,
+}
+
+impl Staging {
+    fn path(target: &Path) -> PathBuf {
+        let parent = target.parent().unwrap_or(Path::new("/"));
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_else(|| "store".into());
+        parent.join(format!(".{name}.authcfg-clone"))
+    }
+
+    fn open(target: &Path, notes: &mut Vec<String>) -> anyhow::Result<Staging> {
+        let parent = target.parent().unwrap_or(Path::new("/"));
+        crate::store::fsutil::create_dirs(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+        Staging::clear_stale(target, notes)?;
+        let dir = Staging::path(target);
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        let lock = std::fs::OpenOptions::new()
+            .create_new(true)
+            .write(true)
+            .mode(0o600)
+            .open(dir.join("lock"))?;
+        {
+            use std::os::fd::AsRawFd;
+            unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) };
+        }
+        Ok(Staging { dir, _lock: lock })
+    }
+
+    /// Removes what a killed clone into `target` left (its staging
+    /// directory, no longer locked); refuses while a clone runs.
+    fn clear_stale(target: &Path, notes: &mut Vec<String>) -> anyhow::Result<()> {
+        use std::os::unix::fs::MetadataExt;
+        let dir = Staging::path(target);
+        if let Ok(m) = std::fs::symlink_metadata(&dir) {
+            if !m.is_dir() || m.uid() != unsafe { libc::geteuid() } {
+                return Err(failure(format!(
+                    "{} is in the way of the clone: it is not a directory of yours",
+                    dir.display()
+                ))
+                .hint("remove it, or clone into another directory")
+                .into());
+            }
+            let lock = std::fs::OpenOptions::new()
+                .read(true)
+                .open(dir.join("lock"))
+                .ok();
+            if let Some(l) = &lock {
+                use std::os::fd::AsRawFd;
+                if unsafe { libc::flock(l.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+                    return Err(usage(format!(
+                        "another `authcfg git clone` into {} is running",
+                        target.display()
+                    ))
+                    .hint("wait for it to finish")
+                    .into());
+                }
+            }
+            std::fs::remove_dir_all(&dir)
+                .with_context(|| format!("cannot remove {}", dir.display()))?;
+            notes.push(format!(
+                "removed what an interrupted clone into {} left ({})",
+                target.display(),
+                dir.display()
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+
+/// `authcfg git clone URL DIR`: with your key (from the environment, or
+/// your own from `authcfg key new`), clone the team's repository into a
+/// staging directory, find authcfg's branch by name, check its tree
+/// (only what a store tracks) before anything is checked out, move it
+/// into place, and join: opened as a store (the header verified with
+/// the admin key you trust), or kept as a pending clone while your key is
+/// not a recipient. A clone into a directory that holds an unfinished
+/// clone of the same repository completes that one.
+pub fn clone(
+    settings: &Settings,
+    url: &str,
+    dir: &Path,
+    ui: &'static dyn Ui,
+) -> anyhow::Result<CloneOutcome> {
+    let mut notes = vec![];
+    let shown_url = crate::store::names::escape_for_terminal(&hide_userinfo(url), 300);
+    let dir = std::path::absolute(dir)?;
+    if super::key::yours(settings)?.is_none() {
+        return Err(crate::error::no_key("you have no key to join a team store with")
+            .hint(format!(
+                "make one with `authcfg key new` (or set AUTHCFG_IDENTITY), then run `authcfg git clone {shown_url}` again"
+            ))
             .into());
     }
-    let parent = dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let git = Git::new(parent);
-    let d = dir.to_string_lossy().to_string();
-    git.run(&["clone", "-q", "--no-checkout", "--", url, &d])?;
-    let cloned = Git::new(dir);
-    let check = (|| -> anyhow::Result<()> {
-        let head = cloned.rev("HEAD").ok_or_else(|| {
-            failure("the repository is empty: the admin has not pushed the store yet")
-        })?;
-        check_tree(&cloned.tree(&head)?, &cloned, &head)?;
-        cloned.run(&["checkout", "-q"])?;
-        Ok(())
-    })();
-    if let Err(e) = check {
-        let _ = std::fs::remove_dir_all(dir);
-        return Err(e);
+    let non_empty = dir.exists()
+        && std::fs::read_dir(&dir)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true);
+    if non_empty {
+        if joining(&dir) {
+            let git = require_repo(&dir)?;
+            let origin = git
+                .text(&["config", "--get", "remote.origin.url"])
+                .unwrap_or_default();
+            if origin == url {
+                Staging::clear_stale(&dir, &mut notes)?;
+                notes.push(format!(
+                    "{} holds an unfinished clone of this repository: completing it",
+                    dir.display()
+                ));
+                let cloned = complete_join(settings, &dir, ui, true)?;
+                return Ok(CloneOutcome { cloned, notes });
+            }
+            return Err(usage(format!(
+                "{} holds an unfinished clone of another repository ({})",
+                dir.display(),
+                crate::store::names::escape_for_terminal(&hide_userinfo(&origin), 300)
+            ))
+            .hint(format!(
+                "clone into another directory (`authcfg git clone URL DIR`), or remove {} first",
+                dir.display()
+            ))
+            .into());
+        }
+        return Err(usage(format!("{} exists and is not empty", dir.display()))
+            .hint("clone into a new directory: `authcfg git clone URL DIR` (then use it with --store DIR)")
+            .into());
+    }
+    let mut faults = Faults {
+        after: settings.fault_after,
+        passed: 0,
+    };
+    let staging = Staging::open(&dir, &mut notes)?;
+    let work = staging.dir.join("store");
+    Git::new(&staging.dir).run(&["clone", "-q", "--no-checkout", "--", url, "store"])?;
+    faults.point();
+    let cloned = Git::new(&work);
+    let remote_ref = format!("refs/remotes/origin/{BRANCH}");
+    let Some(head) = cloned.rev(&remote_ref) else {
+        let others = cloned
+            .text(&[
+                "for-each-ref",
+                "--format=%(refname:lstrip=3)",
+                "refs/remotes/origin",
+            ])
+            .unwrap_or_default();
+        let others: Vec<String> = others
+            .lines()
+            .filter(|l| !l.is_empty() && *l != "HEAD")
+            .map(|l| crate::store::names::escape_for_terminal(l, 80))
+            .collect();
+        if others.is_empty() {
+            return Err(failure(format!(
+                "the repository {shown_url} is empty: the admin has not pushed the store yet"
+            ))
+            .hint("the store's admin pushes it (the admin runs `authcfg git init --remote URL` for a new team store, or `authcfg sync`); then clone again")
+            .into());
+        }
+        return Err(failure(format!(
+            "the repository {shown_url} has no branch '{BRANCH}', the one authcfg shares a store on (it has {})",
+            others.join(", ")
+        ))
+        .hint("check the URL with the store's admin: this is not an authcfg team store")
+        .into());
+    };
+    check_tree(&cloned.tree(&head)?, &cloned, &head)?;
+    cloned.run(&["checkout", "-q", "-B", BRANCH, &remote_ref])?;
+    let _ = cloned.run(&["config", "--remove-section", "branch.master"]);
+    write_joining(&cloned)?;
+    faults.point();
+    if dir.exists() {
+        // An empty directory: rename(2) replaces it.
+        std::fs::remove_dir(&dir).with_context(|| format!("cannot use {}", dir.display()))?;
+    }
+    std::fs::rename(&work, &dir)
+        .with_context(|| format!("cannot move the clone into {}", dir.display()))?;
+    faults.point();
+    drop(staging);
+    let settings = faults.rest(settings);
+    match complete_join(&settings, &dir, ui, false) {
+        Ok(cloned) => Ok(CloneOutcome { cloned, notes }),
+        Err(e) => {
+            // Not trusted yet (no terminal, no --trust-admin): the clone
+            // stays, and the hint's `authcfg trust` completes it. Anything
+            // else (a forged header, another store) removes it.
+            if crate::error::classify(&e).0 == crate::error::Exit::NoKey {
+                return Err(e);
+            }
+            let _ = std::fs::remove_dir_all(&dir);
+            Err(e.context("the clone was removed"))
+        }
+    }
+}
+
+fn write_joining(git: &Git) -> anyhow::Result<()> {
+    let p = git.dir.join(".git").join(JOINING);
+    crate::store::fsutil::write_atomic_via(
+        &git.dir.join(".git"),
+        &p,
+        crate::model::rfc3339(crate::model::now()).as_bytes(),
+        true,
+    )
+    .with_context(|| format!("cannot write {}", p.display()))
+}
+
+/// A fingerprint given to trust (`--trust-admin`, AUTHCFG_TRUST_ADMIN)
+/// that is not the clone's admin key: perhaps not the team's repository
+/// (an error, not a missing key: `git clone` removes such a clone).
+fn check_given_fingerprint(settings: &Settings, header: &Header) -> anyhow::Result<()> {
+    let (Some(given), Some(admin)) = (&settings.trust_admin, header.admin_pub()) else {
+        return Ok(());
+    };
+    let fp = admin.fingerprint();
+    if given.trim() != fp {
+        return Err(failure(format!(
+            "the repository's admin key is {fp}, not the {} you were given",
+            crate::store::names::escape_for_terminal(given.trim(), 80)
+        ))
+        .hint("check the fingerprint with the store's admin (`authcfg recipients list` shows it): this may not be your team's repository")
+        .into());
     }
     Ok(())
 }
 
+/// Completes a clone that has not joined: when the key is a recipient,
+/// the store is opened (the admin key trusted as the settings say) and
+/// joined; otherwise (`fetch`: after fetching the branch again, in case
+/// the admin added it since) it stays pending, the admin key pinned when
+/// the settings trust it.
+pub fn complete_join(
+    settings: &Settings,
+    dir: &Path,
+    ui: &'static dyn Ui,
+    fetch: bool,
+) -> anyhow::Result<Cloned> {
+    let git = require_repo(dir)?;
+    let prompt = || None;
+    let load = || -> anyhow::Result<(Header, crate::keys::MasterKey)> {
+        let parsed = Store::read_header(dir)?;
+        let key = crate::keys::load(settings, dir, &super::session::location(&parsed), &prompt)?;
+        match parsed {
+            Parsed::Current(h) => Ok((h, key)),
+            Parsed::Legacy(_) => Err(failure("the clone holds a format-1 header").into()),
+        }
+    };
+    let listed = |h: &Header, k: &crate::keys::MasterKey| {
+        let me = k.identity.to_public().to_string();
+        h.recipients.iter().any(|r| r.public_key == me)
+    };
+    let (mut header, mut key) = load()?;
+    check_given_fingerprint(settings, &header)?;
+    if !listed(&header, &key) && fetch {
+        if let Some(r) = self::fetch(&git, BRANCH)? {
+            if git.rev("HEAD").as_deref() != Some(r.as_str()) {
+                check_tree(&git.tree(&r)?, &git, &r)?;
+                git.run(&["reset", "-q", "--hard", &r])?;
+            }
+        }
+        (header, key) = load()?;
+    }
+    if listed(&header, &key) {
+        let s = Session::open(settings, dir, ui)?;
+        return Ok(Cloned::Joined(joined(&s)?));
+    }
+    let admin = header
+        .admin_pub()
+        .ok_or_else(|| failure(format!("the clone's {HEADER_FILE} names no admin key")))?;
+    let fp = admin.fingerprint();
+    // Opening verifies the header's signature and pins the admin key when
+    // it is trusted, before it finds that this key is not a recipient.
+    let ask = |f: &str| ui.trust_admin(f);
+    let trust = match (&settings.trust_admin, settings.interactive) {
+        (Some(f), _) => crate::store::Trust::Fingerprint(f),
+        (None, true) => crate::store::Trust::Ask(&ask),
+        (None, false) => crate::store::Trust::None,
+    };
+    if let Err(e) = Store::unlock(
+        dir,
+        header.clone(),
+        &key.identity,
+        trust,
+        super::session::options(settings),
+    ) {
+        if crate::error::classify(&e).0 != crate::error::Exit::NoKey {
+            return Err(e);
+        }
+    }
+    let trusted = crate::store::pins::pinned(dir, &header.id, &key.identity) == Some(admin);
+    let public = key.identity.to_public().to_string();
+    Ok(Cloned::Pending(Pending {
+        dir: dir.to_path_buf(),
+        admin_line: super::key::admin_line(settings, &public),
+        public,
+        admin: fp,
+        trusted,
+    }))
+}
+
 pub struct Joined {
+    pub dir: PathBuf,
     pub configs: usize,
     /// Configs of groups this key is not in.
     pub unreadable: Vec<String>,
@@ -553,7 +943,11 @@ pub fn joined(s: &Session) -> anyhow::Result<Joined> {
         "ok",
         Some(&format!("{} configs", names.len())),
     );
+    // Joined: the last step (a kill before it is completed by the next
+    // `sync`, `trust` or `git clone`).
+    let _ = std::fs::remove_file(root.join(".git").join(JOINING));
     Ok(Joined {
+        dir: root.clone(),
         configs: names.len(),
         unreadable,
         forged,
@@ -634,7 +1028,8 @@ pub struct Synced {
     pub committed: usize,
     pub pulled: Vec<String>,
     pub merged: Vec<String>,
-    pub conflicts: Vec<String>,
+    /// Configs in conflict, each with the keys changed on both sides.
+    pub conflicts: Vec<(String, Vec<String>)>,
     pub notes: Vec<String>,
     pub pushed: bool,
     pub header_changed: bool,
@@ -712,16 +1107,29 @@ pub fn sync(s: &Session, pull: bool, push: bool) -> anyhow::Result<Synced> {
         return Ok(out);
     }
     let branch = git.branch()?;
+    let mut remote_new = false;
     for attempt in 0..PUSH_ATTEMPTS {
         if pull {
-            if let Some(r) = fetch(&git, &branch)? {
-                integrate(s, &txn, &git, &r, &mut out)?;
+            match fetch(&git, &branch)? {
+                Some(r) => integrate(s, &txn, &git, &r, &mut out)?,
+                None => remote_new = true,
             }
         }
         remember_head(&git);
         let pending = store.conflicts();
         if !pending.is_empty() {
-            out.conflicts = pending;
+            out.conflicts = pending
+                .into_iter()
+                .map(|n| {
+                    let fields = store
+                        .read_conflict(&n)
+                        .ok()
+                        .flatten()
+                        .map(|(f, _)| f)
+                        .unwrap_or_default();
+                    (n, fields)
+                })
+                .collect();
             return Ok(out);
         }
         if !push || store.access() == Some(Access::Viewer) {
@@ -741,6 +1149,11 @@ pub fn sync(s: &Session, pull: bool, push: bool) -> anyhow::Result<Synced> {
         if res.status.success() {
             out.pushed = true;
             let _ = git.run(&["update-ref", &remote_ref, "HEAD"]);
+            if remote_new && point_remote_head(&git) {
+                out.notes.push(format!(
+                    "the repository's default branch is now '{branch}' (it was new)"
+                ));
+            }
             break;
         }
         let err = String::from_utf8_lossy(&res.stderr);
@@ -1498,6 +1911,78 @@ pub fn resolve(s: &Session, name: &str, choice: Choice) -> anyhow::Result<Vec<St
     }
     store.remove_conflict(name)?;
     Ok(take)
+}
+
+/// One key changed on both sides, as `conflicts` and `show` present it.
+pub struct FieldConflict {
+    /// The field's name (`password`), or the config's own key (`group`).
+    pub key: String,
+    pub secret: bool,
+    /// Each side's value as shown: in clear, a secret as its masked tail;
+    /// `None` where that side removed it.
+    pub ours: Option<String>,
+    pub theirs: Option<String>,
+}
+
+pub struct ConflictView {
+    pub name: String,
+    pub fields: Vec<FieldConflict>,
+}
+
+/// The configs in conflict (or only `name`), each conflicting key with
+/// both sides.
+pub fn conflicts(s: &Session, name: Option<&str>) -> anyhow::Result<Vec<ConflictView>> {
+    let store = &s.store;
+    let mut out = vec![];
+    for n in store.conflicts() {
+        if name.is_some_and(|x| x != n) {
+            continue;
+        }
+        let Some((keys, theirs)) = store.read_conflict(&n)? else {
+            continue;
+        };
+        let ours = store.read(&n)?;
+        let fields = keys
+            .iter()
+            .map(|k| {
+                let (secret, o) = shown(&ours, k);
+                let (_, t) = shown(&theirs, k);
+                FieldConflict {
+                    key: k.strip_prefix("fields.").unwrap_or(k).to_string(),
+                    secret,
+                    ours: o,
+                    theirs: t,
+                }
+            })
+            .collect();
+        out.push(ConflictView { name: n, fields });
+    }
+    Ok(out)
+}
+
+/// A key of a config as `conflicts` shows it: whether it is secret, and
+/// its value (masked when secret).
+fn shown(doc: &ConfigDoc, key: &str) -> (bool, Option<String>) {
+    if let Some(f) = key.strip_prefix("fields.") {
+        let secret = crate::catalog::is_secret(doc.meta.kind, &doc.meta.type_id, f);
+        let v = doc.fields.get(f).map(|v| {
+            if secret {
+                v.masked()
+            } else {
+                v.expose().to_string()
+            }
+        });
+        return (secret, v);
+    }
+    let table = match toml::Value::try_from(doc) {
+        Ok(toml::Value::Table(t)) => t,
+        _ => toml::Table::new(),
+    };
+    let v = table.get(key).map(|v| match v {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    });
+    (false, v)
 }
 
 /// git's merge driver for `configs/**` (a `git merge` or `git pull` run

@@ -209,6 +209,12 @@ pub fn merge3(
     doc.history = seen.into_values().rev().take(HISTORY_LIMIT).collect();
     // A merge is a new write of the config.
     doc.version = ours.version.max(theirs.version) + 1;
+    // The account of a custom or connector config is derived from its
+    // fields: it follows them, and is never a conflict of its own.
+    if doc.meta.kind != Kind::Oauth2 {
+        conflicts.retain(|k| k != "account");
+        doc.refresh_account();
+    }
     Ok(Merged { doc, conflicts })
 }
 
@@ -236,9 +242,43 @@ pub fn take_fields(
         }
     }
     o.insert("fields".into(), Value::Table(of));
-    Value::Table(o)
+    let mut doc: ConfigDoc = Value::Table(o)
         .try_into()
-        .map_err(|e: toml::de::Error| MergeError(e.message().to_string()))
+        .map_err(|e: toml::de::Error| MergeError(e.message().to_string()))?;
+    settle_derived(&mut doc, ours, theirs);
+    Ok(doc)
+}
+
+/// The columns derived from a config's values (account, status, rotated)
+/// after `resolve` mixed two sides: the account from the fields, the last
+/// test result of the side whose values the result holds (none when it
+/// mixes them: that combination was never tested), and the rotation time
+/// of the side whose secrets it holds.
+fn settle_derived(doc: &mut ConfigDoc, ours: &ConfigDoc, theirs: &ConfigDoc) {
+    doc.refresh_account();
+    if doc.fields == ours.fields {
+        doc.meta.last_test = ours.meta.last_test.clone();
+    } else if doc.fields == theirs.fields {
+        doc.meta.last_test = theirs.meta.last_test.clone();
+    } else {
+        doc.meta.last_test = None;
+    }
+    let (mine, o, t) = (secrets_of(doc), secrets_of(ours), secrets_of(theirs));
+    let rotated = if mine == o {
+        ours.meta.rotated
+    } else if mine == t {
+        theirs.meta.rotated
+    } else {
+        ours.meta.rotated.max(theirs.meta.rotated)
+    };
+    doc.meta.rotated = rotated;
+}
+
+fn secrets_of(d: &ConfigDoc) -> Vec<(&String, &crate::secret::Secret)> {
+    d.fields
+        .iter()
+        .filter(|(k, _)| crate::catalog::is_secret(d.meta.kind, &d.meta.type_id, k))
+        .collect()
 }
 
 #[cfg(test)]
@@ -275,6 +315,41 @@ mod tests {
         assert_eq!(m.doc.get("password"), Some("ours"));
         let r = take_fields(&m.doc, &t, &m.conflicts).unwrap();
         assert_eq!(r.get("password"), Some("theirs"));
+    }
+
+    #[test]
+    fn the_account_follows_the_fields_and_the_status_the_values() {
+        let with = |user: &str, ok: bool| {
+            let mut d = doc(&[("username", user), ("password", "p")]);
+            d.refresh_account();
+            d.meta.last_test = Some(crate::model::TestRecord {
+                at: crate::model::now(),
+                ok,
+                class: String::new(),
+                detail: String::new(),
+            });
+            d
+        };
+        let b = with("app", true);
+        let o = with("ours-user", true);
+        let t = with("theirs-user", false);
+        let m = merge3(Some(&b), &o, &t).unwrap();
+        // The username is the conflict; the account derived from it is not.
+        assert_eq!(m.conflicts, vec!["fields.username".to_string()]);
+        assert_eq!(m.doc.meta.account.as_deref(), Some("ours-user"));
+        let r = take_fields(&m.doc, &t, &m.conflicts).unwrap();
+        assert_eq!(r.meta.account.as_deref(), Some("theirs-user"));
+        assert_eq!(
+            r.meta.last_test, t.meta.last_test,
+            "their values, their test"
+        );
+        // Their user with our password: a combination nobody tested.
+        let mut t2 = t.clone();
+        t2.fields.insert("password".into(), Secret::new("p2"));
+        let r = take_fields(&o, &t2, &["fields.username".into()]).unwrap();
+        assert_eq!(r.meta.account.as_deref(), Some("theirs-user"));
+        assert_eq!(r.meta.last_test, None);
+        assert_eq!(r.meta.rotated, o.meta.rotated, "our secrets, our rotation");
     }
 
     #[test]

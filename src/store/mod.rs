@@ -2117,10 +2117,10 @@ fn as_user_error(e: anyhow::Error) -> UserError {
 fn not_recipient(root: &Path, k0: &x25519::Identity) -> UserError {
     no_key(format!(
         "the key in use ({}) is not a recipient of the store at {}",
-        short_key(&k0.to_public().to_string()),
+        k0.to_public(),
         root.display()
     ))
-    .hint("check AUTHCFG_IDENTITY / AUTHCFG_IDENTITY_FILE, or run `authcfg doctor` to see which key source is in use")
+    .hint("send that public key to the store's admin (`authcfg recipients add KEY --label NAME`); or check AUTHCFG_IDENTITY / AUTHCFG_IDENTITY_FILE, or run `authcfg doctor` to see which key source is in use")
 }
 
 /// An identity sealed (base64 age) in an admin journal, if `with` opens it.

@@ -25,6 +25,7 @@ mod master_key;
 mod mcp_server;
 mod no_leaks;
 mod oauth;
+mod onboarding;
 mod probe_pool;
 mod project;
 mod properties;

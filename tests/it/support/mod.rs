@@ -85,6 +85,7 @@ impl T {
         }
         c.env("HOME", &self.home)
             .env("XDG_DATA_HOME", self.home.join(".local/share"))
+            .env("XDG_CONFIG_HOME", self.home.join(".config"))
             .env("AUTHCFG_HOME", &self.store)
             .env("NO_COLOR", "1");
         if let Some(id) = &self.identity {

@@ -1,0 +1,181 @@
+//! `authcfg key new|show|export|import`: your own key (a team member joins
+//! with it) and a passphrase-protected backup of the key in use
+//! (`ops::key`; README, "Recovery").
+
+use super::Ctx;
+use crate::error::usage;
+use crate::ops::key as ops;
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use zeroize::Zeroizing;
+
+pub const ABOUT: &str = "Your own key and a backup of the key in use.
+
+`authcfg key new` makes the key you join a team store with (`authcfg git clone URL`): kept in the OS keyring (Secret Service), or with --file in a private file (~/.config/authcfg/key.txt unless you name one). It prints the public key the store's admin adds with `authcfg recipients add`.
+
+`authcfg key export FILE` writes the key this store is opened with to FILE, sealed with a passphrase (an age file with scrypt, which `age -d` opens too). Keep it, with a backup of the store directory (or the team's git repository), somewhere other than this machine: that is what restores the store when the keyring is lost. `authcfg key import FILE` puts the key back where the store looks for it (README, \"Recovery\").";
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(clap::Subcommand)]
+enum Action {
+    /// Make your own key (to join a team store), in the OS keyring or a private file
+    New {
+        /// Keep it in a file (mode 0600) instead of the keyring: FILE, or
+        /// ~/.config/authcfg/key.txt when no FILE is given (found there by itself)
+        #[arg(long, value_name = "FILE", num_args = 0..=1)]
+        file: Option<Option<PathBuf>>,
+    },
+    /// Print the public key of the key in use (the one the admin adds)
+    Show,
+    /// Write the key in use to FILE, sealed with a passphrase (age scrypt)
+    Export {
+        /// The backup file to create (never overwritten)
+        file: PathBuf,
+        /// Read the passphrase from standard input (its first line) instead of asking
+        #[arg(long)]
+        passphrase_stdin: bool,
+    },
+    /// Put the key of a `key export` backup back where the store looks for it
+    Import {
+        /// The backup made by `authcfg key export`
+        file: PathBuf,
+        /// Read the passphrase from standard input (its first line) instead of asking
+        #[arg(long)]
+        passphrase_stdin: bool,
+        /// Keep the key in this file (mode 0600) instead; then set AUTHCFG_IDENTITY_FILE
+        #[arg(long, value_name = "FILE")]
+        to_file: Option<PathBuf>,
+    },
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+    match args.action {
+        Action::New { file } => {
+            let m = ops::new_own(&ctx.settings, file)?;
+            outln!("{}", m.public);
+            eprintln!("Made your key, kept in {}.", m.place);
+            if m.needs_env {
+                if let ops::Place::File(p) = &m.place {
+                    eprintln!(
+                        "authcfg looks for it when AUTHCFG_IDENTITY_FILE={} is set.",
+                        crate::export::formats::sh_quote(&p.to_string_lossy())
+                    );
+                }
+            }
+            eprintln!(
+                "Send the public key above to the store's admin, who adds it with\n\n    {}\n\nthen join with `authcfg git clone URL` (you can clone before: the clone waits).",
+                ops::admin_line(&ctx.settings, &m.public)
+            );
+            Ok(0)
+        }
+        Action::Show => {
+            let k = ops::current(&ctx.settings, &ctx.store_dir, &super::UI)?;
+            outln!("{}", k.identity.to_public());
+            eprintln!("from {}", k.source);
+            Ok(0)
+        }
+        Action::Export {
+            file,
+            passphrase_stdin,
+        } => {
+            let pass = passphrase(ctx, passphrase_stdin, true)?;
+            let public = if crate::store::Store::read_header(&ctx.store_dir).is_ok() {
+                let s = ctx.session()?;
+                ops::export(&s, &file, &pass)?
+            } else {
+                ops::export_own(&ctx.settings, &file, &pass)?
+            };
+            eprintln!(
+                "Wrote the key {public} to {}, sealed with your passphrase (age scrypt; `age -d` opens it too).\nKeep it and the passphrase away from this machine, with a backup of the store directory: `authcfg key import {}` restores the key (README, \"Recovery\").",
+                file.display(),
+                file.display()
+            );
+            Ok(0)
+        }
+        Action::Import {
+            file,
+            passphrase_stdin,
+            to_file,
+        } => {
+            let mut data = Vec::new();
+            std::fs::File::open(&file)
+                .map_err(|e| usage(format!("cannot read {}: {e}", file.display())))?
+                .take(1 << 16)
+                .read_to_end(&mut data)?;
+            let pass = passphrase(ctx, passphrase_stdin, false)?;
+            let i = ops::import(&ctx.settings, &ctx.store_dir, &data, &pass, to_file)?;
+            eprintln!("Restored the key {} into {}.", i.public, i.place);
+            if i.needs_env {
+                if let ops::Place::File(p) = &i.place {
+                    eprintln!(
+                        "authcfg uses it when AUTHCFG_IDENTITY_FILE={} is set.",
+                        crate::export::formats::sh_quote(&p.to_string_lossy())
+                    );
+                    return Ok(0);
+                }
+            }
+            if crate::store::Store::read_header(&ctx.store_dir).is_ok() {
+                let s = ctx.session()?;
+                eprintln!(
+                    "The store at {} opens with it ({}): {} config(s).",
+                    ctx.store_dir.display(),
+                    if i.admin {
+                        "its master key"
+                    } else {
+                        "a member's key"
+                    },
+                    s.store.scan_names()?.len()
+                );
+            } else {
+                eprintln!("No store at {} yet: put its directory back from your backup, or join the team again with `authcfg git clone URL`.", ctx.store_dir.display());
+            }
+            Ok(0)
+        }
+    }
+}
+
+/// The backup's passphrase: the first line of standard input, or asked
+/// (hidden; twice for a new backup) at a terminal.
+fn passphrase(ctx: &Ctx, from_stdin: bool, new: bool) -> anyhow::Result<Zeroizing<String>> {
+    if from_stdin {
+        let mut text = Zeroizing::new(String::new());
+        std::io::stdin().take(4096).read_to_string(&mut text)?;
+        let line = Zeroizing::new(text.lines().next().unwrap_or("").to_string());
+        if new {
+            ops::check_backup_passphrase(&line)?;
+        }
+        return Ok(line);
+    }
+    if !ctx.interactive || !std::io::stdin().is_terminal() {
+        return Err(usage("no terminal to ask for the backup's passphrase")
+            .hint("pass it on standard input with --passphrase-stdin")
+            .into());
+    }
+    if !new {
+        let p = dialoguer::Password::new()
+            .with_prompt("Passphrase of the key backup")
+            .interact()?;
+        return Ok(Zeroizing::new(p));
+    }
+    for _ in 0..3 {
+        let p = Zeroizing::new(
+            dialoguer::Password::new()
+                .with_prompt(format!(
+                    "Passphrase for the key backup (at least {} characters)",
+                    ops::MIN_BACKUP_PASSPHRASE
+                ))
+                .with_confirmation("Repeat it", "The passphrases differ")
+                .interact()?,
+        );
+        match ops::check_backup_passphrase(&p) {
+            Ok(()) => return Ok(p),
+            Err(e) => eprintln!("{}; try again", e.message),
+        }
+    }
+    Err(usage("no passphrase long enough after three tries").into())
+}
