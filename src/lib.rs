@@ -22,3 +22,4 @@ pub mod project;
 pub mod secret;
 pub mod settings;
 pub mod store;
+pub mod text;

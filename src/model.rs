@@ -1,6 +1,7 @@
 //! The config document: what one encrypted file holds (TOML inside age).
 
 use crate::secret::Secret;
+use crate::text::Outside;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
@@ -32,8 +33,10 @@ pub struct TestRecord {
     pub ok: bool,
     #[serde(default)]
     pub class: String,
-    #[serde(default)]
-    pub detail: String,
+    /// What the probe reported: often a server's own words (outside text,
+    /// kept as received, shown escaped: docs/ARCHITECTURE.md, "Outside text").
+    #[serde(default, with = "crate::text::stored")]
+    pub detail: Outside,
 }
 
 /// Non-secret facts about a config, also kept in the store's index so that
@@ -54,9 +57,14 @@ pub struct Meta {
     pub rotated: OffsetDateTime,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_test: Option<TestRecord>,
-    /// The account the credential belongs to (OAuth e-mail, database user).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account: Option<String>,
+    /// The account the credential belongs to (OAuth e-mail, database user):
+    /// often the provider's words (userinfo, id token), so outside text.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::text::stored::option"
+    )]
+    pub account: Option<Outside>,
     /// Recipient group that may decrypt this config (None: every recipient).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
@@ -205,7 +213,7 @@ impl ConfigDoc {
             .get("username")
             .filter(|u| !u.is_empty())
             .or(self.get("email").filter(|u| !u.is_empty()))
-            .map(str::to_string);
+            .map(Into::into);
     }
 }
 

@@ -41,7 +41,10 @@ pub(super) fn known_hosts() -> Option<std::path::PathBuf> {
 }
 
 /// First contact with an SSH server at a terminal: OpenSSH's question.
-pub(super) fn confirm_host_key(detail: &str, fingerprint: &str) -> anyhow::Result<bool> {
+pub(super) fn confirm_host_key(
+    detail: &crate::text::Outside,
+    fingerprint: &str,
+) -> anyhow::Result<bool> {
     eprintln!("{detail}");
     Ok(dialoguer::Confirm::new()
         .with_prompt(format!(
@@ -102,7 +105,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         settings.trust_host_key = args.trust_host_key.clone();
         let mut outcome = connectors::probe_with(&doc, &settings);
         if let Some(fp) = outcome.unknown_host_key.clone() {
-            if ctx.interactive && confirm_host_key(&outcome.detail, &fp)? {
+            if ctx.interactive && confirm_host_key(&outcome.summary(), &fp)? {
                 settings.trust_host_key = Some(fp);
                 outcome = connectors::probe_with(&doc, &settings);
             }
@@ -115,7 +118,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 format!(
                     "connection test failed: {} ({}); nothing was saved",
                     outcome.class.label(),
-                    outcome.detail
+                    outcome.summary()
                 ),
             )
             .hint(format!(

@@ -73,7 +73,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         "Authorized '{name}'{}{}",
         doc.meta
             .account
-            .as_deref()
+            .as_ref()
             .map(|a| format!(" as {a}"))
             .unwrap_or_default(),
         doc.meta

@@ -367,6 +367,13 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         },
     }
     let ok = checks.iter().all(|c| c.ok);
+    // A detail can hold outside text (an error quoting a planted header, a
+    // keyring's message, a file name): shown escaped, one check per line.
+    for c in &mut checks {
+        if let std::borrow::Cow::Owned(e) = crate::text::escape(&c.detail, DETAIL) {
+            c.detail = e;
+        }
+    }
     if args.json {
         super::print_json(&checks)?;
     } else {
@@ -389,6 +396,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     }
     Ok(if ok { 0 } else { 1 })
 }
+
+/// The longest detail a check shows (twenty stray files fit).
+const DETAIL: usize = 4000;
 
 /// Format-1 files an upgrade leaves behind (or that stopped it): named as
 /// such.
@@ -437,7 +447,7 @@ const FOREIGN: [&str; 5] = [
 /// `NAME.age` for a valid config name (so `list` never shows it). Each is
 /// the path from the store's root, escaped for the terminal, with why.
 fn unexpected_entries(root: &std::path::Path) -> Vec<String> {
-    use crate::store::names::escape_for_terminal;
+    use crate::text::escape as escape_for_terminal;
     let mut out = vec![];
     let show = |rel: &str, why: &str| format!("{} ({why})", escape_for_terminal(rel, 120));
     let Ok(entries) = std::fs::read_dir(root) else {

@@ -188,7 +188,7 @@ pub fn credential(ctx: &Ctx, args: CredentialArgs) -> anyhow::Result<i32> {
         // git offers back what worked; nothing is kept from it.
         return Ok(0);
     }
-    let say = |m: &str| eprintln!("authcfg: {m}");
+    let say = |m: &str| super::say("authcfg: ", &m);
     let target = match Target::parse(&args.url) {
         Ok(t) => t,
         Err(e) => {

@@ -13,6 +13,7 @@
 use super::Ctx;
 use crate::export::formats::{fish_quote, sh_quote};
 use crate::project::{self, Approval};
+use crate::text::Outside;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
@@ -191,7 +192,7 @@ fn apply(ctx: &Ctx, shell: HookShell) -> String {
             eprintln!(
                 "authcfg: unloaded {} variable(s) of {}",
                 old.vars.len(),
-                old.root
+                Outside::new(old.root.as_str())
             );
         }
         out += &unset(shell, "AUTHCFG_PROJECT_STATE");
@@ -207,19 +208,21 @@ fn apply(ctx: &Ctx, shell: HookShell) -> String {
                 out += &export(shell, n, v);
             }
             eprintln!(
-                "authcfg: loaded {} variable(s) from {} ({env})",
+                "authcfg: loaded {} variable(s) from {} ({})",
                 names.len(),
-                file.display()
+                shown(&file),
+                Outside::new(env.as_str())
             );
             state.vars = names;
         }
         Err(Refused::NotAllowed(why)) => {
-            eprintln!("authcfg: {} not loaded: {why}", file.display());
+            eprintln!("authcfg: {} not loaded: {}", shown(&file), Outside::new(why));
             state.blocked = true;
         }
         Err(Refused::Failed(why)) => eprintln!(
-            "authcfg: {} not loaded: {why}\n(tried again when the file changes; or run `unset AUTHCFG_PROJECT_STATE`)",
-            file.display()
+            "authcfg: {} not loaded: {}\n(tried again when the file changes; or run `unset AUTHCFG_PROJECT_STATE`)",
+            shown(&file),
+            Outside::new(why)
         ),
     }
     out += &export(
@@ -230,6 +233,14 @@ fn apply(ctx: &Ctx, shell: HookShell) -> String {
     out
 }
 
+/// A project file's path: a repository's directory names, outside text
+/// (docs/ARCHITECTURE.md, "Outside text").
+fn shown(file: &std::path::Path) -> Outside {
+    Outside::new(file.display().to_string())
+}
+
+/// Why a file was not loaded quotes the file (a variable name it holds):
+/// printed as [`Outside`].
 enum Refused {
     NotAllowed(String),
     Failed(String),

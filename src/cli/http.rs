@@ -5,7 +5,9 @@
 use super::Ctx;
 use crate::error::{usage, Exit, UserError};
 use crate::ops::http::{Limits, Request};
-use std::io::{Read, Write};
+use crate::text::{escape, escape_lines};
+use std::borrow::Cow;
+use std::io::{IsTerminal, Read, Write};
 use std::time::Duration;
 
 #[derive(clap::Args)]
@@ -56,6 +58,9 @@ pub struct Args {
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
     max_body: usize,
 }
+
+/// The longest header name or value shown at a terminal.
+const HEADER: usize = 4096;
 
 fn body(args: &Args) -> anyhow::Result<Option<Vec<u8>>> {
     if args.data_stdin {
@@ -111,6 +116,10 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         )
         .into());
     }
+    // The answer is the server's (outside text): at a terminal it is shown
+    // escaped, one header per line; piped, it is passed on as received.
+    let terminal = std::io::stdout().is_terminal();
+    let mut escaped = false;
     let mut o = std::io::stdout().lock();
     if args.json {
         serde_json::to_writer_pretty(&mut o, &resp.to_json())?;
@@ -119,13 +128,29 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         if args.include {
             write!(o, "HTTP {} {}\r\n", resp.status, resp.reason)?;
             for (k, v) in &resp.headers {
-                write!(o, "{k}: {v}\r\n")?;
+                if terminal {
+                    let (k, v) = (escape(k, HEADER), escape(v, HEADER));
+                    escaped |= matches!(k, Cow::Owned(_)) || matches!(v, Cow::Owned(_));
+                    write!(o, "{k}: {v}\r\n")?;
+                } else {
+                    write!(o, "{k}: {v}\r\n")?;
+                }
             }
             write!(o, "\r\n")?;
         }
-        o.write_all(&resp.body)?;
+        if terminal {
+            let text = String::from_utf8_lossy(&resp.body);
+            let shown = escape_lines(&text, usize::MAX);
+            escaped |= matches!(shown, Cow::Owned(_)) || matches!(text, Cow::Owned(_));
+            o.write_all(shown.as_bytes())?;
+        } else {
+            o.write_all(&resp.body)?;
+        }
     }
     o.flush()?;
+    if escaped {
+        eprintln!("note: control and invisible characters of the answer were escaped for the terminal; pipe the output for the bytes as received");
+    }
     if resp.truncated {
         eprintln!(
             "warning: the answer was longer than {} bytes and was cut",

@@ -42,7 +42,8 @@ struct Row<'a> {
     type_id: &'a str,
     provider: &'a str,
     status: &'static str,
-    account: Option<&'a str>,
+    /// Outside text (a provider's userinfo): escaped.
+    account: Option<Cow<'a, str>>,
     created: String,
     updated: String,
     rotated: String,
@@ -197,14 +198,18 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 type_id: &m.type_id,
                 provider: m.title_str(),
                 status: m.status(),
-                account: m.account.as_deref(),
+                account: m.account.as_ref().map(|a| a.cut(ACCOUNT)),
                 created: rfc3339(m.created),
                 updated: rfc3339(m.updated),
                 rotated: rfc3339(m.rotated),
                 last_used: used.map(|t| rfc3339(t.into())),
                 last_tested: m.last_test.as_ref().map(|t| rfc3339(t.at)),
                 connections: sum.connections.len(),
-                consumers: sum.connections.iter().map(|c| c.describe()).collect(),
+                consumers: sum
+                    .connections
+                    .iter()
+                    .map(|c| crate::text::escape(&c.describe(), crate::text::SHOWN).into_owned())
+                    .collect(),
                 reauthorize_by: m.refresh_expires.map(rfc3339),
                 conflict: in_conflict.contains(&m.name),
             })
@@ -265,11 +270,12 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             &mut count_buf,
         );
         let status = status_cell(m, in_conflict.contains(&m.name));
+        let account = account_cell(m);
         let cells: [&str; 8] = [
             &m.name,
             m.kind_title(),
             m.title_str(),
-            m.account.as_deref().unwrap_or(""),
+            &account,
             &status,
             &count_buf,
             &used_buf,
@@ -313,13 +319,14 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             &mut count_buf,
         );
         let status = status_cell(m, in_conflict.contains(&m.name));
+        let account = account_cell(m);
         line(
             &mut out,
             &[
                 &m.name,
                 m.kind_title(),
                 m.title_str(),
-                m.account.as_deref().unwrap_or(""),
+                &account,
                 &status,
                 &count_buf,
                 &used_buf,
@@ -341,6 +348,18 @@ fn cell_width(s: &str) -> usize {
         s.len()
     } else {
         s.chars().count()
+    }
+}
+
+/// The longest account `list` shows (an e-mail address fits).
+const ACCOUNT: usize = 100;
+
+/// The account, escaped and cut (outside text: docs/ARCHITECTURE.md,
+/// "Outside text"); borrowed when it is plain.
+fn account_cell(m: &Meta) -> Cow<'_, str> {
+    match &m.account {
+        Some(a) => a.cut(ACCOUNT),
+        None => Cow::Borrowed(""),
     }
 }
 

@@ -70,7 +70,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         records.drain(..skip);
     }
     if args.json {
-        return super::print_json(&records).map(|_| 0);
+        let mut v = serde_json::to_value(&records)?;
+        crate::text::escape_json(&mut v, FIELD);
+        return super::print_json(&v).map(|_| 0);
     }
     // Buffered, and a closed pipe (`log | head`) is an error, not a panic.
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
@@ -93,8 +95,13 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
 }
 
 /// The trail is read without its key (and `access.jsonl` notes are written
-/// by whoever failed): a record's text is printed with control and
-/// bidirectional characters escaped, one record per line, whatever it holds.
-fn esc(text: &str) -> String {
-    crate::store::names::escape_for_terminal(text, usize::MAX)
+/// by whoever failed): a record's text is outside text, printed with
+/// control and bidirectional characters escaped and each field cut at
+/// [`FIELD`] characters, one record per line, whatever it holds.
+fn esc(text: &str) -> std::borrow::Cow<'_, str> {
+    crate::text::escape(text, FIELD)
 }
+
+/// The longest field of a record `log` prints (authcfg writes far shorter
+/// ones; an edited record may hold anything).
+const FIELD: usize = 1000;

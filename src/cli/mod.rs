@@ -189,8 +189,20 @@ pub static UI: CliUi = CliUi;
 
 static PROGRESS: std::sync::Mutex<Option<indicatif::ProgressBar>> = std::sync::Mutex::new(None);
 
+/// Writes a message authcfg composed (an error, a warning, a notice) to
+/// stderr: `prefix`, then the message through `text::escape_message`, the
+/// net for outside text that reached a message without being escaped when
+/// it was put in (docs/ARCHITECTURE.md, "Outside text").
+pub fn say(prefix: &str, message: &dyn std::fmt::Display) {
+    eprintln!(
+        "{prefix}{}",
+        crate::text::escape_message(&message.to_string())
+    );
+}
+
 impl Ui for CliUi {
     fn notice(&self, message: &str) {
+        let message = crate::text::escape_message(message);
         match PROGRESS.lock().unwrap().as_ref() {
             Some(pb) => pb.println(message),
             None => eprintln!("{message}"),
@@ -293,12 +305,12 @@ pub fn main() -> i32 {
         Err(err) if is_broken_pipe(&err) => 0,
         Err(err) => {
             let (exit, hint) = classify(&err);
-            eprintln!("error: {err}");
+            say("error: ", &err);
             for cause in err.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                say("  caused by: ", cause);
             }
             if let Some(h) = hint {
-                eprintln!("hint: {h}");
+                say("hint: ", &h);
             }
             exit as i32
         }

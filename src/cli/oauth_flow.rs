@@ -71,11 +71,11 @@ pub fn authorize(ctx: &Ctx, doc: &mut ConfigDoc, args: &FlowArgs) -> anyhow::Res
     doc.fields.insert("grant".into(), grant.to_string().into());
     tokens::apply(doc, &resp);
     if grant == "client_credentials" {
-        doc.meta.account = doc.get("client_id").map(str::to_string);
+        doc.meta.account = doc.get("client_id").map(Into::into);
     } else if let Ok(claims) = tokens::userinfo(doc) {
         // Userinfo usually carries the e-mail that id tokens often leave out.
         if let Some(who) = tokens::account_from_claims(&claims) {
-            doc.meta.account = Some(who);
+            doc.meta.account = Some(who.into());
         }
     }
     doc.meta.rotated = crate::model::now();
@@ -142,32 +142,33 @@ fn loopback(
     let port = args
         .port
         .or_else(|| doc.get("redirect_port").and_then(|p| p.parse().ok()));
-    let listener = Listener::bind(port).map_err(|e| {
+    let mut listener = Listener::bind(port).map_err(|e| {
         UserError::new(Exit::OAuth, e)
             .hint("pick another --port, or free the one the provider requires")
     })?;
     let redirect = listener.redirect_uri();
     let (url, state, verifier) = authorize_url(doc, &redirect)?;
+    // The terminal is the user's own; the browser's argv is readable by
+    // every local user, so it gets a one-time link to this listener
+    // instead (docs/SECURITY.md, "Another local user").
     eprintln!(
         "Open this URL in a browser to authorize '{}':\n\n  {url}\n",
         doc.meta.name
     );
     if !args.no_browser {
-        if let Err(e) = browser::open(
-            url.as_str(),
-            ctx.settings.browser.as_deref(),
-            ctx.settings.key_cache.is_some(),
-        ) {
-            eprintln!("(could not open a browser: {e}; open the URL yourself)");
-        }
+        open_once(ctx, &mut listener, &url);
     }
     let pb = spinner(format!("Waiting for the redirect to {redirect} ..."));
-    let (outcome, _strays) = listener.wait(state.secret(), deadline);
+    let (outcome, _strays) = listener.wait(Some(state.secret()), deadline);
     pb.finish_and_clear();
     drop(listener);
     match outcome {
         Outcome::Code(code) => exchange(doc, &redirect, code, verifier),
-        Outcome::Denied { error, description } => Err(denied(&error, description.as_deref())),
+        Outcome::Denied { error, description } => Err(denied(
+            error.as_received(),
+            description.as_ref().map(|d| d.as_received()),
+        )),
+        Outcome::Aborted(why) => Err(aborted(why)),
         Outcome::TimedOut => Err(UserError::new(
             Exit::OAuth,
             format!("timed out after {} s waiting for the authorization", args.timeout),
@@ -177,12 +178,40 @@ fn loopback(
     }
 }
 
+/// Opens the browser at a one-time link of `listener` that leads to
+/// `target`: the browser's argv holds nothing worth copying.
+fn open_once(ctx: &Ctx, listener: &mut Listener, target: &url::Url) {
+    let link = listener.one_time_link(target);
+    if let Err(e) = browser::open(
+        &link,
+        ctx.settings.browser.as_deref(),
+        ctx.settings.key_cache.is_some(),
+    ) {
+        super::say(
+            "",
+            &format!("(could not open a browser: {e}; open the URL yourself)"),
+        );
+    }
+}
+
+fn aborted(why: String) -> anyhow::Error {
+    UserError::new(Exit::OAuth, format!("authorization stopped: {why}"))
+        .hint("run the command again; if it happens again, another local user is watching for authcfg's links (or use --no-browser and open the printed URL yourself)")
+        .into()
+}
+
+/// The provider's refusal (from a callback or a pasted URL): its words are
+/// outside text, taken out of secret parameters, escaped and cut
+/// (`oauth::redact_values`).
 fn denied(error: &str, description: Option<&str>) -> anyhow::Error {
     let e = UserError::new(
         Exit::OAuth,
         format!(
-            "the provider refused the authorization: {error}{}",
-            description.map(|d| format!(" ({d})")).unwrap_or_default()
+            "the provider refused the authorization: {}{}",
+            oauth::redact_values(error, &[]),
+            description
+                .map(|d| format!(" ({})", oauth::redact_values(d, &[])))
+                .unwrap_or_default()
         ),
     );
     match error {
@@ -217,6 +246,7 @@ fn manual(ctx: &Ctx, doc: &ConfigDoc) -> anyhow::Result<oauth::TokenResponse> {
     let line = line.trim();
     let code = if line.starts_with("http://") || line.starts_with("https://") {
         let u = url::Url::parse(line).map_err(|_| usage("that is not a valid URL"))?;
+        eprintln!("Received {}", without_secrets(&u));
         let q: std::collections::HashMap<String, String> = u.query_pairs().into_owned().collect();
         if let Some(e) = q.get("error") {
             return Err(denied(e, q.get("error_description").map(String::as_str)));
@@ -224,7 +254,10 @@ fn manual(ctx: &Ctx, doc: &ConfigDoc) -> anyhow::Result<oauth::TokenResponse> {
         if q.get("state").map(String::as_str) != Some(state.secret().as_str()) {
             return Err(UserError::new(
                 Exit::OAuth,
-                "the pasted URL's state does not match this authorization",
+                format!(
+                    "the pasted URL's state does not match this authorization ({})",
+                    without_secrets(&u)
+                ),
             )
             .hint("paste the URL from the browser tab that this run's link opened")
             .into());
@@ -238,6 +271,35 @@ fn manual(ctx: &Ctx, doc: &ConfigDoc) -> anyhow::Result<oauth::TokenResponse> {
         line.to_string()
     };
     exchange(doc, &redirect, code, verifier)
+}
+
+/// A pasted redirect URL as it is shown back: the code, state and any
+/// other value that could hold a secret replaced by `…`, escaped and cut
+/// (outside text).
+fn without_secrets(u: &url::Url) -> crate::text::Outside {
+    let keep = ["error", "error_description", "error_uri", "iss"];
+    let mut shown = u.clone();
+    shown.set_fragment(None);
+    shown.set_query(None);
+    let _ = shown.set_password(None);
+    let mut text = shown.to_string();
+    let pairs: Vec<String> = u
+        .query_pairs()
+        .map(|(k, v)| {
+            let k: String = url::form_urlencoded::byte_serialize(k.as_bytes()).collect();
+            if keep.contains(&k.as_str()) {
+                let v: String = url::form_urlencoded::byte_serialize(v.as_bytes()).collect();
+                format!("{k}={v}")
+            } else {
+                format!("{k}=…")
+            }
+        })
+        .collect();
+    if !pairs.is_empty() {
+        text.push('?');
+        text.push_str(&pairs.join("&"));
+    }
+    crate::text::Outside::new(text)
 }
 
 fn device(
@@ -261,29 +323,83 @@ fn device(
     let details: oauth2::StandardDeviceAuthorizationResponse = req
         .request(&http)
         .map_err(|e| oauth::classify_token_error(&e, &doc.meta.name))?;
+    // The provider's URLs are where the user is sent: https (or http on
+    // loopback), like every endpoint; its fields are outside text.
+    let verification =
+        oauth::check_endpoint("verification_uri", details.verification_uri().as_str())
+            .map_err(provider_url_refused)?;
+    let complete = details
+        .verification_uri_complete()
+        .map(|c| oauth::check_endpoint("verification_uri_complete", c.secret()))
+        .transpose()
+        .map_err(provider_url_refused)?;
+    let user_code = crate::text::Outside::new(details.user_code().secret().as_str());
     eprintln!(
         "To authorize '{}', open {} and enter the code: {}",
         doc.meta.name,
-        details.verification_uri().as_str(),
-        details.user_code().secret()
+        crate::text::Outside::new(verification.as_str()),
+        user_code.cut(64)
     );
-    if let Some(complete) = details.verification_uri_complete() {
-        eprintln!("(or open {} directly)", complete.secret());
+    let mut listener = None;
+    if let Some(complete) = &complete {
+        eprintln!(
+            "(or open {} directly)",
+            crate::text::Outside::new(complete.as_str())
+        );
         if !args.no_browser && browser::available(&ctx.settings) {
-            let _ = browser::open(
-                complete.secret(),
-                ctx.settings.browser.as_deref(),
-                ctx.settings.key_cache.is_some(),
-            );
+            // The complete URL holds the user code: whoever enters it first
+            // decides whose account this config gets. The browser is given
+            // a one-time link instead (as for the loopback flow).
+            let mut l = Listener::bind(None).map_err(|e| UserError::new(Exit::OAuth, e))?;
+            open_once(ctx, &mut l, complete);
+            listener = Some(std::cell::RefCell::new(l));
         }
     }
+    let stop: std::cell::RefCell<Option<String>> = Default::default();
+    // Between polls, the listener serves the one-time link; once the flow
+    // must stop, no further poll is sent.
+    let sleep = |d: Duration| match &listener {
+        Some(l) if stop.borrow().is_none() => {
+            if let (Outcome::Aborted(why), _) = l.borrow_mut().wait(None, Instant::now() + d) {
+                *stop.borrow_mut() = Some(why);
+            }
+        }
+        _ => std::thread::sleep(d),
+    };
+    let poll = |r: oauth2::HttpRequest| -> Result<oauth2::HttpResponse, PollError> {
+        if stop.borrow().is_some() {
+            return Err(PollError("stopped".into()));
+        }
+        oauth2::SyncHttpClient::call(&http, r).map_err(|e| PollError(crate::net::chain(&e)))
+    };
     let pb = spinner("Waiting for the code to be approved ...".into());
     let remaining = deadline.saturating_duration_since(Instant::now());
-    let result = c.exchange_device_access_token(&details)?.request(
-        &http,
-        std::thread::sleep,
-        Some(remaining),
-    );
+    let result = c
+        .exchange_device_access_token(&details)?
+        .request(&poll, sleep, Some(remaining));
     pb.finish_and_clear();
+    if let Some(why) = stop.take() {
+        return Err(aborted(why));
+    }
     result.map_err(|e| oauth::classify_token_error(&e, &doc.meta.name).into())
+}
+
+/// A failed poll of the device flow's token endpoint.
+#[derive(Debug)]
+struct PollError(String);
+
+impl std::fmt::Display for PollError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for PollError {}
+
+fn provider_url_refused(e: UserError) -> UserError {
+    UserError::new(
+        Exit::OAuth,
+        format!("the provider's device authorization answer was refused: {e}"),
+    )
+    .hint("nothing was opened; the provider must send https verification URLs")
 }

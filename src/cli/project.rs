@@ -79,7 +79,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             let _ = path;
             eprintln!(
                 "Allowed {} as it is now; `authcfg hook` loads it (a change needs a new `authcfg project allow`)",
-                p.file.display()
+                crate::text::Outside::new(p.file.display().to_string())
             );
             Ok(0)
         }
@@ -94,7 +94,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 } else {
                     "Was not allowed:"
                 },
-                p.file.display()
+                crate::text::Outside::new(p.file.display().to_string())
             );
             Ok(0)
         }
@@ -107,24 +107,29 @@ fn check(ctx: &Ctx, envs: Vec<String>, json: bool) -> anyhow::Result<i32> {
     let rows = crate::ops::project::check(&s, &p, &envs)?;
     let failed = rows.iter().filter(|r| !r.ok).count();
     if json {
-        super::print_json(&serde_json::json!({
+        let mut v = serde_json::json!({
             "file": p.file.display().to_string(),
             "allowed": project::approval(ctx.settings.state_dir.as_deref(), &p) == Approval::Allowed,
             "ok": failed == 0,
             "references": rows,
-        }))?;
+        });
+        // The file's path and names are a repository's: outside text.
+        crate::text::escape_json(&mut v, crate::text::SHOWN);
+        super::print_json(&v)?;
     } else {
-        println!("{}", p.file.display());
+        // The file and what it names are a repository's: outside text.
+        let esc = |t: &str| crate::text::escape(t, crate::text::SHOWN).into_owned();
+        println!("{}", esc(&p.file.display().to_string()));
         let w_env = rows.iter().map(|r| r.env.len()).max().unwrap_or(0);
         let w_var = rows.iter().map(|r| r.variable.len()).max().unwrap_or(0);
         for r in &rows {
             println!(
                 "{} {:w_env$}  {:w_var$}  {}: {}",
                 if r.ok { "ok  " } else { "FAIL" },
-                r.env,
-                r.variable,
-                r.reference,
-                r.detail
+                esc(&r.env),
+                esc(&r.variable),
+                esc(&r.reference),
+                esc(&r.detail)
             );
         }
         if rows.is_empty() {

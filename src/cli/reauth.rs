@@ -39,7 +39,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         name,
         doc.meta
             .account
-            .as_deref()
+            .as_ref()
             .map(|a| format!(" as {a}"))
             .unwrap_or_default()
     );

@@ -72,7 +72,14 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 } else {
                     r.role.as_str()
                 };
-                outln!("{:<16} {:<9} {}  {groups}", r.label, role, r.public_key);
+                // Labels come with a pulled header (a teammate's words).
+                outln!(
+                    "{:<16} {:<9} {}  {}",
+                    crate::text::escape(&r.label, 100),
+                    role,
+                    crate::text::escape(&r.public_key, 200),
+                    crate::text::escape(&groups, 300)
+                );
             }
             Ok(0)
         }

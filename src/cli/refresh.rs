@@ -51,9 +51,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             Ok(_) => eprintln!("'{n}' is still fresh (use --force to refresh anyway)"),
             Err(e) => {
                 failed += 1;
-                eprintln!("error: {n}: {e}");
+                super::say(&format!("error: {n}: "), &e);
                 if let (_, Some(h)) = crate::error::classify(&e) {
-                    eprintln!("hint: {h}");
+                    super::say("hint: ", &h);
                 }
             }
         }

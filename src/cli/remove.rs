@@ -82,7 +82,10 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                         "'{n}' cannot be read, so its tokens cannot be revoked; nothing was removed (pass --keep-tokens to remove it anyway)"
                     )));
                 }
-                eprintln!("note: '{n}' cannot be read ({e}); removing it anyway");
+                super::say(
+                    "note: ",
+                    &format!("'{n}' cannot be read ({e}); removing it anyway"),
+                );
                 None
             }
         };

@@ -180,7 +180,7 @@ fn rotate_oauth(
     match crate::oauth::tokens::revoke(&doc) {
         Ok(true) => eprintln!("Revoked the old tokens of '{name}'"),
         Ok(false) => eprintln!("note: the provider has no revocation endpoint; the old tokens stay valid until they expire"),
-        Err(e) => eprintln!("warning: could not revoke the old tokens: {e}"),
+        Err(e) => super::say("warning: could not revoke the old tokens: ", &e),
     }
     doc.remember(
         &["refresh_token".to_string(), "access_token".to_string()],

@@ -3,6 +3,7 @@
 use super::Ctx;
 use crate::catalog;
 use crate::model::{rfc3339, ConfigDoc};
+use crate::text::{escape, SHOWN};
 use serde_json::{json, Map, Value};
 
 #[derive(clap::Args)]
@@ -54,8 +55,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 .map(|u| {
                     json!({
                         "kind": u.consumer.kind.as_str(),
-                        "name": u.consumer.name,
-                        "env": u.consumer.env,
+                        // A project's path, a CI job's name: outside text.
+                        "name": escape(&u.consumer.name, SHOWN),
+                        "env": u.consumer.env.as_deref().map(|e| escape(e, SHOWN)),
                         "connection": u.consumer.is_connection(),
                         "last_action": u.action,
                         "last_used": rfc3339(from_unix(u.at)),
@@ -133,8 +135,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             println!(
                 "  {}  {}  ({}, {})",
                 rfc3339(from_unix(u.at)),
-                u.consumer.describe(),
-                u.action,
+                escape(&u.consumer.describe(), SHOWN),
+                escape(&u.action, 40),
                 crate::model::ago(from_unix(u.at).into())
             );
         }
@@ -150,11 +152,17 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         let width = doc.fields.keys().map(|k| k.len()).max().unwrap_or(0);
         for (k, v) in &doc.fields {
             let text = shown(k, v);
+            // Values can come from outside (a provider's granted scopes,
+            // an issuer's endpoints): shown escaped, a revealed multi-line
+            // value (a PEM key) with its lines.
             let text = if text.contains('\n') && !args.reveal {
                 "(multi-line)".into()
+            } else if args.reveal {
+                crate::text::escape_message(&text).into_owned()
             } else {
-                text
+                escape(&text, SHOWN).into_owned()
             };
+            let k = escape(k, 100);
             outln!("  {k:width$}  {text}");
         }
     }
@@ -193,12 +201,18 @@ pub fn seed_json(
         json!({
             "kind": m.kind.as_str(),
             "status": m.status(),
+            // Outside text: serialized escaped.
             "account": m.account,
             "created": rfc3339(m.created),
             "updated": rfc3339(m.updated),
             "rotated": rfc3339(m.rotated),
             "last_used": last_used.map(|t| rfc3339(t.into())),
-            "last_test": m.last_test,
+            "last_test": m.last_test.as_ref().map(|t| json!({
+                "at": rfc3339(t.at),
+                "ok": t.ok,
+                "class": t.class,
+                "detail": t.detail,
+            })),
         }),
     );
     Value::Object(out)

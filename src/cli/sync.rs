@@ -60,7 +60,7 @@ fn render(r: &Synced) {
         eprintln!("the store header changed (signed by the admin): recipients or keys");
     }
     for n in &r.notes {
-        eprintln!("note: {n}");
+        super::say("note: ", n);
     }
     if r.pushed {
         eprintln!("pushed");
@@ -172,9 +172,9 @@ pub fn resolve_hint(c: &team::ConflictView) -> Option<String> {
 /// One config's conflicting fields, both sides; values from the other
 /// side are outside text (escaped), secrets are masked tails.
 pub fn print_conflict(c: &team::ConflictView) -> anyhow::Result<()> {
-    use crate::store::names::escape_for_terminal;
+    use crate::text::escape;
     let shown = |v: &Option<String>| match v {
-        Some(v) => escape_for_terminal(v, 120),
+        Some(v) => escape(v, 120).into_owned(),
         None => "(removed)".into(),
     };
     outln!("{}: changed on both sides by a sync", c.name);
@@ -246,8 +246,10 @@ pub fn after_write(ctx: &Ctx) -> anyhow::Result<()> {
             conflict_list(&r.conflicts)
         ),
         Ok(_) => {}
-        Err(e) => eprintln!("warning: saved, but not synced: {e}
-hint: run `authcfg sync`"),
+        Err(e) => {
+            super::say("warning: saved, but not synced: ", &e);
+            eprintln!("hint: run `authcfg sync`");
+        }
     }
     Ok(())
 }

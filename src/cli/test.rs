@@ -39,7 +39,8 @@ struct Row {
     result: &'static str,
     class: Class,
     latency_ms: u128,
-    detail: String,
+    /// Outside text: serialized escaped (`--json`).
+    detail: crate::text::Outside,
     remedy: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     server_identity: Option<crate::net::ServerIdentity>,
@@ -80,7 +81,10 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         }
     }
     for r in &rows {
-        let rec = Outcome::fail(r.class, r.detail.clone()).record();
+        let rec = crate::model::TestRecord {
+            detail: r.detail.clone(),
+            ..Outcome::fail(r.class, "").record()
+        };
         session.store.update_if(&r.name, |d| {
             d.meta.last_test = Some(rec);
             if let Some(fp) = &r.pin {
@@ -108,7 +112,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 r.name.clone(),
                 r.result.to_string(),
                 format!("{} ms", r.latency_ms),
-                r.detail.chars().take(100).collect(),
+                r.detail.cut(100).into_owned(),
             ]);
         }
         outln!("{table}");

@@ -181,11 +181,12 @@ impl Outcome {
     }
 
     /// The detail, plus a plain statement when the server's identity was
-    /// not verified.
-    pub fn summary(&self) -> String {
+    /// not verified: outside text (a server's error message is in it),
+    /// shown escaped wherever it goes (docs/ARCHITECTURE.md, "Outside text").
+    pub fn summary(&self) -> crate::text::Outside {
         match self.identity {
-            Some(id) if !id.verified() => format!("{}; {}", self.detail, id.describe()),
-            _ => self.detail.clone(),
+            Some(id) if !id.verified() => format!("{}; {}", self.detail, id.describe()).into(),
+            _ => self.detail.as_str().into(),
         }
     }
 

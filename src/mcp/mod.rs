@@ -327,7 +327,13 @@ impl Server {
                     "authcfg mcp: {actor} {tool} ok ({} ms)",
                     started.elapsed().as_millis()
                 ));
-                let v = self.redactor.read().expect("redactor lock").json(&v);
+                let mut v = self.redactor.read().expect("redactor lock").json(&v);
+                // Answers that describe (accounts, a server's error text)
+                // are outside text, escaped after the redaction; bodies and
+                // rows are the data the agent asked for (docs/SECURITY.md).
+                if matches!(tool, "list_configs" | "test_config") {
+                    crate::text::escape_json(&mut v, crate::text::SHOWN);
+                }
                 CallToolResult::success(vec![ContentBlock::text(
                     serde_json::to_string_pretty(&v).unwrap_or_default(),
                 )])
@@ -385,7 +391,7 @@ impl Server {
         if let Some(h) = hint {
             text.push_str(&format!("\nhint: {h}"));
         }
-        let text = self.redact_text(&text);
+        let text = crate::text::escape_message(&self.redact_text(&text)).into_owned();
         self.ui.notice(&format!(
             "authcfg mcp: {actor} {tool} failed: {}",
             text.lines().next().unwrap_or("")
@@ -469,7 +475,7 @@ impl Server {
                     }
                 }
                 if let Some(a) = &m.account {
-                    e["account"] = a.clone().into();
+                    e["account"] = a.as_received().into();
                 }
                 if let Some(t) = &m.last_test {
                     e["last_test"] = json!({"at": crate::model::rfc3339(t.at), "ok": t.ok, "class": t.class});
@@ -666,7 +672,7 @@ impl Server {
         Ok(json!({
             "ok": outcome.passed(),
             "result": outcome.class.label(),
-            "detail": outcome.summary(),
+            "detail": outcome.summary().as_received(),
             "remedy": if outcome.passed() { "" } else { outcome.class.remedy() },
             "latency_ms": ms,
         }))

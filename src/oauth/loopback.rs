@@ -2,6 +2,15 @@
 //! unless one is required, one path (`/callback`), and every other request
 //! answered and ignored until the right one arrives.
 //!
+//! The browser is not given the authorization URL (its `state` and PKCE
+//! challenge would sit in the browser's argv, which every local user reads
+//! in `/proc`): it is given a one-time link on this listener,
+//! `/start/<random>`, answered once with a redirect to the provider
+//! (docs/SECURITY.md, "Another local user"). A second use of the link, and
+//! any use of it or of the callback by another user's program (the peer
+//! socket's owner, from `/proc/net/tcp`), aborts the flow: whoever copied
+//! the link cannot slip their own authorization in.
+//!
 //! Served by hyper's HTTP/1 server on the command's tokio runtime, so that
 //! hostile local traffic cannot starve the real callback:
 //! - each connection is a task, not a thread or a pool slot;
@@ -18,6 +27,7 @@
 //! 128 slots: 130 trickling clients kept the callback out. tiny_http, the
 //! first design, lost wake-ups in its pool under a 200-request flood.
 
+use crate::text::Outside;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -34,27 +44,64 @@ pub const CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
 pub const MAX_CONNECTIONS: usize = 512;
 const MAX_HEAD: usize = 16 * 1024;
 
-/// A page to send back: status, title, text.
-type Page = (u16, &'static str, String);
+pub const START_PATH: &str = "/start/";
 
-/// A request's target, where to send its page, and a signal that fires when
-/// its connection is done (the page written, or the client gone).
-type Pending = (String, oneshot::Sender<Page>, mpsc::Receiver<()>);
+/// A page to send back: status, title, text (already HTML), and where to
+/// send the browser next.
+struct Page {
+    status: u16,
+    title: &'static str,
+    body: String,
+    location: Option<String>,
+}
+
+impl Page {
+    fn new(status: u16, title: &'static str, body: impl Into<String>) -> Page {
+        Page {
+            status,
+            title,
+            body: body.into(),
+            location: None,
+        }
+    }
+}
+
+/// A request: its target, the client's address, where to send its page,
+/// and a signal that fires when its connection is done (the page written,
+/// or the client gone).
+struct Pending {
+    target: String,
+    peer: std::net::SocketAddr,
+    reply: oneshot::Sender<Page>,
+    done: mpsc::Receiver<()>,
+}
 
 pub struct Listener {
     port: u16,
     accept: tokio::task::AbortHandle,
     requests: mpsc::Receiver<Pending>,
+    start: Option<Start>,
+}
+
+/// The one-time link and where it leads.
+struct Start {
+    path: String,
+    target: String,
+    used: bool,
 }
 
 #[derive(Debug)]
 pub enum Outcome {
     Code(String),
-    /// The provider redirected back with `error=` (state matched).
+    /// The provider redirected back with `error=` (state matched): its
+    /// words, outside text.
     Denied {
-        error: String,
-        description: Option<String>,
+        error: Outside,
+        description: Option<Outside>,
     },
+    /// The flow must stop: the one-time link was used twice, or another
+    /// user's program used it or the callback.
+    Aborted(String),
     TimedOut,
 }
 
@@ -80,7 +127,23 @@ impl Listener {
             port,
             accept,
             requests,
+            start: None,
         })
+    }
+
+    /// A link on this listener that sends the browser to `target` once:
+    /// what the browser is given instead of `target`.
+    pub fn one_time_link(&mut self, target: &url::Url) -> String {
+        use rand::Rng;
+        let nonce: [u8; 24] = rand::rng().random();
+        let path = format!("{START_PATH}{}", hex::encode(nonce));
+        let link = format!("http://127.0.0.1:{}{path}", self.port);
+        self.start = Some(Start {
+            path,
+            target: target.to_string(),
+            used: false,
+        });
+        link
     }
 
     pub fn port(&self) -> u16 {
@@ -91,25 +154,30 @@ impl Listener {
         format!("http://127.0.0.1:{}{CALLBACK_PATH}", self.port)
     }
 
-    /// Waits for the callback that carries `state`. Returns the number of
-    /// stray requests seen along with the outcome.
-    pub fn wait(&self, state: &str, deadline: Instant) -> (Outcome, usize) {
+    /// Waits for the callback that carries `state` (none: only the
+    /// one-time link is served, for the device flow, until `deadline`).
+    /// Returns the number of stray requests seen along with the outcome.
+    pub fn wait(&mut self, state: Option<&str>, deadline: Instant) -> (Outcome, usize) {
+        let me = my_uid();
         let mut strays = 0;
         loop {
             let now = Instant::now();
             if now >= deadline {
                 return (Outcome::TimedOut, strays);
             }
-            let (target, reply, done) = match self.requests.recv_timeout(deadline - now) {
+            let p = match self.requests.recv_timeout(deadline - now) {
                 Ok(r) => r,
                 Err(_) => return (Outcome::TimedOut, strays),
             };
-            let (page, outcome) = judge(&target, state);
-            let _ = reply.send(page);
+            // Asked while the client's connection is open (it waits for
+            // this page), so its socket is in the table.
+            let ours = peer_uid(p.peer, self.port).is_some_and(|u| u == me || u == 0);
+            let (page, outcome) = judge(&p.target, state, self.start.as_mut(), ours);
+            let _ = p.reply.send(page);
             match outcome {
                 Some(o) => {
                     // The browser gets its page before the listener goes.
-                    let _ = done.recv_timeout(Duration::from_secs(2));
+                    let _ = p.done.recv_timeout(Duration::from_secs(2));
                     return (o, strays);
                 }
                 None => strays += 1,
@@ -118,75 +186,126 @@ impl Listener {
     }
 }
 
+/// The real user id of this process.
+fn my_uid() -> u32 {
+    // SAFETY: getuid cannot fail and touches no memory.
+    unsafe { libc::getuid() }
+}
+
+/// The user owning the client end of a connection to our `port` from
+/// `peer`, from the kernel's socket table (`/proc/net/tcp`); None when it
+/// cannot be told (then the request is treated as another user's).
+fn peer_uid(peer: std::net::SocketAddr, port: u16) -> Option<u32> {
+    let table = procfs::net::tcp().ok()?;
+    table
+        .iter()
+        .find(|e| e.local_address == peer && e.remote_address.port() == port)
+        .map(|e| e.uid)
+}
+
 /// What a request to the listener means: the page to answer with, and the
-/// outcome when it is the callback we wait for.
-fn judge(target: &str, state: &str) -> (Page, Option<Outcome>) {
+/// outcome when it ends the flow. `ours`: the client is a program of this
+/// user (or root).
+fn judge(
+    target: &str,
+    state: Option<&str>,
+    start: Option<&mut Start>,
+    ours: bool,
+) -> (Page, Option<Outcome>) {
     let Ok(url) = url::Url::parse(&format!("http://127.0.0.1{target}")) else {
         return (
-            (
-                400,
-                "Bad request",
-                "This is not an authorization callback.".into(),
+            Page::new(400, "Bad request", "This is not an authorization callback."),
+            None,
+        );
+    };
+    if let Some(start) = start.filter(|s| url.path() == s.path) {
+        if !ours {
+            return (
+                Page::new(403, "Refused", "This link belongs to another user's authorization."),
+                Some(Outcome::Aborted(
+                    "another user's program opened this authorization's one-time link (it was read from the browser's command line); nothing was authorized"
+                        .into(),
+                )),
+            );
+        }
+        if start.used {
+            return (
+                Page::new(
+                    400,
+                    "Link already used",
+                    "This one-time link was opened before. The authorization was stopped; run the command again.",
+                ),
+                Some(Outcome::Aborted(
+                    "the one-time authorization link was opened twice (another program may have copied it from the browser's command line); nothing was authorized"
+                        .into(),
+                )),
+            );
+        }
+        start.used = true;
+        let mut page = Page::new(302, "Continue at the provider", "Continue at the provider.");
+        page.location = Some(start.target.clone());
+        return (page, None);
+    }
+    if url.path() != CALLBACK_PATH {
+        let page = if ours {
+            Page::new(
+                404,
+                "Not found",
+                "authcfg is waiting for the authorization callback.",
+            )
+        } else {
+            Page::new(403, "Refused", "This listener serves another user.")
+        };
+        return (page, None);
+    }
+    let q: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
+    let Some(state) = state.filter(|s| q.get("state").map(String::as_str) == Some(*s)) else {
+        return (
+            Page::new(
+                if ours { 400 } else { 403 },
+                "State mismatch",
+                "This callback does not belong to the authorization authcfg started. It was ignored.",
             ),
             None,
         );
     };
-    if url.path() != CALLBACK_PATH {
+    let _ = state;
+    if !ours {
         return (
-            (
-                404,
-                "Not found",
-                "authcfg is waiting for the authorization callback.".into(),
-            ),
-            None,
-        );
-    }
-    let q: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
-    if q.get("state").map(String::as_str) != Some(state) {
-        return (
-            (
-                400,
-                "State mismatch",
-                "This callback does not belong to the authorization authcfg started. It was ignored."
+            Page::new(403, "Refused", "This listener serves another user."),
+            Some(Outcome::Aborted(
+                "another user's program sent this authorization's callback (with its state); nothing was authorized"
                     .into(),
-            ),
-            None,
+            )),
         );
     }
     if let Some(error) = q.get("error") {
-        let description = q.get("error_description").cloned();
+        let error = Outside::new(error.as_str());
+        let description = q.get("error_description").map(|d| Outside::new(d.as_str()));
         let text = format!(
             "The provider answered {}{}. Return to the terminal.",
-            html_escape(error),
+            html_escape(&error.to_string()),
             description
-                .as_deref()
-                .map(|d| format!(": {}", html_escape(d)))
+                .as_ref()
+                .map(|d| format!(": {}", html_escape(&d.to_string())))
                 .unwrap_or_default()
         );
         return (
-            (400, "Authorization failed", text),
-            Some(Outcome::Denied {
-                error: error.clone(),
-                description,
-            }),
+            Page::new(400, "Authorization failed", text),
+            Some(Outcome::Denied { error, description }),
         );
     }
     match q.get("code").filter(|c| !c.is_empty()) {
         Some(code) => (
-            (
+            Page::new(
                 200,
                 "Authorized",
-                "authcfg received the authorization. You can close this tab and return to the terminal."
-                    .into(),
+                "authcfg received the authorization. You can close this tab and return to the terminal.",
             ),
             Some(Outcome::Code(code.clone())),
         ),
         None => (
-            (
-                400,
-                "Missing code",
-                "The callback carried no authorization code.".into(),
-            ),
+            Page::new(400, "Missing code", "The callback carried no authorization code."),
             None,
         ),
     }
@@ -199,8 +318,8 @@ async fn accept_loop(
 ) {
     let ids = AtomicU64::new(0);
     loop {
-        let stream = match listener.accept().await {
-            Ok((s, _)) => s,
+        let (stream, peer) = match listener.accept().await {
+            Ok(s) => s,
             Err(_) => {
                 // Out of file descriptors, say: back off instead of spinning.
                 tokio::time::sleep(Duration::from_millis(20)).await;
@@ -216,7 +335,7 @@ async fn accept_loop(
             let service = hyper::service::service_fn(move |req: Request<Incoming>| {
                 let tx = tx.clone();
                 let done = done_rx.lock().ok().and_then(|mut d| d.take());
-                async move { Ok::<_, std::convert::Infallible>(answer(req, &tx, done).await) }
+                async move { Ok::<_, std::convert::Infallible>(answer(req, peer, &tx, done).await) }
             });
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())
@@ -243,6 +362,7 @@ async fn accept_loop(
 
 async fn answer(
     req: Request<Incoming>,
+    peer: std::net::SocketAddr,
     tx: &mpsc::Sender<Pending>,
     done: Option<mpsc::Receiver<()>>,
 ) -> Response<Full<Bytes>> {
@@ -252,29 +372,48 @@ async fn answer(
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "/".into());
     let (reply, page) = oneshot::channel();
-    let sent = done.is_some_and(|done| tx.send((target, reply, done)).is_ok());
+    let sent = done.is_some_and(|done| {
+        tx.send(Pending {
+            target,
+            peer,
+            reply,
+            done,
+        })
+        .is_ok()
+    });
     let page = if sent { page.await.ok() } else { None };
-    let (status, title, body) = page.unwrap_or((
-        404,
-        "Not found",
-        "authcfg is no longer waiting for an authorization.".into(),
-    ));
-    page_response(status, title, &body)
+    let page = page.unwrap_or_else(|| {
+        Page::new(
+            404,
+            "Not found",
+            "authcfg is no longer waiting for an authorization.",
+        )
+    });
+    page_response(page)
 }
 
-fn page_response(status: u16, title: &str, body: &str) -> Response<Full<Bytes>> {
+fn page_response(page: Page) -> Response<Full<Bytes>> {
+    let Page {
+        status,
+        title,
+        body,
+        location,
+    } = page;
     let html = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>authcfg: {title}</title></head>\
          <body style=\"font-family:sans-serif;max-width:36em;margin:4em auto\"><h1>{title}</h1><p>{body}</p></body></html>"
     );
-    Response::builder()
+    let mut r = Response::builder()
         .status(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST))
         .header("Content-Type", "text/html; charset=utf-8")
         .header("Cache-Control", "no-store")
         .header("Referrer-Policy", "no-referrer")
-        .header("Connection", "close")
-        .body(Full::new(Bytes::from(html)))
-        .expect("a static response is valid")
+        .header("Connection", "close");
+    if let Some(l) = location {
+        r = r.header("Location", l);
+    }
+    r.body(Full::new(Bytes::from(html)))
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::from_static(b"bad redirect"))))
 }
 
 impl Drop for Listener {
@@ -298,17 +437,60 @@ mod tests {
 
     #[test]
     fn judges_requests() {
-        let (p, o) = judge("/callback?state=s1&code=abc", "s1");
-        assert_eq!(p.0, 200);
+        let j = |t: &str| judge(t, Some("s1"), None, true);
+        let (p, o) = j("/callback?state=s1&code=abc");
+        assert_eq!(p.status, 200);
         assert!(matches!(o, Some(Outcome::Code(c)) if c == "abc"));
-        assert!(judge("/callback?state=wrong&code=abc", "s1").1.is_none());
-        assert_eq!(judge("/favicon.ico", "s1").0 .0, 404);
+        assert!(j("/callback?state=wrong&code=abc").1.is_none());
+        assert_eq!(j("/favicon.ico").0.status, 404);
         assert!(matches!(
-            judge("/callback?state=s1&error=access_denied", "s1").1,
+            j("/callback?state=s1&error=access_denied").1,
             Some(Outcome::Denied { .. })
         ));
-        assert!(judge("/callback?state=s1", "s1").1.is_none());
-        let (p, _) = judge("/callback?state=s1&error=%3Cscript%3E", "s1");
-        assert!(!p.2.contains("<script>"));
+        assert!(j("/callback?state=s1").1.is_none());
+        let (p, _) = j("/callback?state=s1&error=%3Cscript%3E");
+        assert!(!p.body.contains("<script>"));
+        // Another user's callback with the state stops the flow.
+        assert!(matches!(
+            judge("/callback?state=s1&code=abc", Some("s1"), None, false).1,
+            Some(Outcome::Aborted(_))
+        ));
+    }
+
+    #[test]
+    fn the_start_link_works_once() {
+        let mut start = Start {
+            path: "/start/ab12".into(),
+            target: "https://idp.example/auth?state=s1".into(),
+            used: false,
+        };
+        let (p, o) = judge("/start/ab12", Some("s1"), Some(&mut start), true);
+        assert_eq!(
+            (p.status, p.location.as_deref()),
+            (302, Some("https://idp.example/auth?state=s1"))
+        );
+        assert!(o.is_none());
+        let (p, o) = judge("/start/ab12", Some("s1"), Some(&mut start), true);
+        assert!(p.location.is_none());
+        assert!(matches!(o, Some(Outcome::Aborted(_))));
+        let mut fresh = Start {
+            used: false,
+            ..start
+        };
+        let (p, o) = judge("/start/ab12", Some("s1"), Some(&mut fresh), false);
+        assert!(p.location.is_none() && matches!(o, Some(Outcome::Aborted(_))));
+        assert!(judge("/start/other", Some("s1"), Some(&mut fresh), true)
+            .1
+            .is_none());
+    }
+
+    #[test]
+    fn finds_the_owner_of_a_loopback_client() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let (_s, peer) = l.accept().unwrap();
+        assert_eq!(peer, c.local_addr().unwrap());
+        assert_eq!(peer_uid(peer, port), Some(my_uid()));
     }
 }

@@ -195,7 +195,7 @@ pub fn redact_values(text: &str, secrets: &[&str]) -> String {
     let out = r.text(text);
     let out =
         secret_parameters().replace_all(&out, |c: &regex::Captures| format!("{}{REDACTED}", &c[1]));
-    crate::store::names::escape_for_terminal(&out, MAX_PROVIDER_TEXT)
+    crate::text::escape(&out, MAX_PROVIDER_TEXT).into_owned()
 }
 
 /// Form parameters and header credentials that hold a secret, whatever

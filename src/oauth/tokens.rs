@@ -78,7 +78,7 @@ pub fn apply(doc: &mut ConfigDoc, resp: &TokenResponse) {
         .as_deref()
         .and_then(account_from_id_token)
     {
-        doc.meta.account = Some(who);
+        doc.meta.account = Some(who.into());
     }
 }
 

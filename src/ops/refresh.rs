@@ -86,7 +86,7 @@ pub fn ensure_fresh(s: &Session, doc: ConfigDoc, force: bool) -> anyhow::Result<
                     at: crate::model::now(),
                     ok: false,
                     class: "auth".into(),
-                    detail: format!("refresh failed: {detail}"),
+                    detail: format!("refresh failed: {detail}").into(),
                 });
                 Ok(Some(intent(
                     "refresh",

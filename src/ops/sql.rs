@@ -159,7 +159,7 @@ async fn postgres(
     let session = tokio::time::timeout_at(deadline, probes::postgres::connect(doc))
         .await
         .map_err(|_| too_slow(timeout, "no session was opened"))?
-        .map_err(|f| failure(f.outcome().summary()))?;
+        .map_err(|f| failure(f.outcome().summary().to_string()))?;
     let client = session.client;
     let token = client.cancel_token();
     let stop = AtomicBool::new(false);
@@ -275,7 +275,7 @@ async fn mysql(
     let conn: MyConn = tokio::time::timeout_at(deadline, probes::mysql_connect(doc))
         .await
         .map_err(|_| too_slow(timeout, "no session was opened"))?
-        .map_err(|f| failure(f.outcome().summary()))?;
+        .map_err(|f| failure(f.outcome().summary().to_string()))?;
     let id = conn.connection_id;
     let stop = AtomicBool::new(false);
     let work = my_run(conn, sql, max_rows, read_only, &stop);

@@ -85,7 +85,7 @@ fn git_error(args: &[&str], stderr: &[u8]) -> UserError {
     failure(format!(
         "git {} failed: {}",
         args.first().copied().unwrap_or(""),
-        crate::store::names::escape_for_terminal(&first.join(" / "), 300)
+        crate::text::escape(&first.join(" / "), 300)
     ))
 }
 
@@ -407,7 +407,7 @@ fn check_local_config(git: &Git) -> anyhow::Result<()> {
         let url_ok =
             !key.starts_with("remote.origin.") || !key.ends_with("url") || !value.contains("::");
         if !allowed_local(&key) || !url_ok {
-            bad.push(crate::store::names::escape_for_terminal(&key, 80));
+            bad.push(crate::text::escape(&key, 80).into_owned());
         }
     }
     if !bad.is_empty() {
@@ -691,7 +691,7 @@ pub fn clone(
     ui: &'static dyn Ui,
 ) -> anyhow::Result<CloneOutcome> {
     let mut notes = vec![];
-    let shown_url = crate::store::names::escape_for_terminal(&hide_userinfo(url), 300);
+    let shown_url = crate::text::escape(&hide_userinfo(url), 300).into_owned();
     let dir = std::path::absolute(dir)?;
     if super::key::yours(settings)?.is_none() {
         return Err(crate::error::no_key("you have no key to join a team store with")
@@ -722,7 +722,7 @@ pub fn clone(
             return Err(usage(format!(
                 "{} holds an unfinished clone of another repository ({})",
                 dir.display(),
-                crate::store::names::escape_for_terminal(&hide_userinfo(&origin), 300)
+                crate::text::escape(&hide_userinfo(&origin), 300)
             ))
             .hint(format!(
                 "clone into another directory (`authcfg git clone URL DIR`), or remove {} first",
@@ -755,7 +755,7 @@ pub fn clone(
         let others: Vec<String> = others
             .lines()
             .filter(|l| !l.is_empty() && *l != "HEAD")
-            .map(|l| crate::store::names::escape_for_terminal(l, 80))
+            .map(|l| crate::text::escape(l, 80).into_owned())
             .collect();
         if others.is_empty() {
             return Err(failure(format!(
@@ -822,7 +822,7 @@ fn check_given_fingerprint(settings: &Settings, header: &Header) -> anyhow::Resu
     if given.trim() != fp {
         return Err(failure(format!(
             "the repository's admin key is {fp}, not the {} you were given",
-            crate::store::names::escape_for_terminal(given.trim(), 80)
+            crate::text::escape(given.trim(), 80)
         ))
         .hint("check the fingerprint with the store's admin (`authcfg recipients list` shows it): this may not be your team's repository")
         .into());
@@ -979,7 +979,7 @@ fn check_tree(
         if !ok_path || mode != "100644 blob" {
             return Err(failure(format!(
                 "commit {short} holds {} ({mode}), which a store never tracks",
-                crate::store::names::escape_for_terminal(path, 300)
+                crate::text::escape(path, 300)
             ))
             .hint("someone pushed files authcfg did not write; nothing was used. Ask the team's admin to remove them from the repository")
             .into());
@@ -2065,7 +2065,10 @@ pub fn textconv(s: &Session, file: &Path) -> anyhow::Result<String> {
     out.push_str(&format!("updated = {}\n", crate::model::rfc3339(m.updated)));
     out.push_str(&format!("rotated = {}\n", crate::model::rfc3339(m.rotated)));
     if let Some(a) = &m.account {
-        out.push_str(&format!("account = •••• [{}]\n", tag("account", a)));
+        out.push_str(&format!(
+            "account = •••• [{}]\n",
+            tag("account", a.as_received())
+        ));
     }
     if let Some(e) = m.expires {
         out.push_str(&format!("expires = {}\n", crate::model::rfc3339(e)));
@@ -2081,13 +2084,14 @@ pub fn textconv(s: &Session, file: &Path) -> anyhow::Result<String> {
 }
 
 /// Who changed what in the header, for a refused one (labels and short
-/// keys; the header holds no secrets).
+/// keys; the header holds no secrets). The remote's labels are outside
+/// text: escaped (docs/ARCHITECTURE.md, "Outside text").
 fn header_diff(ours: &Header, theirs: &Header) -> String {
     let mut lines = vec![];
     let fmt = |r: &crate::store::header::Recipient| {
         format!(
             "{} ({}, {})",
-            r.label,
+            crate::text::escape(&r.label, 100),
             crate::store::short_key(&r.public_key),
             if r.label == crate::store::header::MASTER {
                 "admin"

@@ -162,20 +162,22 @@ pub enum Parsed {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
+    /// The parser's words quote the file, which whoever can write the
+    /// store wrote: outside text (docs/ARCHITECTURE.md, "Outside text").
     #[error("not valid TOML ({0})")]
-    Toml(String),
+    Toml(crate::text::Outside),
     #[error("no valid format version")]
     NoFormat,
     #[error("store format {0} is newer than this authcfg understands (format {STORE_FORMAT})")]
     Newer(i64),
     #[error("damaged ({0})")]
-    Damaged(String),
+    Damaged(crate::text::Outside),
 }
 
 impl Header {
     pub fn parse(text: &str) -> Result<Parsed, ParseError> {
         let value: toml::Value =
-            toml::from_str(text).map_err(|e| ParseError::Toml(e.message().to_string()))?;
+            toml::from_str(text).map_err(|e| ParseError::Toml(e.message().into()))?;
         let format = value
             .get("format")
             .and_then(|v| v.as_integer())
@@ -185,11 +187,11 @@ impl Header {
             f if f == LEGACY_FORMAT as i64 => value
                 .try_into()
                 .map(Parsed::Legacy)
-                .map_err(|e: toml::de::Error| ParseError::Damaged(e.message().to_string())),
+                .map_err(|e: toml::de::Error| ParseError::Damaged(e.message().into())),
             f if f == STORE_FORMAT as i64 => value
                 .try_into()
                 .map(Parsed::Current)
-                .map_err(|e: toml::de::Error| ParseError::Damaged(e.message().to_string())),
+                .map_err(|e: toml::de::Error| ParseError::Damaged(e.message().into())),
             _ => Err(ParseError::NoFormat),
         }
     }

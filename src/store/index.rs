@@ -93,11 +93,15 @@ impl From<&Meta> for RowV1 {
             created: t(m.created),
             updated: t(m.updated),
             rotated: t(m.rotated),
-            last_test: m
-                .last_test
-                .as_ref()
-                .map(|r| (t(r.at), r.ok, r.class.clone(), r.detail.clone())),
-            account: m.account.clone(),
+            last_test: m.last_test.as_ref().map(|r| {
+                (
+                    t(r.at),
+                    r.ok,
+                    r.class.clone(),
+                    r.detail.as_received().into(),
+                )
+            }),
+            account: m.account.as_ref().map(|a| a.as_received().into()),
             group: m.group.clone(),
             expires: m.expires.map(t),
             issued: m.issued.map(t),
@@ -126,11 +130,11 @@ impl RowV1 {
                     at: from_t(at)?,
                     ok,
                     class,
-                    detail,
+                    detail: detail.into(),
                 }),
                 None => None,
             },
-            account: self.account,
+            account: self.account.map(Into::into),
             group: self.group,
             expires: self.expires.and_then(from_t),
             issued: self.issued.and_then(from_t),

@@ -326,7 +326,7 @@ mod tests {
                 at: crate::model::now(),
                 ok,
                 class: String::new(),
-                detail: String::new(),
+                detail: String::new().into(),
             });
             d
         };
@@ -336,9 +336,15 @@ mod tests {
         let m = merge3(Some(&b), &o, &t).unwrap();
         // The username is the conflict; the account derived from it is not.
         assert_eq!(m.conflicts, vec!["fields.username".to_string()]);
-        assert_eq!(m.doc.meta.account.as_deref(), Some("ours-user"));
+        assert_eq!(
+            m.doc.meta.account.as_ref().map(|a| a.as_received()),
+            Some("ours-user")
+        );
         let r = take_fields(&m.doc, &t, &m.conflicts).unwrap();
-        assert_eq!(r.meta.account.as_deref(), Some("theirs-user"));
+        assert_eq!(
+            r.meta.account.as_ref().map(|a| a.as_received()),
+            Some("theirs-user")
+        );
         assert_eq!(
             r.meta.last_test, t.meta.last_test,
             "their values, their test"
@@ -347,7 +353,10 @@ mod tests {
         let mut t2 = t.clone();
         t2.fields.insert("password".into(), Secret::new("p2"));
         let r = take_fields(&o, &t2, &["fields.username".into()]).unwrap();
-        assert_eq!(r.meta.account.as_deref(), Some("theirs-user"));
+        assert_eq!(
+            r.meta.account.as_ref().map(|a| a.as_received()),
+            Some("theirs-user")
+        );
         assert_eq!(r.meta.last_test, None);
         assert_eq!(r.meta.rotated, o.meta.rotated, "our secrets, our rotation");
     }

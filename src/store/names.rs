@@ -50,31 +50,6 @@ pub fn deceptive(c: char) -> bool {
         | '\u{E0100}'..='\u{E01EF}')
 }
 
-/// `text` with every character a name may not hold (see [`deceptive`])
-/// written as an escape (`\u{1b}`, and `\r`, `\n`, `\t`), and at most
-/// `max_chars` characters of it (then `…`), so that text from outside (a
-/// file name, a noted failed attempt, an edited audit record) cannot move
-/// the cursor, clear a line, set the terminal's title, reorder what is
-/// printed or pass for more than one line. Backslashes are left as they
-/// are: the escapes are for a person to read, not to be undone.
-pub fn escape_for_terminal(text: &str, max_chars: usize) -> String {
-    let mut out = String::with_capacity(text.len());
-    for (i, c) in text.chars().enumerate() {
-        if i == max_chars {
-            out.push('…');
-            break;
-        }
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if deceptive(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 pub fn validate(name: &str) -> Result<(), UserError> {
     let hint = "names are segments separated by '/', e.g. prod/postgres or google/marketing";
     let bad = |why: String| Err(usage(format!("invalid config name: {why}")).hint(hint));
@@ -259,19 +234,6 @@ mod tests {
         ] {
             validate(n).unwrap();
         }
-    }
-
-    #[test]
-    fn escapes_what_a_terminal_would_act_on() {
-        assert_eq!(
-            escape_for_terminal("a\x1b[2K\rb\x07\u{202E}c\nd\te\u{9b}f", 100),
-            "a\\u{1b}[2K\\rb\\u{7}\\u{202e}c\\nd\\te\\u{9b}f"
-        );
-        assert_eq!(
-            escape_for_terminal("caf\u{e9} prod/db \\x", 100),
-            "caf\u{e9} prod/db \\x"
-        );
-        assert_eq!(escape_for_terminal("abcdef", 3), "abc…");
     }
 
     #[test]

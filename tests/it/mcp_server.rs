@@ -27,7 +27,7 @@ const CLIENT_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mcp-client"
 
 /// The environment `t.cmd()` would run with, as a JSON object for a client
 /// that starts `authcfg mcp` itself.
-fn env_of(t: &T) -> Value {
+pub(crate) fn env_of(t: &T) -> Value {
     let cmd = t.std_cmd();
     let mut env: serde_json::Map<String, Value> = std::env::vars()
         .filter(|(k, _)| !k.starts_with("AUTHCFG_") && k != "DBUS_SESSION_BUS_ADDRESS")
@@ -85,7 +85,7 @@ pub(crate) fn stdio_spec(t: &T, args: &[&str], calls: Value) -> Value {
 }
 
 /// The text of a tool result, and whether it is an error.
-fn result(r: &Value) -> (String, bool) {
+pub(crate) fn result(r: &Value) -> (String, bool) {
     let text = r["content"][0]["text"]
         .as_str()
         .unwrap_or_default()
@@ -671,7 +671,7 @@ fn expired_oauth_token_is_refreshed_once_and_never_shown() {
     for x in &r[..3] {
         let body = ok_json(x)["body"].as_str().unwrap().to_string();
         assert!(
-            body.contains("auth=[[REDACTED:svc/access_token]]"),
+            body.contains("auth=[Bearer [REDACTED:svc/access_token]]"),
             "{body}"
         );
     }

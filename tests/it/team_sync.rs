@@ -301,6 +301,48 @@ fn a_recipient_change_pushed_by_a_non_admin_is_refused() {
     assert!(!String::from_utf8_lossy(&file).contains(&mallory));
 }
 
+/// Outside text (docs/ARCHITECTURE.md, "Outside text"): the refused
+/// header's diff names the remote's recipient labels escaped and cut (ESC
+/// sequences, OSC 52, a bidirectional override, a forged line, 100 KB).
+#[test]
+fn a_refused_header_diff_shows_its_labels_escaped() {
+    let team = team();
+    init_shared(&team);
+    let bob = team.member("bob", "developer");
+    bob.cmd().arg("sync").assert().success();
+    let (_, mallory) = new_identity();
+    let label = format!(
+        "m\u{1b}[2K\r\u{1b}]52;c;ZWNobyBwd25lZA==\u{7}\u{202e}gpj.exe\nforged: ok{}",
+        "y".repeat(100_000)
+    );
+    let header = bob.store.join("authcfg.toml");
+    let mut text = std::fs::read_to_string(&header).unwrap();
+    text = text.replacen(
+        "[[recipients]]",
+        &format!(
+            "[[recipients]]\nlabel = {}\npublic_key = \"{mallory}\"\n\n[[recipients]]",
+            serde_json::to_string(&label).unwrap()
+        ),
+        1,
+    );
+    std::fs::write(&header, text).unwrap();
+    git(&bob.store, &["commit", "-qam", "add a key"]);
+    git(&bob.store, &["push", "-q", "origin", "main"]);
+    let out = team.admin.cmd().arg("sync").output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("+ recipient m\\u{1b}[2K"), "{err:.2000}");
+    for c in err.chars() {
+        assert!(
+            !((c.is_control() && c != '\n') || ('\u{202a}'..='\u{202e}').contains(&c)),
+            "U+{:04X} in {err:.2000}",
+            c as u32
+        );
+    }
+    assert!(!err.lines().any(|l| l.starts_with("forged")), "{err:.2000}");
+    assert!(err.len() < 20_000, "{} bytes", err.len());
+}
+
 #[test]
 fn a_removed_member_opens_nothing_written_after_and_learns_what_to_rotate() {
     let team = team();

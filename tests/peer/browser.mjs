@@ -1,5 +1,6 @@
 // Stands in for the user at the browser: `BROWSER=browser.mjs authcfg ...`
-// is given the authorization URL (or the device verification URL), logs in
+// is given authcfg's one-time link to the authorization URL (or to the
+// device verification URL), or the URL itself, logs in
 // and consents through oidc-provider's HTML forms with plain HTTP and a
 // cookie jar, and follows the final redirect to authcfg's loopback listener.
 // PEER_LOGIN=user (default alice); PEER_ACTION=approve|deny.
@@ -7,6 +8,17 @@ const login = process.env.PEER_LOGIN || 'alice';
 const action = process.env.PEER_ACTION || 'approve';
 const jar = new Map();
 let url = new URL(process.argv[2]);
+// authcfg gives the browser a one-time link on its own listener, which
+// redirects to the provider: follow it first (once, as a browser would).
+if (url.pathname.startsWith('/start/')) {
+  const res = await fetch(url, { redirect: 'manual' });
+  const loc = res.headers.get('location');
+  if (!loc) {
+    if (process.env.PEER_DEBUG) console.error('start link refused', res.status);
+    process.exit(3);
+  }
+  url = new URL(loc, url);
+}
 const issuerOrigin = url.origin;
 
 async function go(target, init = {}) {
@@ -37,6 +49,11 @@ for (let step = 0; step < 20; step += 1) {
       process.exit(0);
     }
     const res = await fetch(url, { redirect: 'manual' });
+    // PEER_PAGE_OUT: where to keep the page the client answered with.
+    if (process.env.PEER_PAGE_OUT) {
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(process.env.PEER_PAGE_OUT, await res.text());
+    }
     process.exit(res.ok ? 0 : 1);
   }
   let res;

@@ -36,7 +36,7 @@ const provider = new Provider(issuer, {
   claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
   findAccount: async (_ctx, id) => ({
     accountId: id,
-    claims: async () => ({ sub: id, email: `${id}@example.test`, email_verified: true, name: id }),
+    claims: async () => ({ sub: id, email: process.env.PEER_EMAIL || `${id}@example.test`, email_verified: true, name: id }),
   }),
   features: {
     devInteractions: { enabled: true },
@@ -86,7 +86,23 @@ provider.use(async (ctx, next) => {
     ctx.body = { accessTtl };
     return;
   }
+  // A hostile provider, for the outside-text tests: PEER_AUTH_ERROR sends
+  // the browser back to the client with error=access_denied and this
+  // error_description; PEER_DEVICE_FIELDS (JSON) replaces fields of the
+  // device authorization answer; PEER_EMAIL (above) is every account's
+  // e-mail claim.
+  if (process.env.PEER_AUTH_ERROR && ctx.path === '/auth' && ctx.query.redirect_uri) {
+    const back = new URL(ctx.query.redirect_uri);
+    back.searchParams.set('error', 'access_denied');
+    back.searchParams.set('error_description', process.env.PEER_AUTH_ERROR);
+    back.searchParams.set('state', ctx.query.state || '');
+    ctx.redirect(back.href);
+    return;
+  }
   await next();
+  if (process.env.PEER_DEVICE_FIELDS && ctx.path === '/device/auth' && ctx.body && typeof ctx.body === 'object') {
+    Object.assign(ctx.body, JSON.parse(process.env.PEER_DEVICE_FIELDS));
+  }
 });
 server.on('request', provider.callback());
 process.stdout.write(`READY ${JSON.stringify({ issuer, port: server.address().port })}\n`);

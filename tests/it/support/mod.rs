@@ -310,9 +310,16 @@ pub const PEER_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peer");
 
 impl Peer {
     pub fn start() -> Peer {
+        Peer::start_with(&[])
+    }
+
+    /// The server with variables that make it hostile (`PEER_EMAIL`,
+    /// `PEER_AUTH_ERROR`, `PEER_DEVICE_FIELDS`: tests/peer/server.mjs).
+    pub fn start_with(env: &[(&str, &str)]) -> Peer {
         use std::io::{BufRead, BufReader};
         let mut child = std::process::Command::new("node")
             .arg(format!("{PEER_DIR}/server.mjs"))
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
