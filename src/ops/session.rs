@@ -179,7 +179,15 @@ impl<'a> Session<'a> {
             // Taking the lock removes it (and says so in the trail).
             let _ = session.store.begin("removing a stale journal");
         }
-        if session.store.pending_admin().is_some() && session.store.role() == Role::Admin {
+        // An interrupted recipient change is completed now. A master-key
+        // rotation is not: the store reads with either key meanwhile, so a
+        // read never waits for one (running or interrupted); the next write
+        // (`Store::begin`) completes it (docs/ARCHITECTURE.md, "Whole-store
+        // changes").
+        let pending = session.store.pending_admin().map(|j| j.op);
+        if pending.is_some_and(|op| op != crate::store::journal::AdminOp::MasterKey)
+            && session.store.role() == Role::Admin
+        {
             // Taking the lock completes it (or waits for the process doing it).
             drop(session.store.begin("completing an interrupted change")?);
             session.key = MasterKey {

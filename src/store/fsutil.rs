@@ -50,6 +50,21 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
     write_atomic_in(dir, path, data, true)
 }
 
+/// Writes `data` to a new file at `path` (0600, synced, the directory
+/// synced): never replaces an existing file (`persist_noclobber`), so a
+/// key that may still be in use is never overwritten.
+pub fn write_new(path: &Path, data: &[u8]) -> io::Result<()> {
+    let dir = path.parent().expect("paths have a parent");
+    let mut tmp = tempfile::Builder::new()
+        .prefix(TMP_PREFIX)
+        .permissions(fs::Permissions::from_mode(FILE_MODE))
+        .tempfile_in(dir)?;
+    tmp.write_all(data)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist_noclobber(path).map_err(|e| e.error)?;
+    sync_dir(dir)
+}
+
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }

@@ -135,6 +135,10 @@ pub struct Store {
     faults: std::sync::atomic::AtomicU64,
 }
 
+/// Hard links to the files a write replaces or removes (`None`: the file
+/// did not exist), to put back if the write fails before its commit point.
+struct Undo(Vec<(PathBuf, Option<PathBuf>)>);
+
 pub type Resumer = Box<dyn Fn(&Store, &Txn) -> anyhow::Result<()> + Send + Sync>;
 
 /// A writer's hold on the store: the lock, and the state re-read under it.
@@ -577,6 +581,23 @@ impl Store {
         }
     }
 
+    /// The index whose head opens: under the keys in use, or, while a
+    /// whole-store change is under way, under its target keys (it rebuilt
+    /// the index already).
+    fn readable_index(&self) -> Option<(IndexFiles, Head)> {
+        let files = self.index_files();
+        if let Ok(head) = files.read_head() {
+            return Some((files, head));
+        }
+        let target = self.pending_keys()?;
+        let files = IndexFiles {
+            key: target.index_key(),
+            ..files
+        };
+        let head = files.read_head().ok()?;
+        Some((files, head))
+    }
+
     /// Crash points for the kill tests: after the k-th durable step of this
     /// process, it kills itself with SIGKILL, as a power cut would.
     pub fn fault_point(&self) {
@@ -617,14 +638,36 @@ impl Store {
     /// never takes the lock, so it can meet a file that a whole-store change
     /// in another process (a key rotation) has already rewritten: then it
     /// waits for that change to end, takes up the new state, and reads again.
+    ///
+    /// A master-key rotation is never waited for: while one is under way
+    /// (running or interrupted) the store reads with both keys of the pair
+    /// and both generations of store keys, which its journal holds.
     pub fn read(&self, name: &str) -> anyhow::Result<ConfigDoc> {
         match self.read_once(name) {
             Err(e) if !lock::held() && self.changed_underneath() => {
+                if self.rotation_pending() {
+                    return Err(e);
+                }
+                // Take up the state on disk without the lock: a rotation
+                // that started meanwhile is read through, not waited for.
+                if self.refresh().is_ok() && self.rotation_pending() {
+                    return self.read_once(name);
+                }
                 drop(self.begin("reading").map_err(|_| e)?);
                 self.read_once(name)
             }
             r => r,
         }
+    }
+
+    /// Whether a verified master-key rotation is under way.
+    pub fn rotation_pending(&self) -> bool {
+        self.state
+            .lock()
+            .unwrap()
+            .pending
+            .as_ref()
+            .is_some_and(|(j, _)| j.op == AdminOp::MasterKey)
     }
 
     /// Whether another process is changing (or has changed) the whole
@@ -741,8 +784,7 @@ impl Store {
 
     /// One config's metadata from the index, if the index has it intact.
     pub fn lookup_meta(&self, name: &str) -> Option<Meta> {
-        let files = self.index_files();
-        let head = files.read_head().ok()?;
+        let (files, head) = self.readable_index()?;
         files
             .read_shard(&head, &index::shard_of(name))
             .ok()?
@@ -760,13 +802,21 @@ impl Store {
             // journal that fails verification only blocks writes).
             let _ = self.begin("recover");
         }
-        let files = self.index_files();
-        let (shards, stale) = match files.read_head() {
-            Ok(head) => files.read_all(&head, 2),
-            Err(_) => (vec![], vec!["*".to_string()]),
+        let (shards, stale) = match self.readable_index() {
+            Some((files, head)) => files.read_all(&head, 2),
+            None => (vec![], vec!["*".to_string()]),
         };
         if stale.is_empty() {
             return Ok(shards);
+        }
+        if self.rotation_pending() {
+            // A master-key rotation rebuilds the index: the configs
+            // themselves say what there is, without waiting for it.
+            return Ok(self
+                .scan_names()?
+                .into_iter()
+                .filter_map(|n| self.read(&n).ok().map(|d| d.meta))
+                .collect());
         }
         match self.begin("repair the index") {
             Ok(txn) => {
@@ -1170,21 +1220,114 @@ impl Store {
             audit: audit.to_vec(),
             committed: true,
         };
-        self.write_journal(&j)?;
-        self.fault_point();
-        for (d, data) in docs.iter().zip(&encoded) {
-            self.put_file(&self.config_path(&d.meta.name), data)?;
-            self.fault_point();
+        let paths: Vec<PathBuf> = docs.iter().map(|d| self.config_path(&d.meta.name)).collect();
+        let undo = self.keep_for_undo(&j.txn, &paths)?;
+        if let Err(e) = self.write_journal(&j) {
+            self.drop_undo(undo);
+            return Err(e);
         }
-        let mark = self.append_audit(Some(&j.txn), audit)?;
+        self.fault_point();
+        let applied = (|| {
+            for (path, data) in paths.iter().zip(&encoded) {
+                self.put_file(path, data)?;
+                self.fault_point();
+            }
+            self.append_audit(Some(&j.txn), audit)
+        })();
+        let mark = self.commit_or_undo(&j.txn, applied, undo)?;
         self.fault_point();
         let changes = docs
             .iter()
             .map(|d| (d.meta.name.clone(), Some(d.meta.clone())))
             .collect();
-        self.apply_index(txn, changes, mark)?;
-        self.fault_point();
-        self.end_journal()
+        self.finish_write(txn, changes, mark);
+        Ok(())
+    }
+
+    /// Before a write replaces or removes config files: a hard link to each
+    /// one that exists, in `tmp/` (no data is copied, so this works on a
+    /// full disk; the sweep of `tmp/` removes what a killed writer left).
+    fn keep_for_undo(&self, txn: &str, paths: &[PathBuf]) -> anyhow::Result<Undo> {
+        let tmp = self.root.join(TMP_DIR);
+        fsutil::ensure_private_dir(&tmp).map_err(|e| store_error(&tmp, e))?;
+        let mut kept = vec![];
+        for (i, p) in paths.iter().enumerate() {
+            let link = tmp.join(format!("{}undo-{txn}-{i}", fsutil::TMP_PREFIX));
+            match fs::hard_link(p, &link) {
+                Ok(()) => kept.push((p.clone(), Some(link))),
+                Err(e) if e.kind() == ErrorKind::NotFound => kept.push((p.clone(), None)),
+                Err(e) => {
+                    self.drop_undo(Undo(kept));
+                    return Err(store_error(p, e));
+                }
+            }
+        }
+        Ok(Undo(kept))
+    }
+
+    fn drop_undo(&self, undo: Undo) {
+        for link in undo.0.into_iter().filter_map(|(_, l)| l) {
+            let _ = fs::remove_file(link);
+        }
+    }
+
+    /// The commit point of a write is its audit records: once they are in
+    /// the trail the change is done (and reported so), whatever happens to
+    /// the index after. A write that failed before (a full disk) is undone
+    /// here, so the next command never completes a change that was
+    /// reported as failed (docs/ARCHITECTURE.md, "Transactions and the
+    /// lock").
+    fn commit_or_undo(
+        &self,
+        txn: &str,
+        applied: anyhow::Result<Option<AuditMark>>,
+        undo: Undo,
+    ) -> anyhow::Result<Option<AuditMark>> {
+        match applied {
+            Ok(mark) => {
+                self.drop_undo(undo);
+                Ok(mark)
+            }
+            // The records reached the trail before the error: committed.
+            Err(_) if audit::has_txn(&self.root, txn).unwrap_or(false) => {
+                self.drop_undo(undo);
+                Ok(None)
+            }
+            Err(e) => {
+                let mut restored = true;
+                for (path, link) in &undo.0 {
+                    let r = match link {
+                        Some(l) => path
+                            .parent()
+                            .map_or(Ok(()), fsutil::create_dirs)
+                            .and_then(|()| fs::rename(l, path)),
+                        None => match fsutil::remove_and_prune(path, &self.root.join(CONFIGS_DIR)) {
+                            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+                            r => r,
+                        },
+                    };
+                    restored &= r.is_ok();
+                }
+                if restored {
+                    // Files as they were: a journal left behind would
+                    // change nothing either (its digests no longer match).
+                    let _ = self.end_journal();
+                    let _ = fsutil::sync_dir(&self.root);
+                }
+                Err(e.context("nothing was changed"))
+            }
+        }
+    }
+
+    /// After the commit point: the index follows, then the journal goes.
+    /// The index is derived data: when it cannot be written (a full disk)
+    /// the journal stays and the next command brings the index up to date;
+    /// the change itself is done.
+    fn finish_write(&self, txn: &Txn, changes: BTreeMap<String, Option<Meta>>, mark: Option<AuditMark>) {
+        if self.apply_index(txn, changes, mark).is_ok() {
+            self.fault_point();
+            let _ = self.end_journal();
+        }
     }
 
     /// A member may replace or remove only configs of scopes it holds: a
@@ -1262,22 +1405,35 @@ impl Store {
             audit: audit.to_vec(),
             committed: true,
         };
-        self.write_journal(&j)?;
-        self.fault_point();
-        for n in names {
-            let path = self.config_path(n);
-            fsutil::remove_and_prune(&path, &self.root.join(CONFIGS_DIR))?;
-            let _ = fs::remove_file(self.used_marker(n));
-            self.fault_point();
+        let paths: Vec<PathBuf> = names.iter().map(|n| self.config_path(n)).collect();
+        let undo = self.keep_for_undo(&j.txn, &paths)?;
+        if let Err(e) = self.write_journal(&j) {
+            self.drop_undo(undo);
+            return Err(e);
         }
-        let mark = self.append_audit(Some(&j.txn), audit)?;
-        self.apply_index(
-            &txn,
-            names.iter().map(|n| (n.clone(), None)).collect(),
-            mark,
-        )?;
         self.fault_point();
-        self.end_journal()
+        let applied = (|| {
+            for (n, path) in names.iter().zip(&paths) {
+                fsutil::remove_and_prune(path, &self.root.join(CONFIGS_DIR))
+                    .map_err(|e| store_error(path, e))?;
+                let _ = fs::remove_file(self.used_marker(n));
+                self.fault_point();
+            }
+            self.append_audit(Some(&j.txn), audit)
+        })();
+        let mark = self.commit_or_undo(&j.txn, applied, undo)?;
+        if self
+            .apply_index(
+                &txn,
+                names.iter().map(|n| (n.clone(), None)).collect(),
+                mark,
+            )
+            .is_ok()
+        {
+            self.fault_point();
+            let _ = self.end_journal();
+        }
+        Ok(())
     }
 
     /// Imports configs all or nothing: each is encrypted to a staging

@@ -95,6 +95,7 @@ pub fn upgrade(
                 target,
                 new_identity: None,
                 old_identity: None,
+                saved: vec![],
                 admin: String::new(),
                 signature: String::new(),
             };
