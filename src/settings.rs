@@ -86,6 +86,8 @@ pub struct Settings {
     /// Who acts, for the audit trail, when it is not the user at a shell
     /// (`mcp:CLIENT`); set by the command, never from the environment.
     pub actor: Option<String>,
+    /// `AUTHCFG_AUDIT_KEEP`: how much of the audit trail is kept.
+    pub audit_keep: Option<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -162,6 +164,7 @@ impl Settings {
             ),
             mcp_expose: var("AUTHCFG_MCP_EXPOSE").filter(|v| !v.trim().is_empty()),
             actor: None,
+            audit_keep: var("AUTHCFG_AUDIT_KEEP").filter(|v| !v.trim().is_empty()),
         }
     }
 
@@ -239,6 +242,7 @@ impl Settings {
             record_usage: true,
             mcp_expose: None,
             actor: None,
+            audit_keep: None,
         }
     }
 }
