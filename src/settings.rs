@@ -115,7 +115,7 @@ impl Settings {
     pub fn from_env() -> Settings {
         use std::io::IsTerminal;
         let ssh = var("SSH_CONNECTION").is_some() || var("SSH_TTY").is_some();
-        let dirs = directories::ProjectDirs::from("", "", "authcfg");
+        let dirs = project_dirs().ok();
         Settings {
             identity: var(ENV_IDENTITY).map(Zeroizing::new),
             identity_file: std::env::var_os(ENV_IDENTITY_FILE).map(PathBuf::from),
@@ -245,6 +245,29 @@ impl Settings {
             audit_keep: None,
         }
     }
+}
+
+/// authcfg's directories in the user's home (the XDG base directories), or
+/// why there are none. The home must be an absolute path to a directory
+/// that exists: authcfg never creates one (a `HOME=/nonexistent` service
+/// account, a relative `HOME` that would put a store under the working
+/// directory).
+pub fn project_dirs() -> Result<directories::ProjectDirs, String> {
+    let base = directories::BaseDirs::new().ok_or_else(|| {
+        "there is no home directory (HOME is not set, and the user has none)".to_string()
+    })?;
+    let home = base.home_dir();
+    if !home.is_absolute() {
+        return Err(format!("HOME ({}) is not an absolute path", home.display()));
+    }
+    if !home.is_dir() {
+        return Err(format!(
+            "HOME ({}) is not an existing directory",
+            home.display()
+        ));
+    }
+    directories::ProjectDirs::from("", "", "authcfg")
+        .ok_or_else(|| "there is no home directory".to_string())
 }
 
 /// The CI job from the runner's own variables.

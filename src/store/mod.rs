@@ -197,9 +197,11 @@ impl Store {
         if let Some(p) = explicit {
             return Ok(p);
         }
-        let dirs = directories::ProjectDirs::from("", "", "authcfg").ok_or_else(|| {
-            failure("cannot find a home directory for the store")
-                .hint("set AUTHCFG_HOME or pass --store DIR")
+        let dirs = crate::settings::project_dirs().map_err(|why| {
+            failure(format!(
+                "{why}: authcfg does not create a home directory for its store"
+            ))
+            .hint("set HOME to your home directory, or pass --store DIR (or set AUTHCFG_HOME)")
         })?;
         Ok(dirs.data_dir().to_path_buf())
     }

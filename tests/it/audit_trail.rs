@@ -114,6 +114,8 @@ fn a_full_disk_never_breaks_the_trail_or_loses_an_acknowledged_config() {
                 failed += 1;
                 let err = String::from_utf8_lossy(&ok.stderr);
                 assert!(!err.contains("panicked"), "{err}");
+                // A full disk is a failed write, never a "cannot read".
+                assert!(!err.contains("cannot read"), "{err}");
             }
         }
         let items: Vec<String> = (0..10)
