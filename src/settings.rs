@@ -86,6 +86,8 @@ pub struct Settings {
     /// Who acts, for the audit trail, when it is not the user at a shell
     /// (`mcp:CLIENT`); set by the command, never from the environment.
     pub actor: Option<String>,
+    /// `AUTHCFG_AUDIT_KEEP`: how much of the audit trail is kept.
+    pub audit_keep: Option<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -113,7 +115,7 @@ impl Settings {
     pub fn from_env() -> Settings {
         use std::io::IsTerminal;
         let ssh = var("SSH_CONNECTION").is_some() || var("SSH_TTY").is_some();
-        let dirs = directories::ProjectDirs::from("", "", "authcfg");
+        let dirs = project_dirs().ok();
         Settings {
             identity: var(ENV_IDENTITY).map(Zeroizing::new),
             identity_file: std::env::var_os(ENV_IDENTITY_FILE).map(PathBuf::from),
@@ -162,6 +164,7 @@ impl Settings {
             ),
             mcp_expose: var("AUTHCFG_MCP_EXPOSE").filter(|v| !v.trim().is_empty()),
             actor: None,
+            audit_keep: var("AUTHCFG_AUDIT_KEEP").filter(|v| !v.trim().is_empty()),
         }
     }
 
@@ -239,8 +242,32 @@ impl Settings {
             record_usage: true,
             mcp_expose: None,
             actor: None,
+            audit_keep: None,
         }
     }
+}
+
+/// authcfg's directories in the user's home (the XDG base directories), or
+/// why there are none. The home must be an absolute path to a directory
+/// that exists: authcfg never creates one (a `HOME=/nonexistent` service
+/// account, a relative `HOME` that would put a store under the working
+/// directory).
+pub fn project_dirs() -> Result<directories::ProjectDirs, String> {
+    let base = directories::BaseDirs::new().ok_or_else(|| {
+        "there is no home directory (HOME is not set, and the user has none)".to_string()
+    })?;
+    let home = base.home_dir();
+    if !home.is_absolute() {
+        return Err(format!("HOME ({}) is not an absolute path", home.display()));
+    }
+    if !home.is_dir() {
+        return Err(format!(
+            "HOME ({}) is not an existing directory",
+            home.display()
+        ));
+    }
+    directories::ProjectDirs::from("", "", "authcfg")
+        .ok_or_else(|| "there is no home directory".to_string())
 }
 
 /// The CI job from the runner's own variables.

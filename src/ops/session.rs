@@ -28,6 +28,12 @@ pub fn options(settings: &Settings) -> Options {
         fault_after: settings.fault_after,
         fault_hold: settings.fault_hold.clone(),
         state_dir: settings.state_dir.clone(),
+        // An unusable setting keeps the default (`doctor` says why).
+        audit_retention: settings
+            .audit_keep
+            .as_deref()
+            .and_then(|k| crate::audit::Retention::parse(k).ok())
+            .unwrap_or_default(),
     }
 }
 

@@ -105,6 +105,8 @@ pub struct Options {
     pub fault_hold: Option<(u64, PathBuf)>,
     /// Where the local anchor lives (`$XDG_STATE_HOME/authcfg`), if anywhere.
     pub state_dir: Option<PathBuf>,
+    /// How much of the audit trail is kept (`AUTHCFG_AUDIT_KEEP`).
+    pub audit_retention: audit::Retention,
 }
 
 impl Default for Options {
@@ -115,6 +117,7 @@ impl Default for Options {
             fault_after: None,
             fault_hold: None,
             state_dir: None,
+            audit_retention: audit::Retention::default(),
         }
     }
 }
@@ -147,11 +150,38 @@ pub struct Txn<'a> {
     _lock: WriterLock,
 }
 
-pub fn store_error(path: &Path, e: std::io::Error) -> anyhow::Error {
+/// A failure reading a store file: says so, and which file.
+pub fn read_error(path: &Path, e: std::io::Error) -> anyhow::Error {
+    file_error("read", path, e)
+}
+
+/// A failure writing (or creating, locking) a store file: says so, and
+/// which file, so a full disk or a read-only store is not taken for a
+/// damaged file.
+pub fn write_error(path: &Path, e: std::io::Error) -> anyhow::Error {
+    file_error("write", path, e)
+}
+
+fn file_error(op: &str, path: &Path, e: std::io::Error) -> anyhow::Error {
     if let Some(f) = fsutil::StoreFileError::find(&e) {
         return failure(f.to_string()).hint(f.hint()).into();
     }
-    anyhow::Error::new(e).context(format!("cannot read {}", path.display()))
+    let hint = match e.raw_os_error() {
+        Some(libc::ENOSPC) | Some(libc::EDQUOT) => Some(format!(
+            "the disk holding {} is full: free some space and run the command again",
+            path.display()
+        )),
+        Some(libc::EROFS) => Some(format!(
+            "{} is on a read-only file system: reading works, changes need it writable",
+            path.display()
+        )),
+        _ => None,
+    };
+    let message = format!("cannot {op} {}: {e}", path.display());
+    match hint {
+        Some(h) => failure(message).hint(h).into(),
+        None => anyhow::Error::new(e).context(format!("cannot {op} {}", path.display())),
+    }
 }
 
 fn forged(path: &Path, what: &str) -> UserError {
@@ -171,9 +201,11 @@ impl Store {
         if let Some(p) = explicit {
             return Ok(p);
         }
-        let dirs = directories::ProjectDirs::from("", "", "authcfg").ok_or_else(|| {
-            failure("cannot find a home directory for the store")
-                .hint("set AUTHCFG_HOME or pass --store DIR")
+        let dirs = crate::settings::project_dirs().map_err(|why| {
+            failure(format!(
+                "{why}: authcfg does not create a home directory for its store"
+            ))
+            .hint("set HOME to your home directory, or pass --store DIR (or set AUTHCFG_HOME)")
         })?;
         Ok(dirs.data_dir().to_path_buf())
     }
@@ -196,7 +228,7 @@ impl Store {
             .into());
         }
         let bytes = fsutil::read_private(&path)
-            .map_err(|e| store_error(&path, e))?
+            .map_err(|e| read_error(&path, e))?
             .ok_or_else(|| no_store(root))?;
         let text = String::from_utf8(bytes)
             .map_err(|_| failure(format!("{} is not text", path.display())))?;
@@ -627,9 +659,9 @@ impl Store {
 
     /// Writes a store file durably through the store's temp directory.
     pub fn put_file(&self, path: &Path, data: &[u8]) -> anyhow::Result<()> {
-        fsutil::check_dirs(&self.root, path).map_err(|e| store_error(path, e))?;
+        fsutil::check_dirs(&self.root, path).map_err(|e| write_error(path, e))?;
         fsutil::write_atomic_via(&self.root.join(TMP_DIR), path, data, true)
-            .with_context(|| format!("cannot write {}", path.display()))
+            .map_err(|e| write_error(path, e))
     }
 
     // ---- reading ------------------------------------------------------
@@ -687,9 +719,9 @@ impl Store {
     fn read_once(&self, name: &str) -> anyhow::Result<ConfigDoc> {
         validate_name(name)?;
         let path = self.config_path(name);
-        fsutil::check_dirs(&self.root, &path).map_err(|e| store_error(&path, e))?;
+        fsutil::check_dirs(&self.root, &path).map_err(|e| read_error(&path, e))?;
         let bytes = fsutil::read_private(&path)
-            .map_err(|e| store_error(&path, e))?
+            .map_err(|e| read_error(&path, e))?
             .ok_or_else(|| not_found(name))?;
         self.decode(name, &path, &bytes)
     }
@@ -858,7 +890,7 @@ impl Store {
             lock::LockError::Timeout { .. } => failure(e.to_string())
                 .hint("wait for it to finish, or raise AUTHCFG_LOCK_TIMEOUT (seconds)")
                 .into(),
-            lock::LockError::Io(io) => store_error(&self.root.join(".lock"), io),
+            lock::LockError::Io(io) => write_error(&self.root.join(".lock"), io),
             lock::LockError::Reentered => failure(e.to_string()).into(),
         })?;
         let txn = Txn {
@@ -992,7 +1024,7 @@ impl Store {
     /// Completes (or rolls back) an interrupted write. Caller holds the lock.
     fn recover(&self, txn: &Txn) -> anyhow::Result<()> {
         let path = self.txn_journal_path();
-        let Some(bytes) = fsutil::read_private(&path).map_err(|e| store_error(&path, e))? else {
+        let Some(bytes) = fsutil::read_private(&path).map_err(|e| read_error(&path, e))? else {
             return Ok(());
         };
         let (key, id) = {
@@ -1077,9 +1109,15 @@ impl Store {
         txn: Option<&str>,
         entries: &[AuditIntent],
     ) -> anyhow::Result<Option<AuditMark>> {
-        let key = self.keys().audit_key();
-        let mark = audit::append(&self.root, &key, &self.opts.actor, txn, entries)
-            .map_err(|e| store_error(&audit::path(&self.root), e))?;
+        let mark = audit::append(
+            &self.root,
+            &self.keys(),
+            &self.opts.actor,
+            txn,
+            entries,
+            &self.opts.audit_retention,
+        )
+        .map_err(|e| write_error(&audit::path(&self.root), e))?;
         if let (Some(m), Some(a)) = (&mark, self.anchor().as_ref()) {
             a.advance_audit(m.seq, &m.mac);
         }
@@ -1452,7 +1490,7 @@ impl Store {
         self.may_write()?;
         let id = journal::new_txn_id();
         fsutil::ensure_private_dir(&self.root.join(STAGING_DIR))
-            .map_err(|e| store_error(&self.root.join(STAGING_DIR), e))?;
+            .map_err(|e| write_error(&self.root.join(STAGING_DIR), e))?;
         let staging = self.root.join(STAGING_DIR).join(&id);
         let mut j = TxnJournal {
             txn: id.clone(),
@@ -1544,7 +1582,7 @@ impl Store {
         self.fault_point();
         for (i, m) in metas.iter().enumerate() {
             let dest = self.config_path(&m.name);
-            fsutil::check_dirs(&self.root, &dest).map_err(|e| store_error(&dest, e))?;
+            fsutil::check_dirs(&self.root, &dest).map_err(|e| write_error(&dest, e))?;
             fsutil::create_dirs(dest.parent().unwrap())?;
             fs::rename(staging.join(format!("{i}.age")), &dest)?;
             if i % 97 == 0 {
@@ -1671,27 +1709,50 @@ impl Store {
         self.index_files().read_head().ok().and_then(|h| h.audit)
     }
 
+    /// Checks the audit trail, after cutting off a torn record a write cut
+    /// short left at its end (noted in the trail; a read-only store is
+    /// checked as it is, and the torn record reported).
     pub fn verify_audit(&self) -> anyhow::Result<audit::Verification> {
         let keys = self.keys();
-        let mut v = audit::verify(&self.root, &keys, self.index_mark().as_ref())
-            .map_err(|e| store_error(&audit::path(&self.root), e))?;
-        if let Some(m) = self.anchored_audit() {
-            if !audit::contains(&self.root, &m)
-                .map_err(|e| store_error(&audit::path(&self.root), e))?
-            {
-                v.problems.push(format!(
+        let _ = audit::repair(
+            &self.root,
+            &keys,
+            &self.opts.actor,
+            &self.opts.audit_retention,
+        );
+        let index_mark = self.index_mark();
+        let anchored = self.anchored_audit();
+        let mut expected = vec![];
+        if let Some(m) = &index_mark {
+            expected.push(audit::Expected {
+                mark: m,
+                missing: format!(
+                    "the index records change {} of the trail, which is not there: records were cut off or replaced",
+                    m.seq
+                ),
+            });
+        }
+        if let Some(m) = &anchored {
+            expected.push(audit::Expected {
+                mark: m,
+                missing: format!(
                     "this key saw record {} of the trail, which is not there any more: the trail was cut, wiped or replaced",
                     m.seq
-                ));
-            }
+                ),
+            });
         }
-        Ok(v)
+        audit::verify(&self.root, &keys, &expected)
+            .map_err(|e| read_error(&audit::path(&self.root), e))
     }
 
     /// Moves failed unlock attempts noted without a key into the trail.
     pub fn fold_failed_access(&self) {
-        let key = self.keys().audit_key();
-        let _ = audit::fold_failed_access(&self.root, &key, &self.opts.actor);
+        let _ = audit::fold_failed_access(
+            &self.root,
+            &self.keys(),
+            &self.opts.actor,
+            &self.opts.audit_retention,
+        );
     }
 
     // ---- last use -----------------------------------------------------
@@ -1854,7 +1915,7 @@ impl Store {
         }
         let path = self.config_path(name);
         let bytes = fsutil::read_private(&path)
-            .map_err(|e| store_error(&path, e))?
+            .map_err(|e| read_error(&path, e))?
             .ok_or_else(|| not_found(name))?;
         let ids: Vec<x25519::Identity> = self.state.lock().unwrap().ids.clone();
         let refs: Vec<&x25519::Identity> = ids.iter().collect();
@@ -2025,7 +2086,7 @@ fn verify_state(
         },
         Ok(None) => None,
         Err(e) => {
-            let msg = store_error(&jpath, e);
+            let msg = read_error(&jpath, e);
             let (_, hint) = crate::error::classify(&msg);
             refused = Some(failure(msg.to_string()).hint(hint.unwrap_or_default()));
             None
@@ -2251,7 +2312,7 @@ fn verify_state(
             return Err(forged(&hpath, "has a signature that does not verify").into());
         }
         if pinned != Some(admin) {
-            pins::pin(root, &header.id, k0, &admin).map_err(|e| store_error(root, e))?;
+            pins::pin(root, &header.id, k0, &admin).map_err(|e| write_error(root, e))?;
         }
         if let Some(j) = journal.take() {
             match check_journal(&j, &header) {

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod audit_trail;
 mod bad_input;
 mod concurrency;
 mod connectors;
@@ -28,6 +29,7 @@ mod oauth;
 mod oauth_argv;
 mod onboarding;
 mod outside_text;
+mod plain_errors;
 mod probe_pool;
 mod project;
 mod properties;
