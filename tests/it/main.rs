@@ -30,6 +30,7 @@ mod onboarding;
 mod outside_text;
 mod probe_pool;
 mod project;
+mod project_trust;
 mod properties;
 mod provider_echo;
 mod race;
