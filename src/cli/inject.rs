@@ -27,13 +27,13 @@ fn pattern() -> Regex {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+    // The one reader of the user's files: a regular file, bounded.
+    let template = crate::input::read_text(&args.input, "template", crate::input::MAX_INPUT)?;
     if args.input.as_os_str() != "-" {
         // A template decides which secrets go where: one another user
         // wrote, or could have replaced, is refused (project::trust).
         crate::project::trust::check_place(&args.input)?;
     }
-    // The one reader of the user's files: a regular file, bounded.
-    let template = crate::input::read_text(&args.input, "template", crate::input::MAX_INPUT)?;
     let re = pattern();
     // A reference that does not parse must not be copied out as text.
     let covered: usize = re.find_iter(&template).count();

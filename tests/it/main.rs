@@ -14,6 +14,7 @@ mod everyday;
 mod exec_inject;
 mod export_formats;
 mod git_credential;
+mod handout_rules;
 mod http_command;
 mod impostors;
 mod interactive;
