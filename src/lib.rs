@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod cli;
 pub mod connectors;
 pub mod error;
+pub mod input;
 pub mod export;
 pub mod keys;
 pub mod mcp;

@@ -77,6 +77,9 @@ pub struct Settings {
     pub project_env: Option<String>,
     /// `AUTHCFG_PROJECT_STATE`: what `authcfg hook` loaded into this shell.
     pub project_state: Option<String>,
+    /// `AUTHCFG_TRUST_PROJECT`: the SHA-256 of a project file, or the
+    /// project's directory, to use without a recorded approval (CI).
+    pub trust_project: Option<String>,
     /// `AUTHCFG_USAGE=off`: hand-outs are not recorded in the usage log
     /// (the audit trail still has them).
     pub record_usage: bool,
@@ -155,6 +158,7 @@ impl Settings {
             ci_job: ci_job(),
             project_env: var("AUTHCFG_ENV").filter(|v| !v.is_empty()),
             project_state: var("AUTHCFG_PROJECT_STATE").filter(|v| !v.is_empty()),
+            trust_project: var(crate::project::trust::ENV_TRUST).filter(|v| !v.trim().is_empty()),
             record_usage: !matches!(
                 var("AUTHCFG_USAGE")
                     .as_deref()
@@ -239,6 +243,7 @@ impl Settings {
             ci_job: None,
             project_env: None,
             project_state: None,
+            trust_project: None,
             record_usage: true,
             mcp_expose: None,
             actor: None,

@@ -108,7 +108,8 @@ pub fn project_here(ctx: &Ctx, env: Option<&str>) -> anyhow::Result<(Project, St
         ))
         .hint("name the configs, or write a project file (see `authcfg project --help`)")
     })?;
-    let project = crate::project::load(&file)?;
+    // The one decision on a repository's file (docs/SECURITY.md, "Project files").
+    let project = super::project::trusted(ctx, &file)?;
     let env = env
         .or(ctx.settings.project_env.as_deref())
         .unwrap_or(crate::project::DEFAULT_ENV)

@@ -12,7 +12,7 @@
 
 use super::Ctx;
 use crate::export::formats::{fish_quote, sh_quote};
-use crate::project::{self, Approval};
+use crate::project::{self, trust};
 use crate::text::Outside;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -247,9 +247,7 @@ enum Refused {
 }
 
 fn now_allowed(ctx: &Ctx, file: &std::path::Path) -> bool {
-    project::load(file).is_ok_and(|p| {
-        project::approval(ctx.settings.state_dir.as_deref(), &p) == Approval::Allowed
-    })
+    trust::open(file, &trust::Ask::quiet(&ctx.settings)).is_ok()
 }
 
 fn load(
@@ -258,21 +256,26 @@ fn load(
     env: &str,
 ) -> Result<Vec<(String, zeroize::Zeroizing<String>)>, Refused> {
     let failed = |e: String| Refused::Failed(e);
-    let p = project::load(file).map_err(|e| failed(e.to_string()))?;
-    match project::approval(ctx.settings.state_dir.as_deref(), &p) {
-        Approval::Allowed => {}
-        Approval::Changed => {
-            return Err(Refused::NotAllowed(
+    // The one decision on a repository's file; the hook never asks (it
+    // runs at each prompt, its output evaluated by the shell).
+    let p = match trust::open(file, &trust::Ask::quiet(&ctx.settings)) {
+        Ok(p) => p,
+        Err(trust::Refusal::NotApproved { changed, .. }) => {
+            return Err(Refused::NotAllowed(if changed {
                 "it changed since you allowed it; review it, then run `authcfg project allow`"
-                    .into(),
-            ))
+                    .into()
+            } else {
+                "review it, then run `authcfg project allow` to load it here".into()
+            }))
         }
-        Approval::Never => {
-            return Err(Refused::NotAllowed(
-                "review it, then run `authcfg project allow` to load it here".into(),
-            ))
+        Err(trust::Refusal::Unsafe(e)) => {
+            return Err(Refused::NotAllowed(match e.hint {
+                Some(h) => format!("{} ({h})", e.message),
+                None => e.message,
+            }))
         }
-    }
+        Err(trust::Refusal::Invalid(e)) => return Err(failed(e.to_string())),
+    };
     p.environment(env).map_err(|e| failed(e.to_string()))?;
     let s = ctx.session().map_err(|e| failed(format!("{e:#}")))?;
     let (vars, used) =

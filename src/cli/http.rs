@@ -74,10 +74,11 @@ fn body(args: &Args) -> anyhow::Result<Option<Vec<u8>>> {
     let mut parts = vec![];
     for d in &args.data {
         match d.strip_prefix('@') {
-            Some(path) => parts
-                .push(std::fs::read(path).map_err(|e| {
-                    UserError::new(Exit::Usage, format!("cannot read {path}: {e}"))
-                })?),
+            Some(path) => parts.push(crate::input::read(
+                std::path::Path::new(path),
+                "the request body",
+                crate::input::MAX_INPUT,
+            )?),
             None => parts.push(d.as_bytes().to_vec()),
         }
     }

@@ -11,7 +11,6 @@ use crate::secret::Secret;
 use crate::store::journal::AuditIntent;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -26,15 +25,16 @@ pub struct Args {
     prefix: Option<String>,
 }
 
+/// An export of 50,000 configs is a few dozen MiB.
+const MAX_IMPORT: u64 = 256 << 20;
+
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
-    let text = zeroize::Zeroizing::new(if args.file.as_os_str() == "-" {
-        let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s)?;
-        s
-    } else {
-        std::fs::read_to_string(&args.file)
-            .map_err(|e| usage(format!("cannot read {}: {e}", args.file.display())))?
-    });
+    // The one reader of the user's files: a regular file (or -), bounded.
+    let text = zeroize::Zeroizing::new(crate::input::read_text(
+        &args.file,
+        "the import file",
+        MAX_IMPORT,
+    )?);
     if let Some(p) = &args.prefix {
         // The prefix is part of every name: check it once, up front.
         crate::store::canonical_name(&format!("{p}x"))?;

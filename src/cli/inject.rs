@@ -50,16 +50,13 @@ fn nested(re: &Regex, template: &str) -> Option<usize> {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
-    let template = if args.input.as_os_str() == "-" {
-        std::io::read_to_string(std::io::stdin())?
-    } else {
-        std::fs::read_to_string(&args.input).map_err(|e| {
-            usage(format!(
-                "cannot read template {}: {e}",
-                args.input.display()
-            ))
-        })?
-    };
+    // The one reader of the user's files: a regular file, bounded.
+    let template = crate::input::read_text(&args.input, "template", crate::input::MAX_INPUT)?;
+    if args.input.as_os_str() != "-" {
+        // A template decides which secrets go where: one another user
+        // wrote, or could have replaced, is refused (project::trust).
+        crate::project::trust::check_place(&args.input)?;
+    }
     let re = pattern();
     // A reference that does not parse must not be copied out as text.
     let covered: usize = re.find_iter(&template).count();
@@ -108,6 +105,13 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     // Check every reference first: a missing field must not leave half a file.
     for c in re.captures_iter(&template) {
         let doc = by_name[&c[1]];
+        if let Err(why) =
+            crate::ops::handout::may_leave(doc, &c[2], crate::ops::handout::Door::Template)
+        {
+            return Err(usage(format!("{{{{ authcfg://{}/{} }}}}: {why}", &c[1], &c[2]))
+                .hint("nothing was written")
+                .into());
+        }
         if doc.get(&c[2]).is_none() {
             let fields: Vec<&str> = doc.fields.keys().map(String::as_str).collect();
             return Err(

@@ -102,11 +102,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             passphrase_stdin,
             to_file,
         } => {
-            let mut data = Vec::new();
-            std::fs::File::open(&file)
-                .map_err(|e| usage(format!("cannot read {}: {e}", file.display())))?
-                .take(1 << 16)
-                .read_to_end(&mut data)?;
+            let data = crate::input::read(&file, "the key backup", 1 << 16)?;
             let pass = passphrase(ctx, passphrase_stdin, false)?;
             let i = ops::import(&ctx.settings, &ctx.store_dir, &data, &pass, to_file)?;
             eprintln!("Restored the key {} into {}.", i.public, i.place);

@@ -3,7 +3,7 @@
 
 use super::Ctx;
 use crate::error::{failure, Exit};
-use crate::project::{self, Approval};
+use crate::project::{self, trust, Approval};
 
 pub const ABOUT: &str = "\
 A project file, .authcfg.toml at a repository's root, says which credentials the
@@ -25,7 +25,17 @@ Variables in [env] win over a whole config's. A value that looks like a secret
 refused with the reason; variables that change how programs start (PATH, LD_*, ...)
 cannot be set.
 
-With direnv, .envrc:
+A variable that a whole config exports (PGHOST, PGPORT, ...) can be replaced by [env]
+only when the file says so: [overrides] default = [\"PGHOST\"].
+
+A project file is used only when it is yours (it and the directories above it up to the
+repository's root belong to you or root, and no other user can write them) and you
+approved it as it is: `authcfg project allow` (at a terminal, the first use asks,
+showing what the file wants). A changed file needs a new approval. CI opts in with
+AUTHCFG_TRUST_PROJECT=<the file's SHA-256> or =<the checkout's directory>.
+
+With direnv, .envrc (`export` refuses a file you did not allow, so a pull that changes
+only .authcfg.toml loads nothing until you allow it again):
   watch_file .authcfg.toml
   eval \"$(authcfg export --format env)\"
 
@@ -50,36 +60,119 @@ enum Sub {
         #[arg(long)]
         json: bool,
     },
-    /// Let `authcfg hook` load this project file, as it is now
-    Allow,
+    /// Approve this project file as it is now (exec, export, the hook and
+    /// direnv use only approved files)
+    Allow {
+        /// The project file (default: the one found from here up)
+        file: Option<std::path::PathBuf>,
+        /// Approve only if the file's SHA-256 is this (as the refusal names it)
+        #[arg(long, value_name = "HEX")]
+        sha256: Option<String>,
+    },
     /// Withdraw `allow`
     Deny,
 }
 
-fn here() -> anyhow::Result<project::Project> {
+fn find_here() -> anyhow::Result<std::path::PathBuf> {
     let cwd = std::env::current_dir()?;
-    let file = project::find(&cwd).ok_or_else(|| {
+    Ok(project::find(&cwd).ok_or_else(|| {
         crate::error::usage(format!(
             "no {} in {} or above it",
             project::FILE_NAME,
             cwd.display()
         ))
         .hint("see `authcfg project --help` for the format")
-    })?;
-    Ok(project::load(&file)?)
+    })?)
+}
+
+fn here() -> anyhow::Result<project::Project> {
+    Ok(project::load(&find_here()?)?)
+}
+
+/// The project file `file`, if it may be used (`project::trust::open`):
+/// at a terminal, a file not approved yet is shown and asked about.
+pub fn trusted(ctx: &Ctx, file: &std::path::Path) -> anyhow::Result<project::Project> {
+    let ask = |p: &project::Project| -> bool {
+        eprintln!("{}", describe(p));
+        dialoguer::Confirm::new()
+            .with_prompt("Use this project file (and allow it as it is now)?")
+            .default(false)
+            .interact()
+            .unwrap_or(false)
+    };
+    let how = trust::Ask {
+        ask: ctx.interactive.then_some(&ask as &dyn Fn(&project::Project) -> bool),
+        ..trust::Ask::quiet(&ctx.settings)
+    };
+    trust::open(file, &how).map_err(|r| r.into_error().into())
+}
+
+/// What a project file wants, for the approval question and `allow`:
+/// each environment's configs, variables and overrides. The file is a
+/// repository's: everything from it is outside text.
+pub fn describe(p: &project::Project) -> String {
+    use std::fmt::Write as _;
+    let o = |t: &str| crate::text::escape(t, crate::text::SHOWN).into_owned();
+    let mut out = format!(
+        "{} (SHA-256 {}) wants:\n",
+        o(&p.file.display().to_string()),
+        p.digest
+    );
+    for (name, e) in &p.envs {
+        let _ = writeln!(out, "  environment {}:", o(name));
+        if !e.configs.is_empty() {
+            let c: Vec<String> = e.configs.iter().map(|c| o(c)).collect();
+            let _ = writeln!(out, "    every variable of: {}", c.join(", "));
+        }
+        for (var, value) in &e.vars {
+            let v = match value {
+                project::Value::Ref(r) => o(&r.to_string()),
+                project::Value::Literal(l) => format!("= {}", o(&format!("{l:?}"))),
+            };
+            let over = if e.overrides.contains(var) {
+                "  (OVERRIDES a pulled-in config's own value)"
+            } else {
+                ""
+            };
+            let _ = writeln!(out, "    {} {v}{over}", o(var));
+        }
+    }
+    if p.envs.is_empty() {
+        out.push_str("  nothing (no [env] or [configs])\n");
+    }
+    out
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     match args.command {
         Sub::Check { envs, json } => check(ctx, envs, json),
-        Sub::Allow => {
-            let p = here()?;
-            let path = project::allow(ctx.settings.state_dir.as_deref(), &p)
+        Sub::Allow { file, sha256 } => {
+            let file = match file {
+                Some(f) if f.is_dir() => f.join(project::FILE_NAME),
+                Some(f) => f,
+                None => find_here()?,
+            };
+            let file = std::path::absolute(&file)?;
+            // Another user's file is refused before it is read.
+            trust::check_place(&file)?;
+            let p = project::load(&file)?;
+            if let Some(want) = sha256 {
+                let want = want.trim().trim_start_matches("sha256:");
+                if !want.eq_ignore_ascii_case(&p.digest) {
+                    return Err(failure(format!(
+                        "{} is not the file you reviewed: its SHA-256 is {}, not {want}",
+                        crate::text::Outside::new(p.file.display().to_string()),
+                        p.digest
+                    ))
+                    .hint("review it again; nothing was allowed")
+                    .into());
+                }
+            }
+            project::allow(ctx.settings.state_dir.as_deref(), &p)
                 .map_err(|e| failure(format!("cannot record the approval: {e}")))?;
-            let _ = path;
+            eprint!("{}", describe(&p));
             eprintln!(
-                "Allowed {} as it is now; `authcfg hook` loads it (a change needs a new `authcfg project allow`)",
-                crate::text::Outside::new(p.file.display().to_string())
+                "Allowed as it is now: exec, export, the hook and direnv use it (a change needs a new `authcfg project allow`)"
             );
             Ok(0)
         }
@@ -138,10 +231,10 @@ fn check(ctx: &Ctx, envs: Vec<String>, json: bool) -> anyhow::Result<i32> {
         match project::approval(ctx.settings.state_dir.as_deref(), &p) {
             Approval::Allowed => {}
             Approval::Changed => eprintln!(
-                "note: the file changed since it was allowed; `authcfg hook` will not load it until `authcfg project allow`"
+                "note: the file changed since it was allowed; it is not used until `authcfg project allow`"
             ),
             Approval::Never => eprintln!(
-                "note: `authcfg hook` loads this file only after `authcfg project allow`"
+                "note: this file is used only after `authcfg project allow`"
             ),
         }
     }

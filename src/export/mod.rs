@@ -29,7 +29,9 @@ pub fn vars_for(doc: &ConfigDoc) -> Vec<Var> {
     doc.fields
         .iter()
         .filter(|(_, v)| free_form || !v.is_empty())
-        .filter(|(k, _)| catalog::is_exported(m.kind, &m.type_id, k))
+        .filter(|(k, _)| {
+            crate::ops::handout::may_leave(doc, k, crate::ops::handout::Door::Environment).is_ok()
+        })
         .map(|(k, v)| Var {
             name: if free_form {
                 k.clone()
@@ -112,6 +114,24 @@ pub fn is_startup_var(name: &str) -> bool {
         // TLS configuration and trust
         "OPENSSL_",
         "SSL_CERT_",
+        // build tools configured through the environment: cargo maps every
+        // CARGO_* to its configuration (runners, linkers, rustc wrappers,
+        // registries), cgo passes flags to the C compiler, pip/uv/yarn
+        // choose where packages (code) come from
+        "CARGO_",
+        "CGO_",
+        "PIP_",
+        "UV_",
+        "YARN_",
+        "COMPOSER_",
+        "CONDA",
+        // clients whose settings choose the server or its files: Docker
+        // and Podman (DOCKER_HOST, DOCKER_CERT_PATH, DOCKER_CONTEXT),
+        // PostgreSQL's service and password files, MySQL's option files
+        "DOCKER_",
+        "CONTAINER_",
+        "PGSERVICE",
+        "MYSQL_TEST_LOGIN",
     ];
     const SUFFIXES: &[&str] = &["ASKPASS", "_COMMAND", "EDITOR", "PAGER", "PATH", "_PROXY"];
     const NAMES: &[&str] = &[
@@ -180,6 +200,55 @@ pub fn is_startup_var(name: &str) -> bool {
         "WGETRC",
         "CURL_CA_BUNDLE",
         "REQUESTS_CA_BUNDLE",
+        // build tools: make reads MAKEFILES (makefiles to include) and its
+        // flags, go's GOFLAGS (-toolexec), GOENV (a settings file) and
+        // module sources, rustc's wrappers and flags, autoconf's site
+        // script, the Rust toolchain choice
+        "MAKEFILES",
+        "MAKEFLAGS",
+        "MFLAGS",
+        "GNUMAKEFLAGS",
+        "GOFLAGS",
+        "GOENV",
+        "GOTOOLCHAIN",
+        "GOPROXY",
+        "GONOSUMDB",
+        "GONOSUMCHECK",
+        "GOSUMDB",
+        "GOINSECURE",
+        "GONOPROXY",
+        "GOPRIVATE",
+        "GOROOT",
+        "GOCACHEPROG",
+        "GOEXPERIMENT",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "RUSTFLAGS",
+        "RUSTDOCFLAGS",
+        "RUSTUP_TOOLCHAIN",
+        "CONFIG_SITE",
+        "CONFIG_SHELL",
+        "CFLAGS",
+        "CXXFLAGS",
+        "CPPFLAGS",
+        "LDFLAGS",
+        "BUILDKIT_HOST",
+        // where secrets or keys get written: TLS session keys, the shell's
+        // history
+        "SSLKEYLOGFILE",
+        "HISTFILE",
+        // client settings files and servers: PostgreSQL (PGPASSFILE,
+        // PGSYSCONFDIR: pg_service.conf),
+        // MySQL (MYSQL_HOME: my.cnf), Kubernetes, gcloud, Azure
+        "PGPASSFILE",
+        "PGSYSCONFDIR",
+        "MYSQL_HOME",
+        "CLOUDSDK_CONFIG",
+        "AZURE_CONFIG_DIR",
+        "SSH_AUTH_SOCK",
+        "GIT_SSH_COMMAND",
+        "NETRC",
+        "HGRCPATH",
+        "EMACSLOADPATH",
     ];
     /// Ordinary settings that a prefix above would catch.
     const ORDINARY: &[&str] = &["NODE_ENV"];
@@ -363,6 +432,22 @@ mod tests {
             "AUTHCFG_HOME",
             "AUTHCFG_EXEC",
             "VIMINIT",
+            // issue 18: build tools and tool configuration
+            "MAKEFILES",
+            "GOFLAGS",
+            "CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER",
+            "CARGO_BUILD_RUSTC_WRAPPER",
+            "RUSTC_WORKSPACE_WRAPPER",
+            "SSLKEYLOGFILE",
+            "HISTFILE",
+            "CONFIG_SITE",
+            "PGSERVICEFILE",
+            "PGSERVICE",
+            "PGPASSFILE",
+            "DOCKER_HOST",
+            "DOCKER_CERT_PATH",
+            "PIP_INDEX_URL",
+            "GOPROXY",
         ] {
             assert!(is_startup_var(n), "{n} should be refused");
         }

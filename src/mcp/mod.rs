@@ -693,6 +693,15 @@ impl Server {
             name,
             audited,
             move |s, name, used, audited| {
+                if let Err(why) = crate::ops::handout::may_leave(
+                    &used.docs[0],
+                    &field,
+                    crate::ops::handout::Door::Agent,
+                ) {
+                    s.audit(action, Some(name), "refused", Some("a field kept by authcfg"));
+                    audited.store(true, Ordering::SeqCst);
+                    return Err(usage(why).into());
+                }
                 let Some(v) = used.docs[0].get(&field).map(str::to_string) else {
                     s.audit(action, Some(name), "error", Some("no such field"));
                     audited.store(true, Ordering::SeqCst);

@@ -81,6 +81,18 @@ pub fn resolve(
                 }
             }
         };
+        if let Some(whole) = vars.iter().find(|v| v.name == *name) {
+            if !e.overrides.contains(name) {
+                return Err(usage(format!(
+                    "{name} is exported by '{}', which the project file pulls in; the file also sets it, and a project file may not redirect a config it pulls in (its host, port, TLS mode or endpoint) unless it says so",
+                    whole.config
+                ))
+                .hint(format!(
+                    "if replacing it is really meant, declare it in the file: [overrides] {env} = [\"{name}\"] (and approve the file again)"
+                ))
+                .into());
+            }
+        }
         vars.retain(|v| v.name != *name);
         vars.push(var);
     }
@@ -124,22 +136,14 @@ fn field_problem(d: &ConfigDoc, r: &Reference) -> Result<(), String> {
         ));
     };
     let _ = v;
-    if free_form(d) {
-        if crate::export::is_startup_var(&r.field) && !d.meta.allow_startup_vars {
-            return Err(format!(
-                "'{}' is a variable that changes how programs start; refused",
-                r.field
-            ));
-        }
-        return Ok(());
-    }
-    if !crate::catalog::is_exported(d.meta.kind, &d.meta.type_id, &r.field) {
+    if free_form(d) && crate::export::is_startup_var(&r.field) && !d.meta.allow_startup_vars {
         return Err(format!(
-            "the field '{}' is never handed out to programs (as `export` would not); a project file cannot name it",
+            "'{}' is a variable that changes how programs start; refused",
             r.field
         ));
     }
-    Ok(())
+    handout::may_leave(d, &r.field, handout::Door::Environment)
+        .map_err(|why| format!("{why}; a project file cannot name it"))
 }
 
 /// One line of `project check`.
@@ -186,6 +190,13 @@ pub fn check(s: &Session, project: &Project, envs: &[String]) -> anyhow::Result<
     };
     for env in &names {
         let e = project.environment(env)?;
+        // The variables the whole configs export, with their config.
+        let mut whole: Vec<(String, String)> = vec![];
+        for n in &e.configs {
+            if let Ok(d) = open(n) {
+                whole.extend(vars_for(&d).into_iter().map(|v| (v.name, v.config)));
+            }
+        }
         for n in &e.configs {
             let (ok, detail) = match open(n) {
                 Err(why) => (false, why),
@@ -233,6 +244,16 @@ pub fn check(s: &Session, project: &Project, envs: &[String]) -> anyhow::Result<
                     };
                     (r.to_string(), ok, detail)
                 }
+            };
+            let (ok, detail) = match whole.iter().find(|(v, _)| v == var) {
+                Some((_, config)) if !e.overrides.contains(var) => (
+                    false,
+                    format!(
+                        "replaces a variable of '{config}' without saying so: declare it in [overrides] {env} = [\"{var}\"]"
+                    ),
+                ),
+                Some((_, config)) if ok => (true, format!("{detail}; overrides '{config}' ([overrides])")),
+                _ => (ok, detail),
             };
             rows.push(CheckRow {
                 env: env.clone(),

@@ -21,12 +21,12 @@
 //! gets a development credential by omission.
 
 pub mod secrets;
+pub mod trust;
 
 use crate::error::{usage, UserError};
 use std::collections::BTreeMap;
 use std::fmt;
-use std::io::Read;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 pub const FILE_NAME: &str = ".authcfg.toml";
@@ -58,6 +58,11 @@ pub enum Value {
 pub struct Environment {
     pub vars: Vec<(String, Value)>,
     pub configs: Vec<String>,
+    /// Variables of `vars` declared (`[overrides]`) to replace one that a
+    /// whole config of `configs` exports: without the declaration, a
+    /// project file cannot redirect a config it pulls in (its host, port,
+    /// TLS mode, endpoint).
+    pub overrides: Vec<String>,
 }
 
 impl Environment {
@@ -135,31 +140,32 @@ pub fn stamp(file: &Path) -> Option<String> {
     ))
 }
 
-/// Reads and checks a project file.
+/// Reads and checks a project file, once (`input::read`: a regular file,
+/// bounded); the digest is of the bytes read.
 pub fn load(file: &Path) -> Result<Project, UserError> {
-    let bad = |why: String| usage(format!("cannot read {}: {why}", file.display()));
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .open(file)
-        .map_err(|e| bad(e.to_string()))?;
-    let meta = f.metadata().map_err(|e| bad(e.to_string()))?;
-    if !meta.is_file() {
-        return Err(bad("it is not a regular file".into()));
-    }
-    if meta.len() > MAX_SIZE {
-        return Err(bad(format!(
-            "it is {} bytes long; a project file names configs and is small",
-            meta.len()
-        )));
-    }
-    let mut bytes = Vec::new();
-    f.take(MAX_SIZE + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| bad(e.to_string()))?;
-    let text = String::from_utf8(bytes).map_err(|_| bad("it is not UTF-8 text".into()))?;
+    let bytes = crate::input::read(file, "the project file", MAX_SIZE).map_err(|e| {
+        if e.message.contains("bytes long") || e.message.contains("longer than") {
+            usage(format!(
+                "cannot read {}: it is over {MAX_SIZE} bytes; a project file names configs and is small",
+                crate::text::Outside::new(file.display().to_string())
+            ))
+        } else {
+            e
+        }
+    })?;
+    let digest = crate::store::crypto::sha256_hex(&bytes);
+    let text = String::from_utf8(bytes).map_err(|_| {
+        usage(format!(
+            "cannot read {}: it is not UTF-8 text",
+            crate::text::Outside::new(file.display().to_string())
+        ))
+    })?;
     let envs = parse(&text).map_err(|e| {
-        let message = format!("{}: {}", file.display(), e.message);
+        let message = format!(
+            "{}: {}",
+            crate::text::Outside::new(file.display().to_string()),
+            e.message
+        );
         UserError { message, ..e }
     })?;
     Ok(Project {
@@ -169,7 +175,7 @@ pub fn load(file: &Path) -> Result<Project, UserError> {
             .unwrap_or_else(|| PathBuf::from("/")),
         file: file.to_path_buf(),
         envs,
-        digest: crate::store::crypto::sha256_hex(text.as_bytes()),
+        digest,
     })
 }
 
@@ -270,6 +276,7 @@ pub fn parse(text: &str) -> Result<BTreeMap<String, Environment>, UserError> {
         usage(m).hint("a project file maps variables to authcfg://NAME/FIELD references; values stay in the store")
     };
     let mut envs: BTreeMap<String, Environment> = BTreeMap::new();
+    let mut overrides: Vec<(String, Vec<String>)> = vec![];
     for (key, value) in &table {
         match (key.as_str(), value) {
             ("env", toml::Value::Table(t)) => {
@@ -337,13 +344,53 @@ pub fn parse(text: &str) -> Result<BTreeMap<String, Environment>, UserError> {
                     }
                 }
             }
-            ("env" | "configs", _) => {
+            ("overrides", toml::Value::Table(t)) => {
+                for (k, v) in t {
+                    if !env_name_ok(k) {
+                        return Err(fail(format!(
+                            "[overrides] {k}: not an environment name (letters, digits, '_', '-')"
+                        )));
+                    }
+                    let names = match v {
+                        toml::Value::Array(items) => items
+                            .iter()
+                            .map(|i| i.as_str().map(str::to_string))
+                            .collect::<Option<Vec<String>>>(),
+                        _ => None,
+                    }
+                    .ok_or_else(|| {
+                        fail(format!(
+                            "[overrides] {k} must be a list of variable names: {k} = [\"PGHOST\", ...]"
+                        ))
+                    })?;
+                    overrides.push((k.clone(), names));
+                }
+            }
+            ("env" | "configs" | "overrides", _) => {
                 return Err(fail(format!("'{key}' must be a table ([{key}])")));
             }
             (other, _) => {
                 return Err(fail(format!(
-                    "unknown key '{other}': a project file has [env], [env.NAME] and [configs]"
+                    "unknown key '{other}': a project file has [env], [env.NAME], [configs] and [overrides]"
                 )));
+            }
+        }
+    }
+    // An override names a variable its environment's [env] sets.
+    for (k, names) in overrides {
+        let Some(env) = envs.get_mut(&k) else {
+            return Err(fail(format!(
+                "[overrides] {k}: the file has no environment '{k}'"
+            )));
+        };
+        for n in names {
+            if !env.vars.iter().any(|(v, _)| *v == n) {
+                return Err(fail(format!(
+                    "[overrides] {k}: '{n}' is not set in that environment's [env] section"
+                )));
+            }
+            if !env.overrides.contains(&n) {
+                env.overrides.push(n);
             }
         }
     }

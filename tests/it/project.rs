@@ -15,6 +15,8 @@ DEV_DB_USERNAME = "override"
 STRIPE_KEY = "authcfg://prod/stripe/api_key"
 [configs]
 default = ["dev/db"]
+[overrides]
+default = ["DEV_DB_USERNAME"]
 "#;
 
 /// A store with configs, and a repository whose file is `FILE`.
@@ -62,6 +64,11 @@ fn json_in(t: &T, dir: &Path, args: &[&str]) -> serde_json::Value {
 fn exec_and_export_use_the_project_file_found_from_here_up() {
     let (t, repo) = setup();
     let deep = repo.join("deep/er");
+    t.cmd()
+        .current_dir(&deep)
+        .args(["project", "allow"])
+        .assert()
+        .success();
     let env = json_in(&t, &deep, &["export", "--format", "json"]);
     assert_eq!(env["STRIPE_KEY"], "sk-dev-planted-41");
     assert_eq!(env["LOG_LEVEL"], "debug");
@@ -128,19 +135,31 @@ fn exec_and_export_use_the_project_file_found_from_here_up() {
         .code(2)
         .stderr(contains("no config names given, and no .authcfg.toml"));
     // The direnv line (.envrc): eval of `export` in the project.
-    let out = std::process::Command::new("bash")
-        .current_dir(&deep)
-        .envs(t.extra_env.iter().map(|(k, v)| (k, v)))
-        .env("AUTHCFG_HOME", &t.store)
-        .env("AUTHCFG_IDENTITY", t.identity.as_ref().unwrap())
-        .env("PATH", path_with_bin())
-        .args([
-            "-c",
-            "eval \"$(authcfg export --format env)\" && printf %s \"$STRIPE_KEY\"",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "sk-dev-planted-41");
+    let direnv = || {
+        let mut c = std::process::Command::new("bash");
+        t.apply(&mut c);
+        c.current_dir(&deep)
+            .env("PATH", path_with_bin())
+            .args([
+                "-c",
+                "eval \"$(authcfg export --format env)\"; printf %s \"${STRIPE_KEY-unset}\"",
+            ])
+            .output()
+            .unwrap()
+    };
+    assert_eq!(String::from_utf8_lossy(&direnv().stdout), "sk-dev-planted-41");
+    // A pull that changes only the project file: direnv's own approval of
+    // .envrc still holds, authcfg's does not, and nothing is loaded.
+    std::fs::write(
+        repo.join(".authcfg.toml"),
+        FILE.replace("dev/stripe/api_key", "prod/stripe/api_key"),
+    )
+    .unwrap();
+    let out = direnv();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "unset");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("changed since you allowed it"), "{err}");
+    assert!(err.contains("authcfg project allow "), "{err}");
 }
 
 /// PATH with the directory of the binary under test first.

@@ -43,6 +43,11 @@ fn consumers_are_recorded_sealed_and_counted() {
         .success();
     // 2. the project, from a subdirectory, in its production environment
     t.cmd()
+        .current_dir(&project)
+        .args(["project", "allow"])
+        .assert()
+        .success();
+    t.cmd()
         .current_dir(project.join("src"))
         .args(["exec", "--env", "production", "--", "true"])
         .assert()

@@ -1,0 +1,335 @@
+//! Whether a repository's file may be used (docs/SECURITY.md, "Project
+//! files"): the one decision every consumer of a project file asks
+//! (`exec` and `export` with no names, the shell hook, the direnv recipe
+//! through `export`, the consumer of a hand-out), and whose first half
+//! (`check_place`) every file read on a repository's behalf passes
+//! (`inject`'s templates).
+//!
+//! 1. **Place.** The file, and every directory from the one holding it up
+//!    to the repository's root (the nearest directory above with `.git`;
+//!    without one, the file's own directory), must belong to this user or
+//!    to root, and no such directory may be writable by another user
+//!    without the sticky bit (which keeps others from renaming or removing
+//!    this user's entries). Like git's `safe.directory`: another user's
+//!    `.authcfg.toml` in `/tmp`, or in a directory they can write, is
+//!    refused whatever it says.
+//! 2. **Approval.** The file is used only when approved for its current
+//!    content: the `project allow` record (SHA-256 of the bytes read, kept
+//!    in the user's state directory), `AUTHCFG_TRUST_PROJECT` naming that
+//!    hash or the project's directory (CI), or a yes at a terminal to a
+//!    question showing what the file wants. Otherwise it is refused with
+//!    the exact `authcfg project allow` command.
+//!
+//! The file is read once (`project::load`, bounded); its hash is computed
+//! from those bytes: what is approved is what is used.
+
+use super::{Approval, Project};
+use crate::error::{failure, UserError};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// `AUTHCFG_TRUST_PROJECT`: the SHA-256 of the project file to use without
+/// a recorded approval, or the project's directory ("this checkout is
+/// trusted"), for CI.
+pub const ENV_TRUST: &str = "AUTHCFG_TRUST_PROJECT";
+
+/// Why a file is not used.
+#[derive(Debug)]
+pub enum Refusal {
+    /// Another user owns it or a directory above it, or could have put it
+    /// there.
+    Unsafe(UserError),
+    /// Not approved for this content (`changed`: approved once, changed
+    /// since).
+    NotApproved { changed: bool, error: UserError },
+    /// It cannot be read or is not a valid project file.
+    Invalid(UserError),
+}
+
+impl Refusal {
+    pub fn into_error(self) -> UserError {
+        match self {
+            Refusal::Unsafe(e) | Refusal::Invalid(e) | Refusal::NotApproved { error: e, .. } => e,
+        }
+    }
+}
+
+/// What the caller lets `open` do when the file is not approved yet.
+pub struct Ask<'a> {
+    /// `AUTHCFG_TRUST_PROJECT`.
+    pub ci: Option<&'a str>,
+    /// Where approvals are kept.
+    pub state_dir: Option<&'a Path>,
+    /// At a terminal: shows what the file wants and asks; a yes is
+    /// recorded as `project allow` would.
+    pub ask: Option<&'a dyn Fn(&Project) -> bool>,
+}
+
+impl<'a> Ask<'a> {
+    /// No question: approved, trusted by CI, or refused (the hook, the
+    /// consumer of a hand-out).
+    pub fn quiet(settings: &'a crate::settings::Settings) -> Ask<'a> {
+        Ask {
+            ci: settings.trust_project.as_deref(),
+            state_dir: settings.state_dir.as_deref(),
+            ask: None,
+        }
+    }
+}
+
+/// The project file `file`, if it may be used: its place is safe and its
+/// content approved (see the module's documentation).
+pub fn open(file: &Path, how: &Ask) -> Result<Project, Refusal> {
+    check_place(file).map_err(Refusal::Unsafe)?;
+    let p = super::load(file).map_err(Refusal::Invalid)?;
+    let changed = match super::approval(how.state_dir, &p) {
+        Approval::Allowed => return Ok(p),
+        Approval::Changed => true,
+        Approval::Never => false,
+    };
+    if how.ci.is_some_and(|v| ci_trusts(v, &p)) {
+        return Ok(p);
+    }
+    if let Some(ask) = how.ask {
+        if ask(&p) {
+            // The answer is kept as `project allow` keeps it; a failure to
+            // keep it does not undo the yes for this run.
+            let _ = super::allow(how.state_dir, &p);
+            return Ok(p);
+        }
+    }
+    Err(Refusal::NotApproved {
+        changed,
+        error: not_approved(&p, changed),
+    })
+}
+
+/// The refusal of an unapproved file, with the exact command that approves
+/// this content.
+pub fn not_approved(p: &Project, changed: bool) -> UserError {
+    let shown = crate::text::Outside::new(p.file.display().to_string());
+    failure(if changed {
+        format!("{shown} changed since you allowed it; it is not used until you allow it again")
+    } else {
+        format!("{shown} is not allowed here yet; a repository's file is used only once you approved it")
+    })
+    .hint(format!(
+        "review it (`authcfg project check` lists what it reads), then run: authcfg project allow {} --sha256 {}\n(CI: set {ENV_TRUST}={} for this content, or to the checkout's directory)",
+        crate::export::formats::sh_quote(&p.file.display().to_string()),
+        p.digest,
+        p.digest
+    ))
+}
+
+fn ci_trusts(value: &str, p: &Project) -> bool {
+    let v = value.trim();
+    let v = v.strip_prefix("sha256:").unwrap_or(v);
+    if v.eq_ignore_ascii_case(&p.digest) {
+        return true;
+    }
+    // A directory: this checkout (compared after resolving links).
+    v.starts_with('/')
+        && std::fs::canonicalize(v)
+            .ok()
+            .zip(std::fs::canonicalize(&p.root).ok())
+            .is_some_and(|(a, b)| a == b)
+}
+
+/// Refuses a file read on a repository's behalf that another user owns,
+/// or that sits in a directory (up to the repository's root) another user
+/// owns or can write without the sticky bit.
+pub fn check_place(file: &Path) -> Result<(), UserError> {
+    let me = unsafe { libc::geteuid() };
+    let shown = |p: &Path| crate::text::Outside::new(p.display().to_string());
+    let refuse = |p: &Path, why: String| {
+        failure(format!(
+            "{} is not used: {why}",
+            shown(file)
+        ))
+        .hint(format!(
+            "a file another user could have written decides nothing here (as git refuses such a repository); if {} is yours, `chown` it to yourself and make it writable only by you",
+            shown(p)
+        ))
+    };
+    let lmeta = std::fs::symlink_metadata(file)
+        .map_err(|e| failure(format!("cannot read {}: {e}", shown(file))))?;
+    let owner_ok = |uid: u32| uid == me || uid == 0;
+    if !owner_ok(lmeta.uid()) {
+        return Err(refuse(
+            file,
+            format!("it belongs to {}, not to you", user_name(lmeta.uid())),
+        ));
+    }
+    // A link is judged by where it leads too.
+    let real = std::fs::canonicalize(file)
+        .map_err(|e| failure(format!("cannot read {}: {e}", shown(file))))?;
+    let meta = std::fs::metadata(&real)
+        .map_err(|e| failure(format!("cannot read {}: {e}", shown(file))))?;
+    if !owner_ok(meta.uid()) {
+        return Err(refuse(
+            &real,
+            format!(
+                "it leads to {}, which belongs to {}",
+                shown(&real),
+                user_name(meta.uid())
+            ),
+        ));
+    }
+    if meta.permissions().mode() & 0o022 != 0 && !private_group(meta.gid(), meta.mode()) {
+        return Err(refuse(
+            &real,
+            "other users can write it".to_string(),
+        ));
+    }
+    let mut dirs: Vec<PathBuf> = vec![];
+    if lmeta.file_type().is_symlink() {
+        if let Some(d) = file.parent() {
+            dirs.extend(repo_dirs(d));
+        }
+    }
+    if let Some(d) = real.parent() {
+        dirs.extend(repo_dirs(d));
+    }
+    for d in &dirs {
+        let m = std::fs::metadata(d)
+            .map_err(|e| failure(format!("cannot read {}: {e}", shown(d))))?;
+        if !owner_ok(m.uid()) {
+            return Err(refuse(
+                d,
+                format!(
+                    "the directory {} belongs to {}",
+                    shown(d),
+                    user_name(m.uid())
+                ),
+            ));
+        }
+        let mode = m.mode();
+        let sticky = mode & 0o1000 != 0;
+        if mode & 0o022 != 0 && !sticky && !private_group(m.gid(), mode) {
+            return Err(refuse(
+                d,
+                format!(
+                    "other users can write the directory {} (mode {:04o}) and could have put it there",
+                    shown(d),
+                    mode & 0o7777
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `dir` and the directories above it up to the repository's root (the
+/// nearest with `.git`), or `dir` alone outside a repository.
+fn repo_dirs(dir: &Path) -> Vec<PathBuf> {
+    let mut out = vec![];
+    for d in dir.ancestors() {
+        out.push(d.to_path_buf());
+        if std::fs::symlink_metadata(d.join(".git")).is_ok() {
+            return out;
+        }
+    }
+    out.truncate(1);
+    out
+}
+
+/// Group-writable (not world-writable) by the user's own private group:
+/// the group is the user's primary group, has the user's name and lists
+/// no other member (the user-private-group convention of umask 002).
+fn private_group(gid: u32, mode: u32) -> bool {
+    if mode & 0o002 != 0 || gid != unsafe { libc::getegid() } {
+        return false;
+    }
+    let Some((name, members)) = group(gid) else {
+        return false;
+    };
+    let me = user_name(unsafe { libc::geteuid() });
+    name == me && members.iter().all(|m| *m == me)
+}
+
+/// The user's name, or `uid N`.
+fn user_name(uid: u32) -> String {
+    let mut buf = vec![0u8; 4096];
+    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut out: *mut libc::passwd = std::ptr::null_mut();
+    let rc = unsafe {
+        libc::getpwuid_r(
+            uid,
+            &mut pwd,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            &mut out,
+        )
+    };
+    if rc == 0 && !out.is_null() && !pwd.pw_name.is_null() {
+        let n = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
+        return format!("user {}", n.to_string_lossy());
+    }
+    format!("uid {uid}")
+}
+
+fn group(gid: u32) -> Option<(String, Vec<String>)> {
+    let mut buf = vec![0u8; 16384];
+    let mut grp: libc::group = unsafe { std::mem::zeroed() };
+    let mut out: *mut libc::group = std::ptr::null_mut();
+    let rc = unsafe {
+        libc::getgrgid_r(
+            gid,
+            &mut grp,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            &mut out,
+        )
+    };
+    if rc != 0 || out.is_null() || grp.gr_name.is_null() {
+        return None;
+    }
+    let name = unsafe { std::ffi::CStr::from_ptr(grp.gr_name) }
+        .to_string_lossy()
+        .into_owned();
+    let mut members = vec![];
+    let mut p = grp.gr_mem;
+    while !p.is_null() && !unsafe { *p }.is_null() {
+        members.push(format!(
+            "user {}",
+            unsafe { std::ffi::CStr::from_ptr(*p) }.to_string_lossy()
+        ));
+        p = unsafe { p.add(1) };
+    }
+    Some((format!("user {name}"), members))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repo_dirs_stop_at_the_repository_root() {
+        let d = tempfile::tempdir().unwrap();
+        let deep = d.path().join("r/a/b");
+        std::fs::create_dir_all(&deep).unwrap();
+        assert_eq!(repo_dirs(&deep), vec![deep.clone()]);
+        std::fs::create_dir(d.path().join("r/.git")).unwrap();
+        assert_eq!(
+            repo_dirs(&deep),
+            vec![deep.clone(), d.path().join("r/a"), d.path().join("r")]
+        );
+    }
+
+    #[test]
+    fn ci_value_names_the_hash_or_the_checkout() {
+        let d = tempfile::tempdir().unwrap();
+        let p = Project {
+            root: d.path().to_path_buf(),
+            file: d.path().join(".authcfg.toml"),
+            envs: Default::default(),
+            digest: "ab".repeat(32),
+        };
+        assert!(ci_trusts(&"ab".repeat(32), &p));
+        assert!(ci_trusts(&format!("sha256:{}", "AB".repeat(32)), &p));
+        assert!(ci_trusts(&d.path().display().to_string(), &p));
+        assert!(!ci_trusts("1", &p));
+        assert!(!ci_trusts("/", &p));
+        assert!(!ci_trusts(&"cd".repeat(32), &p));
+    }
+}
