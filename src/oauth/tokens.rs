@@ -58,9 +58,12 @@ pub fn apply(doc: &mut ConfigDoc, resp: &TokenResponse) {
     set(
         doc,
         "token_type",
+        // As the provider wrote it (DPoP, MAC, ...): the credential model
+        // sends `Authorization: <token_type> <token>` (ops::credential).
         match resp.token_type() {
             oauth2::basic::BasicTokenType::Bearer => "Bearer".into(),
-            other => format!("{other:?}"),
+            oauth2::basic::BasicTokenType::Mac => "MAC".into(),
+            oauth2::basic::BasicTokenType::Extension(t) => t.clone(),
         },
     );
     if let Some(scopes) = resp.scopes() {
