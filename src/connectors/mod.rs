@@ -10,7 +10,6 @@
 
 pub mod catalog;
 pub mod hostkey;
-pub mod http;
 pub mod kind;
 pub mod probes;
 pub mod rotate;
