@@ -704,7 +704,12 @@ impl Server {
                     &field,
                     crate::ops::handout::Door::Agent,
                 ) {
-                    s.audit(action, Some(name), "refused", Some("a field kept by authcfg"));
+                    s.audit(
+                        action,
+                        Some(name),
+                        "refused",
+                        Some("a field kept by authcfg"),
+                    );
                     audited.store(true, Ordering::SeqCst);
                     return Err(usage(why).into());
                 }

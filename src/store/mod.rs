@@ -1258,7 +1258,10 @@ impl Store {
             audit: audit.to_vec(),
             committed: true,
         };
-        let paths: Vec<PathBuf> = docs.iter().map(|d| self.config_path(&d.meta.name)).collect();
+        let paths: Vec<PathBuf> = docs
+            .iter()
+            .map(|d| self.config_path(&d.meta.name))
+            .collect();
         let undo = self.keep_for_undo(&j.txn, &paths)?;
         if let Err(e) = self.write_journal(&j) {
             self.drop_undo(undo);
@@ -1287,7 +1290,7 @@ impl Store {
     /// full disk; the sweep of `tmp/` removes what a killed writer left).
     fn keep_for_undo(&self, txn: &str, paths: &[PathBuf]) -> anyhow::Result<Undo> {
         let tmp = self.root.join(TMP_DIR);
-        fsutil::ensure_private_dir(&tmp).map_err(|e| store_error(&tmp, e))?;
+        fsutil::ensure_private_dir(&tmp).map_err(|e| write_error(&tmp, e))?;
         let mut kept = vec![];
         for (i, p) in paths.iter().enumerate() {
             let link = tmp.join(format!("{}undo-{txn}-{i}", fsutil::TMP_PREFIX));
@@ -1296,7 +1299,7 @@ impl Store {
                 Err(e) if e.kind() == ErrorKind::NotFound => kept.push((p.clone(), None)),
                 Err(e) => {
                     self.drop_undo(Undo(kept));
-                    return Err(store_error(p, e));
+                    return Err(write_error(p, e));
                 }
             }
         }
@@ -1339,10 +1342,12 @@ impl Store {
                             .parent()
                             .map_or(Ok(()), fsutil::create_dirs)
                             .and_then(|()| fs::rename(l, path)),
-                        None => match fsutil::remove_and_prune(path, &self.root.join(CONFIGS_DIR)) {
-                            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
-                            r => r,
-                        },
+                        None => {
+                            match fsutil::remove_and_prune(path, &self.root.join(CONFIGS_DIR)) {
+                                Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+                                r => r,
+                            }
+                        }
                     };
                     restored &= r.is_ok();
                 }
@@ -1361,7 +1366,12 @@ impl Store {
     /// The index is derived data: when it cannot be written (a full disk)
     /// the journal stays and the next command brings the index up to date;
     /// the change itself is done.
-    fn finish_write(&self, txn: &Txn, changes: BTreeMap<String, Option<Meta>>, mark: Option<AuditMark>) {
+    fn finish_write(
+        &self,
+        txn: &Txn,
+        changes: BTreeMap<String, Option<Meta>>,
+        mark: Option<AuditMark>,
+    ) {
         if self.apply_index(txn, changes, mark).is_ok() {
             self.fault_point();
             let _ = self.end_journal();
@@ -1453,7 +1463,7 @@ impl Store {
         let applied = (|| {
             for (n, path) in names.iter().zip(&paths) {
                 fsutil::remove_and_prune(path, &self.root.join(CONFIGS_DIR))
-                    .map_err(|e| store_error(path, e))?;
+                    .map_err(|e| write_error(path, e))?;
                 let _ = fs::remove_file(self.used_marker(n));
                 self.fault_point();
             }

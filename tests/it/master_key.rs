@@ -269,7 +269,12 @@ fn a_ci_key_rotation_without_a_place_for_the_new_key_is_refused() {
         let out = t.dir.path().join(format!("{how:?}.key"));
         let o = run_with_stdout(
             &t,
-            &["rotate", "--master-key", "--identity-out", out.to_str().unwrap()],
+            &[
+                "rotate",
+                "--master-key",
+                "--identity-out",
+                out.to_str().unwrap(),
+            ],
             &[],
             how,
         );
@@ -306,7 +311,12 @@ fn a_ci_key_rotation_killed_at_every_step_keeps_a_key_that_opens_the_store() {
         let how = STDOUTS[k as usize % 3];
         let o = run_with_stdout(
             &t,
-            &["rotate", "--master-key", "--identity-out", out.to_str().unwrap()],
+            &[
+                "rotate",
+                "--master-key",
+                "--identity-out",
+                out.to_str().unwrap(),
+            ],
             &[("AUTHCFG_FAULT_AFTER", &k.to_string())],
             how,
         );
@@ -341,7 +351,11 @@ fn a_ci_key_rotation_killed_at_every_step_keeps_a_key_that_opens_the_store() {
             let new = new.as_deref().unwrap();
             reads_succeed(&with_key(&t, new), &names, &format!("point {k}: new key"));
             // The next write, with either key, completes the rotation.
-            let writer = if k % 2 == 0 { with_key(&t, &old) } else { with_key(&t, new) };
+            let writer = if k % 2 == 0 {
+                with_key(&t, &old)
+            } else {
+                with_key(&t, new)
+            };
             writer
                 .add("bearer", "after", &[], Some(("token", "a")))
                 .success();
