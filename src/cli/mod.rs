@@ -278,6 +278,45 @@ pub fn command() -> clap::Command {
 }
 
 pub fn main() -> i32 {
+    quiet_closed_stdout();
+    // A panic that is a print to a stdout whose reader has gone ends the
+    // command quietly, destructors run (every other panic goes on).
+    match std::panic::catch_unwind(main_inner) {
+        Ok(code) => code,
+        Err(_) if STDOUT_GONE.load(std::sync::atomic::Ordering::SeqCst) => 0,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
+/// Set by the panic hook when a print failed because stdout's reader has
+/// gone.
+static STDOUT_GONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `authcfg show NAME | head -1`: the one place a closed stdout is handled
+/// for every print. Writes through `outln!` return the error (`main`
+/// ends quietly on it, `is_broken_pipe`); a `println!`, clap's or
+/// clap_complete's writer panic instead, and this hook turns that panic
+/// into the same quiet end (no "panicked", no exit 101) when stdout's
+/// reader is really gone. Every other panic keeps the default report.
+fn quiet_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        let pipe = payload.contains("Broken pipe") || payload.contains("BrokenPipe");
+        if pipe && stdout_reader_gone() {
+            STDOUT_GONE.store(true, std::sync::atomic::Ordering::SeqCst);
+            return;
+        }
+        default(info)
+    }));
+}
+
+fn main_inner() -> i32 {
     // `AUTHCFG_COMPLETE=bash authcfg ...`: the shell asks for completions
     // (prints them and exits); otherwise this returns at once.
     clap_complete::CompleteEnv::with_factory(command)

@@ -7,6 +7,7 @@ mod support;
 mod bad_input;
 mod concurrency;
 mod connectors;
+mod conveniences;
 mod credential_origins;
 mod custom_types;
 mod docs_fresh;

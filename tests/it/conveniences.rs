@@ -1,0 +1,152 @@
+//! The everyday conveniences of issue 20: a closed pipe never panics,
+//! `test` tells "not testable" from a failure, config names get a
+//! did-you-mean, plain `authcfg` helps, `.env` files import, `status`,
+//! man pages that document exit codes and the environment.
+
+use crate::support::*;
+use std::io::Read;
+use std::process::Stdio;
+
+/// A store with something for every printing command to print: configs
+/// with and without a probe, a hand-out in the usage log, a project file.
+fn printing_store() -> T {
+    let t = T::new();
+    t.init();
+    t.add(
+        "api-key",
+        "prod/stripe",
+        &[],
+        Some(("api_key", "sk-stripe-1")),
+    )
+    .success();
+    t.add("bearer", "prod/gh", &[], Some(("token", "gh-token-1")))
+        .success();
+    // A hand-out with a label: `show` prints "Used by".
+    t.cmd()
+        .args(["token", "prod/gh", "--as", "ci-job"])
+        .assert()
+        .success();
+    std::fs::write(
+        t.home.join(".authcfg.toml"),
+        "[env]\nGH_TOKEN = \"authcfg://prod/gh/token\"\n",
+    )
+    .unwrap();
+    t
+}
+
+/// Every command that prints, with arguments that make it print.
+const PRINTING: &[&[&str]] = &[
+    &["--help"],
+    &["-h"],
+    &["--version"],
+    &["help"],
+    &["help", "list"],
+    &["list", "--help"],
+    &["list"],
+    &["ls", "--json"],
+    &["show", "prod/gh"],
+    &["show", "prod/gh", "--json"],
+    &["show", "prod/stripe", "--reveal"],
+    &["connectors"],
+    &["connectors", "postgres"],
+    &["connectors", "--json"],
+    &["providers"],
+    &["providers", "google"],
+    &["providers", "--json"],
+    &["log"],
+    &["log", "--json"],
+    &["doctor"],
+    &["doctor", "--json"],
+    &["export", "prod/stripe"],
+    &["export", "prod/stripe", "-f", "json"],
+    &["export", "prod/stripe", "-f", "dotenv"],
+    &["export", "prod/stripe", "-f", "seed"],
+    &["test", "--all"],
+    &["test", "--all", "--json"],
+    &["history", "prod/stripe"],
+    &["recipients", "list"],
+    &["token", "prod/gh"],
+    &["header", "prod/gh"],
+    &["key", "show"],
+    &["conflicts"],
+    &["project", "check"],
+    &["hook", "bash"],
+    &["hook", "zsh"],
+    &["completions", "bash"],
+    &["completions", "zsh", "--static"],
+    &["completions", "fish", "--static"],
+    &["completions", "elvish", "--static"],
+];
+
+/// What a command does with stdout to /dev/null: its own exit code and
+/// error lines, which a closed pipe must not change into something else.
+fn normal_exit(t: &T, args: &[&str]) -> i32 {
+    let out = t
+        .std_cmd()
+        .args(args)
+        .current_dir(&t.home)
+        .stdout(Stdio::null())
+        .output()
+        .unwrap();
+    out.status.code().unwrap()
+}
+
+fn check(args: &[&str], how: &str, normal: i32, out: std::process::Output) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+        "{args:?} ({how}): {stderr}"
+    );
+    let code = out.status.code();
+    assert!(
+        code == Some(0) || code == Some(normal),
+        "{args:?} ({how}): exit {code:?} (normally {normal}): {stderr}"
+    );
+    if normal == 0 {
+        assert!(!stderr.contains("error"), "{args:?} ({how}): {stderr}");
+    }
+}
+
+/// `authcfg show NAME | head -c 1` and the like: every command that prints
+/// stops quietly when its reader goes away (exit 0, or the exit code it
+/// has anyway), never a panic ("failed printing to stdout: Broken pipe",
+/// exit 101) or an error about the pipe. Each command runs once with a
+/// pipe whose reader is gone before it starts (every write fails), then
+/// repeatedly with a reader that takes one byte and leaves, as `head -c 1`
+/// does (the reader leaves while the command writes).
+#[test]
+fn a_closed_pipe_never_panics_any_command() {
+    let t = printing_store();
+    for args in PRINTING {
+        let normal = normal_exit(&t, args);
+        assert_ne!(normal, 101, "{args:?} panics even without a pipe");
+
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = t
+            .std_cmd()
+            .args(*args)
+            .current_dir(&t.home)
+            .stdout(writer)
+            .output()
+            .unwrap();
+        check(args, "reader gone before the start", normal, out);
+
+        for _ in 0..8 {
+            let mut child = t
+                .std_cmd()
+                .args(*args)
+                .current_dir(&t.home)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut stdout = child.stdout.take().unwrap();
+            let mut one = [0u8; 1];
+            let _ = stdout.read(&mut one).unwrap();
+            drop(stdout);
+            let out = child.wait_with_output().unwrap();
+            check(args, "head -c 1", normal, out);
+        }
+    }
+}
