@@ -6,7 +6,7 @@
 //! else.
 
 use super::probes::http::get_with_secret;
-use super::{Class, Outcome};
+use super::Outcome;
 use crate::model::ConfigDoc;
 use crate::net::TlsOptions;
 use std::time::Duration;
@@ -18,10 +18,10 @@ pub fn probe(doc: &ConfigDoc, timeout: Duration) -> Outcome {
 
 pub async fn probe_async(doc: &ConfigDoc, timeout: Duration) -> Outcome {
     let Some(url) = doc.get("test_url").filter(|u| !u.is_empty()) else {
-        return Outcome::fail(
-            Class::Config,
-            "no test_url to request (set one with `authcfg edit NAME --set test_url=https://...`)",
-        );
+        return Outcome::not_testable(format!(
+            "no test_url to request (set one with `authcfg edit {} --set test_url=https://...`)",
+            doc.meta.name
+        ));
     };
     let get = |f: &str| doc.get(f).unwrap_or_default();
     let tls = TlsOptions::from_fields(doc.get("tls_ca"), doc.get("tls_cert"), doc.get("tls_key"));

@@ -10,10 +10,9 @@ use crate::ops::Session;
 pub fn probe(session: &Session, doc: ConfigDoc, settings: &ProbeSettings) -> Outcome {
     match doc.meta.kind {
         Kind::Oauth2 => probe_oauth(session, doc),
-        Kind::Custom if doc.meta.type_id == "env_vars" => Outcome::fail(
-            Class::Config,
-            "environment-variable configs have nothing to test",
-        ),
+        Kind::Custom if doc.meta.type_id == "env_vars" => {
+            Outcome::not_testable("environment-variable configs have nothing to probe")
+        }
         Kind::Custom => connectors::http::probe(&doc, settings.timeout),
         Kind::Connector => connectors::probe_with(&doc, settings),
     }

@@ -150,3 +150,100 @@ fn a_closed_pipe_never_panics_any_command() {
         }
     }
 }
+
+/// The README's first command (an API key without `test_url`), then `test
+/// --all`: "not testable", its own status, exit 0, naming the field that
+/// would make it testable and the config's own name (never a literal
+/// `NAME`). A probe that ran and failed is still a failure (exit 4), and a
+/// connector with no probe is saved without `--no-test`.
+#[test]
+fn test_tells_not_testable_from_a_failure() {
+    let t = T::new();
+    t.init();
+    t.add("api-key", "prod/stripe", &[], Some(("api_key", "sk-1")))
+        .success();
+    t.add("env", "dev/env", &["FOO=bar"], None).success();
+
+    let out = t.cmd().args(["test", "--all"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("not testable"), "{stdout}");
+    assert!(
+        stderr.contains(
+            "prod/stripe: not testable — no test_url to request (set one with \
+             `authcfg edit prod/stripe --set test_url=https://...`)"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("dev/env: not testable"), "{stderr}");
+    assert!(
+        !stdout.contains("NAME") && !stderr.contains("NAME"),
+        "{stdout}\n{stderr}"
+    );
+
+    let json: serde_json::Value =
+        serde_json::from_str(&t.stdout(&["test", "prod/stripe", "--json"])).unwrap();
+    assert_eq!(json[0]["result"], "not testable", "{json}");
+    assert_eq!(json[0]["class"], "not_testable", "{json}");
+    assert_eq!(json[0]["ok"], false, "{json}");
+
+    // `list` shows it, and filters on it.
+    let list = t.stdout(&["list"]);
+    let row = list.lines().find(|l| l.contains("prod/stripe")).unwrap();
+    assert!(
+        row.contains("Not testable") && !row.contains("Error"),
+        "{list}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&t.stdout(&["list", "--json"])).unwrap();
+    assert!(
+        json.as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] == "Not testable"),
+        "{json}"
+    );
+    let only = t.stdout(&["list", "--status", "not-testable", "--json"]);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&only)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        2,
+        "{only}"
+    );
+    assert!(t.stdout(&["show", "prod/stripe"]).contains("Not testable"));
+
+    // With a test_url that fails, it is a failure again: exit 4, Error.
+    let port = services::closed_port();
+    t.cmd()
+        .args(["edit", "prod/stripe", "--set"])
+        .arg(format!("test_url=http://127.0.0.1:{port}/v1"))
+        .assert()
+        .success();
+    let out = t.cmd().args(["test", "--all"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("prod/stripe: connection refused"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("NAME"), "{stderr}");
+    let list = t.stdout(&["list"]);
+    let row = list.lines().find(|l| l.contains("prod/stripe")).unwrap();
+    assert!(row.contains("Error"), "{list}");
+
+    // A connector with no probe is saved without --no-test, and says why.
+    t.cmd()
+        .args(["add", "connector", "snowflake", "--name", "wh"])
+        .args(["--set", "account=org-acct", "--set", "username=u"])
+        .args(["--secret-stdin", "password"])
+        .write_stdin("pw")
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("Not tested: Snowflake"));
+    let list = t.stdout(&["list"]);
+    let row = list.lines().find(|l| l.contains("wh")).unwrap();
+    assert!(row.contains("Not testable"), "{list}");
+}
