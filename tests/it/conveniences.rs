@@ -247,3 +247,53 @@ fn test_tells_not_testable_from_a_failure() {
     let row = list.lines().find(|l| l.contains("wh")).unwrap();
     assert!(row.contains("Not testable"), "{list}");
 }
+
+/// An unknown config name gets a did-you-mean of the store's nearest
+/// names (a typo, or the name without its group), as fields and types do,
+/// from every command that names a config; the store is unchanged.
+#[test]
+fn unknown_config_names_get_a_did_you_mean() {
+    let t = T::new();
+    t.init();
+    for name in ["prod/stripe", "dev/stripe", "prod/github"] {
+        t.add("api-key", name, &[], Some(("api_key", "k")))
+            .success();
+    }
+    let before = t.snapshot();
+    let hint = |args: &[&str]| {
+        let out = t.cmd().args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {stderr}");
+        stderr
+            .lines()
+            .find(|l| l.starts_with("hint: "))
+            .unwrap_or_else(|| panic!("{args:?}: no hint in {stderr}"))
+            .to_string()
+    };
+    for args in [
+        &["show", "prod/strpe"][..],
+        &["token", "prod/strpe"],
+        &["export", "prod/strpe"],
+        &["test", "prod/strpe"],
+        &["edit", "prod/strpe", "--set", "key_name=X"],
+        &["remove", "prod/strpe", "--yes"],
+        &["history", "prod/strpe"],
+    ] {
+        assert_eq!(
+            hint(args),
+            "hint: did you mean 'prod/stripe'? (`authcfg list` shows every config)",
+            "{args:?}"
+        );
+    }
+    // Without its group: every config of that name.
+    assert_eq!(
+        hint(&["show", "stripe"]),
+        "hint: did you mean 'dev/stripe' or 'prod/stripe'? (`authcfg list` shows every config)"
+    );
+    // Nothing near: the list.
+    assert_eq!(
+        hint(&["show", "zzzzzzzzzz"]),
+        "hint: run `authcfg list` to see the configs in this store"
+    );
+    assert_eq!(t.snapshot(), before, "a wrong name changed the store");
+}
