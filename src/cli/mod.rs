@@ -67,12 +67,16 @@ use std::path::PathBuf;
     max_term_width = 100
 )]
 pub struct Cli {
-    /// Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)
-    #[arg(long, global = true, env = "AUTHCFG_HOME", value_name = "DIR")]
+    /// Store directory (default: $AUTHCFG_HOME, else the platform data dir,
+    /// ~/.local/share/authcfg on Linux)
+    // Not clap's `env`: clap would then print `--store <DIR>` in usage
+    // lines as if it had to be given; `Settings` reads AUTHCFG_HOME.
+    #[arg(long, global = true, value_name = "DIR")]
     pub store: Option<PathBuf>,
 
+    /// None: plain `authcfg` prints the short help (`short_help`).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Subcommand)]
@@ -145,7 +149,7 @@ pub enum Command {
     History(history::Args),
     /// Restore a previous value from the history
     Rollback(history::RollbackArgs),
-    /// The native connector catalog (100+ services)
+    /// The native connector catalog (its size is filled in by `command`)
     Connectors(connectors::Args),
     /// The built-in OAuth2 provider catalog
     Providers(providers::Args),
@@ -273,8 +277,47 @@ impl Ctx {
     }
 }
 
+/// The command line as clap sees it (parsing, `--help`, completions, man
+/// pages): the derive, with the catalog's real size in `connectors`' help.
 pub fn command() -> clap::Command {
-    Cli::command()
+    Cli::command().mut_subcommand("connectors", |c| {
+        c.about(format!(
+            "The native connector catalog ({} services)",
+            crate::connectors::catalog::count()
+        ))
+    })
+}
+
+/// The commands plain `authcfg` names, in the order a newcomer uses them.
+const FIRST_COMMANDS: &[&str] = &[
+    "init", "add", "list", "show", "test", "export", "exec", "status", "doctor",
+];
+
+/// What plain `authcfg` prints (stdout, exit 0: asking for nothing is
+/// asking what the tool does): the about, the first commands with their
+/// one-line help from the same clap tree as `--help`, and where to go on.
+pub fn short_help() -> String {
+    let cmd = command();
+    let mut out = format!(
+        "authcfg {}: {}\n\nUsage: authcfg [--store DIR] <COMMAND> [ARGS]\n\nFirst commands:\n",
+        env!("CARGO_PKG_VERSION"),
+        cmd.get_about().map(|a| a.to_string()).unwrap_or_default()
+    );
+    for name in FIRST_COMMANDS {
+        if let Some(sub) = cmd.find_subcommand(name) {
+            let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
+            out.push_str(&format!("  {name:<8}  {about}\n"));
+        }
+    }
+    let shown = cmd
+        .get_subcommands()
+        .filter(|c| !c.is_hide_set() && c.get_name() != "help")
+        .count();
+    out.push_str(&format!(
+        "\n`authcfg --help` lists all {shown} commands, `authcfg help COMMAND` explains one,\n\
+         and `man authcfg` has the exit codes, the environment and examples.\n"
+    ));
+    out
 }
 
 pub fn main() -> i32 {
@@ -326,7 +369,11 @@ fn main_inner() -> i32 {
     let settings = Settings::from_env();
     Settings::scrub_environment();
     crate::oauth::set_request_timeout(settings.http_timeout);
-    let cli = match Cli::try_parse() {
+    use clap::FromArgMatches;
+    let cli = match command()
+        .try_get_matches()
+        .and_then(|mut m| Cli::from_arg_matches_mut(&mut m))
+    {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -384,8 +431,12 @@ fn stdout_reader_gone() -> bool {
 }
 
 fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
-    let store_dir = Store::locate(cli.store)?;
-    if let Some(label) = cli.command.consumer_label() {
+    let Some(command) = cli.command else {
+        outln!("{}", short_help().trim_end());
+        return Ok(0);
+    };
+    let store_dir = Store::locate(cli.store.or_else(|| settings.store_dir.clone()))?;
+    if let Some(label) = command.consumer_label() {
         crate::ops::handout::check_label(label)?;
         settings.consumer_label = Some(label.to_string());
     }
@@ -395,7 +446,7 @@ fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
         settings,
     };
     let writes = matches!(
-        cli.command,
+        command,
         Command::Add(_)
             | Command::Edit(_)
             | Command::Remove(_)
@@ -404,7 +455,7 @@ fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
             | Command::Rollback(_)
             | Command::Resolve(_)
     );
-    let code = dispatch(&ctx, cli.command)?;
+    let code = dispatch(&ctx, command)?;
     if writes && code == 0 {
         sync::after_write(&ctx)?;
     }

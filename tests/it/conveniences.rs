@@ -297,3 +297,85 @@ fn unknown_config_names_get_a_did_you_mean() {
     );
     assert_eq!(t.snapshot(), before, "a wrong name changed the store");
 }
+
+/// Plain `authcfg` (with or without AUTHCFG_HOME) prints a short help at a
+/// terminal and exits 0, the hidden `generate-docs` unnamed; `--help`
+/// counts the catalog's connectors; a usage line never shows `--store
+/// <DIR>` as if it had to be given because AUTHCFG_HOME is set.
+#[test]
+fn plain_authcfg_helps_and_help_tells_the_truth() {
+    let t = T::new();
+    // At a terminal, as a person types it.
+    let mut cmd = t.std_cmd();
+    cmd.env("COLUMNS", "100");
+    let mut p = rexpect::session::spawn_command(cmd, Some(30_000)).unwrap();
+    let seen = p.exp_eof().unwrap();
+    assert!(seen.contains("First commands:"), "{seen}");
+    assert!(seen.contains("  init      Create the store"), "{seen}");
+    assert!(seen.contains("`authcfg --help` lists all"), "{seen}");
+    assert!(
+        !seen.contains("generate-docs") && !seen.contains("error"),
+        "{seen}"
+    );
+    assert!(seen.lines().count() < 25, "not short: {seen}");
+    assert!(
+        matches!(
+            p.process().wait().unwrap(),
+            rexpect::process::WaitStatus::Exited(_, 0)
+        ),
+        "{seen}"
+    );
+    // Piped, and without AUTHCFG_HOME: the same text on stdout, exit 0.
+    for home in [true, false] {
+        let mut c = t.cmd();
+        if !home {
+            c.env_remove("AUTHCFG_HOME");
+        }
+        let out = c.output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{stdout}");
+        assert!(stdout.starts_with("authcfg "), "{stdout}");
+        assert!(!stdout.contains("generate-docs"), "{stdout}");
+        assert!(out.stderr.is_empty());
+    }
+
+    // The catalog's real size, not "100+".
+    let catalog = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("catalog/connectors.toml"),
+    )
+    .unwrap();
+    let n = catalog.matches("\n[[connectors]]").count();
+    assert!(n > 100);
+    let help = t.stdout(&["--help"]);
+    assert!(
+        help.contains(&format!("The native connector catalog ({n} services)")),
+        "{help}"
+    );
+    assert!(
+        !help.contains("100+") && !help.contains("generate-docs"),
+        "{help}"
+    );
+    let listed: serde_json::Value =
+        serde_json::from_str(&t.stdout(&["connectors", "--json"])).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), n);
+
+    // AUTHCFG_HOME set (T sets it): usage lines do not show --store.
+    let out = t.cmd().arg("show").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("Usage: authcfg show <NAME>"), "{stderr}");
+    assert!(!stderr.contains("--store"), "{stderr}");
+    // And AUTHCFG_HOME still selects the store; --store still wins.
+    t.init();
+    assert!(t.store.join("authcfg.toml").exists());
+    let other = t.dir.path().join("other");
+    let out = t
+        .cmd()
+        .arg("--store")
+        .arg(&other)
+        .arg("list")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("other"));
+}
