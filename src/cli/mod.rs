@@ -95,7 +95,7 @@ pub enum Command {
     /// Remove a config
     #[command(visible_alias = "rm")]
     Remove(remove::Args),
-    /// Import configs from the seed's JSON shape ({"type", "name", "config"})
+    /// Import configs: the seed's JSON ({"type", "name", "config"}) or a .env file
     Import(import::Args),
     /// Print configs as environment variables or files for other programs
     Export(export::Args),

@@ -379,3 +379,86 @@ fn plain_authcfg_helps_and_help_tells_the_truth() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("other"));
 }
+
+/// `import --format dotenv`: a `.env` file's variables become one `env`
+/// config, values exactly as written (quotes, comments, `export`, a
+/// multi-line value, a single-quoted `$`); a file named `.env` needs no
+/// --format. Bad input: an error with the file and line (never the
+/// line's text, which may be a secret), exit 2, the store unchanged.
+#[test]
+fn dotenv_files_import_with_clear_errors() {
+    let t = T::new();
+    t.init();
+    let dir = t.dir.path().join("proj");
+    std::fs::create_dir(&dir).unwrap();
+    let env = dir.join(".env");
+    std::fs::write(
+        &env,
+        "\u{feff}# the app's settings\nexport DB_USER=app\nDB_PASSWORD=\"s3cr et#x\"\n\
+         API_KEY=abc123 # trailing comment\nMULTI=\"line1\nline2\"\nRAW='p$ss\\n'\n\n",
+    )
+    .unwrap();
+    t.cmd()
+        .arg("import")
+        .arg(&env)
+        .args(["--name", "proj/env"])
+        .assert()
+        .success()
+        .stderr("Imported 1 config(s)\n");
+    let json: serde_json::Value =
+        serde_json::from_str(&t.stdout(&["export", "proj/env", "-f", "json"])).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"DB_USER": "app", "DB_PASSWORD": "s3cr et#x", "API_KEY": "abc123",
+            "MULTI": "line1\nline2", "RAW": "p$ss\\n"})
+    );
+    let list = t.stdout(&["list"]);
+    assert!(list.contains("Environment variables"), "{list}");
+
+    let before = t.snapshot();
+    let fail = |name: &str, text: &str, extra: &[&str]| -> String {
+        let f = dir.join(name);
+        std::fs::write(&f, text).unwrap();
+        let out = t.cmd().arg("import").arg(&f).args(extra).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert!(!stderr.contains("topsecret"), "{name}: leaked: {stderr}");
+        stderr
+    };
+    let file = |name: &str| dir.join(name).display().to_string();
+    let e = fail("a.env", "A=1\n# c\nPASSWORD topsecret\n", &["-n", "x"]);
+    assert!(
+        e.starts_with(&format!("error: {}:3: not a KEY=value line", file("a.env"))),
+        "{e}"
+    );
+    let e = fail("b.env", "A=1\nB=topsecret$HOME\n", &["-n", "x"]);
+    assert!(
+        e.starts_with(&format!("error: {}:2: B's value has a $", file("b.env"))),
+        "{e}"
+    );
+    assert!(e.contains("single quotes"), "{e}");
+    let e = fail(
+        "c.env",
+        "A=1\n\nLD_PRELOAD=/tmp/topsecret.so\n",
+        &["-n", "x"],
+    );
+    assert!(
+        e.starts_with(&format!("error: {}:3: 'x' sets LD_PRELOAD", file("c.env"))),
+        "{e}"
+    );
+    let e = fail("d.env", "# nothing\n", &["-n", "x"]);
+    assert!(e.contains("has no variables"), "{e}");
+    let e = fail("e.env", "A=\"topsecret\n", &["-n", "x"]);
+    assert!(
+        e.starts_with(&format!("error: {}:1: not a KEY=value line", file("e.env"))),
+        "{e}"
+    );
+    let e = fail("f.env", "A=1\n", &[]);
+    assert!(e.contains("--format dotenv needs --name NAME"), "{e}");
+    let e = fail("g.txt", "A=topsecret\n", &["--format", "dotenv"]);
+    assert!(e.contains("needs --name"), "{e}");
+    // Not named .env and no --format: JSON, which it is not.
+    let e = fail("h.txt", "A=topsecret\n", &[]);
+    assert!(e.contains("is not valid JSON"), "{e}");
+    assert_eq!(t.snapshot(), before, "a refused import changed the store");
+}
