@@ -20,6 +20,8 @@ pub const KEY_BEARING: [&str; 3] = [ENV_IDENTITY, ENV_IDENTITY_FILE, ENV_PASSPHR
 
 #[derive(Clone)]
 pub struct Settings {
+    /// `AUTHCFG_HOME`: the store directory (`--store` wins).
+    pub store_dir: Option<PathBuf>,
     /// `AUTHCFG_IDENTITY`: an `AGE-SECRET-KEY-1…` string.
     pub identity: Option<Zeroizing<String>>,
     /// `AUTHCFG_IDENTITY_FILE`.
@@ -120,6 +122,7 @@ impl Settings {
         let ssh = var("SSH_CONNECTION").is_some() || var("SSH_TTY").is_some();
         let dirs = project_dirs().ok();
         Settings {
+            store_dir: Settings::store_dir_from_env(),
             identity: var(ENV_IDENTITY).map(Zeroizing::new),
             identity_file: std::env::var_os(ENV_IDENTITY_FILE).map(PathBuf::from),
             passphrase: var(ENV_PASSPHRASE).map(Zeroizing::new),
@@ -220,6 +223,7 @@ impl Settings {
     /// Settings for library tests: nothing from the environment.
     pub fn empty() -> Settings {
         Settings {
+            store_dir: None,
             identity: None,
             identity_file: None,
             passphrase: None,

@@ -12,10 +12,7 @@ pub fn probe(session: &Session, doc: ConfigDoc, settings: &ProbeSettings) -> Out
     match doc.meta.kind {
         Kind::Oauth2 => probe_oauth(session, doc),
         Kind::Custom if CustomAuth::parse(&doc.meta.type_id) == Some(CustomAuth::Env) => {
-            Outcome::fail(
-                Class::Config,
-                "environment-variable configs have nothing to test",
-            )
+            Outcome::not_testable("environment-variable configs have nothing to probe")
         }
         Kind::Custom => probe_custom(&doc, settings.timeout),
         Kind::Connector => connectors::probe_with(&doc, settings),
@@ -30,10 +27,10 @@ pub fn probe(session: &Session, doc: ConfigDoc, settings: &ProbeSettings) -> Out
 /// and nowhere else.
 fn probe_custom(doc: &ConfigDoc, timeout: std::time::Duration) -> Outcome {
     let Some(url) = doc.get("test_url").filter(|u| !u.is_empty()) else {
-        return Outcome::fail(
-            Class::Config,
-            "no test_url to request (set one with `authcfg edit NAME --set test_url=https://...`)",
-        );
+        return Outcome::not_testable(format!(
+            "no test_url to request (set one with `authcfg edit {} --set test_url=https://...`)",
+            doc.meta.name
+        ));
     };
     let credential = match Credential::of(doc) {
         Ok(c) => c,

@@ -24,7 +24,7 @@ pub mod upgrade;
 pub mod usage;
 
 use crate::audit::{self, Actor};
-use crate::error::{failure, no_key, not_found, usage, Exit, UserError};
+use crate::error::{failure, no_key, usage, Exit, UserError};
 use crate::model::{ConfigDoc, Meta, DOC_FORMAT};
 use age::x25519;
 use anyhow::Context;
@@ -599,6 +599,18 @@ impl Store {
         self.root.join(names::rel_path(name))
     }
 
+    /// `no config named 'NAME'` with the nearest names of this store as a
+    /// did-you-mean. Reads the index as it is (no recovery, no lock: this
+    /// may run inside a write).
+    pub fn not_found(&self, name: &str) -> UserError {
+        let files = self.index_files();
+        let names: Vec<Meta> = match files.read_head() {
+            Ok(head) => files.read_all(&head, 1).0,
+            Err(_) => vec![],
+        };
+        crate::error::config_not_found(name, names.iter().map(|m| m.name.as_str()))
+    }
+
     pub fn exists(&self, name: &str) -> bool {
         fs::symlink_metadata(self.config_path(name)).is_ok_and(|m| m.is_file())
     }
@@ -722,7 +734,7 @@ impl Store {
         fsutil::check_dirs(&self.root, &path).map_err(|e| read_error(&path, e))?;
         let bytes = fsutil::read_private(&path)
             .map_err(|e| read_error(&path, e))?
-            .ok_or_else(|| not_found(name))?;
+            .ok_or_else(|| self.not_found(name))?;
         self.decode(name, &path, &bytes)
     }
 
@@ -1441,7 +1453,7 @@ impl Store {
         self.may_write()?;
         for n in names {
             if !self.exists(n) {
-                return Err(not_found(n).into());
+                return Err(self.not_found(n).into());
             }
             self.may_replace(n)?;
         }
@@ -1926,7 +1938,7 @@ impl Store {
         let path = self.config_path(name);
         let bytes = fsutil::read_private(&path)
             .map_err(|e| read_error(&path, e))?
-            .ok_or_else(|| not_found(name))?;
+            .ok_or_else(|| self.not_found(name))?;
         let ids: Vec<x25519::Identity> = self.state.lock().unwrap().ids.clone();
         let refs: Vec<&x25519::Identity> = ids.iter().collect();
         let plain = zeroize::Zeroizing::new(

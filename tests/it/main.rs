@@ -8,6 +8,7 @@ mod audit_trail;
 mod bad_input;
 mod concurrency;
 mod connectors;
+mod conveniences;
 mod credential_model;
 mod credential_origins;
 mod custom_types;

@@ -83,7 +83,7 @@ pub fn failure(f: HttpFailure) -> Outcome {
 /// The catalog's HTTP check for a connector.
 pub async fn probe(connector: &Connector, doc: &ConfigDoc, timeout: Duration) -> Outcome {
     let Some(h) = &connector.http else {
-        return Outcome::fail(Class::Config, "no HTTP check defined");
+        return Outcome::not_testable("no HTTP check defined");
     };
     let url = render(&h.url, doc);
     let secret = h.secret.as_deref().map(|f| get(doc, f)).unwrap_or_default();
