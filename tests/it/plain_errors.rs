@@ -109,6 +109,8 @@ fn a_broken_project_reference_names_the_file_and_line() {
     .unwrap();
     t.cmd()
         .current_dir(&repo)
+        // This checkout is trusted (the reference errors come after trust).
+        .env("AUTHCFG_TRUST_PROJECT", &repo)
         .args(["export"])
         .assert()
         .code(3)
@@ -121,6 +123,8 @@ fn a_broken_project_reference_names_the_file_and_line() {
     .unwrap();
     t.cmd()
         .current_dir(&repo)
+        // This checkout is trusted (the reference errors come after trust).
+        .env("AUTHCFG_TRUST_PROJECT", &repo)
         .args(["export"])
         .assert()
         .code(2)
