@@ -41,6 +41,10 @@ pub struct Record {
     pub outcome: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// The version a write gave the config (covered by the MAC; absent in
+    /// records of reads and of earlier versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u64>,
     pub user: String,
     /// Who acted when not the user at a shell (`mcp:CLIENT`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -131,6 +135,7 @@ pub fn append(
             config: e.config.clone(),
             outcome: e.outcome.clone(),
             detail: e.detail.as_ref().map(|d| d.chars().take(300).collect()),
+            version: e.version,
             user: who.user.clone(),
             actor: who.actor.clone(),
             pid: std::process::id(),
@@ -224,6 +229,37 @@ pub fn read_all(root: &Path) -> std::io::Result<Vec<Record>> {
 pub struct Verification {
     pub records: usize,
     pub problems: Vec<String>,
+    /// Each config's latest written version by the trail: (seq of the
+    /// record, version). A config removed (or replaced by a pull) since
+    /// is not in it.
+    #[serde(skip)]
+    pub versions: std::collections::BTreeMap<String, (u64, u64)>,
+}
+
+/// Follows the versions the trail records for each config: each write must
+/// give a higher version than the write before it (a lower one means the
+/// file was put back from an older copy before that write).
+fn follow_versions(v: &mut Verification, r: &Record) {
+    let Some(c) = &r.config else { return };
+    match r.version {
+        Some(n) => {
+            if let Some((seq, before)) = v.versions.get(c) {
+                if n <= *before {
+                    v.problems.push(format!(
+                        "the write of '{c}' at seq {} gave it version {n}, not above version {before} of seq {seq}: an older copy of its file had been put back",
+                        r.seq
+                    ));
+                }
+            }
+            v.versions.insert(c.clone(), (r.seq, n));
+        }
+        // A removal, or a config replaced by a pull (its version is
+        // checked by the pull): what comes next starts afresh.
+        None if r.action == "remove" || r.action == "sync" => {
+            v.versions.remove(c);
+        }
+        None => {}
+    }
 }
 
 /// Checks every record's MAC and link, then the tail against `audit.head`
@@ -274,6 +310,7 @@ pub fn verify(
             ));
         }
         prev_seq = r.seq;
+        follow_versions(&mut v, &r);
         seen.insert(r.seq, r.mac.clone());
         prev = r.mac;
     }
@@ -350,6 +387,7 @@ pub fn fold_failed_access(root: &Path, key: &Key32, who: &Actor) -> std::io::Res
         .filter(|l| !l.is_empty())
         .map(|l| match serde_json::from_slice::<Attempt>(l) {
             Ok(a) => AuditIntent {
+                version: None,
                 action: "unlock".into(),
                 config: None,
                 outcome: "failed".into(),
@@ -364,6 +402,7 @@ pub fn fold_failed_access(root: &Path, key: &Key32, who: &Actor) -> std::io::Res
                 )),
             },
             Err(_) => AuditIntent {
+                version: None,
                 action: "unlock".into(),
                 config: None,
                 outcome: "failed".into(),
@@ -411,6 +450,7 @@ mod tests {
 
     fn add(dir: &Path, k: &StoreKeys, name: &str) -> AuditMark {
         let e = AuditIntent {
+            version: None,
             action: "add".into(),
             config: Some(name.into()),
             outcome: "ok".into(),

@@ -78,9 +78,11 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         if let Err(why) =
             crate::ops::handout::may_leave(doc, &c[2], crate::ops::handout::Door::Template)
         {
-            return Err(usage(format!("{{{{ authcfg://{}/{} }}}}: {why}", &c[1], &c[2]))
-                .hint("nothing was written")
-                .into());
+            return Err(
+                usage(format!("{{{{ authcfg://{}/{} }}}}: {why}", &c[1], &c[2]))
+                    .hint("nothing was written")
+                    .into(),
+            );
         }
         if doc.get(&c[2]).is_none() {
             let fields: Vec<&str> = doc.fields.keys().map(String::as_str).collect();

@@ -101,7 +101,9 @@ pub fn trusted(ctx: &Ctx, file: &std::path::Path) -> anyhow::Result<project::Pro
             .unwrap_or(false)
     };
     let how = trust::Ask {
-        ask: ctx.interactive.then_some(&ask as &dyn Fn(&project::Project) -> bool),
+        ask: ctx
+            .interactive
+            .then_some(&ask as &dyn Fn(&project::Project) -> bool),
         ..trust::Ask::quiet(&ctx.settings)
     };
     trust::open(file, &how).map_err(|r| r.into_error().into())

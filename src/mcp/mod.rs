@@ -654,6 +654,7 @@ impl Server {
             s.store.update_if(&name, |d| {
                 d.meta.last_test = Some(rec);
                 Ok(Some(crate::store::journal::AuditIntent {
+                    version: None,
                     action: action.into(),
                     config: Some(name.clone()),
                     outcome: if outcome.passed() { "ok" } else { "failed" }.into(),
@@ -698,7 +699,12 @@ impl Server {
                     &field,
                     crate::ops::handout::Door::Agent,
                 ) {
-                    s.audit(action, Some(name), "refused", Some("a field kept by authcfg"));
+                    s.audit(
+                        action,
+                        Some(name),
+                        "refused",
+                        Some("a field kept by authcfg"),
+                    );
                     audited.store(true, Ordering::SeqCst);
                     return Err(usage(why).into());
                 }

@@ -35,7 +35,9 @@ fn is_oauth(doc: &ConfigDoc) -> bool {
     use crate::model::Kind;
     match doc.meta.kind {
         Kind::Oauth2 => true,
-        Kind::Custom => crate::catalog::custom::find(&doc.meta.type_id).is_some_and(|t| t.id == "oauth2"),
+        Kind::Custom => {
+            crate::catalog::custom::find(&doc.meta.type_id).is_some_and(|t| t.id == "oauth2")
+        }
         Kind::Connector => false,
     }
 }
@@ -106,6 +108,7 @@ impl Used {
             .docs
             .iter()
             .map(|d| AuditIntent {
+                version: None,
                 action: self.action.clone(),
                 config: Some(d.meta.name.clone()),
                 outcome: "ok".into(),

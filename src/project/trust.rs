@@ -176,10 +176,7 @@ pub fn check_place(file: &Path) -> Result<(), UserError> {
         ));
     }
     if meta.permissions().mode() & 0o022 != 0 && !private_group(meta.gid(), meta.mode()) {
-        return Err(refuse(
-            &real,
-            "other users can write it".to_string(),
-        ));
+        return Err(refuse(&real, "other users can write it".to_string()));
     }
     let mut dirs: Vec<PathBuf> = vec![];
     if lmeta.file_type().is_symlink() {
@@ -191,8 +188,8 @@ pub fn check_place(file: &Path) -> Result<(), UserError> {
         dirs.extend(repo_dirs(d));
     }
     for d in &dirs {
-        let m = std::fs::metadata(d)
-            .map_err(|e| failure(format!("cannot read {}: {e}", shown(d))))?;
+        let m =
+            std::fs::metadata(d).map_err(|e| failure(format!("cannot read {}: {e}", shown(d))))?;
         if !owner_ok(m.uid()) {
             return Err(refuse(
                 d,
@@ -252,15 +249,8 @@ fn user_name(uid: u32) -> String {
     let mut buf = vec![0u8; 4096];
     let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
     let mut out: *mut libc::passwd = std::ptr::null_mut();
-    let rc = unsafe {
-        libc::getpwuid_r(
-            uid,
-            &mut pwd,
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            &mut out,
-        )
-    };
+    let rc =
+        unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr().cast(), buf.len(), &mut out) };
     if rc == 0 && !out.is_null() && !pwd.pw_name.is_null() {
         let n = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
         return format!("user {}", n.to_string_lossy());
@@ -272,15 +262,8 @@ fn group(gid: u32) -> Option<(String, Vec<String>)> {
     let mut buf = vec![0u8; 16384];
     let mut grp: libc::group = unsafe { std::mem::zeroed() };
     let mut out: *mut libc::group = std::ptr::null_mut();
-    let rc = unsafe {
-        libc::getgrgid_r(
-            gid,
-            &mut grp,
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            &mut out,
-        )
-    };
+    let rc =
+        unsafe { libc::getgrgid_r(gid, &mut grp, buf.as_mut_ptr().cast(), buf.len(), &mut out) };
     if rc != 0 || out.is_null() || grp.gr_name.is_null() {
         return None;
     }

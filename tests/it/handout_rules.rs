@@ -189,7 +189,13 @@ fn inject_refuses_devices_and_fifos_at_once_and_bounds_standard_input() {
         .code(2)
         .stderr(contains("not a regular file"));
     t.cmd()
-        .args(["http", "nothing", "https://x.example/", "--data", "@/dev/zero"])
+        .args([
+            "http",
+            "nothing",
+            "https://x.example/",
+            "--data",
+            "@/dev/zero",
+        ])
         .timeout(Duration::from_secs(20))
         .assert()
         .code(2)

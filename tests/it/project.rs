@@ -147,7 +147,10 @@ fn exec_and_export_use_the_project_file_found_from_here_up() {
             .output()
             .unwrap()
     };
-    assert_eq!(String::from_utf8_lossy(&direnv().stdout), "sk-dev-planted-41");
+    assert_eq!(
+        String::from_utf8_lossy(&direnv().stdout),
+        "sk-dev-planted-41"
+    );
     // A pull that changes only the project file: direnv's own approval of
     // .envrc still holds, authcfg's does not, and nothing is loaded.
     std::fs::write(

@@ -21,9 +21,12 @@ const PROD_PW: &str = "prod-pg-Password-planted-77";
 fn user(name: &str) -> (u32, u32) {
     let id = |flag: &str| {
         let out = Command::new("id").args([flag, name]).output().unwrap();
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).trim().parse::<u32>().unwrap())
+        out.status.success().then(|| {
+            String::from_utf8_lossy(&out.stdout)
+                .trim()
+                .parse::<u32>()
+                .unwrap()
+        })
     };
     if id("-u").is_none() {
         // May fail because another test created it meanwhile: checked below.
@@ -93,13 +96,20 @@ fn scene() -> Scene {
     };
     ok(victim(&t, t.dir.path()).arg("init"));
     let mut add = victim(&t, t.dir.path());
-    add.args(["add", "connector", "postgres", "--name", "prod/pg", "--no-test"])
-        .args(["--set", "host=db.internal.example", "--set", "port=5432"])
-        .args(["--set", "database=app", "--set", "username=app"])
-        .args(["--set", "sslmode=verify-full", "--secret-stdin", "password"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped());
+    add.args([
+        "add",
+        "connector",
+        "postgres",
+        "--name",
+        "prod/pg",
+        "--no-test",
+    ])
+    .args(["--set", "host=db.internal.example", "--set", "port=5432"])
+    .args(["--set", "database=app", "--set", "username=app"])
+    .args(["--set", "sslmode=verify-full", "--secret-stdin", "password"])
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::piped());
     let mut child = add.spawn().unwrap();
     child
         .stdin
@@ -188,10 +198,11 @@ impl Listener {
 
     /// The password the client sent, if any (call after it exited).
     fn take(&self) -> Option<String> {
-        self.got
-            .try_recv()
-            .ok()
-            .map(|b| String::from_utf8_lossy(&b).trim_end_matches('\0').to_string())
+        self.got.try_recv().ok().map(|b| {
+            String::from_utf8_lossy(&b)
+                .trim_end_matches('\0')
+                .to_string()
+        })
     }
 }
 
@@ -273,7 +284,10 @@ fn another_users_project_file_in_a_shared_directory_is_refused_everywhere() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(l.take(), None);
     // The store recorded no hand-out.
-    let log = victim(t, &sc.work).args(["log", "--json"]).output().unwrap();
+    let log = victim(t, &sc.work)
+        .args(["log", "--json"])
+        .output()
+        .unwrap();
     assert!(!String::from_utf8_lossy(&log.stdout).contains("\"exec\""));
 }
 
@@ -326,7 +340,11 @@ fn a_file_in_a_directory_others_can_write_is_refused() {
     let inner = sub.join("app");
     std::fs::create_dir(&inner).unwrap();
     chown_r(&inner, VICTIM);
-    std::fs::write(inner.join(".authcfg.toml"), "[configs]\ndefault = [\"prod/pg\"]\n").unwrap();
+    std::fs::write(
+        inner.join(".authcfg.toml"),
+        "[configs]\ndefault = [\"prod/pg\"]\n",
+    )
+    .unwrap();
     chown_r(&inner, VICTIM);
     let out = victim(t, &inner)
         .args(["export"])
@@ -360,19 +378,28 @@ fn an_approved_file_cannot_redirect_the_config_it_pulls_in() {
     assert_eq!(l.take(), None);
     // Approved: the plain [env] values that replace the config's own host,
     // port and TLS mode are refused.
-    let out = victim(t, &repo).args(["project", "allow"]).output().unwrap();
+    let out = victim(t, &repo)
+        .args(["project", "allow"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let out = psql(&mut victim(t, &repo));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("may not redirect a config it pulls in"), "{err}");
+    assert!(
+        err.contains("may not redirect a config it pulls in"),
+        "{err}"
+    );
     assert!(err.contains("[overrides]"), "{err}");
     assert_eq!(l.take(), None, "no password reached the listener");
     // Control: declared overrides, approved with the prompt's listing, are
     // used; the listener does receive the password then (it is real).
     std::fs::write(repo.join(".authcfg.toml"), redirecting_file(l.port, true)).unwrap();
     chown_r(&repo, VICTIM);
-    let out = victim(t, &repo).args(["project", "allow"]).output().unwrap();
+    let out = victim(t, &repo)
+        .args(["project", "allow"])
+        .output()
+        .unwrap();
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("PGHOST = \"127.0.0.1\"  (OVERRIDES"),
         "{}",
@@ -386,8 +413,13 @@ fn an_approved_file_cannot_redirect_the_config_it_pulls_in() {
 fn a_changed_file_is_refused_until_allowed_again_and_ci_opts_in() {
     let t = T::new();
     t.init();
-    t.add("api-key", "dev/stripe", &[], Some(("api_key", "sk-dev-planted-88")))
-        .success();
+    t.add(
+        "api-key",
+        "dev/stripe",
+        &[],
+        Some(("api_key", "sk-dev-planted-88")),
+    )
+    .success();
     let repo = t.dir.path().join("repo");
     std::fs::create_dir_all(&repo).unwrap();
     let file = repo.join(".authcfg.toml");
@@ -423,7 +455,11 @@ fn a_changed_file_is_refused_until_allowed_again_and_ci_opts_in() {
         .stderr(contains("KEY authcfg://dev/stripe/api_key"));
     assert!(export(&[]).status.success());
     // A change (a pull) is refused until approved again.
-    std::fs::write(&file, "[env]\nKEY = \"authcfg://dev/stripe/api_key\"\nX = \"1\"\n").unwrap();
+    std::fs::write(
+        &file,
+        "[env]\nKEY = \"authcfg://dev/stripe/api_key\"\nX = \"1\"\n",
+    )
+    .unwrap();
     let out = export(&[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("changed since you allowed it"));
@@ -442,9 +478,11 @@ fn a_changed_file_is_refused_until_allowed_again_and_ci_opts_in() {
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["KEY"], "sk-dev-planted-88");
-    assert!(export(&[("AUTHCFG_TRUST_PROJECT", &repo.display().to_string())])
-        .status
-        .success());
+    assert!(
+        export(&[("AUTHCFG_TRUST_PROJECT", &repo.display().to_string())])
+            .status
+            .success()
+    );
     for wrong in [digest.as_str(), "1", "yes", "/"] {
         assert_eq!(
             export(&[("AUTHCFG_TRUST_PROJECT", wrong)]).status.code(),
