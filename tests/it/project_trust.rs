@@ -510,10 +510,20 @@ fn at_a_terminal_the_first_use_shows_what_the_file_wants_and_asks() {
     use rexpect::session::spawn_command;
     let t = T::new();
     t.init();
-    t.add("api-key", "dev/stripe", &[], Some(("api_key", "sk-dev-pty-planted-5")))
-        .success();
-    t.add("basic", "dev/db", &["username=app"], Some(("password", "pw-pty-6")))
-        .success();
+    t.add(
+        "api-key",
+        "dev/stripe",
+        &[],
+        Some(("api_key", "sk-dev-pty-planted-5")),
+    )
+    .success();
+    t.add(
+        "basic",
+        "dev/db",
+        &["username=app"],
+        Some(("password", "pw-pty-6")),
+    )
+    .success();
     let repo = t.dir.path().join("repo");
     std::fs::create_dir_all(&repo).unwrap();
     std::fs::write(
@@ -531,8 +541,14 @@ fn at_a_terminal_the_first_use_shows_what_the_file_wants_and_asks() {
     p.exp_string("wants:").unwrap();
     let (shown, _) = p.exp_regex("Use this project file").unwrap();
     assert!(shown.contains("every variable of: dev/db"), "{shown}");
-    assert!(shown.contains("STRIPE_KEY authcfg://dev/stripe/api_key"), "{shown}");
-    assert!(shown.contains("DEV_DB_USERNAME = \"ro\"  (OVERRIDES"), "{shown}");
+    assert!(
+        shown.contains("STRIPE_KEY authcfg://dev/stripe/api_key"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("DEV_DB_USERNAME = \"ro\"  (OVERRIDES"),
+        "{shown}"
+    );
     p.send_line("n").unwrap();
     let rest = p.exp_eof().unwrap();
     assert!(!rest.contains("got:"), "{rest}");

@@ -18,8 +18,7 @@ fn verify(t: &T) -> (Option<i32>, String) {
     let out = t.cmd().args(["log", "--verify"]).output().unwrap();
     (
         out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned()
-            + &String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
     )
 }
 
@@ -38,8 +37,13 @@ fn doctor_trail(t: &T) -> serde_json::Value {
 fn an_older_authentic_copy_of_one_config_file_is_detected() {
     let t = T::new();
     t.init();
-    t.add("api-key", "svc", &[], Some(("api_key", "old-key-revoked-1")))
-        .success();
+    t.add(
+        "api-key",
+        "svc",
+        &[],
+        Some(("api_key", "old-key-revoked-1")),
+    )
+    .success();
     t.add("api-key", "other", &[], Some(("api_key", "other-key-2")))
         .success();
     let file = t.store.join("configs/svc.age");
@@ -55,7 +59,10 @@ fn an_older_authentic_copy_of_one_config_file_is_detected() {
     assert_eq!(got["SVC_API_KEY"], "old-key-revoked-1");
     let (code, text) = verify(&t);
     assert_eq!(code, Some(1), "{text}");
-    assert!(text.contains("'svc' is version 1 but version 2 was written"), "{text}");
+    assert!(
+        text.contains("'svc' is version 1 but version 2 was written"),
+        "{text}"
+    );
     assert!(!text.contains("'other'"), "{text}");
     let d = doctor_trail(&t);
     assert_eq!(d["ok"], false, "{d}");
@@ -64,19 +71,24 @@ fn an_older_authentic_copy_of_one_config_file_is_detected() {
     edit(&t, "written-on-the-old-copy-4");
     let (code, text) = verify(&t);
     assert_eq!(code, Some(1), "{text}");
-    assert!(text.contains("an older copy of its file had been put back"), "{text}");
+    assert!(
+        text.contains("an older copy of its file had been put back"),
+        "{text}"
+    );
 }
 
 #[test]
 fn removal_and_import_keep_versions_consistent() {
     let t = T::new();
     t.init();
-    t.add("api-key", "svc", &[], Some(("api_key", "k1"))).success();
+    t.add("api-key", "svc", &[], Some(("api_key", "k1")))
+        .success();
     edit(&t, "k2");
     edit(&t, "k3");
     // Removed and added again: its versions start afresh, no false alarm.
     t.cmd().args(["remove", "svc", "--yes"]).assert().success();
-    t.add("api-key", "svc", &[], Some(("api_key", "k4"))).success();
+    t.add("api-key", "svc", &[], Some(("api_key", "k4")))
+        .success();
     // Imported over an existing config: the version goes on.
     t.cmd()
         .args(["import", "-", "--force"])
