@@ -75,6 +75,62 @@ pub fn not_found(name: &str) -> UserError {
     UserError::new(Exit::NotFound, format!("no config named '{name}'"))
         .hint("run `authcfg list` to see the configs in this store")
 }
+/// `no config named 'NAME'`, with the existing names nearest to it (a
+/// typo, or the name without its group: `stripe` for `prod/stripe`).
+pub fn config_not_found<'a>(
+    name: &str,
+    existing: impl Iterator<Item = &'a str> + Clone,
+) -> UserError {
+    fn leaf(n: &str) -> &str {
+        n.rsplit('/').next().unwrap_or(n)
+    }
+    let mut near: Vec<&str> = existing
+        .clone()
+        .filter(|n| *n != name && leaf(n) == leaf(name))
+        .collect();
+    near.sort_unstable();
+    for n in nearest(name, existing, 3) {
+        if !near.contains(&n) {
+            near.push(n);
+        }
+    }
+    near.truncate(3);
+    let quoted: Vec<String> = near.iter().map(|n| format!("'{n}'")).collect();
+    match quoted.as_slice() {
+        [] => not_found(name),
+        [one] => UserError::new(Exit::NotFound, format!("no config named '{name}'")).hint(format!(
+            "did you mean {one}? (`authcfg list` shows every config)"
+        )),
+        [first @ .., last] => UserError::new(Exit::NotFound, format!("no config named '{name}'"))
+            .hint(format!(
+                "did you mean {} or {last}? (`authcfg list` shows every config)",
+                first.join(", ")
+            )),
+    }
+}
+
+/// The candidates closest to `word` by edit distance, nearest first (then
+/// by name), each close enough to be a typo of it: the one did-you-mean
+/// of fields, types, providers, connectors and config names.
+pub fn nearest<'a>(
+    word: &str,
+    candidates: impl Iterator<Item = &'a str>,
+    max: usize,
+) -> Vec<&'a str> {
+    let mut near: Vec<(usize, &str)> = candidates
+        .map(|c| (strsim::levenshtein(word, c), c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .collect();
+    near.sort_unstable();
+    near.dedup();
+    near.into_iter().take(max).map(|(_, c)| c).collect()
+}
+
+/// The closest candidate by edit distance, if it is close enough.
+pub fn suggest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    nearest(word, candidates, 1).pop()
+}
+
 pub fn no_key(message: impl Into<String>) -> UserError {
     UserError::new(Exit::NoKey, message)
 }

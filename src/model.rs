@@ -26,6 +26,10 @@ impl Kind {
     }
 }
 
+/// `TestRecord::class` of a `test` that found nothing to probe
+/// (`connectors::Class::NotTestable`).
+pub const NOT_TESTABLE: &str = "not_testable";
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TestRecord {
     #[serde(with = "time::serde::rfc3339")]
@@ -252,9 +256,11 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
 
 impl Meta {
     /// The seed's Status column: Active, Expired or Error (and Untested
-    /// before the first `test`).
+    /// before the first `test`, Not testable when `test` found nothing to
+    /// probe).
     pub fn status(&self) -> &'static str {
         match &self.last_test {
+            Some(t) if !t.ok && t.class == NOT_TESTABLE => "Not testable",
             Some(t) if !t.ok => "Error",
             _ if self.expires.is_some_and(|e| e <= OffsetDateTime::now_utc()) => "Expired",
             Some(_) => "Active",

@@ -20,6 +20,8 @@ pub const KEY_BEARING: [&str; 3] = [ENV_IDENTITY, ENV_IDENTITY_FILE, ENV_PASSPHR
 
 #[derive(Clone)]
 pub struct Settings {
+    /// `AUTHCFG_HOME`: the store directory (`--store` wins).
+    pub store_dir: Option<PathBuf>,
     /// `AUTHCFG_IDENTITY`: an `AGE-SECRET-KEY-1…` string.
     pub identity: Option<Zeroizing<String>>,
     /// `AUTHCFG_IDENTITY_FILE`.
@@ -89,6 +91,8 @@ pub struct Settings {
     /// Who acts, for the audit trail, when it is not the user at a shell
     /// (`mcp:CLIENT`); set by the command, never from the environment.
     pub actor: Option<String>,
+    /// `AUTHCFG_AUDIT_KEEP`: how much of the audit trail is kept.
+    pub audit_keep: Option<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -116,8 +120,9 @@ impl Settings {
     pub fn from_env() -> Settings {
         use std::io::IsTerminal;
         let ssh = var("SSH_CONNECTION").is_some() || var("SSH_TTY").is_some();
-        let dirs = directories::ProjectDirs::from("", "", "authcfg");
+        let dirs = project_dirs().ok();
         Settings {
+            store_dir: Settings::store_dir_from_env(),
             identity: var(ENV_IDENTITY).map(Zeroizing::new),
             identity_file: std::env::var_os(ENV_IDENTITY_FILE).map(PathBuf::from),
             passphrase: var(ENV_PASSPHRASE).map(Zeroizing::new),
@@ -166,6 +171,7 @@ impl Settings {
             ),
             mcp_expose: var("AUTHCFG_MCP_EXPOSE").filter(|v| !v.trim().is_empty()),
             actor: None,
+            audit_keep: var("AUTHCFG_AUDIT_KEEP").filter(|v| !v.trim().is_empty()),
         }
     }
 
@@ -217,6 +223,7 @@ impl Settings {
     /// Settings for library tests: nothing from the environment.
     pub fn empty() -> Settings {
         Settings {
+            store_dir: None,
             identity: None,
             identity_file: None,
             passphrase: None,
@@ -244,8 +251,32 @@ impl Settings {
             record_usage: true,
             mcp_expose: None,
             actor: None,
+            audit_keep: None,
         }
     }
+}
+
+/// authcfg's directories in the user's home (the XDG base directories), or
+/// why there are none. The home must be an absolute path to a directory
+/// that exists: authcfg never creates one (a `HOME=/nonexistent` service
+/// account, a relative `HOME` that would put a store under the working
+/// directory).
+pub fn project_dirs() -> Result<directories::ProjectDirs, String> {
+    let base = directories::BaseDirs::new().ok_or_else(|| {
+        "there is no home directory (HOME is not set, and the user has none)".to_string()
+    })?;
+    let home = base.home_dir();
+    if !home.is_absolute() {
+        return Err(format!("HOME ({}) is not an absolute path", home.display()));
+    }
+    if !home.is_dir() {
+        return Err(format!(
+            "HOME ({}) is not an existing directory",
+            home.display()
+        ));
+    }
+    directories::ProjectDirs::from("", "", "authcfg")
+        .ok_or_else(|| "there is no home directory".to_string())
 }
 
 /// The CI job from the runner's own variables.

@@ -39,6 +39,61 @@ pub fn find(name: &str) -> Option<&'static CustomType> {
     all().iter().find(|t| t.id == name || t.seed == name)
 }
 
+/// A custom type as the code knows it: parsed once from the type id a
+/// config holds (the seed's name, or the CLI id accepted as an alias:
+/// `basic_auth` or `basic`), so that no caller compares type strings
+/// (docs/ARCHITECTURE.md, "Credential model").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// `no_auth` (`none`).
+    None,
+    /// `api_key` (`api-key`).
+    ApiKey,
+    /// `bearer_token` (`bearer`).
+    Bearer,
+    /// `basic_auth` (`basic`).
+    Basic,
+    /// `oauth2`: the manual OAuth 2.0 type.
+    OAuth2,
+    /// `env_vars` (`env`): free-form variables, no request credential.
+    Env,
+}
+
+impl Auth {
+    /// The custom type of a config's type id, by seed name or CLI id.
+    pub fn parse(type_id: &str) -> Option<Auth> {
+        find(type_id).and_then(CustomType::auth)
+    }
+
+    /// The seed's name of the type (what new configs store).
+    pub fn seed(self) -> &'static str {
+        match self {
+            Auth::None => "no_auth",
+            Auth::ApiKey => "api_key",
+            Auth::Bearer => "bearer_token",
+            Auth::Basic => "basic_auth",
+            Auth::OAuth2 => "oauth2",
+            Auth::Env => "env_vars",
+        }
+    }
+}
+
+impl CustomType {
+    /// The one place a catalog entry's seed name becomes the enum.
+    pub fn auth(&self) -> Option<Auth> {
+        [
+            Auth::None,
+            Auth::ApiKey,
+            Auth::Bearer,
+            Auth::Basic,
+            Auth::OAuth2,
+            Auth::Env,
+        ]
+        .into_iter()
+        .find(|a| a.seed() == self.seed)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,5 +121,20 @@ mod tests {
         for seed in ["no_auth", "api_key", "bearer_token", "basic_auth", "oauth2"] {
             assert!(find(seed).is_some(), "{seed}");
         }
+    }
+
+    #[test]
+    fn every_type_parses_by_seed_and_cli_id() {
+        for t in all() {
+            let a = t.auth().unwrap_or_else(|| panic!("{} has no Auth", t.seed));
+            assert_eq!(Auth::parse(&t.seed), Some(a));
+            assert_eq!(Auth::parse(&t.id), Some(a));
+            assert_eq!(a.seed(), t.seed);
+        }
+        assert_eq!(Auth::parse("basic"), Some(Auth::Basic));
+        assert_eq!(Auth::parse("bearer"), Some(Auth::Bearer));
+        assert_eq!(Auth::parse("api-key"), Some(Auth::ApiKey));
+        assert_eq!(Auth::parse("Basic"), None);
+        assert_eq!(Auth::parse("github"), None);
     }
 }

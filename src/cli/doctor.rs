@@ -363,6 +363,28 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                         v.problems.join("; ")
                     },
                 );
+                let retention = match ctx.settings.audit_keep.as_deref() {
+                    None => Ok(crate::audit::Retention::default()),
+                    Some(k) => crate::audit::Retention::parse(k),
+                };
+                match retention {
+                    Ok(r) => add(
+                        "audit retention",
+                        Status::Ok,
+                        match r.keep {
+                            None => "every segment kept (AUTHCFG_AUDIT_KEEP=all)".into(),
+                            Some(k) => format!(
+                                "the newest {} MiB of sealed segments kept (AUTHCFG_AUDIT_KEEP)",
+                                k.div_ceil(1 << 20)
+                            ),
+                        },
+                    ),
+                    Err(e) => add(
+                        "audit retention",
+                        Status::Fail,
+                        format!("{e}; the default (256M) is used"),
+                    ),
+                }
             }
         },
     }
@@ -409,8 +431,9 @@ fn is_legacy(name: &str) -> bool {
 
 /// What the store's root holds (docs/ARCHITECTURE.md, "Store"): directories,
 /// then files.
-const ROOT_DIRS: [&str; 7] = [
+const ROOT_DIRS: [&str; 8] = [
     "configs",
+    crate::audit::SEGMENT_DIR,
     "index",
     "used",
     "locks",

@@ -209,14 +209,7 @@ fn prompt(spec: &FieldSpec) -> anyhow::Result<Option<Secret>> {
     Ok((!value.is_empty() || spec.required).then(|| Secret::new(value)))
 }
 
-/// The closest candidate by edit distance, if it is close enough.
-pub fn suggest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    candidates
-        .map(|c| (strsim::levenshtein(word, c), c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
+pub use crate::error::suggest;
 
 #[cfg(test)]
 mod tests {

@@ -356,7 +356,7 @@ fn setup(
     let name = crate::store::canonical_name(name)?;
     let s = ctx.session()?;
     let doc = s.store.read(&name)?;
-    gc::password_field(&doc)?;
+    gc::check(&doc, username)?;
     let raw = match host {
         Some(h) => h.to_string(),
         None => provider_url(&doc).ok_or_else(|| {
@@ -369,11 +369,6 @@ fn setup(
         if u.contains(['\r', '\n', '\0']) || u.is_empty() {
             return Err(usage("--username must be one line of text").into());
         }
-    }
-    if gc::username_for(&doc, username).is_none() {
-        return Err(usage(format!("'{name}' has no user name to send"))
-            .hint("pass --username NAME")
-            .into());
     }
     let exe = std::env::current_exe()?;
     let store = std::path::absolute(&ctx.store_dir)?;

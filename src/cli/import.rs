@@ -1,6 +1,11 @@
 //! `authcfg import FILE.json`: configs in the seed's JSON shape
 //! (`{"type": "api_key", "name": ..., "config": {...}}`, one or an array).
 //! All entries are checked before the first is saved.
+//!
+//! `authcfg import --format dotenv .env --name NAME`: a `.env` file's
+//! variables become one environment-variable config (the `env` custom
+//! type), parsed by `dotenvy`; values are kept as written (no `$VAR`
+//! expansion: authcfg's own environment never enters a secret).
 
 use super::form::Form;
 use super::Ctx;
@@ -13,10 +18,24 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InputFormat {
+    /// The seed's {"type", "name", "config"} objects (one or an array)
+    Json,
+    /// A .env file (KEY=value lines): one `env` config named by --name
+    Dotenv,
+}
+
 #[derive(clap::Args)]
 pub struct Args {
-    /// JSON file, or - for standard input
+    /// JSON or .env file, or - for standard input
     file: PathBuf,
+    /// Input format (default: dotenv for a file named .env or *.env, else json)
+    #[arg(long, short = 'f', value_enum)]
+    format: Option<InputFormat>,
+    /// The config a .env file's variables go into (--format dotenv)
+    #[arg(long, short = 'n', value_name = "NAME")]
+    name: Option<String>,
     /// Replace configs that already exist
     #[arg(long)]
     force: bool,
@@ -39,8 +58,37 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         // The prefix is part of every name: check it once, up front.
         crate::store::canonical_name(&format!("{p}x"))?;
     }
-    let s = ctx.session()?;
     let file = args.file.display().to_string();
+    let dotenv_name = args.file.file_name().and_then(|n| n.to_str());
+    let format = args.format.unwrap_or(
+        if dotenv_name.is_some_and(|n| n == ".env" || n.ends_with(".env")) {
+            InputFormat::Dotenv
+        } else {
+            InputFormat::Json
+        },
+    );
+    // A .env file is checked whole before the store is opened.
+    let dotenv_item = match format {
+        InputFormat::Json if args.name.is_some() => {
+            return Err(usage("--name is for --format dotenv")
+                .hint("a JSON import names each config in its \"name\"")
+                .into())
+        }
+        InputFormat::Json => None,
+        InputFormat::Dotenv => {
+            let Some(name) = &args.name else {
+                return Err(usage("--format dotenv needs --name NAME")
+                    .hint(format!(
+                        "the file's variables become one config: `authcfg import --format dotenv {} --name NAME`",
+                        crate::export::formats::sh_quote(&file)
+                    ))
+                    .into());
+            };
+            let vars = dotenv_vars(&file, name, text.trim_start_matches('\u{feff}'))?;
+            Some(serde_json::json!({"type": "env_vars", "name": name, "config": vars}))
+        }
+    };
+    let s = ctx.session()?;
     let prefix = args.prefix.clone();
     // The JSON is parsed one entry at a time on another thread, and each
     // entry is encrypted as it arrives: 50,000 configs never sit in memory.
@@ -54,6 +102,10 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 i += 1;
                 tx.send(r).is_ok()
             };
+            if let Some(item) = dotenv_item {
+                send(item);
+                return;
+            }
             if let Err(e) = each_item(text, &mut send) {
                 let _ = tx.send(Err(usage(format!(
                     "{file} is not valid JSON: line {}, column {}",
@@ -81,6 +133,93 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     s.ui.progress("importing", n, n);
     eprintln!("Imported {n} config(s)");
     Ok(0)
+}
+
+/// The variables of a `.env` file, in a JSON object for `parse_item`.
+/// Errors name the file and the line (never the line's text: it may hold
+/// a secret). A `$` outside single quotes is refused: dotenvy would
+/// expand it from this process's environment, silently changing a secret.
+fn dotenv_vars(
+    file: &str,
+    config: &str,
+    text: &str,
+) -> anyhow::Result<serde_json::Map<String, Value>> {
+    // The physical line where a logical line (or a key's definition) starts.
+    let line_of = |needle: &str| -> Option<usize> {
+        text.find(needle)
+            .map(|at| text[..at].matches('\n').count() + 1)
+    };
+    let key_line = |key: &str| -> usize {
+        text.lines()
+            .position(|l| {
+                let l = l.trim_start();
+                let l = l.strip_prefix("export ").unwrap_or(l).trim_start();
+                l.strip_prefix(key)
+                    .is_some_and(|rest| rest.trim_start().starts_with('='))
+            })
+            .map_or(0, |i| i + 1)
+    };
+    let mut vars = serde_json::Map::new();
+    for item in dotenvy::from_read_iter(text.as_bytes()) {
+        let (key, value) = match item {
+            Ok(kv) => kv,
+            Err(dotenvy::Error::LineParse(line, at)) => {
+                let n = line_of(&line).map_or(String::new(), |n| format!(":{n}"));
+                return Err(usage(format!(
+                    "{file}{n}: not a KEY=value line (at character {})",
+                    at + 1
+                ))
+                .hint("each line is KEY=value, `export KEY=value` or a # comment; quote values with spaces or # ('...' keeps a value as written)")
+                .into());
+            }
+            Err(e) => return Err(usage(format!("cannot read {file}: {e}")).into()),
+        };
+        let n = key_line(&key);
+        let at = if n > 0 {
+            format!("{file}:{n}")
+        } else {
+            file.to_string()
+        };
+        if !crate::export::is_env_name(&key) {
+            return Err(usage(format!("{at}: '{key}' is not a valid variable name"))
+                .hint("use letters, digits and '_', not starting with a digit")
+                .into());
+        }
+        crate::export::refuse_startup_vars(config, std::iter::once(key.as_str()))
+            .map_err(|e| usage(format!("{at}: {}", e.message)))?;
+        if n > 0 && expands(text.lines().nth(n - 1).unwrap_or("")) {
+            return Err(usage(format!(
+                "{at}: {key}'s value has a $ that a .env reader would expand; authcfg keeps values as written"
+            ))
+            .hint("put the value in single quotes ('...') to keep the $ as it is, or write the value it stands for")
+            .into());
+        }
+        vars.insert(key, Value::String(value));
+    }
+    if vars.is_empty() {
+        return Err(usage(format!("{file} has no variables"))
+            .hint("a .env file has KEY=value lines")
+            .into());
+    }
+    Ok(vars)
+}
+
+/// Whether a `KEY=value` line's value has a `$` that dotenvy expands: not
+/// single-quoted, not escaped (`\$`).
+fn expands(line: &str) -> bool {
+    let value = line.split_once('=').map_or("", |(_, v)| v).trim_start();
+    if value.starts_with('\'') {
+        return false;
+    }
+    let mut escaped = false;
+    for c in value.chars() {
+        match c {
+            '\\' if !escaped => escaped = true,
+            '$' if !escaped => return true,
+            _ => escaped = false,
+        }
+    }
+    false
 }
 
 /// Calls `f` with each object of a JSON array (or the one object), parsing

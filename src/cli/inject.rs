@@ -26,6 +26,29 @@ fn pattern() -> Regex {
     Regex::new(r"\{\{\s*authcfg://([^\s{}]+)/([^\s/{}]+)\s*\}\}").expect("valid regex")
 }
 
+/// The line of the first reference enclosed by other braces on its line
+/// (`{{ {{ authcfg://a/b }} }}`, `{{{ authcfg://a/b }}}`): rendering it
+/// would leave the value inside template syntax, for another template
+/// engine to act on.
+fn nested(re: &Regex, template: &str) -> Option<usize> {
+    re.find_iter(template).find_map(|m| {
+        let line_start = template[..m.start()].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = template[m.end()..]
+            .find('\n')
+            .map_or(template.len(), |i| m.end() + i);
+        let before = &template[line_start..m.start()];
+        let after = &template[m.end()..line_end];
+        let open = before
+            .rfind("{{")
+            .is_some_and(|o| before[o..].find("}}").is_none());
+        let close = after
+            .find("}}")
+            .is_some_and(|c| after[..c].find("{{").is_none());
+        let touching = before.trim_end().ends_with('{') || after.trim_start().starts_with('}');
+        (open && close || touching).then(|| template[..m.start()].matches('\n').count() + 1)
+    })
+}
+
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     // The one reader of the user's files: a regular file, bounded.
     let template = crate::input::read_text(&args.input, "template", crate::input::MAX_INPUT)?;
@@ -48,6 +71,13 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             "the template has a reference that is not of the form {{{{ authcfg://NAME/FIELD }}}} (line {line})"
         ))
         .hint("close it with }}, and write NAME/FIELD without spaces; nothing was written")
+        .into());
+    }
+    if let Some(line) = nested(&re, &template) {
+        return Err(usage(format!(
+            "the template has a reference inside other braces (line {line}): the value would be written between them"
+        ))
+        .hint("write each reference as {{ authcfg://NAME/FIELD }} on its own, not inside {{ }} or { }; nothing was written")
         .into());
     }
     let mut names: Vec<String> = vec![];

@@ -23,7 +23,7 @@ pub struct Args {
     /// Only this kind (custom, connector, oauth2) or type (api-key, bearer, postgres, ...)
     #[arg(long = "type", value_name = "TYPE")]
     type_filter: Option<String>,
-    /// Only this status: active, expired, error, untested
+    /// Only this status: active, expired, error, untested, not-testable
     #[arg(long, value_name = "STATUS")]
     status: Option<String>,
     /// Only this OAuth2 provider or connector (google, postgres, ...)
@@ -97,9 +97,10 @@ impl Filter {
                 "expired" => "Expired",
                 "error" => "Error",
                 "untested" => "Untested",
+                "not-testable" | "not_testable" => "Not testable",
                 other => {
                     return Err(usage(format!("--status {other}: not a status"))
-                        .hint("one of active, expired, error, untested")
+                        .hint("one of active, expired, error, untested, not-testable")
                         .into())
                 }
             }),

@@ -67,12 +67,16 @@ use std::path::PathBuf;
     max_term_width = 100
 )]
 pub struct Cli {
-    /// Store directory (default: the platform data dir, ~/.local/share/authcfg on Linux)
-    #[arg(long, global = true, env = "AUTHCFG_HOME", value_name = "DIR")]
+    /// Store directory (default: $AUTHCFG_HOME, else the platform data dir,
+    /// ~/.local/share/authcfg on Linux)
+    // Not clap's `env`: clap would then print `--store <DIR>` in usage
+    // lines as if it had to be given; `Settings` reads AUTHCFG_HOME.
+    #[arg(long, global = true, value_name = "DIR")]
     pub store: Option<PathBuf>,
 
+    /// None: plain `authcfg` prints the short help (`short_help`).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Subcommand)]
@@ -91,7 +95,7 @@ pub enum Command {
     /// Remove a config
     #[command(visible_alias = "rm")]
     Remove(remove::Args),
-    /// Import configs from the seed's JSON shape ({"type", "name", "config"})
+    /// Import configs: the seed's JSON ({"type", "name", "config"}) or a .env file
     Import(import::Args),
     /// Print configs as environment variables or files for other programs
     Export(export::Args),
@@ -145,7 +149,7 @@ pub enum Command {
     History(history::Args),
     /// Restore a previous value from the history
     Rollback(history::RollbackArgs),
-    /// The native connector catalog (100+ services)
+    /// The native connector catalog (its size is filled in by `command`)
     Connectors(connectors::Args),
     /// The built-in OAuth2 provider catalog
     Providers(providers::Args),
@@ -273,11 +277,89 @@ impl Ctx {
     }
 }
 
+/// The command line as clap sees it (parsing, `--help`, completions, man
+/// pages): the derive, with the catalog's real size in `connectors`' help.
 pub fn command() -> clap::Command {
-    Cli::command()
+    Cli::command().mut_subcommand("connectors", |c| {
+        c.about(format!(
+            "The native connector catalog ({} services)",
+            crate::connectors::catalog::count()
+        ))
+    })
+}
+
+/// The commands plain `authcfg` names, in the order a newcomer uses them.
+const FIRST_COMMANDS: &[&str] = &[
+    "init", "add", "list", "show", "test", "export", "exec", "status", "doctor",
+];
+
+/// What plain `authcfg` prints (stdout, exit 0: asking for nothing is
+/// asking what the tool does): the about, the first commands with their
+/// one-line help from the same clap tree as `--help`, and where to go on.
+pub fn short_help() -> String {
+    let cmd = command();
+    let mut out = format!(
+        "authcfg {}: {}\n\nUsage: authcfg [--store DIR] <COMMAND> [ARGS]\n\nFirst commands:\n",
+        env!("CARGO_PKG_VERSION"),
+        cmd.get_about().map(|a| a.to_string()).unwrap_or_default()
+    );
+    for name in FIRST_COMMANDS {
+        if let Some(sub) = cmd.find_subcommand(name) {
+            let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
+            out.push_str(&format!("  {name:<8}  {about}\n"));
+        }
+    }
+    let shown = cmd
+        .get_subcommands()
+        .filter(|c| !c.is_hide_set() && c.get_name() != "help")
+        .count();
+    out.push_str(&format!(
+        "\n`authcfg --help` lists all {shown} commands, `authcfg help COMMAND` explains one,\n\
+         and `man authcfg` has the exit codes, the environment and examples.\n"
+    ));
+    out
 }
 
 pub fn main() -> i32 {
+    quiet_closed_stdout();
+    // A panic that is a print to a stdout whose reader has gone ends the
+    // command quietly, destructors run (every other panic goes on).
+    match std::panic::catch_unwind(main_inner) {
+        Ok(code) => code,
+        Err(_) if STDOUT_GONE.load(std::sync::atomic::Ordering::SeqCst) => 0,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
+/// Set by the panic hook when a print failed because stdout's reader has
+/// gone.
+static STDOUT_GONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `authcfg show NAME | head -1`: the one place a closed stdout is handled
+/// for every print. Writes through `outln!` return the error (`main`
+/// ends quietly on it, `is_broken_pipe`); a `println!`, clap's or
+/// clap_complete's writer panic instead, and this hook turns that panic
+/// into the same quiet end (no "panicked", no exit 101) when stdout's
+/// reader is really gone. Every other panic keeps the default report.
+fn quiet_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        let pipe = payload.contains("Broken pipe") || payload.contains("BrokenPipe");
+        if pipe && stdout_reader_gone() {
+            STDOUT_GONE.store(true, std::sync::atomic::Ordering::SeqCst);
+            return;
+        }
+        default(info)
+    }));
+}
+
+fn main_inner() -> i32 {
     // `AUTHCFG_COMPLETE=bash authcfg ...`: the shell asks for completions
     // (prints them and exits); otherwise this returns at once.
     clap_complete::CompleteEnv::with_factory(command)
@@ -287,7 +369,11 @@ pub fn main() -> i32 {
     let settings = Settings::from_env();
     Settings::scrub_environment();
     crate::oauth::set_request_timeout(settings.http_timeout);
-    let cli = match Cli::try_parse() {
+    use clap::FromArgMatches;
+    let cli = match command()
+        .try_get_matches()
+        .and_then(|mut m| Cli::from_arg_matches_mut(&mut m))
+    {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -345,8 +431,12 @@ fn stdout_reader_gone() -> bool {
 }
 
 fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
-    let store_dir = Store::locate(cli.store)?;
-    if let Some(label) = cli.command.consumer_label() {
+    let Some(command) = cli.command else {
+        outln!("{}", short_help().trim_end());
+        return Ok(0);
+    };
+    let store_dir = Store::locate(cli.store.or_else(|| settings.store_dir.clone()))?;
+    if let Some(label) = command.consumer_label() {
         crate::ops::handout::check_label(label)?;
         settings.consumer_label = Some(label.to_string());
     }
@@ -356,7 +446,7 @@ fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
         settings,
     };
     let writes = matches!(
-        cli.command,
+        command,
         Command::Add(_)
             | Command::Edit(_)
             | Command::Remove(_)
@@ -365,7 +455,7 @@ fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
             | Command::Rollback(_)
             | Command::Resolve(_)
     );
-    let code = dispatch(&ctx, cli.command)?;
+    let code = dispatch(&ctx, command)?;
     if writes && code == 0 {
         sync::after_write(&ctx)?;
     }

@@ -72,7 +72,11 @@ pub fn authorize(ctx: &Ctx, doc: &mut ConfigDoc, args: &FlowArgs) -> anyhow::Res
     tokens::apply(doc, &resp);
     if grant == "client_credentials" {
         doc.meta.account = doc.get("client_id").map(Into::into);
-    } else if let Ok(claims) = tokens::userinfo(doc) {
+    } else if let Some(claims) = crate::ops::credential::Credential::of(doc)
+        .and_then(|c| c.header())
+        .ok()
+        .and_then(|(h, v)| tokens::userinfo(doc, (&h, &v)).ok())
+    {
         // Userinfo usually carries the e-mail that id tokens often leave out.
         if let Some(who) = tokens::account_from_claims(&claims) {
             doc.meta.account = Some(who.into());

@@ -25,7 +25,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     let s = ctx.session()?;
     for n in &names {
         if !s.store.exists(n) {
-            return Err(crate::error::not_found(n).into());
+            return Err(s.store.not_found(n).into());
         }
     }
     if !args.force {

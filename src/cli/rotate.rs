@@ -20,7 +20,7 @@ pub struct Args {
     /// With --master-key: forget the retained old key
     #[arg(long, requires = "master_key")]
     finish: bool,
-    /// With --master-key and a key from AUTHCFG_IDENTITY: write the new key here (0600) instead of stdout
+    /// With --master-key: also write the new key to this new file (0600), before the store switches; required when the key comes from AUTHCFG_IDENTITY
     #[arg(long, value_name = "FILE", requires = "master_key")]
     identity_out: Option<std::path::PathBuf>,
     /// Read the new value from standard input
@@ -72,9 +72,6 @@ fn master(ctx: &Ctx, args: &Args) -> anyhow::Result<i32> {
         return Ok(0);
     }
     let r = crate::ops::master_key::rotate(&mut s, args.identity_out.as_deref())?;
-    if let Some(k) = &r.reveal {
-        outln!("{}", k.as_str());
-    }
     eprintln!(
         "Rotated the master key: {} configs re-encrypted to {}",
         r.files,

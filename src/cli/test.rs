@@ -95,12 +95,20 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 version: None,
                 action: "test".into(),
                 config: Some(r.name.clone()),
-                outcome: if r.ok { "ok" } else { "failed" }.into(),
+                outcome: match (r.ok, r.class) {
+                    (true, _) => "ok",
+                    (false, Class::NotTestable) => "not testable",
+                    (false, _) => "failed",
+                }
+                .into(),
                 detail: Some(r.result.into()),
             }))
         })?;
     }
-    let failed = rows.iter().filter(|r| !r.ok).count();
+    let failed = rows
+        .iter()
+        .filter(|r| !r.ok && r.class != Class::NotTestable)
+        .count();
     if args.json {
         super::print_json(&rows)?;
     } else {
@@ -123,7 +131,12 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             }
         }
         for r in rows.iter().filter(|r| !r.ok) {
-            eprintln!("{}: {} — {}", r.name, r.result, r.remedy);
+            if r.class == Class::NotTestable {
+                // Not a failure: what would make it testable is the detail.
+                eprintln!("{}: not testable — {}", r.name, r.detail);
+            } else {
+                eprintln!("{}: {} — {}", r.name, r.result, r.remedy);
+            }
         }
     }
     Ok(if failed > 0 {

@@ -65,6 +65,11 @@ fn parse(json: &str) -> Connector {
     serde_json::from_str(json).expect("catalog/connectors.toml is checked by the catalog tests")
 }
 
+/// How many connectors the catalog has (no parsing: `--help` says it).
+pub fn count() -> usize {
+    compiled::CONNECTORS.len()
+}
+
 pub fn all() -> &'static [Connector] {
     static C: OnceLock<Vec<Connector>> = OnceLock::new();
     C.get_or_init(|| {

@@ -10,7 +10,6 @@
 
 pub mod catalog;
 pub mod hostkey;
-pub mod http;
 pub mod kind;
 pub mod probes;
 pub mod rotate;
@@ -60,6 +59,9 @@ pub enum Class {
     Permission,
     Protocol,
     Config,
+    /// There is nothing to probe (no test URL, no probe for this type): not
+    /// a failure. The detail names the field that would make it testable.
+    NotTestable,
 }
 
 impl Class {
@@ -86,7 +88,8 @@ impl Class {
             Class::Auth => "authentication failed",
             Class::Permission => "permission denied",
             Class::Protocol => "unexpected answer",
-            Class::Config => "not testable",
+            Class::Config => "incomplete config",
+            Class::NotTestable => "not testable",
         }
     }
 
@@ -113,7 +116,8 @@ impl Class {
             Class::Auth => "verify credentials with the source system",
             Class::Permission => "request additional scopes or permissions for this account",
             Class::Protocol => "check that the host and port belong to the right kind of service",
-            Class::Config => "complete the config (see `authcfg show NAME`)",
+            Class::Config => "complete the config's fields",
+            Class::NotTestable => "",
         }
     }
 
@@ -169,6 +173,10 @@ impl Outcome {
             unknown_host_key: None,
         }
     }
+    /// Nothing to probe; `detail` says which field would change that.
+    pub fn not_testable(detail: impl Into<String>) -> Outcome {
+        Outcome::fail(Class::NotTestable, detail)
+    }
     pub fn tls(f: &TlsFailure) -> Outcome {
         Outcome::fail(Class::from_tls(f), f.to_string())
     }
@@ -178,6 +186,10 @@ impl Outcome {
     }
     pub fn passed(&self) -> bool {
         self.class == Class::Ok
+    }
+    /// A probe that ran and failed (not one that had nothing to probe).
+    pub fn failed(&self) -> bool {
+        !matches!(self.class, Class::Ok | Class::NotTestable)
     }
 
     /// The detail, plus a plain statement when the server's identity was

@@ -454,7 +454,13 @@ impl Server {
                     .unwrap_or_default();
                 let sql = crate::ops::sql::engine(&doc).ok();
                 let mut tools = vec!["test_config"];
-                let http_ok = sql.is_none() && doc.meta.type_id != "env_vars";
+                // By the credential model: a type that puts nothing on an
+                // HTTP request has no http_request (an empty secret still
+                // has: the call says what is missing).
+                let http_ok = !matches!(
+                    crate::ops::credential::Credential::of(&doc),
+                    Err(crate::ops::credential::CredentialError::NotHttp { .. })
+                );
                 if http_ok {
                     tools.push("http_request");
                 }

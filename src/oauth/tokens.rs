@@ -58,9 +58,12 @@ pub fn apply(doc: &mut ConfigDoc, resp: &TokenResponse) {
     set(
         doc,
         "token_type",
+        // As the provider wrote it (DPoP, MAC, ...): the credential model
+        // sends `Authorization: <token_type> <token>` (ops::credential).
         match resp.token_type() {
             oauth2::basic::BasicTokenType::Bearer => "Bearer".into(),
-            other => format!("{other:?}"),
+            oauth2::basic::BasicTokenType::Mac => "MAC".into(),
+            oauth2::basic::BasicTokenType::Extension(t) => t.clone(),
         },
     );
     if let Some(scopes) = resp.scopes() {
@@ -149,19 +152,25 @@ pub enum UserinfoError {
     NotJson,
 }
 
-/// GET the userinfo (who-am-i) endpoint with the access token. The URL is
-/// checked against the credential policy before the token is sent, and no
-/// redirect is followed.
-pub fn userinfo(doc: &ConfigDoc) -> Result<serde_json::Value, UserinfoError> {
+/// GET the userinfo (who-am-i) endpoint with the access token, as the
+/// header `authorization` the credential model made of it
+/// (`ops::credential`). The URL is checked against the credential policy
+/// before the token is sent, and no redirect is followed.
+pub fn userinfo(
+    doc: &ConfigDoc,
+    authorization: (&str, &str),
+) -> Result<serde_json::Value, UserinfoError> {
     let url = doc
         .get("userinfo_url")
         .filter(|u| !u.is_empty())
         .ok_or(UserinfoError::NoEndpoint)?;
     let url = crate::net::check_secret_url(url).map_err(UserinfoError::NotAllowed)?;
-    let token = doc.get("access_token").unwrap_or_default();
+    let mut value = reqwest::header::HeaderValue::from_str(authorization.1)
+        .map_err(|_| UserinfoError::Network("the token cannot be sent in a header".into()))?;
+    value.set_sensitive(true);
     let resp = http_client()
         .get(url)
-        .bearer_auth(token)
+        .header(authorization.0, value)
         .header("Accept", "application/json")
         .send()
         .map_err(|e| UserinfoError::Network(crate::net::chain(&e.without_url())))?;

@@ -12,6 +12,7 @@
 //! authorization is needed, the helper says `authcfg reauth NAME` and
 //! answers nothing, so git goes on to its next helper or prompt.
 
+use super::credential::{Credential, CredentialError};
 use super::Session;
 use crate::error::{usage, Exit, UserError};
 use crate::model::{ConfigDoc, Kind};
@@ -142,15 +143,17 @@ fn bad_value(v: &str) -> bool {
     v.contains(['\r', '\n', '\0'])
 }
 
-/// The user name sent with the token.
-pub fn username_for(doc: &ConfigDoc, configured: Option<&str>) -> Option<String> {
+/// The user name sent with the token: the one configured (`git setup
+/// --username`), a Basic credential's own, the provider's (`git_username`
+/// in the catalog, else `oauth2`), else `x-access-token`.
+pub fn username_for(credential: &Credential, configured: Option<&str>) -> Option<String> {
     if let Some(u) = configured.filter(|u| !u.is_empty()) {
         return Some(u.to_string());
     }
-    match (doc.meta.kind, doc.meta.type_id.as_str()) {
-        (Kind::Custom, "basic_auth" | "basic") => doc.get("username").map(str::to_string),
-        (Kind::Oauth2, provider) => Some(
-            crate::oauth::catalog::find(provider)
+    match credential.git_password() {
+        Ok((_, Some(user))) => Some(user.to_string()).filter(|u| !u.is_empty()),
+        _ if credential.provider => Some(
+            crate::oauth::catalog::find(&credential.type_id)
                 .and_then(|p| p.git_username.clone())
                 .unwrap_or_else(|| "oauth2".into()),
         ),
@@ -158,21 +161,24 @@ pub fn username_for(doc: &ConfigDoc, configured: Option<&str>) -> Option<String>
     }
 }
 
-/// Which configs can answer git: OAuth2 (access token), bearer (token),
-/// basic (password), custom oauth2 (access token).
-pub fn password_field(doc: &ConfigDoc) -> Result<&'static str, UserError> {
-    Ok(match (doc.meta.kind, doc.meta.type_id.as_str()) {
-        (Kind::Oauth2, _) => "access_token",
-        (Kind::Custom, "bearer_token" | "bearer") => "token",
-        (Kind::Custom, "basic_auth" | "basic") => "password",
-        (Kind::Custom, "oauth2") => "access_token",
-        (_, t) => {
-            return Err(usage(format!(
-                "'{}' ({t}) cannot answer git: only OAuth2, bearer and basic configs can",
-                doc.meta.name
-            )))
-        }
-    })
+/// Whether a config can answer git (`git setup`): a token (OAuth2,
+/// bearer) or a Basic password, by the credential model. An OAuth2
+/// provider config whose access token is not there yet can: `get`
+/// refreshes it first.
+pub fn check(doc: &ConfigDoc, username: Option<&str>) -> Result<(), UserError> {
+    let credential = match Credential::of(doc) {
+        Ok(c) => c,
+        Err(CredentialError::Empty { provider: true, .. }) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    credential.git_password()?;
+    if username_for(&credential, username).is_none() {
+        return Err(
+            usage(format!("'{}' has no user name to send", doc.meta.name))
+                .hint("pass --username NAME"),
+        );
+    }
+    Ok(())
 }
 
 /// The consumer of a git hand-out: as any hand-out, except that a plain
@@ -215,16 +221,20 @@ pub fn get(
     let mut used = used;
     let doc = used.docs[0].clone();
     let doc = &doc;
-    let field = password_field(doc)?;
-    let Some(password) = doc.fields.get(field).filter(|v| !v.is_empty()) else {
-        let why = if doc.meta.kind == Kind::Oauth2 {
-            format!("'{name}' has no access token; run: authcfg reauth {name}")
-        } else {
-            format!("'{name}' has no {field}")
-        };
-        return Ok(Answer::Nothing(Some(why)));
+    let credential = match Credential::of(doc) {
+        Ok(c) => c,
+        Err(CredentialError::Empty { provider: true, .. }) => {
+            return Ok(Answer::Nothing(Some(format!(
+                "'{name}' has no access token; run: authcfg reauth {name}"
+            ))))
+        }
+        Err(e @ CredentialError::Empty { .. }) => {
+            return Ok(Answer::Nothing(Some(UserError::from(e).message)))
+        }
+        Err(e) => return Err(UserError::from(e).into()),
     };
-    let Some(user) = username_for(doc, username) else {
+    let (password, _) = credential.git_password().map_err(UserError::from)?;
+    let Some(user) = username_for(&credential, username) else {
         return Ok(Answer::Nothing(Some(format!(
             "'{name}' has no user name; set one with `authcfg git setup {name} HOST --username NAME`"
         ))));
@@ -234,16 +244,16 @@ pub fn get(
             return Ok(Answer::Nothing(None));
         }
     }
-    if bad_value(&user) || bad_value(password.expose()) {
+    if bad_value(&user) || bad_value(password) {
         return Ok(Answer::Nothing(Some(format!(
-            "'{name}' holds a line break or NUL in its user name or {field}; refused (it could inject fields into git's credential protocol)"
+            "'{name}' holds a line break or NUL in its user name or password; refused (it could inject fields into git's credential protocol)"
         ))));
     }
     used.consumer = Some(consumer(s, name, target));
     used.record(s)?;
     Ok(Answer::Credential {
         username: user,
-        password: password.clone(),
+        password: Secret::new(password.to_string()),
         expiry: (doc.meta.kind == Kind::Oauth2)
             .then_some(doc.meta.expires)
             .flatten()

@@ -21,13 +21,13 @@
 //! one to another origin is not followed and the credential goes nowhere
 //! else.
 
+use super::credential::Credential;
 use super::redact::Redactor;
 use crate::error::{failure, usage, UserError};
 use crate::model::{ConfigDoc, Kind};
 use crate::net::http::{self as nethttp, HttpFailure, Redirects};
 use crate::net::{ServerIdentity, Tls, TlsOptions, Verify};
 use std::time::Duration;
-use zeroize::Zeroizing;
 
 /// What the caller asks for.
 #[derive(Debug, Clone, Default)]
@@ -86,29 +86,13 @@ impl Response {
     }
 }
 
-/// How the credential is attached.
-enum Auth {
-    None,
-    /// A header authcfg sets (API key, bearer, OAuth2, Basic).
-    Header(String, Zeroizing<String>),
-    Query(String, Zeroizing<String>),
-    Cookie(String, Zeroizing<String>),
-    SigV4 {
-        access_key_id: String,
-        secret_access_key: Zeroizing<String>,
-        session_token: Option<Zeroizing<String>>,
-        region: String,
-        service: String,
-    },
-}
-
 /// A checked request, ready to go: nothing has been sent yet.
 pub struct Plan {
     url: url::Url,
     method: reqwest::Method,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
-    auth: Auth,
+    auth: Credential,
     extra: Vec<(String, String)>,
     tls: TlsOptions,
     pub origin: String,
@@ -317,145 +301,6 @@ pub fn allowed_origins(doc: &ConfigDoc) -> Result<Vec<OriginRule>, UserError> {
     Ok(out)
 }
 
-/// The auth of a config, by type.
-fn auth_of(doc: &ConfigDoc) -> Result<Auth, UserError> {
-    let get = |f: &str| doc.get(f).unwrap_or_default().to_string();
-    let z = |s: String| Zeroizing::new(s);
-    let name = &doc.meta.name;
-    let needs = |field: &str| -> Result<(), UserError> {
-        if doc.get(field).is_none_or(str::is_empty) {
-            return Err(usage(format!("'{name}' has no {field} yet")).hint(format!(
-                "set it with `authcfg edit {name} --secret-stdin {field}`"
-            )));
-        }
-        Ok(())
-    };
-    let oauth = || -> Result<Auth, UserError> {
-        needs("access_token")?;
-        let ty = doc
-            .get("token_type")
-            .filter(|t| !t.is_empty() && !t.eq_ignore_ascii_case("bearer"))
-            .unwrap_or("Bearer");
-        Ok(Auth::Header(
-            "Authorization".into(),
-            z(format!("{ty} {}", get("access_token"))),
-        ))
-    };
-    match doc.meta.kind {
-        Kind::Oauth2 => oauth(),
-        Kind::Custom => match doc.meta.type_id.as_str() {
-            "no_auth" => Ok(Auth::None),
-            "api_key" => {
-                needs("api_key")?;
-                let value = z(format!("{}{}", get("prefix"), get("api_key")));
-                let key_name = get("key_name");
-                if key_name.is_empty() {
-                    return Err(usage(format!("'{name}' has no key_name")));
-                }
-                Ok(match get("location").as_str() {
-                    "query" => Auth::Query(key_name, value),
-                    "cookie" => Auth::Cookie(key_name, value),
-                    _ => Auth::Header(key_name, value),
-                })
-            }
-            "bearer_token" => {
-                needs("token")?;
-                let header = doc
-                    .get("header_name")
-                    .filter(|h| !h.is_empty())
-                    .unwrap_or("Authorization")
-                    .to_string();
-                Ok(Auth::Header(
-                    header,
-                    z(format!("{}{}", get("prefix"), get("token"))),
-                ))
-            }
-            "basic_auth" => {
-                use base64::Engine;
-                Ok(Auth::Header(
-                    "Authorization".into(),
-                    z(format!(
-                        "Basic {}",
-                        base64::engine::general_purpose::STANDARD.encode(format!(
-                            "{}:{}",
-                            get("username"),
-                            get("password")
-                        ))
-                    )),
-                ))
-            }
-            "oauth2" => oauth(),
-            other => Err(usage(format!(
-                "'{name}' ({other}) is not an HTTP credential"
-            ))
-            .hint("http works with api-key, bearer, basic, oauth2 and none configs, OAuth2 providers, S3 connectors and the catalog's HTTP connectors")),
-        },
-        Kind::Connector => {
-            use crate::connectors::{HttpAuth, ProbeKind};
-            let Some(c) = crate::connectors::catalog::find(&doc.meta.type_id) else {
-                return Err(usage(format!("'{name}': unknown connector")));
-            };
-            match (c.probe, &c.http) {
-                (ProbeKind::S3, _) => Ok(Auth::SigV4 {
-                    access_key_id: get("access_key_id"),
-                    secret_access_key: z(get("secret_access_key")),
-                    session_token: doc
-                        .get("session_token")
-                        .filter(|t| !t.is_empty())
-                        .map(|t| z(t.to_string())),
-                    region: doc
-                        .get("region")
-                        .filter(|r| !r.is_empty())
-                        .unwrap_or("us-east-1")
-                        .to_string(),
-                    service: "s3".into(),
-                }),
-                (_, Some(h)) => {
-                    let render = |t: &str| crate::connectors::catalog::render(t, doc);
-                    let secret = h
-                        .secret
-                        .as_deref()
-                        .map(|f| doc.get(f).unwrap_or_default().to_string())
-                        .unwrap_or_default();
-                    let prefix = h.prefix.clone().unwrap_or_default();
-                    Ok(match h.auth {
-                        HttpAuth::Basic => {
-                            use base64::Engine;
-                            let user = render(h.user.as_deref().unwrap_or(""));
-                            let pass = render(h.password.as_deref().unwrap_or(""));
-                            Auth::Header(
-                                "Authorization".into(),
-                                z(format!(
-                                    "Basic {}",
-                                    base64::engine::general_purpose::STANDARD
-                                        .encode(format!("{user}:{pass}"))
-                                )),
-                            )
-                        }
-                        HttpAuth::Bearer => {
-                            Auth::Header("Authorization".into(), z(format!("Bearer {secret}")))
-                        }
-                        HttpAuth::Header => Auth::Header(
-                            h.header.clone().unwrap_or_else(|| "Authorization".into()),
-                            z(format!("{prefix}{secret}")),
-                        ),
-                        HttpAuth::Query => Auth::Query(
-                            h.header.clone().unwrap_or_else(|| "api_key".into()),
-                            z(secret),
-                        ),
-                        HttpAuth::None => Auth::None,
-                    })
-                }
-                _ => Err(usage(format!(
-                    "'{name}' ({}) is not an HTTP service",
-                    doc.meta.type_id
-                ))
-                .hint("for databases use the MCP tool sql_query, or `authcfg exec`")),
-            }
-        }
-    }
-}
-
 /// Headers a caller may never set: they carry or frame a credential, or
 /// they choose what form the answer takes, which redaction must see whole
 /// (docs/SECURITY.md, "An agent using authcfg mcp").
@@ -530,7 +375,7 @@ pub fn plan(doc: &ConfigDoc, req: &Request) -> Result<Plan, UserError> {
             "if '{name}' belongs there, allow it: `authcfg edit {name} --set allowed_origins={origin}`"
         )));
     }
-    let auth = auth_of(doc)?;
+    let auth = Credential::of(doc)?;
     let method_raw = if req.method.is_empty() {
         if req.body.is_some() {
             "POST"
@@ -542,10 +387,7 @@ pub fn plan(doc: &ConfigDoc, req: &Request) -> Result<Plan, UserError> {
     };
     let method = reqwest::Method::from_bytes(method_raw.to_ascii_uppercase().as_bytes())
         .map_err(|_| usage(format!("'{method_raw}' is not an HTTP method")))?;
-    let own_header = match &auth {
-        Auth::Header(h, _) => Some(h.to_ascii_lowercase()),
-        _ => None,
-    };
+    let own_header = auth.own_header().map(str::to_ascii_lowercase);
     let mut headers = vec![];
     for (k, v) in &req.headers {
         let lk = k.trim().to_ascii_lowercase();
@@ -568,8 +410,8 @@ pub fn plan(doc: &ConfigDoc, req: &Request) -> Result<Plan, UserError> {
         }
         headers.push((lk, v.trim().to_string()));
     }
-    if let Auth::Query(key, _) = &auth {
-        if url.query_pairs().any(|(k, _)| k == key.as_str()) {
+    if let Some(key) = auth.query_name() {
+        if url.query_pairs().any(|(k, _)| k == key) {
             return Err(refused(
                 name,
                 format!("the URL already has the query parameter {key}"),
@@ -598,40 +440,6 @@ pub fn plan(doc: &ConfigDoc, req: &Request) -> Result<Plan, UserError> {
         tls: TlsOptions::from_fields(doc.get("tls_ca"), doc.get("tls_cert"), doc.get("tls_key")),
         origin,
     })
-}
-
-fn sigv4_headers(plan: &Plan, url: &url::Url) -> Result<Vec<(String, String)>, UserError> {
-    let Auth::SigV4 {
-        access_key_id,
-        secret_access_key,
-        session_token,
-        region,
-        service,
-    } = &plan.auth
-    else {
-        return Ok(vec![]);
-    };
-    let creds = crate::connectors::probes::s3::Credentials {
-        access_key_id,
-        secret_access_key,
-        session_token: session_token.as_ref().map(|t| t.as_str()),
-        region,
-        service,
-    };
-    let signed: Vec<(&str, &str)> = plan
-        .headers
-        .iter()
-        .chain(plan.extra.iter())
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    crate::connectors::probes::s3::sign_v4(
-        &creds,
-        plan.method.as_str(),
-        url.as_str(),
-        &signed,
-        &plan.body,
-    )
-    .map_err(|e| failure(format!("cannot sign: {e}")))
 }
 
 /// Limits of one request.
@@ -703,28 +511,29 @@ pub async fn perform_with(
             }
         }
     };
-    let mut url = plan.url.clone();
-    if let Auth::Query(k, v) = &plan.auth {
-        url.query_pairs_mut().append_pair(k, v);
-    }
-    let mut req = client.request(plan.method.clone(), url.clone());
+    let mut req = client.request(plan.method.clone(), plan.url.clone());
     for (k, v) in plan.headers.iter().chain(plan.extra.iter()) {
         req = req.header(k.as_str(), v.as_str());
-    }
-    match &plan.auth {
-        Auth::Header(h, v) => req = req.header(h.as_str(), v.as_str()),
-        Auth::Cookie(k, v) => req = req.header("Cookie", format!("{k}={}", v.as_str())),
-        Auth::SigV4 { .. } => {
-            for (k, v) in sigv4_headers(plan, &url)? {
-                req = req.header(k, v);
-            }
-        }
-        Auth::Query(..) | Auth::None => {}
     }
     if !plan.body.is_empty() || plan.method != reqwest::Method::GET {
         req = req.body(plan.body.clone());
     }
-    req = req.header("Accept-Encoding", "identity");
+    let mut request = req.build().map_err(|e| {
+        failure(format!(
+            "{}: {}",
+            plan.origin,
+            crate::net::chain(&e.without_url())
+        ))
+    })?;
+    // The credential, by the one rule (ops::credential); SigV4 signs the
+    // headers set so far, the final URL and the body.
+    plan.auth.apply(&mut request).map_err(UserError::from)?;
+    request.headers_mut().insert(
+        reqwest::header::ACCEPT_ENCODING,
+        reqwest::header::HeaderValue::from_static("identity"),
+    );
+    let url = request.url().clone();
+    let req = reqwest::RequestBuilder::from_parts(client, request);
     let answer = match nethttp::send(&tls, &url, req).await {
         Ok(a) => a,
         Err(f) => {

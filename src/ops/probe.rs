@@ -5,18 +5,54 @@
 use crate::connectors::{self, Class, Outcome, ProbeSettings};
 use crate::model::{ConfigDoc, Kind};
 use crate::oauth::{self, tokens};
+use crate::ops::credential::{Credential, CustomAuth};
 use crate::ops::Session;
 
 pub fn probe(session: &Session, doc: ConfigDoc, settings: &ProbeSettings) -> Outcome {
     match doc.meta.kind {
         Kind::Oauth2 => probe_oauth(session, doc),
-        Kind::Custom if doc.meta.type_id == "env_vars" => Outcome::fail(
-            Class::Config,
-            "environment-variable configs have nothing to test",
-        ),
-        Kind::Custom => connectors::http::probe(&doc, settings.timeout),
+        Kind::Custom if CustomAuth::parse(&doc.meta.type_id) == Some(CustomAuth::Env) => {
+            Outcome::not_testable("environment-variable configs have nothing to probe")
+        }
+        Kind::Custom => probe_custom(&doc, settings.timeout),
         Kind::Connector => connectors::probe_with(&doc, settings),
     }
+}
+
+/// The HTTP probe of the custom auth types: a GET of the configured test
+/// URL with the config's credential (`ops::credential`, the one rule
+/// every path uses); 2xx passes. The URL is checked when the request is
+/// made (https, or http on loopback only), and a redirect to another
+/// origin is not followed: the credential goes to the test URL's origin
+/// and nowhere else.
+fn probe_custom(doc: &ConfigDoc, timeout: std::time::Duration) -> Outcome {
+    let Some(url) = doc.get("test_url").filter(|u| !u.is_empty()) else {
+        return Outcome::not_testable(format!(
+            "no test_url to request (set one with `authcfg edit {} --set test_url=https://...`)",
+            doc.meta.name
+        ));
+    };
+    let credential = match Credential::of(doc) {
+        Ok(c) => c,
+        Err(e) => return Outcome::fail(Class::Config, crate::error::UserError::from(e).message),
+    };
+    let tls = crate::net::TlsOptions::from_fields(
+        doc.get("tls_ca"),
+        doc.get("tls_cert"),
+        doc.get("tls_key"),
+    );
+    // Belt and braces: no detail may carry a secret.
+    let secrets: Vec<&str> = doc
+        .fields
+        .iter()
+        .filter(|(f, _)| crate::catalog::is_secret(doc.meta.kind, &doc.meta.type_id, f))
+        .map(|(_, v)| v.expose())
+        .collect();
+    let attach = |req| credential.apply_to(req);
+    crate::net::runtime::block_on(connectors::timed(
+        timeout,
+        connectors::probes::http::get_with_secret(url, &tls, timeout, attach, &secrets),
+    ))
 }
 
 fn probe_oauth(session: &Session, doc: ConfigDoc) -> Outcome {
@@ -55,7 +91,11 @@ fn probe_oauth(session: &Session, doc: ConfigDoc) -> Outcome {
         };
     }
     use tokens::UserinfoError as U;
-    match tokens::userinfo(&doc) {
+    let header = match Credential::of(&doc).and_then(|c| c.header()) {
+        Ok(h) => h,
+        Err(e) => return Outcome::fail(Class::Config, crate::error::UserError::from(e).message),
+    };
+    match tokens::userinfo(&doc, (&header.0, &header.1)) {
         Ok(claims) => Outcome::ok(format!(
             "token accepted{}",
             tokens::account_from_claims(&claims)

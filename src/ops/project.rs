@@ -24,7 +24,16 @@ pub fn resolve(
 ) -> anyhow::Result<(Vec<Var>, Used)> {
     let e = project.environment(env)?;
     let names = e.config_names();
-    let mut used = handout::read_for_use(s, &names, action)?;
+    let mut used = handout::read_for_use(s, &names, action).map_err(|e| {
+        // Which reference failed, and where the file makes it.
+        match names.iter().find(|n| s.store.read(n).is_err()) {
+            Some(n) => e.context(format!(
+                "{}: the project file refers to '{n}'",
+                place(project, &[&format!("authcfg://{n}/"), &format!("\"{n}\"")])
+            )),
+            None => e.context(format!("{}", project.file.display())),
+        }
+    })?;
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     used.consumer = Some(handout::consumer(
         s.settings,
@@ -58,7 +67,8 @@ pub fn resolve(
             Value::Ref(r) => {
                 let d = doc(&r.config);
                 field_problem(d, r).map_err(|why| {
-                    usage(format!("{name} = \"{r}\": {why}")).hint(format!(
+                    let at = place(project, &[&format!("\"{r}\""), &format!("{name} ")]);
+                    usage(format!("{at}: {name} = \"{r}\": {why}")).hint(format!(
                         "check all references with `authcfg project check --env {env}`"
                     ))
                 })?;
@@ -87,6 +97,25 @@ pub fn resolve(
         vars.push(var);
     }
     Ok((vars, used))
+}
+
+/// `FILE:LINE` of the first line of the project file that holds one of
+/// `needles`, else the file alone: where an error's reference is made.
+fn place(project: &Project, needles: &[&str]) -> String {
+    // Read again only to find the line: through the one bounded reader.
+    let line = crate::input::read_text(&project.file, "the project file", 256 << 10)
+        .ok()
+        .and_then(|text| {
+            needles.iter().find_map(|needle| {
+                text.lines()
+                    .position(|l| l.trim_start().contains(needle))
+                    .map(|i| i + 1)
+            })
+        });
+    match line {
+        Some(n) => format!("{}:{n}", project.file.display()),
+        None => project.file.display().to_string(),
+    }
 }
 
 fn free_form(d: &ConfigDoc) -> bool {

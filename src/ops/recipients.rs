@@ -174,6 +174,7 @@ fn start(
         target,
         new_identity: None,
         old_identity: None,
+        saved: vec![],
         admin: String::new(),
         signature: String::new(),
     };

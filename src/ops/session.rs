@@ -28,6 +28,12 @@ pub fn options(settings: &Settings) -> Options {
         fault_after: settings.fault_after,
         fault_hold: settings.fault_hold.clone(),
         state_dir: settings.state_dir.clone(),
+        // An unusable setting keeps the default (`doctor` says why).
+        audit_retention: settings
+            .audit_keep
+            .as_deref()
+            .and_then(|k| crate::audit::Retention::parse(k).ok())
+            .unwrap_or_default(),
     }
 }
 
@@ -179,7 +185,15 @@ impl<'a> Session<'a> {
             // Taking the lock removes it (and says so in the trail).
             let _ = session.store.begin("removing a stale journal");
         }
-        if session.store.pending_admin().is_some() && session.store.role() == Role::Admin {
+        // An interrupted recipient change is completed now. A master-key
+        // rotation is not: the store reads with either key meanwhile, so a
+        // read never waits for one (running or interrupted); the next write
+        // (`Store::begin`) completes it (docs/ARCHITECTURE.md, "Whole-store
+        // changes").
+        let pending = session.store.pending_admin().map(|j| j.op);
+        if pending.is_some_and(|op| op != crate::store::journal::AdminOp::MasterKey)
+            && session.store.role() == Role::Admin
+        {
             // Taking the lock completes it (or waits for the process doing it).
             drop(session.store.begin("completing an interrupted change")?);
             session.key = MasterKey {

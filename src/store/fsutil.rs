@@ -50,6 +50,21 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
     write_atomic_in(dir, path, data, true)
 }
 
+/// Writes `data` to a new file at `path` (0600, synced, the directory
+/// synced): never replaces an existing file (`persist_noclobber`), so a
+/// key that may still be in use is never overwritten.
+pub fn write_new(path: &Path, data: &[u8]) -> io::Result<()> {
+    let dir = path.parent().expect("paths have a parent");
+    let mut tmp = tempfile::Builder::new()
+        .prefix(TMP_PREFIX)
+        .permissions(fs::Permissions::from_mode(FILE_MODE))
+        .tempfile_in(dir)?;
+    tmp.write_all(data)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist_noclobber(path).map_err(|e| e.error)?;
+    sync_dir(dir)
+}
+
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
@@ -111,16 +126,9 @@ pub fn read_private(path: &Path) -> io::Result<Option<Vec<u8>>> {
 }
 
 pub fn read_private_max(path: &Path, max: u64) -> io::Result<Option<Vec<u8>>> {
-    let f = match OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
-        .open(path)
-    {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(nofollow_error(path, e)),
+    let Some(f) = open_private_read(path)? else {
+        return Ok(None);
     };
-    check_file(path, &f)?;
     let len = f.metadata()?.len();
     if len > max {
         return Err(io::Error::new(
@@ -131,6 +139,23 @@ pub fn read_private_max(path: &Path, max: u64) -> io::Result<Option<Vec<u8>>> {
     let mut buf = Vec::with_capacity(len as usize);
     f.take(max + 1).read_to_end(&mut buf)?;
     Ok(Some(buf))
+}
+
+/// Opens a store file for reading with the checks of `read_private` but
+/// no size limit (files read as a stream: the audit trail). `Ok(None)`
+/// when it does not exist.
+pub fn open_private_read(path: &Path) -> io::Result<Option<File>> {
+    let f = match OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(nofollow_error(path, e)),
+    };
+    check_file(path, &f)?;
+    Ok(Some(f))
 }
 
 /// Checks that a store directory is a real directory (not a symlink) of

@@ -131,6 +131,11 @@ pub struct AdminJournal {
     /// kept as `identity.old.age` afterwards.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub old_identity: Option<String>,
+    /// Master-key rotation: the files outside the store that received the
+    /// new key (written and read back) before this journal was written.
+    /// Empty in journals of earlier versions, which handed the key out last.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub saved: Vec<String>,
     /// The admin key that signed this journal.
     pub admin: String,
     #[serde(default)]

@@ -24,7 +24,7 @@ pub mod upgrade;
 pub mod usage;
 
 use crate::audit::{self, Actor};
-use crate::error::{failure, no_key, not_found, usage, Exit, UserError};
+use crate::error::{failure, no_key, usage, Exit, UserError};
 use crate::model::{ConfigDoc, Meta, DOC_FORMAT};
 use age::x25519;
 use anyhow::Context;
@@ -105,6 +105,8 @@ pub struct Options {
     pub fault_hold: Option<(u64, PathBuf)>,
     /// Where the local anchor lives (`$XDG_STATE_HOME/authcfg`), if anywhere.
     pub state_dir: Option<PathBuf>,
+    /// How much of the audit trail is kept (`AUTHCFG_AUDIT_KEEP`).
+    pub audit_retention: audit::Retention,
 }
 
 impl Default for Options {
@@ -115,6 +117,7 @@ impl Default for Options {
             fault_after: None,
             fault_hold: None,
             state_dir: None,
+            audit_retention: audit::Retention::default(),
         }
     }
 }
@@ -135,6 +138,10 @@ pub struct Store {
     faults: std::sync::atomic::AtomicU64,
 }
 
+/// Hard links to the files a write replaces or removes (`None`: the file
+/// did not exist), to put back if the write fails before its commit point.
+struct Undo(Vec<(PathBuf, Option<PathBuf>)>);
+
 pub type Resumer = Box<dyn Fn(&Store, &Txn) -> anyhow::Result<()> + Send + Sync>;
 
 /// A writer's hold on the store: the lock, and the state re-read under it.
@@ -143,11 +150,38 @@ pub struct Txn<'a> {
     _lock: WriterLock,
 }
 
-pub fn store_error(path: &Path, e: std::io::Error) -> anyhow::Error {
+/// A failure reading a store file: says so, and which file.
+pub fn read_error(path: &Path, e: std::io::Error) -> anyhow::Error {
+    file_error("read", path, e)
+}
+
+/// A failure writing (or creating, locking) a store file: says so, and
+/// which file, so a full disk or a read-only store is not taken for a
+/// damaged file.
+pub fn write_error(path: &Path, e: std::io::Error) -> anyhow::Error {
+    file_error("write", path, e)
+}
+
+fn file_error(op: &str, path: &Path, e: std::io::Error) -> anyhow::Error {
     if let Some(f) = fsutil::StoreFileError::find(&e) {
         return failure(f.to_string()).hint(f.hint()).into();
     }
-    anyhow::Error::new(e).context(format!("cannot read {}", path.display()))
+    let hint = match e.raw_os_error() {
+        Some(libc::ENOSPC) | Some(libc::EDQUOT) => Some(format!(
+            "the disk holding {} is full: free some space and run the command again",
+            path.display()
+        )),
+        Some(libc::EROFS) => Some(format!(
+            "{} is on a read-only file system: reading works, changes need it writable",
+            path.display()
+        )),
+        _ => None,
+    };
+    let message = format!("cannot {op} {}: {e}", path.display());
+    match hint {
+        Some(h) => failure(message).hint(h).into(),
+        None => anyhow::Error::new(e).context(format!("cannot {op} {}", path.display())),
+    }
 }
 
 fn forged(path: &Path, what: &str) -> UserError {
@@ -167,9 +201,11 @@ impl Store {
         if let Some(p) = explicit {
             return Ok(p);
         }
-        let dirs = directories::ProjectDirs::from("", "", "authcfg").ok_or_else(|| {
-            failure("cannot find a home directory for the store")
-                .hint("set AUTHCFG_HOME or pass --store DIR")
+        let dirs = crate::settings::project_dirs().map_err(|why| {
+            failure(format!(
+                "{why}: authcfg does not create a home directory for its store"
+            ))
+            .hint("set HOME to your home directory, or pass --store DIR (or set AUTHCFG_HOME)")
         })?;
         Ok(dirs.data_dir().to_path_buf())
     }
@@ -192,7 +228,7 @@ impl Store {
             .into());
         }
         let bytes = fsutil::read_private(&path)
-            .map_err(|e| store_error(&path, e))?
+            .map_err(|e| read_error(&path, e))?
             .ok_or_else(|| no_store(root))?;
         let text = String::from_utf8(bytes)
             .map_err(|_| failure(format!("{} is not text", path.display())))?;
@@ -563,6 +599,18 @@ impl Store {
         self.root.join(names::rel_path(name))
     }
 
+    /// `no config named 'NAME'` with the nearest names of this store as a
+    /// did-you-mean. Reads the index as it is (no recovery, no lock: this
+    /// may run inside a write).
+    pub fn not_found(&self, name: &str) -> UserError {
+        let files = self.index_files();
+        let names: Vec<Meta> = match files.read_head() {
+            Ok(head) => files.read_all(&head, 1).0,
+            Err(_) => vec![],
+        };
+        crate::error::config_not_found(name, names.iter().map(|m| m.name.as_str()))
+    }
+
     pub fn exists(&self, name: &str) -> bool {
         fs::symlink_metadata(self.config_path(name)).is_ok_and(|m| m.is_file())
     }
@@ -575,6 +623,23 @@ impl Store {
             key: st.keys.index_key(),
             store_id: st.header.id.clone(),
         }
+    }
+
+    /// The index whose head opens: under the keys in use, or, while a
+    /// whole-store change is under way, under its target keys (it rebuilt
+    /// the index already).
+    fn readable_index(&self) -> Option<(IndexFiles, Head)> {
+        let files = self.index_files();
+        if let Ok(head) = files.read_head() {
+            return Some((files, head));
+        }
+        let target = self.pending_keys()?;
+        let files = IndexFiles {
+            key: target.index_key(),
+            ..files
+        };
+        let head = files.read_head().ok()?;
+        Some((files, head))
     }
 
     /// Crash points for the kill tests: after the k-th durable step of this
@@ -606,9 +671,9 @@ impl Store {
 
     /// Writes a store file durably through the store's temp directory.
     pub fn put_file(&self, path: &Path, data: &[u8]) -> anyhow::Result<()> {
-        fsutil::check_dirs(&self.root, path).map_err(|e| store_error(path, e))?;
+        fsutil::check_dirs(&self.root, path).map_err(|e| write_error(path, e))?;
         fsutil::write_atomic_via(&self.root.join(TMP_DIR), path, data, true)
-            .with_context(|| format!("cannot write {}", path.display()))
+            .map_err(|e| write_error(path, e))
     }
 
     // ---- reading ------------------------------------------------------
@@ -617,14 +682,36 @@ impl Store {
     /// never takes the lock, so it can meet a file that a whole-store change
     /// in another process (a key rotation) has already rewritten: then it
     /// waits for that change to end, takes up the new state, and reads again.
+    ///
+    /// A master-key rotation is never waited for: while one is under way
+    /// (running or interrupted) the store reads with both keys of the pair
+    /// and both generations of store keys, which its journal holds.
     pub fn read(&self, name: &str) -> anyhow::Result<ConfigDoc> {
         match self.read_once(name) {
             Err(e) if !lock::held() && self.changed_underneath() => {
+                if self.rotation_pending() {
+                    return Err(e);
+                }
+                // Take up the state on disk without the lock: a rotation
+                // that started meanwhile is read through, not waited for.
+                if self.refresh().is_ok() && self.rotation_pending() {
+                    return self.read_once(name);
+                }
                 drop(self.begin("reading").map_err(|_| e)?);
                 self.read_once(name)
             }
             r => r,
         }
+    }
+
+    /// Whether a verified master-key rotation is under way.
+    pub fn rotation_pending(&self) -> bool {
+        self.state
+            .lock()
+            .unwrap()
+            .pending
+            .as_ref()
+            .is_some_and(|(j, _)| j.op == AdminOp::MasterKey)
     }
 
     /// Whether another process is changing (or has changed) the whole
@@ -644,10 +731,10 @@ impl Store {
     fn read_once(&self, name: &str) -> anyhow::Result<ConfigDoc> {
         validate_name(name)?;
         let path = self.config_path(name);
-        fsutil::check_dirs(&self.root, &path).map_err(|e| store_error(&path, e))?;
+        fsutil::check_dirs(&self.root, &path).map_err(|e| read_error(&path, e))?;
         let bytes = fsutil::read_private(&path)
-            .map_err(|e| store_error(&path, e))?
-            .ok_or_else(|| not_found(name))?;
+            .map_err(|e| read_error(&path, e))?
+            .ok_or_else(|| self.not_found(name))?;
         self.decode(name, &path, &bytes)
     }
 
@@ -741,8 +828,7 @@ impl Store {
 
     /// One config's metadata from the index, if the index has it intact.
     pub fn lookup_meta(&self, name: &str) -> Option<Meta> {
-        let files = self.index_files();
-        let head = files.read_head().ok()?;
+        let (files, head) = self.readable_index()?;
         files
             .read_shard(&head, &index::shard_of(name))
             .ok()?
@@ -760,13 +846,21 @@ impl Store {
             // journal that fails verification only blocks writes).
             let _ = self.begin("recover");
         }
-        let files = self.index_files();
-        let (shards, stale) = match files.read_head() {
-            Ok(head) => files.read_all(&head, 2),
-            Err(_) => (vec![], vec!["*".to_string()]),
+        let (shards, stale) = match self.readable_index() {
+            Some((files, head)) => files.read_all(&head, 2),
+            None => (vec![], vec!["*".to_string()]),
         };
         if stale.is_empty() {
             return Ok(shards);
+        }
+        if self.rotation_pending() {
+            // A master-key rotation rebuilds the index: the configs
+            // themselves say what there is, without waiting for it.
+            return Ok(self
+                .scan_names()?
+                .into_iter()
+                .filter_map(|n| self.read(&n).ok().map(|d| d.meta))
+                .collect());
         }
         match self.begin("repair the index") {
             Ok(txn) => {
@@ -808,7 +902,7 @@ impl Store {
             lock::LockError::Timeout { .. } => failure(e.to_string())
                 .hint("wait for it to finish, or raise AUTHCFG_LOCK_TIMEOUT (seconds)")
                 .into(),
-            lock::LockError::Io(io) => store_error(&self.root.join(".lock"), io),
+            lock::LockError::Io(io) => write_error(&self.root.join(".lock"), io),
             lock::LockError::Reentered => failure(e.to_string()).into(),
         })?;
         let txn = Txn {
@@ -943,7 +1037,7 @@ impl Store {
     /// Completes (or rolls back) an interrupted write. Caller holds the lock.
     fn recover(&self, txn: &Txn) -> anyhow::Result<()> {
         let path = self.txn_journal_path();
-        let Some(bytes) = fsutil::read_private(&path).map_err(|e| store_error(&path, e))? else {
+        let Some(bytes) = fsutil::read_private(&path).map_err(|e| read_error(&path, e))? else {
             return Ok(());
         };
         let (key, id) = {
@@ -1028,9 +1122,15 @@ impl Store {
         txn: Option<&str>,
         entries: &[AuditIntent],
     ) -> anyhow::Result<Option<AuditMark>> {
-        let key = self.keys().audit_key();
-        let mark = audit::append(&self.root, &key, &self.opts.actor, txn, entries)
-            .map_err(|e| store_error(&audit::path(&self.root), e))?;
+        let mark = audit::append(
+            &self.root,
+            &self.keys(),
+            &self.opts.actor,
+            txn,
+            entries,
+            &self.opts.audit_retention,
+        )
+        .map_err(|e| write_error(&audit::path(&self.root), e))?;
         if let (Some(m), Some(a)) = (&mark, self.anchor().as_ref()) {
             a.advance_audit(m.seq, &m.mac);
         }
@@ -1178,21 +1278,124 @@ impl Store {
             audit: audit.to_vec(),
             committed: true,
         };
-        self.write_journal(&j)?;
-        self.fault_point();
-        for (d, data) in docs.iter().zip(&encoded) {
-            self.put_file(&self.config_path(&d.meta.name), data)?;
-            self.fault_point();
+        let paths: Vec<PathBuf> = docs
+            .iter()
+            .map(|d| self.config_path(&d.meta.name))
+            .collect();
+        let undo = self.keep_for_undo(&j.txn, &paths)?;
+        if let Err(e) = self.write_journal(&j) {
+            self.drop_undo(undo);
+            return Err(e);
         }
-        let mark = self.append_audit(Some(&j.txn), audit)?;
+        self.fault_point();
+        let applied = (|| {
+            for (path, data) in paths.iter().zip(&encoded) {
+                self.put_file(path, data)?;
+                self.fault_point();
+            }
+            self.append_audit(Some(&j.txn), audit)
+        })();
+        let mark = self.commit_or_undo(&j.txn, applied, undo)?;
         self.fault_point();
         let changes = docs
             .iter()
             .map(|d| (d.meta.name.clone(), Some(d.meta.clone())))
             .collect();
-        self.apply_index(txn, changes, mark)?;
-        self.fault_point();
-        self.end_journal()
+        self.finish_write(txn, changes, mark);
+        Ok(())
+    }
+
+    /// Before a write replaces or removes config files: a hard link to each
+    /// one that exists, in `tmp/` (no data is copied, so this works on a
+    /// full disk; the sweep of `tmp/` removes what a killed writer left).
+    fn keep_for_undo(&self, txn: &str, paths: &[PathBuf]) -> anyhow::Result<Undo> {
+        let tmp = self.root.join(TMP_DIR);
+        fsutil::ensure_private_dir(&tmp).map_err(|e| write_error(&tmp, e))?;
+        let mut kept = vec![];
+        for (i, p) in paths.iter().enumerate() {
+            let link = tmp.join(format!("{}undo-{txn}-{i}", fsutil::TMP_PREFIX));
+            match fs::hard_link(p, &link) {
+                Ok(()) => kept.push((p.clone(), Some(link))),
+                Err(e) if e.kind() == ErrorKind::NotFound => kept.push((p.clone(), None)),
+                Err(e) => {
+                    self.drop_undo(Undo(kept));
+                    return Err(write_error(p, e));
+                }
+            }
+        }
+        Ok(Undo(kept))
+    }
+
+    fn drop_undo(&self, undo: Undo) {
+        for link in undo.0.into_iter().filter_map(|(_, l)| l) {
+            let _ = fs::remove_file(link);
+        }
+    }
+
+    /// The commit point of a write is its audit records: once they are in
+    /// the trail the change is done (and reported so), whatever happens to
+    /// the index after. A write that failed before (a full disk) is undone
+    /// here, so the next command never completes a change that was
+    /// reported as failed (docs/ARCHITECTURE.md, "Transactions and the
+    /// lock").
+    fn commit_or_undo(
+        &self,
+        txn: &str,
+        applied: anyhow::Result<Option<AuditMark>>,
+        undo: Undo,
+    ) -> anyhow::Result<Option<AuditMark>> {
+        match applied {
+            Ok(mark) => {
+                self.drop_undo(undo);
+                Ok(mark)
+            }
+            // The records reached the trail before the error: committed.
+            Err(_) if audit::has_txn(&self.root, txn).unwrap_or(false) => {
+                self.drop_undo(undo);
+                Ok(None)
+            }
+            Err(e) => {
+                let mut restored = true;
+                for (path, link) in &undo.0 {
+                    let r = match link {
+                        Some(l) => path
+                            .parent()
+                            .map_or(Ok(()), fsutil::create_dirs)
+                            .and_then(|()| fs::rename(l, path)),
+                        None => {
+                            match fsutil::remove_and_prune(path, &self.root.join(CONFIGS_DIR)) {
+                                Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+                                r => r,
+                            }
+                        }
+                    };
+                    restored &= r.is_ok();
+                }
+                if restored {
+                    // Files as they were: a journal left behind would
+                    // change nothing either (its digests no longer match).
+                    let _ = self.end_journal();
+                    let _ = fsutil::sync_dir(&self.root);
+                }
+                Err(e.context("nothing was changed"))
+            }
+        }
+    }
+
+    /// After the commit point: the index follows, then the journal goes.
+    /// The index is derived data: when it cannot be written (a full disk)
+    /// the journal stays and the next command brings the index up to date;
+    /// the change itself is done.
+    fn finish_write(
+        &self,
+        txn: &Txn,
+        changes: BTreeMap<String, Option<Meta>>,
+        mark: Option<AuditMark>,
+    ) {
+        if self.apply_index(txn, changes, mark).is_ok() {
+            self.fault_point();
+            let _ = self.end_journal();
+        }
     }
 
     /// A member may replace or remove only configs of scopes it holds: a
@@ -1258,7 +1461,7 @@ impl Store {
         self.may_write()?;
         for n in names {
             if !self.exists(n) {
-                return Err(not_found(n).into());
+                return Err(self.not_found(n).into());
             }
             self.may_replace(n)?;
         }
@@ -1270,22 +1473,35 @@ impl Store {
             audit: audit.to_vec(),
             committed: true,
         };
-        self.write_journal(&j)?;
-        self.fault_point();
-        for n in names {
-            let path = self.config_path(n);
-            fsutil::remove_and_prune(&path, &self.root.join(CONFIGS_DIR))?;
-            let _ = fs::remove_file(self.used_marker(n));
-            self.fault_point();
+        let paths: Vec<PathBuf> = names.iter().map(|n| self.config_path(n)).collect();
+        let undo = self.keep_for_undo(&j.txn, &paths)?;
+        if let Err(e) = self.write_journal(&j) {
+            self.drop_undo(undo);
+            return Err(e);
         }
-        let mark = self.append_audit(Some(&j.txn), audit)?;
-        self.apply_index(
-            &txn,
-            names.iter().map(|n| (n.clone(), None)).collect(),
-            mark,
-        )?;
         self.fault_point();
-        self.end_journal()
+        let applied = (|| {
+            for (n, path) in names.iter().zip(&paths) {
+                fsutil::remove_and_prune(path, &self.root.join(CONFIGS_DIR))
+                    .map_err(|e| write_error(path, e))?;
+                let _ = fs::remove_file(self.used_marker(n));
+                self.fault_point();
+            }
+            self.append_audit(Some(&j.txn), audit)
+        })();
+        let mark = self.commit_or_undo(&j.txn, applied, undo)?;
+        if self
+            .apply_index(
+                &txn,
+                names.iter().map(|n| (n.clone(), None)).collect(),
+                mark,
+            )
+            .is_ok()
+        {
+            self.fault_point();
+            let _ = self.end_journal();
+        }
+        Ok(())
     }
 
     /// Imports configs all or nothing: each is encrypted to a staging
@@ -1304,7 +1520,7 @@ impl Store {
         self.may_write()?;
         let id = journal::new_txn_id();
         fsutil::ensure_private_dir(&self.root.join(STAGING_DIR))
-            .map_err(|e| store_error(&self.root.join(STAGING_DIR), e))?;
+            .map_err(|e| write_error(&self.root.join(STAGING_DIR), e))?;
         let staging = self.root.join(STAGING_DIR).join(&id);
         let mut j = TxnJournal {
             txn: id.clone(),
@@ -1412,7 +1628,7 @@ impl Store {
         self.fault_point();
         for (i, m) in metas.iter().enumerate() {
             let dest = self.config_path(&m.name);
-            fsutil::check_dirs(&self.root, &dest).map_err(|e| store_error(&dest, e))?;
+            fsutil::check_dirs(&self.root, &dest).map_err(|e| write_error(&dest, e))?;
             fsutil::create_dirs(dest.parent().unwrap())?;
             fs::rename(staging.join(format!("{i}.age")), &dest)?;
             if i % 97 == 0 {
@@ -1539,20 +1755,40 @@ impl Store {
         self.index_files().read_head().ok().and_then(|h| h.audit)
     }
 
+    /// Checks the audit trail, after cutting off a torn record a write cut
+    /// short left at its end (noted in the trail; a read-only store is
+    /// checked as it is, and the torn record reported).
     pub fn verify_audit(&self) -> anyhow::Result<audit::Verification> {
         let keys = self.keys();
-        let mut v = audit::verify(&self.root, &keys, self.index_mark().as_ref())
-            .map_err(|e| store_error(&audit::path(&self.root), e))?;
-        if let Some(m) = self.anchored_audit() {
-            if !audit::contains(&self.root, &m)
-                .map_err(|e| store_error(&audit::path(&self.root), e))?
-            {
-                v.problems.push(format!(
+        let _ = audit::repair(
+            &self.root,
+            &keys,
+            &self.opts.actor,
+            &self.opts.audit_retention,
+        );
+        let index_mark = self.index_mark();
+        let anchored = self.anchored_audit();
+        let mut expected = vec![];
+        if let Some(m) = &index_mark {
+            expected.push(audit::Expected {
+                mark: m,
+                missing: format!(
+                    "the index records change {} of the trail, which is not there: records were cut off or replaced",
+                    m.seq
+                ),
+            });
+        }
+        if let Some(m) = &anchored {
+            expected.push(audit::Expected {
+                mark: m,
+                missing: format!(
                     "this key saw record {} of the trail, which is not there any more: the trail was cut, wiped or replaced",
                     m.seq
-                ));
-            }
+                ),
+            });
         }
+        let mut v = audit::verify(&self.root, &keys, &expected)
+            .map_err(|e| read_error(&audit::path(&self.root), e))?;
         // Rollback of one config file (docs/SECURITY.md, "Rollback"): an
         // older authentic copy opens and authenticates, but its version is
         // below the one the trail (keyed, anchored) says was written last.
@@ -1575,8 +1811,12 @@ impl Store {
 
     /// Moves failed unlock attempts noted without a key into the trail.
     pub fn fold_failed_access(&self) {
-        let key = self.keys().audit_key();
-        let _ = audit::fold_failed_access(&self.root, &key, &self.opts.actor);
+        let _ = audit::fold_failed_access(
+            &self.root,
+            &self.keys(),
+            &self.opts.actor,
+            &self.opts.audit_retention,
+        );
     }
 
     // ---- last use -----------------------------------------------------
@@ -1739,8 +1979,8 @@ impl Store {
         }
         let path = self.config_path(name);
         let bytes = fsutil::read_private(&path)
-            .map_err(|e| store_error(&path, e))?
-            .ok_or_else(|| not_found(name))?;
+            .map_err(|e| read_error(&path, e))?
+            .ok_or_else(|| self.not_found(name))?;
         let ids: Vec<x25519::Identity> = self.state.lock().unwrap().ids.clone();
         let refs: Vec<&x25519::Identity> = ids.iter().collect();
         let plain = zeroize::Zeroizing::new(
@@ -1925,7 +2165,7 @@ fn verify_state(
         },
         Ok(None) => None,
         Err(e) => {
-            let msg = store_error(&jpath, e);
+            let msg = read_error(&jpath, e);
             let (_, hint) = crate::error::classify(&msg);
             refused = Some(failure(msg.to_string()).hint(hint.unwrap_or_default()));
             None
@@ -2063,6 +2303,25 @@ fn verify_state(
             .ok_or_else(|| forged(&jpath, "holds no old key for this key"))?;
         ids.push(o);
         role = Role::Admin;
+    } else if let Some((j, n)) = journal
+        .as_ref()
+        .filter(|j| j.op == AdminOp::MasterKey && j.target == header && j.signed() == Some(a0))
+        .and_then(|j| {
+            let admin = header.admin_pub()?;
+            let n = rotation_ids(j, k0)
+                .into_iter()
+                .find(|n| AdminKey::from_identity(n).public() == admin)?;
+            Some((j, n))
+        })
+    {
+        // The old key of a rotation that replaced the header and was cut
+        // short before removing its journal: the journal (signed by this
+        // key) holds the new key, which derives the header's admin key.
+        if !check_journal(j, &header)? {
+            return Err(forged(&jpath, "is not the current step of a rotation").into());
+        }
+        ids.push(n);
+        role = Role::Admin;
     } else if header.admin_key == a0.encode()
         || header
             .master()
@@ -2132,7 +2391,7 @@ fn verify_state(
             return Err(forged(&hpath, "has a signature that does not verify").into());
         }
         if pinned != Some(admin) {
-            pins::pin(root, &header.id, k0, &admin).map_err(|e| store_error(root, e))?;
+            pins::pin(root, &header.id, k0, &admin).map_err(|e| write_error(root, e))?;
         }
         if let Some(j) = journal.take() {
             match check_journal(&j, &header) {

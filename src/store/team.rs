@@ -7,7 +7,9 @@ use super::header::ALL;
 use super::header::{Access, Header, HEADER_FILE};
 use super::journal::{self, AuditIntent};
 use super::storekeys::StoreKeys;
-use super::{crypt, fsutil, store_error, verify_state, Role, Store, Trust, Txn, CONFIGS_DIR};
+use super::{
+    crypt, fsutil, read_error, verify_state, write_error, Role, Store, Trust, Txn, CONFIGS_DIR,
+};
 use crate::error::{failure, no_key};
 use crate::model::{ConfigDoc, ScopeMove};
 use anyhow::Context;
@@ -210,7 +212,7 @@ impl Store {
         match bytes {
             Some(b) => self.put_file(&path, b),
             None => match fsutil::remove_and_prune(&path, &self.root.join(CONFIGS_DIR)) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(store_error(&path, e)),
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(read_error(&path, e)),
                 _ => Ok(()),
             },
         }
@@ -277,7 +279,7 @@ impl Store {
         let data = crypt::encrypt(&[me], &plain).map_err(|e| failure(e.to_string()))?;
         let path = self.conflict_path(name);
         if let Some(dir) = path.parent() {
-            fsutil::create_dirs(dir).map_err(|e| store_error(dir, e))?;
+            fsutil::create_dirs(dir).map_err(|e| write_error(dir, e))?;
         }
         self.put_file(&path, &data)
     }
@@ -286,7 +288,7 @@ impl Store {
     /// a conflict.
     pub fn read_conflict(&self, name: &str) -> anyhow::Result<Option<(Vec<String>, ConfigDoc)>> {
         let path = self.conflict_path(name);
-        let Some(data) = fsutil::read_private(&path).map_err(|e| store_error(&path, e))? else {
+        let Some(data) = fsutil::read_private(&path).map_err(|e| read_error(&path, e))? else {
             return Ok(None);
         };
         let ids = self.state.lock().unwrap().ids.clone();
@@ -313,7 +315,7 @@ impl Store {
     pub fn remove_conflict(&self, name: &str) -> anyhow::Result<()> {
         let path = self.conflict_path(name);
         match fsutil::remove_and_prune(&path, &self.root.join(CONFLICTS_DIR)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(store_error(&path, e)),
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(read_error(&path, e)),
             _ => Ok(()),
         }
     }

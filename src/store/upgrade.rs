@@ -63,7 +63,7 @@ pub fn upgrade(
     let admin = AdminKey::from_identity(key);
     let jpath = root.join(journal::ADMIN_JOURNAL_FILE);
     let existing = fsutil::read_private(&jpath)
-        .map_err(|e| super::store_error(&jpath, e))?
+        .map_err(|e| super::read_error(&jpath, e))?
         .and_then(|b| AdminJournal::parse(&b))
         .filter(|j| {
             j.op == AdminOp::Upgrade
@@ -95,6 +95,7 @@ pub fn upgrade(
                 target,
                 new_identity: None,
                 old_identity: None,
+                saved: vec![],
                 admin: String::new(),
                 signature: String::new(),
             };
@@ -141,7 +142,7 @@ pub fn upgrade(
     if !crate::audit::has_txn(root, &j.txn)? {
         crate::audit::append(
             root,
-            &keys.audit_key(),
+            &keys,
             &store.opts.actor,
             Some(&j.txn),
             &[AuditIntent {
@@ -154,6 +155,7 @@ version: None,
                     crate::audit::LEGACY_FILE
                 )),
             }],
+            &store.opts.audit_retention,
         )?;
     }
     for f in ["index.age", "journal.toml", "recipients.toml"] {
@@ -192,7 +194,7 @@ fn target_header(
     let mut groups = BTreeSet::new();
     for name in super::scan_names_in(root)? {
         let path = root.join(super::names::rel_path(&name));
-        let Some(bytes) = fsutil::read_private(&path).map_err(|e| super::store_error(&path, e))?
+        let Some(bytes) = fsutil::read_private(&path).map_err(|e| super::read_error(&path, e))?
         else {
             continue;
         };

@@ -4,9 +4,12 @@
 
 mod support;
 
+mod audit_trail;
 mod bad_input;
 mod concurrency;
 mod connectors;
+mod conveniences;
+mod credential_model;
 mod credential_origins;
 mod custom_types;
 mod docs_fresh;
@@ -29,6 +32,7 @@ mod oauth;
 mod oauth_argv;
 mod onboarding;
 mod outside_text;
+mod plain_errors;
 mod probe_pool;
 mod project;
 mod project_trust;

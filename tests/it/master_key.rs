@@ -1,6 +1,8 @@
 //! Master-key rotation: every config re-encrypted to the new key, the key
-//! source switched, and a SIGKILL at 50 points of the operation always
-//! recovered by the next command with every value intact.
+//! source switched; a SIGKILL at any step leaves the old key working or the
+//! new key saved, reads go on with either key, and the next write completes
+//! the run with every value intact. A key from the environment is never
+//! handed out on stdout: it goes to a new file before the store switches.
 
 use crate::support::*;
 use predicates::str::contains;
@@ -74,10 +76,11 @@ fn rotation_with_an_identity_file_and_25_crash_points() {
         .success();
     assert!(!t.store.join("identity.old.age").exists());
 
-    // 21 points inside the re-encryption, then the last file, the key
-    // switch and the header (the random kill test covers more).
+    // The journal, the key switch, 20 points inside the re-encryption,
+    // then the last file, the old key kept and the header (the random kill
+    // test covers more).
     let mut points: Vec<u64> = (0..21).map(|i| 1 + i * 9).collect();
-    points.extend([199, 201, 202, 203]);
+    points.extend([2, 202, 203, 204]);
     for k in points {
         let status = t
             .std_cmd()
@@ -86,8 +89,9 @@ fn rotation_with_an_identity_file_and_25_crash_points() {
             .status()
             .unwrap();
         use std::os::unix::process::ExitStatusExt;
-        // Every point lies inside the operation (1 journal + 200 files + key
-        // switch + header = 203 steps): it must really have been cut short.
+        // Every point lies inside the operation (journal, key switch, 200
+        // files, old key kept, header = 204 steps): it must really have
+        // been cut short.
         assert_eq!(
             status.signal(),
             Some(9),
@@ -97,8 +101,16 @@ fn rotation_with_an_identity_file_and_25_crash_points() {
             t.store.join("admin-journal").exists(),
             "point {k}: no journal left to recover from"
         );
-        // The next command completes the rotation.
+        // Reads go on meanwhile, without completing it (or waiting).
         t.cmd().arg("list").assert().success();
+        check_all(&t, &names);
+        assert!(
+            t.store.join("admin-journal").exists(),
+            "point {k}: a read completed the rotation"
+        );
+        // The next write completes it.
+        t.add("bearer", &format!("w/{k}"), &[], Some(("token", "w")))
+            .success();
         assert!(
             !t.store.join("admin-journal").exists(),
             "point {k}: journal left"
@@ -136,4 +148,226 @@ fn rotation_with_a_ci_key_hands_out_the_new_one() {
     t2.store = t.store.clone();
     t2.env("AUTHCFG_IDENTITY_FILE", out.to_str().unwrap());
     check_all(&t2, &names);
+}
+
+/// How the rotation's standard output is wired: the new key never goes
+/// there, so a full, closed or abandoned stdout changes nothing.
+#[derive(Clone, Copy, Debug)]
+enum Stdout {
+    DevFull,
+    Closed,
+    ClosedPipe,
+}
+
+const STDOUTS: [Stdout; 3] = [Stdout::DevFull, Stdout::Closed, Stdout::ClosedPipe];
+
+/// Runs `authcfg ARGS` in `t`'s environment (plus `env`) with stdout wired
+/// as `how`; returns the exit status.
+fn run_with_stdout(
+    t: &T,
+    args: &[&str],
+    env: &[(&str, &str)],
+    how: Stdout,
+) -> std::process::Output {
+    use std::process::Stdio;
+    let mut c = match how {
+        // `>&-`: the shell closes fd 1 and execs authcfg.
+        Stdout::Closed => {
+            let mut c = std::process::Command::new("sh");
+            c.arg("-c").arg(r#"exec "$0" "$@" >&-"#).arg(BIN);
+            c
+        }
+        _ => std::process::Command::new(BIN),
+    };
+    t.apply(&mut c);
+    c.args(args).stdin(Stdio::null()).stderr(Stdio::piped());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    match how {
+        Stdout::DevFull => {
+            let full = std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap();
+            c.stdout(Stdio::from(full));
+        }
+        Stdout::Closed => {}
+        Stdout::ClosedPipe => {
+            c.stdout(Stdio::piped());
+        }
+    }
+    let mut child = c.spawn().unwrap();
+    // The reader goes away before authcfg writes anything.
+    drop(child.stdout.take());
+    child.wait_with_output().unwrap()
+}
+
+fn key_of(file: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(file).unwrap();
+    let key = text
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
+        .unwrap_or_else(|| panic!("{} holds no key: {text:?}", file.display()));
+    key.to_string()
+}
+
+/// `t` with another AUTHCFG_IDENTITY.
+fn with_key(t: &T, key: &str) -> T {
+    let mut o = T::bare();
+    o.store = t.store.clone();
+    o.home = t.home.clone();
+    o.identity = Some(key.to_string());
+    o
+}
+
+/// Every read a CI job does: list, show, export of every config.
+fn reads_succeed(t: &T, names: &[String], what: &str) {
+    for args in [vec!["list"], vec!["show", names[0].as_str()]] {
+        let o = t.cmd().args(&args).output().unwrap();
+        assert!(
+            o.status.success(),
+            "{what}: {args:?}: {:?}: {}",
+            o.status,
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    check_all(t, names);
+}
+
+#[test]
+fn a_ci_key_rotation_without_a_place_for_the_new_key_is_refused() {
+    let t = T::new();
+    t.init();
+    let names = store_of(&t, 3);
+    let before = t.snapshot();
+    for how in STDOUTS {
+        let o = run_with_stdout(&t, &["rotate", "--master-key"], &[], how);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{how:?}: {err}");
+        assert!(
+            err.contains("--identity-out FILE") && err.contains("nothing was changed"),
+            "{how:?}: {err}"
+        );
+        assert_eq!(t.snapshot(), before, "{how:?}: the store changed");
+    }
+    // An existing file is never replaced (it may hold a key in use).
+    let taken = t.dir.path().join("taken.key");
+    std::fs::write(&taken, "keep me").unwrap();
+    t.cmd()
+        .args(["rotate", "--master-key", "--identity-out"])
+        .arg(&taken)
+        .assert()
+        .code(2)
+        .stderr(contains("already exists"));
+    assert_eq!(std::fs::read_to_string(&taken).unwrap(), "keep me");
+    assert_eq!(t.snapshot(), before);
+    reads_succeed(&t, &names, "old key");
+    // With a place for it, a full, closed or abandoned stdout is no matter.
+    let mut t = t;
+    for how in STDOUTS {
+        let out = t.dir.path().join(format!("{how:?}.key"));
+        let o = run_with_stdout(
+            &t,
+            &[
+                "rotate",
+                "--master-key",
+                "--identity-out",
+                out.to_str().unwrap(),
+            ],
+            &[],
+            how,
+        );
+        assert!(
+            o.status.success(),
+            "{how:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let old = t.identity.clone().unwrap();
+        t.identity = Some(key_of(&out));
+        reads_succeed(&t, &names, &format!("{how:?}: new key"));
+        with_key(&t, &old).cmd().arg("list").assert().code(5);
+    }
+}
+
+/// SIGKILL after every step of a rotation whose key comes from
+/// AUTHCFG_IDENTITY, with stdout full, closed or abandoned: at every point
+/// either the old key still opens the store or the new key is in the file
+/// given; reads succeed with the old key and (once it is saved) with the
+/// new one; the next write, with either key, completes the rotation.
+#[test]
+fn a_ci_key_rotation_killed_at_every_step_keeps_a_key_that_opens_the_store() {
+    use std::os::unix::process::ExitStatusExt;
+    let configs = 4;
+    // --identity-out, journal, key source, each config, old key kept, header.
+    let steps = 1 + 1 + 1 + configs as u64 + 1 + 1;
+    let mut saved_points = 0;
+    for k in 1..=steps + 1 {
+        let t = T::new();
+        t.init();
+        let names = store_of(&t, configs);
+        let old = t.identity.clone().unwrap();
+        let out = t.dir.path().join("new.key");
+        let how = STDOUTS[k as usize % 3];
+        let o = run_with_stdout(
+            &t,
+            &[
+                "rotate",
+                "--master-key",
+                "--identity-out",
+                out.to_str().unwrap(),
+            ],
+            &[("AUTHCFG_FAULT_AFTER", &k.to_string())],
+            how,
+        );
+        let killed = o.status.signal() == Some(9);
+        assert_eq!(
+            killed,
+            k <= steps,
+            "point {k} ({how:?}): {:?}: {}",
+            o.status,
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let journal = t.store.join("admin-journal").exists();
+        let new = out.exists().then(|| key_of(&out));
+        // The store can depend on the new key only once it is saved.
+        assert!(
+            !journal || new.is_some(),
+            "point {k}: a rotation under way whose new key is nowhere"
+        );
+        if new.is_some() {
+            saved_points += 1;
+        }
+        if killed {
+            // The key the job has keeps working, whatever the point.
+            reads_succeed(&t, &names, &format!("point {k}: old key"));
+            assert_eq!(
+                t.store.join("admin-journal").exists(),
+                journal,
+                "point {k}: a read changed the rotation's state"
+            );
+        }
+        if journal {
+            let new = new.as_deref().unwrap();
+            reads_succeed(&with_key(&t, new), &names, &format!("point {k}: new key"));
+            // The next write, with either key, completes the rotation.
+            let writer = if k % 2 == 0 {
+                with_key(&t, &old)
+            } else {
+                with_key(&t, new)
+            };
+            writer
+                .add("bearer", "after", &[], Some(("token", "a")))
+                .success();
+            assert!(!t.store.join("admin-journal").exists(), "point {k}");
+        }
+        match &new {
+            Some(new) if journal || !killed => {
+                reads_succeed(&with_key(&t, new), &names, &format!("point {k}: after"));
+                with_key(&t, &old).cmd().arg("list").assert().code(5);
+            }
+            _ => reads_succeed(&t, &names, &format!("point {k}: after")),
+        }
+    }
+    eprintln!("CI-key rotation: {} points, new key saved at {saved_points}, the store opened at every one", steps + 1);
 }

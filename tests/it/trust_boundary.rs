@@ -157,6 +157,7 @@ fn a_forged_admin_journal_is_refused_and_nothing_is_reencrypted() {
             evil.to_string().expose_secret().as_bytes(),
         ))),
         old_identity: None,
+        saved: vec![],
         admin: String::new(),
         signature: String::new(),
     };
@@ -723,6 +724,7 @@ mod review {
                 evil.to_string().expose_secret().as_bytes(),
             ))),
             old_identity: None,
+            saved: vec![],
             admin: String::new(),
             signature: String::new(),
         };

@@ -1,7 +1,8 @@
 //! HTTP probes: a GET of a URL with a credential attached, through the
 //! shared client of `net::http` (URL policy checked now, TLS verified,
 //! same-origin redirects only). Used by the catalog's HTTP connectors and by
-//! the custom auth types (`connectors::http`).
+//! the custom auth types (`ops::probe`, with the credential of
+//! `ops::credential`).
 
 use super::super::catalog::{render, Connector};
 use super::{get, tls_options};
@@ -11,14 +12,14 @@ use crate::net::http::{self as nethttp, HttpFailure, Redirects};
 use crate::net::{Tls, TlsOptions, Verify};
 use std::time::Duration;
 
-/// GETs `url` with what `attach` adds (the credential), and classifies the
-/// answer: 2xx passes, 401 is authentication, 403 permission. `secrets` are
+/// GETs `url` with what `attach` adds (the credential; an error is a
+/// config failure and nothing is sent), and classifies the answer: 2xx passes, 401 is authentication, 403 permission. `secrets` are
 /// scrubbed from any detail text.
 pub async fn get_with_secret(
     url: &str,
     tls: &TlsOptions,
     timeout: Duration,
-    attach: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    attach: impl FnOnce(reqwest::RequestBuilder) -> Result<reqwest::RequestBuilder, String>,
     secrets: &[&str],
 ) -> Outcome {
     let mut o = get_inner(url, tls, timeout, attach).await;
@@ -32,7 +33,7 @@ async fn get_inner(
     url: &str,
     tls: &TlsOptions,
     timeout: Duration,
-    attach: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    attach: impl FnOnce(reqwest::RequestBuilder) -> Result<reqwest::RequestBuilder, String>,
 ) -> Outcome {
     let parsed = match crate::net::check_secret_url(url) {
         Ok(u) => u,
@@ -46,7 +47,10 @@ async fn get_inner(
         Ok(c) => c,
         Err(f) => return Outcome::fail(Class::Config, f.to_string()),
     };
-    let req = attach(client.get(parsed.clone()));
+    let req = match attach(client.get(parsed.clone())) {
+        Ok(r) => r,
+        Err(why) => return Outcome::fail(Class::Config, why),
+    };
     match nethttp::send(&t, &parsed, req).await {
         Ok(answer) => {
             let status = answer.response.status().as_u16();
@@ -79,7 +83,7 @@ pub fn failure(f: HttpFailure) -> Outcome {
 /// The catalog's HTTP check for a connector.
 pub async fn probe(connector: &Connector, doc: &ConfigDoc, timeout: Duration) -> Outcome {
     let Some(h) = &connector.http else {
-        return Outcome::fail(Class::Config, "no HTTP check defined");
+        return Outcome::not_testable("no HTTP check defined");
     };
     let url = render(&h.url, doc);
     let secret = h.secret.as_deref().map(|f| get(doc, f)).unwrap_or_default();
@@ -100,7 +104,7 @@ pub async fn probe(connector: &Connector, doc: &ConfigDoc, timeout: Duration) ->
         for (k, v) in &h.headers {
             req = req.header(k, v);
         }
-        req
+        Ok(req)
     };
     get_with_secret(&url, &tls_options(doc), timeout, attach, &[secret, &pass]).await
 }

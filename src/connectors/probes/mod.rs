@@ -47,8 +47,7 @@ pub async fn run(connector: &Connector, doc: &ConfigDoc, settings: &ProbeSetting
         ProbeKind::Sftp => ssh::probe(doc, settings).await,
         ProbeKind::Http => http::probe(connector, doc, settings.timeout).await,
         ProbeKind::Tcp => tcp::probe(doc).await,
-        ProbeKind::None => Outcome::fail(
-            Class::Config,
+        ProbeKind::None => Outcome::not_testable(
             connector
                 .note
                 .clone()

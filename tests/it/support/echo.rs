@@ -2,7 +2,10 @@
 //! loopback) checks an API key (header, query, cookie), a bearer token or
 //! Basic on its own path and answers with the request's credential
 //! headers echoed back; origin B logs every request it gets. Both log
-//! every request with the headers that could carry a credential.
+//! every request with the headers that could carry a credential. Under
+//! `/git/` origin A asks for Basic credentials (401 with WWW-Authenticate)
+//! as a git server does, and refuses whatever it is given (403), so git
+//! calls its credential helper once and the log shows what git sent.
 
 use super::services::{closed_port, spawn_until, Daemon};
 use base64::Engine;
@@ -63,6 +66,7 @@ pub fn start(key: &str, token: &str, user: &str, password: &str) -> Echo {
              location = /echo {{ return 200 \"{ECHO}\"; }}\n\
              location = /json {{ default_type application/json; return 200 '{{\"auth\":\"$http_authorization\",\"key\":\"$http_x_api_key\"}}'; }}\n\
              location = /missing {{ return 404 \"nothing here\\n\"; }}\n\
+             location /git/ {{ if ($http_authorization = \"\") {{ add_header WWW-Authenticate 'Basic realm=\"git\"' always; return 401; }} return 403; }}\n\
              location = /same {{ return 302 /echo; }}\n\
              location = /away {{ return 302 http://127.0.0.1:{pb}/landing; }}\n\
              }}\n\
