@@ -120,6 +120,10 @@ pub struct Record {
     pub outcome: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// The version a write gave the config (covered by the MAC; absent in
+    /// records of reads and of earlier versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u64>,
     pub user: String,
     /// Who acted when not the user at a shell (`mcp:CLIENT`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -292,6 +296,7 @@ fn write_records(
             config: e.config.clone(),
             outcome: e.outcome.clone(),
             detail: e.detail.as_ref().map(|d| d.chars().take(300).collect()),
+            version: e.version,
             user: who.user.clone(),
             actor: who.actor.clone(),
             pid: std::process::id(),
@@ -320,6 +325,7 @@ fn write_records(
                 start = *at;
                 records.push((
                     AuditIntent {
+                        version: None,
                         action: REPAIR.into(),
                         config: None,
                         outcome: "ok".into(),
@@ -343,6 +349,7 @@ fn write_records(
             );
             records.push((
                 AuditIntent {
+                    version: None,
                     action: CHECKPOINT.into(),
                     config: None,
                     outcome: "ok".into(),
@@ -519,6 +526,7 @@ fn unreadable(line: &[u8]) -> Option<Record> {
         config: None,
         outcome: String::new(),
         detail: None,
+        version: None,
         user: String::new(),
         actor: None,
         pid: 0,
@@ -695,6 +703,37 @@ pub fn read_all(root: &Path) -> io::Result<Vec<Record>> {
 pub struct Verification {
     pub records: usize,
     pub problems: Vec<String>,
+    /// Each config's latest written version by the trail: (seq of the
+    /// record, version). A config removed (or replaced by a pull) since
+    /// is not in it.
+    #[serde(skip)]
+    pub versions: std::collections::BTreeMap<String, (u64, u64)>,
+}
+
+/// Follows the versions the trail records for each config: each write must
+/// give a higher version than the write before it (a lower one means the
+/// file was put back from an older copy before that write).
+fn follow_versions(v: &mut Verification, r: &Record) {
+    let Some(c) = &r.config else { return };
+    match r.version {
+        Some(n) => {
+            if let Some((seq, before)) = v.versions.get(c) {
+                if n <= *before {
+                    v.problems.push(format!(
+                        "the write of '{c}' at seq {} gave it version {n}, not above version {before} of seq {seq}: an older copy of its file had been put back",
+                        r.seq
+                    ));
+                }
+            }
+            v.versions.insert(c.clone(), (r.seq, n));
+        }
+        // A removal, or a config replaced by a pull (its version is
+        // checked by the pull): what comes next starts afresh.
+        None if r.action == "remove" || r.action == "sync" => {
+            v.versions.remove(c);
+        }
+        None => {}
+    }
 }
 
 /// A record the trail must hold (`what` says who vouches for it).
@@ -834,6 +873,7 @@ pub fn verify(root: &Path, keys: &StoreKeys, expected: &[Expected]) -> io::Resul
                     });
                 }
             }
+            follow_versions(&mut v, &r);
             prev_seq = r.seq;
             prev = r.mac;
         })?;
@@ -938,6 +978,7 @@ pub fn fold_failed_access(
         .filter(|l| !l.is_empty())
         .map(|l| match serde_json::from_slice::<Attempt>(l) {
             Ok(a) => AuditIntent {
+                version: None,
                 action: "unlock".into(),
                 config: None,
                 outcome: "failed".into(),
@@ -952,6 +993,7 @@ pub fn fold_failed_access(
                 )),
             },
             Err(_) => AuditIntent {
+                version: None,
                 action: "unlock".into(),
                 config: None,
                 outcome: "failed".into(),
@@ -999,6 +1041,7 @@ mod tests {
 
     fn add(dir: &Path, k: &StoreKeys, name: &str) -> AuditMark {
         let e = AuditIntent {
+            version: None,
             action: "add".into(),
             config: Some(name.into()),
             outcome: "ok".into(),

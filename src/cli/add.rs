@@ -161,6 +161,7 @@ pub fn save_new(s: &Session, doc: &ConfigDoc, force: bool, what: &str) -> anyhow
         std::slice::from_ref(doc),
         mode,
         &[AuditIntent {
+            version: None,
             action: "add".into(),
             config: Some(doc.meta.name.clone()),
             outcome: "ok".into(),

@@ -109,6 +109,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         }
         changed = names;
         Ok(Some(crate::store::journal::AuditIntent {
+            version: None,
             action: "update".into(),
             config: Some(doc.meta.name.clone()),
             outcome: "ok".into(),

@@ -103,6 +103,7 @@ pub fn rollback(ctx: &Ctx, args: RollbackArgs) -> anyhow::Result<i32> {
         let detail = names.join(", ");
         restored = (names, d.meta.kind);
         Ok(Some(crate::store::journal::AuditIntent {
+            version: None,
             action: "rollback".into(),
             config: Some(name.clone()),
             outcome: "ok".into(),

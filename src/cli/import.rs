@@ -121,6 +121,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             &mut items,
             args.force,
             &|m| AuditIntent {
+                version: None,
                 action: "import".into(),
                 config: Some(m.name.clone()),
                 outcome: "ok".into(),

@@ -180,6 +180,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         store.put_file(&store.root().join(identity::PASSPHRASE_FILE), &data)?;
     }
     store.audit(&[crate::store::journal::AuditIntent {
+        version: None,
         action: "init".into(),
         config: None,
         outcome: "ok".into(),

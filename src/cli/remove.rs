@@ -107,6 +107,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         s.store.remove(
             std::slice::from_ref(n),
             &[crate::store::journal::AuditIntent {
+                version: None,
                 action: "remove".into(),
                 config: Some(n.clone()),
                 outcome: "ok".into(),

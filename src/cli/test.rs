@@ -92,6 +92,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                     .insert("host_key".into(), crate::secret::Secret::new(fp.clone()));
             }
             Ok(Some(crate::store::journal::AuditIntent {
+                version: None,
                 action: "test".into(),
                 config: Some(r.name.clone()),
                 outcome: match (r.ok, r.class) {

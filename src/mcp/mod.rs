@@ -660,6 +660,7 @@ impl Server {
             s.store.update_if(&name, |d| {
                 d.meta.last_test = Some(rec);
                 Ok(Some(crate::store::journal::AuditIntent {
+                    version: None,
                     action: action.into(),
                     config: Some(name.clone()),
                     outcome: if outcome.passed() { "ok" } else { "failed" }.into(),

@@ -289,6 +289,7 @@ pub fn erase(s: &Session, name: &str, target: &Target, req: &Request) -> anyhow:
         d.meta.expires = Some(crate::model::now());
         dropped = true;
         Ok(Some(crate::store::journal::AuditIntent {
+            version: None,
             action: "git-credential erase".into(),
             config: Some(name.to_string()),
             outcome: "ok".into(),

@@ -35,8 +35,11 @@ fn is_oauth(doc: &ConfigDoc) -> bool {
     use crate::model::Kind;
     match doc.meta.kind {
         Kind::Oauth2 => true,
+        // Type ids parsed once (`catalog::custom::Auth`), as the
+        // credential model does.
         Kind::Custom => {
-            crate::catalog::custom::find(&doc.meta.type_id).is_some_and(|t| t.id == "oauth2")
+            crate::catalog::custom::Auth::parse(&doc.meta.type_id)
+                == Some(crate::catalog::custom::Auth::OAuth2)
         }
         Kind::Connector => false,
     }
@@ -108,6 +111,7 @@ impl Used {
             .docs
             .iter()
             .map(|d| AuditIntent {
+                version: None,
                 action: self.action.clone(),
                 config: Some(d.meta.name.clone()),
                 outcome: "ok".into(),

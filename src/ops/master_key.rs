@@ -309,6 +309,7 @@ fn complete(store: &Store, txn: &Txn, j: &AdminJournal, ctx: &AdminCtx) -> anyho
     store.finish_admin(txn, &j.target, keys)?;
     store.set_identity(new.clone());
     store.audit(&[journal::AuditIntent {
+        version: None,
         action: "rotate".into(),
         config: None,
         outcome: "ok".into(),

@@ -102,7 +102,8 @@ pub fn resolve(
 /// `FILE:LINE` of the first line of the project file that holds one of
 /// `needles`, else the file alone: where an error's reference is made.
 fn place(project: &Project, needles: &[&str]) -> String {
-    let line = std::fs::read_to_string(&project.file)
+    // Read again only to find the line: through the one bounded reader.
+    let line = crate::input::read_text(&project.file, "the project file", 256 << 10)
         .ok()
         .and_then(|text| {
             needles.iter().find_map(|needle| {

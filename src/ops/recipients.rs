@@ -200,6 +200,7 @@ pub fn complete(
     })?;
     store.finish_admin(txn, &j.target, keys)?;
     store.audit(&[AuditIntent {
+        version: None,
         action: "recipients".into(),
         config: None,
         outcome: "ok".into(),

@@ -16,6 +16,7 @@ use crate::store::lock::WriterLock;
 
 fn intent(action: &str, name: &str, outcome: &str, detail: Option<String>) -> AuditIntent {
     AuditIntent {
+        version: None,
         action: action.into(),
         config: Some(name.to_string()),
         outcome: outcome.into(),

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 fn intent(name: &str, outcome: &str, detail: &str) -> AuditIntent {
     AuditIntent {
+        version: None,
         action: "rotate".into(),
         config: Some(name.to_string()),
         outcome: outcome.into(),
@@ -208,6 +209,7 @@ pub fn save_authorization(
         d.meta.rotated = crate::model::now();
         d.meta.last_test = None;
         Ok(Some(AuditIntent {
+            version: None,
             action: action.into(),
             config: Some(name.clone()),
             outcome: "ok".into(),

@@ -209,6 +209,7 @@ impl<'a> Session<'a> {
 
     pub fn audit(&self, action: &str, config: Option<&str>, outcome: &str, detail: Option<&str>) {
         let e = crate::store::journal::AuditIntent {
+            version: None,
             action: action.into(),
             config: config.map(str::to_string),
             outcome: outcome.into(),

@@ -1825,6 +1825,7 @@ fn finish(
     let audit: Vec<AuditIntent> = changed
         .iter()
         .map(|n| AuditIntent {
+            version: None,
             action: "sync".into(),
             config: Some(n.clone()),
             outcome: if conflicted.contains(n) {
@@ -1899,6 +1900,7 @@ pub fn resolve(s: &Session, name: &str, choice: Choice) -> anyhow::Result<Vec<St
             std::slice::from_ref(&doc),
             crate::store::WriteMode::Upsert,
             &[AuditIntent {
+                version: None,
                 action: "resolve".into(),
                 config: Some(name.to_string()),
                 outcome: "ok".into(),

@@ -286,6 +286,62 @@ fn group(gid: u32) -> Option<(String, Vec<String>)> {
 mod tests {
     use super::*;
 
+    /// What the trust decision adds to `exec`/`export` with a project
+    /// file, measured in-process (whole-command timings drown in process
+    /// start-up): the place check (a few `stat`s up to the repository's
+    /// root) and the approval lookup, on top of the parse and hash that
+    /// `load` did before. Prints the figures (`cargo test --release --lib
+    /// trust_cost -- --ignored --nocapture`).
+    #[test]
+    #[ignore = "benchmark"]
+    fn trust_cost() {
+        use std::time::Instant;
+        let d = tempfile::tempdir().unwrap();
+        let repo = d.path().join("repo");
+        std::fs::create_dir_all(repo.join(".git")).unwrap();
+        std::fs::create_dir_all(repo.join("a/b")).unwrap();
+        let file = repo.join("a/b/.authcfg.toml");
+        std::fs::write(
+            &file,
+            "[env]\nSTRIPE_KEY = \"authcfg://dev/stripe/api_key\"\n[configs]\ndefault = [\"dev/pg\"]\n",
+        )
+        .unwrap();
+        let state = d.path().join("state");
+        let p = super::super::load(&file).unwrap();
+        super::super::allow(Some(&state), &p).unwrap();
+        let how = Ask {
+            ci: None,
+            state_dir: Some(&state),
+            ask: None,
+        };
+        let time = |f: &dyn Fn()| {
+            let mut t: Vec<f64> = (0..3000)
+                .map(|_| {
+                    let s = Instant::now();
+                    f();
+                    s.elapsed().as_secs_f64() * 1e3
+                })
+                .collect();
+            t.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            t[t.len() / 2]
+        };
+        let load = time(&|| {
+            super::super::load(&file).unwrap();
+        });
+        let open_ = time(&|| {
+            open(&file, &how).unwrap();
+        });
+        println!(
+            "median: load {load:.4} ms, trust::open {open_:.4} ms, added {:.4} ms ({} build)",
+            open_ - load,
+            if cfg!(debug_assertions) {
+                "debug"
+            } else {
+                "release"
+            }
+        );
+    }
+
     #[test]
     fn repo_dirs_stop_at_the_repository_root() {
         let d = tempfile::tempdir().unwrap();

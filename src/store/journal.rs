@@ -64,6 +64,12 @@ pub enum TxnOp {
 /// when it is appended).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditIntent {
+    /// The version a write gave the config (`Meta.version`), set by the
+    /// store when it writes: the trail then knows each config's latest
+    /// version, and a config file put back from an older copy is seen
+    /// (docs/SECURITY.md, "Rollback").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u64>,
     pub action: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<String>,

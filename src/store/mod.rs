@@ -918,6 +918,7 @@ impl Store {
             let _ = self.append_audit(
                 None,
                 &[AuditIntent {
+                    version: None,
                     action: "journal".into(),
                     config: None,
                     outcome: "ignored".into(),
@@ -1262,6 +1263,13 @@ impl Store {
             .iter()
             .map(|d| self.encode(d))
             .collect::<anyhow::Result<Vec<_>>>()?;
+        let audit = &with_versions(
+            audit,
+            &docs
+                .iter()
+                .map(|d| (d.meta.name.as_str(), d.version))
+                .collect(),
+        )[..];
         let j = TxnJournal {
             txn: journal::new_txn_id(),
             op: TxnOp::Put,
@@ -1524,6 +1532,7 @@ impl Store {
         };
         self.write_journal(&j)?;
         fsutil::create_dirs(&staging)?;
+        let versions: Mutex<Vec<(String, u64)>> = Mutex::new(vec![]);
         let result = (|| -> anyhow::Result<Vec<Meta>> {
             let mut metas = vec![];
             let mut seen = BTreeSet::new();
@@ -1567,6 +1576,17 @@ impl Store {
                         if let Some(e) = failed.lock().unwrap().take() {
                             return Err(e);
                         }
+                        // A replaced config's version goes on from the
+                        // one it replaces (docs/SECURITY.md, "Rollback").
+                        let d = if self.exists(&d.meta.name) {
+                            self.versioned(&d)?
+                        } else {
+                            d
+                        };
+                        versions
+                            .lock()
+                            .unwrap()
+                            .push((d.meta.name.clone(), d.version));
                         metas.push(d.meta.clone());
                         if i % 1000 == 999 {
                             progress(i + 1);
@@ -1598,7 +1618,11 @@ impl Store {
         fsutil::sync_fs(&staging).context("cannot flush the staged configs")?;
         self.fault_point();
         j.names = metas.iter().map(|m| m.name.clone()).collect();
-        j.audit = metas.iter().map(audit_for).collect();
+        let versions = versions.into_inner().unwrap();
+        j.audit = with_versions(
+            &metas.iter().map(audit_for).collect::<Vec<_>>(),
+            &versions.iter().map(|(n, v)| (n.as_str(), *v)).collect(),
+        );
         j.committed = true;
         self.write_journal(&j)?;
         self.fault_point();
@@ -1763,8 +1787,26 @@ impl Store {
                 ),
             });
         }
-        audit::verify(&self.root, &keys, &expected)
-            .map_err(|e| read_error(&audit::path(&self.root), e))
+        let mut v = audit::verify(&self.root, &keys, &expected)
+            .map_err(|e| read_error(&audit::path(&self.root), e))?;
+        // Rollback of one config file (docs/SECURITY.md, "Rollback"): an
+        // older authentic copy opens and authenticates, but its version is
+        // below the one the trail (keyed, anchored) says was written last.
+        for (name, (seq, version)) in &v.versions {
+            if !self.exists(name) {
+                continue;
+            }
+            if let Ok(doc) = self.read(name) {
+                if doc.version < *version {
+                    v.problems.push(format!(
+                        "'{name}' is version {} but version {version} was written (seq {seq}): an older copy of {} was put back",
+                        doc.version,
+                        self.config_path(name).display()
+                    ));
+                }
+            }
+        }
+        Ok(v)
     }
 
     /// Moves failed unlock attempts noted without a key into the trail.
@@ -2089,6 +2131,21 @@ fn no_store(root: &Path) -> UserError {
 
 /// Reads and checks the admin journal against the header and the key in
 /// use, and decides the role. See `Store::unlock`.
+/// The audit records of a write, each of a written config stamped with
+/// the version the write gave it (docs/SECURITY.md, "Rollback").
+fn with_versions(audit: &[AuditIntent], versions: &BTreeMap<&str, u64>) -> Vec<AuditIntent> {
+    audit
+        .iter()
+        .map(|a| {
+            let mut a = a.clone();
+            if let Some(v) = a.config.as_deref().and_then(|c| versions.get(c)) {
+                a.version = Some(*v);
+            }
+            a
+        })
+        .collect()
+}
+
 fn verify_state(
     root: &Path,
     header: Header,

@@ -146,6 +146,7 @@ pub fn upgrade(
             &store.opts.actor,
             Some(&j.txn),
             &[AuditIntent {
+version: None,
                 action: "upgrade".into(),
                 config: None,
                 outcome: "ok".into(),

@@ -43,6 +43,7 @@ mod recipients;
 mod redaction;
 mod refresh_fit;
 mod reliability;
+mod rollback;
 mod rotation;
 mod ssh_host_keys;
 mod team_sync;

@@ -107,10 +107,16 @@ fn a_broken_project_reference_names_the_file_and_line() {
         "[env]\nGOOD = \"authcfg://dev/api/token\"\nMISSING = \"authcfg://nope/token\"\n",
     )
     .unwrap();
-    t.cmd()
-        .current_dir(&repo)
-        // This checkout is trusted (the reference errors come after trust).
-        .env("AUTHCFG_TRUST_PROJECT", &repo)
+    // The file is approved as it is (docs/SECURITY.md, "A repository's
+    // project file"); CI-style, by its hash.
+    let approve = |c: &mut assert_cmd::Command| {
+        use sha2::Digest;
+        let digest = hex::encode(sha2::Sha256::digest(std::fs::read(&file).unwrap()));
+        c.env("AUTHCFG_TRUST_PROJECT", digest);
+    };
+    let mut c = t.cmd();
+    approve(&mut c);
+    c.current_dir(&repo)
         .args(["export"])
         .assert()
         .code(3)
@@ -121,10 +127,9 @@ fn a_broken_project_reference_names_the_file_and_line() {
         "[env]\nGOOD = \"authcfg://dev/api/token\"\n\nNO_FIELD = \"authcfg://dev/api/secret\"\n",
     )
     .unwrap();
-    t.cmd()
-        .current_dir(&repo)
-        // This checkout is trusted (the reference errors come after trust).
-        .env("AUTHCFG_TRUST_PROJECT", &repo)
+    let mut c = t.cmd();
+    approve(&mut c);
+    c.current_dir(&repo)
         .args(["export"])
         .assert()
         .code(2)

@@ -502,3 +502,67 @@ fn sha256_hex(b: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(b))
 }
+
+/// At a terminal the first use asks, showing the variables, configs and
+/// overrides the file wants; no refuses, yes runs and is remembered.
+#[test]
+fn at_a_terminal_the_first_use_shows_what_the_file_wants_and_asks() {
+    use rexpect::session::spawn_command;
+    let t = T::new();
+    t.init();
+    t.add(
+        "api-key",
+        "dev/stripe",
+        &[],
+        Some(("api_key", "sk-dev-pty-planted-5")),
+    )
+    .success();
+    t.add(
+        "basic",
+        "dev/db",
+        &["username=app"],
+        Some(("password", "pw-pty-6")),
+    )
+    .success();
+    let repo = t.dir.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    std::fs::write(
+        repo.join(".authcfg.toml"),
+        "[env]\nSTRIPE_KEY = \"authcfg://dev/stripe/api_key\"\nDEV_DB_USERNAME = \"ro\"\n[configs]\ndefault = [\"dev/db\"]\n[overrides]\ndefault = [\"DEV_DB_USERNAME\"]\n",
+    )
+    .unwrap();
+    let run = || {
+        let mut cmd = t.std_cmd();
+        cmd.current_dir(&repo)
+            .args(["exec", "--", "sh", "-c", "echo got:$STRIPE_KEY"]);
+        spawn_command(cmd, Some(20_000)).unwrap()
+    };
+    let mut p = run();
+    p.exp_string("wants:").unwrap();
+    let (shown, _) = p.exp_regex("Use this project file").unwrap();
+    assert!(shown.contains("every variable of: dev/db"), "{shown}");
+    assert!(
+        shown.contains("STRIPE_KEY authcfg://dev/stripe/api_key"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("DEV_DB_USERNAME = \"ro\"  (OVERRIDES"),
+        "{shown}"
+    );
+    p.send_line("n").unwrap();
+    let rest = p.exp_eof().unwrap();
+    assert!(!rest.contains("got:"), "{rest}");
+    assert!(rest.contains("authcfg project allow"), "{rest}");
+    let mut p = run();
+    p.exp_string("Use this project file").unwrap();
+    p.send_line("y").unwrap();
+    let rest = p.exp_eof().unwrap();
+    assert!(rest.contains("got:sk-dev-pty-planted-5"), "{rest}");
+    // Remembered: no question the next time, even without a terminal.
+    t.cmd()
+        .current_dir(&repo)
+        .args(["exec", "--", "sh", "-c", "echo got:$STRIPE_KEY"])
+        .assert()
+        .success()
+        .stdout("got:sk-dev-pty-planted-5\n");
+}
