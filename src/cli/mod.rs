@@ -44,6 +44,7 @@ mod refresh;
 mod remove;
 mod rotate;
 mod show;
+mod status;
 mod sync;
 mod test;
 mod token;
@@ -155,6 +156,8 @@ pub enum Command {
     Providers(providers::Args),
     /// Show the audit trail
     Log(log::Args),
+    /// Which store, which key, locked or not, and the configs that need attention
+    Status(status::Args),
     /// Check the key source, permissions, store health and audit chain
     Doctor(doctor::Args),
     /// Print shell completions
@@ -498,6 +501,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
         Command::Trust(a) => trust::run(ctx, a),
         Command::Lock(a) => lock::run(ctx, a),
         Command::Rollback(a) => history::rollback(ctx, a),
+        Command::Status(a) => status::run(ctx, a),
         Command::Doctor(a) => doctor::run(ctx, a),
         Command::Completions(a) => completions::run(a),
         Command::GenerateDocs(a) => gendocs::run(a),

@@ -57,6 +57,8 @@ const PRINTING: &[&[&str]] = &[
     &["log", "--json"],
     &["doctor"],
     &["doctor", "--json"],
+    &["status"],
+    &["status", "--json"],
     &["export", "prod/stripe"],
     &["export", "prod/stripe", "-f", "json"],
     &["export", "prod/stripe", "-f", "dotenv"],
@@ -461,4 +463,97 @@ fn dotenv_files_import_with_clear_errors() {
     let e = fail("h.txt", "A=topsecret\n", &[]);
     assert!(e.contains("is not valid JSON"), "{e}");
     assert_eq!(t.snapshot(), before, "a refused import changed the store");
+}
+
+/// `authcfg status`: the store, the key source, locked or not, and the
+/// configs that need attention, in words and in JSON; it never prompts
+/// (at a terminal, a passphrase store says the next command will ask) and
+/// a look is not a failed unlock in the trail.
+#[test]
+fn status_says_store_key_lock_and_attention() {
+    let t = T::new();
+    // No store yet: exit 1, and how to make one.
+    let out = t.cmd().arg("status").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("`authcfg init` makes one"), "{text}");
+
+    t.init();
+    t.add("api-key", "prod/stripe", &[], Some(("api_key", "k1")))
+        .success();
+    let port = services::closed_port();
+    let url = format!("test_url=http://127.0.0.1:{port}/");
+    t.add("api-key", "prod/broken", &[&url], Some(("api_key", "k2")))
+        .success();
+    t.add("bearer", "dev/new", &[], Some(("token", "k3")))
+        .success();
+    t.cmd()
+        .args(["test", "prod/stripe", "prod/broken"])
+        .assert()
+        .code(4);
+    let out = t.cmd().arg("status").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(&format!("Store:     {} (admin)", t.store.display())),
+        "{text}"
+    );
+    assert!(
+        text.contains("Key:       environment (AUTHCFG_IDENTITY), unlocked"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Configs:   3: 1 in Error, 1 untested, 1 not testable"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Error:     prod/broken (`authcfg test prod/broken` says why)"),
+        "{text}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&t.stdout(&["status", "--json"])).unwrap();
+    assert_eq!(json["locked"], false);
+    assert_eq!(json["role"], "admin");
+    assert_eq!(json["key_source"], "environment (AUTHCFG_IDENTITY)");
+    assert_eq!(json["configs"]["total"], 3);
+    assert_eq!(json["configs"]["error"], serde_json::json!(["prod/broken"]));
+    assert_eq!(json["configs"]["untested"], 1);
+    assert_eq!(json["configs"]["not_testable"], 1);
+    assert_eq!(json["configs"]["expiring"], serde_json::json!([]));
+
+    // A passphrase store without the passphrase: locked, exit 5, no
+    // prompt, nothing noted as a failed unlock.
+    let mut p = T::bare();
+    p.env("AUTHCFG_PASSPHRASE", "a-long-passphrase-1");
+    p.cmd().args(["init", "--passphrase"]).assert().success();
+    p.extra_env.retain(|(k, _)| k != "AUTHCFG_PASSPHRASE");
+    let before = p.store_files();
+    let out = p.cmd().arg("status").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(5), "{text}");
+    assert!(text.contains("Key:       locked: no master key"), "{text}");
+    assert!(text.contains("AUTHCFG_PASSPHRASE is not set"), "{text}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&p.cmd().args(["status", "--json"]).output().unwrap().stdout)
+            .unwrap();
+    assert_eq!(json["locked"], true, "{json}");
+    assert!(json.get("configs").is_none(), "{json}");
+    // At a terminal: it says the next command asks, and asks nothing.
+    let mut cmd = p.std_cmd();
+    cmd.arg("status");
+    let mut s = rexpect::session::spawn_command(cmd, Some(30_000)).unwrap();
+    let seen = s.exp_eof().unwrap();
+    assert!(
+        seen.contains("the next command that opens the store asks for it"),
+        "{seen}"
+    );
+    assert!(!seen.contains("Passphrase for"), "{seen}");
+    assert_eq!(p.store_files(), before, "status changed the store");
+    // With the passphrase: unlocked, from the passphrase file.
+    p.env("AUTHCFG_PASSPHRASE", "a-long-passphrase-1");
+    let text = p.stdout(&["status"]);
+    assert!(
+        text.contains("Key:       passphrase-protected identity file, unlocked"),
+        "{text}"
+    );
+    assert!(text.contains("Configs:   none yet"), "{text}");
 }
