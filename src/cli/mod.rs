@@ -34,6 +34,7 @@ mod key;
 mod list;
 mod lock;
 mod log;
+mod manual;
 mod mcp;
 mod oauth_flow;
 mod project;
@@ -283,12 +284,14 @@ impl Ctx {
 /// The command line as clap sees it (parsing, `--help`, completions, man
 /// pages): the derive, with the catalog's real size in `connectors`' help.
 pub fn command() -> clap::Command {
-    Cli::command().mut_subcommand("connectors", |c| {
-        c.about(format!(
-            "The native connector catalog ({} services)",
-            crate::connectors::catalog::count()
-        ))
-    })
+    Cli::command()
+        .mut_subcommand("connectors", |c| {
+            c.about(format!(
+                "The native connector catalog ({} services)",
+                crate::connectors::catalog::count()
+            ))
+        })
+        .after_long_help(manual::plain())
 }
 
 /// The commands plain `authcfg` names, in the order a newcomer uses them.
