@@ -28,6 +28,7 @@ const EXAMPLES: &[(&str, &str)] = &[
     ("authcfg exec prod/db -- psql", "run a program with the variables in its environment only"),
     ("curl -H \"$(authcfg header prod/stripe)\" https://api.stripe.com/v1/charges", "a ready HTTP header line"),
     ("authcfg import --format dotenv .env --name myapp/dev", "move a .env file's variables into the store"),
+    ("authcfg add custom totp --name acme/otp --secret-stdin otpauth_uri < uri.txt; authcfg otp acme/otp", "keep a one-time-code secret (the QR code's otpauth:// text) and print the current code"),
 ];
 
 pub fn sections() -> Vec<Section> {

@@ -37,6 +37,7 @@ mod log;
 mod manual;
 mod mcp;
 mod oauth_flow;
+mod otp;
 mod project;
 mod providers;
 mod reauth;
@@ -109,6 +110,8 @@ pub enum Command {
     Token(token::Args),
     /// Print a config's ready HTTP header line
     Header(header::Args),
+    /// Print the current one-time code of a TOTP config
+    Otp(otp::Args),
     /// The project file (.authcfg.toml): check its references, allow the shell hook
     #[command(long_about = project::ABOUT)]
     Project(project::Args),
@@ -176,6 +179,7 @@ impl Command {
             Command::Inject(a) => a.consumer.label.as_deref(),
             Command::Token(a) => a.consumer.label.as_deref(),
             Command::Header(a) => a.consumer.label.as_deref(),
+            Command::Otp(a) => a.consumer.label.as_deref(),
             Command::GitCredential(a) => a.consumer.label.as_deref(),
             _ => None,
         }
@@ -482,6 +486,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
         Command::Inject(a) => inject::run(ctx, a),
         Command::Token(a) => token::run(ctx, a),
         Command::Header(a) => header::run(ctx, a),
+        Command::Otp(a) => otp::run(ctx, a),
         Command::Project(a) => project::run(ctx, a),
         Command::Hook(a) => hook::run(ctx, a),
         Command::GitCredential(a) => git::credential(ctx, a),

@@ -21,6 +21,16 @@ fn printing_store() -> T {
     .success();
     t.add("bearer", "prod/gh", &[], Some(("token", "gh-token-1")))
         .success();
+    t.add(
+        "totp",
+        "mfa/acme",
+        &[],
+        Some((
+            "otpauth_uri",
+            "otpauth://totp/ACME:a?secret=JBSWY3DPEHPK3PXP",
+        )),
+    )
+    .success();
     // A hand-out with a label: `show` prints "Used by".
     t.cmd()
         .args(["token", "prod/gh", "--as", "ci-job"])
@@ -69,6 +79,7 @@ const PRINTING: &[&[&str]] = &[
     &["recipients", "list"],
     &["token", "prod/gh"],
     &["header", "prod/gh"],
+    &["otp", "mfa/acme"],
     &["key", "show"],
     &["conflicts"],
     &["project", "check"],
@@ -556,4 +567,107 @@ fn status_says_store_key_lock_and_attention() {
         "{text}"
     );
     assert!(text.contains("Configs:   none yet"), "{text}");
+}
+
+/// TOTP: `add custom totp` from an otpauth:// URI (at a terminal, asked
+/// hidden), `authcfg otp NAME` gives RFC 6238's codes for every test
+/// vector and algorithm, the use is in the audit trail, `test` calls it
+/// not testable, and a bad URI is refused without being echoed.
+#[test]
+fn totp_codes_from_otpauth_uris() {
+    let t = T::new();
+    t.init();
+    let seeds = [
+        ("SHA1", "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"),
+        ("SHA256", "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZA"),
+        (
+            "SHA512",
+            "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNA",
+        ),
+    ];
+    let vectors: [(u64, [&str; 3]); 6] = [
+        (59, ["94287082", "46119246", "90693936"]),
+        (1111111109, ["07081804", "68084774", "25091201"]),
+        (1111111111, ["14050471", "67062674", "99943326"]),
+        (1234567890, ["89005924", "91819424", "93441116"]),
+        (2000000000, ["69279037", "90698825", "38618901"]),
+        (20000000000, ["65353130", "77737706", "47863826"]),
+    ];
+    for (alg, secret) in seeds {
+        t.add(
+            "totp",
+            &format!("rfc/{alg}"),
+            &[],
+            Some((
+                "otpauth_uri",
+                &format!(
+                    "otpauth://totp/RFC:{alg}?secret={secret}&issuer=RFC&algorithm={alg}&digits=8"
+                ),
+            )),
+        )
+        .success();
+    }
+    for (at, codes) in vectors {
+        for (i, (alg, _)) in seeds.iter().enumerate() {
+            let out = t.stdout(&["otp", &format!("rfc/{alg}"), "--at", &at.to_string()]);
+            assert_eq!(out, format!("{}\n", codes[i]), "{alg} at {at}");
+        }
+    }
+    // The use is recorded like any hand-out.
+    let log = t.stdout(&["log", "rfc/SHA1"]);
+    assert!(log.contains("otp"), "{log}");
+
+    // At a terminal: the URI is asked for hidden, then saved.
+    let uri = "otpauth://totp/ACME:alice?secret=JBSWY3DPEHPK3PXP&issuer=ACME";
+    let mut cmd = t.std_cmd();
+    cmd.args(["add", "custom", "totp", "--name", "acme/alice"]);
+    let mut p = rexpect::session::spawn_command(cmd, Some(30_000)).unwrap();
+    p.exp_string("otpauth").unwrap();
+    p.send_line(uri).unwrap();
+    let rest = p.exp_eof().unwrap();
+    assert!(rest.contains("Added 'acme/alice'"), "{rest}");
+    assert!(!rest.contains("JBSWY3DPEHPK3PXP"), "echoed: {rest}");
+    let code = t.stdout(&["otp", "acme/alice"]);
+    assert!(
+        code.trim().len() == 6 && code.trim().chars().all(|c| c.is_ascii_digit()),
+        "{code}"
+    );
+    // The same URI's code at a fixed moment (SHA1, 6 digits, 30 s).
+    assert_eq!(t.stdout(&["otp", "acme/alice", "--at", "59"]), "996554\n");
+
+    // Not testable, exit 0.
+    let out = t.cmd().args(["test", "acme/alice"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("`authcfg otp acme/alice` prints the current code"));
+
+    // Bad input: refused, never echoed, store unchanged.
+    let before = t.snapshot();
+    for bad in [
+        "https://example.com/?secret=TOPSECRETAAAAAAA",
+        "otpauth://hotp/x?secret=TOPSECRETAAAAAAA&counter=1",
+        "otpauth://totp/x?secret=TOPSECRET*1",
+        "otpauth://totp/x?secret=TOPSECRETAAAAAAA&digits=12",
+    ] {
+        let out = t
+            .cmd()
+            .args(["add", "custom", "totp", "--name", "bad/one"])
+            .args(["--secret-stdin", "otpauth_uri"])
+            .write_stdin(bad)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {stderr}");
+        assert!(stderr.contains("otpauth_uri: the value"), "{stderr}");
+        assert!(!stderr.contains("TOPSECRET"), "{stderr}");
+    }
+    assert_eq!(t.snapshot(), before);
+    // `otp` on another type says so.
+    t.add("api-key", "prod/k", &[], Some(("api_key", "k")))
+        .success();
+    t.cmd()
+        .args(["otp", "prod/k"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("'prod/k' is not a TOTP config"));
 }
