@@ -2,7 +2,9 @@
 
 use std::fmt;
 
-/// Exit codes (docs/ARCHITECTURE.md, "Exit codes").
+/// Exit codes (docs/ARCHITECTURE.md, "Exit codes"). `classify` maps
+/// every error to one; `meaning` is what `--help` and `man authcfg` say
+/// about each (EXIT STATUS), so the documentation is this enum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     Error = 1,
@@ -11,6 +13,30 @@ pub enum Exit {
     TestFailed = 4,
     NoKey = 5,
     OAuth = 6,
+}
+
+impl Exit {
+    pub const ALL: [Exit; 6] = [
+        Exit::Error,
+        Exit::Usage,
+        Exit::NotFound,
+        Exit::TestFailed,
+        Exit::NoKey,
+        Exit::OAuth,
+    ];
+
+    /// What the code means, for EXIT STATUS (a match: a new code cannot
+    /// go undocumented).
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Exit::Error => "an error: a damaged or unreadable store, a network failure, a refused write (`status`: no store)",
+            Exit::Usage => "wrong usage: an unknown command or flag, a bad argument or input file; also a config without its secret, or whose type has no such credential (`token` of a basic config); nothing was changed",
+            Exit::NotFound => "no config of that name (the hint names the nearest ones)",
+            Exit::TestFailed => "a credential test failed (`test`, `add connector`; `http --fail`: a status that is not 2xx)",
+            Exit::NoKey => "no usable master key: no key source worked or the store is locked (`status`), a member attempted an admin's change, or your key is not a recipient yet",
+            Exit::OAuth => "an OAuth authorization failed",
+        }
+    }
 }
 
 /// What kind of failure it was at a remote party, where that matters to a

@@ -19,6 +19,7 @@ pub mod model;
 pub mod net;
 pub mod oauth;
 pub mod ops;
+pub mod otp;
 pub mod project;
 pub mod secret;
 pub mod settings;

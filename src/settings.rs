@@ -15,6 +15,34 @@ pub const ENV_TRUST_ADMIN: &str = "AUTHCFG_TRUST_ADMIN";
 /// Set in `exec` children; its presence refuses nesting.
 pub const ENV_EXEC_GUARD: &str = "AUTHCFG_EXEC";
 
+/// Every variable authcfg reads or sets, with what it does: the
+/// ENVIRONMENT of `--help` and `man authcfg` (a test checks that each
+/// `AUTHCFG_` variable read here is in it).
+pub const VARIABLES: &[(&str, &str)] = &[
+    ("AUTHCFG_HOME", "the store directory (as --store; default: $XDG_DATA_HOME/authcfg, ~/.local/share/authcfg)"),
+    (ENV_IDENTITY, "the master key itself, an AGE-SECRET-KEY-1... string (CI, headless machines); no program authcfg starts inherits it"),
+    (ENV_IDENTITY_FILE, "a file holding the master key (yours, mode 0600, outside the store)"),
+    (ENV_PASSPHRASE, "the passphrase of a passphrase-protected store (`init --passphrase`) where there is no terminal to ask"),
+    ("AUTHCFG_KEYRING", "which OS keyring keeps the master key: auto (default), secret-service, keyutils or none"),
+    ("AUTHCFG_KEY_CACHE", "seconds to keep the unlocked master key in the session keyring (`authcfg lock` drops it); off when unset or 0"),
+    (ENV_TRUST_ADMIN, "the admin key fingerprint (SHA256:...) a member trusts without being asked"),
+    ("AUTHCFG_REFRESH_SKEW", "refresh OAuth access tokens this many seconds before they expire"),
+    ("AUTHCFG_HTTP_TIMEOUT", "seconds a request to an OAuth provider may take (default 30)"),
+    ("AUTHCFG_LOCK_TIMEOUT", "seconds a change waits for another authcfg process to finish (default 120)"),
+    ("AUTHCFG_AS", "the consumer hand-outs are recorded for (as --as)"),
+    ("AUTHCFG_ENV", "the environment of the project file (as --env)"),
+    ("AUTHCFG_USAGE", "off: hand-outs are not recorded in the usage log (the audit trail still has them)"),
+    ("AUTHCFG_MCP_EXPOSE", "the configs `authcfg mcp` offers when no --expose is given (globs, comma-separated)"),
+    ("AUTHCFG_COMPLETE", "set by the shell's completion registration (`authcfg completions`) when it asks for completions"),
+    ("AUTHCFG_PROJECT_STATE", "set by `authcfg hook`: what it loaded into this shell"),
+    (ENV_EXEC_GUARD, "set for the command `authcfg exec` runs; refuses an `exec` inside it"),
+    ("BROWSER", "the program that opens OAuth authorization pages"),
+    ("DISPLAY, WAYLAND_DISPLAY", "a display to open a browser on (else OAuth uses the device flow); not over SSH (SSH_CONNECTION, SSH_TTY)"),
+    ("GITHUB_ENV", "the file `export --format github` appends to"),
+    ("GITHUB_REPOSITORY, GITHUB_WORKFLOW, CI_PROJECT_PATH, CI_JOB_NAME", "the CI job hand-outs are recorded for"),
+    ("XDG_DATA_HOME, XDG_CONFIG_HOME, XDG_STATE_HOME", "where the default store, your own key and the local state live (FILES)"),
+];
+
 /// Variables that hold or unlock a key: never passed to a child.
 pub const KEY_BEARING: [&str; 3] = [ENV_IDENTITY, ENV_IDENTITY_FILE, ENV_PASSPHRASE];
 
@@ -295,4 +323,40 @@ fn ci_job() -> Option<String> {
         });
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every `AUTHCFG_` variable this file (or the completion
+    /// registration) reads is documented in `VARIABLES`; test builds'
+    /// fault injection is not for users.
+    #[test]
+    fn every_variable_is_documented() {
+        let documented: Vec<&str> = super::VARIABLES
+            .iter()
+            .flat_map(|(k, _)| k.split(", "))
+            .collect();
+        let sources = [
+            include_str!("settings.rs"),
+            include_str!("cli/completions.rs"),
+        ];
+        let mut seen = 0;
+        for src in sources {
+            for (i, _) in src.match_indices("\"AUTHCFG_") {
+                let name: String = src[i + 1..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_uppercase() || *c == '_')
+                    .collect();
+                if name.starts_with("AUTHCFG_FAULT_") || name == "AUTHCFG_" {
+                    continue;
+                }
+                seen += 1;
+                assert!(
+                    documented.contains(&name.as_str()),
+                    "{name} is not in VARIABLES"
+                );
+            }
+        }
+        assert!(seen > 10);
+    }
 }

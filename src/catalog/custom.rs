@@ -57,6 +57,8 @@ pub enum Auth {
     OAuth2,
     /// `env_vars` (`env`): free-form variables, no request credential.
     Env,
+    /// `totp`: a one-time-password seed (`crate::otp`), no request credential.
+    Totp,
 }
 
 impl Auth {
@@ -74,6 +76,7 @@ impl Auth {
             Auth::Basic => "basic_auth",
             Auth::OAuth2 => "oauth2",
             Auth::Env => "env_vars",
+            Auth::Totp => "totp",
         }
     }
 }
@@ -88,6 +91,7 @@ impl CustomType {
             Auth::Basic,
             Auth::OAuth2,
             Auth::Env,
+            Auth::Totp,
         ]
         .into_iter()
         .find(|a| a.seed() == self.seed)

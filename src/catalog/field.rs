@@ -20,6 +20,8 @@ pub enum FieldKind {
     Enum,
     /// Multi-line text such as PEM keys.
     Text,
+    /// An `otpauth://totp/...` URI (`crate::otp`).
+    Otpauth,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -117,6 +119,9 @@ impl FieldSpec {
                 }
             }
             FieldKind::String | FieldKind::Text => {}
+            FieldKind::Otpauth => {
+                crate::otp::parse(value)?;
+            }
         }
         if self.required && value.is_empty() {
             return Err(usage(format!("{} must not be empty", self.name)));

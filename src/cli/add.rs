@@ -27,7 +27,7 @@ enum What {
 
 #[derive(clap::Args)]
 pub struct CustomArgs {
-    /// Auth type: none, api-key, bearer, basic, oauth2, env (or the seed's no_auth, api_key, ...)
+    /// Auth type: none, api-key, bearer, basic, oauth2, env, totp (or the seed's no_auth, api_key, ...)
     #[arg(value_name = "TYPE")]
     kind: String,
     #[command(flatten)]

@@ -19,7 +19,7 @@ pub struct Args {
 }
 
 /// Refresh tokens that expire within this many days are warned about.
-const REAUTH_WARN_DAYS: i64 = 7;
+const REAUTH_WARN_DAYS: i64 = crate::ops::status::EXPIRING_DAYS;
 
 /// Why a keyring is unavailable, and what would make it available.
 fn unavailable(b: Backend, e: &KeyringError) -> String {

@@ -29,7 +29,28 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         super::completions::write(shell, false, &mut out)?;
         std::fs::write(comp.join(file), out)?;
     }
-    let cmd = super::command();
-    clap_mangen::generate_to(cmd, &man)?;
+    // As clap_mangen::generate_to, except that `authcfg.1` gets the
+    // reference sections (`manual`) in place of clap's one "EXTRA".
+    let mut cmd = super::command().disable_help_subcommand(true);
+    cmd.build();
+    fn pages(cmd: &clap::Command, dir: &std::path::Path) -> std::io::Result<()> {
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+            pages(sub, dir)?;
+            clap_mangen::Man::new(sub.clone()).generate_to(dir)?;
+        }
+        Ok(())
+    }
+    pages(&cmd, &man)?;
+    let page = clap_mangen::Man::new(cmd.clone());
+    let mut out = Vec::new();
+    page.render_title(&mut out)?;
+    page.render_name_section(&mut out)?;
+    page.render_synopsis_section(&mut out)?;
+    page.render_description_section(&mut out)?;
+    page.render_options_section(&mut out)?;
+    page.render_subcommands_section(&mut out)?;
+    super::manual::roff().to_writer(&mut out)?;
+    page.render_version_section(&mut out)?;
+    std::fs::write(man.join(page.get_filename()), out)?;
     Ok(0)
 }

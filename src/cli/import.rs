@@ -263,7 +263,7 @@ fn parse_item(i: usize, item: &Value, prefix: Option<&str>) -> anyhow::Result<Co
         .ok_or_else(|| usage(format!("{at}: missing \"type\"")))?;
     let ty = custom::find(ty_name).ok_or_else(|| {
         usage(format!("{at}: unknown type '{ty_name}'"))
-            .hint("known: no_auth, api_key, bearer_token, basic_auth, oauth2, env_vars")
+            .hint("known: no_auth, api_key, bearer_token, basic_auth, oauth2, env_vars, totp")
     })?;
     let name = obj
         .get("name")

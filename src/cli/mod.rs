@@ -34,8 +34,10 @@ mod key;
 mod list;
 mod lock;
 mod log;
+mod manual;
 mod mcp;
 mod oauth_flow;
+mod otp;
 mod project;
 mod providers;
 mod reauth;
@@ -44,6 +46,7 @@ mod refresh;
 mod remove;
 mod rotate;
 mod show;
+mod status;
 mod sync;
 mod test;
 mod token;
@@ -107,6 +110,8 @@ pub enum Command {
     Token(token::Args),
     /// Print a config's ready HTTP header line
     Header(header::Args),
+    /// Print the current one-time code of a TOTP config
+    Otp(otp::Args),
     /// The project file (.authcfg.toml): check its references, allow the shell hook
     #[command(long_about = project::ABOUT)]
     Project(project::Args),
@@ -155,6 +160,8 @@ pub enum Command {
     Providers(providers::Args),
     /// Show the audit trail
     Log(log::Args),
+    /// Which store, which key, locked or not, and the configs that need attention
+    Status(status::Args),
     /// Check the key source, permissions, store health and audit chain
     Doctor(doctor::Args),
     /// Print shell completions
@@ -172,6 +179,7 @@ impl Command {
             Command::Inject(a) => a.consumer.label.as_deref(),
             Command::Token(a) => a.consumer.label.as_deref(),
             Command::Header(a) => a.consumer.label.as_deref(),
+            Command::Otp(a) => a.consumer.label.as_deref(),
             Command::GitCredential(a) => a.consumer.label.as_deref(),
             _ => None,
         }
@@ -280,12 +288,14 @@ impl Ctx {
 /// The command line as clap sees it (parsing, `--help`, completions, man
 /// pages): the derive, with the catalog's real size in `connectors`' help.
 pub fn command() -> clap::Command {
-    Cli::command().mut_subcommand("connectors", |c| {
-        c.about(format!(
-            "The native connector catalog ({} services)",
-            crate::connectors::catalog::count()
-        ))
-    })
+    Cli::command()
+        .mut_subcommand("connectors", |c| {
+            c.about(format!(
+                "The native connector catalog ({} services)",
+                crate::connectors::catalog::count()
+            ))
+        })
+        .after_long_help(manual::plain())
 }
 
 /// The commands plain `authcfg` names, in the order a newcomer uses them.
@@ -476,6 +486,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
         Command::Inject(a) => inject::run(ctx, a),
         Command::Token(a) => token::run(ctx, a),
         Command::Header(a) => header::run(ctx, a),
+        Command::Otp(a) => otp::run(ctx, a),
         Command::Project(a) => project::run(ctx, a),
         Command::Hook(a) => hook::run(ctx, a),
         Command::GitCredential(a) => git::credential(ctx, a),
@@ -498,6 +509,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
         Command::Trust(a) => trust::run(ctx, a),
         Command::Lock(a) => lock::run(ctx, a),
         Command::Rollback(a) => history::rollback(ctx, a),
+        Command::Status(a) => status::run(ctx, a),
         Command::Doctor(a) => doctor::run(ctx, a),
         Command::Completions(a) => completions::run(a),
         Command::GenerateDocs(a) => gendocs::run(a),

@@ -318,7 +318,7 @@ impl Credential {
                     username: text("username"),
                 },
                 Some(CustomAuth::OAuth2) => oauth2()?,
-                Some(CustomAuth::Env) | None => return Err(not_http()),
+                Some(CustomAuth::Env) | Some(CustomAuth::Totp) | None => return Err(not_http()),
             },
             Kind::Connector => {
                 use crate::connectors::{HttpAuth, ProbeKind};

@@ -17,6 +17,7 @@ pub mod refresh;
 pub mod rotate;
 pub mod session;
 pub mod sql;
+pub mod status;
 pub mod team;
 pub mod upgrade;
 

@@ -11,6 +11,12 @@ use crate::ops::Session;
 pub fn probe(session: &Session, doc: ConfigDoc, settings: &ProbeSettings) -> Outcome {
     match doc.meta.kind {
         Kind::Oauth2 => probe_oauth(session, doc),
+        Kind::Custom if CustomAuth::parse(&doc.meta.type_id) == Some(CustomAuth::Totp) => {
+            Outcome::not_testable(format!(
+                "a TOTP secret has no service to probe; `authcfg otp {}` prints the current code",
+                doc.meta.name
+            ))
+        }
         Kind::Custom if CustomAuth::parse(&doc.meta.type_id) == Some(CustomAuth::Env) => {
             Outcome::not_testable("environment-variable configs have nothing to probe")
         }

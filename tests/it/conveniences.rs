@@ -21,6 +21,16 @@ fn printing_store() -> T {
     .success();
     t.add("bearer", "prod/gh", &[], Some(("token", "gh-token-1")))
         .success();
+    t.add(
+        "totp",
+        "mfa/acme",
+        &[],
+        Some((
+            "otpauth_uri",
+            "otpauth://totp/ACME:a?secret=JBSWY3DPEHPK3PXP",
+        )),
+    )
+    .success();
     // A hand-out with a label: `show` prints "Used by".
     t.cmd()
         .args(["token", "prod/gh", "--as", "ci-job"])
@@ -57,6 +67,8 @@ const PRINTING: &[&[&str]] = &[
     &["log", "--json"],
     &["doctor"],
     &["doctor", "--json"],
+    &["status"],
+    &["status", "--json"],
     &["export", "prod/stripe"],
     &["export", "prod/stripe", "-f", "json"],
     &["export", "prod/stripe", "-f", "dotenv"],
@@ -67,6 +79,7 @@ const PRINTING: &[&[&str]] = &[
     &["recipients", "list"],
     &["token", "prod/gh"],
     &["header", "prod/gh"],
+    &["otp", "mfa/acme"],
     &["key", "show"],
     &["conflicts"],
     &["project", "check"],
@@ -461,4 +474,200 @@ fn dotenv_files_import_with_clear_errors() {
     let e = fail("h.txt", "A=topsecret\n", &[]);
     assert!(e.contains("is not valid JSON"), "{e}");
     assert_eq!(t.snapshot(), before, "a refused import changed the store");
+}
+
+/// `authcfg status`: the store, the key source, locked or not, and the
+/// configs that need attention, in words and in JSON; it never prompts
+/// (at a terminal, a passphrase store says the next command will ask) and
+/// a look is not a failed unlock in the trail.
+#[test]
+fn status_says_store_key_lock_and_attention() {
+    let t = T::new();
+    // No store yet: exit 1, and how to make one.
+    let out = t.cmd().arg("status").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("`authcfg init` makes one"), "{text}");
+
+    t.init();
+    t.add("api-key", "prod/stripe", &[], Some(("api_key", "k1")))
+        .success();
+    let port = services::closed_port();
+    let url = format!("test_url=http://127.0.0.1:{port}/");
+    t.add("api-key", "prod/broken", &[&url], Some(("api_key", "k2")))
+        .success();
+    t.add("bearer", "dev/new", &[], Some(("token", "k3")))
+        .success();
+    t.cmd()
+        .args(["test", "prod/stripe", "prod/broken"])
+        .assert()
+        .code(4);
+    let out = t.cmd().arg("status").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(&format!("Store:     {} (admin)", t.store.display())),
+        "{text}"
+    );
+    assert!(
+        text.contains("Key:       environment (AUTHCFG_IDENTITY), unlocked"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Configs:   3: 1 in Error, 1 untested, 1 not testable"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Error:     prod/broken (`authcfg test prod/broken` says why)"),
+        "{text}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&t.stdout(&["status", "--json"])).unwrap();
+    assert_eq!(json["locked"], false);
+    assert_eq!(json["role"], "admin");
+    assert_eq!(json["key_source"], "environment (AUTHCFG_IDENTITY)");
+    assert_eq!(json["configs"]["total"], 3);
+    assert_eq!(json["configs"]["error"], serde_json::json!(["prod/broken"]));
+    assert_eq!(json["configs"]["untested"], 1);
+    assert_eq!(json["configs"]["not_testable"], 1);
+    assert_eq!(json["configs"]["expiring"], serde_json::json!([]));
+
+    // A passphrase store without the passphrase: locked, exit 5, no
+    // prompt, nothing noted as a failed unlock.
+    let mut p = T::bare();
+    p.env("AUTHCFG_PASSPHRASE", "a-long-passphrase-1");
+    p.cmd().args(["init", "--passphrase"]).assert().success();
+    p.extra_env.retain(|(k, _)| k != "AUTHCFG_PASSPHRASE");
+    let before = p.store_files();
+    let out = p.cmd().arg("status").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(5), "{text}");
+    assert!(text.contains("Key:       locked: no master key"), "{text}");
+    assert!(text.contains("AUTHCFG_PASSPHRASE is not set"), "{text}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&p.cmd().args(["status", "--json"]).output().unwrap().stdout)
+            .unwrap();
+    assert_eq!(json["locked"], true, "{json}");
+    assert!(json.get("configs").is_none(), "{json}");
+    // At a terminal: it says the next command asks, and asks nothing.
+    let mut cmd = p.std_cmd();
+    cmd.arg("status");
+    let mut s = rexpect::session::spawn_command(cmd, Some(30_000)).unwrap();
+    let seen = s.exp_eof().unwrap();
+    assert!(
+        seen.contains("the next command that opens the store asks for it"),
+        "{seen}"
+    );
+    assert!(!seen.contains("Passphrase for"), "{seen}");
+    assert_eq!(p.store_files(), before, "status changed the store");
+    // With the passphrase: unlocked, from the passphrase file.
+    p.env("AUTHCFG_PASSPHRASE", "a-long-passphrase-1");
+    let text = p.stdout(&["status"]);
+    assert!(
+        text.contains("Key:       passphrase-protected identity file, unlocked"),
+        "{text}"
+    );
+    assert!(text.contains("Configs:   none yet"), "{text}");
+}
+
+/// TOTP: `add custom totp` from an otpauth:// URI (at a terminal, asked
+/// hidden), `authcfg otp NAME` gives RFC 6238's codes for every test
+/// vector and algorithm, the use is in the audit trail, `test` calls it
+/// not testable, and a bad URI is refused without being echoed.
+#[test]
+fn totp_codes_from_otpauth_uris() {
+    let t = T::new();
+    t.init();
+    let seeds = [
+        ("SHA1", "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"),
+        ("SHA256", "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZA"),
+        (
+            "SHA512",
+            "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNA",
+        ),
+    ];
+    let vectors: [(u64, [&str; 3]); 6] = [
+        (59, ["94287082", "46119246", "90693936"]),
+        (1111111109, ["07081804", "68084774", "25091201"]),
+        (1111111111, ["14050471", "67062674", "99943326"]),
+        (1234567890, ["89005924", "91819424", "93441116"]),
+        (2000000000, ["69279037", "90698825", "38618901"]),
+        (20000000000, ["65353130", "77737706", "47863826"]),
+    ];
+    for (alg, secret) in seeds {
+        t.add(
+            "totp",
+            &format!("rfc/{alg}"),
+            &[],
+            Some((
+                "otpauth_uri",
+                &format!(
+                    "otpauth://totp/RFC:{alg}?secret={secret}&issuer=RFC&algorithm={alg}&digits=8"
+                ),
+            )),
+        )
+        .success();
+    }
+    for (at, codes) in vectors {
+        for (i, (alg, _)) in seeds.iter().enumerate() {
+            let out = t.stdout(&["otp", &format!("rfc/{alg}"), "--at", &at.to_string()]);
+            assert_eq!(out, format!("{}\n", codes[i]), "{alg} at {at}");
+        }
+    }
+    // The use is recorded like any hand-out.
+    let log = t.stdout(&["log", "rfc/SHA1"]);
+    assert!(log.contains("otp"), "{log}");
+
+    // At a terminal: the URI is asked for hidden, then saved.
+    let uri = "otpauth://totp/ACME:alice?secret=JBSWY3DPEHPK3PXP&issuer=ACME";
+    let mut cmd = t.std_cmd();
+    cmd.args(["add", "custom", "totp", "--name", "acme/alice"]);
+    let mut p = rexpect::session::spawn_command(cmd, Some(30_000)).unwrap();
+    p.exp_string("otpauth").unwrap();
+    p.send_line(uri).unwrap();
+    let rest = p.exp_eof().unwrap();
+    assert!(rest.contains("Added 'acme/alice'"), "{rest}");
+    assert!(!rest.contains("JBSWY3DPEHPK3PXP"), "echoed: {rest}");
+    let code = t.stdout(&["otp", "acme/alice"]);
+    assert!(
+        code.trim().len() == 6 && code.trim().chars().all(|c| c.is_ascii_digit()),
+        "{code}"
+    );
+    // The same URI's code at a fixed moment (SHA1, 6 digits, 30 s).
+    assert_eq!(t.stdout(&["otp", "acme/alice", "--at", "59"]), "996554\n");
+
+    // Not testable, exit 0.
+    let out = t.cmd().args(["test", "acme/alice"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("`authcfg otp acme/alice` prints the current code"));
+
+    // Bad input: refused, never echoed, store unchanged.
+    let before = t.snapshot();
+    for bad in [
+        "https://example.com/?secret=TOPSECRETAAAAAAA",
+        "otpauth://hotp/x?secret=TOPSECRETAAAAAAA&counter=1",
+        "otpauth://totp/x?secret=TOPSECRET*1",
+        "otpauth://totp/x?secret=TOPSECRETAAAAAAA&digits=12",
+    ] {
+        let out = t
+            .cmd()
+            .args(["add", "custom", "totp", "--name", "bad/one"])
+            .args(["--secret-stdin", "otpauth_uri"])
+            .write_stdin(bad)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {stderr}");
+        assert!(stderr.contains("otpauth_uri: the value"), "{stderr}");
+        assert!(!stderr.contains("TOPSECRET"), "{stderr}");
+    }
+    assert_eq!(t.snapshot(), before);
+    // `otp` on another type says so.
+    t.add("api-key", "prod/k", &[], Some(("api_key", "k")))
+        .success();
+    t.cmd()
+        .args(["otp", "prod/k"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("'prod/k' is not a TOTP config"));
 }
