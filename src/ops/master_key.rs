@@ -376,7 +376,9 @@ fn switch_source(
     }
     if external(&header) {
         for p in &j.saved {
-            notes.push(format!("the new key is in {p} (mode 0600): put it in the secret behind AUTHCFG_IDENTITY"));
+            notes.push(format!(
+                "the new key is in {p} (mode 0600): put it in the secret behind AUTHCFG_IDENTITY"
+            ));
         }
         if j.saved.is_empty() {
             // A journal of an earlier version (see `resume`).
@@ -385,7 +387,10 @@ fn switch_source(
                 .as_deref()
                 .ok_or_else(|| failure("the new key has no place to go"))?;
             let abs = save_new_file(p, new)?;
-            notes.push(format!("the new key is in {} (mode 0600): put it in the secret behind AUTHCFG_IDENTITY", abs.display()));
+            notes.push(format!(
+                "the new key is in {} (mode 0600): put it in the secret behind AUTHCFG_IDENTITY",
+                abs.display()
+            ));
         }
     } else if !j.saved.is_empty() {
         for p in &j.saved {

@@ -1220,7 +1220,10 @@ impl Store {
             audit: audit.to_vec(),
             committed: true,
         };
-        let paths: Vec<PathBuf> = docs.iter().map(|d| self.config_path(&d.meta.name)).collect();
+        let paths: Vec<PathBuf> = docs
+            .iter()
+            .map(|d| self.config_path(&d.meta.name))
+            .collect();
         let undo = self.keep_for_undo(&j.txn, &paths)?;
         if let Err(e) = self.write_journal(&j) {
             self.drop_undo(undo);
@@ -1301,10 +1304,12 @@ impl Store {
                             .parent()
                             .map_or(Ok(()), fsutil::create_dirs)
                             .and_then(|()| fs::rename(l, path)),
-                        None => match fsutil::remove_and_prune(path, &self.root.join(CONFIGS_DIR)) {
-                            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
-                            r => r,
-                        },
+                        None => {
+                            match fsutil::remove_and_prune(path, &self.root.join(CONFIGS_DIR)) {
+                                Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+                                r => r,
+                            }
+                        }
                     };
                     restored &= r.is_ok();
                 }
@@ -1323,7 +1328,12 @@ impl Store {
     /// The index is derived data: when it cannot be written (a full disk)
     /// the journal stays and the next command brings the index up to date;
     /// the change itself is done.
-    fn finish_write(&self, txn: &Txn, changes: BTreeMap<String, Option<Meta>>, mark: Option<AuditMark>) {
+    fn finish_write(
+        &self,
+        txn: &Txn,
+        changes: BTreeMap<String, Option<Meta>>,
+        mark: Option<AuditMark>,
+    ) {
         if self.apply_index(txn, changes, mark).is_ok() {
             self.fault_point();
             let _ = self.end_journal();
