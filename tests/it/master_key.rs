@@ -445,7 +445,7 @@ fn a_ci_key_rotation_killed_at_every_step_keeps_a_key_that_opens_the_store() {
         }
     }
     eprintln!(
-        "CI-key rotation: {} points, {killed_n} killed: store lost at {lost}, reads with the old key refused at {blocked}, {} problems",
+        "CI-key rotation: {} points, {killed_n} killed: no key the user has opens the store at {lost}, reads with the old key refused at {blocked}, {} problems",
         steps + 1,
         problems.len()
     );
