@@ -1547,34 +1547,49 @@ impl Store {
         // Durable before the commit: one flush for every staged file.
         fsutil::sync_fs(&staging).context("cannot flush the staged configs")?;
         self.fault_point();
+        // The directories the configs go to, before the commit (creating
+        // one needs space; after the commit only renames remain).
+        let uncommitted = |e: anyhow::Error| {
+            let _ = fs::remove_dir_all(&staging);
+            let _ = fs::remove_file(self.txn_journal_path());
+            e
+        };
+        for m in &metas {
+            let dest = self.config_path(&m.name);
+            fsutil::check_dirs(&self.root, &dest)
+                .and_then(|()| fsutil::create_dirs(dest.parent().unwrap()))
+                .map_err(|e| uncommitted(store_error(&dest, e)))?;
+        }
         j.names = metas.iter().map(|m| m.name.clone()).collect();
         j.audit = metas.iter().map(audit_for).collect();
         j.committed = true;
-        self.write_journal(&j)?;
+        self.write_journal(&j).map_err(uncommitted)?;
         self.fault_point();
         for (i, m) in metas.iter().enumerate() {
             let dest = self.config_path(&m.name);
-            fsutil::check_dirs(&self.root, &dest).map_err(|e| store_error(&dest, e))?;
-            fsutil::create_dirs(dest.parent().unwrap())?;
             fs::rename(staging.join(format!("{i}.age")), &dest)?;
             if i % 97 == 0 {
                 self.fault_point();
             }
         }
         fsutil::sync_fs(&self.root)?;
-        let mark = self.append_audit(Some(&j.txn), &j.audit)?;
-        self.fault_point();
         let n = metas.len();
-        self.apply_index(
-            &txn,
-            metas
-                .into_iter()
-                .map(|m| (m.name.clone(), Some(m)))
-                .collect(),
-            mark,
-        )?;
-        let _ = fs::remove_dir_all(&staging);
-        self.end_journal()?;
+        // Committed and in place: the import is done. Audit records or an
+        // index that cannot be written now (a full disk) are left with the
+        // journal for the next command, which appends and writes them; the
+        // import is not reported as failed (nor undone later).
+        let Ok(mark) = self.append_audit(Some(&j.txn), &j.audit) else {
+            return Ok(n);
+        };
+        self.fault_point();
+        let changes = metas
+            .into_iter()
+            .map(|m| (m.name.clone(), Some(m)))
+            .collect();
+        if self.apply_index(&txn, changes, mark).is_ok() {
+            let _ = fs::remove_dir_all(&staging);
+            let _ = self.end_journal();
+        }
         Ok(n)
     }
 

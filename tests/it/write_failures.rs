@@ -1,4 +1,4 @@
-//! A full disk during add, edit, remove and master-key rotation, on a real
+//! A full disk during add, edit, remove, import and master-key rotation, on a real
 //! small tmpfs filled to a few pages short of full at each try: a command
 //! that exited non-zero changed nothing, also after space is freed and the
 //! next command has run; one that exited 0 kept its change; every config
@@ -108,7 +108,7 @@ fn a_write_that_failed_on_a_full_disk_is_never_applied_later() {
     let mut applied_later = vec![];
     let mut n = 0;
     for slack in slacks {
-        for op in ["add", "edit", "remove", "rotate"] {
+        for op in ["add", "edit", "remove", "import", "rotate"] {
             n += 1;
             let names: Vec<String> = model.keys().cloned().collect();
             let some = names[n % names.len()].clone();
@@ -131,6 +131,15 @@ fn a_write_that_failed_on_a_full_disk_is_never_applied_later() {
                 "remove" => {
                     c.args(["remove", "--yes", &some]);
                     (Some(some), None)
+                }
+                "import" => {
+                    // Two configs, all or nothing: the second is checked
+                    // against the first below.
+                    let v = format!("imp-{n}");
+                    c.args(["import", "-"]).write_stdin(format!(
+                        r#"[{{"type":"bearer_token","name":"i/{n}a","config":{{"token":"{v}"}}}},{{"type":"bearer_token","name":"i/{n}b","config":{{"token":"{v}"}}}}]"#
+                    ));
+                    (Some(format!("i/{n}a")), Some(v))
                 }
                 _ => {
                     c.args(["rotate", "--master-key"]);
@@ -170,6 +179,18 @@ fn a_write_that_failed_on_a_full_disk_is_never_applied_later() {
                         out.status.code(),
                         String::from_utf8_lossy(&out.stderr).trim()
                     ));
+                }
+                if op == "import" {
+                    let b = format!("i/{n}b");
+                    let other = value_of(&t, &b);
+                    if other != now {
+                        applied_later.push(format!(
+                            "import at slack {slack}: half applied: {now:?} / {other:?}"
+                        ));
+                    }
+                    if let Some(v) = &other {
+                        model.insert(b, v.clone());
+                    }
                 }
                 match now {
                     Some(v) => model.insert(name, v),
