@@ -1319,7 +1319,9 @@ impl Store {
                     let _ = self.end_journal();
                     let _ = fsutil::sync_dir(&self.root);
                 }
-                Err(e.context("nothing was changed"))
+                Err(e.context(
+                    "nothing was changed: the write failed before it was recorded, and was undone",
+                ))
             }
         }
     }

@@ -218,6 +218,7 @@ fn with_key(t: &T, key: &str) -> T {
     o.store = t.store.clone();
     o.home = t.home.clone();
     o.identity = Some(key.to_string());
+    o.extra_env = t.extra_env.clone();
     o
 }
 
@@ -450,4 +451,44 @@ fn a_ci_key_rotation_killed_at_every_step_keeps_a_key_that_opens_the_store() {
         problems.len()
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// A rotation held still half way (lock held, half the configs under the
+/// new key): reads with the old key and with the new one answer at once,
+/// without waiting for the lock (a one-second lock timeout would fail
+/// them), and leave the rotation to its process.
+#[test]
+fn reads_do_not_wait_for_a_running_rotation() {
+    let mut t = T::new();
+    t.init();
+    let names = store_of(&t, 6);
+    let old = t.identity.clone().unwrap();
+    let out = t.dir.path().join("new.key");
+    let held = t.dir.path().join("held");
+    // Steps: --identity-out 1, journal 2, key source 3, configs 4..9.
+    let mut rotation = t
+        .std_cmd()
+        .args(["rotate", "--master-key", "--identity-out"])
+        .arg(&out)
+        .env("AUTHCFG_FAULT_HOLD", format!("6:{}", held.display()))
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !held.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the rotation never got going"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    t.env("AUTHCFG_LOCK_TIMEOUT", "1");
+    let new = key_of(&out);
+    reads_succeed(&t, &names, "old key, rotation running");
+    reads_succeed(&with_key(&t, &new), &names, "new key, rotation running");
+    std::fs::remove_file(&held).unwrap();
+    assert!(rotation.wait().unwrap().success());
+    assert!(!t.store.join("admin-journal").exists());
+    reads_succeed(&with_key(&t, &new), &names, "new key, after");
+    with_key(&t, &old).cmd().arg("list").assert().code(5);
 }
