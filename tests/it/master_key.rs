@@ -492,3 +492,37 @@ fn reads_do_not_wait_for_a_running_rotation() {
     reads_succeed(&with_key(&t, &new), &names, "new key, after");
     with_key(&t, &old).cmd().arg("list").assert().code(5);
 }
+
+/// A passphrase-sealed key (`identity.age`): re-sealed and read back right
+/// after the journal, before any config depends on the new key. Killed
+/// after the journal (the file still holds the old key) or after the
+/// re-seal (it holds the new one): the passphrase opens the store and every
+/// read works; the next write completes the rotation. (Each command pays
+/// for scrypt: two points.)
+#[test]
+fn a_passphrase_sealed_key_rotation_killed_after_each_key_step() {
+    use std::os::unix::process::ExitStatusExt;
+    let mut t = T::bare();
+    t.env("AUTHCFG_PASSPHRASE", "correct horse battery staple");
+    t.cmd().args(["init", "--passphrase"]).assert().success();
+    let names = store_of(&t, 3);
+    // Steps: journal 1, identity.age 2, configs 3..5, old key 6, header 7.
+    for k in [1, 2] {
+        let sealed = std::fs::read(t.store.join("identity.age")).unwrap();
+        let st = t
+            .std_cmd()
+            .args(["rotate", "--master-key"])
+            .env("AUTHCFG_FAULT_AFTER", k.to_string())
+            .status()
+            .unwrap();
+        assert_eq!(st.signal(), Some(9), "point {k}");
+        let resealed = std::fs::read(t.store.join("identity.age")).unwrap() != sealed;
+        assert_eq!(resealed, k >= 2, "point {k}: identity.age");
+        reads_succeed(&t, &names, &format!("point {k}"));
+        assert!(t.store.join("admin-journal").exists(), "point {k}");
+        t.add("bearer", &format!("w/{k}"), &[], Some(("token", "w")))
+            .success();
+        assert!(!t.store.join("admin-journal").exists(), "point {k}");
+        reads_succeed(&t, &names, &format!("point {k}: after"));
+    }
+}
