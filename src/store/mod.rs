@@ -137,7 +137,12 @@ pub struct Store {
 
 /// Hard links to the files a write replaces or removes (`None`: the file
 /// did not exist), to put back if the write fails before its commit point.
-struct Undo(Vec<(PathBuf, Option<PathBuf>)>);
+/// `usable` is false when the filesystem would not link a file (the write
+/// then goes on as before: a failure is left to the journal).
+struct Undo {
+    kept: Vec<(PathBuf, Option<PathBuf>)>,
+    usable: bool,
+}
 
 pub type Resumer = Box<dyn Fn(&Store, &Txn) -> anyhow::Result<()> + Send + Sync>;
 
@@ -1253,23 +1258,23 @@ impl Store {
     fn keep_for_undo(&self, txn: &str, paths: &[PathBuf]) -> anyhow::Result<Undo> {
         let tmp = self.root.join(TMP_DIR);
         fsutil::ensure_private_dir(&tmp).map_err(|e| store_error(&tmp, e))?;
-        let mut kept = vec![];
+        let mut undo = Undo {
+            kept: vec![],
+            usable: true,
+        };
         for (i, p) in paths.iter().enumerate() {
             let link = tmp.join(format!("{}undo-{txn}-{i}", fsutil::TMP_PREFIX));
             match fs::hard_link(p, &link) {
-                Ok(()) => kept.push((p.clone(), Some(link))),
-                Err(e) if e.kind() == ErrorKind::NotFound => kept.push((p.clone(), None)),
-                Err(e) => {
-                    self.drop_undo(Undo(kept));
-                    return Err(store_error(p, e));
-                }
+                Ok(()) => undo.kept.push((p.clone(), Some(link))),
+                Err(e) if e.kind() == ErrorKind::NotFound => undo.kept.push((p.clone(), None)),
+                Err(_) => undo.usable = false,
             }
         }
-        Ok(Undo(kept))
+        Ok(undo)
     }
 
     fn drop_undo(&self, undo: Undo) {
-        for link in undo.0.into_iter().filter_map(|(_, l)| l) {
+        for link in undo.kept.into_iter().filter_map(|(_, l)| l) {
             let _ = fs::remove_file(link);
         }
     }
@@ -1296,9 +1301,13 @@ impl Store {
                 self.drop_undo(undo);
                 Ok(None)
             }
+            Err(e) if !undo.usable => {
+                self.drop_undo(undo);
+                Err(e)
+            }
             Err(e) => {
                 let mut restored = true;
-                for (path, link) in &undo.0 {
+                for (path, link) in &undo.kept {
                     let r = match link {
                         Some(l) => path
                             .parent()
