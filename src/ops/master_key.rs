@@ -224,7 +224,12 @@ pub fn rotate(s: &mut Session, identity_out: Option<&Path>) -> anyhow::Result<Ro
     // store, and the next write completes the run.
     s.store.write_admin_journal(&txn, &j)?;
     s.store.fault_point();
-    let r = complete(&s.store, &txn, &j, &ctx)?;
+    let r = complete(&s.store, &txn, &j, &ctx).map_err(|e| {
+        // Journaled: not undone, completed later (the new key is saved).
+        e.context(
+            "the master-key rotation stopped half way; it is journaled and the next change completes it (reads go on with the old or the new key meanwhile)",
+        )
+    })?;
     s.key = MasterKey {
         identity: s.store.identity(),
         source: s.key.source.clone(),

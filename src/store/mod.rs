@@ -140,7 +140,12 @@ pub struct Store {
 
 /// Hard links to the files a write replaces or removes (`None`: the file
 /// did not exist), to put back if the write fails before its commit point.
-struct Undo(Vec<(PathBuf, Option<PathBuf>)>);
+/// `usable` is false when the filesystem would not link a file (the write
+/// then goes on as before: a failure is left to the journal).
+struct Undo {
+    kept: Vec<(PathBuf, Option<PathBuf>)>,
+    usable: bool,
+}
 
 pub type Resumer = Box<dyn Fn(&Store, &Txn) -> anyhow::Result<()> + Send + Sync>;
 
@@ -1311,23 +1316,23 @@ impl Store {
     fn keep_for_undo(&self, txn: &str, paths: &[PathBuf]) -> anyhow::Result<Undo> {
         let tmp = self.root.join(TMP_DIR);
         fsutil::ensure_private_dir(&tmp).map_err(|e| write_error(&tmp, e))?;
-        let mut kept = vec![];
+        let mut undo = Undo {
+            kept: vec![],
+            usable: true,
+        };
         for (i, p) in paths.iter().enumerate() {
             let link = tmp.join(format!("{}undo-{txn}-{i}", fsutil::TMP_PREFIX));
             match fs::hard_link(p, &link) {
-                Ok(()) => kept.push((p.clone(), Some(link))),
-                Err(e) if e.kind() == ErrorKind::NotFound => kept.push((p.clone(), None)),
-                Err(e) => {
-                    self.drop_undo(Undo(kept));
-                    return Err(write_error(p, e));
-                }
+                Ok(()) => undo.kept.push((p.clone(), Some(link))),
+                Err(e) if e.kind() == ErrorKind::NotFound => undo.kept.push((p.clone(), None)),
+                Err(_) => undo.usable = false,
             }
         }
-        Ok(Undo(kept))
+        Ok(undo)
     }
 
     fn drop_undo(&self, undo: Undo) {
-        for link in undo.0.into_iter().filter_map(|(_, l)| l) {
+        for link in undo.kept.into_iter().filter_map(|(_, l)| l) {
             let _ = fs::remove_file(link);
         }
     }
@@ -1354,9 +1359,13 @@ impl Store {
                 self.drop_undo(undo);
                 Ok(None)
             }
+            Err(e) if !undo.usable => {
+                self.drop_undo(undo);
+                Err(e)
+            }
             Err(e) => {
                 let mut restored = true;
-                for (path, link) in &undo.0 {
+                for (path, link) in &undo.kept {
                     let r = match link {
                         Some(l) => path
                             .parent()
@@ -1377,7 +1386,9 @@ impl Store {
                     let _ = self.end_journal();
                     let _ = fsutil::sync_dir(&self.root);
                 }
-                Err(e.context("nothing was changed"))
+                Err(e.context(
+                    "nothing was changed: the write failed before it was recorded, and was undone",
+                ))
             }
         }
     }
@@ -1617,6 +1628,19 @@ impl Store {
         // Durable before the commit: one flush for every staged file.
         fsutil::sync_fs(&staging).context("cannot flush the staged configs")?;
         self.fault_point();
+        // The directories the configs go to, before the commit (creating
+        // one needs space; after the commit only renames remain).
+        let uncommitted = |e: anyhow::Error| {
+            let _ = fs::remove_dir_all(&staging);
+            let _ = fs::remove_file(self.txn_journal_path());
+            e
+        };
+        for m in &metas {
+            let dest = self.config_path(&m.name);
+            fsutil::check_dirs(&self.root, &dest)
+                .and_then(|()| fsutil::create_dirs(dest.parent().unwrap()))
+                .map_err(|e| uncommitted(write_error(&dest, e)))?;
+        }
         j.names = metas.iter().map(|m| m.name.clone()).collect();
         let versions = versions.into_inner().unwrap();
         j.audit = with_versions(
@@ -1624,31 +1648,33 @@ impl Store {
             &versions.iter().map(|(n, v)| (n.as_str(), *v)).collect(),
         );
         j.committed = true;
-        self.write_journal(&j)?;
+        self.write_journal(&j).map_err(uncommitted)?;
         self.fault_point();
         for (i, m) in metas.iter().enumerate() {
             let dest = self.config_path(&m.name);
-            fsutil::check_dirs(&self.root, &dest).map_err(|e| write_error(&dest, e))?;
-            fsutil::create_dirs(dest.parent().unwrap())?;
             fs::rename(staging.join(format!("{i}.age")), &dest)?;
             if i % 97 == 0 {
                 self.fault_point();
             }
         }
         fsutil::sync_fs(&self.root)?;
-        let mark = self.append_audit(Some(&j.txn), &j.audit)?;
-        self.fault_point();
         let n = metas.len();
-        self.apply_index(
-            &txn,
-            metas
-                .into_iter()
-                .map(|m| (m.name.clone(), Some(m)))
-                .collect(),
-            mark,
-        )?;
-        let _ = fs::remove_dir_all(&staging);
-        self.end_journal()?;
+        // Committed and in place: the import is done. Audit records or an
+        // index that cannot be written now (a full disk) are left with the
+        // journal for the next command, which appends and writes them; the
+        // import is not reported as failed (nor undone later).
+        let Ok(mark) = self.append_audit(Some(&j.txn), &j.audit) else {
+            return Ok(n);
+        };
+        self.fault_point();
+        let changes = metas
+            .into_iter()
+            .map(|m| (m.name.clone(), Some(m)))
+            .collect();
+        if self.apply_index(&txn, changes, mark).is_ok() {
+            let _ = fs::remove_dir_all(&staging);
+            let _ = self.end_journal();
+        }
         Ok(n)
     }
 
