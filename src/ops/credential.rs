@@ -265,7 +265,11 @@ impl Credential {
             }
             if location != Location::Query {
                 let name = header_name(config, &name, "key_name")?;
-                header_value(config, &format!("{name}={prefix}{}", key.as_str()), "api_key")?;
+                header_value(
+                    config,
+                    &format!("{name}={prefix}{}", key.as_str()),
+                    "api_key",
+                )?;
             }
             Ok(How::Key {
                 location,
@@ -382,7 +386,10 @@ impl Credential {
                 name,
                 prefix,
                 key,
-            } => Ok((name.clone(), Zeroizing::new(format!("{prefix}{}", key.as_str())))),
+            } => Ok((
+                name.clone(),
+                Zeroizing::new(format!("{prefix}{}", key.as_str())),
+            )),
             How::Key {
                 location: Location::Cookie,
                 name,
@@ -396,7 +403,10 @@ impl Credential {
                 header,
                 prefix,
                 token,
-            } => Ok((header.clone(), Zeroizing::new(format!("{prefix}{}", token.as_str())))),
+            } => Ok((
+                header.clone(),
+                Zeroizing::new(format!("{prefix}{}", token.as_str())),
+            )),
             How::Basic { username, password } => Ok((
                 "Authorization".into(),
                 Zeroizing::new(format!(
@@ -618,10 +628,18 @@ mod tests {
         // token_type honoured for the custom oauth2 type as for providers;
         // "bearer" in any case is written Bearer.
         for kind in [Kind::Custom, Kind::Oauth2] {
-            let ty = if kind == Kind::Custom { "oauth2" } else { "github" };
+            let ty = if kind == Kind::Custom {
+                "oauth2"
+            } else {
+                "github"
+            };
             let o = doc(kind, ty, &[("access_token", "at"), ("token_type", "DPoP")]);
             assert_eq!(line(&o).unwrap(), "Authorization: DPoP at");
-            let o = doc(kind, ty, &[("access_token", "at"), ("token_type", "bearer")]);
+            let o = doc(
+                kind,
+                ty,
+                &[("access_token", "at"), ("token_type", "bearer")],
+            );
             assert_eq!(line(&o).unwrap(), "Authorization: Bearer at");
         }
         // An empty secret is refused, whatever the type.

@@ -173,8 +173,10 @@ pub fn check(doc: &ConfigDoc, username: Option<&str>) -> Result<(), UserError> {
     };
     credential.git_password()?;
     if username_for(&credential, username).is_none() {
-        return Err(usage(format!("'{}' has no user name to send", doc.meta.name))
-            .hint("pass --username NAME"));
+        return Err(
+            usage(format!("'{}' has no user name to send", doc.meta.name))
+                .hint("pass --username NAME"),
+        );
     }
     Ok(())
 }
@@ -221,9 +223,7 @@ pub fn get(
     let doc = &doc;
     let credential = match Credential::of(doc) {
         Ok(c) => c,
-        Err(CredentialError::Empty {
-            provider: true, ..
-        }) => {
+        Err(CredentialError::Empty { provider: true, .. }) => {
             return Ok(Answer::Nothing(Some(format!(
                 "'{name}' has no access token; run: authcfg reauth {name}"
             ))))

@@ -518,9 +518,13 @@ pub async fn perform_with(
     if !plan.body.is_empty() || plan.method != reqwest::Method::GET {
         req = req.body(plan.body.clone());
     }
-    let mut request = req
-        .build()
-        .map_err(|e| failure(format!("{}: {}", plan.origin, crate::net::chain(&e.without_url()))))?;
+    let mut request = req.build().map_err(|e| {
+        failure(format!(
+            "{}: {}",
+            plan.origin,
+            crate::net::chain(&e.without_url())
+        ))
+    })?;
     // The credential, by the one rule (ops::credential); SigV4 signs the
     // headers set so far, the final URL and the body.
     plan.auth.apply(&mut request).map_err(UserError::from)?;

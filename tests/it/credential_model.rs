@@ -44,8 +44,8 @@ fn token_endpoint() -> u16 {
             }
             let mut body = vec![0; length];
             let _ = reader.read_exact(&mut body);
-            let answer = json!({"access_token": PAT, "token_type": "DPoP", "expires_in": 3600})
-                .to_string();
+            let answer =
+                json!({"access_token": PAT, "token_type": "DPoP", "expires_in": 3600}).to_string();
             let _ = write!(
                 stream,
                 "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
@@ -168,7 +168,13 @@ enum TokenUse {
 
 /// Origin A's log line (nginx logs an absent header as `-`).
 fn line(uri: &str, key: &str, auth: &str, cookie: &str) -> String {
-    let or_dash = |v: &str| if v.is_empty() { "-".to_string() } else { v.to_string() };
+    let or_dash = |v: &str| {
+        if v.is_empty() {
+            "-".to_string()
+        } else {
+            v.to_string()
+        }
+    };
     format!(
         "GET {uri} key=[{}] auth=[{}] cookie=[{}]",
         or_dash(key),
@@ -402,11 +408,7 @@ fn every_path_sends_the_same_credential() {
         }
         // git: the helper answers a git that asks (401), and git sends
         // Basic with the same secret as its password.
-        let setup = t
-            .cmd()
-            .args(["git", "setup", c.name, &a])
-            .output()
-            .unwrap();
+        let setup = t.cmd().args(["git", "setup", c.name, &a]).output().unwrap();
         match c.git {
             None => {
                 assert_eq!(setup.status.code(), Some(2), "{}: git setup", c.name);
