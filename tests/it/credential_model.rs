@@ -517,7 +517,10 @@ fn an_unreachable_userinfo_endpoint_is_classified_by_the_error_type() {
         .args(["--client-id", "model-robot", "--client-secret-stdin"])
         .arg("--client-credentials")
         .args(["--set", &format!("token_url=http://127.0.0.1:{port}/token")])
-        .args(["--set", &format!("userinfo_url=http://127.0.0.1:{closed}/me")])
+        .args([
+            "--set",
+            &format!("userinfo_url=http://127.0.0.1:{closed}/me"),
+        ])
         .write_stdin("cs-Model-Wx34")
         .assert()
         .success();
