@@ -669,6 +669,27 @@ mod tests {
         ));
     }
 
+    /// What the model costs a hand-out (`token`, `header`, `http`): building
+    /// the credential and its header line, in-process (a whole command is
+    /// milliseconds of start-up and decryption). Prints; asserts nothing.
+    #[test]
+    #[ignore = "benchmark: cargo test --release credential_cost -- --ignored --nocapture"]
+    fn credential_cost() {
+        let d = doc(
+            Kind::Custom,
+            "api_key",
+            &[("api_key", &"k".repeat(40)), ("key_name", "X-API-Key")],
+        );
+        let n = 200_000;
+        let started = std::time::Instant::now();
+        let mut len = 0;
+        for _ in 0..n {
+            len += Credential::of(&d).unwrap().header_line().unwrap().len();
+        }
+        let per = started.elapsed().as_secs_f64() * 1e9 / n as f64;
+        println!("Credential::of + header_line: {per:.0} ns per call ({len} bytes)");
+    }
+
     #[test]
     fn debug_shows_no_secret() {
         let d = doc(Kind::Custom, "bearer_token", &[("token", "s3cr3t-token")]);

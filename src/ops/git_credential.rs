@@ -228,7 +228,9 @@ pub fn get(
                 "'{name}' has no access token; run: authcfg reauth {name}"
             ))))
         }
-        Err(e @ CredentialError::Empty { .. }) => {
+        // No secret, or one a header (and git's protocol) cannot carry:
+        // answer nothing and say why.
+        Err(e @ (CredentialError::Empty { .. } | CredentialError::Invalid { .. })) => {
             return Ok(Answer::Nothing(Some(UserError::from(e).message)))
         }
         Err(e) => return Err(UserError::from(e).into()),

@@ -115,7 +115,7 @@ fn probe_oauth(session: &Session, doc: ConfigDoc) -> Outcome {
             Class::UrlRefused,
             format!("userinfo_url: the token was not sent: {r}"),
         ),
-        Err(U::Network(msg)) => Outcome::fail(connectors::classify_io(&msg, false), msg),
+        Err(U::Network(f)) => connectors::probes::http::failure(f),
         Err(U::Status(401, www)) => Outcome::fail(
             Class::Auth,
             format!("HTTP 401 from userinfo {www}; re-authorize with `authcfg reauth {name}`"),

@@ -505,3 +505,31 @@ fn an_empty_secret_is_refused_by_every_path() {
     let got = logged_since(&e, 0, 1);
     assert_eq!(got, [line("/missing", "", "", "")], "{}", e.a_log());
 }
+
+#[test]
+fn an_unreachable_userinfo_endpoint_is_classified_by_the_error_type() {
+    let t = T::new();
+    t.init();
+    let port = token_endpoint();
+    let closed = crate::support::services::closed_port();
+    t.cmd()
+        .args(["add", "oauth2", "custom", "--name", "provider"])
+        .args(["--client-id", "model-robot", "--client-secret-stdin"])
+        .arg("--client-credentials")
+        .args(["--set", &format!("token_url=http://127.0.0.1:{port}/token")])
+        .args([
+            "--set",
+            &format!("userinfo_url=http://127.0.0.1:{closed}/me"),
+        ])
+        .write_stdin("cs-Model-Wx34")
+        .assert()
+        .success();
+    let o = t
+        .cmd()
+        .args(["test", "provider", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    let rows: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(rows[0]["result"], "connection refused", "{rows}");
+}
