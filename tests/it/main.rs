@@ -49,6 +49,7 @@ mod tls_mysql;
 mod tls_postgres;
 mod trust_boundary;
 mod usage;
+mod usage_shards;
 
 /// A test file that is not declared above would silently never run.
 #[test]
