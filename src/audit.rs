@@ -579,7 +579,10 @@ fn checkpoint(
             floor = *k;
         }
     }
-    // A floor below what an older checkpoint said is never taken back.
+    // The segment just sealed is kept (a trail from before segments, sealed
+    // whole, is not dropped at once), and a floor an older checkpoint set
+    // is never taken back.
+    floor = floor.min(*n);
     if let Some(older) = first_checkpoint(root, *n)? {
         floor = floor.max(older.floor);
     }
