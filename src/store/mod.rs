@@ -696,12 +696,13 @@ impl Store {
         bytes: &[u8],
         keys: Option<&StoreKeys>,
     ) -> anyhow::Result<ConfigDoc> {
-        let st = self.state.lock().unwrap();
-        let ids: Vec<&x25519::Identity> = st.ids.iter().collect();
+        // Decrypted without the state's lock held, so that threads decrypt
+        // side by side (`doctor`'s check of every config).
+        let owned: Vec<x25519::Identity> = self.state.lock().unwrap().ids.clone();
+        let ids: Vec<&x25519::Identity> = owned.iter().collect();
         let plain = match crypt::decrypt_any(&ids, bytes) {
             Ok(p) => zeroize::Zeroizing::new(p),
             Err(crypt::CryptError::NoMatchingKey) => {
-                drop(st);
                 return Err(self.not_for_us(name, path));
             }
             Err(e) => return Err(damaged(path, &e)),
@@ -715,6 +716,7 @@ impl Store {
             .into());
         };
         let doc = parse_doc(path, body)?;
+        let st = self.state.lock().unwrap();
         let group = doc.meta.group.clone();
         let store_id = st.header.id.clone();
         let scope = group.as_deref().unwrap_or(ALL);
