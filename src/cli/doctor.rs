@@ -173,7 +173,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                     );
                 }
                 let names = store.scan_names()?;
-                let bad = crate::ops::check_configs(store, &names);
+                let bad = store.check_configs(&names);
                 let index = store.list()?;
                 add(
                     "configs",

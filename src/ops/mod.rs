@@ -42,30 +42,3 @@ pub struct Silent;
 impl Ui for Silent {
     fn notice(&self, _message: &str) {}
 }
-
-/// Decrypts and authenticates every named config (`doctor`), on as many
-/// threads as there are processors: each is an age decryption (an X25519
-/// multiplication), which is what a large store's check costs. Returns why
-/// each one that fails does, in name order.
-pub fn check_configs(store: &crate::store::Store, names: &[String]) -> Vec<String> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 16);
-    let chunk = names.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = names
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .filter_map(|n| store.read(n).err().map(|e| format!("{e}")))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap_or_default())
-            .collect()
-    })
-}

@@ -14,6 +14,7 @@ mod docs_fresh;
 mod everyday;
 mod exec_inject;
 mod export_formats;
+mod flat_reads;
 mod git_credential;
 mod http_command;
 mod impostors;
@@ -49,7 +50,6 @@ mod tls_mysql;
 mod tls_postgres;
 mod trust_boundary;
 mod usage;
-mod usage_shards;
 
 /// A test file that is not declared above would silently never run.
 #[test]

@@ -1,7 +1,9 @@
-//! What `show` needs of the usage log (one config's consumers) comes from
-//! that config's shard of the folded log and the short log of recent
-//! hand-outs, not from every hand-out ever recorded (docs/ARCHITECTURE.md,
-//! "Usage").
+//! Reads that stay flat: what `show` needs of the usage log (one config's
+//! consumers) comes from that config's shard of the folded log and the
+//! short log of recent hand-outs, not from every hand-out ever recorded
+//! (docs/ARCHITECTURE.md, "Usage"); `doctor` does not decrypt again a file
+//! whose exact bytes this key verified under the same header, and still
+//! finds every file that changed.
 
 use crate::support::*;
 
@@ -101,4 +103,67 @@ fn show_reads_one_shard_and_the_short_log_not_every_hand_out() {
     let got = consumers(&t, "svc/c07");
     assert_eq!(got.len(), 40, "{got:?}");
     assert!(!got.contains(&"job-new".to_string()));
+}
+
+fn doctor_configs(t: &T) -> serde_json::Value {
+    let out = t.cmd().args(["doctor", "--json"]).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "configs")
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn doctor_skips_only_files_this_key_verified_under_this_header() {
+    let mut t = T::new();
+    t.env("XDG_STATE_HOME", t.home.join("state").to_str().unwrap());
+    t.init();
+    for n in ["a", "b"] {
+        t.add("bearer", n, &[], Some(("token", &format!("tok-{n}"))))
+            .success();
+    }
+    assert_eq!(doctor_configs(&t)["status"], "ok");
+    let record = std::fs::read_dir(t.home.join("state/authcfg/verified"))
+        .unwrap()
+        .next()
+        .expect("the verified files are recorded")
+        .unwrap()
+        .path();
+    // Another config's file under this name: checked, and refused.
+    let a = t.store.join("configs/a.age");
+    let b = t.store.join("configs/b.age");
+    let original = std::fs::read(&a).unwrap();
+    std::fs::copy(&b, &a).unwrap();
+    let c = doctor_configs(&t);
+    assert_eq!(c["status"], "fail", "{c}");
+    std::fs::write(&a, &original).unwrap();
+    assert_eq!(doctor_configs(&t)["status"], "ok");
+    // A forged record is no record: everything is checked.
+    let mut forged = std::fs::read(&record).unwrap();
+    let n = forged.len();
+    forged[n - 1] ^= 1;
+    std::fs::write(&record, &forged).unwrap();
+    std::fs::copy(&b, &a).unwrap();
+    assert_eq!(doctor_configs(&t)["status"], "fail");
+    std::fs::write(&a, &original).unwrap();
+    // A header change (a recipient removed: new store keys) voids the
+    // record: a file put back from before the change is decrypted again,
+    // and refused (its MAC is under the old keys).
+    let (_, member) = new_identity();
+    t.cmd()
+        .args(["recipients", "add", &member, "--label", "bob"])
+        .assert()
+        .success();
+    assert_eq!(doctor_configs(&t)["status"], "ok");
+    let old_b = std::fs::read(&b).unwrap();
+    t.cmd()
+        .args(["recipients", "remove", "bob"])
+        .assert()
+        .success();
+    std::fs::write(&b, &old_b).unwrap();
+    let c = doctor_configs(&t);
+    assert_eq!(c["status"], "fail", "{c}");
 }
