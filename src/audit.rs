@@ -317,27 +317,25 @@ fn write_records(
     };
     let mut records = vec![];
     let mut floor_drop = None;
-    if let Some(torn) = &tail.torn {
-        match torn {
-            Torn::Complete => buf.push(b'\n'),
-            Torn::Partial { at, bytes, sha256 } => {
-                file.set_len(*at)?;
-                start = *at;
-                records.push((
-                    AuditIntent {
-                        version: None,
-                        action: REPAIR.into(),
-                        config: None,
-                        outcome: "ok".into(),
-                        detail: Some(format!(
-                            "dropped an incomplete record at the end of the trail ({bytes} bytes, sha256 {sha256}): a write that was cut short (a full disk or a killed process)"
-                        )),
-                    },
-                    None,
-                ));
-            }
+    let mut repaired = None;
+    match &tail.torn {
+        Some(Torn::Complete) => buf.push(b'\n'),
+        Some(Torn::Partial { at, bytes, sha256 }) => {
+            file.set_len(*at)?;
+            start = *at;
+            repaired = Some(AuditIntent {
+                version: None,
+                action: REPAIR.into(),
+                config: None,
+                outcome: "ok".into(),
+                detail: Some(format!(
+                    "dropped an incomplete record at the end of the trail ({bytes} bytes, sha256 {sha256}): a write that was cut short (a full disk or a killed process)"
+                )),
+            });
         }
-    } else if start == 0 && tail.last.is_none() {
+        None => {}
+    }
+    if start == 0 && tail.last.is_none() {
         // A new segment: it starts with the head of the sealed part.
         if let Some(cp) = checkpoint(root, keys, retention)? {
             seq = cp.seq;
@@ -359,6 +357,7 @@ fn write_records(
             ));
         }
     }
+    records.extend(repaired.map(|r| (r, None)));
     records.extend(entries.iter().cloned().map(|e| (e, None)));
     if records.is_empty() {
         return Ok(None);
@@ -587,7 +586,10 @@ fn checkpoint(
             floor = *k;
         }
     }
-    // A floor below what an older checkpoint said is never taken back.
+    // The segment just sealed is kept (a trail from before segments, sealed
+    // whole, is not dropped at once), and a floor an older checkpoint set
+    // is never taken back.
+    floor = floor.min(*n);
     if let Some(older) = first_checkpoint(root, *n)? {
         floor = floor.max(older.floor);
     }

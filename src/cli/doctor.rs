@@ -173,12 +173,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                     );
                 }
                 let names = store.scan_names()?;
-                let mut bad = vec![];
-                for n in &names {
-                    if let Err(e) = store.read(n) {
-                        bad.push(format!("{e}"));
-                    }
-                }
+                let bad = store.check_configs(&names);
                 let index = store.list()?;
                 add(
                     "configs",
@@ -431,9 +426,10 @@ fn is_legacy(name: &str) -> bool {
 
 /// What the store's root holds (docs/ARCHITECTURE.md, "Store"): directories,
 /// then files.
-const ROOT_DIRS: [&str; 8] = [
+const ROOT_DIRS: [&str; 9] = [
     "configs",
     crate::audit::SEGMENT_DIR,
+    crate::store::usage::SHARD_DIR,
     "index",
     "used",
     "locks",

@@ -116,7 +116,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         )?;
         eprintln!("Removed '{n}'");
     }
-    // Records of removed configs go at the next compaction.
-    let _ = s.store.usage().maintain(&|n| s.store.exists(n));
+    // Their uses go with them: a new config of the same name starts with none.
+    for n in &names {
+        let _ = s.store.usage().forget(n, &|n| s.store.exists(n));
+    }
     Ok(0)
 }

@@ -6,10 +6,14 @@
 //! names are private, so nothing of them is readable without a key.
 //!
 //! A hand-out appends one line per config with `O_APPEND` under the file's
-//! own `flock` (not the store's writer lock): no decryption, no fsync. A
-//! writer that finds the file large compacts it under the same lock, keeping
-//! the newest record per (config, consumer), and replaces it by rename; a
-//! writer that waited on the old file sees the new inode and appends there.
+//! own `flock` (not the store's writer lock): no decryption, no fsync. The
+//! log is folded into shards, `usage/<hh>` (`hh`: the first byte of
+//! SHA-256 of the config name, modulo `SHARDS`, as the index shards), each
+//! the newest record per (config, consumer) of its configs; then the log
+//! starts again empty (replaced by rename: a writer that waited on the old
+//! file sees the new inode and appends there). What one config's consumers
+//! are is then its shard and the short log, whatever the number of
+//! hand-outs (`show`), and a fold costs the records since the last one.
 //! The log is informative (the audit trail is the record of every use):
 //! a line that does not open (torn, forged, another store's) is skipped.
 
@@ -27,17 +31,17 @@ use std::time::{Duration, Instant};
 pub const USAGE_FILE: &str = "usage.log";
 
 /// Commands that read the log anyway (`list`, `show`, `doctor`, `remove`)
-/// compact it when it is larger than this, and than four times its size
-/// after the last compaction (so a large store does not compact each time).
-const COMPACT_MIN: u64 = 256 << 10;
-/// A hand-out never compacts (it must stay a cheap append) unless the log
+/// fold it into the shards when it is larger than this.
+const FOLD_MIN: u64 = 32 << 10;
+/// A hand-out never folds (it must stay a cheap append) unless the log
 /// grew past this, in a store whose log nobody reads (CI only).
 const COMPACT_HANDOUT: u64 = 4 << 20;
+/// The shards of the folded log: `usage/00` to `usage/3f`.
+pub const SHARD_DIR: &str = "usage";
+const SHARDS: u8 = 64;
 /// How long an append waits for the file's lock before giving up on
 /// recording (a hand-out is never held up for long by bookkeeping).
 const LOCK_WAIT: Duration = Duration::from_secs(2);
-/// The first line of a compacted log: its size then.
-const HEADER: &str = "#authcfg usage v1 compacted=";
 
 /// How long a consumer counts as a connection of a config.
 pub const RECENT_DAYS: i64 = 90;
@@ -211,27 +215,51 @@ impl UsageLog {
         out.extend_from_slice(&buf);
         (&file).write_all(&out)?;
         let len = start + out.len() as u64;
-        if len > COMPACT_HANDOUT && len > 4 * compacted_size(&file) {
-            self.compact_locked(&[&self.key], exists)?;
+        if len > COMPACT_HANDOUT {
+            self.fold_locked(&[&self.key], exists)?;
         }
         Ok(())
     }
 
-    /// Compacts the log when it is large (for commands off the hot path).
+    /// Folds the log into its shards when it is not short (for commands
+    /// off the hot path).
     pub fn maintain(&self, exists: &dyn Fn(&str) -> bool) -> io::Result<()> {
         let len = match std::fs::symlink_metadata(self.path()) {
             Ok(m) => m.len(),
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(e),
         };
-        if len <= COMPACT_MIN {
+        if len <= FOLD_MIN {
             return Ok(());
         }
-        let (file, len) = self.locked()?;
-        if len > COMPACT_MIN.max(4 * compacted_size(&file)) {
-            self.compact_locked(&[&self.key], exists)?;
+        let (_file, len) = self.locked()?;
+        if len > FOLD_MIN {
+            self.fold_locked(&[&self.key], exists)?;
         }
         Ok(())
+    }
+
+    fn shard_path(&self, shard: u8) -> PathBuf {
+        self.root.join(SHARD_DIR).join(format!("{shard:02x}"))
+    }
+
+    fn shards(&self) -> io::Result<Vec<u8>> {
+        let entries = match std::fs::read_dir(self.root.join(SHARD_DIR)) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(vec![]),
+            Err(e) => return Err(e),
+        };
+        let mut out: Vec<u8> = entries
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name();
+                let n = name.to_str()?;
+                (n.len() == 2).then(|| u8::from_str_radix(n, 16).ok())?
+            })
+            .filter(|s| *s < SHARDS)
+            .collect();
+        out.sort();
+        Ok(out)
     }
 
     /// The log, opened for appending and locked, and its length. A writer
@@ -273,21 +301,40 @@ impl UsageLog {
     }
 
     fn read_with(&self, keys: &[&Key32]) -> io::Result<(Vec<Use>, usize)> {
-        let Some(bytes) = fsutil::read_private(&self.path())? else {
-            return Ok((vec![], 0));
-        };
+        // The log first, then the shards: a fold in between shows a record
+        // twice (the newest per consumer is taken), never not at all.
         let mut uses = Vec::new();
+        let mut bad = self.read_file(&self.path(), keys, None, &mut uses)?;
+        for shard in self.shards()? {
+            bad += self.read_file(&self.shard_path(shard), keys, None, &mut uses)?;
+        }
+        Ok((uses, bad))
+    }
+
+    /// The uses in one file (of `config` only, when given); how many lines
+    /// did not open.
+    fn read_file(
+        &self,
+        path: &Path,
+        keys: &[&Key32],
+        config: Option<&str>,
+        uses: &mut Vec<Use>,
+    ) -> io::Result<usize> {
+        let Some(bytes) = fsutil::read_private(path)? else {
+            return Ok(0);
+        };
         let mut bad = 0;
         for line in bytes.split(|&b| b == b'\n') {
             if line.is_empty() || line[0] == b'#' {
                 continue;
             }
             match self.open_line(keys, line) {
-                Some(u) => uses.push(u),
+                Some(u) if config.is_none_or(|c| c == u.config) => uses.push(u),
+                Some(_) => {}
                 None => bad += 1,
             }
         }
-        Ok((uses, bad))
+        Ok(bad)
     }
 
     /// Per config: the newest use and the recent connections.
@@ -308,37 +355,107 @@ impl UsageLog {
         out
     }
 
-    /// One config's consumers, each with its newest use, newest first.
+    /// One config's consumers, each with its newest use, newest first:
+    /// the short log and the config's shard, not the whole history.
     pub fn consumers(&self, config: &str) -> Vec<Use> {
-        let (uses, _) = self.read().unwrap_or_default();
-        newest_per_consumer(uses.into_iter().filter(|u| u.config == config))
+        let keys = [&self.key];
+        let mut uses = vec![];
+        let _ = self.read_file(&self.path(), &keys, Some(config), &mut uses);
+        let _ = self.read_file(
+            &self.shard_path(shard_of(config)),
+            &keys,
+            Some(config),
+            &mut uses,
+        );
+        newest_per_consumer(uses.into_iter())
     }
 
-    /// Rewrites the log keeping the newest use per (config, consumer) of
-    /// configs that still exist. Caller holds the file's lock.
-    fn compact_locked(&self, keys: &[&Key32], exists: &dyn Fn(&str) -> bool) -> io::Result<()> {
-        let (uses, _) = self.read_with(keys)?;
-        let kept = newest_per_consumer(uses.into_iter().filter(|u| exists(&u.config)));
-        let mut body = Vec::with_capacity(kept.len() * 160);
-        for u in kept.iter().rev() {
-            self.seal_line(&self.key, u, &mut body);
+    /// Folds the log into the shards: each shard a record touched gets
+    /// the newest use per (config, consumer) of configs that still exist;
+    /// then the log starts again empty. Caller holds the log's lock. A
+    /// crash midway leaves records in both, which the next fold takes
+    /// again (the newest use wins).
+    fn fold_locked(&self, keys: &[&Key32], exists: &dyn Fn(&str) -> bool) -> io::Result<()> {
+        self.fold_with(keys, exists, None)
+    }
+
+    /// After `config` was removed: its uses are dropped (the log is folded
+    /// and its shard rewritten without them), so a new config of the same
+    /// name starts with none.
+    pub fn forget(&self, config: &str, exists: &dyn Fn(&str) -> bool) -> io::Result<()> {
+        if !self.path().exists() && self.shards()?.is_empty() {
+            return Ok(());
         }
-        let mut out = format!("{HEADER}{}\n", body.len()).into_bytes();
-        out.extend_from_slice(&body);
-        fsutil::write_atomic_via(&self.root.join(super::TMP_DIR), &self.path(), &out, true)
+        let _lock = self.locked()?;
+        self.fold_with(&[&self.key], exists, Some(shard_of(config)))
+    }
+
+    fn fold_with(
+        &self,
+        keys: &[&Key32],
+        exists: &dyn Fn(&str) -> bool,
+        also: Option<u8>,
+    ) -> io::Result<()> {
+        let mut tail = vec![];
+        self.read_file(&self.path(), keys, None, &mut tail)?;
+        let mut by_shard: std::collections::BTreeMap<u8, Vec<Use>> = Default::default();
+        if let Some(s) = also {
+            if self.shard_path(s).exists() {
+                by_shard.insert(s, vec![]);
+            }
+        }
+        for u in tail {
+            by_shard.entry(shard_of(&u.config)).or_default().push(u);
+        }
+        self.write_shards(keys, by_shard, exists)?;
+        fsutil::write_atomic_via(&self.root.join(super::TMP_DIR), &self.path(), b"", false)
+    }
+
+    /// Merges `new` uses into their shards and rewrites them.
+    fn write_shards(
+        &self,
+        keys: &[&Key32],
+        new: std::collections::BTreeMap<u8, Vec<Use>>,
+        exists: &dyn Fn(&str) -> bool,
+    ) -> io::Result<()> {
+        let tmp = self.root.join(super::TMP_DIR);
+        if !new.is_empty() {
+            fsutil::ensure_private_dir(&self.root.join(SHARD_DIR))?;
+        }
+        for (shard, mut uses) in new {
+            let path = self.shard_path(shard);
+            self.read_file(&path, keys, None, &mut uses)?;
+            let kept = newest_per_consumer(uses.into_iter().filter(|u| exists(&u.config)));
+            let mut body = Vec::with_capacity(kept.len() * 160);
+            for u in kept.iter().rev() {
+                self.seal_line(&self.key, u, &mut body);
+            }
+            // Informative, as the log: replaced whole, not flushed.
+            fsutil::write_atomic_via(&tmp, &path, &body, false)?;
+        }
+        Ok(())
     }
 
     /// After the store keys were replaced (a master-key rotation, a
     /// recipient removed): records sealed under `old` keys are sealed
     /// again under this log's key. Idempotent.
     pub fn reseal(&self, old: &[Key32]) -> io::Result<()> {
-        if !self.path().exists() {
+        if !self.path().exists() && self.shards()?.is_empty() {
             return Ok(());
         }
         let _lock = self.locked()?;
         let mut keys: Vec<&Key32> = vec![&self.key];
         keys.extend(old.iter());
-        self.compact_locked(&keys, &|_| true)
+        // Every shard is rewritten under this key.
+        let mut all: std::collections::BTreeMap<u8, Vec<Use>> =
+            self.shards()?.into_iter().map(|s| (s, vec![])).collect();
+        let mut tail = vec![];
+        self.read_file(&self.path(), &keys, None, &mut tail)?;
+        for u in tail {
+            all.entry(shard_of(&u.config)).or_default().push(u);
+        }
+        self.write_shards(&keys, all, &|_| true)?;
+        fsutil::write_atomic_via(&self.root.join(super::TMP_DIR), &self.path(), b"", false)
     }
 }
 
@@ -377,6 +494,12 @@ fn newest_per_consumer(uses: impl Iterator<Item = Use>) -> Vec<Use> {
     out
 }
 
+/// The shard of a config's uses (as the index: SHA-256 of the name).
+fn shard_of(config: &str) -> u8 {
+    use sha2::Digest;
+    sha2::Sha256::digest(config.as_bytes())[0] % SHARDS
+}
+
 /// Whether the file of length `len` ends with a newline (or is empty).
 fn ends_clean(file: &File, len: u64) -> io::Result<bool> {
     if len == 0 {
@@ -385,17 +508,6 @@ fn ends_clean(file: &File, len: u64) -> io::Result<bool> {
     let mut last = [0u8; 1];
     file.read_exact_at(&mut last, len - 1)?;
     Ok(last[0] == b'\n')
-}
-
-/// The size recorded by the last compaction (0: never compacted).
-fn compacted_size(file: &File) -> u64 {
-    let mut head = [0u8; 64];
-    let n = file.read_at(&mut head, 0).unwrap_or(0);
-    let text = String::from_utf8_lossy(&head[..n]);
-    text.strip_prefix(HEADER)
-        .and_then(|r| r.split('\n').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -469,9 +581,8 @@ mod tests {
         let l = log(d.path());
         let mut t = 1_000;
         let compacted = |l: &UsageLog| {
-            std::fs::read_to_string(l.path())
-                .unwrap_or_default()
-                .starts_with(HEADER)
+            !l.shards().unwrap().is_empty()
+                && std::fs::metadata(l.path()).map_or(0, |m| m.len()) == 0
         };
         for _ in 0..100 {
             let batch: Vec<Use> = (0..100)
@@ -528,7 +639,7 @@ mod tests {
             let batch: Vec<Use> = (0..100).map(|j| u("a", "job", i * 100 + j)).collect();
             l.append(&batch, &|_| true).unwrap();
         }
-        assert!(std::fs::metadata(l.path()).unwrap().len() > COMPACT_MIN);
+        assert!(std::fs::metadata(l.path()).unwrap().len() > FOLD_MIN);
         assert_eq!(l.read().unwrap().0.len(), 3000);
         l.maintain(&|_| true).unwrap();
         assert_eq!(l.read().unwrap().0.len(), 1);

@@ -16,6 +16,7 @@ mod docs_fresh;
 mod everyday;
 mod exec_inject;
 mod export_formats;
+mod flat_reads;
 mod git_credential;
 mod handout_rules;
 mod http_command;

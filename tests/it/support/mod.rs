@@ -165,6 +165,8 @@ impl T {
                 !s.ends_with("audit.jsonl")
                     && !s.ends_with("audit.head")
                     && !s.contains("/used/")
+                    && !s.contains("/audit/")
+                    && !s.contains("/usage/")
                     && !s.ends_with("usage.log")
                     && !s.ends_with(".lock")
             })
