@@ -100,6 +100,57 @@ pub fn secrets_of(doc: &ConfigDoc) -> Vec<(String, String)> {
     out
 }
 
+/// Outside text about a config (a probe's detail, the account a provider
+/// names, an error it sent) with the secrets of `docs` replaced, in every
+/// form this module finds: the one rule by which `authcfg test`, `show`,
+/// `list`, `add`, `reauth` and the MCP tools keep a server from echoing a
+/// secret back onto the screen or into the store (docs/SECURITY.md,
+/// "Servers and providers").
+pub fn own_secrets(docs: &[&ConfigDoc], text: &str) -> String {
+    if text.len() < MIN_LEN {
+        return text.to_string();
+    }
+    let mut r = Redactor::new();
+    for d in docs {
+        r.add_doc(d);
+    }
+    r.text(text)
+}
+
+/// The outside text a config keeps (its account, its last test's detail)
+/// with its own secrets replaced. Every write of the store calls this, so
+/// whatever path set them, no secret is kept (nor later shown) there.
+pub fn scrub(doc: &mut ConfigDoc) {
+    let account = doc.meta.account.as_ref().map(|a| a.as_received().to_string());
+    let detail = doc
+        .meta
+        .last_test
+        .as_ref()
+        .map(|t| t.detail.as_received().to_string());
+    if account.as_ref().map_or(0, String::len) < MIN_LEN
+        && detail.as_ref().map_or(0, String::len) < MIN_LEN
+    {
+        return;
+    }
+    let mut r = Redactor::new();
+    r.add_doc(doc);
+    if r.is_empty() {
+        return;
+    }
+    if let Some(a) = account {
+        let clean = r.text(&a);
+        if clean != a {
+            doc.meta.account = Some(crate::text::Outside::new(clean));
+        }
+    }
+    if let (Some(d), Some(t)) = (detail, doc.meta.last_test.as_mut()) {
+        let clean = r.text(&d);
+        if clean != d {
+            t.detail = crate::text::Outside::new(clean);
+        }
+    }
+}
+
 /// A stretch of the original bytes to replace, and by which label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Span {
