@@ -123,8 +123,15 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     let mut escaped = false;
     let mut o = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut o, &resp.to_json())?;
-        writeln!(o)?;
+        let json = serde_json::to_string_pretty(&resp.to_json())?;
+        if terminal {
+            // Still JSON of the same value (hidden characters as \uXXXX).
+            let shown = crate::text::escape_json_text(&json);
+            escaped |= matches!(shown, Cow::Owned(_));
+            writeln!(o, "{shown}")?;
+        } else {
+            writeln!(o, "{json}")?;
+        }
     } else {
         if args.include {
             write!(o, "HTTP {} {}\r\n", resp.status, resp.reason)?;
