@@ -121,7 +121,11 @@ pub fn own_secrets(docs: &[&ConfigDoc], text: &str) -> String {
 /// with its own secrets replaced. Every write of the store calls this, so
 /// whatever path set them, no secret is kept (nor later shown) there.
 pub fn scrub(doc: &mut ConfigDoc) {
-    let account = doc.meta.account.as_ref().map(|a| a.as_received().to_string());
+    let account = doc
+        .meta
+        .account
+        .as_ref()
+        .map(|a| a.as_received().to_string());
     let detail = doc
         .meta
         .last_test

@@ -450,9 +450,16 @@ fn http_at_a_terminal_escapes_the_answer() {
     let out = p.exp_eof().unwrap().replace("\r\n", "\n");
     let (json, note) = out.split_at(out.find("note: control").expect(&out[..500]));
     inert_chars("http --json at a terminal", json, 300_000);
-    assert!(json.contains("gpj.exe") && json.contains("\\u202e"), "{json:.500}");
+    assert!(
+        json.contains("gpj.exe") && json.contains("\\u202e"),
+        "{json:.500}"
+    );
     assert!(note.starts_with("note: control and invisible"));
-    let piped = t.cmd().args(["http", "web", &url, "--json"]).output().unwrap();
+    let piped = t
+        .cmd()
+        .args(["http", "web", &url, "--json"])
+        .output()
+        .unwrap();
     let piped: Value = serde_json::from_slice(&piped.stdout).unwrap();
     assert_eq!(
         serde_json::from_str::<Value>(json).unwrap(),
@@ -538,13 +545,22 @@ fn export_at_a_terminal_escapes_a_project_value() {
         .current_dir(dir.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for format in ["env", "fish"] {
         let mut cmd = t.std_cmd();
-        cmd.args(["export", "--format", format]).current_dir(dir.path());
+        cmd.args(["export", "--format", format])
+            .current_dir(dir.path());
         let mut p = rexpect::session::spawn_command(cmd, Some(60_000)).unwrap();
         let out = p.exp_eof().unwrap().replace("\r\n", "\n");
-        inert_chars(&format!("export --format {format} at a terminal"), &out, LIMIT);
+        inert_chars(
+            &format!("export --format {format} at a terminal"),
+            &out,
+            LIMIT,
+        );
         assert!(
             out.contains("V3") && out.contains("\\u{1b}]52;c;QUJD\\u{7}\\u{202e}\\u{9b}gpj.exe"),
             "{out}"
@@ -562,4 +578,54 @@ fn export_at_a_terminal_escapes_a_project_value() {
         "export V3='\u{1b}]52;c;QUJD\u{7}\u{202e}\u{9b}gpj.exe'\n",
         "piped: byte for byte"
     );
+}
+
+/// Row: OAuth discovery whose `issuer` is not the one asked for (red team
+/// #70): the error quotes it escaped, no forged line.
+#[test]
+fn a_discovery_issuer_mismatch_is_quoted_escaped() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let body = json!({
+        "issuer": hostile(0),
+        "authorization_endpoint": format!("http://127.0.0.1:{port}/auth"),
+        "token_endpoint": format!("http://127.0.0.1:{port}/token"),
+    })
+    .to_string();
+    std::thread::spawn(move || {
+        for s in listener.incoming().take(4) {
+            let Ok(mut s) = s else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+                .as_bytes(),
+            );
+        }
+    });
+    let t = T::new();
+    t.init();
+    let issuer = format!("http://127.0.0.1:{port}");
+    let (out, err, code) = run(
+        &t,
+        &[
+            "add",
+            "oauth2",
+            "custom",
+            "--name",
+            "de",
+            "--issuer",
+            &issuer,
+            "--client-id",
+            "cid",
+        ],
+    );
+    assert_ne!(code, Some(0), "{out}{err}");
+    assert!(err.contains("names issuer x\\u{1b}[2K"), "{err}");
+    inert("add with a forged issuer", &err, LIMIT);
+    inert("stdout", &out, LIMIT);
 }

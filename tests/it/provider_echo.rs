@@ -242,9 +242,8 @@ fn nats_quoting_the_password() -> u16 {
                 .and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok())
                 .and_then(|v| v["pass"].as_str().map(str::to_string))
                 .unwrap_or_default();
-            let _ = stream.write_all(
-                format!("-ERR 'Authorization Violation for {pass}'\r\n").as_bytes(),
-            );
+            let _ = stream
+                .write_all(format!("-ERR 'Authorization Violation for {pass}'\r\n").as_bytes());
         }
     });
     port
