@@ -390,3 +390,101 @@ fn the_caller_cannot_ask_for_a_slice_of_the_answer() {
     let pieces: Vec<&str> = pieces.iter().map(String::as_str).collect();
     assert_clean("MCP transcript", raw.as_bytes(), &pieces);
 }
+
+/// A loopback server answering each request with `body(path)`; serves
+/// `n` requests on a thread.
+fn serve_bodies(n: usize, body: fn(&str) -> Vec<u8>) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in listener.incoming().take(n) {
+            let Ok(mut s) = s else { continue };
+            let mut buf = [0u8; 8192];
+            let len = s.read(&mut buf).unwrap_or(0);
+            let head = String::from_utf8_lossy(&buf[..len]).into_owned();
+            let path = head.split(' ').nth(1).unwrap_or("/").to_string();
+            let b = body(&path);
+            let _ = s.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    b.len()
+                )
+                .as_bytes(),
+            );
+            let _ = s.write_all(&b);
+        }
+    });
+    port
+}
+
+const RT_TOKEN: &str = "Sk3yAbcdEfgh1234XyZ9";
+
+/// The red team's forms (#8, #9, #10, #65): octal escapes, base64 split
+/// by spaces, tabs and backslash-newlines or in padded chunks, hex of
+/// base64 and of UTF-16.
+fn red_team_form(path: &str) -> Vec<u8> {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+    let t = RT_TOKEN;
+    let b64 = STANDARD.encode(t);
+    let groups: Vec<&str> = b64
+        .as_bytes()
+        .chunks(4)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    let body = match path {
+        "/oct" => t.bytes().map(|b| format!("\\{b:o}")).collect(),
+        "/oct3" => t.bytes().map(|b| format!("\\{b:03o}")).collect(),
+        "/b64sp" => groups.join(" "),
+        "/b64tab" => groups.join("\t"),
+        "/b64bs" => groups.join("\\\n"),
+        "/b64gap" => format!("{} {}", &b64[..9], &b64[9..]),
+        "/b64chunks" => [&t[..5], &t[5..12], &t[12..]]
+            .iter()
+            .map(|c| STANDARD.encode(c))
+            .collect(),
+        "/b64hex" => hex::encode(&b64),
+        "/utf16hex" => t.encode_utf16().map(|u| format!("{u:04x}")).collect(),
+        _ => String::new(),
+    };
+    format!("before {body} after\n").into_bytes()
+}
+
+#[test]
+fn red_team_forms_are_redacted() {
+    let paths = [
+        "/oct",
+        "/oct3",
+        "/b64sp",
+        "/b64tab",
+        "/b64bs",
+        "/b64gap",
+        "/b64chunks",
+        "/b64hex",
+        "/utf16hex",
+    ];
+    let port = serve_bodies(2 * paths.len(), red_team_form);
+    let t = T::new();
+    t.init();
+    t.add(
+        "bearer",
+        "echo",
+        &[&format!("test_url=http://127.0.0.1:{port}/")],
+        Some(("token", RT_TOKEN)),
+    )
+    .success();
+    for p in paths {
+        let sent = String::from_utf8(red_team_form(p)).unwrap();
+        let out = t
+            .cmd()
+            .args(["http", "echo", &format!("http://127.0.0.1:{port}{p}")])
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert_eq!(
+            out, "before [REDACTED:echo/token] after\n",
+            "{p}: {sent:?} came back as {out:?}"
+        );
+    }
+}
