@@ -54,8 +54,9 @@ pub struct Args {
     /// Seconds the request may take (default: AUTHCFG_HTTP_TIMEOUT, 30)
     #[arg(long, value_name = "S")]
     max_time: Option<u64>,
-    /// Largest body kept, in bytes; a longer answer is cut (and says so)
-    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
+    /// Largest body kept, in bytes (at most 256 MiB); a longer answer is cut (and says so)
+    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024,
+          value_parser = crate::ops::http::parse_max_body)]
     max_body: usize,
 }
 

@@ -229,6 +229,11 @@ impl Redactor {
         }
     }
 
+    /// Whether `bytes` hold a secret, in any form this module finds.
+    pub fn finds(&self, bytes: &[u8]) -> bool {
+        !self.spans(bytes).is_empty()
+    }
+
     /// `bytes` with every secret, in whatever form, replaced.
     pub fn bytes(&self, bytes: &[u8]) -> Vec<u8> {
         let spans = self.spans(bytes);
@@ -967,7 +972,9 @@ fn base64_view(b: &[u8]) -> Option<(Vec<u8>, Vec<Run>, Vec<u32>)> {
         });
     }
     let mut emit = |out: &mut Vec<u8>, r: &B64Run, phase: usize, sep: bool| {
-        let avail = r.chars - phase;
+        let Some(avail) = r.chars.checked_sub(phase) else {
+            return;
+        };
         // A lone character after the last group holds no byte.
         let usable = avail - usize::from(avail % 4 == 1);
         if usable < 2 {
@@ -1261,6 +1268,48 @@ mod tests {
         let out = red.bytes(&body);
         let s = String::from_utf8(out).unwrap();
         assert_eq!(s.matches(MARK).count(), 2);
+    }
+
+    #[test]
+    fn red_team_forms() {
+        let key = "Sk3yAbcdEfgh1234XyZ9";
+        let red = r(key);
+        let b64 = STANDARD.encode(key);
+        let groups: Vec<&str> = b64
+            .as_bytes()
+            .chunks(4)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        let chunks: String = [&key[..5], &key[5..12], &key[12..]]
+            .iter()
+            .map(|c| STANDARD.encode(c))
+            .collect();
+        for text in [
+            key.bytes().map(|b| format!("\\{b:o}")).collect::<String>(),
+            key.bytes().map(|b| format!("\\{b:03o}")).collect(),
+            groups.join(" "),
+            groups.join("\t"),
+            groups.join("\\\n"),
+            chunks,
+            hex::encode(&b64),
+            key.encode_utf16().map(|u| format!("{u:04X}")).collect(),
+        ] {
+            assert_eq!(
+                red.text(&format!("a {text} b")),
+                format!("a {MARK} b"),
+                "{text}"
+            );
+        }
+        // Octal UTF-8, and short padded pieces that hold nothing.
+        let red = r("s\u{e4}kr\u{e9}t-\u{20ac}");
+        let oct: String = "s\u{e4}kr\u{e9}t-\u{20ac}"
+            .bytes()
+            .map(|b| format!("\\{b:o}"))
+            .collect();
+        assert_eq!(red.text(&oct), MARK);
+        for odd in ["A=B=C=", "ab=c==d", "=\\0=\\777", "QQ==QQ==QQ==", "0=1=2=3"] {
+            assert_eq!(red.text(odd), odd);
+        }
     }
 
     #[test]
