@@ -759,10 +759,10 @@ fn octal_escape(b: &[u8]) -> (usize, Dec) {
     let mut buf = [v, 0, 0, 0];
     let mut at = len;
     let mut whole = n > 0;
-    for k in 1..n.max(1) {
+    for slot in buf.iter_mut().take(n).skip(1) {
         match octal_at(&b[at..]) {
             Some((l, c @ 0x80..=0xBF)) => {
-                buf[k] = c;
+                *slot = c;
                 at += l;
             }
             _ => {
