@@ -203,6 +203,31 @@ pub fn escape_json(v: &mut serde_json::Value, max_chars: usize) {
     }
 }
 
+/// Serialized JSON (as `serde_json` writes it) for a terminal: every
+/// [`hidden`] character left in it (`serde_json` escapes only those below
+/// U+0020: DEL, C1 controls such as U+009B CSI, bidirectional overrides,
+/// zero-width characters remain) written as a JSON `\uXXXX` escape. They
+/// can only stand inside strings, so the text stays valid JSON of the same
+/// value; its structural line breaks are kept. Borrowed when nothing needed
+/// escaping.
+pub fn escape_json_text(json: &str) -> Cow<'_, str> {
+    if !json.chars().any(|c| c != '\n' && hidden(c)) {
+        return Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if c != '\n' && hidden(c) {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{:04x}", u));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 fn render(text: &str, max_chars: usize, keep_lines: bool) -> Cow<'_, str> {
     // With `keep_lines`, a line break (`\n`, or `\r\n`) and a tab are
     // kept: neither moves what is already on the screen.

@@ -103,11 +103,11 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         let mut settings = connectors::ProbeSettings::new(Duration::from_secs(args.timeout.max(1)));
         settings.known_hosts = known_hosts();
         settings.trust_host_key = args.trust_host_key.clone();
-        let mut outcome = connectors::probe_with(&doc, &settings);
+        let mut outcome = crate::ops::probe::probe(&s, doc.clone(), &settings);
         if let Some(fp) = outcome.unknown_host_key.clone() {
             if ctx.interactive && confirm_host_key(&outcome.summary(), &fp)? {
                 settings.trust_host_key = Some(fp);
-                outcome = connectors::probe_with(&doc, &settings);
+                outcome = crate::ops::probe::probe(&s, doc.clone(), &settings);
             }
         }
         let record = outcome.record();

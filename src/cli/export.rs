@@ -7,7 +7,7 @@ use crate::export::formats::{self, Format};
 use crate::export::{apply_prefixes, check_names, refuse_startup_exports, vars_for, Var};
 use crate::model::ConfigDoc;
 use crate::project::Project;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -169,9 +169,23 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         }
     };
     used.record(&s)?;
+    // The values may be a repository's (a project file's plain `[env]`
+    // values are outside text): at a terminal, control, bidirectional and
+    // invisible characters are shown escaped, like every outside text;
+    // piped (for `eval`, a file), the output is byte for byte what the
+    // shell reads (docs/SECURITY.md, "A repository's project file").
+    let terminal = std::io::stdout().is_terminal();
+    let shown = if terminal {
+        crate::text::escape_lines(&out, usize::MAX)
+    } else {
+        std::borrow::Cow::Borrowed(out.as_str())
+    };
     let mut stdout = std::io::stdout().lock();
-    stdout.write_all(out.as_bytes())?;
+    stdout.write_all(shown.as_bytes())?;
     stdout.flush()?;
+    if matches!(shown, std::borrow::Cow::Owned(_)) {
+        eprintln!("note: control and invisible characters were escaped for the terminal; pipe the output for the bytes as they are");
+    }
     Ok(0)
 }
 

@@ -54,8 +54,9 @@ pub struct Args {
     /// Seconds the request may take (default: AUTHCFG_HTTP_TIMEOUT, 30)
     #[arg(long, value_name = "S")]
     max_time: Option<u64>,
-    /// Largest body kept, in bytes; a longer answer is cut (and says so)
-    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
+    /// Largest body kept, in bytes (at most 256 MiB); a longer answer is cut (and says so)
+    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024,
+          value_parser = crate::ops::http::parse_max_body)]
     max_body: usize,
 }
 
@@ -123,8 +124,15 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     let mut escaped = false;
     let mut o = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut o, &resp.to_json())?;
-        writeln!(o)?;
+        let json = serde_json::to_string_pretty(&resp.to_json())?;
+        if terminal {
+            // Still JSON of the same value (hidden characters as \uXXXX).
+            let shown = crate::text::escape_json_text(&json);
+            escaped |= matches!(shown, Cow::Owned(_));
+            writeln!(o, "{shown}")?;
+        } else {
+            writeln!(o, "{json}")?;
+        }
     } else {
         if args.include {
             write!(o, "HTTP {} {}\r\n", resp.status, resp.reason)?;

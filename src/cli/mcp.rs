@@ -31,8 +31,9 @@ pub struct Args {
     /// Offer the reveal_secret tool, which returns secret values (not recommended)
     #[arg(long)]
     allow_reveal: bool,
-    /// Largest HTTP response body a tool returns, in bytes
-    #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024)]
+    /// Largest HTTP response body a tool returns, in bytes (at most 256 MiB)
+    #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024,
+          value_parser = crate::ops::http::parse_max_body)]
     max_body: usize,
     /// Most rows sql_query returns
     #[arg(long, value_name = "N", default_value_t = 500)]

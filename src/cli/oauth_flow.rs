@@ -79,7 +79,7 @@ pub fn authorize(ctx: &Ctx, doc: &mut ConfigDoc, args: &FlowArgs) -> anyhow::Res
     {
         // Userinfo usually carries the e-mail that id tokens often leave out.
         if let Some(who) = tokens::account_from_claims(&claims) {
-            doc.meta.account = Some(who.into());
+            tokens::set_account(doc, &who);
         }
     }
     doc.meta.rotated = crate::model::now();

@@ -75,7 +75,11 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                     let mut again = settings.clone();
                     again.trust_host_key = Some(fp);
                     let started = Instant::now();
-                    *row = to_row(&doc.meta.name, connectors::probe_with(doc, &again), started);
+                    *row = to_row(
+                        &doc.meta.name,
+                        crate::ops::probe::probe(&session, doc.clone(), &again),
+                        started,
+                    );
                 }
             }
         }

@@ -67,6 +67,11 @@ pub struct Server {
     redactor: RwLock<Redactor>,
     exposed: Vec<String>,
     clients: crate::ops::http::Clients,
+    /// Set once a request of the agent held a secret value of an exposed
+    /// config: every later call of this server is refused, so a guess that
+    /// hits ends the guessing (docs/SECURITY.md, "An agent using authcfg
+    /// mcp", "Guessing").
+    tripped: AtomicBool,
 }
 
 /// Whether `name` matches the glob.
@@ -150,6 +155,7 @@ impl Server {
             redactor: RwLock::new(redactor),
             exposed,
             clients: Default::default(),
+            tripped: AtomicBool::new(false),
         })
     }
 
@@ -306,6 +312,12 @@ impl Server {
             .and_then(Value::as_str)
             .map(str::to_string);
         let result = match tool {
+            _ if self.tripped.load(Ordering::SeqCst) => Err(UserError::new(
+                crate::error::Exit::Usage,
+                "refused: an earlier request of this session held a secret value; this server answers no more calls",
+            )
+            .hint("the user restarts `authcfg mcp`; `authcfg log` shows the request")
+            .into()),
             "list_configs" => self.list_configs(&actor, audited.clone()).await,
             "http_request" => self.http_request(&actor, args, audited.clone()).await,
             "sql_query" => self.sql_query(&actor, args, audited.clone()).await,
@@ -562,6 +574,14 @@ impl Server {
             body,
         };
         let action = "mcp.http_request";
+        let mut parts: Vec<&[u8]> = vec![req.method.as_bytes(), req.url.as_bytes()];
+        for (k, v) in &req.headers {
+            parts.push(k.as_bytes());
+            parts.push(v.as_bytes());
+        }
+        parts.extend(req.body.as_deref());
+        self.refuse_sent_secrets(actor, action, &name, &parts, &audited)
+            .await?;
         let (plan, doc) = self
             .hand_out(
                 actor,
@@ -602,6 +622,48 @@ impl Server {
         Ok(resp.to_json())
     }
 
+    /// Refuses, before anything is sent, a request whose parts (URL,
+    /// headers, body, SQL text) hold a secret value of an exposed config in
+    /// any form the redactor finds, and trips the server (every later call
+    /// refused): redaction would otherwise tell a guessing agent which of
+    /// its candidates came back as `[REDACTED:...]`.
+    async fn refuse_sent_secrets(
+        self: &Arc<Server>,
+        actor: &str,
+        action: &'static str,
+        name: &str,
+        parts: &[&[u8]],
+        audited: &Flag,
+    ) -> anyhow::Result<()> {
+        let r = self.redactor();
+        if !parts.iter().any(|p| r.finds(p)) {
+            return Ok(());
+        }
+        self.tripped.store(true, Ordering::SeqCst);
+        let me = self.clone();
+        let actor = actor.to_string();
+        let canon = crate::store::canonical_name(name).unwrap_or_else(|_| name.to_string());
+        let config = self.is_exposed(&canon).then_some(canon);
+        let flag = audited.clone();
+        blocking(move || {
+            let s = me.session(&actor)?;
+            s.audit(
+                action,
+                config.as_deref(),
+                "refused",
+                Some("the agent sent a secret value; the session answers no more calls"),
+            );
+            flag.store(true, Ordering::SeqCst);
+            Ok(())
+        })
+        .await?;
+        Err(UserError::new(
+            crate::error::Exit::Usage,
+            "refused, not sent: the request holds a secret value of an exposed config; this server answers no more calls",
+        )
+        .into())
+    }
+
     async fn sql_query(
         self: &Arc<Server>,
         actor: &str,
@@ -611,6 +673,8 @@ impl Server {
         let name = Self::arg(&args, "config")?;
         let sql = Self::arg(&args, "sql")?;
         let action = "mcp.sql_query";
+        self.refuse_sent_secrets(actor, action, &name, &[sql.as_bytes()], &audited)
+            .await?;
         let doc = self
             .hand_out(
                 actor,

@@ -53,7 +53,11 @@ pub fn discover(issuer: &str) -> Result<Metadata, UserError> {
                 if meta.issuer.trim_end_matches('/') != trimmed {
                     return Err(UserError::new(
                         Exit::OAuth,
-                        format!("{url} names issuer {}, not {trimmed}", meta.issuer),
+                        format!(
+                            "{url} names issuer {}, not {trimmed}",
+                            // The provider's words: escaped, cut.
+                            crate::text::Outside::new(meta.issuer.as_str())
+                        ),
                     )
                     .hint("use the exact issuer URL the provider documents"));
                 }

@@ -81,8 +81,16 @@ pub fn apply(doc: &mut ConfigDoc, resp: &TokenResponse) {
         .as_deref()
         .and_then(account_from_id_token)
     {
-        doc.meta.account = Some(who.into());
+        set_account(doc, &who);
     }
+}
+
+/// Sets the account a provider names (id token, userinfo): outside text,
+/// with the config's own secrets replaced (a provider that answers with the
+/// token it was sent does not get it shown as the account).
+pub fn set_account(doc: &mut ConfigDoc, who: &str) {
+    let clean = crate::ops::redact::own_secrets(&[doc], who);
+    doc.meta.account = Some(clean.into());
 }
 
 /// How long a new refresh token lasts: what the provider said

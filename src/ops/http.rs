@@ -442,6 +442,25 @@ pub fn plan(doc: &ConfigDoc, req: &Request) -> Result<Plan, UserError> {
     })
 }
 
+/// The largest `--max-body` accepted (`authcfg http`, `authcfg mcp`): a
+/// body is held in memory and redacted whole before any of it is shown, so
+/// a caller's limit may not let an endless answer take the machine's
+/// memory (docs/SECURITY.md, "The network").
+pub const MAX_BODY_CEILING: usize = 256 * 1024 * 1024;
+
+/// A `--max-body` value: above 0 and at most [`MAX_BODY_CEILING`].
+pub fn parse_max_body(s: &str) -> Result<usize, String> {
+    let n: usize = s
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of bytes"))?;
+    if n == 0 || n > MAX_BODY_CEILING {
+        return Err(format!(
+            "must be from 1 to {MAX_BODY_CEILING} bytes (256 MiB: the body is held and redacted in memory)"
+        ));
+    }
+    Ok(n)
+}
+
 /// Limits of one request.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {

@@ -6,23 +6,38 @@ use crate::connectors::{self, Class, Outcome, ProbeSettings};
 use crate::model::{ConfigDoc, Kind};
 use crate::oauth::{self, tokens};
 use crate::ops::credential::{Credential, CustomAuth};
-use crate::ops::Session;
+use crate::ops::{redact, Session};
 
+/// Every probe of every entry point (`authcfg test`, `add`, the MCP
+/// `test_config`): the outcome's detail is often the server's own words, so
+/// it comes back with the config's secrets replaced (`redact::own_secrets`)
+/// whatever the server echoed (docs/SECURITY.md, "Servers and providers").
 pub fn probe(session: &Session, doc: ConfigDoc, settings: &ProbeSettings) -> Outcome {
-    match doc.meta.kind {
-        Kind::Oauth2 => probe_oauth(session, doc),
-        Kind::Custom if CustomAuth::parse(&doc.meta.type_id) == Some(CustomAuth::Totp) => {
+    let (mut outcome, fresh) = match doc.meta.kind {
+        // The probe may have refreshed the token: the new one is a secret
+        // too.
+        Kind::Oauth2 => (
+            probe_oauth(session, doc.clone()),
+            session.store.read(&doc.meta.name).ok(),
+        ),
+        Kind::Custom if CustomAuth::parse(&doc.meta.type_id) == Some(CustomAuth::Totp) => (
             Outcome::not_testable(format!(
                 "a TOTP secret has no service to probe; `authcfg otp {}` prints the current code",
                 doc.meta.name
-            ))
-        }
-        Kind::Custom if CustomAuth::parse(&doc.meta.type_id) == Some(CustomAuth::Env) => {
-            Outcome::not_testable("environment-variable configs have nothing to probe")
-        }
-        Kind::Custom => probe_custom(&doc, settings.timeout),
-        Kind::Connector => connectors::probe_with(&doc, settings),
-    }
+            )),
+            None,
+        ),
+        Kind::Custom if CustomAuth::parse(&doc.meta.type_id) == Some(CustomAuth::Env) => (
+            Outcome::not_testable("environment-variable configs have nothing to probe"),
+            None,
+        ),
+        Kind::Custom => (probe_custom(&doc, settings.timeout), None),
+        Kind::Connector => (connectors::probe_with(&doc, settings), None),
+    };
+    let mut docs = vec![&doc];
+    docs.extend(fresh.as_ref());
+    outcome.detail = redact::own_secrets(&docs, &outcome.detail);
+    outcome
 }
 
 /// The HTTP probe of the custom auth types: a GET of the configured test

@@ -9,13 +9,17 @@
 //! - the bytes as they are;
 //! - text escapes decoded (`unescape`): JSON and JavaScript string escapes
 //!   of every kind (`\uXXXX` with surrogate pairs, `\u{...}`, `\xHH`,
-//!   `\n`, `\/`, ...), percent-encoding whatever the encoder kept
+//!   C's and legacy JavaScript's octal `\123`, `\n`, `\/`, ...),
+//!   percent-encoding whatever the encoder kept
 //!   (`%XX` in either case, JavaScript's `%uXXXX`), HTML and XML
 //!   entities (every named HTML5 entity, decimal and hex numeric ones) and
 //!   quoted-printable (`=XX`, soft line breaks), all in one pass;
 //! - base64 decoded (`base64_view`): every run of base64 characters of
-//!   either alphabet, across line breaks, at each of its four possible
-//!   alignments;
+//!   either alphabet, across line breaks, spaces, tabs and
+//!   backslash-newlines, at each of its four possible alignments, and
+//!   padded chunks written one after the other joined;
+//! - hex decoded (`hex_view`): every run of hex digits, at both
+//!   alignments (hex of base64, hex of UTF-16);
 //!
 //! and each decoded view again, up to two layers (`DEPTH`: JSON inside
 //! JSON, base64 inside JSON with `\n` escapes, a percent-encoded value in
@@ -28,7 +32,7 @@
 //! forms a decoder cannot undo: hex, UTF-16, Latin-1, the value with its
 //! own escape-like sequences decoded, and `+` for a space.
 //!
-//! Everything is linear in the size of the answer: at most seven views,
+//! Everything is linear in the size of the answer: at most thirteen views,
 //! each built in one pass; answers larger than `WINDOW` are read in
 //! overlapping windows.
 
@@ -100,6 +104,61 @@ pub fn secrets_of(doc: &ConfigDoc) -> Vec<(String, String)> {
     out
 }
 
+/// Outside text about a config (a probe's detail, the account a provider
+/// names, an error it sent) with the secrets of `docs` replaced, in every
+/// form this module finds: the one rule by which `authcfg test`, `show`,
+/// `list`, `add`, `reauth` and the MCP tools keep a server from echoing a
+/// secret back onto the screen or into the store (docs/SECURITY.md,
+/// "Servers and providers").
+pub fn own_secrets(docs: &[&ConfigDoc], text: &str) -> String {
+    if text.len() < MIN_LEN {
+        return text.to_string();
+    }
+    let mut r = Redactor::new();
+    for d in docs {
+        r.add_doc(d);
+    }
+    r.text(text)
+}
+
+/// The outside text a config keeps (its account, its last test's detail)
+/// with its own secrets replaced. Every write of the store calls this, so
+/// whatever path set them, no secret is kept (nor later shown) there.
+pub fn scrub(doc: &mut ConfigDoc) {
+    let account = doc
+        .meta
+        .account
+        .as_ref()
+        .map(|a| a.as_received().to_string());
+    let detail = doc
+        .meta
+        .last_test
+        .as_ref()
+        .map(|t| t.detail.as_received().to_string());
+    if account.as_ref().map_or(0, String::len) < MIN_LEN
+        && detail.as_ref().map_or(0, String::len) < MIN_LEN
+    {
+        return;
+    }
+    let mut r = Redactor::new();
+    r.add_doc(doc);
+    if r.is_empty() {
+        return;
+    }
+    if let Some(a) = account {
+        let clean = r.text(&a);
+        if clean != a {
+            doc.meta.account = Some(crate::text::Outside::new(clean));
+        }
+    }
+    if let (Some(d), Some(t)) = (detail, doc.meta.last_test.as_mut()) {
+        let clean = r.text(&d);
+        if clean != d {
+            t.detail = crate::text::Outside::new(clean);
+        }
+    }
+}
+
 /// A stretch of the original bytes to replace, and by which label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Span {
@@ -168,6 +227,11 @@ impl Redactor {
         } else {
             self.longest * EXPANSION + BACK
         }
+    }
+
+    /// Whether `bytes` hold a secret, in any form this module finds.
+    pub fn finds(&self, bytes: &[u8]) -> bool {
+        !self.spans(bytes).is_empty()
     }
 
     /// `bytes` with every secret, in whatever form, replaced.
@@ -294,6 +358,14 @@ impl Redactor {
                         parent: p,
                     });
                 }
+                if let Some((b, runs)) = hex_view(&views[p].bytes) {
+                    next.push(views.len());
+                    views.push(View {
+                        bytes: Cow::Owned(b),
+                        map: Map::Hex(runs),
+                        parent: p,
+                    });
+                }
             }
             layer = next;
         }
@@ -394,6 +466,17 @@ enum Map {
         runs: Vec<Run>,
         pos: Vec<u32>,
     },
+    /// `hex_view`: decoded runs of hex digits.
+    Hex(Vec<HexRun>),
+}
+
+/// `len` bytes from `at` on in the view: the decoding of the hex digits
+/// from `lo` on in the parent, two a byte.
+#[derive(Debug, Clone, Copy)]
+struct HexRun {
+    at: u32,
+    len: u32,
+    lo: u32,
 }
 
 /// Bytes from `at` on in the view: a literal stretch copied from `lo` in
@@ -463,6 +546,18 @@ impl Map {
                 };
                 let lo = chars(a).0;
                 let hi = chars(b - 1).1;
+                (lo, hi.max(lo))
+            }
+            Map::Hex(runs) => {
+                let digit = |i: usize| {
+                    let k = runs.partition_point(|r| r.at as usize <= i);
+                    let r = runs[k.saturating_sub(1)];
+                    // A separator after the run: its end.
+                    let j = (i - r.at as usize).min(r.len as usize);
+                    r.lo as usize + 2 * j
+                };
+                let lo = digit(a);
+                let hi = digit(b - 1) + 2;
                 (lo, hi.max(lo))
             }
         }
@@ -619,8 +714,69 @@ fn backslash(b: &[u8]) -> Option<(usize, Dec)> {
         b'b' => simple(0x08),
         b'f' => simple(0x0c),
         c @ (b'/' | b'\\' | b'"' | b'\'') => simple(c),
+        // C's and legacy JavaScript's octal escapes: \123, \63, \0.
+        b'0'..=b'7' => Some(octal_escape(b)),
         _ => None,
     }
+}
+
+/// One octal escape at the start of `b`: its length and value (1 to 3
+/// digits, at most 0o377).
+fn octal_at(b: &[u8]) -> Option<(usize, u8)> {
+    if b.first() != Some(&b'\\') {
+        return None;
+    }
+    let mut v: u32 = 0;
+    let mut n = 0;
+    while n < 3 {
+        match b.get(1 + n) {
+            Some(&c @ b'0'..=b'7') if v * 8 + u32::from(c - b'0') <= 0o377 => {
+                v = v * 8 + u32::from(c - b'0');
+                n += 1;
+            }
+            _ => break,
+        }
+    }
+    (n > 0).then_some((1 + n, v as u8))
+}
+
+/// An octal escape (`\123`), joined with the ones that follow into one
+/// UTF-8 character (`\303\244` is `ä`); a byte that starts none is the
+/// code point U+00XX, as [`byte_escape`] does.
+fn octal_escape(b: &[u8]) -> (usize, Dec) {
+    let Some((len, v)) = octal_at(b) else {
+        return (2, Dec::none());
+    };
+    if v < 0x80 {
+        return (len, Dec::byte(v));
+    }
+    let n = match v {
+        0xC2..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xF4 => 4,
+        _ => 0,
+    };
+    let mut buf = [v, 0, 0, 0];
+    let mut at = len;
+    let mut whole = n > 0;
+    for slot in buf.iter_mut().take(n).skip(1) {
+        match octal_at(&b[at..]) {
+            Some((l, c @ 0x80..=0xBF)) => {
+                *slot = c;
+                at += l;
+            }
+            _ => {
+                whole = false;
+                break;
+            }
+        }
+    }
+    if whole && std::str::from_utf8(&buf[..n]).is_ok() {
+        if let Some(d) = Dec::bytes(&buf[..n]) {
+            return (at, d);
+        }
+    }
+    (len, Dec::code_point(u32::from(v)))
 }
 
 /// A byte escape (`%XX`, `=XX`, `\\xHH`: `width` bytes starting with
@@ -725,8 +881,8 @@ fn entity(b: &[u8]) -> Option<(usize, Dec)> {
     Some((end, Dec::bytes(&decoded)?))
 }
 
-/// A byte's base64 value in either alphabet; `WS` for a line break inside
-/// a run, `NO` for anything else.
+/// A byte's base64 value in either alphabet; `WS` for a line break, space
+/// or tab inside a run, `NO` for anything else.
 const WS: u8 = 64;
 const NO: u8 = 255;
 const B64: [u8; 256] = {
@@ -748,30 +904,52 @@ const B64: [u8; 256] = {
     t[b'_' as usize] = 63;
     t[b'\r' as usize] = WS;
     t[b'\n' as usize] = WS;
+    t[b' ' as usize] = WS;
+    t[b'\t' as usize] = WS;
     t
 };
 
-/// The base64 view: each run of base64 characters (either alphabet, line
-/// breaks inside allowed, padding ending it) decoded from each of its first
-/// four characters, the pieces separated by one byte; None when no run is
-/// long enough to hold a secret. The base64 crate has no use here: runs mix
-/// alphabets and line breaks, and every decoded byte must keep where it
-/// came from.
+/// The base64 value of `b[i]`, with a backslash that ends a line (a
+/// continuation) read as a line break.
+fn b64_at(b: &[u8], i: usize) -> u8 {
+    match b[i] {
+        b'\\' if matches!(b.get(i + 1), Some(b'\n' | b'\r')) => WS,
+        c => B64[c as usize],
+    }
+}
+
+/// A run of base64 characters: `chars` values from `first` on in `pos`;
+/// its padding ends at `end`, after `pads` `=`.
+struct B64Run {
+    first: usize,
+    chars: usize,
+    end: usize,
+    pads: usize,
+}
+
+/// The base64 view: each run of base64 characters (either alphabet; line
+/// breaks, spaces, tabs and backslash-newlines inside allowed; padding
+/// ending it) decoded from each of its first four characters, the pieces
+/// separated by one byte; and runs that follow padding directly (base64
+/// written in padded chunks, `U2szeUE=YmNk...`) decoded once more as one,
+/// each chunk from its own start. None when no run is long enough to hold a
+/// secret. The base64 crate has no use here: runs mix alphabets and
+/// separators, and every decoded byte must keep where it came from.
 fn base64_view(b: &[u8]) -> Option<(Vec<u8>, Vec<Run>, Vec<u32>)> {
     let mut out = vec![];
     let mut runs = vec![];
     let mut pos: Vec<u32> = vec![];
     let mut vals: Vec<u8> = vec![];
+    let mut found: Vec<B64Run> = vec![];
     let mut i = 0;
     while i < b.len() {
-        if B64[b[i] as usize] >= WS {
+        if b64_at(b, i) >= WS {
             i += 1;
             continue;
         }
-        vals.clear();
         let first = pos.len();
         while i < b.len() {
-            match B64[b[i] as usize] {
+            match b64_at(b, i) {
                 NO => break,
                 WS => {}
                 v => {
@@ -781,41 +959,110 @@ fn base64_view(b: &[u8]) -> Option<(Vec<u8>, Vec<Run>, Vec<u32>)> {
             }
             i += 1;
         }
-        if vals.len() < MIN_RUN {
-            pos.truncate(first);
-            continue;
-        }
-        let mut end = pos[pos.len() - 1] as usize + 1;
-        while end < b.len() && b[end] == b'=' && end - (pos[pos.len() - 1] as usize) <= 2 {
+        let last = pos[pos.len() - 1] as usize;
+        let mut end = last + 1;
+        while end < b.len() && b[end] == b'=' && end - last <= 2 {
             end += 1;
         }
+        found.push(B64Run {
+            first,
+            chars: pos.len() - first,
+            end,
+            pads: end - last - 1,
+        });
+    }
+    let mut emit = |out: &mut Vec<u8>, r: &B64Run, phase: usize, sep: bool| {
+        let Some(avail) = r.chars.checked_sub(phase) else {
+            return;
+        };
+        // A lone character after the last group holds no byte.
+        let usable = avail - usize::from(avail % 4 == 1);
+        if usable < 2 {
+            return;
+        }
+        if sep && !out.is_empty() {
+            out.push(0xff);
+        }
+        let at = out.len();
+        for g in vals[r.first + phase..r.first + phase + usable].chunks(4) {
+            let v = |k: usize| g.get(k).copied().unwrap_or(0) as u32;
+            let n = v(0) << 18 | v(1) << 12 | v(2) << 6 | v(3);
+            let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+            out.extend_from_slice(&bytes[..g.len() - 1]);
+        }
+        runs.push(Run {
+            at: at as u32,
+            len: (out.len() - at) as u32,
+            first: (r.first + phase) as u32,
+            chars: usable as u32,
+            end: r.end as u32,
+        });
+    };
+    for r in found.iter().filter(|r| r.chars >= MIN_RUN) {
         for phase in 0..4 {
-            let avail = vals.len() - phase;
-            // A lone character after the last group holds no byte.
-            let usable = avail - usize::from(avail % 4 == 1);
-            if usable < 2 {
-                continue;
+            emit(&mut out, r, phase, true);
+        }
+    }
+    // Padded chunks: the first from the phase its padding completes, each
+    // next one from its start, joined.
+    let mut k = 0;
+    while k < found.len() {
+        let mut j = k;
+        while j + 1 < found.len()
+            && found[j].pads > 0
+            && pos[found[j + 1].first] as usize == found[j].end
+        {
+            j += 1;
+        }
+        let total: usize = found[k..=j].iter().map(|r| r.chars).sum();
+        if j > k && total >= MIN_RUN {
+            let r = &found[k];
+            emit(&mut out, r, (r.chars + r.pads) % 4, true);
+            for r in &found[k + 1..=j] {
+                emit(&mut out, r, 0, false);
             }
+        }
+        k = j + 1;
+    }
+    (!runs.is_empty()).then_some((out, runs, pos))
+}
+
+/// The hex view: each run of at least `2 * MIN_LEN` hex digits decoded
+/// from its first and its second digit (hex of base64, hex of UTF-16:
+/// a layer like the others), the pieces separated by one byte.
+fn hex_view(b: &[u8]) -> Option<(Vec<u8>, Vec<HexRun>)> {
+    let mut out = vec![];
+    let mut runs = vec![];
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_hexdigit() {
+            i += 1;
+            continue;
+        }
+        let lo = i;
+        while i < b.len() && b[i].is_ascii_hexdigit() {
+            i += 1;
+        }
+        if i - lo < 2 * MIN_LEN {
+            continue;
+        }
+        for phase in 0..2 {
+            let start = lo + phase;
+            let n = (i - start) / 2;
             if !out.is_empty() {
                 out.push(0xff);
             }
-            let at = out.len();
-            for g in vals[phase..phase + usable].chunks(4) {
-                let v = |k: usize| g.get(k).copied().unwrap_or(0) as u32;
-                let n = v(0) << 18 | v(1) << 12 | v(2) << 6 | v(3);
-                let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-                out.extend_from_slice(&bytes[..g.len() - 1]);
-            }
-            runs.push(Run {
-                at: at as u32,
-                len: (out.len() - at) as u32,
-                first: (first + phase) as u32,
-                chars: usable as u32,
-                end: end as u32,
+            runs.push(HexRun {
+                at: out.len() as u32,
+                len: n as u32,
+                lo: start as u32,
             });
+            for p in b[start..start + 2 * n].chunks(2) {
+                out.push((hex_value(p[0]).unwrap_or(0) * 16 + hex_value(p[1]).unwrap_or(0)) as u8);
+            }
         }
     }
-    (!runs.is_empty()).then_some((out, runs, pos))
+    (!runs.is_empty()).then_some((out, runs))
 }
 
 #[cfg(test)]
@@ -1021,6 +1268,48 @@ mod tests {
         let out = red.bytes(&body);
         let s = String::from_utf8(out).unwrap();
         assert_eq!(s.matches(MARK).count(), 2);
+    }
+
+    #[test]
+    fn red_team_forms() {
+        let key = "Sk3yAbcdEfgh1234XyZ9";
+        let red = r(key);
+        let b64 = STANDARD.encode(key);
+        let groups: Vec<&str> = b64
+            .as_bytes()
+            .chunks(4)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        let chunks: String = [&key[..5], &key[5..12], &key[12..]]
+            .iter()
+            .map(|c| STANDARD.encode(c))
+            .collect();
+        for text in [
+            key.bytes().map(|b| format!("\\{b:o}")).collect::<String>(),
+            key.bytes().map(|b| format!("\\{b:03o}")).collect(),
+            groups.join(" "),
+            groups.join("\t"),
+            groups.join("\\\n"),
+            chunks,
+            hex::encode(&b64),
+            key.encode_utf16().map(|u| format!("{u:04X}")).collect(),
+        ] {
+            assert_eq!(
+                red.text(&format!("a {text} b")),
+                format!("a {MARK} b"),
+                "{text}"
+            );
+        }
+        // Octal UTF-8, and short padded pieces that hold nothing.
+        let red = r("s\u{e4}kr\u{e9}t-\u{20ac}");
+        let oct: String = "s\u{e4}kr\u{e9}t-\u{20ac}"
+            .bytes()
+            .map(|b| format!("\\{b:o}"))
+            .collect();
+        assert_eq!(red.text(&oct), MARK);
+        for odd in ["A=B=C=", "ab=c==d", "=\\0=\\777", "QQ==QQ==QQ==", "0=1=2=3"] {
+            assert_eq!(red.text(odd), odd);
+        }
     }
 
     #[test]

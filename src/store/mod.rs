@@ -1316,7 +1316,13 @@ impl Store {
         self.ensure_group_keys(txn, docs)?;
         let versioned = docs
             .iter()
-            .map(|d| self.versioned(d))
+            .map(|d| {
+                // No secret kept in the outside text of the config itself.
+                self.versioned(d).map(|mut d| {
+                    crate::ops::redact::scrub(&mut d);
+                    d
+                })
+            })
             .collect::<anyhow::Result<Vec<_>>>()?;
         let docs = &versioned[..];
         let encoded = docs

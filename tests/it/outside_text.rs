@@ -392,7 +392,7 @@ fn http_at_a_terminal_escapes_the_answer() {
     let sent = body.clone();
     let server = std::thread::spawn(move || {
         let body = sent;
-        for _ in 0..2 {
+        for _ in 0..4 {
             let (mut s, _) = listener.accept().unwrap();
             let mut buf = [0u8; 4096];
             let _ = s.read(&mut buf);
@@ -442,6 +442,31 @@ fn http_at_a_terminal_escapes_the_answer() {
         body.as_bytes(),
         "piped output is the body as received"
     );
+    // `--json` at a terminal (red team #63): the same JSON value, its
+    // hidden characters (U+202E, U+009B, ...) as \uXXXX escapes.
+    let mut cmd = t.std_cmd();
+    cmd.args(["http", "web", &url, "--json"]);
+    let mut p = rexpect::session::spawn_command(cmd, Some(60_000)).unwrap();
+    let out = p.exp_eof().unwrap().replace("\r\n", "\n");
+    let (json, note) = out.split_at(out.find("note: control").expect(&out[..500]));
+    inert_chars("http --json at a terminal", json, 300_000);
+    assert!(
+        json.contains("gpj.exe") && json.contains("\\u202e"),
+        "{json:.500}"
+    );
+    assert!(note.starts_with("note: control and invisible"));
+    let piped = t
+        .cmd()
+        .args(["http", "web", &url, "--json"])
+        .output()
+        .unwrap();
+    let piped: Value = serde_json::from_slice(&piped.stdout).unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(json).unwrap(),
+        piped,
+        "the same value as piped"
+    );
+    assert!(piped["body"].as_str().unwrap().contains('\u{202e}'));
     server.join().unwrap();
 }
 
@@ -499,4 +524,108 @@ fn doctor_shows_a_planted_header_escaped() {
     let (_, err, code) = run(&t, &["list"]);
     assert_eq!(code, Some(1), "{err:.2000}");
     inert("list's error", &err, LIMIT);
+}
+
+/// Row `export` at a terminal (red team #54): a repository's plain `[env]`
+/// value holding OSC 52, U+202E and U+009B is shown escaped; piped (for
+/// `eval`), the output is the value byte for byte.
+#[test]
+fn export_at_a_terminal_escapes_a_project_value() {
+    let t = T::new();
+    t.init();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".authcfg.toml"),
+        "[env]\nV3 = \"\\u001b]52;c;QUJD\\u0007\\u202e\\u009bgpj.exe\"\n",
+    )
+    .unwrap();
+    let out = t
+        .std_cmd()
+        .args(["project", "allow"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for format in ["env", "fish"] {
+        let mut cmd = t.std_cmd();
+        cmd.args(["export", "--format", format])
+            .current_dir(dir.path());
+        let mut p = rexpect::session::spawn_command(cmd, Some(60_000)).unwrap();
+        let out = p.exp_eof().unwrap().replace("\r\n", "\n");
+        inert_chars(
+            &format!("export --format {format} at a terminal"),
+            &out,
+            LIMIT,
+        );
+        assert!(
+            out.contains("V3") && out.contains("\\u{1b}]52;c;QUJD\\u{7}\\u{202e}\\u{9b}gpj.exe"),
+            "{out}"
+        );
+        assert!(out.contains("note: control and invisible"), "{out}");
+    }
+    let piped = t
+        .cmd()
+        .arg("export")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(piped.stdout).unwrap(),
+        "export V3='\u{1b}]52;c;QUJD\u{7}\u{202e}\u{9b}gpj.exe'\n",
+        "piped: byte for byte"
+    );
+}
+
+/// Row: OAuth discovery whose `issuer` is not the one asked for (red team
+/// #70): the error quotes it escaped, no forged line.
+#[test]
+fn a_discovery_issuer_mismatch_is_quoted_escaped() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let body = json!({
+        "issuer": hostile(0),
+        "authorization_endpoint": format!("http://127.0.0.1:{port}/auth"),
+        "token_endpoint": format!("http://127.0.0.1:{port}/token"),
+    })
+    .to_string();
+    std::thread::spawn(move || {
+        for s in listener.incoming().take(4) {
+            let Ok(mut s) = s else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+                .as_bytes(),
+            );
+        }
+    });
+    let t = T::new();
+    t.init();
+    let issuer = format!("http://127.0.0.1:{port}");
+    let (out, err, code) = run(
+        &t,
+        &[
+            "add",
+            "oauth2",
+            "custom",
+            "--name",
+            "de",
+            "--issuer",
+            &issuer,
+            "--client-id",
+            "cid",
+        ],
+    );
+    assert_ne!(code, Some(0), "{out}{err}");
+    assert!(err.contains("names issuer x\\u{1b}[2K"), "{err}");
+    inert("add with a forged issuer", &err, LIMIT);
+    inert("stdout", &out, LIMIT);
 }

@@ -390,3 +390,230 @@ fn the_caller_cannot_ask_for_a_slice_of_the_answer() {
     let pieces: Vec<&str> = pieces.iter().map(String::as_str).collect();
     assert_clean("MCP transcript", raw.as_bytes(), &pieces);
 }
+
+/// A loopback server answering each request with `body(path)`; serves
+/// `n` requests on a thread.
+fn serve_bodies(n: usize, body: fn(&str) -> Vec<u8>) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in listener.incoming().take(n) {
+            let Ok(mut s) = s else { continue };
+            let mut buf = [0u8; 8192];
+            let len = s.read(&mut buf).unwrap_or(0);
+            let head = String::from_utf8_lossy(&buf[..len]).into_owned();
+            let path = head.split(' ').nth(1).unwrap_or("/").to_string();
+            let b = body(&path);
+            let _ = s.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    b.len()
+                )
+                .as_bytes(),
+            );
+            let _ = s.write_all(&b);
+        }
+    });
+    port
+}
+
+const RT_TOKEN: &str = "Sk3yAbcdEfgh1234XyZ9";
+
+/// The red team's forms (#8, #9, #10, #65): octal escapes, base64 split
+/// by spaces, tabs and backslash-newlines or in padded chunks, hex of
+/// base64 and of UTF-16.
+fn red_team_form(path: &str) -> Vec<u8> {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+    let t = RT_TOKEN;
+    let b64 = STANDARD.encode(t);
+    let groups: Vec<&str> = b64
+        .as_bytes()
+        .chunks(4)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    let body = match path {
+        "/oct" => t.bytes().map(|b| format!("\\{b:o}")).collect(),
+        "/oct3" => t.bytes().map(|b| format!("\\{b:03o}")).collect(),
+        "/b64sp" => groups.join(" "),
+        "/b64tab" => groups.join("\t"),
+        "/b64bs" => groups.join("\\\n"),
+        "/b64gap" => format!("{} {}", &b64[..9], &b64[9..]),
+        "/b64chunks" => [&t[..5], &t[5..12], &t[12..]]
+            .iter()
+            .map(|c| STANDARD.encode(c))
+            .collect(),
+        "/b64hex" => hex::encode(&b64),
+        "/utf16hex" => t.encode_utf16().map(|u| format!("{u:04x}")).collect(),
+        _ => String::new(),
+    };
+    format!("before {body} after\n").into_bytes()
+}
+
+#[test]
+fn red_team_forms_are_redacted() {
+    let paths = [
+        "/oct",
+        "/oct3",
+        "/b64sp",
+        "/b64tab",
+        "/b64bs",
+        "/b64gap",
+        "/b64chunks",
+        "/b64hex",
+        "/utf16hex",
+    ];
+    let port = serve_bodies(2 * paths.len(), red_team_form);
+    let t = T::new();
+    t.init();
+    t.add(
+        "bearer",
+        "echo",
+        &[&format!("test_url=http://127.0.0.1:{port}/")],
+        Some(("token", RT_TOKEN)),
+    )
+    .success();
+    for p in paths {
+        let sent = String::from_utf8(red_team_form(p)).unwrap();
+        let out = t
+            .cmd()
+            .args(["http", "echo", &format!("http://127.0.0.1:{port}{p}")])
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert_eq!(
+            out, "before [REDACTED:echo/token] after\n",
+            "{p}: {sent:?} came back as {out:?}"
+        );
+    }
+}
+
+/// Red team #57/#58: redaction as a guessing oracle. An agent that sends
+/// candidate passwords for a server to echo would see which one comes back
+/// as `[REDACTED:...]`. A request holding a secret (here as hex, among
+/// other guesses) is refused without being sent, and the server answers
+/// no further call; a request of misses goes through.
+#[test]
+fn a_guess_that_hits_ends_the_mcp_session() {
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(AtomicUsize::new(0));
+    let count = seen.clone();
+    std::thread::spawn(move || {
+        for s in listener.incoming().take(10) {
+            let Ok(mut s) = s else { continue };
+            count.fetch_add(1, Ordering::SeqCst);
+            let mut buf = vec![0u8; 65536];
+            let mut got = 0;
+            // The head, then Content-Length bytes of body: echoed.
+            let body = loop {
+                let n = s.read(&mut buf[got..]).unwrap_or(0);
+                got += n;
+                let text = String::from_utf8_lossy(&buf[..got]).into_owned();
+                if let Some(at) = text.find("\r\n\r\n") {
+                    let len: usize = text
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if got >= at + 4 + len || n == 0 {
+                        break buf[at + 4..got].to_vec();
+                    }
+                }
+                if n == 0 {
+                    break vec![];
+                }
+            };
+            let _ = s.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                )
+                .as_bytes(),
+            );
+            let _ = s.write_all(&body);
+        }
+    });
+    let t = T::new();
+    t.init();
+    t.add(
+        "bearer",
+        "bas",
+        &[&format!("test_url=http://127.0.0.1:{port}/")],
+        Some(("token", "PassW0rd!xyzABC")),
+    )
+    .success();
+    let url = format!("http://127.0.0.1:{port}/echo");
+    let misses = "password\n123456\nWinter2023!\n";
+    let hit = format!("{misses}{}\n", hex::encode("PassW0rd!xyzABC"));
+    let spec = stdio_spec(
+        &t,
+        &["--expose", "*"],
+        json!([
+            {"name": "http_request", "arguments": {"config": "bas", "url": url, "method": "POST", "body": misses}},
+            {"name": "http_request", "arguments": {"config": "bas", "url": url, "method": "POST", "body": hit}},
+            {"name": "http_request", "arguments": {"config": "bas", "url": url, "method": "POST", "body": misses}},
+            {"name": "list_configs", "arguments": {}},
+        ]),
+    );
+    let (v, _, _) = run_client("node", "client.mjs", &spec);
+    let results = v["results"].as_array().unwrap();
+    let (text, err) = crate::mcp_server::result(&results[0]);
+    assert!(
+        !err && text.contains("Winter2023!"),
+        "misses are echoed: {text}"
+    );
+    let (text, err) = crate::mcp_server::result(&results[1]);
+    assert!(err && text.contains("refused, not sent"), "{text}");
+    for r in &results[2..] {
+        let (text, err) = crate::mcp_server::result(r);
+        assert!(err && text.contains("answers no more calls"), "{text}");
+    }
+    assert_eq!(seen.load(Ordering::SeqCst), 1, "only the misses were sent");
+    let trail = std::fs::read_to_string(t.store.join("audit.jsonl")).unwrap();
+    assert!(trail.contains("the agent sent a secret value"), "{trail}");
+}
+
+/// Red team #47: `--max-body 100000000000` buffered 3.8 GB of an endless
+/// answer. Above the ceiling it is a usage error, before anything is sent.
+#[test]
+fn max_body_has_a_ceiling() {
+    let t = T::new();
+    t.init();
+    t.add(
+        "bearer",
+        "web",
+        &["test_url=http://127.0.0.1:9/"],
+        Some(("token", "tok-ceiling-1")),
+    )
+    .success();
+    for args in [
+        &[
+            "http",
+            "--max-body",
+            "100000000000",
+            "web",
+            "http://127.0.0.1:9/",
+        ][..],
+        &[
+            "http",
+            "--max-body",
+            "268435457",
+            "web",
+            "http://127.0.0.1:9/",
+        ],
+        &["mcp", "--expose", "*", "--max-body", "268435457"],
+    ] {
+        let out = t.cmd().args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("256 MiB"), "{err}");
+    }
+}

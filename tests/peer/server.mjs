@@ -90,7 +90,7 @@ provider.use(async (ctx, next) => {
   // the browser back to the client with error=access_denied and this
   // error_description; PEER_DEVICE_FIELDS (JSON) replaces fields of the
   // device authorization answer; PEER_EMAIL (above) is every account's
-  // e-mail claim.
+  // e-mail claim; PEER_ECHO_TOKEN (below).
   if (process.env.PEER_AUTH_ERROR && ctx.path === '/auth' && ctx.query.redirect_uri) {
     const back = new URL(ctx.query.redirect_uri);
     back.searchParams.set('error', 'access_denied');
@@ -102,6 +102,12 @@ provider.use(async (ctx, next) => {
   await next();
   if (process.env.PEER_DEVICE_FIELDS && ctx.path === '/device/auth' && ctx.body && typeof ctx.body === 'object') {
     Object.assign(ctx.body, JSON.parse(process.env.PEER_DEVICE_FIELDS));
+  }
+  // PEER_ECHO_TOKEN: userinfo names the account by the bearer token it was
+  // sent (a provider that echoes the credential back).
+  if (process.env.PEER_ECHO_TOKEN && ctx.path === '/me' && ctx.body && typeof ctx.body === 'object') {
+    const bearer = (ctx.get('authorization') || '').replace(/^\S+\s+/, '');
+    Object.assign(ctx.body, { email: bearer, name: bearer });
   }
 });
 server.on('request', provider.callback());
