@@ -29,6 +29,8 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("AUTHCFG_REFRESH_SKEW", "refresh OAuth access tokens this many seconds before they expire"),
     ("AUTHCFG_HTTP_TIMEOUT", "seconds a request to an OAuth provider may take (default 30)"),
     ("AUTHCFG_LOCK_TIMEOUT", "seconds a change waits for another authcfg process to finish (default 120)"),
+    ("AUTHCFG_AUDIT_KEEP", "how much of the audit trail to keep: a size (at least 32K; default 256M) or `all`; older sealed segments are dropped behind a checkpoint"),
+    (crate::project::trust::ENV_TRUST, "CI's opt-in to a repository's project file: its SHA-256, or the checkout's directory (never overrides the ownership rule)"),
     ("AUTHCFG_AS", "the consumer hand-outs are recorded for (as --as)"),
     ("AUTHCFG_ENV", "the environment of the project file (as --env)"),
     ("AUTHCFG_USAGE", "off: hand-outs are not recorded in the usage log (the audit trail still has them)"),

@@ -360,13 +360,15 @@ impl UsageLog {
     pub fn consumers(&self, config: &str) -> Vec<Use> {
         let keys = [&self.key];
         let mut uses = vec![];
-        let _ = self.read_file(&self.path(), &keys, Some(config), &mut uses);
+        // The shard (folded, older) before the log (newer): ties in the
+        // same second go to what was read last.
         let _ = self.read_file(
             &self.shard_path(shard_of(config)),
             &keys,
             Some(config),
             &mut uses,
         );
+        let _ = self.read_file(&self.path(), &keys, Some(config), &mut uses);
         newest_per_consumer(uses.into_iter())
     }
 
@@ -473,25 +475,23 @@ pub fn unused<'a>(
         .collect()
 }
 
-/// The newest use per (config, consumer), newest first.
+/// The newest use per (config, consumer), newest first; uses of the same
+/// second in the order they were read (the log after the shards: later is
+/// newer).
 fn newest_per_consumer(uses: impl Iterator<Item = Use>) -> Vec<Use> {
-    let mut best: HashMap<(String, Consumer), Use> = HashMap::new();
-    for u in uses {
+    let mut best: HashMap<(String, Consumer), (usize, Use)> = HashMap::new();
+    for (i, u) in uses.enumerate() {
         let k = (u.config.clone(), u.consumer.clone());
         match best.get(&k) {
-            Some(b) if b.at > u.at => {}
+            Some((_, b)) if b.at > u.at => {}
             _ => {
-                best.insert(k, u);
+                best.insert(k, (i, u));
             }
         }
     }
-    let mut out: Vec<Use> = best.into_values().collect();
-    out.sort_by(|a, b| {
-        b.at.cmp(&a.at)
-            .then_with(|| a.config.cmp(&b.config))
-            .then_with(|| a.consumer.cmp(&b.consumer))
-    });
-    out
+    let mut out: Vec<(usize, Use)> = best.into_values().collect();
+    out.sort_by(|(ia, a), (ib, b)| b.at.cmp(&a.at).then_with(|| ib.cmp(ia)));
+    out.into_iter().map(|(_, u)| u).collect()
 }
 
 /// The shard of a config's uses (as the index: SHA-256 of the name).
