@@ -11,6 +11,10 @@ pub enum Exit {
     TestFailed = 4,
     NoKey = 5,
     OAuth = 6,
+    /// `exec`: the command was found but could not be started (as shells do).
+    CannotRun = 126,
+    /// `exec`: no such command (as shells do).
+    NoCommand = 127,
 }
 
 /// What kind of failure it was at a remote party, where that matters to a
@@ -153,3 +157,50 @@ pub fn cause(err: &anyhow::Error) -> Option<Cause> {
 }
 
 pub type Result<T, E = anyhow::Error> = std::result::Result<T, E>;
+
+/// What every command returns: `Ok(())` (exit 0) or a `CommandError`, which
+/// carries its exit class. The exit code of any run is decided here, in
+/// `CommandError::code`, and nowhere else (as jj's `command_error.rs`).
+pub type CommandResult = std::result::Result<(), CommandError>;
+
+/// A command's failure and its exit class. Either an error still to be
+/// shown (`main` prints it with its causes and hint), or one the command
+/// already reported in its own output (`test`'s table, `doctor`'s checks):
+/// then only the exit code is left.
+#[derive(Debug)]
+pub struct CommandError {
+    exit: Exit,
+    error: Option<anyhow::Error>,
+}
+
+impl CommandError {
+    /// A failure the command has already shown (its output says what
+    /// failed): exits with `exit`, prints nothing more.
+    pub fn reported(exit: Exit) -> CommandError {
+        CommandError { exit, error: None }
+    }
+    /// The error to show, if the command has not shown it itself.
+    pub fn error(&self) -> Option<&anyhow::Error> {
+        self.error.as_ref()
+    }
+    pub fn exit(&self) -> Exit {
+        self.exit
+    }
+    /// The process's exit code: the documented table (README, "Exit codes").
+    pub fn code(&self) -> i32 {
+        self.exit as i32
+    }
+}
+
+/// Any error becomes a command error with the exit class its chain carries
+/// (a `UserError`'s, else 1): `?` works on every error in a command.
+impl<E: Into<anyhow::Error>> From<E> for CommandError {
+    fn from(e: E) -> Self {
+        let error = e.into();
+        let (exit, _) = classify(&error);
+        CommandError {
+            exit,
+            error: Some(error),
+        }
+    }
+}

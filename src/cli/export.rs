@@ -118,7 +118,7 @@ pub fn project_here(ctx: &Ctx, env: Option<&str>) -> anyhow::Result<(Project, St
     Ok((project, env))
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     let project = args
         .project
         .select(ctx, !args.names.is_empty(), !args.prefix.is_empty())?;
@@ -172,7 +172,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(out.as_bytes())?;
     stdout.flush()?;
-    Ok(0)
+    Ok(())
 }
 
 /// Names as the user typed them, in canonical (NFC) form.

@@ -11,7 +11,7 @@ pub struct Args {
     out: PathBuf,
 }
 
-pub fn run(args: Args) -> anyhow::Result<i32> {
+pub fn run(args: Args) -> crate::error::CommandResult {
     let comp = args.out.join("completions");
     let man = args.out.join("man");
     std::fs::create_dir_all(&comp)?;
@@ -31,5 +31,5 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     }
     let cmd = super::command();
     clap_mangen::generate_to(cmd, &man)?;
-    Ok(0)
+    Ok(())
 }
