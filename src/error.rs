@@ -23,13 +23,25 @@ pub enum Exit {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cause {
     /// The party could not be reached (network, DNS, TLS, timeout).
-    Unreachable,
+    Unreachable(Reach),
     /// It refused the credentials (invalid_grant, invalid_client, no refresh token).
     Credentials,
     /// It refused the scope or permission.
     Permission,
     /// It answered something that could not be understood.
     Protocol,
+}
+
+/// Why a party could not be reached, from the error's types
+/// (`crate::net::reach`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    Timeout,
+    Refused,
+    Dns,
+    Tls,
+    /// Something else went wrong on the way (reset, a broken answer).
+    Other,
 }
 
 /// An error meant for the user. Never holds secret values: build messages

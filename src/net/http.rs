@@ -44,6 +44,7 @@ pub fn client(
     };
     reqwest::Client::builder()
         .use_preconfigured_tls((*tls.config).clone())
+        .dns_resolver(std::sync::Arc::new(super::Resolver))
         .timeout(timeout)
         .connect_timeout(timeout)
         .redirect(policy)
@@ -144,8 +145,7 @@ pub async fn deliver(
 }
 
 /// Typed classification of a reqwest failure: the TLS verifier's record,
-/// rustls and io errors in the chain; text only for name resolution, whose
-/// error type hyper keeps private.
+/// rustls and io errors in the chain, the resolver's `DnsFailure`.
 pub fn classify(tls: &Tls, e: &reqwest::Error) -> HttpFailure {
     if let Some(t) = tls.failure().or_else(|| TlsFailure::find_in(e)) {
         return HttpFailure::Tls(t);
@@ -153,22 +153,14 @@ pub fn classify(tls: &Tls, e: &reqwest::Error) -> HttpFailure {
     if e.is_timeout() {
         return HttpFailure::Timeout;
     }
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = cur {
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            match io.kind() {
-                std::io::ErrorKind::ConnectionRefused => return HttpFailure::ConnectionRefused,
-                std::io::ErrorKind::TimedOut => return HttpFailure::Timeout,
-                _ => {}
-            }
-        }
-        cur = err.source();
+    use crate::error::Reach;
+    let text = || super::chain(&e.without_url_ref());
+    match super::reach(e) {
+        Reach::Refused => HttpFailure::ConnectionRefused,
+        Reach::Timeout => HttpFailure::Timeout,
+        Reach::Dns => HttpFailure::Dns(text()),
+        Reach::Tls | Reach::Other => HttpFailure::Other(text()),
     }
-    let text = super::chain(&e.without_url_ref());
-    if e.is_connect() && text.to_lowercase().contains("dns") {
-        return HttpFailure::Dns(text);
-    }
-    HttpFailure::Other(text)
 }
 
 trait WithoutUrlRef {

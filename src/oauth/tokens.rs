@@ -146,7 +146,7 @@ pub enum UserinfoError {
     /// `edit` accepted); nothing was sent.
     NotAllowed(crate::net::UrlRefusal),
     /// The request did not get an answer.
-    Network(String),
+    Network(String, crate::error::Reach),
     /// An answer other than 2xx: status and WWW-Authenticate.
     Status(u16, String),
     NotJson,
@@ -165,15 +165,22 @@ pub fn userinfo(
         .filter(|u| !u.is_empty())
         .ok_or(UserinfoError::NoEndpoint)?;
     let url = crate::net::check_secret_url(url).map_err(UserinfoError::NotAllowed)?;
-    let mut value = reqwest::header::HeaderValue::from_str(authorization.1)
-        .map_err(|_| UserinfoError::Network("the token cannot be sent in a header".into()))?;
+    let mut value = reqwest::header::HeaderValue::from_str(authorization.1).map_err(|_| {
+        UserinfoError::Network(
+            "the token cannot be sent in a header".into(),
+            crate::error::Reach::Other,
+        )
+    })?;
     value.set_sensitive(true);
     let resp = http_client()
         .get(url)
         .header(authorization.0, value)
         .header("Accept", "application/json")
         .send()
-        .map_err(|e| UserinfoError::Network(crate::net::chain(&e.without_url())))?;
+        .map_err(|e| {
+            let reach = crate::net::reach(&e);
+            UserinfoError::Network(crate::net::chain(&e.without_url()), reach)
+        })?;
     let status = resp.status().as_u16();
     if !(200..300).contains(&status) {
         let www = resp
