@@ -112,21 +112,30 @@ enum Amqprs {
 }
 
 /// The one reading of amqprs' text errors (its variants hold Strings
-/// only): the reply code of a Connection.Close, which amqprs writes as
-/// `'CODE: TEXT'`; the `(os error N)` std writes after an io error; and
-/// amqprs' own `peer shutdown`. The test below holds it to a real broker.
+/// only): the reply code of a Connection.Close, which amqprs writes with
+/// the frame's Debug (`reply_code: CODE`) or the method's Display
+/// (`'CODE: TEXT'`); the `(os error N)` std writes after an io error; and
+/// amqprs' own `peer shutdown`. The tests below hold it to a real broker.
 fn read_amqprs(e: &amqprs::error::Error) -> Amqprs {
     use amqprs::error::Error as E;
     let text = match e {
         E::ConnectionOpenError(t) | E::NetworkError(t) => t.as_str(),
         _ => return Amqprs::Other,
     };
-    if let Some(code) = text
-        .match_indices('\'')
-        .filter_map(|(i, _)| text[i + 1..].split_once(": "))
-        .find_map(|(code, _)| code.parse::<u16>().ok().filter(|c| (300..600).contains(c)))
+    let code = |after: &str| -> Option<u16> {
+        let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok().filter(|c| (300..600).contains(c))
+    };
+    if let Some(c) = text
+        .split_once("reply_code: ")
+        .and_then(|(_, rest)| code(rest))
+        .or_else(|| {
+            text.match_indices('\'')
+                .filter_map(|(i, _)| text[i + 1..].split_once(": "))
+                .find_map(|(c, _)| c.parse::<u16>().ok().filter(|c| (300..600).contains(c)))
+        })
     {
-        return Amqprs::Reply(code);
+        return Amqprs::Reply(c);
     }
     if let Some(n) = text
         .rsplit_once("(os error ")
@@ -191,6 +200,10 @@ mod tests {
             "failed to open connection, reason: Close('530: NOT_ALLOWED - vhost x not found', (class_id = 10, method_id = 40))".into(),
         );
         assert_eq!(read_amqprs(&vhost), Amqprs::Reply(530));
+        let debug = E::ConnectionOpenError(
+            "failed to open connection, reason: Close(MethodHeader { class_id: 10, method_id: 50 }, Close { reply_code: 530, reply_text: ShortStr(35, \"NOT_ALLOWED - vhost v403 not found\"), class_id: 10, method_id: 40 })".into(),
+        );
+        assert_eq!(read_amqprs(&debug), Amqprs::Reply(530));
         let reset =
             E::NetworkError("network io error: Connection reset by peer (os error 104)".into());
         assert_eq!(read_amqprs(&reset), Amqprs::Os(104));
