@@ -201,3 +201,33 @@ impl std::error::Error for WithoutUrl<'_> {
         std::error::Error::source(self.0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A name that does not resolve is a DNS failure by type (the
+    /// resolver's `DnsFailure`), a closed port a refused connection (its
+    /// io error kind): no message is read.
+    #[test]
+    fn failures_are_classified_by_type() {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let _in = rt.enter();
+        let tls = Tls::system();
+        let c = client(&tls, Duration::from_secs(5), Redirects::Never).unwrap();
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let e = rt
+            .block_on(c.get("https://no-such-host.invalid/").send())
+            .unwrap_err();
+        assert!(matches!(classify(&tls, &e), HttpFailure::Dns(_)), "{e:?}");
+        let e = rt
+            .block_on(c.get(format!("https://127.0.0.1:{port}/")).send())
+            .unwrap_err();
+        assert!(
+            matches!(classify(&tls, &e), HttpFailure::ConnectionRefused),
+            "{e:?}"
+        );
+    }
+}
