@@ -13,6 +13,10 @@ pub enum Exit {
     TestFailed = 4,
     NoKey = 5,
     OAuth = 6,
+    /// `exec`: the command was found but could not be started (as shells do).
+    CannotRun = 126,
+    /// `exec`: no such command (as shells do).
+    NoCommand = 127,
 }
 
 impl Exit {
@@ -35,6 +39,8 @@ impl Exit {
             Exit::TestFailed => "a credential test failed (`test`, `add connector`; `http --fail`: a status that is not 2xx)",
             Exit::NoKey => "no usable master key: no key source worked or the store is locked (`status`), a member attempted an admin's change, or your key is not a recipient yet",
             Exit::OAuth => "an OAuth authorization failed",
+            Exit::CannotRun => "`exec`: the command was found but could not be started",
+            Exit::NoCommand => "`exec`: no such command",
         }
     }
 }
@@ -45,13 +51,25 @@ impl Exit {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cause {
     /// The party could not be reached (network, DNS, TLS, timeout).
-    Unreachable,
+    Unreachable(Reach),
     /// It refused the credentials (invalid_grant, invalid_client, no refresh token).
     Credentials,
     /// It refused the scope or permission.
     Permission,
     /// It answered something that could not be understood.
     Protocol,
+}
+
+/// Why a party could not be reached, from the error's types
+/// (`crate::net::reach`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    Timeout,
+    Refused,
+    Dns,
+    Tls,
+    /// Something else went wrong on the way (reset, a broken answer).
+    Other,
 }
 
 /// An error meant for the user. Never holds secret values: build messages
@@ -179,3 +197,50 @@ pub fn cause(err: &anyhow::Error) -> Option<Cause> {
 }
 
 pub type Result<T, E = anyhow::Error> = std::result::Result<T, E>;
+
+/// What every command returns: `Ok(())` (exit 0) or a `CommandError`, which
+/// carries its exit class. The exit code of any run is decided here, in
+/// `CommandError::code`, and nowhere else (as jj's `command_error.rs`).
+pub type CommandResult = std::result::Result<(), CommandError>;
+
+/// A command's failure and its exit class. Either an error still to be
+/// shown (`main` prints it with its causes and hint), or one the command
+/// already reported in its own output (`test`'s table, `doctor`'s checks):
+/// then only the exit code is left.
+#[derive(Debug)]
+pub struct CommandError {
+    exit: Exit,
+    error: Option<anyhow::Error>,
+}
+
+impl CommandError {
+    /// A failure the command has already shown (its output says what
+    /// failed): exits with `exit`, prints nothing more.
+    pub fn reported(exit: Exit) -> CommandError {
+        CommandError { exit, error: None }
+    }
+    /// The error to show, if the command has not shown it itself.
+    pub fn error(&self) -> Option<&anyhow::Error> {
+        self.error.as_ref()
+    }
+    pub fn exit(&self) -> Exit {
+        self.exit
+    }
+    /// The process's exit code: the documented table (README, "Exit codes").
+    pub fn code(&self) -> i32 {
+        self.exit as i32
+    }
+}
+
+/// Any error becomes a command error with the exit class its chain carries
+/// (a `UserError`'s, else 1): `?` works on every error in a command.
+impl<E: Into<anyhow::Error>> From<E> for CommandError {
+    fn from(e: E) -> Self {
+        let error = e.into();
+        let (exit, _) = classify(&error);
+        CommandError {
+            exit,
+            error: Some(error),
+        }
+    }
+}

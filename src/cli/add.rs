@@ -53,7 +53,7 @@ pub struct CommonAddArgs {
     pub allow_startup_vars: bool,
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     match args.what {
         What::Custom(a) => add_custom(ctx, a),
         What::Oauth2(a) => super::add_oauth2::run(ctx, a),
@@ -61,7 +61,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     }
 }
 
-fn add_custom(ctx: &Ctx, args: CustomArgs) -> anyhow::Result<i32> {
+fn add_custom(ctx: &Ctx, args: CustomArgs) -> crate::error::CommandResult {
     let ty = custom::find(&args.kind).ok_or_else(|| {
         let ids: Vec<&str> = custom::all().iter().map(|t| t.id.as_str()).collect();
         let e = usage(format!("unknown custom auth type '{}'", args.kind));
@@ -102,7 +102,7 @@ fn add_custom(ctx: &Ctx, args: CustomArgs) -> anyhow::Result<i32> {
     doc.refresh_account();
     save_new(&s, &doc, args.common.force, &format!("custom {}", ty.seed))?;
     eprintln!("Added '{name}' ({})", ty.title);
-    Ok(0)
+    Ok(())
 }
 
 /// The name from --name, else `default`; validated.

@@ -70,7 +70,7 @@ pub fn find(name: &str) -> Result<&'static catalog::Connector, UserError> {
     })
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     let connector = find(&args.connector)?;
     let form = Form {
         fields: &connector.form,
@@ -144,5 +144,5 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     }
     super::add::save_new(&s, &doc, args.force, &format!("connector {}", connector.id))?;
     eprintln!("Added '{name}' ({})", connector.title);
-    Ok(0)
+    Ok(())
 }

@@ -42,7 +42,7 @@ pub struct Args {
     flow: FlowArgs,
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     let mut doc = build(ctx, &args)?;
     let s = ctx.session()?;
     let name = doc.meta.name.clone();
@@ -57,7 +57,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     )?;
     if let Err(e) = authorize(ctx, &mut doc, &args.flow) {
         s.audit("authorize", Some(&name), "error", Some(&format!("{e}")));
-        return Err(e);
+        return Err(e.into());
     }
     super::add::save_new(
         &s,
@@ -81,7 +81,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             .map(|e| format!("; access token valid until {}", crate::model::rfc3339(e)))
             .unwrap_or_default()
     );
-    Ok(0)
+    Ok(())
 }
 
 fn parse_sets(sets: &[String]) -> anyhow::Result<BTreeMap<String, String>> {

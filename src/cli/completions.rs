@@ -19,9 +19,9 @@ pub struct Args {
     fixed: bool,
 }
 
-pub fn run(args: Args) -> anyhow::Result<i32> {
+pub fn run(args: Args) -> crate::error::CommandResult {
     write(args.shell, args.fixed, &mut std::io::stdout().lock())?;
-    Ok(0)
+    Ok(())
 }
 
 /// The completion script for `shell` (also what `generate-docs` commits).

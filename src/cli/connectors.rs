@@ -16,12 +16,12 @@ pub struct Args {
     json: bool,
 }
 
-pub fn run(args: Args) -> anyhow::Result<i32> {
+pub fn run(args: Args) -> crate::error::CommandResult {
     if let Some(n) = &args.name {
         let c = super::add_connector::find(n)?;
         if args.json {
             super::print_json(c)?;
-            return Ok(0);
+            return Ok(());
         }
         outln!(
             "{} ({}), family {}, tested by the {} probe",
@@ -59,7 +59,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             "Exports: {}",
             c.env.keys().cloned().collect::<Vec<_>>().join(" ")
         );
-        return Ok(0);
+        return Ok(());
     }
     let list: Vec<&catalog::Connector> = catalog::all()
         .iter()
@@ -67,7 +67,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         .collect();
     if args.json {
         super::print_json(&list)?;
-        return Ok(0);
+        return Ok(());
     }
     let mut table = Table::new();
     table.load_style(UTF8_FULL_CONDENSED).set_header([
@@ -92,5 +92,5 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         ]);
     }
     outln!("{table}");
-    Ok(0)
+    Ok(())
 }

@@ -54,7 +54,7 @@ struct Check {
     detail: String,
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     let mut checks = vec![];
     let mut add = |check: &str, status: Status, detail: String| {
         checks.push(Check {
@@ -411,7 +411,12 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             )?;
         }
     }
-    Ok(if ok { 0 } else { 1 })
+    if !ok {
+        return Err(crate::error::CommandError::reported(
+            crate::error::Exit::Error,
+        ));
+    }
+    Ok(())
 }
 
 /// The longest detail a check shows (twenty stray files fit).

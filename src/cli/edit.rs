@@ -29,7 +29,7 @@ pub struct Args {
     no_allow_startup_vars: bool,
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     let name = crate::store::canonical_name(&args.name)?;
     let new_group = super::add::group(args.group.as_deref())?;
     if args.fields.set.is_empty()
@@ -117,5 +117,5 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         }))
     })?;
     eprintln!("Updated '{name}' ({})", changed.join(", "));
-    Ok(0)
+    Ok(())
 }

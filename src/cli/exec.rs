@@ -25,7 +25,7 @@ pub struct Args {
     command: Vec<String>,
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     if let Some(outer) = &ctx.settings.exec_guard {
         return Err(usage(format!(
             "already inside `authcfg exec` (for {outer}); refusing to nest"
@@ -76,9 +76,11 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     // Only reached when the command could not be started; shells use 127/126.
     eprintln!("error: cannot run '{}': {err}", args.command[0]);
     eprintln!("hint: check the command name and your PATH");
-    Ok(if err.kind() == std::io::ErrorKind::NotFound {
-        127
-    } else {
-        126
-    })
+    Err(crate::error::CommandError::reported(
+        if err.kind() == std::io::ErrorKind::NotFound {
+            crate::error::Exit::NoCommand
+        } else {
+            crate::error::Exit::CannotRun
+        },
+    ))
 }

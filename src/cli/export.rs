@@ -118,7 +118,7 @@ pub fn project_here(ctx: &Ctx, env: Option<&str>) -> anyhow::Result<(Project, St
     Ok((project, env))
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     let project = args
         .project
         .select(ctx, !args.names.is_empty(), !args.prefix.is_empty())?;
@@ -186,7 +186,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     if matches!(shown, std::borrow::Cow::Owned(_)) {
         eprintln!("note: control and invisible characters were escaped for the terminal; pipe the output for the bytes as they are");
     }
-    Ok(0)
+    Ok(())
 }
 
 /// Names as the user typed them, in canonical (NFC) form.

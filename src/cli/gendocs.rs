@@ -11,7 +11,7 @@ pub struct Args {
     out: PathBuf,
 }
 
-pub fn run(args: Args) -> anyhow::Result<i32> {
+pub fn run(args: Args) -> crate::error::CommandResult {
     let comp = args.out.join("completions");
     let man = args.out.join("man");
     std::fs::create_dir_all(&comp)?;
@@ -52,5 +52,5 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     super::manual::roff().to_writer(&mut out)?;
     page.render_version_section(&mut out)?;
     std::fs::write(man.join(page.get_filename()), out)?;
-    Ok(0)
+    Ok(())
 }

@@ -179,45 +179,45 @@ pub fn render_cloned(ctx: &Ctx, cloned: &crate::ops::team::Cloned) {
 /// The helper git runs. Whatever happens, it exits 0 and either answers
 /// or says nothing (git then asks its next helper or the user); reasons go
 /// to stderr.
-pub fn credential(ctx: &Ctx, args: CredentialArgs) -> anyhow::Result<i32> {
+pub fn credential(ctx: &Ctx, args: CredentialArgs) -> crate::error::CommandResult {
     let mut input = Vec::new();
     std::io::stdin()
         .take(gc::MAX_REQUEST as u64)
         .read_to_end(&mut input)?;
     if args.action == Action::Store {
         // git offers back what worked; nothing is kept from it.
-        return Ok(0);
+        return Ok(());
     }
     let say = |m: &str| super::say("authcfg: ", &m);
     let target = match Target::parse(&args.url) {
         Ok(t) => t,
         Err(e) => {
             say(&e.to_string());
-            return Ok(0);
+            return Ok(());
         }
     };
     let req = match Request::parse(&input) {
         Ok(r) => r,
         Err(e) => {
             say(&e);
-            return Ok(0);
+            return Ok(());
         }
     };
     let name = match crate::store::canonical_name(&args.config) {
         Ok(n) => n,
         Err(e) => {
             say(&e.to_string());
-            return Ok(0);
+            return Ok(());
         }
     };
     if !target.matches(&req) {
-        return Ok(0);
+        return Ok(());
     }
     let s = match ctx.session() {
         Ok(s) => s,
         Err(e) => {
             say(&format!("{e:#}"));
-            return Ok(0);
+            return Ok(());
         }
     };
     match args.action {
@@ -252,7 +252,7 @@ pub fn credential(ctx: &Ctx, args: CredentialArgs) -> anyhow::Result<i32> {
         }
         Action::Store => unreachable!("handled above"),
     }
-    Ok(0)
+    Ok(())
 }
 
 const TEAM_ABOUT: &str = "Make the store a git repository shared by a team (the admin).
@@ -265,7 +265,7 @@ Your key comes from AUTHCFG_IDENTITY / AUTHCFG_IDENTITY_FILE, or is your own key
 
 Cloned before the admin added your key, the clone is kept pending: it prints your public key and the admin's `authcfg recipients add` line, and your next `authcfg sync` completes it. An interrupted clone is completed by running the same clone again.";
 
-pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     use crate::ops::team;
     let command = match args.command {
         Sub::Init { remote } => {
@@ -289,7 +289,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                     p.fingerprint()
                 );
             }
-            return Ok(0);
+            return Ok(());
         }
         Sub::Clone {
             url,
@@ -307,11 +307,11 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 eprintln!("note: {n}");
             }
             render_cloned(ctx, &out.cloned);
-            return Ok(0);
+            return Ok(());
         }
         Sub::Autosync { mode } => {
             team::set_autosync(&ctx.store_dir, mode)?;
-            return Ok(0);
+            return Ok(());
         }
         Sub::MergeDriver {
             base,
@@ -323,15 +323,18 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             let clean = team::merge_driver(&s, &base, &ours, &theirs, &path)?;
             if !clean {
                 eprintln!("authcfg: {path}: the same field changed on both sides; kept ours, resolve with `authcfg resolve`");
+                return Err(crate::error::CommandError::reported(
+                    crate::error::Exit::Error,
+                ));
             }
-            return Ok(if clean { 0 } else { 1 });
+            return Ok(());
         }
         Sub::Textconv { file } => {
             let s = ctx.session()?;
             let text = team::textconv(&s, &file)?;
             use std::io::Write as _;
             std::io::stdout().lock().write_all(text.as_bytes())?;
-            return Ok(0);
+            return Ok(());
         }
         other => other,
     };
@@ -352,7 +355,7 @@ fn setup(
     host: Option<&str>,
     username: Option<&str>,
     local: bool,
-) -> anyhow::Result<i32> {
+) -> crate::error::CommandResult {
     let name = crate::store::canonical_name(name)?;
     let s = ctx.session()?;
     let doc = s.store.read(&name)?;
@@ -410,7 +413,7 @@ fn setup(
             ""
         }
     );
-    Ok(0)
+    Ok(())
 }
 
 /// The provider's git host (catalog `git_url`), filled with the config's

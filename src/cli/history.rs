@@ -27,7 +27,7 @@ pub struct RollbackArgs {
     to: usize,
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     let name = crate::store::canonical_name(&args.name)?;
     let s = ctx.session()?;
     let doc = s.store.read(&name)?;
@@ -55,11 +55,11 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 })
             })
             .collect();
-        return super::print_json(&rows).map(|_| 0);
+        return Ok(super::print_json(&rows)?);
     }
     if doc.history.is_empty() {
         eprintln!("'{name}' has no previous values");
-        return Ok(0);
+        return Ok(());
     }
     for (i, h) in doc.history.iter().enumerate() {
         let fields: Vec<String> = h
@@ -75,10 +75,10 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             fields.join(" ")
         );
     }
-    Ok(0)
+    Ok(())
 }
 
-pub fn rollback(ctx: &Ctx, args: RollbackArgs) -> anyhow::Result<i32> {
+pub fn rollback(ctx: &Ctx, args: RollbackArgs) -> crate::error::CommandResult {
     let name = crate::store::canonical_name(&args.name)?;
     let s = ctx.session()?;
     let mut restored = (vec![], crate::model::Kind::Custom);
@@ -114,5 +114,5 @@ pub fn rollback(ctx: &Ctx, args: RollbackArgs) -> anyhow::Result<i32> {
     if restored.1 == crate::model::Kind::Connector {
         eprintln!("note: only the stored value changed; if the server has the newer password, run `authcfg rotate {name}`");
     }
-    Ok(0)
+    Ok(())
 }

@@ -57,11 +57,11 @@ struct State {
     blocked: bool,
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     if args.apply {
         let out = apply(ctx, args.shell);
         print!("{out}");
-        return Ok(0);
+        return Ok(());
     }
     let exe = std::env::current_exe()?;
     let exe = exe.to_string_lossy();
@@ -71,7 +71,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         HookShell::Fish => FISH.replace("AUTHCFG_BIN", &fish_quote(&exe)),
     };
     print!("{script}");
-    Ok(0)
+    Ok(())
 }
 
 const BASH: &str = r#"__authcfg_save() {

@@ -86,7 +86,7 @@ fn body(args: &Args) -> anyhow::Result<Option<Vec<u8>>> {
     Ok(Some(parts.join(&b'&')))
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     let mut headers = vec![];
     for h in &args.headers {
         let (k, v) = h
@@ -166,5 +166,5 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             args.max_body
         );
     }
-    Ok(0)
+    Ok(())
 }

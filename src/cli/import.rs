@@ -47,7 +47,7 @@ pub struct Args {
 /// An export of 50,000 configs is a few dozen MiB.
 const MAX_IMPORT: u64 = 256 << 20;
 
-pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     // The one reader of the user's files: a regular file (or -), bounded.
     let text = zeroize::Zeroizing::new(crate::input::read_text(
         &args.file,
@@ -132,7 +132,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     })?;
     s.ui.progress("importing", n, n);
     eprintln!("Imported {n} config(s)");
-    Ok(0)
+    Ok(())
 }
 
 /// The variables of a `.env` file, in a JSON object for `parse_item`.

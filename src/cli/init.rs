@@ -23,7 +23,7 @@ pub struct Args {
     identity_file: Option<PathBuf>,
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     let root = &ctx.store_dir;
     Store::check_creatable(root)?;
     let store_id = hex::encode(rand::random::<[u8; 16]>());
@@ -109,7 +109,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                             return Err(e.context(
                                 "only the kernel keyring (keyutils) is available, and it is emptied by a reboot; \
                                  a passphrase-protected copy of the key is required",
-                            ));
+                            )
+                            .into());
                         }
                     };
                     sealed = Some(identity::seal_with_passphrase(&id, &pass)?);
@@ -173,7 +174,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             if let Some(b) = header.keyring_backend.as_deref().and_then(Backend::parse) {
                 let _ = keyring::delete(b, &store_id);
             }
-            return Err(e);
+            return Err(e.into());
         }
     };
     if let Some(data) = sealed {
@@ -197,7 +198,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             p.fingerprint()
         );
     }
-    Ok(0)
+    Ok(())
 }
 
 fn passphrase(ctx: &Ctx) -> anyhow::Result<Zeroizing<String>> {

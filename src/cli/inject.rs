@@ -49,7 +49,7 @@ fn nested(re: &Regex, template: &str) -> Option<usize> {
     })
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     // The one reader of the user's files: a regular file, bounded.
     let template = crate::input::read_text(&args.input, "template", crate::input::MAX_INPUT)?;
     if args.input.as_os_str() != "-" {
@@ -145,5 +145,5 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             o.flush()?;
         }
     }
-    Ok(0)
+    Ok(())
 }

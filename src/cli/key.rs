@@ -53,7 +53,7 @@ enum Action {
     },
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     match args.action {
         Action::New { file } => {
             let m = ops::new_own(&ctx.settings, file)?;
@@ -71,13 +71,13 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 "Send the public key above to the store's admin, who adds it with\n\n    {}\n\nthen join with `authcfg git clone URL` (you can clone before: the clone waits).",
                 ops::admin_line(&ctx.settings, &m.public)
             );
-            Ok(0)
+            Ok(())
         }
         Action::Show => {
             let k = ops::current(&ctx.settings, &ctx.store_dir, &super::UI)?;
             outln!("{}", k.identity.to_public());
             eprintln!("from {}", k.source);
-            Ok(0)
+            Ok(())
         }
         Action::Export {
             file,
@@ -95,7 +95,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 file.display(),
                 file.display()
             );
-            Ok(0)
+            Ok(())
         }
         Action::Import {
             file,
@@ -112,7 +112,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                         "authcfg uses it when AUTHCFG_IDENTITY_FILE={} is set.",
                         crate::export::formats::sh_quote(&p.to_string_lossy())
                     );
-                    return Ok(0);
+                    return Ok(());
                 }
             }
             if crate::store::Store::read_header(&ctx.store_dir).is_ok() {
@@ -130,7 +130,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             } else {
                 eprintln!("No store at {} yet: put its directory back from your backup, or join the team again with `authcfg git clone URL`.", ctx.store_dir.display());
             }
-            Ok(0)
+            Ok(())
         }
     }
 }

@@ -165,7 +165,7 @@ fn unix(t: i64) -> SystemTime {
     }
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     let filter = Filter::new(&args)?;
     let s = ctx.session()?;
     let index = s.store.list()?;
@@ -217,7 +217,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             .collect();
         super::print_json(&rows)?;
         let _ = s.store.usage().maintain(&|n| s.store.exists(n));
-        return Ok(0);
+        return Ok(());
     }
     if selected.is_empty() {
         if index.is_empty() {
@@ -225,7 +225,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         } else {
             eprintln!("No config matches.");
         }
-        return Ok(0);
+        return Ok(());
     }
     let header = [
         "Name",
@@ -338,7 +338,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     out.flush()?;
     drop(out);
     let _ = s.store.usage().maintain(&|n| s.store.exists(n));
-    Ok(0)
+    Ok(())
 }
 
 const SPACES: &str = "                                                                ";

@@ -8,7 +8,7 @@ use crate::store::Store;
 #[derive(clap::Args)]
 pub struct Args {}
 
-pub fn run(ctx: &Ctx, _args: Args) -> anyhow::Result<i32> {
+pub fn run(ctx: &Ctx, _args: Args) -> crate::error::CommandResult {
     let id = match Store::read_header(&ctx.store_dir)? {
         Parsed::Current(h) => h.id,
         Parsed::Legacy(h) => h.id,
@@ -21,5 +21,5 @@ pub fn run(ctx: &Ctx, _args: Args) -> anyhow::Result<i32> {
     } else {
         eprintln!("No cached master key for {}", ctx.store_dir.display());
     }
-    Ok(0)
+    Ok(())
 }

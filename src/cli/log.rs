@@ -20,7 +20,7 @@ pub struct Args {
     json: bool,
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     if args.verify {
         // Checking the keyed chain needs a member's key.
         let s = ctx.session()?;
@@ -37,7 +37,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                     v.records
                 )?;
             }
-            return Ok(0);
+            return Ok(());
         }
         if !args.json {
             let mut out = std::io::stdout().lock();
@@ -72,7 +72,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     if args.json {
         let mut v = serde_json::to_value(&records)?;
         crate::text::escape_json(&mut v, FIELD);
-        return super::print_json(&v).map(|_| 0);
+        return Ok(super::print_json(&v)?);
     }
     // Buffered, and a closed pipe (`log | head`) is an error, not a panic.
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
@@ -91,7 +91,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         )?;
     }
     out.flush()?;
-    Ok(0)
+    Ok(())
 }
 
 /// The trail is read without its key (and `access.jsonl` notes are written

@@ -43,7 +43,7 @@ pub struct Args {
     timeout: Option<u64>,
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     let notice = |m: &str| eprintln!("{m}");
     let mut expose = args.expose.clone();
     if expose.is_empty() {
@@ -141,5 +141,5 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             served?;
         }
     }
-    Ok(0)
+    Ok(())
 }

@@ -52,7 +52,7 @@ mod test;
 mod token;
 mod trust;
 
-use crate::error::{classify, Exit};
+use crate::error::{classify, CommandError, CommandResult, Exit};
 use crate::ops::{Session, Ui};
 use crate::settings::Settings;
 use crate::store::Store;
@@ -395,22 +395,30 @@ fn main_inner() -> i32 {
         }
     };
     match run(cli, settings) {
-        Ok(code) => code,
-        // `authcfg log | head`: whoever read our output has seen enough;
-        // nothing to report (as ripgrep does).
-        Err(err) if is_broken_pipe(&err) => 0,
-        Err(err) => {
-            let (exit, hint) = classify(&err);
-            say("error: ", &err);
-            for cause in err.chain().skip(1) {
-                say("  caused by: ", cause);
-            }
-            if let Some(h) = hint {
-                say("hint: ", &h);
-            }
-            exit as i32
-        }
+        Ok(()) => 0,
+        Err(e) => report(&e),
     }
+}
+
+/// Shows a command's error (unless the command already did) and returns
+/// its exit code, which `CommandError::code` decides.
+fn report(e: &CommandError) -> i32 {
+    let Some(err) = e.error() else {
+        return e.code();
+    };
+    // `authcfg log | head`: whoever read our output has seen enough;
+    // nothing to report (as ripgrep does).
+    if is_broken_pipe(err) {
+        return 0;
+    }
+    say("error: ", err);
+    for cause in err.chain().skip(1) {
+        say("  caused by: ", cause);
+    }
+    if let (_, Some(h)) = classify(err) {
+        say("hint: ", &h);
+    }
+    e.code()
 }
 
 /// Whether the error is a write to our stdout after its reader has gone:
@@ -440,10 +448,10 @@ fn stdout_reader_gone() -> bool {
     n == 1 && fd.revents & libc::POLLERR != 0
 }
 
-fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
+fn run(cli: Cli, mut settings: Settings) -> CommandResult {
     let Some(command) = cli.command else {
         outln!("{}", short_help().trim_end());
-        return Ok(0);
+        return Ok(());
     };
     let store_dir = Store::locate(cli.store.or_else(|| settings.store_dir.clone()))?;
     if let Some(label) = command.consumer_label() {
@@ -465,14 +473,14 @@ fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<i32> {
             | Command::Rollback(_)
             | Command::Resolve(_)
     );
-    let code = dispatch(&ctx, command)?;
-    if writes && code == 0 {
+    dispatch(&ctx, command)?;
+    if writes {
         sync::after_write(&ctx)?;
     }
-    Ok(code)
+    Ok(())
 }
 
-fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
+fn dispatch(ctx: &Ctx, command: Command) -> CommandResult {
     match command {
         Command::Init(a) => init::run(ctx, a),
         Command::Add(a) => add::run(ctx, a),

@@ -17,7 +17,7 @@ pub struct Args {
     pub consumer: super::export::ConsumerArgs,
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     let s = ctx.session()?;
     let names = super::export::canonical(std::slice::from_ref(&args.name))?;
     let used = crate::ops::handout::read_for_use(&s, &names, "otp")?;
@@ -40,5 +40,5 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     if std::io::stderr().is_terminal() {
         eprintln!("(valid for {left} s)");
     }
-    Ok(0)
+    Ok(())
 }

@@ -145,7 +145,7 @@ pub fn describe(p: &project::Project) -> String {
     out
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     match args.command {
         Sub::Check { envs, json } => check(ctx, envs, json),
         Sub::Allow { file, sha256 } => {
@@ -176,7 +176,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             eprintln!(
                 "Allowed as it is now: exec, export, the hook and direnv use it (a change needs a new `authcfg project allow`)"
             );
-            Ok(0)
+            Ok(())
         }
         Sub::Deny => {
             let p = here()?;
@@ -191,12 +191,12 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 },
                 crate::text::Outside::new(p.file.display().to_string())
             );
-            Ok(0)
+            Ok(())
         }
     }
 }
 
-fn check(ctx: &Ctx, envs: Vec<String>, json: bool) -> anyhow::Result<i32> {
+fn check(ctx: &Ctx, envs: Vec<String>, json: bool) -> crate::error::CommandResult {
     let p = here()?;
     let s = ctx.session()?;
     let rows = crate::ops::project::check(&s, &p, &envs)?;
@@ -244,7 +244,7 @@ fn check(ctx: &Ctx, envs: Vec<String>, json: bool) -> anyhow::Result<i32> {
         if !json {
             eprintln!("{failed} reference(s) do not resolve");
         }
-        return Ok(Exit::Error as i32);
+        return Err(crate::error::CommandError::reported(Exit::Error));
     }
-    Ok(0)
+    Ok(())
 }

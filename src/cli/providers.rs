@@ -14,7 +14,7 @@ pub struct Args {
     json: bool,
 }
 
-pub fn run(args: Args) -> anyhow::Result<i32> {
+pub fn run(args: Args) -> crate::error::CommandResult {
     if let Some(id) = &args.id {
         let p = catalog::find(id).ok_or_else(|| {
             usage(format!("unknown provider '{id}'")).hint("see `authcfg providers`")
@@ -24,11 +24,11 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         } else {
             outln!("{}", toml::to_string_pretty(p)?);
         }
-        return Ok(0);
+        return Ok(());
     }
     if args.json {
         super::print_json(&catalog::all())?;
-        return Ok(0);
+        return Ok(());
     }
     let mut table = Table::new();
     table.load_style(UTF8_FULL_CONDENSED).set_header([
@@ -56,5 +56,5 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     }
     outln!("{table}");
     outln!("Any other provider: `authcfg add oauth2 custom --issuer URL` or --set authorization_url=... --set token_url=...");
-    Ok(0)
+    Ok(())
 }

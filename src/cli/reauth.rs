@@ -18,7 +18,7 @@ pub struct Args {
     flow: FlowArgs,
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     let name = crate::store::canonical_name(&args.name)?;
     let s = ctx.session()?;
     let mut doc = s.store.read(&name)?;
@@ -31,7 +31,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     // The flow can take minutes: run it without the writer lock, then save.
     if let Err(e) = authorize(ctx, &mut doc, &args.flow) {
         s.audit("authorize", Some(&name), "error", Some(&e.to_string()));
-        return Err(e);
+        return Err(e.into());
     }
     crate::ops::rotate::save_authorization(&s, &doc, "authorize", "reauth")?;
     eprintln!(
@@ -43,5 +43,5 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             .map(|a| format!(" as {a}"))
             .unwrap_or_default()
     );
-    Ok(0)
+    Ok(())
 }

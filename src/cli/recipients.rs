@@ -42,7 +42,7 @@ enum Action {
     Remove { label: String },
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     let s = ctx.session()?;
     match args.action {
         Action::List { json } => {
@@ -56,7 +56,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                     "admin_key": admin,
                     "recipients": header.recipients,
                 }))
-                .map(|_| 0);
+                .map_err(Into::into);
             }
             outln!("admin key (signs the store header): {admin}");
             for r in &header.recipients {
@@ -81,7 +81,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                     crate::text::escape(&groups, 300)
                 );
             }
-            Ok(0)
+            Ok(())
         }
         Action::Add {
             public_key,
@@ -107,7 +107,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 eprintln!("Share the change with `authcfg sync`; then '{label}' runs `authcfg sync` in their clone (or `authcfg git clone URL`, when they have none yet).");
             }
             super::sync::after_write(ctx)?;
-            Ok(0)
+            Ok(())
         }
         Action::Remove { label } => {
             let c = crate::ops::recipients::remove(&s, &label)?;
@@ -128,14 +128,14 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             }
             drop(s);
             super::sync::after_write(ctx)?;
-            Ok(0)
+            Ok(())
         }
         Action::Role { label, role } => {
             crate::ops::recipients::set_role(&s, &label, role)?;
             eprintln!("'{label}' is now a {}", role.as_str());
             drop(s);
             super::sync::after_write(ctx)?;
-            Ok(0)
+            Ok(())
         }
     }
 }

@@ -19,7 +19,7 @@ pub struct Args {
     force: bool,
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     let s = ctx.session()?;
     let names: Vec<String> = if args.all {
         s.store
@@ -58,9 +58,10 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             }
         }
     }
-    Ok(if failed > 0 {
-        crate::error::Exit::OAuth as i32
-    } else {
-        0
-    })
+    if failed > 0 {
+        return Err(crate::error::CommandError::reported(
+            crate::error::Exit::OAuth,
+        ));
+    }
+    Ok(())
 }

@@ -20,7 +20,7 @@ pub struct Args {
     force: bool,
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     let names = super::export::canonical(&args.names)?;
     let s = ctx.session()?;
     for n in &names {
@@ -80,7 +80,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                 if oauth && !args.keep_tokens {
                     return Err(e.context(format!(
                         "'{n}' cannot be read, so its tokens cannot be revoked; nothing was removed (pass --keep-tokens to remove it anyway)"
-                    )));
+                    ))
+                    .into());
                 }
                 super::say(
                     "note: ",
@@ -100,7 +101,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
                     s.audit("revoke", Some(n), "error", Some(&e.to_string()));
                     return Err(e.context(format!(
                         "could not revoke the tokens of '{n}'; nothing was removed (pass --keep-tokens to remove it anyway)"
-                    )));
+                    ))
+                    .into());
                 }
             }
         }
@@ -120,5 +122,5 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     for n in &names {
         let _ = s.store.usage().forget(n, &|n| s.store.exists(n));
     }
-    Ok(0)
+    Ok(())
 }

@@ -49,7 +49,7 @@ pub struct Args {
     timeout: u64,
 }
 
-fn master(ctx: &Ctx, args: &Args) -> anyhow::Result<i32> {
+fn master(ctx: &Ctx, args: &Args) -> crate::error::CommandResult {
     let mut s = crate::ops::Session::open_with(
         &ctx.settings,
         &ctx.store_dir,
@@ -62,14 +62,14 @@ fn master(ctx: &Ctx, args: &Args) -> anyhow::Result<i32> {
         } else {
             eprintln!("No retained old key: nothing to finish");
         }
-        return Ok(0);
+        return Ok(());
     }
     if args.dry_run {
         outln!(
             "Would generate a new master key, re-encrypt every config to it and switch {}",
             s.key.source
         );
-        return Ok(0);
+        return Ok(());
     }
     let r = crate::ops::master_key::rotate(&mut s, args.identity_out.as_deref())?;
     eprintln!(
@@ -81,10 +81,10 @@ fn master(ctx: &Ctx, args: &Args) -> anyhow::Result<i32> {
         eprintln!("{n}");
     }
     eprintln!("The old key is kept, encrypted to the new one, until `authcfg rotate --master-key --finish`.");
-    Ok(0)
+    Ok(())
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     use crate::ops::rotate as op;
     if args.master_key {
         return master(ctx, &args);
@@ -132,7 +132,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             );
             outln!("  3. prove it with a fresh connection; on failure put the old one back");
             outln!("  4. save it; the old password goes to `authcfg history {name}`");
-            return Ok(0);
+            return Ok(());
         }
         let admin = args
             .admin
@@ -143,11 +143,11 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         eprintln!(
             "Rotated the password of '{name}' on the server; a fresh connection with it works"
         );
-        return Ok(0);
+        return Ok(());
     }
     if args.dry_run {
         outln!("Would replace {field} of '{name}' and keep the old value in its history");
-        return Ok(0);
+        return Ok(());
     }
     op::new_value(&s, &name, &field, new)?;
     eprintln!(
@@ -158,7 +158,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             " (generated; reveal it with `authcfg show NAME --reveal`)"
         }
     );
-    Ok(0)
+    Ok(())
 }
 
 /// OAuth2: revoke the current tokens, then authorize afresh. (A new client
@@ -168,11 +168,11 @@ fn rotate_oauth(
     s: &crate::ops::Session,
     mut doc: ConfigDoc,
     args: &Args,
-) -> anyhow::Result<i32> {
+) -> crate::error::CommandResult {
     let name = doc.meta.name.clone();
     if args.dry_run {
         outln!("Would revoke the tokens of '{name}' at the provider and run a new authorization");
-        return Ok(0);
+        return Ok(());
     }
     match crate::oauth::tokens::revoke(&doc) {
         Ok(true) => eprintln!("Revoked the old tokens of '{name}'"),
@@ -195,5 +195,5 @@ fn rotate_oauth(
     )?;
     crate::ops::rotate::save_authorization(s, &doc, "rotate", "oauth2 tokens")?;
     eprintln!("Rotated the tokens of '{name}'");
-    Ok(0)
+    Ok(())
 }

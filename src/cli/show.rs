@@ -19,7 +19,7 @@ pub struct Args {
     json: bool,
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     let name = crate::store::canonical_name(&args.name)?;
     let s = ctx.session()?;
     let doc = s.store.read(&name)?;
@@ -75,7 +75,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             .collect::<Vec<_>>());
         value["authcfg"]["group"] = json!(doc.meta.group);
         super::print_json(&value)?;
-        return Ok(0);
+        return Ok(());
     }
     let m = &doc.meta;
     outln!("Name:      {}", m.name);
@@ -172,7 +172,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             outln!("  {h}");
         }
     }
-    Ok(0)
+    Ok(())
 }
 
 fn from_unix(t: i64) -> time::OffsetDateTime {

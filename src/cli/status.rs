@@ -14,20 +14,20 @@ pub struct Args {
     json: bool,
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     let st = status(&ctx.settings, &ctx.store_dir, &super::UI);
     if args.json {
         super::print_json(&st)?;
     } else {
         render(&st)?;
     }
-    Ok(if !st.exists {
-        Exit::Error as i32
+    if !st.exists {
+        Err(crate::error::CommandError::reported(Exit::Error))
     } else if st.locked {
-        Exit::NoKey as i32
+        Err(crate::error::CommandError::reported(Exit::NoKey))
     } else {
-        0
-    })
+        Ok(())
+    }
 }
 
 fn render(st: &Status) -> anyhow::Result<()> {

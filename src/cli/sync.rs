@@ -85,14 +85,16 @@ fn conflict_list(c: &[(String, Vec<String>)]) -> String {
         .join("; ")
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     if team::joining(&ctx.store_dir) {
         // A pending or interrupted clone: joined first (fetching what the
         // admin pushed since), then synced as usual.
         let cloned = team::complete_join(&ctx.settings, &ctx.store_dir, &super::UI, true)?;
         super::git::render_cloned(ctx, &cloned);
         if matches!(cloned, team::Cloned::Pending(_)) {
-            return Ok(crate::error::Exit::NoKey as i32);
+            return Err(crate::error::CommandError::reported(
+                crate::error::Exit::NoKey,
+            ));
         }
     }
     let s = ctx.session()?;
@@ -109,16 +111,18 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             "hint: `authcfg conflicts` shows both sides of each field; `authcfg resolve {} --theirs` (or --ours, or --field FIELD=theirs) ends a conflict; then `authcfg sync`",
             r.conflicts[0].0
         );
-        return Ok(crate::error::Exit::Error as i32);
+        return Err(crate::error::CommandError::reported(
+            crate::error::Exit::Error,
+        ));
     }
     if !r.pushed && r.remote && !args.no_push {
         eprintln!("up to date");
     }
-    Ok(0)
+    Ok(())
 }
 
 /// `authcfg conflicts [NAME]`: each conflicting field with both sides.
-pub fn conflicts(ctx: &Ctx, args: ConflictsArgs) -> anyhow::Result<i32> {
+pub fn conflicts(ctx: &Ctx, args: ConflictsArgs) -> crate::error::CommandResult {
     let name = args
         .name
         .as_deref()
@@ -142,14 +146,14 @@ pub fn conflicts(ctx: &Ctx, args: ConflictsArgs) -> anyhow::Result<i32> {
             })
             .collect();
         super::print_json(&v)?;
-        return Ok(0);
+        return Ok(());
     }
     if list.is_empty() {
         match &name {
             Some(n) => eprintln!("'{n}' is not in conflict"),
             None => eprintln!("No conflicts."),
         }
-        return Ok(0);
+        return Ok(());
     }
     for c in &list {
         print_conflict(c)?;
@@ -157,7 +161,7 @@ pub fn conflicts(ctx: &Ctx, args: ConflictsArgs) -> anyhow::Result<i32> {
     if let Some(h) = resolve_hint(&list[0]) {
         eprintln!("hint: {h}");
     }
-    Ok(0)
+    Ok(())
 }
 
 /// How to end this conflict, as a command that runs as printed.
@@ -191,7 +195,7 @@ pub fn print_conflict(c: &team::ConflictView) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn resolve(ctx: &Ctx, args: ResolveArgs) -> anyhow::Result<i32> {
+pub fn resolve(ctx: &Ctx, args: ResolveArgs) -> crate::error::CommandResult {
     let name = crate::store::canonical_name(&args.name)?;
     let choice = if args.ours {
         Choice::Ours
@@ -226,7 +230,7 @@ pub fn resolve(ctx: &Ctx, args: ResolveArgs) -> anyhow::Result<i32> {
             took.join(", ")
         );
     }
-    Ok(0)
+    Ok(())
 }
 
 /// After a write, when the clone syncs by itself (`git autosync`). The

@@ -3,7 +3,7 @@
 
 use super::Ctx;
 use crate::connectors::{self, Class, Outcome, ProbeSettings};
-use crate::error::{usage, Exit};
+use crate::error::{usage, CommandError, Exit};
 use crate::model::ConfigDoc;
 use crate::ops::Session;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
@@ -50,7 +50,7 @@ struct Row {
     unknown: Option<String>,
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     let session = ctx.session()?;
     let names: Vec<String> = if args.all {
         session.store.list()?.into_iter().map(|m| m.name).collect()
@@ -143,11 +143,10 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             }
         }
     }
-    Ok(if failed > 0 {
-        Exit::TestFailed as i32
-    } else {
-        0
-    })
+    if failed > 0 {
+        return Err(CommandError::reported(Exit::TestFailed));
+    }
+    Ok(())
 }
 
 /// At most `jobs` probes at once, all network work on the command's one

@@ -14,7 +14,7 @@ pub struct Args {
     pub consumer: super::export::ConsumerArgs,
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     let s = ctx.session()?;
     let names = super::export::canonical(std::slice::from_ref(&args.name))?;
     let used = crate::ops::handout::read_for_use(&s, &names, "token")?;
@@ -23,5 +23,5 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     used.record(&s)?;
     let mut o = std::io::stdout().lock();
     writeln!(o, "{token}")?;
-    Ok(0)
+    Ok(())
 }

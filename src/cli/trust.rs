@@ -10,7 +10,7 @@ pub struct Args {
     fingerprint: String,
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
+pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     let mut settings = crate::settings::Settings::empty();
     settings.identity = ctx.settings.identity.clone();
     settings.identity_file = ctx.settings.identity_file.clone();
@@ -26,7 +26,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
         // admin key while the clone waits for the admin to add this key.
         let cloned = crate::ops::team::complete_join(&settings, &ctx.store_dir, &super::UI, true)?;
         super::git::render_cloned(ctx, &cloned);
-        return Ok(0);
+        return Ok(());
     }
     let s = crate::ops::Session::open(&settings, &ctx.store_dir, &super::UI)?;
     match s.store.role() {
@@ -43,5 +43,5 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
             eprintln!("Trusted the admin key {} for this store", args.fingerprint)
         }
     }
-    Ok(0)
+    Ok(())
 }

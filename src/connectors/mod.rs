@@ -218,34 +218,17 @@ impl Outcome {
 
 pub use crate::net::chain;
 
-/// Classifies a network failure from its error chain's text: the last
-/// resort, for errors whose type a client crate keeps private.
-pub fn classify_io(text: &str, is_timeout: bool) -> Class {
-    let t = text.to_lowercase();
-    // EAGAIN is how a socket read timeout surfaces through some clients.
-    if is_timeout
-        || t.contains("timed out")
-        || t.contains("timeout")
-        || t.contains("temporarily unavailable")
-        || t.contains("os error 11)")
-    {
-        Class::Timeout
-    } else if t.contains("connection refused") {
-        Class::Refused
-    } else if t.contains("dns")
-        || t.contains("lookup")
-        || t.contains("name or service not known")
-        || t.contains("no address")
-    {
-        Class::Dns
-    } else if t.contains("certificate")
-        || t.contains("tls")
-        || t.contains("ssl")
-        || t.contains("handshake")
-    {
-        Class::Tls
-    } else {
-        Class::Protocol
+/// The class of a network failure, from `net::reach` (typed).
+impl From<crate::error::Reach> for Class {
+    fn from(r: crate::error::Reach) -> Class {
+        use crate::error::Reach;
+        match r {
+            Reach::Timeout => Class::Timeout,
+            Reach::Refused => Class::Refused,
+            Reach::Dns => Class::Dns,
+            Reach::Tls => Class::Tls,
+            Reach::Other => Class::Protocol,
+        }
     }
 }
 

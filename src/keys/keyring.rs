@@ -65,24 +65,7 @@ fn classify(e: KrError) -> KeyringError {
         KrError::NoDefaultStore => KeyringError::Unavailable("no default store".into()),
         KrError::PlatformFailure(p) => {
             let text = one_line(&p.to_string());
-            let lower = text.to_lowercase();
-            // D-Bus and keyutils failures that mean "nothing to talk to here".
-            if [
-                "dbus",
-                "d-bus",
-                "bus",
-                "connect",
-                "no such file",
-                "permission",
-                "access",
-                "locked",
-                "service",
-                "not provided",
-                "unknown",
-            ]
-            .iter()
-            .any(|w| lower.contains(w))
-            {
+            if nothing_to_talk_to(p.as_ref()) {
                 KeyringError::Unavailable(text)
             } else {
                 KeyringError::Other(text)
@@ -90,6 +73,30 @@ fn classify(e: KrError) -> KeyringError {
         }
         other => KeyringError::Other(one_line(&other.to_string())),
     }
+}
+
+/// Whether a store's platform failure means "no usable keyring here", by
+/// the backend's own error type: the Secret Service's (no bus, no daemon,
+/// a D-Bus call refused, locked, a dismissed prompt) or keyutils' errno
+/// (no session keyring, not permitted, not supported).
+fn nothing_to_talk_to(e: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {
+    if let Some(e) = e.downcast_ref::<secret_service::Error>() {
+        use secret_service::Error as S;
+        return !matches!(e, S::Crypto(_) | S::Zvariant(_));
+    }
+    if let Some(e) = e.downcast_ref::<linux_keyutils::KeyError>() {
+        use linux_keyutils::KeyError as K;
+        return matches!(
+            e,
+            K::AccessDenied
+                | K::PermissionDenied
+                | K::KeyringDoesNotExist
+                | K::OperationNotSupported
+                | K::MissingFileOrDirectory
+                | K::Unknown(_)
+        );
+    }
+    false
 }
 
 fn one_line(s: &str) -> String {

@@ -44,6 +44,7 @@ pub fn client(
     };
     reqwest::Client::builder()
         .use_preconfigured_tls((*tls.config).clone())
+        .dns_resolver(std::sync::Arc::new(super::Resolver))
         .timeout(timeout)
         .connect_timeout(timeout)
         .redirect(policy)
@@ -144,8 +145,7 @@ pub async fn deliver(
 }
 
 /// Typed classification of a reqwest failure: the TLS verifier's record,
-/// rustls and io errors in the chain; text only for name resolution, whose
-/// error type hyper keeps private.
+/// rustls and io errors in the chain, the resolver's `DnsFailure`.
 pub fn classify(tls: &Tls, e: &reqwest::Error) -> HttpFailure {
     if let Some(t) = tls.failure().or_else(|| TlsFailure::find_in(e)) {
         return HttpFailure::Tls(t);
@@ -153,22 +153,14 @@ pub fn classify(tls: &Tls, e: &reqwest::Error) -> HttpFailure {
     if e.is_timeout() {
         return HttpFailure::Timeout;
     }
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = cur {
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            match io.kind() {
-                std::io::ErrorKind::ConnectionRefused => return HttpFailure::ConnectionRefused,
-                std::io::ErrorKind::TimedOut => return HttpFailure::Timeout,
-                _ => {}
-            }
-        }
-        cur = err.source();
+    use crate::error::Reach;
+    let text = || super::chain(&e.without_url_ref());
+    match super::reach(e) {
+        Reach::Refused => HttpFailure::ConnectionRefused,
+        Reach::Timeout => HttpFailure::Timeout,
+        Reach::Dns => HttpFailure::Dns(text()),
+        Reach::Tls | Reach::Other => HttpFailure::Other(text()),
     }
-    let text = super::chain(&e.without_url_ref());
-    if e.is_connect() && text.to_lowercase().contains("dns") {
-        return HttpFailure::Dns(text);
-    }
-    HttpFailure::Other(text)
 }
 
 trait WithoutUrlRef {
@@ -207,5 +199,35 @@ impl std::fmt::Display for WithoutUrl<'_> {
 impl std::error::Error for WithoutUrl<'_> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         std::error::Error::source(self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A name that does not resolve is a DNS failure by type (the
+    /// resolver's `DnsFailure`), a closed port a refused connection (its
+    /// io error kind): no message is read.
+    #[test]
+    fn failures_are_classified_by_type() {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let _in = rt.enter();
+        let tls = Tls::system();
+        let c = client(&tls, Duration::from_secs(5), Redirects::Never).unwrap();
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let e = rt
+            .block_on(c.get("https://no-such-host.invalid/").send())
+            .unwrap_err();
+        assert!(matches!(classify(&tls, &e), HttpFailure::Dns(_)), "{e:?}");
+        let e = rt
+            .block_on(c.get(format!("https://127.0.0.1:{port}/")).send())
+            .unwrap_err();
+        assert!(
+            matches!(classify(&tls, &e), HttpFailure::ConnectionRefused),
+            "{e:?}"
+        );
     }
 }

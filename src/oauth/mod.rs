@@ -67,6 +67,7 @@ pub fn request_timeout() -> Duration {
 pub fn http_client() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder()
         .use_preconfigured_tls((*crate::net::Tls::system().config).clone())
+        .dns_resolver(std::sync::Arc::new(crate::net::Resolver))
         .redirect(reqwest::redirect::Policy::none())
         .timeout(request_timeout())
         .user_agent(concat!("authcfg/", env!("CARGO_PKG_VERSION")))
@@ -289,7 +290,7 @@ fn classify<RE: std::error::Error + 'static, T: oauth2::ErrorResponse + 'static>
                 source = s.source();
             }
             oauth_error(format!("cannot reach the provider: {}", clean(&text)))
-                .cause(crate::error::Cause::Unreachable)
+                .cause(crate::error::Cause::Unreachable(crate::net::reach(re)))
                 .hint("check network connectivity and firewall rules, and the endpoint URLs (`authcfg show NAME`)")
         }
         // The body may hold tokens: never shown.

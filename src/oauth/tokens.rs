@@ -153,9 +153,8 @@ pub enum UserinfoError {
     /// The URL may not receive the token (checked now, whatever `add` or
     /// `edit` accepted); nothing was sent.
     NotAllowed(crate::net::UrlRefusal),
-    /// The request did not get an answer: classified from the error's
-    /// types (`net::http::classify`), not its text.
-    Network(crate::net::http::HttpFailure),
+    /// The request did not get an answer.
+    Network(String, crate::error::Reach),
     /// An answer other than 2xx: status and WWW-Authenticate.
     Status(u16, String),
     NotJson,
@@ -175,9 +174,10 @@ pub fn userinfo(
         .ok_or(UserinfoError::NoEndpoint)?;
     let url = crate::net::check_secret_url(url).map_err(UserinfoError::NotAllowed)?;
     let mut value = reqwest::header::HeaderValue::from_str(authorization.1).map_err(|_| {
-        UserinfoError::Network(crate::net::http::HttpFailure::Other(
-            "the token cannot be sent in an HTTP header".into(),
-        ))
+        UserinfoError::Network(
+            "the token cannot be sent in a header".into(),
+            crate::error::Reach::Other,
+        )
     })?;
     value.set_sensitive(true);
     let resp = http_client()
@@ -186,7 +186,8 @@ pub fn userinfo(
         .header("Accept", "application/json")
         .send()
         .map_err(|e| {
-            UserinfoError::Network(crate::net::http::classify(&crate::net::Tls::no_roots(), &e))
+            let reach = crate::net::reach(&e);
+            UserinfoError::Network(crate::net::chain(&e.without_url()), reach)
         })?;
     let status = resp.status().as_u16();
     if !(200..300).contains(&status) {

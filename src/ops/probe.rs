@@ -86,7 +86,7 @@ fn probe_oauth(session: &Session, doc: ConfigDoc) -> Outcome {
             let class = match crate::error::cause(&e) {
                 Some(Cause::Credentials) => Class::Auth,
                 Some(Cause::Permission) => Class::Permission,
-                Some(Cause::Unreachable) => connectors::classify_io(&text, false),
+                Some(Cause::Unreachable(r)) => Class::from(r),
                 Some(Cause::Protocol) | None => Class::Protocol,
             };
             let hint = crate::error::classify(&e).1.unwrap_or_default();
@@ -130,7 +130,7 @@ fn probe_oauth(session: &Session, doc: ConfigDoc) -> Outcome {
             Class::UrlRefused,
             format!("userinfo_url: the token was not sent: {r}"),
         ),
-        Err(U::Network(f)) => connectors::probes::http::failure(f),
+        Err(U::Network(msg, r)) => Outcome::fail(Class::from(r), msg),
         Err(U::Status(401, www)) => Outcome::fail(
             Class::Auth,
             format!("HTTP 401 from userinfo {www}; re-authorize with `authcfg reauth {name}`"),

@@ -209,8 +209,14 @@ async fn pg_run(
         // so `COMMIT; INSERT ...` is refused before anything runs.
         if let Err(e) = client.prepare(sql).await {
             let _ = client.batch_execute("ROLLBACK").await;
+            // PostgreSQL refuses several statements in one Parse with
+            // SQLSTATE 42601 and no position; a syntax error of one
+            // statement always points at where it is.
+            let several = e.as_db_error().is_some_and(|d| {
+                *d.code() == tokio_postgres::error::SqlState::SYNTAX_ERROR && d.position().is_none()
+            });
             let text = PgFailure::Server(e).message();
-            let hint = if text.contains("multiple commands") {
+            let hint = if several {
                 "one statement per call in read-only mode"
             } else {
                 "the statement was not run"

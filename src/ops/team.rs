@@ -1145,7 +1145,9 @@ pub fn sync(s: &Session, pull: bool, push: bool) -> anyhow::Result<Synced> {
             }
         }
         let dest = format!("HEAD:refs/heads/{branch}");
-        let res = git.command(&["push", "-q", "origin", &dest]).output()?;
+        let res = git
+            .command(&["push", "-q", "--porcelain", "origin", &dest])
+            .output()?;
         if res.status.success() {
             out.pushed = true;
             let _ = git.run(&["update-ref", &remote_ref, "HEAD"]);
@@ -1156,14 +1158,16 @@ pub fn sync(s: &Session, pull: bool, push: bool) -> anyhow::Result<Synced> {
             }
             break;
         }
-        let err = String::from_utf8_lossy(&res.stderr);
-        let lost_race = err.contains("non-fast-forward")
-            || err.contains("fetch first")
-            || err.contains("[rejected]")
-            || err.contains("cannot lock ref");
-        if !(lost_race && pull) || attempt + 1 == PUSH_ATTEMPTS {
+        // `--porcelain` flags each ref git could not update with `!` (not
+        // a fast-forward, or the remote refused it: a ref locked by another
+        // push); a failure to reach the remote names no ref. A refused
+        // ref is worth a fetch, merge and push again.
+        let refused = String::from_utf8_lossy(&res.stdout)
+            .lines()
+            .any(|l| l.starts_with('!'));
+        if !(refused && pull) || attempt + 1 == PUSH_ATTEMPTS {
             let mut e = git_error(&["push"], &res.stderr);
-            if lost_race {
+            if refused && remote_moved(&git, &branch, &remote_ref) {
                 e = e.hint("another clone pushed first: run `authcfg sync` to merge and push");
             }
             return Err(e.into());
@@ -1389,13 +1393,39 @@ fn stage(git: &Git, paths: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether the remote branch is at a commit other than the one last
+/// fetched: another clone pushed.
+fn remote_moved(git: &Git, branch: &str, remote_ref: &str) -> bool {
+    let theirs = git.text(&["ls-remote", "origin", &format!("refs/heads/{branch}")]);
+    let theirs = theirs.ok();
+    let theirs = theirs
+        .as_deref()
+        .and_then(|t| t.split_whitespace().next())
+        .filter(|id| !id.is_empty());
+    theirs.is_some() && theirs.map(str::to_string) != git.rev(remote_ref)
+}
+
+/// Whether the remote has no branch `branch`: `git ls-remote
+/// --exit-code` exits 2 when no ref matches (git-ls-remote(1)).
+fn remote_lacks(git: &Git, branch: &str) -> bool {
+    git.command(&[
+        "ls-remote",
+        "--exit-code",
+        "origin",
+        &format!("refs/heads/{branch}"),
+    ])
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .status()
+    .is_ok_and(|s| s.code() == Some(2))
+}
+
 /// The remote branch's commit after a fetch (`None`: it has none yet).
 fn fetch(git: &Git, branch: &str) -> anyhow::Result<Option<String>> {
     let spec = format!("+refs/heads/{branch}:refs/remotes/origin/{branch}");
     let res = git.command(&["fetch", "-q", "origin", &spec]).output()?;
     if !res.status.success() {
-        let err = String::from_utf8_lossy(&res.stderr);
-        if err.contains("couldn't find remote ref") {
+        if remote_lacks(git, branch) {
             return Ok(None);
         }
         return Err(git_error(&["fetch"], &res.stderr)

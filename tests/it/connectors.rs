@@ -225,6 +225,29 @@ fn rabbitmq_user() {
     );
 }
 
+/// A vhost the broker refuses is a permission failure (AMQP reply code
+/// 530), not a refused login, even when the broker's message carries
+/// "403": classified by the reply code, not by words in the text.
+#[test]
+fn rabbitmq_vhost_refusal_is_read_by_its_reply_code() {
+    let t = T::new();
+    t.init();
+    let user = RabbitUser::create("rabbit-Right-pw");
+    t.cmd()
+        .args(["add", "connector", "rabbitmq", "--name", "vh", "--no-test"])
+        .args(["--set", "host=127.0.0.1", "--set", "port=5672"])
+        .args(["--set", &format!("username={}", user.0)])
+        .args(["--set", "vhost=no-such-vhost-403"])
+        .args(["--secret-stdin", "password"])
+        .write_stdin("rabbit-Right-pw")
+        .assert()
+        .success();
+    let out = t.cmd().args(["test", "vh", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows[0]["class"], "permission", "{rows}");
+}
+
 #[test]
 fn mqtt_mosquitto_with_password_file() {
     let t = T::new();

@@ -305,6 +305,8 @@ fn typescript_sdk_over_stdio() {
     assert_eq!(rows["read_only"], true);
     refused(&r[11], "read-only transaction");
     refused(&r[12], "multiple commands");
+    // Recognized by SQLSTATE 42601 without a position, not by the text.
+    refused(&r[12], "one statement per call in read-only mode");
     refused(&r[13], "read-only transaction");
     assert_eq!(pg_count(table), "2", "the table was written to");
 

@@ -76,7 +76,8 @@ pub fn failure(f: HttpFailure) -> Outcome {
         HttpFailure::Timeout => Outcome::fail(Class::Timeout, text),
         HttpFailure::ConnectionRefused => Outcome::fail(Class::Refused, text),
         HttpFailure::Dns(_) => Outcome::fail(Class::Dns, text),
-        HttpFailure::Other(m) => Outcome::fail(crate::connectors::classify_io(&m, false), m),
+        // `net::http::classify` has read every type in the chain already.
+        HttpFailure::Other(m) => Outcome::fail(Class::Protocol, m),
     }
 }
 

@@ -144,11 +144,10 @@ pub(crate) fn typed_failure(
     None
 }
 
-/// The last resort: a classification from the error's text, for crates that
-/// keep their error types private.
-pub(crate) fn text_failure(e: &dyn std::error::Error) -> Outcome {
-    let text = crate::net::chain(e);
-    Outcome::fail(super::classify_io(&text, false), text)
+/// The last resort, after a crate's own error kinds and `typed_failure`:
+/// what `net::reach` finds in the chain's types, else a protocol failure.
+pub(crate) fn text_failure(e: &(dyn std::error::Error + 'static)) -> Outcome {
+    Outcome::fail(Class::from(crate::net::reach(e)), crate::net::chain(e))
 }
 
 /// For protocols that always send the password as it is: without TLS, only
