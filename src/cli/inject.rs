@@ -51,12 +51,16 @@ fn nested(re: &Regex, template: &str) -> Option<usize> {
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<i32> {
     // The one reader of the user's files: a regular file, bounded.
-    let template = crate::input::read_text(&args.input, "template", crate::input::MAX_INPUT)?;
-    if args.input.as_os_str() != "-" {
+    let template = if args.input.as_os_str() == "-" {
+        crate::input::read_text(&args.input, "template", crate::input::MAX_INPUT)?
+    } else {
         // A template decides which secrets go where: one another user
-        // wrote, or could have replaced, is refused (project::trust).
-        crate::project::trust::check_place(&args.input)?;
-    }
+        // wrote, or could have replaced, is refused (project::trust),
+        // judged on the same open file it is read from.
+        let (bytes, _) =
+            crate::project::trust::read_checked(&args.input, "template", crate::input::MAX_INPUT)?;
+        crate::input::into_text(bytes, &args.input, "template")?
+    };
     let re = pattern();
     // A reference that does not parse must not be copied out as text.
     let covered: usize = re.find_iter(&template).count();

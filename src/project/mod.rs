@@ -90,6 +90,9 @@ pub struct Project {
     pub envs: BTreeMap<String, Environment>,
     /// SHA-256 of the file's bytes (what `project allow` approves).
     pub digest: String,
+    /// The directory the file read really was in, from its open
+    /// descriptor (`trust::read_checked`); `None` when read unchecked.
+    pub opened_dir: Option<PathBuf>,
 }
 
 impl Project {
@@ -143,16 +146,35 @@ pub fn stamp(file: &Path) -> Option<String> {
 /// Reads and checks a project file, once (`input::read`: a regular file,
 /// bounded); the digest is of the bytes read.
 pub fn load(file: &Path) -> Result<Project, UserError> {
-    let bytes = crate::input::read(file, "the project file", MAX_SIZE).map_err(|e| {
-        if e.message.contains("bytes long") || e.message.contains("longer than") {
-            usage(format!(
-                "cannot read {}: it is over {MAX_SIZE} bytes; a project file names configs and is small",
-                crate::text::Outside::new(file.display().to_string())
-            ))
-        } else {
-            e
-        }
-    })?;
+    let bytes =
+        crate::input::read(file, "the project file", MAX_SIZE).map_err(|e| too_long(file, e))?;
+    from_bytes(file, bytes, None)
+}
+
+/// Reads a project file through the place check (`trust::read_checked`:
+/// opened once, judged and read on the same descriptor), then parses it.
+pub fn load_checked(file: &Path) -> Result<Project, trust::Refusal> {
+    let (bytes, dir) = trust::read_checked(file, "the project file", MAX_SIZE)
+        .map_err(|e| trust::Refusal::Unsafe(too_long(file, e)))?;
+    from_bytes(file, bytes, Some(dir)).map_err(trust::Refusal::Invalid)
+}
+
+fn too_long(file: &Path, e: UserError) -> UserError {
+    if e.message.contains("bytes long") || e.message.contains("longer than") {
+        usage(format!(
+            "cannot read {}: it is over {MAX_SIZE} bytes; a project file names configs and is small",
+            crate::text::Outside::new(file.display().to_string())
+        ))
+    } else {
+        e
+    }
+}
+
+fn from_bytes(
+    file: &Path,
+    bytes: Vec<u8>,
+    opened_dir: Option<PathBuf>,
+) -> Result<Project, UserError> {
     let digest = crate::store::crypto::sha256_hex(&bytes);
     let text = String::from_utf8(bytes).map_err(|_| {
         usage(format!(
@@ -176,6 +198,7 @@ pub fn load(file: &Path) -> Result<Project, UserError> {
         file: file.to_path_buf(),
         envs,
         digest,
+        opened_dir,
     })
 }
 

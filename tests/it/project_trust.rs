@@ -566,3 +566,91 @@ fn at_a_terminal_the_first_use_shows_what_the_file_wants_and_asks() {
         .success()
         .stdout("got:sk-dev-pty-planted-5\n");
 }
+
+/// Red team 2, #10 and #36: the place check judged a path and the file
+/// was read through the path again, so a link flipped in between got
+/// another user's file used. Now the file is opened once and its owner,
+/// real place and content all come from that descriptor. Observable
+/// without a race: through a link of the victim's own to mallory's
+/// directory, the owner judged is the opened file's (mallory's), for a
+/// template and for a project file trusted by directory; the victim's own
+/// file through the victim's link is still used.
+#[test]
+fn the_opened_file_is_judged_not_the_path() {
+    let sc = scene();
+    let t = &sc.t;
+    let theirs = sc.shared.path().join("theirs");
+    std::fs::create_dir(&theirs).unwrap();
+    chown_r(&theirs, MALLORY);
+    mallory_writes(
+        &theirs.join("tpl"),
+        "evil: {{ authcfg://prod/pg/password }}\n",
+    );
+    mallory_writes(
+        &theirs.join(".authcfg.toml"),
+        "[env]\nLEAK = \"authcfg://prod/pg/password\"\n",
+    );
+    let link = sc.work.join("d");
+    let ok = as_user(VICTIM, "ln")
+        .arg("-s")
+        .arg(&theirs)
+        .arg(&link)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let out = victim(t, &sc.work)
+        .arg("inject")
+        .arg("-i")
+        .arg(link.join("tpl"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(PROD_PW));
+    assert!(err.contains(&format!("belongs to user {MALLORY}")), "{err}");
+    let out = victim(t, &link)
+        .env("AUTHCFG_TRUST_PROJECT", &link)
+        .args(["exec", "--", "sh", "-c", "echo LEAK=$LEAK"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(PROD_PW));
+    assert!(err.contains(&format!("belongs to user {MALLORY}")), "{err}");
+    // The victim's own checkout through the victim's own link, trusted by
+    // the link's name: the real directory of the opened file matches.
+    let own = sc.work.join("own");
+    std::fs::create_dir(&own).unwrap();
+    std::fs::write(own.join(".authcfg.toml"), "[env]\nAPP_MODE = \"ci\"\n").unwrap();
+    chown_r(&own, VICTIM);
+    let ln = sc.work.join("ln");
+    assert!(as_user(VICTIM, "ln")
+        .arg("-s")
+        .arg(&own)
+        .arg(&ln)
+        .status()
+        .unwrap()
+        .success());
+    let out = victim(t, &ln)
+        .env("AUTHCFG_TRUST_PROJECT", &ln)
+        .args(["exec", "--", "sh", "-c", "echo APP=$APP_MODE"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("APP=ci"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tpl = own.join("t.tmpl");
+    std::fs::write(&tpl, "plain\n").unwrap();
+    chown_r(&tpl, VICTIM);
+    let out = victim(t, &sc.work)
+        .arg("inject")
+        .arg("-i")
+        .arg(ln.join("t.tmpl"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "plain\n");
+}
