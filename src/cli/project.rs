@@ -133,6 +133,10 @@ pub fn describe(p: &project::Project) -> String {
             };
             let over = if e.overrides.contains(var) {
                 "  (OVERRIDES a pulled-in config's own value)"
+            } else if !e.configs.is_empty() && project::family(var).is_some() {
+                // A client setting (PGHOSTADDR): an override of a pulled-in
+                // config of that client, refused unless declared.
+                "  (a client setting: OVERRIDES a pulled-in config of that client; refused without [overrides])"
             } else {
                 ""
             };

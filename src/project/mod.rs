@@ -122,6 +122,32 @@ impl Project {
 
 /// The project file that applies in `start`: the nearest `.authcfg.toml`
 /// in it or a directory above it, as git finds `.git`.
+/// Client-library families: a client reads every variable of its family,
+/// not only those a config exports (libpq reads `PGHOSTADDR`, which
+/// replaces the address of the config's `PGHOST`, and `PGSSLROOTCERT`
+/// when the config leaves it empty; MySQL's clients `MYSQL_UNIX_PORT` and
+/// `LIBMYSQL_ENABLE_CLEARTEXT_PLUGIN`). A project file that sets one of
+/// the family of a variable a pulled-in config exports redirects that
+/// config, and must say so in `[overrides]` (docs/SECURITY.md, "A
+/// repository's project file"). The connector catalog names no prefix per
+/// client, hence this table.
+const FAMILIES: &[&[&str]] = &[&["PG"], &["MYSQL_", "LIBMYSQL_"]];
+
+/// The family of `var` (the prefixes its client reads), if it has one.
+pub fn family(var: &str) -> Option<&'static [&'static str]> {
+    let v = var.to_ascii_uppercase();
+    FAMILIES
+        .iter()
+        .copied()
+        .find(|f| f.iter().any(|p| v.starts_with(p)))
+}
+
+/// Whether setting `set` changes what a config that exports `exported`
+/// connects to: the same variable, or one of its client's family.
+pub fn redirects(exported: &str, set: &str) -> bool {
+    exported == set || family(exported).is_some_and(|f| family(set) == Some(f))
+}
+
 pub fn find(start: &Path) -> Option<PathBuf> {
     start
         .ancestors()

@@ -654,3 +654,89 @@ fn the_opened_file_is_judged_not_the_path() {
     assert!(out.status.success(), "{out:?}");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "plain\n");
 }
+
+/// Red team 2, #3: a variable the config does not export but its client
+/// reads (PGHOSTADDR replaces the address of the config's PGHOST) is an
+/// override too: refused without `[overrides]`, shown as one when asked.
+#[test]
+fn a_client_variable_of_the_config_family_is_an_override() {
+    let sc = scene();
+    let t = &sc.t;
+    let l = Listener::start();
+    // A config whose TLS mode lets the address alone be swapped.
+    let mut add = victim(t, t.dir.path());
+    add.args([
+        "add",
+        "connector",
+        "postgres",
+        "--name",
+        "dev/pg",
+        "--no-test",
+    ])
+    .args(["--set", "host=db.dev.example", "--set"])
+    .arg(format!("port={}", l.port))
+    .args(["--set", "database=app", "--set", "username=app"])
+    .args(["--set", "sslmode=disable", "--secret-stdin", "password"])
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::piped());
+    let mut child = add.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(PROD_PW.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let repo = sc.work.join("clone");
+    std::fs::create_dir(&repo).unwrap();
+    let file = "[configs]\ndefault = [\"dev/pg\"]\n[env]\nPGHOSTADDR = \"127.0.0.1\"\n";
+    std::fs::write(repo.join(".authcfg.toml"), file).unwrap();
+    chown_r(&repo, VICTIM);
+    let out = victim(t, &repo)
+        .args(["project", "allow"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let shown = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        shown.contains("PGHOSTADDR = \"127.0.0.1\"  (a client setting: OVERRIDES"),
+        "{shown}"
+    );
+    let out = psql(&mut victim(t, &repo));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("PGHOSTADDR is read by the client of 'dev/pg'"),
+        "{err}"
+    );
+    assert!(err.contains("[overrides]"), "{err}");
+    assert_eq!(l.take(), None, "no password reached the listener");
+    // `project check` says the same.
+    let out = victim(t, &repo)
+        .args(["project", "check"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("without saying so"));
+    // Declared: used (the listener is real and gets the password).
+    std::fs::write(
+        repo.join(".authcfg.toml"),
+        format!("{file}[overrides]\ndefault = [\"PGHOSTADDR\"]\n"),
+    )
+    .unwrap();
+    chown_r(&repo, VICTIM);
+    assert!(victim(t, &repo)
+        .args(["project", "allow"])
+        .output()
+        .unwrap()
+        .status
+        .success());
+    let _ = psql(&mut victim(t, &repo));
+    assert_eq!(l.take().as_deref(), Some(PROD_PW));
+}
