@@ -251,8 +251,10 @@ fn repo_dirs(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Group-writable (not world-writable) by the user's own private group:
-/// the group is the user's primary group, has the user's name and lists
-/// no other member (the user-private-group convention of umask 002).
+/// the group is the user's primary group, has the user's name, lists no
+/// other member, and is no other user's primary group either (the
+/// user-private-group convention of umask 002; `useradd -g GROUP` makes a
+/// user a member without listing it).
 fn private_group(gid: u32, mode: u32) -> bool {
     if mode & 0o002 != 0 || gid != unsafe { libc::getegid() } {
         return false;
@@ -260,8 +262,33 @@ fn private_group(gid: u32, mode: u32) -> bool {
     let Some((name, members)) = group(gid) else {
         return false;
     };
-    let me = user_name(unsafe { libc::geteuid() });
-    name == me && members.iter().all(|m| *m == me)
+    let uid = unsafe { libc::geteuid() };
+    let me = user_name(uid);
+    name == me && members.iter().all(|m| *m == me) && !others_with_primary_group(gid, uid)
+}
+
+/// Whether a user other than `me` has `gid` as primary group (the passwd
+/// database, as `getent passwd` lists it).
+fn others_with_primary_group(gid: u32, me: u32) -> bool {
+    // getpwent walks one shared cursor: one walk at a time.
+    static WALK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _walk = WALK.lock().unwrap_or_else(|e| e.into_inner());
+    let mut found = false;
+    unsafe {
+        libc::setpwent();
+        loop {
+            let p = libc::getpwent();
+            if p.is_null() {
+                break;
+            }
+            if (*p).pw_gid == gid && (*p).pw_uid != me {
+                found = true;
+                break;
+            }
+        }
+        libc::endpwent();
+    }
+    found
 }
 
 /// The user's name, or `uid N`.

@@ -740,3 +740,58 @@ fn a_client_variable_of_the_config_family_is_an_override() {
     let _ = psql(&mut victim(t, &repo));
     assert_eq!(l.take().as_deref(), Some(PROD_PW));
 }
+
+/// Red team 2, #4: a group-writable file counts as the user's own only
+/// when the group is private; a user whose *primary* group is the
+/// victim's (`useradd -g`) is a member `getent group` does not list.
+#[test]
+fn a_group_with_another_users_primary_gid_is_not_private() {
+    let sc = scene();
+    let t = &sc.t;
+    let (_, gid) = user(VICTIM);
+    let other = "authcfg-victim-pg";
+    let exists = Command::new("id")
+        .arg(other)
+        .output()
+        .unwrap()
+        .status
+        .success();
+    if !exists {
+        // May race another test creating it: checked below.
+        let _ = Command::new("useradd")
+            .args(["-M", "-s", "/bin/sh", "-g", &gid.to_string(), other])
+            .output();
+    }
+    let out = Command::new("id").args(["-g", other]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), gid.to_string());
+    let dir = sc.work.join("p");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join(".authcfg.toml"), "[env]\nAPP_MODE = \"ci\"\n").unwrap();
+    std::fs::write(dir.join("tpl"), "plain\n").unwrap();
+    chown_r(&dir, VICTIM);
+    for (p, mode) in [
+        (dir.clone(), 0o775),
+        (dir.join(".authcfg.toml"), 0o664),
+        (dir.join("tpl"), 0o664),
+    ] {
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    let out = victim(t, &dir)
+        .env("AUTHCFG_TRUST_PROJECT", &dir)
+        .args(["exec", "--", "sh", "-c", "echo APP=$APP_MODE"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("APP=ci"));
+    assert!(err.contains("other users can write"), "{err}");
+    let out = victim(t, &dir)
+        .arg("inject")
+        .arg("-i")
+        .arg(dir.join("tpl"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("other users can write"), "{err}");
+}
