@@ -336,6 +336,17 @@ const FRAMING: [&str; 7] = [
     "upgrade",
 ];
 
+/// Whether `name` (any case) is a header a config may not put its
+/// credential in either: reserved or framing above, or an HTTP/2
+/// pseudo-header (`ops::credential` asks it for `key_name` and
+/// `header_name`; `Authorization` itself is the credential's own place).
+pub fn is_reserved_header(name: &str) -> bool {
+    let lk = name.trim().to_ascii_lowercase();
+    lk.starts_with(':')
+        || (lk != "authorization"
+            && (RESERVED.contains(&lk.as_str()) || FRAMING.contains(&lk.as_str())))
+}
+
 fn refused(name: &str, what: String) -> UserError {
     usage(what).hint(format!(
         "authcfg attaches '{name}''s credential itself; send the request without it"
