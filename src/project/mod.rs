@@ -511,6 +511,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_client_family_redirects() {
+        for (exported, set) in [
+            ("PGHOST", "PGHOSTADDR"),
+            ("PGHOST", "PGSSLROOTCERT"),
+            ("PGPASSWORD", "PGSERVICE"),
+            ("MYSQL_HOST", "MYSQL_UNIX_PORT"),
+            ("MYSQL_PWD", "LIBMYSQL_ENABLE_CLEARTEXT_PLUGIN"),
+            ("API_URL", "API_URL"),
+        ] {
+            assert!(redirects(exported, set), "{exported} {set}");
+        }
+        for (exported, set) in [
+            ("PGHOST", "MYSQL_HOST"),
+            ("API_URL", "API_HOST"),
+            ("PGHOST", "APP_MODE"),
+        ] {
+            assert!(!redirects(exported, set), "{exported} {set}");
+        }
+    }
+
+    #[test]
     fn parses_the_documented_example() {
         let envs = parse(
             r#"
