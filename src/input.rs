@@ -8,6 +8,7 @@
 //! same bound.
 
 use crate::error::{usage, UserError};
+use std::fs::{File, Metadata};
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
@@ -20,6 +21,15 @@ pub fn read(path: &Path, what: &str, max: u64) -> Result<Vec<u8>, UserError> {
     if path.as_os_str() == "-" {
         return bounded(std::io::stdin().lock(), what, "standard input", max);
     }
+    let (f, _) = open(path, what, max)?;
+    read_opened(f, path, what, max)
+}
+
+/// Opens `path` as [`read`] does (a regular file within `max`, judged on
+/// the open descriptor) without reading it: a caller that checks the open
+/// file first (`project::trust`) reads it with [`read_opened`], so what
+/// was checked is what is read.
+pub fn open(path: &Path, what: &str, max: u64) -> Result<(File, Metadata), UserError> {
     let shown = crate::text::Outside::new(path.display().to_string());
     let bad = |why: String| usage(format!("cannot read {what} {shown}: {why}"));
     let f = std::fs::OpenOptions::new()
@@ -43,12 +53,17 @@ pub fn read(path: &Path, what: &str, max: u64) -> Result<Vec<u8>, UserError> {
             meta.len()
         )));
     }
+    Ok((f, meta))
+}
+
+/// Reads a file [`open`] opened, up to `max`.
+pub fn read_opened(f: File, path: &Path, what: &str, max: u64) -> Result<Vec<u8>, UserError> {
+    let shown = crate::text::Outside::new(path.display().to_string());
     bounded(f, what, &shown.to_string(), max)
 }
 
-/// Reads `path` as UTF-8 text (see [`read`]).
-pub fn read_text(path: &Path, what: &str, max: u64) -> Result<String, UserError> {
-    let bytes = read(path, what, max)?;
+/// UTF-8 text from bytes read for `path` (wiped when they are not).
+pub fn into_text(bytes: Vec<u8>, path: &Path, what: &str) -> Result<String, UserError> {
     String::from_utf8(bytes).map_err(|e| {
         // The bytes may hold secrets (an import): wipe them.
         let mut b = e.into_bytes();
@@ -58,6 +73,11 @@ pub fn read_text(path: &Path, what: &str, max: u64) -> Result<String, UserError>
             crate::text::Outside::new(path.display().to_string())
         ))
     })
+}
+
+/// Reads `path` as UTF-8 text (see [`read`]).
+pub fn read_text(path: &Path, what: &str, max: u64) -> Result<String, UserError> {
+    into_text(read(path, what, max)?, path, what)
 }
 
 fn bounded(r: impl Read, what: &str, shown: &str, max: u64) -> Result<Vec<u8>, UserError> {

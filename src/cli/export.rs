@@ -141,10 +141,28 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     };
     let docs = &used.docs;
     let out = if args.format == Format::Seed {
-        let reveal = |_: &str, v: &crate::secret::Secret| v.expose().to_string();
+        // The one rule of which fields may leave (docs/SECURITY.md,
+        // "Hand-out"): a field it keeps is left out, and said so on stderr.
         let items: Vec<_> = docs
             .iter()
-            .map(|d| super::show::seed_json(d, &reveal, None))
+            .map(|d| {
+                let reveal =
+                    |k: &str, v: &crate::secret::Secret| match crate::ops::handout::may_leave(
+                        d,
+                        k,
+                        crate::ops::handout::Door::Seed,
+                    ) {
+                        Ok(()) => Some(v.expose().to_string()),
+                        Err(why) => {
+                            eprintln!(
+                                "note: '{}': left out of the seed document: {why}",
+                                d.meta.name
+                            );
+                            None
+                        }
+                    };
+                super::show::seed_json(d, &reveal, None)
+            })
             .collect();
         let value = if items.len() == 1 {
             items.into_iter().next().unwrap()

@@ -368,6 +368,8 @@ fn setup(
         })?,
     };
     let target = Target::parse(&raw)?;
+    // The origin rule `http` asks: a config is set up only for its origins.
+    gc::check_origin(&doc, &target)?;
     if let Some(u) = username {
         if u.contains(['\r', '\n', '\0']) || u.is_empty() {
             return Err(usage("--username must be one line of text").into());

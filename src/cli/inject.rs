@@ -26,37 +26,41 @@ fn pattern() -> Regex {
     Regex::new(r"\{\{\s*authcfg://([^\s{}]+)/([^\s/{}]+)\s*\}\}").expect("valid regex")
 }
 
-/// The line of the first reference enclosed by other braces on its line
-/// (`{{ {{ authcfg://a/b }} }}`, `{{{ authcfg://a/b }}}`): rendering it
-/// would leave the value inside template syntax, for another template
-/// engine to act on.
+/// The line of the first reference enclosed by other braces anywhere in
+/// the template (`{{ {{ authcfg://a/b }} }}`, `{{{ authcfg://a/b }}}`, and
+/// across lines: `{{\n{{ authcfg://a/b }}\n}}`): rendering it would leave
+/// the value inside template syntax, for another template engine to act
+/// on. Blanks and invisible characters (U+200B) between a reference and a
+/// brace touching it do not separate them.
 fn nested(re: &Regex, template: &str) -> Option<usize> {
+    let blank = |c: char| c.is_whitespace() || crate::store::names::deceptive(c);
     re.find_iter(template).find_map(|m| {
-        let line_start = template[..m.start()].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = template[m.end()..]
-            .find('\n')
-            .map_or(template.len(), |i| m.end() + i);
-        let before = &template[line_start..m.start()];
-        let after = &template[m.end()..line_end];
+        let before = &template[..m.start()];
+        let after = &template[m.end()..];
         let open = before
             .rfind("{{")
             .is_some_and(|o| before[o..].find("}}").is_none());
         let close = after
             .find("}}")
             .is_some_and(|c| after[..c].find("{{").is_none());
-        let touching = before.trim_end().ends_with('{') || after.trim_start().starts_with('}');
-        (open && close || touching).then(|| template[..m.start()].matches('\n').count() + 1)
+        let touching = before.trim_end_matches(blank).ends_with('{')
+            || after.trim_start_matches(blank).starts_with('}');
+        (open && close || touching).then(|| before.matches('\n').count() + 1)
     })
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     // The one reader of the user's files: a regular file, bounded.
-    let template = crate::input::read_text(&args.input, "template", crate::input::MAX_INPUT)?;
-    if args.input.as_os_str() != "-" {
+    let template = if args.input.as_os_str() == "-" {
+        crate::input::read_text(&args.input, "template", crate::input::MAX_INPUT)?
+    } else {
         // A template decides which secrets go where: one another user
-        // wrote, or could have replaced, is refused (project::trust).
-        crate::project::trust::check_place(&args.input)?;
-    }
+        // wrote, or could have replaced, is refused (project::trust),
+        // judged on the same open file it is read from.
+        let (bytes, _) =
+            crate::project::trust::read_checked(&args.input, "template", crate::input::MAX_INPUT)?;
+        crate::input::into_text(bytes, &args.input, "template")?
+    };
     let re = pattern();
     // A reference that does not parse must not be copied out as text.
     let covered: usize = re.find_iter(&template).count();

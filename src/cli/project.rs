@@ -133,6 +133,10 @@ pub fn describe(p: &project::Project) -> String {
             };
             let over = if e.overrides.contains(var) {
                 "  (OVERRIDES a pulled-in config's own value)"
+            } else if !e.configs.is_empty() && project::family(var).is_some() {
+                // A client setting (PGHOSTADDR): an override of a pulled-in
+                // config of that client, refused unless declared.
+                "  (a client setting: OVERRIDES a pulled-in config of that client; refused without [overrides])"
             } else {
                 ""
             };
@@ -155,9 +159,8 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
                 None => find_here()?,
             };
             let file = std::path::absolute(&file)?;
-            // Another user's file is refused before it is read.
-            trust::check_place(&file)?;
-            let p = project::load(&file)?;
+            // Another user's file is refused; what is judged is what is read.
+            let p = project::load_checked(&file).map_err(trust::Refusal::into_error)?;
             if let Some(want) = sha256 {
                 let want = want.trim().trim_start_matches("sha256:");
                 if !want.eq_ignore_ascii_case(&p.digest) {

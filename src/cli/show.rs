@@ -48,7 +48,7 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
         vec![]
     };
     if args.json {
-        let mut value = seed_json(&doc, &shown, last_used);
+        let mut value = seed_json(&doc, &|k, v| Some(shown(k, v)), last_used);
         value["authcfg"]["consumers"] = Value::Array(
             consumers
                 .iter()
@@ -182,13 +182,17 @@ fn from_unix(t: i64) -> time::OffsetDateTime {
 /// The seed's JSON shape, with authcfg's own facts under "authcfg".
 pub fn seed_json(
     doc: &ConfigDoc,
-    shown: &dyn Fn(&str, &crate::secret::Secret) -> String,
+    shown: &dyn Fn(&str, &crate::secret::Secret) -> Option<String>,
     last_used: Option<std::time::SystemTime>,
 ) -> Value {
     let m = &doc.meta;
     let mut config = Map::new();
     for (k, v) in &doc.fields {
-        config.insert(k.clone(), Value::String(shown(k, v)));
+        // `None`: a field that is left out (`export --format seed` asks
+        // `ops::handout::may_leave`).
+        if let Some(v) = shown(k, v) {
+            config.insert(k.clone(), Value::String(v));
+        }
     }
     let mut out = Map::new();
     out.insert("type".into(), Value::String(m.type_id.clone()));

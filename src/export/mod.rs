@@ -132,8 +132,44 @@ pub fn is_startup_var(name: &str) -> bool {
         "CONTAINER_",
         "PGSERVICE",
         "MYSQL_TEST_LOGIN",
+        // desktop and graphics libraries that load modules or drivers by
+        // name (GTK_MODULES, GIO_EXTRA_MODULES, VK_ICD_FILENAMES,
+        // QT_PLUGIN_PATH), Kerberos (KRB5_CONFIG), Nix (NIX_CONFIG can set
+        // substituters and builders), Ansible and Terraform settings files,
+        // corepack's registry (where a package manager, code, comes from),
+        // the session bus a client trusts
+        "GTK_",
+        "GIO_",
+        "VK_",
+        "QT_",
+        "KRB5",
+        "NIX_",
+        "ANSIBLE_",
+        "TF_CLI_",
+        "COREPACK_",
+        "DBUS_",
+        // fish's own variables (`fish_user_paths` is put in front of PATH)
+        "FISH_",
     ];
-    const SUFFIXES: &[&str] = &["ASKPASS", "_COMMAND", "EDITOR", "PAGER", "PATH", "_PROXY"];
+    // `*COMMAND` (BORG_PASSCOMMAND, PROMPT_COMMAND), `*PATHS`
+    // (fish_user_paths), `*_RSH`/`*_SSH` (rsync's, CVS's and Subversion's
+    // remote shell), `*_CA_BUNDLE` (AWS_CA_BUNDLE: whom a client trusts),
+    // `*PROMPT` (zsh's PROMPT, RPROMPT, SPROMPT: evaluated with
+    // PROMPT_SUBST). An application's own `*_CONFIG` is left alone: the
+    // settings files of the tools above are caught by their prefixes.
+    const SUFFIXES: &[&str] = &[
+        "ASKPASS",
+        "COMMAND",
+        "EDITOR",
+        "PAGER",
+        "PATH",
+        "PATHS",
+        "_PROXY",
+        "_RSH",
+        "_SSH",
+        "_CA_BUNDLE",
+        "PROMPT",
+    ];
     const NAMES: &[&str] = &[
         // shells
         "BASH_ENV",
@@ -143,6 +179,15 @@ pub fn is_startup_var(name: &str) -> bool {
         "PS2",
         "PS3",
         "PS4",
+        // zsh's names of the prompts (PS1 is PROMPT, above) and the
+        // continuation prompts
+        "PROMPT2",
+        "PROMPT3",
+        "PROMPT4",
+        "RPS1",
+        "RPS2",
+        "RPROMPT2",
+        "TMOUT",
         "IFS",
         "SHELLOPTS",
         "BASHOPTS",
@@ -162,6 +207,9 @@ pub fn is_startup_var(name: &str) -> bool {
         "LESSCLOSE",
         "LESSKEY",
         "LESSKEYIN",
+        // less's options (`+` runs its commands at start)
+        "LESS",
+        "RSYNC_CONNECT_PROG",
         "VIMINIT",
         "GVIMINIT",
         "EXINIT",
@@ -448,6 +496,18 @@ mod tests {
             "DOCKER_CERT_PATH",
             "PIP_INDEX_URL",
             "GOPROXY",
+            // red team 2, #14
+            "fish_user_paths",
+            "PROMPT",
+            "RPROMPT",
+            "PROMPT_COMMAND",
+            "BORG_PASSCOMMAND",
+            "RSYNC_RSH",
+            "CVS_RSH",
+            "SVN_SSH",
+            "AWS_CA_BUNDLE",
+            "GTK_MODULES",
+            "NIX_CONFIG",
         ] {
             assert!(is_startup_var(n), "{n} should be refused");
         }
@@ -469,6 +529,7 @@ mod tests {
             "SSH_PRIVATE_KEY",
             "PROD_API_TOKEN",
             "PRELOAD",
+            "APP_CONFIG",
         ] {
             assert!(!is_startup_var(n), "{n} should be allowed");
         }

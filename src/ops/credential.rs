@@ -203,6 +203,15 @@ impl From<CredentialError> for UserError {
 }
 
 fn header_name(config: &str, raw: &str, field: &'static str) -> Result<String, CredentialError> {
+    // Host, Cookie, Content-Length, ...: the secret would replace what
+    // routes or frames the request (red team 2, #26).
+    if super::http::is_reserved_header(raw) {
+        return Err(CredentialError::Invalid {
+            config: config.to_string(),
+            field,
+            why: "names a header that routes or frames the request (Host, Cookie, Content-Length, ...), not one a credential goes in",
+        });
+    }
     HeaderName::from_bytes(raw.as_bytes())
         .map(|_| raw.to_string())
         .map_err(|_| CredentialError::Invalid {
@@ -229,7 +238,8 @@ impl Credential {
         let text = |f: &str| doc.get(f).unwrap_or_default().to_string();
         let secret = |f: &str| -> Result<Zeroizing<String>, CredentialError> {
             match doc.get(f) {
-                Some(v) if !v.is_empty() => Ok(Zeroizing::new(v.to_string())),
+                // Only spaces is as empty as nothing (red team 2, #25).
+                Some(v) if !v.trim().is_empty() => Ok(Zeroizing::new(v.to_string())),
                 _ => Err(CredentialError::Empty {
                     config: config.to_string(),
                     field: f.to_string(),

@@ -181,6 +181,24 @@ pub fn check(doc: &ConfigDoc, username: Option<&str>) -> Result<(), UserError> {
     Ok(())
 }
 
+/// Whether `doc` may answer git for `target`: the origin rule `http` asks
+/// (`http::check_origin`), against the config's own `allowed_origins`. A
+/// config without them goes to the host the user named at `git setup`:
+/// the defaults `http` falls back on are API origins (a provider's API,
+/// a test URL), not git hosts (`api.github.com` is not `github.com`).
+pub fn check_origin(doc: &ConfigDoc, target: &Target) -> Result<(), UserError> {
+    if doc
+        .get("allowed_origins")
+        .is_none_or(|l| l.trim().is_empty())
+    {
+        return Ok(());
+    }
+    let rules = super::http::allowed_origins(doc)?;
+    let url =
+        url::Url::parse(&target.url()).map_err(|e| usage(format!("{}: {e}", target.url())))?;
+    super::http::check_origin(doc, &url, &rules)
+}
+
 /// The consumer of a git hand-out: as any hand-out, except that a plain
 /// use is attributed to git and the URL rather than to the user.
 fn consumer(s: &Session, name: &str, target: &Target) -> Consumer {
@@ -221,6 +239,9 @@ pub fn get(
     let mut used = used;
     let doc = used.docs[0].clone();
     let doc = &doc;
+    if let Err(e) = check_origin(doc, target) {
+        return Ok(Answer::Nothing(Some(e.message)));
+    }
     let credential = match Credential::of(doc) {
         Ok(c) => c,
         Err(CredentialError::Empty { provider: true, .. }) => {

@@ -22,6 +22,9 @@ pub enum Door {
     Template,
     /// An agent (MCP `reveal_secret`).
     Agent,
+    /// A config's seed document (`export --format seed`): every field the
+    /// other rules let leave, so a backup never carries an OAuth2 grant.
+    Seed,
 }
 
 /// The fields of an OAuth2 config that authcfg keeps to itself: they mint
@@ -47,7 +50,8 @@ fn is_oauth(doc: &ConfigDoc) -> bool {
 
 /// The one rule of which fields may leave authcfg, and through which door:
 /// every hand-out asks it (`export::vars_for` for whole configs, a project
-/// file's references, `inject`, MCP). `Err` says why not.
+/// file's references, `inject`, MCP, `export --format seed`). `Err` says
+/// why not.
 ///
 /// - An OAuth2 config's refresh token and client secret never leave,
 ///   through any door, whether the config is a provider's or the custom

@@ -208,6 +208,36 @@ impl OriginRule {
     }
 }
 
+/// The one origin rule: `url`'s origin must be one of `rules` (a
+/// config's [`allowed_origins`]). `http`, MCP `http_request` and git
+/// (`ops::git_credential`) ask it.
+pub fn check_origin(
+    doc: &ConfigDoc,
+    url: &url::Url,
+    rules: &[OriginRule],
+) -> Result<(), UserError> {
+    if rules.iter().any(|r| r.matches(url)) {
+        return Ok(());
+    }
+    let name = &doc.meta.name;
+    let origin = crate::net::policy::origin(url);
+    let list = if rules.is_empty() {
+        "none".to_string()
+    } else {
+        rules
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    Err(failure(format!(
+        "not sent: {origin} is not an allowed origin of '{name}' (allowed: {list})"
+    ))
+    .hint(format!(
+        "if '{name}' belongs there, allow it: `authcfg edit {name} --set allowed_origins={origin}`"
+    )))
+}
+
 /// The configured origins of a config (`allowed_origins`), or its defaults.
 pub fn allowed_origins(doc: &ConfigDoc) -> Result<Vec<OriginRule>, UserError> {
     if let Some(list) = doc.get("allowed_origins").filter(|l| !l.trim().is_empty()) {
@@ -336,6 +366,17 @@ const FRAMING: [&str; 7] = [
     "upgrade",
 ];
 
+/// Whether `name` (any case) is a header a config may not put its
+/// credential in either: reserved or framing above, or an HTTP/2
+/// pseudo-header (`ops::credential` asks it for `key_name` and
+/// `header_name`; `Authorization` itself is the credential's own place).
+pub fn is_reserved_header(name: &str) -> bool {
+    let lk = name.trim().to_ascii_lowercase();
+    lk.starts_with(':')
+        || (lk != "authorization"
+            && (RESERVED.contains(&lk.as_str()) || FRAMING.contains(&lk.as_str())))
+}
+
 fn refused(name: &str, what: String) -> UserError {
     usage(what).hint(format!(
         "authcfg attaches '{name}''s credential itself; send the request without it"
@@ -356,25 +397,8 @@ pub fn plan(doc: &ConfigDoc, req: &Request) -> Result<Plan, UserError> {
         failure(format!("not sent: {r}"))
             .hint("credentials go only to https URLs, or plain http on a loopback host")
     })?;
+    check_origin(doc, &url, &allowed_origins(doc)?)?;
     let origin = crate::net::policy::origin(&url);
-    let rules = allowed_origins(doc)?;
-    if !rules.iter().any(|r| r.matches(&url)) {
-        let list = if rules.is_empty() {
-            "none".to_string()
-        } else {
-            rules
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        return Err(failure(format!(
-            "not sent: {origin} is not an allowed origin of '{name}' (allowed: {list})"
-        ))
-        .hint(format!(
-            "if '{name}' belongs there, allow it: `authcfg edit {name} --set allowed_origins={origin}`"
-        )));
-    }
     let auth = Credential::of(doc)?;
     let method_raw = if req.method.is_empty() {
         if req.body.is_some() {

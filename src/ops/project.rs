@@ -81,11 +81,23 @@ pub fn resolve(
                 }
             }
         };
-        if let Some(whole) = vars.iter().find(|v| v.name == *name) {
+        // The variable itself, or one its client reads with it (PGHOSTADDR
+        // beside PGHOST: `project::redirects`).
+        if let Some(whole) = vars
+            .iter()
+            .find(|v| crate::project::redirects(&v.name, name))
+        {
             if !e.overrides.contains(name) {
+                let what = if whole.name == *name {
+                    format!("{name} is exported by '{}'", whole.config)
+                } else {
+                    format!(
+                        "{name} is read by the client of '{}' (which exports {})",
+                        whole.config, whole.name
+                    )
+                };
                 return Err(usage(format!(
-                    "{name} is exported by '{}', which the project file pulls in; the file also sets it, and a project file may not redirect a config it pulls in (its host, port, TLS mode or endpoint) unless it says so",
-                    whole.config
+                    "{what}, which the project file pulls in; the file also sets it, and a project file may not redirect a config it pulls in (its host, port, TLS mode or endpoint) unless it says so"
                 ))
                 .hint(format!(
                     "if replacing it is really meant, declare it in the file: [overrides] {env} = [\"{name}\"] (and approve the file again)"
@@ -246,7 +258,10 @@ pub fn check(s: &Session, project: &Project, envs: &[String]) -> anyhow::Result<
                     (r.to_string(), ok, detail)
                 }
             };
-            let (ok, detail) = match whole.iter().find(|(v, _)| v == var) {
+            let (ok, detail) = match whole
+                .iter()
+                .find(|(v, _)| crate::project::redirects(v, var))
+            {
                 Some((_, config)) if !e.overrides.contains(var) => (
                     false,
                     format!(

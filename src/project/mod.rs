@@ -90,6 +90,9 @@ pub struct Project {
     pub envs: BTreeMap<String, Environment>,
     /// SHA-256 of the file's bytes (what `project allow` approves).
     pub digest: String,
+    /// The directory the file read really was in, from its open
+    /// descriptor (`trust::read_checked`); `None` when read unchecked.
+    pub opened_dir: Option<PathBuf>,
 }
 
 impl Project {
@@ -119,6 +122,32 @@ impl Project {
 
 /// The project file that applies in `start`: the nearest `.authcfg.toml`
 /// in it or a directory above it, as git finds `.git`.
+/// Client-library families: a client reads every variable of its family,
+/// not only those a config exports (libpq reads `PGHOSTADDR`, which
+/// replaces the address of the config's `PGHOST`, and `PGSSLROOTCERT`
+/// when the config leaves it empty; MySQL's clients `MYSQL_UNIX_PORT` and
+/// `LIBMYSQL_ENABLE_CLEARTEXT_PLUGIN`). A project file that sets one of
+/// the family of a variable a pulled-in config exports redirects that
+/// config, and must say so in `[overrides]` (docs/SECURITY.md, "A
+/// repository's project file"). The connector catalog names no prefix per
+/// client, hence this table.
+const FAMILIES: &[&[&str]] = &[&["PG"], &["MYSQL_", "LIBMYSQL_"]];
+
+/// The family of `var` (the prefixes its client reads), if it has one.
+pub fn family(var: &str) -> Option<&'static [&'static str]> {
+    let v = var.to_ascii_uppercase();
+    FAMILIES
+        .iter()
+        .copied()
+        .find(|f| f.iter().any(|p| v.starts_with(p)))
+}
+
+/// Whether setting `set` changes what a config that exports `exported`
+/// connects to: the same variable, or one of its client's family.
+pub fn redirects(exported: &str, set: &str) -> bool {
+    exported == set || family(exported).is_some_and(|f| family(set) == Some(f))
+}
+
 pub fn find(start: &Path) -> Option<PathBuf> {
     start
         .ancestors()
@@ -143,16 +172,35 @@ pub fn stamp(file: &Path) -> Option<String> {
 /// Reads and checks a project file, once (`input::read`: a regular file,
 /// bounded); the digest is of the bytes read.
 pub fn load(file: &Path) -> Result<Project, UserError> {
-    let bytes = crate::input::read(file, "the project file", MAX_SIZE).map_err(|e| {
-        if e.message.contains("bytes long") || e.message.contains("longer than") {
-            usage(format!(
-                "cannot read {}: it is over {MAX_SIZE} bytes; a project file names configs and is small",
-                crate::text::Outside::new(file.display().to_string())
-            ))
-        } else {
-            e
-        }
-    })?;
+    let bytes =
+        crate::input::read(file, "the project file", MAX_SIZE).map_err(|e| too_long(file, e))?;
+    from_bytes(file, bytes, None)
+}
+
+/// Reads a project file through the place check (`trust::read_checked`:
+/// opened once, judged and read on the same descriptor), then parses it.
+pub fn load_checked(file: &Path) -> Result<Project, trust::Refusal> {
+    let (bytes, dir) = trust::read_checked(file, "the project file", MAX_SIZE)
+        .map_err(|e| trust::Refusal::Unsafe(too_long(file, e)))?;
+    from_bytes(file, bytes, Some(dir)).map_err(trust::Refusal::Invalid)
+}
+
+fn too_long(file: &Path, e: UserError) -> UserError {
+    if e.message.contains("bytes long") || e.message.contains("longer than") {
+        usage(format!(
+            "cannot read {}: it is over {MAX_SIZE} bytes; a project file names configs and is small",
+            crate::text::Outside::new(file.display().to_string())
+        ))
+    } else {
+        e
+    }
+}
+
+fn from_bytes(
+    file: &Path,
+    bytes: Vec<u8>,
+    opened_dir: Option<PathBuf>,
+) -> Result<Project, UserError> {
     let digest = crate::store::crypto::sha256_hex(&bytes);
     let text = String::from_utf8(bytes).map_err(|_| {
         usage(format!(
@@ -176,6 +224,7 @@ pub fn load(file: &Path) -> Result<Project, UserError> {
         file: file.to_path_buf(),
         envs,
         digest,
+        opened_dir,
     })
 }
 
@@ -460,6 +509,27 @@ pub fn deny(state_dir: Option<&Path>, p: &Project) -> std::io::Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_client_family_redirects() {
+        for (exported, set) in [
+            ("PGHOST", "PGHOSTADDR"),
+            ("PGHOST", "PGSSLROOTCERT"),
+            ("PGPASSWORD", "PGSERVICE"),
+            ("MYSQL_HOST", "MYSQL_UNIX_PORT"),
+            ("MYSQL_PWD", "LIBMYSQL_ENABLE_CLEARTEXT_PLUGIN"),
+            ("API_URL", "API_URL"),
+        ] {
+            assert!(redirects(exported, set), "{exported} {set}");
+        }
+        for (exported, set) in [
+            ("PGHOST", "MYSQL_HOST"),
+            ("API_URL", "API_HOST"),
+            ("PGHOST", "APP_MODE"),
+        ] {
+            assert!(!redirects(exported, set), "{exported} {set}");
+        }
+    }
 
     #[test]
     fn parses_the_documented_example() {

@@ -2,7 +2,7 @@
 //! files"): the one decision every consumer of a project file asks
 //! (`exec` and `export` with no names, the shell hook, the direnv recipe
 //! through `export`, the consumer of a hand-out), and whose first half
-//! (`check_place`) every file read on a repository's behalf passes
+//! (`read_checked`) every file read on a repository's behalf passes
 //! (`inject`'s templates).
 //!
 //! 1. **Place.** The file, and every directory from the one holding it up
@@ -20,8 +20,9 @@
 //!    question showing what the file wants. Otherwise it is refused with
 //!    the exact `authcfg project allow` command.
 //!
-//! The file is read once (`project::load`, bounded); its hash is computed
-//! from those bytes: what is approved is what is used.
+//! The file is opened once (`read_checked`, bounded): its place is judged
+//! on the open descriptor, its hash computed from the bytes read from it:
+//! what is checked and approved is what is used.
 
 use super::{Approval, Project};
 use crate::error::{failure, UserError};
@@ -80,8 +81,7 @@ impl<'a> Ask<'a> {
 /// The project file `file`, if it may be used: its place is safe and its
 /// content approved (see the module's documentation).
 pub fn open(file: &Path, how: &Ask) -> Result<Project, Refusal> {
-    check_place(file).map_err(Refusal::Unsafe)?;
-    let p = super::load(file).map_err(Refusal::Invalid)?;
+    let p = super::load_checked(file)?;
     let changed = match super::approval(how.state_dir, &p) {
         Approval::Allowed => return Ok(p),
         Approval::Changed => true,
@@ -127,18 +127,31 @@ fn ci_trusts(value: &str, p: &Project) -> bool {
     if v.eq_ignore_ascii_case(&p.digest) {
         return true;
     }
-    // A directory: this checkout (compared after resolving links).
+    // A directory: this checkout (compared after resolving links), where
+    // the file read really was (`read_checked`), not where its path leads
+    // now.
+    let real = match &p.opened_dir {
+        Some(d) => Some(d.clone()),
+        None => std::fs::canonicalize(&p.root).ok(),
+    };
     v.starts_with('/')
         && std::fs::canonicalize(v)
             .ok()
-            .zip(std::fs::canonicalize(&p.root).ok())
+            .zip(real)
             .is_some_and(|(a, b)| a == b)
 }
 
-/// Refuses a file read on a repository's behalf that another user owns,
-/// or that sits in a directory (up to the repository's root) another user
-/// owns or can write without the sticky bit.
-pub fn check_place(file: &Path) -> Result<(), UserError> {
+/// Reads a file on a repository's behalf, refusing one that another user
+/// owns, or that sits in a directory (up to the repository's root) another
+/// user owns or can write without the sticky bit. The file is opened once
+/// (`input::open`): its owner and mode are those of the open descriptor,
+/// the directories checked are those of the descriptor's real path
+/// (`/proc/self/fd/N`), and the bytes returned are read from the same
+/// descriptor, so a link or directory swapped between the check and the
+/// read changes nothing (docs/SECURITY.md, "Project files"). Returns the
+/// bytes and the directory the opened file really is in.
+pub fn read_checked(file: &Path, what: &str, max: u64) -> Result<(Vec<u8>, PathBuf), UserError> {
+    use std::os::fd::AsRawFd;
     let me = unsafe { libc::geteuid() };
     let shown = |p: &Path| crate::text::Outside::new(p.display().to_string());
     let refuse = |p: &Path, why: String| {
@@ -151,28 +164,32 @@ pub fn check_place(file: &Path) -> Result<(), UserError> {
             shown(p)
         ))
     };
+    let owner_ok = |uid: u32| uid == me || uid == 0;
+    // The link itself (when it is one) must be this user's too.
     let lmeta = std::fs::symlink_metadata(file)
         .map_err(|e| failure(format!("cannot read {}: {e}", shown(file))))?;
-    let owner_ok = |uid: u32| uid == me || uid == 0;
     if !owner_ok(lmeta.uid()) {
         return Err(refuse(
             file,
             format!("it belongs to {}, not to you", user_name(lmeta.uid())),
         ));
     }
-    // A link is judged by where it leads too.
-    let real = std::fs::canonicalize(file)
-        .map_err(|e| failure(format!("cannot read {}: {e}", shown(file))))?;
-    let meta = std::fs::metadata(&real)
+    let (f, meta) = crate::input::open(file, what, max)?;
+    // Where the opened file really is, from the descriptor, not the path.
+    let real = std::fs::read_link(format!("/proc/self/fd/{}", f.as_raw_fd()))
         .map_err(|e| failure(format!("cannot read {}: {e}", shown(file))))?;
     if !owner_ok(meta.uid()) {
         return Err(refuse(
             &real,
-            format!(
-                "it leads to {}, which belongs to {}",
-                shown(&real),
-                user_name(meta.uid())
-            ),
+            if real == file {
+                format!("it belongs to {}, not to you", user_name(meta.uid()))
+            } else {
+                format!(
+                    "it leads to {}, which belongs to {}",
+                    shown(&real),
+                    user_name(meta.uid())
+                )
+            },
         ));
     }
     if meta.permissions().mode() & 0o022 != 0 && !private_group(meta.gid(), meta.mode()) {
@@ -184,9 +201,11 @@ pub fn check_place(file: &Path) -> Result<(), UserError> {
             dirs.extend(repo_dirs(d));
         }
     }
-    if let Some(d) = real.parent() {
-        dirs.extend(repo_dirs(d));
-    }
+    let real_dir = real
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("/"));
+    dirs.extend(repo_dirs(&real_dir));
     for d in &dirs {
         let m =
             std::fs::metadata(d).map_err(|e| failure(format!("cannot read {}: {e}", shown(d))))?;
@@ -213,7 +232,8 @@ pub fn check_place(file: &Path) -> Result<(), UserError> {
             ));
         }
     }
-    Ok(())
+    let bytes = crate::input::read_opened(f, file, what, max)?;
+    Ok((bytes, real_dir))
 }
 
 /// `dir` and the directories above it up to the repository's root (the
@@ -231,8 +251,10 @@ fn repo_dirs(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Group-writable (not world-writable) by the user's own private group:
-/// the group is the user's primary group, has the user's name and lists
-/// no other member (the user-private-group convention of umask 002).
+/// the group is the user's primary group, has the user's name, lists no
+/// other member, and is no other user's primary group either (the
+/// user-private-group convention of umask 002; `useradd -g GROUP` makes a
+/// user a member without listing it).
 fn private_group(gid: u32, mode: u32) -> bool {
     if mode & 0o002 != 0 || gid != unsafe { libc::getegid() } {
         return false;
@@ -240,8 +262,33 @@ fn private_group(gid: u32, mode: u32) -> bool {
     let Some((name, members)) = group(gid) else {
         return false;
     };
-    let me = user_name(unsafe { libc::geteuid() });
-    name == me && members.iter().all(|m| *m == me)
+    let uid = unsafe { libc::geteuid() };
+    let me = user_name(uid);
+    name == me && members.iter().all(|m| *m == me) && !others_with_primary_group(gid, uid)
+}
+
+/// Whether a user other than `me` has `gid` as primary group (the passwd
+/// database, as `getent passwd` lists it).
+fn others_with_primary_group(gid: u32, me: u32) -> bool {
+    // getpwent walks one shared cursor: one walk at a time.
+    static WALK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _walk = WALK.lock().unwrap_or_else(|e| e.into_inner());
+    let mut found = false;
+    unsafe {
+        libc::setpwent();
+        loop {
+            let p = libc::getpwent();
+            if p.is_null() {
+                break;
+            }
+            if (*p).pw_gid == gid && (*p).pw_uid != me {
+                found = true;
+                break;
+            }
+        }
+        libc::endpwent();
+    }
+    found
 }
 
 /// The user's name, or `uid N`.
@@ -363,6 +410,7 @@ mod tests {
             file: d.path().join(".authcfg.toml"),
             envs: Default::default(),
             digest: "ab".repeat(32),
+            opened_dir: None,
         };
         assert!(ci_trusts(&"ab".repeat(32), &p));
         assert!(ci_trusts(&format!("sha256:{}", "AB".repeat(32)), &p));

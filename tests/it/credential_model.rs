@@ -533,3 +533,58 @@ fn an_unreachable_userinfo_endpoint_is_classified_by_the_error_type() {
     let rows: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(rows[0]["result"], "connection refused", "{rows}");
 }
+
+/// Red team 2, #25 and #26: a secret of only blanks is as empty as none,
+/// and a key may not go in a header that routes or frames the request
+/// (Host, Cookie, Content-Length, a pseudo-header): both refused when the
+/// credential is built, so by every path; nothing is printed or sent.
+#[test]
+fn a_blank_secret_and_a_reserved_key_header_are_refused() {
+    let t = T::new();
+    t.init();
+    t.add("bearer", "bt", &[], Some(("token", TOKEN))).success();
+    t.cmd()
+        .args(["edit", "bt", "--set", "token= "])
+        .assert()
+        .success();
+    let out = t.cmd().args(["header", "bt"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("has no token"),
+        "{out:?}"
+    );
+    t.add(
+        "api-key",
+        "akh",
+        &["key_name=X-Key", "location=header"],
+        Some(("api_key", KEY)),
+    )
+    .success();
+    assert!(t.stdout(&["header", "akh"]).contains(KEY));
+    for name in [
+        "Host",
+        "cookie",
+        "Content-Length",
+        "Transfer-Encoding",
+        ":authority",
+    ] {
+        let set = t
+            .cmd()
+            .args(["edit", "akh", "--set"])
+            .arg(format!("key_name={name}"))
+            .output()
+            .unwrap();
+        if !set.status.success() {
+            continue; // refused even earlier
+        }
+        let out = t.cmd().args(["header", "akh"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{name}: {out:?}");
+        assert_clean(name, &out.stdout, &[KEY]);
+        assert_clean(name, &out.stderr, &[KEY]);
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("routes or frames"),
+            "{name}: {out:?}"
+        );
+    }
+}

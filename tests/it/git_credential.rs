@@ -357,3 +357,50 @@ fn basic_and_bearer_configs_and_unsafe_values() {
         .code(2)
         .stderr(contains("only OAuth2, bearer and basic"));
 }
+
+/// Red team 2, #24: a config limited to some origins (`allowed_origins`,
+/// as `http` obeys) answers git only there, and `git setup` refuses
+/// another host.
+#[test]
+fn allowed_origins_bind_git_too() {
+    let t = T::new();
+    t.init();
+    t.add(
+        "bearer",
+        "forge",
+        &["allowed_origins=https://git.example.com"],
+        Some(("token", "bt-planted-origin-7")),
+    )
+    .success();
+    let o = helper(
+        &t,
+        "https://evil.example.com",
+        "get",
+        "protocol=https\nhost=evil.example.com\n",
+    );
+    assert!(
+        o.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("not an allowed origin of 'forge'"), "{err}");
+    assert!(!err.contains("bt-planted-origin-7"));
+    let o = helper(
+        &t,
+        "https://git.example.com",
+        "get",
+        "protocol=https\nhost=git.example.com\n",
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("password=bt-planted-origin-7"),
+        "{o:?}"
+    );
+    let out = t
+        .cmd()
+        .args(["git", "setup", "forge", "evil.example.com"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not an allowed origin"));
+}

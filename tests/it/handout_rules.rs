@@ -33,6 +33,32 @@ fn manual(t: &T) {
         .success();
 }
 
+/// Red team 2, #1: the seed format handed out the grant.
+#[test]
+fn seed_export_leaves_out_the_refresh_token_and_client_secret() {
+    let t = T::new();
+    t.init();
+    manual(&t);
+    let out = t
+        .cmd()
+        .args(["export", "manual", "--format", "seed"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_clean("export --format seed", &out.stdout, &[RT, CS]);
+    assert_clean("export --format seed's stderr", &out.stderr, &[RT, CS]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["config"]["access_token"], AT, "{v}");
+    assert_eq!(v["config"]["client_id"], "cid-manual", "{v}");
+    assert!(v["config"].get("refresh_token").is_none(), "{v}");
+    assert!(v["config"].get("client_secret").is_none(), "{v}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("left out") && err.contains("refresh_token") && err.contains("client_secret"),
+        "{err}"
+    );
+}
+
 #[test]
 fn custom_oauth2_refresh_token_and_client_secret_never_leave() {
     let t = T::new();

@@ -152,6 +152,10 @@ fn inject_refuses_a_reference_inside_other_braces() {
         "x: {{ {{ authcfg://a/password }} }}\n",
         "x: {{{ authcfg://a/password }}}\n",
         "ok: {{ authcfg://a/username }}\ny: {{{{ authcfg://a/password }}}}\n",
+        // Red team 2, #7: across lines, and behind an invisible character.
+        "{{\n{{ authcfg://a/password }}\n}}\n",
+        "x: {{ authcfg://a/password }}\u{200B}}\n",
+        "x: {\u{200B}{{ authcfg://a/password }}\n",
     ] {
         let out = t
             .cmd()
@@ -169,7 +173,7 @@ fn inject_refuses_a_reference_inside_other_braces() {
     let out = t
         .cmd()
         .args(["inject", "-i", "-"])
-        .write_stdin("a: {{ .Values.x }} b: {{ authcfg://a/username }}\n")
+        .write_stdin("a: {{ .Values.x }} b: {{ authcfg://a/username }}\n{{ end }}\n")
         .output()
         .unwrap();
     assert!(
@@ -179,6 +183,6 @@ fn inject_refuses_a_reference_inside_other_braces() {
     );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "a: {{ .Values.x }} b: u\n"
+        "a: {{ .Values.x }} b: u\n{{ end }}\n"
     );
 }

@@ -566,3 +566,232 @@ fn at_a_terminal_the_first_use_shows_what_the_file_wants_and_asks() {
         .success()
         .stdout("got:sk-dev-pty-planted-5\n");
 }
+
+/// Red team 2, #10 and #36: the place check judged a path and the file
+/// was read through the path again, so a link flipped in between got
+/// another user's file used. Now the file is opened once and its owner,
+/// real place and content all come from that descriptor. Observable
+/// without a race: through a link of the victim's own to mallory's
+/// directory, the owner judged is the opened file's (mallory's), for a
+/// template and for a project file trusted by directory; the victim's own
+/// file through the victim's link is still used.
+#[test]
+fn the_opened_file_is_judged_not_the_path() {
+    let sc = scene();
+    let t = &sc.t;
+    let theirs = sc.shared.path().join("theirs");
+    std::fs::create_dir(&theirs).unwrap();
+    chown_r(&theirs, MALLORY);
+    mallory_writes(
+        &theirs.join("tpl"),
+        "evil: {{ authcfg://prod/pg/password }}\n",
+    );
+    mallory_writes(
+        &theirs.join(".authcfg.toml"),
+        "[env]\nLEAK = \"authcfg://prod/pg/password\"\n",
+    );
+    let link = sc.work.join("d");
+    let ok = as_user(VICTIM, "ln")
+        .arg("-s")
+        .arg(&theirs)
+        .arg(&link)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let out = victim(t, &sc.work)
+        .arg("inject")
+        .arg("-i")
+        .arg(link.join("tpl"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(PROD_PW));
+    assert!(err.contains(&format!("belongs to user {MALLORY}")), "{err}");
+    let out = victim(t, &link)
+        .env("AUTHCFG_TRUST_PROJECT", &link)
+        .args(["exec", "--", "sh", "-c", "echo LEAK=$LEAK"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(PROD_PW));
+    assert!(err.contains(&format!("belongs to user {MALLORY}")), "{err}");
+    // The victim's own checkout through the victim's own link, trusted by
+    // the link's name: the real directory of the opened file matches.
+    let own = sc.work.join("own");
+    std::fs::create_dir(&own).unwrap();
+    std::fs::write(own.join(".authcfg.toml"), "[env]\nAPP_MODE = \"ci\"\n").unwrap();
+    chown_r(&own, VICTIM);
+    let ln = sc.work.join("ln");
+    assert!(as_user(VICTIM, "ln")
+        .arg("-s")
+        .arg(&own)
+        .arg(&ln)
+        .status()
+        .unwrap()
+        .success());
+    let out = victim(t, &ln)
+        .env("AUTHCFG_TRUST_PROJECT", &ln)
+        .args(["exec", "--", "sh", "-c", "echo APP=$APP_MODE"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("APP=ci"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tpl = own.join("t.tmpl");
+    std::fs::write(&tpl, "plain\n").unwrap();
+    chown_r(&tpl, VICTIM);
+    let out = victim(t, &sc.work)
+        .arg("inject")
+        .arg("-i")
+        .arg(ln.join("t.tmpl"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "plain\n");
+}
+
+/// Red team 2, #3: a variable the config does not export but its client
+/// reads (PGHOSTADDR replaces the address of the config's PGHOST) is an
+/// override too: refused without `[overrides]`, shown as one when asked.
+#[test]
+fn a_client_variable_of_the_config_family_is_an_override() {
+    let sc = scene();
+    let t = &sc.t;
+    let l = Listener::start();
+    // A config whose TLS mode lets the address alone be swapped.
+    let mut add = victim(t, t.dir.path());
+    add.args([
+        "add",
+        "connector",
+        "postgres",
+        "--name",
+        "dev/pg",
+        "--no-test",
+    ])
+    .args(["--set", "host=db.dev.example", "--set"])
+    .arg(format!("port={}", l.port))
+    .args(["--set", "database=app", "--set", "username=app"])
+    .args(["--set", "sslmode=disable", "--secret-stdin", "password"])
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::piped());
+    let mut child = add.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(PROD_PW.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let repo = sc.work.join("clone");
+    std::fs::create_dir(&repo).unwrap();
+    let file = "[configs]\ndefault = [\"dev/pg\"]\n[env]\nPGHOSTADDR = \"127.0.0.1\"\n";
+    std::fs::write(repo.join(".authcfg.toml"), file).unwrap();
+    chown_r(&repo, VICTIM);
+    let out = victim(t, &repo)
+        .args(["project", "allow"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let shown = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        shown.contains("PGHOSTADDR = \"127.0.0.1\"  (a client setting: OVERRIDES"),
+        "{shown}"
+    );
+    let out = psql(&mut victim(t, &repo));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("PGHOSTADDR is read by the client of 'dev/pg'"),
+        "{err}"
+    );
+    assert!(err.contains("[overrides]"), "{err}");
+    assert_eq!(l.take(), None, "no password reached the listener");
+    // `project check` says the same.
+    let out = victim(t, &repo)
+        .args(["project", "check"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("without saying so"));
+    // Declared: used (the listener is real and gets the password).
+    std::fs::write(
+        repo.join(".authcfg.toml"),
+        format!("{file}[overrides]\ndefault = [\"PGHOSTADDR\"]\n"),
+    )
+    .unwrap();
+    chown_r(&repo, VICTIM);
+    assert!(victim(t, &repo)
+        .args(["project", "allow"])
+        .output()
+        .unwrap()
+        .status
+        .success());
+    let _ = psql(&mut victim(t, &repo));
+    assert_eq!(l.take().as_deref(), Some(PROD_PW));
+}
+
+/// Red team 2, #4: a group-writable file counts as the user's own only
+/// when the group is private; a user whose *primary* group is the
+/// victim's (`useradd -g`) is a member `getent group` does not list.
+#[test]
+fn a_group_with_another_users_primary_gid_is_not_private() {
+    let sc = scene();
+    let t = &sc.t;
+    let (_, gid) = user(VICTIM);
+    let other = "authcfg-victim-pg";
+    let exists = Command::new("id")
+        .arg(other)
+        .output()
+        .unwrap()
+        .status
+        .success();
+    if !exists {
+        // May race another test creating it: checked below.
+        let _ = Command::new("useradd")
+            .args(["-M", "-s", "/bin/sh", "-g", &gid.to_string(), other])
+            .output();
+    }
+    let out = Command::new("id").args(["-g", other]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), gid.to_string());
+    let dir = sc.work.join("p");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join(".authcfg.toml"), "[env]\nAPP_MODE = \"ci\"\n").unwrap();
+    std::fs::write(dir.join("tpl"), "plain\n").unwrap();
+    chown_r(&dir, VICTIM);
+    for (p, mode) in [
+        (dir.clone(), 0o775),
+        (dir.join(".authcfg.toml"), 0o664),
+        (dir.join("tpl"), 0o664),
+    ] {
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    let out = victim(t, &dir)
+        .env("AUTHCFG_TRUST_PROJECT", &dir)
+        .args(["exec", "--", "sh", "-c", "echo APP=$APP_MODE"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("APP=ci"));
+    assert!(err.contains("other users can write"), "{err}");
+    let out = victim(t, &dir)
+        .arg("inject")
+        .arg("-i")
+        .arg(dir.join("tpl"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("other users can write"), "{err}");
+}

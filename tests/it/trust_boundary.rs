@@ -469,6 +469,66 @@ fn env_configs_refuse_startup_variables_unless_allowed() {
 
 /// The red team's list of variables that run programs or load code and
 /// were accepted (A19), and `--prefix` turning an innocent name into one.
+/// Red team 2, #14: the hook shells' own PATH and prompt variables, remote
+/// shells, CA bundles and module lists, set by a project file.
+#[test]
+fn a_project_file_cannot_set_the_shells_own_startup_variables() {
+    let t = T::new();
+    t.init();
+    let repo = t.dir.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    for var in [
+        "fish_user_paths",
+        "PROMPT",
+        "RPROMPT",
+        "PROMPT_COMMAND",
+        "LESS",
+        "SVN_SSH",
+        "RSYNC_RSH",
+        "CVS_RSH",
+        "BORG_PASSCOMMAND",
+        "AWS_CA_BUNDLE",
+        "KRB5_CONFIG",
+        "GTK_MODULES",
+        "GIO_EXTRA_MODULES",
+        "VK_ICD_FILENAMES",
+        "NIX_CONFIG",
+        "TF_CLI_CONFIG_FILE",
+        "ANSIBLE_CONFIG",
+        "COREPACK_NPM_REGISTRY",
+        "DBUS_SESSION_BUS_ADDRESS",
+    ] {
+        std::fs::write(
+            repo.join(".authcfg.toml"),
+            format!("[env]\n{var} = \"/tmp/x\"\n"),
+        )
+        .unwrap();
+        let out = t
+            .cmd()
+            .current_dir(&repo)
+            .args(["project", "check"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{var} accepted: {out:?}");
+        let text = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
+        assert!(
+            text.contains(&format!("{var} changes how programs start")),
+            "{var}: {text}"
+        );
+    }
+    // An ordinary application setting is still fine.
+    std::fs::write(
+        repo.join(".authcfg.toml"),
+        "[env]\nAPP_CONFIG = \"dev.yaml\"\n",
+    )
+    .unwrap();
+    t.cmd()
+        .current_dir(&repo)
+        .args(["project", "check"])
+        .assert()
+        .success();
+}
+
 #[test]
 fn startup_variables_by_pattern_any_case_and_after_the_prefix() {
     let t = T::new();
