@@ -740,6 +740,16 @@ fn octal_at(b: &[u8]) -> Option<(usize, u8)> {
     (n > 0).then_some((1 + n, v as u8))
 }
 
+/// The length of the UTF-8 sequence lead byte `v` starts (0: none).
+fn utf8_len(v: u8) -> usize {
+    match v {
+        0xC2..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xF4 => 4,
+        _ => 0,
+    }
+}
+
 /// An octal escape (`\123`), joined with the ones that follow into one
 /// UTF-8 character (`\303\244` is `ä`); a byte that starts none is the
 /// code point U+00XX, as [`byte_escape`] does.
@@ -750,12 +760,7 @@ fn octal_escape(b: &[u8]) -> (usize, Dec) {
     if v < 0x80 {
         return (len, Dec::byte(v));
     }
-    let n = match v {
-        0xC2..=0xDF => 2,
-        0xE0..=0xEF => 3,
-        0xF0..=0xF4 => 4,
-        _ => 0,
-    };
+    let n = utf8_len(v);
     let mut buf = [v, 0, 0, 0];
     let mut at = len;
     let mut whole = n > 0;
@@ -788,12 +793,7 @@ fn byte_escape(b: &[u8], width: usize, intro: &[u8], v: u8) -> (usize, Dec) {
     if v < 0x80 {
         return (width, Dec::byte(v));
     }
-    let n = match v {
-        0xC2..=0xDF => 2,
-        0xE0..=0xEF => 3,
-        0xF0..=0xF4 => 4,
-        _ => 0,
-    };
+    let n = utf8_len(v);
     let mut buf = [v, 0, 0, 0];
     let whole = n > 0
         && (1..n).all(|k| {
