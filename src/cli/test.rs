@@ -99,12 +99,7 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
                 version: None,
                 action: "test".into(),
                 config: Some(r.name.clone()),
-                outcome: match (r.ok, r.class) {
-                    (true, _) => "ok",
-                    (false, Class::NotTestable) => "not testable",
-                    (false, _) => "failed",
-                }
-                .into(),
+                outcome: if r.ok { "ok" } else { r.class.audit_outcome() }.into(),
                 detail: Some(r.result.into()),
             }))
         })?;

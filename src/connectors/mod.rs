@@ -65,6 +65,14 @@ pub enum Class {
 }
 
 impl Class {
+    /// The audit trail's outcome of a test of this class.
+    pub fn audit_outcome(self) -> &'static str {
+        match self {
+            Class::Ok => "ok",
+            Class::NotTestable => "not testable",
+            _ => "failed",
+        }
+    }
     pub fn label(self) -> &'static str {
         match self {
             Class::Ok => "passed",
@@ -190,6 +198,11 @@ impl Outcome {
     /// A probe that ran and failed (not one that had nothing to probe).
     pub fn failed(&self) -> bool {
         !matches!(self.class, Class::Ok | Class::NotTestable)
+    }
+    /// The audit trail's outcome of a test, the same from every entry point
+    /// (`authcfg test`, MCP `test_config`).
+    pub fn audit_outcome(&self) -> &'static str {
+        Class::audit_outcome(self.class)
     }
 
     /// The detail, plus a plain statement when the server's identity was

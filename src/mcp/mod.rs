@@ -727,7 +727,7 @@ impl Server {
                     version: None,
                     action: action.into(),
                     config: Some(name.clone()),
-                    outcome: if outcome.passed() { "ok" } else { "failed" }.into(),
+                    outcome: outcome.audit_outcome().into(),
                     detail: Some(outcome.class.label().into()),
                 }))
             })?;

@@ -1237,3 +1237,32 @@ fn a_statement_past_the_timeout_is_cancelled_on_the_server() {
     }
     all_clean(&t, "SQL cancel", &[&raw, &stderr]);
 }
+
+/// A config with nothing to probe is "not testable" for an agent as for
+/// `authcfg test`: the same answer class and the same audit outcome
+/// (`Outcome::audit_outcome`), not a failure.
+#[test]
+fn a_config_with_nothing_to_probe_is_not_testable_for_an_agent_too() {
+    let t = T::new();
+    t.init();
+    t.add("api-key", "nt", &[], Some(("api_key", "k-nt-1234567890")))
+        .success();
+    let calls = json!([{"name": "test_config", "arguments": {"config": "nt"}}]);
+    let spec = stdio_spec(&t, &["--expose", "nt"], calls);
+    let (v, _, _) = run_client("node", "client.mjs", &spec);
+    let r = ok_json(&v["results"][0]);
+    assert_eq!(r["ok"], json!(false), "{r}");
+    assert_eq!(r["result"], json!("not testable"), "{r}");
+    t.cmd().args(["test", "nt"]).assert().success();
+    let outcomes: Vec<String> = trail(&t)
+        .lines()
+        .filter(|l| l.contains("\"config\":\"nt\"") && l.contains("test"))
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["outcome"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(outcomes, ["not testable", "not testable"], "{}", trail(&t));
+}
