@@ -237,14 +237,6 @@ fn segments(t: &T) -> Vec<PathBuf> {
     v
 }
 
-fn verify_fails(t: &T, why: &str) {
-    t.cmd()
-        .args(["log", "--verify"])
-        .assert()
-        .code(1)
-        .stdout(contains(why));
-}
-
 #[test]
 fn the_trail_is_sealed_into_chained_segments_and_retention_keeps_it_bounded() {
     let mut t = T::new();
@@ -301,26 +293,26 @@ fn the_trail_is_sealed_into_chained_segments_and_retention_keeps_it_bounded() {
 
     // The oldest segment kept, removed.
     std::fs::remove_file(&segs[0]).unwrap();
-    verify_fails(&t, "is missing");
+    t.verify_fails("is missing");
     restore();
     // One in the middle, removed.
     std::fs::remove_file(&segs[1]).unwrap();
-    verify_fails(&t, "is missing");
+    t.verify_fails("is missing");
     restore();
     // The newest sealed one, removed.
     std::fs::remove_file(segs.last().unwrap()).unwrap();
-    verify_fails(&t, "is missing");
+    t.verify_fails("is missing");
     restore();
     // Every sealed segment, removed.
     for s in &segs {
         std::fs::remove_file(s).unwrap();
     }
-    verify_fails(&t, "is missing");
+    t.verify_fails("is missing");
     restore();
     // A record of an old segment, altered.
     let text = std::fs::read_to_string(&segs[1]).unwrap();
     std::fs::write(&segs[1], text.replacen("\"c0\"", "\"cX\"", 1)).unwrap();
-    verify_fails(&t, "MAC does not match");
+    t.verify_fails("MAC does not match");
     restore();
     // The last record of an old segment, removed (the chain is relinked
     // by the checkpoint after it only under the key).
@@ -334,7 +326,7 @@ fn the_trail_is_sealed_into_chained_segments_and_retention_keeps_it_bounded() {
             .collect::<String>(),
     )
     .unwrap();
-    verify_fails(&t, "changed after it was sealed");
+    t.verify_fails("changed after it was sealed");
     restore();
     // The tail of the live file, cut.
     let live = t.store.join("audit.jsonl");
@@ -348,7 +340,7 @@ fn the_trail_is_sealed_into_chained_segments_and_retention_keeps_it_bounded() {
             .collect::<String>(),
     )
     .unwrap();
-    verify_fails(&t, "cut off");
+    t.verify_fails("cut off");
     restore();
 }
 

@@ -15,14 +15,6 @@ fn records(t: &T) -> Vec<serde_json::Value> {
         .clone()
 }
 
-fn verify_fails(t: &T, why: &str) {
-    t.cmd()
-        .args(["log", "--verify"])
-        .assert()
-        .code(1)
-        .stdout(contains(why));
-}
-
 #[test]
 fn the_audit_trail_is_keyed_and_its_tail_is_anchored() {
     let t = T::new();
@@ -60,7 +52,7 @@ fn the_audit_trail_is_keyed_and_its_tail_is_anchored() {
         r["seq"] = serde_json::json!(i + 1);
     }
     write(&v.iter().map(|r| r.to_string()).collect::<Vec<_>>());
-    verify_fails(&t, "MAC does not match");
+    t.verify_fails("MAC does not match");
 
     // Edit one field.
     write(
@@ -69,24 +61,24 @@ fn the_audit_trail_is_keyed_and_its_tail_is_anchored() {
             .map(|l| l.replace("\"c1\"", "\"cX\""))
             .collect::<Vec<_>>(),
     );
-    verify_fails(&t, "MAC does not match");
+    t.verify_fails("MAC does not match");
 
     // Reorder two records.
     let mut re = owned.clone();
     re.swap(2, 3);
     write(&re);
-    verify_fails(&t, "does not follow");
+    t.verify_fails("does not follow");
 
     // Cut the tail: audit.head knows the last record.
     write(&owned[..owned.len() - 1]);
-    verify_fails(&t, "cut off");
+    t.verify_fails("cut off");
     // Cut it and put back an older audit.head: the index head still knows
     // the last write's record.
     std::fs::write(&head, &head_after_4).unwrap();
-    verify_fails(&t, "not there");
+    t.verify_fails("not there");
     // Cut it and delete the head.
     std::fs::remove_file(&head).unwrap();
-    verify_fails(&t, "audit.head is missing");
+    t.verify_fails("audit.head is missing");
     write(&owned);
     std::fs::write(&head, &head_now).unwrap();
     std::fs::set_permissions(&head, std::fs::Permissions::from_mode(0o600)).unwrap();

@@ -28,6 +28,15 @@ pub fn new_identity() -> (String, String) {
 }
 
 impl T {
+    /// `log --verify` fails (exit 1) and says `why`.
+    pub fn verify_fails(&self, why: &str) {
+        self.cmd()
+            .args(["log", "--verify"])
+            .assert()
+            .code(1)
+            .stdout(predicates::str::contains(why));
+    }
+
     /// A test environment whose master key comes from AUTHCFG_IDENTITY.
     pub fn new() -> T {
         let mut t = T::bare();
