@@ -6,7 +6,6 @@
 //! master key; `settings` reads the environment once; `catalog/` holds the
 //! data that describes config types; `export/` hands secrets to programs.
 
-pub mod audit;
 pub mod catalog;
 pub mod cli;
 pub mod connectors;

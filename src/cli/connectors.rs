@@ -1,6 +1,6 @@
 //! `authcfg connectors [NAME] [--json]`: the native connector catalog.
 
-use crate::connectors::catalog;
+use crate::catalog::connectors as catalog;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 
 #[derive(clap::Args)]

@@ -359,8 +359,8 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
                     },
                 );
                 let retention = match ctx.settings.audit_keep.as_deref() {
-                    None => Ok(crate::audit::Retention::default()),
-                    Some(k) => crate::audit::Retention::parse(k),
+                    None => Ok(crate::store::audit::Retention::default()),
+                    Some(k) => crate::store::audit::Retention::parse(k),
                 };
                 match retention {
                     Ok(r) => add(
@@ -433,7 +433,7 @@ fn is_legacy(name: &str) -> bool {
 /// then files.
 const ROOT_DIRS: [&str; 9] = [
     "configs",
-    crate::audit::SEGMENT_DIR,
+    crate::store::audit::SEGMENT_DIR,
     crate::store::usage::SHARD_DIR,
     "index",
     "used",

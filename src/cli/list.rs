@@ -58,29 +58,6 @@ struct Row<'a> {
     conflict: bool,
 }
 
-/// `*` any run of characters, `?` one; anything else literal.
-pub fn glob(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    let (mut pi, mut ti) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|&c| c == '*')
-}
-
 struct Filter {
     pattern: Option<String>,
     type_filter: Option<String>,
@@ -116,7 +93,7 @@ impl Filter {
     fn keeps(&self, m: &Meta) -> bool {
         if let Some(p) = &self.pattern {
             let hit = if p.contains(['*', '?']) {
-                glob(p, &m.name)
+                crate::store::names::glob(p, &m.name)
             } else {
                 m.name.starts_with(p.as_str())
             };
@@ -378,22 +355,5 @@ fn status_cell(m: &Meta, conflict: bool) -> Cow<'static, str> {
         Some(1) => Cow::Owned(format!("{}; re-authorize within 1 day", m.status())),
         Some(n) => Cow::Owned(format!("{}; re-authorize within {n} days", m.status())),
         None => Cow::Borrowed(m.status()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::glob;
-
-    #[test]
-    fn globs() {
-        assert!(glob("prod/*", "prod/pg"));
-        assert!(glob("*/pg", "prod/pg"));
-        assert!(glob("*", ""));
-        assert!(glob("p?od/*g", "prod/x/pg"));
-        assert!(!glob("prod/*", "dev/pg"));
-        assert!(!glob("?", ""));
-        assert!(glob("a*b*c", "aXbYbZc"));
-        assert!(!glob("a*b*c", "aXbYbZ"));
     }
 }

@@ -292,7 +292,7 @@ pub fn command() -> clap::Command {
         .mut_subcommand("connectors", |c| {
             c.about(format!(
                 "The native connector catalog ({} services)",
-                crate::connectors::catalog::count()
+                crate::catalog::connectors::count()
             ))
         })
         .after_long_help(manual::plain())

@@ -1,7 +1,7 @@
 //! `authcfg providers [ID] [--json]`: the OAuth2 provider catalog.
 
+use crate::catalog::providers as catalog;
 use crate::error::usage;
-use crate::oauth::catalog;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 
 #[derive(clap::Args)]

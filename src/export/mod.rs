@@ -390,21 +390,20 @@ pub fn check_names(vars: &[Var]) -> Result<(), crate::error::UserError> {
 /// A connector exports under its ecosystem's own names (catalog `env`);
 /// variables that render empty are left out.
 fn connector_vars(doc: &ConfigDoc) -> Vec<Var> {
-    use crate::connectors::catalog;
-    let Some(c) = catalog::find(&doc.meta.type_id) else {
+    let Some(c) = catalog::connectors::find(&doc.meta.type_id) else {
         return vec![];
     };
     c.env
         .iter()
         .filter_map(|(var, template)| {
-            let value = catalog::render(template, doc);
-            if catalog::placeholders(template)
+            let value = doc.render(template);
+            if catalog::connectors::placeholders(template)
                 .iter()
                 .all(|p| doc.get(p).is_none_or(str::is_empty))
             {
                 return None;
             }
-            let secret = catalog::placeholders(template)
+            let secret = catalog::connectors::placeholders(template)
                 .iter()
                 .any(|p| c.form.iter().any(|f| &f.name == p && f.secret));
             Some(Var {
@@ -539,7 +538,7 @@ mod tests {
     /// `--allow-startup-vars`: none of them may be a start-up variable.
     #[test]
     fn no_connector_exports_a_startup_variable() {
-        for c in crate::connectors::catalog::all() {
+        for c in crate::catalog::connectors::all() {
             for var in c.env.keys() {
                 assert!(!is_startup_var(var), "{} exports {var}", c.id);
             }

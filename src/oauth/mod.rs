@@ -3,7 +3,6 @@
 //! Nothing here prints: `cli/` drives the flows and talks to the user.
 
 pub mod browser;
-pub mod catalog;
 pub mod discovery;
 pub mod loopback;
 pub mod tokens;

@@ -332,7 +332,7 @@ impl Credential {
             },
             Kind::Connector => {
                 use crate::connectors::{HttpAuth, ProbeKind};
-                let c = crate::connectors::catalog::find(&doc.meta.type_id).ok_or_else(not_http)?;
+                let c = crate::catalog::connectors::find(&doc.meta.type_id).ok_or_else(not_http)?;
                 match (c.probe, &c.http) {
                     (ProbeKind::S3, _) => How::SigV4 {
                         access_key_id: text("access_key_id"),
@@ -349,7 +349,7 @@ impl Credential {
                         service: "s3".into(),
                     },
                     (_, Some(h)) => {
-                        let render = |t: &str| crate::connectors::catalog::render(t, doc);
+                        let render = |t: &str| doc.render(t);
                         let field = h.secret.as_deref().unwrap_or_default();
                         let prefix = h.prefix.clone().unwrap_or_default();
                         match h.auth {

@@ -273,7 +273,7 @@ pub fn allowed_origins(doc: &ConfigDoc) -> Result<Vec<OriginRule>, UserError> {
             }
         }
         Kind::Oauth2 => {
-            if let Some(p) = crate::oauth::catalog::find(&doc.meta.type_id) {
+            if let Some(p) = crate::catalog::providers::find(&doc.meta.type_id) {
                 // The provider's parameters (tenant, domain, base_url...),
                 // with their defaults.
                 let values: std::collections::BTreeMap<String, String> = p
@@ -289,7 +289,7 @@ pub fn allowed_origins(doc: &ConfigDoc) -> Result<Vec<OriginRule>, UserError> {
                     })
                     .collect();
                 for o in &p.api_origins {
-                    if let Ok(filled) = crate::oauth::catalog::fill(o, &values) {
+                    if let Ok(filled) = crate::catalog::providers::fill(o, &values) {
                         push_url(&filled);
                     }
                 }
@@ -298,7 +298,7 @@ pub fn allowed_origins(doc: &ConfigDoc) -> Result<Vec<OriginRule>, UserError> {
                 push_url(u);
             }
         }
-        Kind::Connector => match crate::connectors::catalog::find(&doc.meta.type_id) {
+        Kind::Connector => match crate::catalog::connectors::find(&doc.meta.type_id) {
             Some(c) if c.probe == crate::connectors::ProbeKind::S3 => {
                 let endpoint = doc.get("endpoint").unwrap_or_default();
                 if endpoint.is_empty() {
@@ -317,7 +317,7 @@ pub fn allowed_origins(doc: &ConfigDoc) -> Result<Vec<OriginRule>, UserError> {
             }
             Some(c) => {
                 if let Some(h) = &c.http {
-                    push_url(&crate::connectors::catalog::render(&h.url, doc));
+                    push_url(&doc.render(&h.url));
                 }
                 for f in ["base_url", "url", "endpoint", "management_url"] {
                     if let Some(u) = doc.get(f).filter(|u| !u.is_empty()) {
@@ -444,7 +444,7 @@ pub fn plan(doc: &ConfigDoc, req: &Request) -> Result<Plan, UserError> {
     }
     let mut extra = vec![];
     if let Some(h) = (doc.meta.kind == Kind::Connector)
-        .then(|| crate::connectors::catalog::find(&doc.meta.type_id))
+        .then(|| crate::catalog::connectors::find(&doc.meta.type_id))
         .flatten()
         .and_then(|c| c.http.as_ref())
     {
@@ -805,7 +805,7 @@ mod tests {
 
     #[test]
     fn every_provider_has_valid_api_origins() {
-        for p in crate::oauth::catalog::all() {
+        for p in crate::catalog::providers::all() {
             assert!(!p.api_origins.is_empty(), "{}", p.id);
             for o in &p.api_origins {
                 let filled = o

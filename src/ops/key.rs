@@ -444,7 +444,7 @@ pub struct Recovery {
 pub fn recovery(s: &Session) -> Recovery {
     use crate::keys::Source;
     let public = s.key.identity.to_public().to_string();
-    let exported = crate::audit::read_all(s.store.root())
+    let exported = crate::store::audit::read_all(s.store.root())
         .unwrap_or_default()
         .into_iter()
         .rev()

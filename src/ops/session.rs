@@ -3,10 +3,10 @@
 //! interrupted whole-store change, and note failed attempts.
 
 use super::Ui;
-use crate::audit::Actor;
 use crate::error::{classify, Exit};
 use crate::keys::{self, KeyLocation, MasterKey};
 use crate::settings::Settings;
+use crate::store::audit::Actor;
 use crate::store::header::Parsed;
 use crate::store::{Options, Role, Store, Trust};
 use std::path::Path;
@@ -32,7 +32,7 @@ pub fn options(settings: &Settings) -> Options {
         audit_retention: settings
             .audit_keep
             .as_deref()
-            .and_then(|k| crate::audit::Retention::parse(k).ok())
+            .and_then(|k| crate::store::audit::Retention::parse(k).ok())
             .unwrap_or_default(),
     }
 }
@@ -253,5 +253,5 @@ fn note_failure(settings: &Settings, root: &Path, e: &anyhow::Error) {
     } else {
         "refused"
     };
-    crate::audit::note_failed_access(root, &settings.user, &format!("{kind}: {reason}"));
+    crate::store::audit::note_failed_access(root, &settings.user, &format!("{kind}: {reason}"));
 }
