@@ -9,6 +9,7 @@
 pub mod catalog;
 pub mod cli;
 pub mod connectors;
+pub mod env_names;
 pub mod error;
 pub mod export;
 pub mod input;

@@ -12,6 +12,7 @@ pub const ENV_IDENTITY: &str = "AUTHCFG_IDENTITY";
 pub const ENV_IDENTITY_FILE: &str = "AUTHCFG_IDENTITY_FILE";
 pub const ENV_PASSPHRASE: &str = "AUTHCFG_PASSPHRASE";
 pub const ENV_TRUST_ADMIN: &str = "AUTHCFG_TRUST_ADMIN";
+pub const ENV_TRUST_PROJECT: &str = "AUTHCFG_TRUST_PROJECT";
 /// Set in `exec` children; its presence refuses nesting.
 pub const ENV_EXEC_GUARD: &str = "AUTHCFG_EXEC";
 
@@ -30,7 +31,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("AUTHCFG_HTTP_TIMEOUT", "seconds a request to an OAuth provider may take (default 30)"),
     ("AUTHCFG_LOCK_TIMEOUT", "seconds a change waits for another authcfg process to finish (default 120)"),
     ("AUTHCFG_AUDIT_KEEP", "how much of the audit trail to keep: a size (at least 32K; default 256M) or `all`; older sealed segments are dropped behind a checkpoint"),
-    (crate::project::trust::ENV_TRUST, "CI's opt-in to a repository's project file: its SHA-256, or the checkout's directory (never overrides the ownership rule)"),
+    (ENV_TRUST_PROJECT, "CI's opt-in to a repository's project file: its SHA-256, or the checkout's directory (never overrides the ownership rule)"),
     ("AUTHCFG_AS", "the consumer hand-outs are recorded for (as --as)"),
     ("AUTHCFG_ENV", "the environment of the project file (as --env)"),
     ("AUTHCFG_USAGE", "off: hand-outs are not recorded in the usage log (the audit trail still has them)"),
@@ -191,7 +192,7 @@ impl Settings {
             ci_job: ci_job(),
             project_env: var("AUTHCFG_ENV").filter(|v| !v.is_empty()),
             project_state: var("AUTHCFG_PROJECT_STATE").filter(|v| !v.is_empty()),
-            trust_project: var(crate::project::trust::ENV_TRUST).filter(|v| !v.trim().is_empty()),
+            trust_project: var(ENV_TRUST_PROJECT).filter(|v| !v.trim().is_empty()),
             record_usage: !matches!(
                 var("AUTHCFG_USAGE")
                     .as_deref()

@@ -182,7 +182,7 @@ mod tests {
             }
             for (var, template) in &c.env {
                 assert!(
-                    crate::export::is_env_name(var)
+                    crate::env_names::is_env_name(var)
                         && var.chars().all(|ch| !ch.is_ascii_lowercase()),
                     "{}: env name {var}",
                     c.id

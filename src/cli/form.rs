@@ -143,7 +143,7 @@ impl Form<'_> {
     }
 }
 
-pub use crate::export::is_env_name;
+pub use crate::env_names::is_env_name;
 
 /// Reads a value from stdin: UTF-8, one trailing newline removed.
 pub fn read_stdin_value(field: &str) -> anyhow::Result<Secret> {

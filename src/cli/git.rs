@@ -28,7 +28,7 @@ pub struct CredentialArgs {
     #[arg(long, value_name = "USER")]
     username: Option<String>,
     #[command(flatten)]
-    pub consumer: super::export::ConsumerArgs,
+    pub consumer: super::ConsumerArgs,
 }
 
 #[derive(clap::Args)]

@@ -180,7 +180,7 @@ fn dotenv_vars(
         } else {
             file.to_string()
         };
-        if !crate::export::is_env_name(&key) {
+        if !crate::env_names::is_env_name(&key) {
             return Err(usage(format!("{at}: '{key}' is not a valid variable name"))
                 .hint("use letters, digits and '_', not starting with a digit")
                 .into());

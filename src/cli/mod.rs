@@ -60,6 +60,15 @@ use clap::{CommandFactory, Parser, Subcommand};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
+/// `--as`: who the configs are handed to, for `list`'s Connections.
+#[derive(clap::Args)]
+pub struct ConsumerArgs {
+    /// Record this use as made by LABEL (a job, a service) instead of the
+    /// project, CI job or user found (also AUTHCFG_AS)
+    #[arg(long = "as", value_name = "LABEL")]
+    pub label: Option<String>,
+}
+
 #[derive(Parser)]
 #[command(
     name = "authcfg",

@@ -331,52 +331,6 @@ pub fn allowed_origins(doc: &ConfigDoc) -> Result<Vec<OriginRule>, UserError> {
     Ok(out)
 }
 
-/// Headers a caller may never set: they carry or frame a credential, or
-/// they choose what form the answer takes, which redaction must see whole
-/// (docs/SECURITY.md, "An agent using authcfg mcp").
-const RESERVED: [&str; 12] = [
-    "authorization",
-    // A compressed answer could not be scanned for secrets: authcfg asks
-    // for identity and withholds any other encoding.
-    "accept-encoding",
-    // A slice of the answer (bytes=0-9, then bytes=10-99) would hand a
-    // secret out in pieces none of which is the secret; so could another
-    // character set.
-    "range",
-    "if-range",
-    "request-range",
-    "accept-charset",
-    "proxy-authorization",
-    "cookie",
-    "host",
-    "x-amz-date",
-    "x-amz-security-token",
-    "x-amz-content-sha256",
-];
-
-/// Headers that frame the message or the connection: the HTTP client sets
-/// them from the request itself.
-const FRAMING: [&str; 7] = [
-    "content-length",
-    "transfer-encoding",
-    "connection",
-    "keep-alive",
-    "te",
-    "trailer",
-    "upgrade",
-];
-
-/// Whether `name` (any case) is a header a config may not put its
-/// credential in either: reserved or framing above, or an HTTP/2
-/// pseudo-header (`ops::credential` asks it for `key_name` and
-/// `header_name`; `Authorization` itself is the credential's own place).
-pub fn is_reserved_header(name: &str) -> bool {
-    let lk = name.trim().to_ascii_lowercase();
-    lk.starts_with(':')
-        || (lk != "authorization"
-            && (RESERVED.contains(&lk.as_str()) || FRAMING.contains(&lk.as_str())))
-}
-
 fn refused(name: &str, what: String) -> UserError {
     usage(what).hint(format!(
         "authcfg attaches '{name}''s credential itself; send the request without it"
@@ -420,13 +374,15 @@ pub fn plan(doc: &ConfigDoc, req: &Request) -> Result<Plan, UserError> {
         {
             return Err(usage(format!("'{}' is not a valid header", k.trim())));
         }
-        if RESERVED.contains(&lk.as_str()) || own_header.as_deref() == Some(lk.as_str()) {
+        if super::credential::RESERVED.contains(&lk.as_str())
+            || own_header.as_deref() == Some(lk.as_str())
+        {
             return Err(refused(
                 name,
                 format!("the header {} may not be set by the caller", k.trim()),
             ));
         }
-        if FRAMING.contains(&lk.as_str()) {
+        if super::credential::FRAMING.contains(&lk.as_str()) {
             return Err(usage(format!(
                 "the header {} is set by authcfg from the request itself",
                 k.trim()

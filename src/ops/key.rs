@@ -54,53 +54,7 @@ pub struct Made {
     pub needs_env: bool,
 }
 
-/// The label the admin's `recipients add` line suggests: the user name,
-/// reduced to what a label may hold.
-pub fn suggested_label(settings: &Settings) -> String {
-    let l: String = settings
-        .user
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.@".contains(c) {
-                c
-            } else {
-                '-'
-            }
-        })
-        .take(64)
-        .collect();
-    if l.trim_matches('-').is_empty() {
-        "member".into()
-    } else {
-        l
-    }
-}
-
-/// The exact command the store's admin runs to add this key.
-pub fn admin_line(settings: &Settings, public: &str) -> String {
-    format!(
-        "authcfg recipients add {public} --label {}",
-        suggested_label(settings)
-    )
-}
-
-/// The key in use is not (yet) a recipient of the store: its full public
-/// key, where it goes, and what to run once it is added.
-pub fn not_recipient(settings: &Settings, root: &Path, public: &str) -> UserError {
-    let then = if root.join(".git").is_dir() {
-        "then run `authcfg sync` here: it fetches the change and completes the clone"
-    } else {
-        "then run your command again"
-    };
-    no_key(format!(
-        "your key is not a recipient of the store at {} (yet); your public key is\n\n    {public}\n",
-        root.display()
-    ))
-    .hint(format!(
-        "send that public key to the store's admin, who adds it (and syncs, for a team store):\n\n    {}\n\n  {then}. (Not the key you meant? `authcfg key show` and `authcfg doctor` say which key is in use.)",
-        admin_line(settings, public)
-    ))
-}
+pub use super::session::{admin_line, not_recipient, suggested_label};
 
 /// A key from the environment, else your own key (`key new`/`key import`).
 pub fn yours(settings: &Settings) -> anyhow::Result<Option<MasterKey>> {

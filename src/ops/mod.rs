@@ -3,6 +3,7 @@
 //! a `Ui` for the few things that need a person (a passphrase, trusting an
 //! admin key) and for progress and notices, and renders the results.
 
+pub mod admin;
 pub mod credential;
 pub mod git_credential;
 pub mod handout;
@@ -19,7 +20,6 @@ pub mod session;
 pub mod sql;
 pub mod status;
 pub mod team;
-pub mod upgrade;
 
 pub use session::Session;
 

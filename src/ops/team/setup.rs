@@ -14,7 +14,7 @@ pub struct Inited {
 /// `authcfg git init`: the store becomes a repository of its header and
 /// configs (the admin's).
 pub fn init(s: &Session, remote: Option<&str>) -> anyhow::Result<Inited> {
-    crate::ops::master_key::require_admin(s)?;
+    crate::ops::admin::require_admin(s)?;
     let root = s.store.root().to_path_buf();
     if is_repo(&root) {
         return Err(
