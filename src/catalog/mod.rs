@@ -33,8 +33,8 @@ impl Kind {
 pub fn spec_for(kind: Kind, type_id: &str) -> Option<(&'static [FieldSpec], bool)> {
     match kind {
         Kind::Custom => custom::find(type_id).map(|t| (t.fields.as_slice(), t.free_form)),
-        Kind::Oauth2 => Some((providers::fields(), false)),
-        Kind::Connector => connectors::find(type_id).map(|c| (c.form.as_slice(), false)),
+        Kind::Oauth2 => Some((self::providers::fields(), false)),
+        Kind::Connector => self::connectors::find(type_id).map(|c| (c.form.as_slice(), false)),
     }
 }
 

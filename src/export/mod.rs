@@ -30,9 +30,7 @@ pub fn vars_for(doc: &ConfigDoc) -> Vec<Var> {
     doc.fields
         .iter()
         .filter(|(_, v)| free_form || !v.is_empty())
-        .filter(|(k, _)| {
-            crate::ops::handout::may_leave(doc, k, crate::ops::handout::Door::Environment).is_ok()
-        })
+        .filter(|(k, _)| crate::leave::may_leave(doc, k, crate::leave::Door::Environment).is_ok())
         .map(|(k, v)| Var {
             name: if free_form {
                 k.clone()

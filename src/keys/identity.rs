@@ -4,18 +4,12 @@
 use age::x25519;
 use secrecy::{ExposeSecret, SecretString};
 use std::io::{Read, Write};
-use std::str::FromStr;
 use zeroize::Zeroizing;
 
 pub const PASSPHRASE_FILE: &str = "identity.age";
 
 /// The first `AGE-SECRET-KEY-1…` line of an identity file or string.
-pub fn parse(text: &str) -> Option<x25519::Identity> {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .find_map(|l| x25519::Identity::from_str(l).ok())
-}
+pub use crate::store::crypt::parse_identity as parse;
 
 /// The identity file body, as `age-keygen` writes it.
 pub fn to_file_text(id: &x25519::Identity) -> Zeroizing<String> {

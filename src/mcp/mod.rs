@@ -22,8 +22,8 @@ pub mod transport;
 
 use crate::error::{classify, failure, usage, UserError};
 use crate::model::ConfigDoc;
-use crate::ops::redact::Redactor;
 use crate::ops::{Session, Ui};
+use crate::redact::Redactor;
 use crate::settings::Settings;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,

@@ -188,7 +188,7 @@ pub fn redact(text: &str, doc: &ConfigDoc) -> String {
 /// [`redact`] with the secret values given. The values are found in every
 /// form by the one redaction of answers (`ops::redact`).
 pub fn redact_values(text: &str, secrets: &[&str]) -> String {
-    let mut r = crate::ops::redact::Redactor::new();
+    let mut r = crate::redact::Redactor::new();
     for s in secrets {
         r.add_labelled(s, REDACTED);
     }

@@ -89,7 +89,7 @@ pub fn apply(doc: &mut ConfigDoc, resp: &TokenResponse) {
 /// with the config's own secrets replaced (a provider that answers with the
 /// token it was sent does not get it shown as the account).
 pub fn set_account(doc: &mut ConfigDoc, who: &str) {
-    let clean = crate::ops::redact::own_secrets(&[doc], who);
+    let clean = crate::redact::own_secrets(&[doc], who);
     doc.meta.account = Some(clean.into());
 }
 

@@ -22,11 +22,11 @@
 //! else.
 
 use super::credential::Credential;
-use super::redact::Redactor;
 use crate::error::{failure, usage, UserError};
 use crate::model::{ConfigDoc, Kind};
 use crate::net::http::{self as nethttp, HttpFailure, Redirects};
 use crate::net::{ServerIdentity, Tls, TlsOptions, Verify};
+use crate::redact::Redactor;
 use std::time::Duration;
 
 /// What the caller asks for.

@@ -473,7 +473,7 @@ pub fn open_identity(sealed: Option<&str>, with: &x25519::Identity) -> Option<x2
     use base64::Engine;
     let ct = crypto::b64().decode(sealed?).ok()?;
     let plain = zeroize::Zeroizing::new(crypt::decrypt(with, &ct).ok()?);
-    crate::keys::identity::parse(std::str::from_utf8(&plain).ok()?)
+    crypt::parse_identity(std::str::from_utf8(&plain).ok()?)
 }
 
 fn damaged(path: &Path, e: &crypt::CryptError) -> anyhow::Error {

@@ -122,7 +122,7 @@ impl Store {
             .map(|d| {
                 // No secret kept in the outside text of the config itself.
                 self.versioned(d).map(|mut d| {
-                    crate::ops::redact::scrub(&mut d);
+                    crate::redact::scrub(&mut d);
                     d
                 })
             })
