@@ -6,7 +6,7 @@ use secrecy::{ExposeSecret, SecretString};
 use std::io::{Read, Write};
 use zeroize::Zeroizing;
 
-pub const PASSPHRASE_FILE: &str = "identity.age";
+pub const PASSPHRASE_FILE: &str = crate::store::layout::SEALED_IDENTITY;
 
 /// The first `AGE-SECRET-KEY-1…` line of an identity file or string.
 pub use crate::store::crypt::parse_identity as parse;

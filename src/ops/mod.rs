@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod credential;
+pub mod doctor;
 pub mod git_credential;
 pub mod handout;
 pub mod http;

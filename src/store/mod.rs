@@ -15,6 +15,7 @@ pub mod fsutil;
 pub mod header;
 pub mod index;
 pub mod journal;
+pub mod layout;
 pub mod lock;
 pub mod merge;
 pub mod names;

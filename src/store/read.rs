@@ -277,7 +277,7 @@ impl Store {
     }
 
     pub(super) fn used_marker(&self, name: &str) -> PathBuf {
-        self.root.join("used").join(Self::used_key(name))
+        self.root.join(layout::USED_DIR).join(Self::used_key(name))
     }
 
     /// Who uses which config (`store::usage`): the log, under this
@@ -299,7 +299,7 @@ impl Store {
     /// only for the markers that exist.
     pub fn last_used_all(&self) -> std::collections::HashMap<String, SystemTime> {
         let mut out = std::collections::HashMap::new();
-        if let Ok(entries) = fs::read_dir(self.root.join("used")) {
+        if let Ok(entries) = fs::read_dir(self.root.join(layout::USED_DIR)) {
             for e in entries.flatten() {
                 if let Ok(t) = e.metadata().and_then(|m| m.modified()) {
                     out.insert(e.file_name().to_string_lossy().into_owned(), t);

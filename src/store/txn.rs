@@ -15,7 +15,7 @@ impl Store {
             lock::LockError::Timeout { .. } => failure(e.to_string())
                 .hint("wait for it to finish, or raise AUTHCFG_LOCK_TIMEOUT (seconds)")
                 .into(),
-            lock::LockError::Io(io) => write_error(&self.root.join(".lock"), io),
+            lock::LockError::Io(io) => write_error(&self.root.join(layout::LOCK_FILE), io),
             lock::LockError::Reentered => failure(e.to_string()).into(),
         })?;
         let txn = Txn {
