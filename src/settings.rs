@@ -124,6 +124,25 @@ pub struct Settings {
     pub actor: Option<String>,
     /// `AUTHCFG_AUDIT_KEEP`: how much of the audit trail is kept.
     pub audit_keep: Option<String>,
+    /// What the environment says about colour and width (`NO_COLOR`,
+    /// `CLICOLOR`, `CLICOLOR_FORCE`, `TERM`, `COLUMNS`); `cli::term`
+    /// decides with it.
+    pub display: Display,
+}
+
+/// The environment's words on how output looks.
+#[derive(Debug, Clone, Default)]
+pub struct Display {
+    /// `NO_COLOR` set and not empty: no colour, whatever else says.
+    pub no_color: bool,
+    /// `CLICOLOR_FORCE` set and not `0`: colour even into a pipe.
+    pub clicolor_force: bool,
+    /// `CLICOLOR=0`: no colour.
+    pub clicolor_off: bool,
+    /// `TERM` is not `dumb`.
+    pub term_supports_color: bool,
+    /// `COLUMNS`, a terminal's width when it says so.
+    pub columns: Option<usize>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -203,6 +222,15 @@ impl Settings {
             mcp_expose: var("AUTHCFG_MCP_EXPOSE").filter(|v| !v.trim().is_empty()),
             actor: None,
             audit_keep: var("AUTHCFG_AUDIT_KEEP").filter(|v| !v.trim().is_empty()),
+            display: Display {
+                no_color: anstyle_query::no_color(),
+                clicolor_force: anstyle_query::clicolor_force(),
+                clicolor_off: anstyle_query::clicolor() == Some(false),
+                term_supports_color: anstyle_query::term_supports_color(),
+                columns: var("COLUMNS")
+                    .and_then(|c| c.trim().parse().ok())
+                    .filter(|c| *c > 0),
+            },
         }
     }
 
@@ -283,6 +311,7 @@ impl Settings {
             mcp_expose: None,
             actor: None,
             audit_keep: None,
+            display: Display::default(),
         }
     }
 }

@@ -37,18 +37,14 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
         for c in &checks {
-            writeln!(
-                out,
-                "{} {:<22} {}",
-                match c.status {
-                    Status::Ok => "ok  ",
-                    Status::Warn => "WARN",
-                    Status::Info => "--  ",
-                    Status::Fail => "FAIL",
-                },
-                c.check,
-                c.detail
-            )?;
+            use super::term::{out as paint, Tone};
+            let status = match c.status {
+                Status::Ok => paint("ok  ", Tone::Good),
+                Status::Warn => paint("WARN", Tone::Warn),
+                Status::Info => "--  ".into(),
+                Status::Fail => paint("FAIL", Tone::Bad),
+            };
+            writeln!(out, "{status} {:<22} {}", c.check, c.detail)?;
         }
     }
     if !ok {

@@ -48,6 +48,7 @@ mod rotate;
 mod show;
 mod status;
 mod sync;
+mod term;
 mod test;
 mod token;
 mod trust;
@@ -215,6 +216,15 @@ static PROGRESS: std::sync::Mutex<Option<indicatif::ProgressBar>> = std::sync::M
 /// net for outside text that reached a message without being escaped when
 /// it was put in (docs/ARCHITECTURE.md, "Outside text").
 pub fn say(prefix: &str, message: &dyn std::fmt::Display) {
+    let tone = match prefix.trim_start() {
+        p if p.starts_with("error") => Some(term::Tone::Bad),
+        p if p.starts_with("warning") => Some(term::Tone::Warn),
+        _ => None,
+    };
+    let prefix = match tone {
+        Some(t) => term::err(prefix, t),
+        None => std::borrow::Cow::Borrowed(prefix),
+    };
     eprintln!(
         "{prefix}{}",
         crate::text::escape_message(&message.to_string())
@@ -386,6 +396,7 @@ fn main_inner() -> i32 {
         .complete();
     // Settings first, then no child can inherit a key (docs/SECURITY.md).
     let settings = Settings::from_env();
+    term::init(&settings.display);
     Settings::scrub_environment();
     crate::oauth::set_request_timeout(settings.http_timeout);
     use clap::FromArgMatches;
