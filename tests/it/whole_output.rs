@@ -20,6 +20,10 @@ fn filters(t: &T) -> Vec<(String, &'static str)> {
         (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z".into(), "[TIME]"),
         (r"127\.0\.0\.1:\d{2,5}".into(), "127.0.0.1:[PORT]"),
         (r"authcfg \d+\.\d+\.\d+".into(), "authcfg [VERSION]"),
+        // The progress bar at a terminal redraws (carriage returns) as time
+        // passes: its frames are left out (lines already end in `\n`).
+        (r"[^\n]*\r".into(), ""),
+        (r"\x1b\[2K".into(), ""),
     ]
 }
 
