@@ -107,13 +107,7 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
                 return;
             }
             if let Err(e) = each_item(text, &mut send) {
-                let _ = tx.send(Err(usage(format!(
-                    "{file} is not valid JSON: line {}, column {}",
-                    e.line(),
-                    e.column()
-                ))
-                .hint("the seed's examples use // comments; remove them, JSON has none")
-                .into()));
+                let _ = tx.send(Err(json_error(&file, text, &e).into()));
             }
         });
         let mut items = rx.into_iter();
@@ -271,6 +265,15 @@ fn parse_item(i: usize, item: &Value, prefix: Option<&str>) -> anyhow::Result<Co
         .ok_or_else(|| usage(format!("{at}: missing \"name\"")))?;
     let name = crate::store::canonical_name(&format!("{}{}", prefix.unwrap_or(""), name))
         .map_err(|e| usage(format!("{at}: {}", e.message)).hint(e.hint.unwrap_or_default()))?;
+    if let Some(k) = obj
+        .keys()
+        // `authcfg`: what `show --json` adds about the config (read-only).
+        .find(|k| !["name", "type", "config", "authcfg"].contains(&k.as_str()))
+    {
+        return Err(usage(format!("{at} ('{name}'): unknown key \"{k}\""))
+            .hint("an entry has \"name\", \"type\" and \"config\" (the fields, as in the seed document)")
+            .into());
+    }
     let mut values = BTreeMap::new();
     if let Some(cfg) = obj.get("config") {
         let cfg = cfg
@@ -296,6 +299,22 @@ fn parse_item(i: usize, item: &Value, prefix: Option<&str>) -> anyhow::Result<Co
         fields: &ty.fields,
         free_form: ty.free_form,
     };
+    // A missing field is the file's to fix (the form's hint names a flag).
+    if let Some(f) = ty
+        .fields
+        .iter()
+        .find(|f| f.required && f.default.is_none() && !values.contains_key(&f.name))
+    {
+        return Err(usage(format!(
+            "{at} ('{name}'): missing required field '{}'",
+            f.name
+        ))
+        .hint(format!(
+            "add \"{}\": \"…\" to this entry's \"config\" in the file",
+            f.name
+        ))
+        .into());
+    }
     form.complete(&mut values, false)
         .map_err(|e| e.context(format!("{at} ('{name}')")))?;
     if ty.free_form {
@@ -306,4 +325,20 @@ fn parse_item(i: usize, item: &Value, prefix: Option<&str>) -> anyhow::Result<Co
     doc.fields = values;
     doc.refresh_account();
     Ok(doc)
+}
+
+/// What is wrong with an import file that is not JSON: cut short, or
+/// holding comments (the seed document's examples have `//` comments).
+fn json_error(file: &str, text: &str, e: &serde_json::Error) -> crate::error::UserError {
+    let at = format!("line {}, column {}", e.line(), e.column());
+    if e.classify() == serde_json::error::Category::Eof {
+        return usage(format!("{file} ends before its JSON does ({at})"))
+            .hint("the file is cut short: check that it was copied whole");
+    }
+    let err = usage(format!("{file} is not valid JSON: {at}"));
+    if text.contains("//") || text.contains("/*") {
+        err.hint("JSON has no comments: remove the // lines (the seed's examples have them)")
+    } else {
+        err
+    }
 }
