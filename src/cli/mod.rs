@@ -130,7 +130,7 @@ pub enum Command {
     Hook(hook::Args),
     /// git's credential helper: answers git with a config's token (see `git setup`)
     GitCredential(git::CredentialArgs),
-    /// Make git use a config's token for a host
+    /// Team stores on git (init, clone, autosync), and git's use of a config's token (setup)
     Git(git::Args),
     /// Make an HTTP request with a config's credential attached (never printed)
     Http(http::Args),

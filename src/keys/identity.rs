@@ -26,6 +26,23 @@ pub fn secret_string(id: &x25519::Identity) -> Zeroizing<String> {
     Zeroizing::new(id.to_string().expose_secret().to_string())
 }
 
+/// The shortest passphrase that may seal a master key (`init
+/// --passphrase`, a key backup): a sealed key can be copied and guessed
+/// offline against age's scrypt, which slows each guess but does not make
+/// a short passphrase safe. One rule for every place a person chooses one.
+pub const MIN_PASSPHRASE: usize = 10;
+
+/// Whether a new passphrase is long enough (`MIN_PASSPHRASE`).
+pub fn check_new_passphrase(p: &str) -> Result<(), crate::error::UserError> {
+    if p.chars().count() < MIN_PASSPHRASE {
+        return Err(crate::error::usage(format!(
+            "the passphrase is shorter than {MIN_PASSPHRASE} characters"
+        ))
+        .hint("a sealed key can be copied and guessed offline: use a longer passphrase (several words)"));
+    }
+    Ok(())
+}
+
 pub fn seal_with_passphrase(id: &x25519::Identity, passphrase: &str) -> anyhow::Result<Vec<u8>> {
     let enc = age::Encryptor::with_user_passphrase(SecretString::from(passphrase.to_owned()));
     let mut out = Vec::new();

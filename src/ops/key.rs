@@ -7,7 +7,7 @@
 //! admin's line that adds a key, which every join step shows.
 
 use super::Session;
-use crate::error::{no_key, usage, UserError};
+use crate::error::{no_key, usage};
 use crate::keys::keyring::{self, Backend};
 use crate::keys::{identity, MasterKey, OWN_ACCOUNT};
 use crate::settings::{Settings, ENV_IDENTITY_FILE};
@@ -17,10 +17,6 @@ use age::x25519;
 use anyhow::Context;
 use std::fmt;
 use std::path::{Path, PathBuf};
-
-/// The shortest passphrase a key backup accepts: the file may sit on any
-/// backup medium, guessed offline against scrypt.
-pub const MIN_BACKUP_PASSPHRASE: usize = 10;
 
 /// The audit action of an export: `doctor` looks for it.
 pub const EXPORT_ACTION: &str = "key export";
@@ -213,7 +209,7 @@ pub fn export_own(settings: &Settings, out: &Path, passphrase: &str) -> anyhow::
 }
 
 fn seal_to_file(id: &x25519::Identity, out: &Path, passphrase: &str) -> anyhow::Result<String> {
-    check_backup_passphrase(passphrase)?;
+    identity::check_new_passphrase(passphrase)?;
     if std::fs::symlink_metadata(out).is_ok() {
         return Err(usage(format!("{} already exists", out.display()))
             .hint("choose a new file; authcfg never overwrites a key backup")
@@ -223,16 +219,6 @@ fn seal_to_file(id: &x25519::Identity, out: &Path, passphrase: &str) -> anyhow::
     fsutil::write_atomic(out, &sealed)
         .with_context(|| format!("cannot write {}", out.display()))?;
     Ok(id.to_public().to_string())
-}
-
-pub fn check_backup_passphrase(p: &str) -> Result<(), UserError> {
-    if p.chars().count() < MIN_BACKUP_PASSPHRASE {
-        return Err(usage(format!(
-            "the passphrase is shorter than {MIN_BACKUP_PASSPHRASE} characters"
-        ))
-        .hint("a key backup can be guessed offline: use a longer passphrase (several words)"));
-    }
-    Ok(())
 }
 
 pub struct Imported {
