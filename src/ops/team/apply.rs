@@ -12,6 +12,42 @@ pub(super) enum Outcome {
     Removed,
 }
 
+/// The three commits a sync merges (this clone's, the remote's and their
+/// merge base): their trees and headers.
+struct Sides<'a> {
+    l: &'a str,
+    r: &'a str,
+    tl: BTreeMap<String, (String, String)>,
+    tr: BTreeMap<String, (String, String)>,
+    tb: BTreeMap<String, (String, String)>,
+    hl: Header,
+    hr: Header,
+    hb: Header,
+    /// The remote's commit descends from this clone's (a fast-forward).
+    ff: bool,
+}
+
+/// The header the merge result has, and the keys each side's files open
+/// under.
+struct Target {
+    header: Header,
+    is_r: bool,
+    is_l: bool,
+    kr: StoreKeys,
+    kl: StoreKeys,
+    kb: Option<StoreKeys>,
+}
+
+/// What the merge makes of each changed config, and the conflicts.
+struct Merged {
+    results: Vec<(String, Outcome)>,
+    conflicts: Vec<(String, Vec<String>, ConfigDoc)>,
+}
+
+/// Merges the remote commit `r` into this clone's `l`: the two sides read
+/// and checked, the result's header decided, each changed config merged
+/// decrypted, then all of it installed in one store transaction and
+/// committed.
 pub(super) fn apply(
     s: &Session,
     txn: &Txn,
@@ -20,7 +56,16 @@ pub(super) fn apply(
     r: &str,
     out: &mut Synced,
 ) -> anyhow::Result<()> {
-    let store = &s.store;
+    let sides = read_sides(git, l, r)?;
+    let target = decide_header(&s.store, &sides, out)?;
+    let merged = merge_configs(&s.store, git, &sides, &target, out)?;
+    install(s, txn, git, &sides, &target, &merged, out)?;
+    s.store.fault_point();
+    finish(s, txn, git, l, "HEAD", out)
+}
+
+/// Both sides and their merge base, the remote's tree checked.
+fn read_sides<'a>(git: &Git, l: &'a str, r: &'a str) -> anyhow::Result<Sides<'a>> {
     let base = git.text(&["merge-base", l, r]).map_err(|_| {
         failure("the remote's history has nothing in common with this store's")
             .hint("check the remote URL: it is another store's repository")
@@ -29,17 +74,31 @@ pub(super) fn apply(
     let tr = git.tree(r)?;
     let tb = git.tree(&base)?;
     check_tree(&tr, git, r)?;
-    let hl = header_at(git, &tl)?;
-    let hr = header_at(git, &tr)?;
-    let hb = header_at(git, &tb)?;
-    // The remote's header: signed by the admin key this clone trusts.
+    Ok(Sides {
+        hl: header_at(git, &tl)?,
+        hr: header_at(git, &tr)?,
+        hb: header_at(git, &tb)?,
+        tl,
+        tr,
+        tb,
+        ff: git.is_ancestor(l, r),
+        l,
+        r,
+    })
+}
+
+/// The result's header: the remote's is accepted only signed by the admin
+/// key this clone trusts; when both sides changed it, the newer
+/// generation wins; never older than this clone's.
+fn decide_header(store: &Store, sd: &Sides, out: &mut Synced) -> anyhow::Result<Target> {
+    let (hl, hr, hb) = (&sd.hl, &sd.hr, &sd.hb);
     let kr = if hr.digest() == hl.digest() {
         store
-            .keys_of(&hl)
+            .keys_of(hl)
             .ok_or_else(|| failure("this key no longer opens the store"))?
     } else {
         store.verify_header(hr.clone()).map_err(|e| {
-            let diff = header_diff(&hl, &hr);
+            let diff = header_diff(hl, hr);
             let (exit, hint) = crate::error::classify(&e);
             let mut u = UserError::new(
                 exit,
@@ -50,11 +109,10 @@ pub(super) fn apply(
         })?
     };
     let kl = store
-        .keys_of(&hl)
+        .keys_of(hl)
         .ok_or_else(|| failure("this key does not open its own last commit's header"))?;
-    let kb = store.keys_of(&hb);
-    let ff = git.is_ancestor(l, r);
-    let target = if ff {
+    let kb = store.keys_of(hb);
+    let header = if sd.ff {
         hr.clone()
     } else if hr.digest() == hb.digest() || hr.digest() == hl.digest() {
         hl.clone()
@@ -80,14 +138,33 @@ pub(super) fn apply(
         .hint("only the admin changes the header: make the change again on one machine")
         .into());
     };
-    let target_is_r = target.digest() == hr.digest();
-    let target_is_l = target.digest() == hl.digest();
-    if target.generation < store.header().generation && target.digest() != store.header().digest() {
+    if header.generation < store.header().generation && header.digest() != store.header().digest() {
         return Err(
             failure("the merge would go back to an older header than this clone has").into(),
         );
     }
+    Ok(Target {
+        is_r: header.digest() == hr.digest(),
+        is_l: header.digest() == hl.digest(),
+        header,
+        kr,
+        kl,
+        kb,
+    })
+}
 
+/// Each config that differs somewhere: a replay refused, what was pulled
+/// checked, then kept from one side or merged decrypted (`store::merge`).
+fn merge_configs(
+    store: &Store,
+    git: &Git,
+    sd: &Sides,
+    target: &Target,
+    out: &mut Synced,
+) -> anyhow::Result<Merged> {
+    let (tl, tr, tb) = (&sd.tl, &sd.tr, &sd.tb);
+    let (l, r, ff) = (sd.l, sd.r, sd.ff);
+    let (kr, kl, kb) = (&target.kr, &target.kl, target.kb.as_ref());
     // Every config path that differs somewhere.
     let paths: BTreeSet<&String> = tl
         .keys()
@@ -99,7 +176,7 @@ pub(super) fn apply(
     let sha = |t: &BTreeMap<String, (String, String)>, p: &str| t.get(p).map(|x| x.1.clone());
     let want: Vec<String> = paths
         .iter()
-        .flat_map(|p| [sha(&tl, p), sha(&tr, p), sha(&tb, p)])
+        .flat_map(|p| [sha(tl, p), sha(tr, p), sha(tb, p)])
         .flatten()
         .collect::<BTreeSet<_>>()
         .into_iter()
@@ -111,7 +188,7 @@ pub(super) fn apply(
     let mut conflicts: Vec<(String, Vec<String>, ConfigDoc)> = vec![];
     for p in paths {
         let name = config_name(p).expect("filtered");
-        let (o, t, b) = (sha(&tl, p), sha(&tr, p), sha(&tb, p));
+        let (o, t, b) = (sha(tl, p), sha(tr, p), sha(tb, p));
         let origin_r = format!("{p} (remote commit {})", &r[..r.len().min(12)]);
         if t != b && t.is_some() && t != o && seen_before(git, l, p, t.as_deref().unwrap_or(""))? {
             return Err(failure(format!(
@@ -121,16 +198,7 @@ pub(super) fn apply(
             .into());
         }
         if t != b {
-            check_pulled(
-                store,
-                &name,
-                &origin_r,
-                blob(&t),
-                blob(&b),
-                &kr,
-                kb.as_ref(),
-                out,
-            )?;
+            check_pulled(store, &name, &origin_r, blob(&t), blob(&b), kr, kb, out)?;
         }
         let keep = |bytes: Option<Vec<u8>>,
                     from_target: bool,
@@ -150,19 +218,17 @@ pub(super) fn apply(
             if !ff || t != o {
                 out.pulled.push(name.clone());
             }
-            keep(blob(&t), target_is_r, &kr, &origin_r)?
+            keep(blob(&t), target.is_r, kr, &origin_r)?
         } else if o == t || t == b {
-            keep(blob(&o), target_is_l, &kl, p)?
+            keep(blob(&o), target.is_l, kl, p)?
         } else {
             // Changed on both sides.
             match (blob(&o), blob(&t)) {
                 (Some(ob), Some(tb_)) if store.can_open(&ob) && store.can_open(&tb_) => {
-                    let od = store.decode_under(&name, p, &ob, &kl)?;
-                    let td = store.decode_under(&name, &origin_r, &tb_, &kr)?;
-                    let bd = blob(&b).and_then(|bb| {
-                        kb.as_ref()
-                            .and_then(|k| store.decode_under(&name, p, &bb, k).ok())
-                    });
+                    let od = store.decode_under(&name, p, &ob, kl)?;
+                    let td = store.decode_under(&name, &origin_r, &tb_, kr)?;
+                    let bd = blob(&b)
+                        .and_then(|bb| kb.and_then(|k| store.decode_under(&name, p, &bb, k).ok()));
                     let m = merge::merge3(bd.as_ref(), &od, &td)
                         .map_err(|e| failure(format!("cannot merge '{name}': {e}")))?;
                     if m.conflicts.is_empty() {
@@ -176,30 +242,43 @@ pub(super) fn apply(
                     out.notes.push(format!(
                         "'{name}' changed on both sides and this key cannot read it (a group it is not in): kept this clone's version"
                     ));
-                    keep(Some(ob), target_is_l, &kl, p)?
+                    keep(Some(ob), target.is_l, kl, p)?
                 }
                 (Some(ob), None) => {
                     out.notes.push(format!(
                         "'{name}' was removed on the other side and changed here: kept"
                     ));
-                    keep(Some(ob), target_is_l, &kl, p)?
+                    keep(Some(ob), target.is_l, kl, p)?
                 }
                 (None, Some(tb_)) => {
                     out.notes.push(format!(
                         "'{name}' was removed here and changed on the other side: kept"
                     ));
                     out.pulled.push(name.clone());
-                    keep(Some(tb_), target_is_r, &kr, &origin_r)?
+                    keep(Some(tb_), target.is_r, kr, &origin_r)?
                 }
                 (None, None) => Outcome::Removed,
             }
         };
         results.push((name, outcome));
     }
+    Ok(Merged { results, conflicts })
+}
 
-    // Install: the header first (its keys encrypt what follows), then the
-    // files, then the commit. A kill anywhere here is redone from the
-    // same commits by the next sync.
+/// Install: the header first (its keys encrypt what follows), then the
+/// files, then the commit. A kill anywhere here is redone from the same
+/// commits by the next sync.
+fn install(
+    s: &Session,
+    txn: &Txn,
+    git: &Git,
+    sd: &Sides,
+    target: &Target,
+    merged: &Merged,
+    out: &mut Synced,
+) -> anyhow::Result<()> {
+    let store = &s.store;
+    let (l, r) = (sd.l, sd.r);
     write_marker(
         git,
         &Marker {
@@ -207,13 +286,13 @@ pub(super) fn apply(
             remote: r.to_string(),
         },
     )?;
-    s.store.fault_point();
-    if target.digest() != store.header().digest() {
-        store.adopt_header(txn, &target)?;
+    store.fault_point();
+    if target.header.digest() != store.header().digest() {
+        store.adopt_header(txn, &target.header)?;
         out.header_changed = true;
-        s.store.fault_point();
+        store.fault_point();
     }
-    for (name, o) in &results {
+    for (name, o) in &merged.results {
         match o {
             Outcome::Bytes(b) => store.write_config_bytes(txn, name, Some(b))?,
             Outcome::Removed => store.write_config_bytes(txn, name, None)?,
@@ -223,39 +302,39 @@ pub(super) fn apply(
             }
         }
     }
-    for (name, fields, theirs) in &conflicts {
+    for (name, fields, theirs) in &merged.conflicts {
         store.write_conflict(name, fields, theirs)?;
     }
     write_meta_files(store)?;
-    s.store.fault_point();
-    if ff {
+    store.fault_point();
+    if sd.ff {
         git.run(&["reset", "-q", r])?;
-    } else {
-        // Exactly the files the merge wrote: nothing else in the working
-        // tree reaches the commit (local changes go through commit_local).
-        let mut paths: Vec<String> = results
-            .iter()
-            .map(|(n, _)| format!("configs/{n}.age"))
-            .collect();
-        paths.extend([".gitignore", ".gitattributes", HEADER_FILE].map(String::from));
-        stage(git, &paths)?;
-        let tree = git.text(&["write-tree"])?;
-        let msg = format!(
-            "authcfg sync: merge ({} pulled, {} merged, {} in conflict)",
-            out.pulled.len(),
-            out.merged.len(),
-            conflicts.len()
-        );
-        let id = identity_args(git, &s.settings.user);
-        let commit = git.text(&with_identity(
-            &id,
-            &["commit-tree", &tree, "-p", l, "-p", r, "-m", &msg],
-        ))?;
-        s.store.fault_point();
-        git.run(&["update-ref", "-m", "authcfg sync", "HEAD", &commit, l])?;
+        return Ok(());
     }
-    s.store.fault_point();
-    finish(s, txn, git, l, "HEAD", out)
+    // Exactly the files the merge wrote: nothing else in the working tree
+    // reaches the commit (local changes go through commit_local).
+    let mut paths: Vec<String> = merged
+        .results
+        .iter()
+        .map(|(n, _)| format!("configs/{n}.age"))
+        .collect();
+    paths.extend([".gitignore", ".gitattributes", HEADER_FILE].map(String::from));
+    stage(git, &paths)?;
+    let tree = git.text(&["write-tree"])?;
+    let msg = format!(
+        "authcfg sync: merge ({} pulled, {} merged, {} in conflict)",
+        out.pulled.len(),
+        out.merged.len(),
+        merged.conflicts.len()
+    );
+    let id = identity_args(git, &s.settings.user);
+    let commit = git.text(&with_identity(
+        &id,
+        &["commit-tree", &tree, "-p", l, "-p", r, "-m", &msg],
+    ))?;
+    store.fault_point();
+    git.run(&["update-ref", "-m", "authcfg sync", "HEAD", &commit, l])?;
+    Ok(())
 }
 
 /// Whether `blob` is a version `path` had somewhere in this clone's
