@@ -3,7 +3,7 @@
 use super::Ctx;
 use crate::error::{no_key, usage};
 use crate::keys::{self, identity, keyring, keyring::Backend};
-use crate::store::header::{Header, KeyHome, Recipient, MASTER, STORE_FORMAT};
+use crate::store::header::{Header, KeyHome, Recipient, MASTER};
 use crate::store::{fsutil, Store};
 use age::x25519;
 use anyhow::Context;
@@ -27,21 +27,7 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     let root = &ctx.store_dir;
     Store::check_creatable(root)?;
     let store_id = hex::encode(rand::random::<[u8; 16]>());
-    let mut header = Header {
-        format: STORE_FORMAT,
-        id: store_id.clone(),
-        created: crate::model::rfc3339(crate::model::now()),
-        generation: 1,
-        key_home: KeyHome::External,
-        keyring_backend: None,
-        identity_file: None,
-        admin_key: String::new(),
-        audit_keys: None,
-        signature: String::new(),
-        recipients: vec![],
-        store_keys: vec![],
-        admin_history: vec![],
-    };
+    let mut header = Header::new(store_id.clone(), crate::model::rfc3339(crate::model::now()));
     let mut sealed: Option<Vec<u8>> = None;
     let mut notes: Vec<String> = vec![];
 

@@ -165,25 +165,21 @@ pub fn rotate(s: &mut Session, identity_out: Option<&Path>) -> anyhow::Result<Ro
         saved.push(save_new_file(p, &new)?.display().to_string());
         s.store.fault_point();
     }
-    let mut j = AdminJournal {
-        txn: journal::new_txn_id(),
-        op: AdminOp::MasterKey,
-        started: crate::model::rfc3339(crate::model::now()),
-        detail: "master key".into(),
-        base: header.signature.clone(),
+    let mut j = AdminJournal::new(
+        AdminOp::MasterKey,
+        "master key",
+        header.signature.clone(),
         target,
-        new_identity: Some(seal_to(
-            identity::secret_string(&new).as_bytes(),
-            &[old.to_public(), new.to_public()],
-        )?),
-        old_identity: Some(seal_to(
-            identity::secret_string(&old).as_bytes(),
-            &[new.to_public()],
-        )?),
-        saved,
-        admin: String::new(),
-        signature: String::new(),
-    };
+    );
+    j.new_identity = Some(seal_to(
+        identity::secret_string(&new).as_bytes(),
+        &[old.to_public(), new.to_public()],
+    )?);
+    j.old_identity = Some(seal_to(
+        identity::secret_string(&old).as_bytes(),
+        &[new.to_public()],
+    )?);
+    j.saved = saved;
     j.sign(&old_admin);
     // 2. The journal: from here whichever key a command finds opens the
     // store, and the next write completes the run.

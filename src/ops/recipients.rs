@@ -10,7 +10,7 @@ use super::Session;
 use crate::error::{failure, usage, UserError};
 use crate::store::crypto::AdminKey;
 use crate::store::header::{Access, Header, Recipient, MASTER};
-use crate::store::journal::{self, AdminJournal, AdminOp, AuditIntent};
+use crate::store::journal::{AdminJournal, AdminOp, AuditIntent};
 use crate::store::storekeys::StoreKeys;
 use crate::store::{Store, Txn};
 use std::str::FromStr;
@@ -165,19 +165,7 @@ fn start(
         .map_err(|e| failure(e.to_string()))?;
     target.generation += 1;
     target.sign(&admin);
-    let mut j = AdminJournal {
-        txn: journal::new_txn_id(),
-        op: AdminOp::Recipients,
-        started: crate::model::rfc3339(crate::model::now()),
-        detail: what.to_string(),
-        base,
-        target,
-        new_identity: None,
-        old_identity: None,
-        saved: vec![],
-        admin: String::new(),
-        signature: String::new(),
-    };
+    let mut j = AdminJournal::new(AdminOp::Recipients, what, base, target);
     j.sign(&admin);
     s.store.write_admin_journal(txn, &j)?;
     s.store.fault_point();

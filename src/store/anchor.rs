@@ -30,6 +30,20 @@ pub struct Seen {
     pub verified: Option<Verified>,
 }
 
+impl Seen {
+    /// What this key sees of the header `h`, the rest (audit mark,
+    /// verification) carried over from `earlier`.
+    pub fn of(h: &super::header::Header, earlier: Seen) -> Seen {
+        Seen {
+            store_id: h.id.clone(),
+            format: h.format,
+            generation: h.generation,
+            header_signature: h.signature.clone(),
+            ..earlier
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Verified {
     pub header_digest: String,

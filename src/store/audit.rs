@@ -1011,29 +1011,18 @@ pub fn fold_failed_access(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::header::{Header, Recipient, ALL, STORE_FORMAT};
+    use crate::store::header::{Header, Recipient, ALL};
 
     fn keys() -> StoreKeys {
         let id = age::x25519::Identity::generate();
         let mut h = Header {
-            format: STORE_FORMAT,
-            id: "t".into(),
-            created: String::new(),
-            generation: 1,
-            key_home: crate::store::header::KeyHome::External,
-            keyring_backend: None,
-            identity_file: None,
-            admin_key: String::new(),
-            audit_keys: None,
-            signature: String::new(),
             recipients: vec![Recipient {
                 label: "master".into(),
                 public_key: id.to_public().to_string(),
                 groups: vec![],
                 role: Default::default(),
             }],
-            store_keys: vec![],
-            admin_history: vec![],
+            ..Header::new("t", "")
         };
         let mut k = StoreKeys::rotate(&h, None);
         k.seal_into(&mut h).unwrap();

@@ -175,6 +175,27 @@ pub enum ParseError {
 }
 
 impl Header {
+    /// A new, unsigned header of store `id` (generation 1, format 2, the key
+    /// from the environment until `key_home` says otherwise, no
+    /// recipients and no store keys yet).
+    pub fn new(id: impl Into<String>, created: impl Into<String>) -> Header {
+        Header {
+            format: STORE_FORMAT,
+            id: id.into(),
+            created: created.into(),
+            generation: 1,
+            key_home: KeyHome::External,
+            keyring_backend: None,
+            identity_file: None,
+            admin_key: String::new(),
+            audit_keys: None,
+            signature: String::new(),
+            recipients: vec![],
+            store_keys: vec![],
+            admin_history: vec![],
+        }
+    }
+
     pub fn parse(text: &str) -> Result<Parsed, ParseError> {
         let value: toml::Value =
             toml::from_str(text).map_err(|e| ParseError::Toml(e.message().into()))?;
@@ -280,16 +301,6 @@ mod tests {
 
     fn sample() -> Header {
         Header {
-            format: STORE_FORMAT,
-            id: "abc".into(),
-            created: "2026-01-01T00:00:00Z".into(),
-            generation: 1,
-            key_home: KeyHome::External,
-            keyring_backend: None,
-            identity_file: None,
-            admin_key: String::new(),
-            audit_keys: None,
-            signature: String::new(),
             recipients: vec![Recipient {
                 label: MASTER.into(),
                 public_key: "age1xyz".into(),
@@ -301,7 +312,7 @@ mod tests {
                 id: "00".into(),
                 sealed: "c2VhbGVk".into(),
             }],
-            admin_history: vec![],
+            ..Header::new("abc", "2026-01-01T00:00:00Z")
         }
     }
 

@@ -143,6 +143,30 @@ pub struct AdminJournal {
 }
 
 impl AdminJournal {
+    /// A new journal of `op` from the header signed `base` to `target`
+    /// (the rotation's identities and saved files are set by the caller);
+    /// unsigned until `sign`.
+    pub fn new(
+        op: AdminOp,
+        detail: impl Into<String>,
+        base: String,
+        target: Header,
+    ) -> AdminJournal {
+        AdminJournal {
+            txn: new_txn_id(),
+            op,
+            started: crate::model::rfc3339(crate::model::now()),
+            detail: detail.into(),
+            base,
+            target,
+            new_identity: None,
+            old_identity: None,
+            saved: vec![],
+            admin: String::new(),
+            signature: String::new(),
+        }
+    }
+
     fn body(&self) -> Vec<u8> {
         let mut j = self.clone();
         j.signature.clear();

@@ -256,23 +256,11 @@ impl Store {
                     .into());
                 }
                 if h.generation > seen.generation {
-                    let _ = a.write(&anchor::Seen {
-                        generation: h.generation,
-                        header_signature: h.signature.clone(),
-                        ..seen
-                    });
+                    let _ = a.write(&anchor::Seen::of(&h, seen));
                 }
             }
             None => {
-                let _ = a.write(&anchor::Seen {
-                    store_id: h.id.clone(),
-                    format: h.format,
-                    generation: h.generation,
-                    header_signature: h.signature.clone(),
-                    audit_seq: 0,
-                    audit_mac: String::new(),
-                    verified: None,
-                });
+                let _ = a.write(&anchor::Seen::of(&h, anchor::Seen::default()));
             }
         }
         Ok(())
@@ -282,14 +270,7 @@ impl Store {
     pub(super) fn note_header(&self) {
         if let Some(a) = self.anchor().as_ref() {
             let h = self.header();
-            let seen = a.read().unwrap_or_default();
-            let _ = a.write(&anchor::Seen {
-                store_id: h.id.clone(),
-                format: h.format,
-                generation: h.generation,
-                header_signature: h.signature.clone(),
-                ..seen
-            });
+            let _ = a.write(&anchor::Seen::of(&h, a.read().unwrap_or_default()));
         }
     }
 

@@ -4,7 +4,7 @@
 //! signs the new header. Journaled like every whole-store change: a kill at
 //! any point is completed by the next command.
 
-use super::header::{Header, LegacyHeader, Parsed, HEADER_FILE, MASTER, STORE_FORMAT};
+use super::header::{Header, LegacyHeader, Parsed, HEADER_FILE, MASTER};
 use super::journal::{self, AdminJournal, AdminOp, AuditIntent};
 use super::lock::WriterLock;
 use super::storekeys::StoreKeys;
@@ -86,19 +86,7 @@ pub fn upgrade(
             keys.seal_into(&mut target)
                 .map_err(|e| failure(e.to_string()))?;
             target.sign(&admin);
-            let mut j = AdminJournal {
-                txn: journal::new_txn_id(),
-                op: AdminOp::Upgrade,
-                started: crate::model::rfc3339(crate::model::now()),
-                detail: "format 1 to 2".into(),
-                base: String::new(),
-                target,
-                new_identity: None,
-                old_identity: None,
-                saved: vec![],
-                admin: String::new(),
-                signature: String::new(),
-            };
+            let mut j = AdminJournal::new(AdminOp::Upgrade, "format 1 to 2", String::new(), target);
             j.sign(&admin);
             fsutil::write_atomic_via(&root.join(TMP_DIR), &jpath, &j.to_bytes(), true)?;
             (j, keys)
@@ -216,18 +204,10 @@ fn target_header(
         }
     }
     Ok(Header {
-        format: STORE_FORMAT,
-        id: legacy.id.clone(),
-        created: legacy.created.clone(),
-        generation: 1,
         key_home: legacy.key_home,
         keyring_backend: legacy.keyring_backend.clone(),
         identity_file: legacy.identity_file.clone(),
-        admin_key: String::new(),
-        audit_keys: None,
-        signature: String::new(),
         recipients,
-        store_keys: vec![],
-        admin_history: vec![],
+        ..Header::new(legacy.id.clone(), legacy.created.clone())
     })
 }
