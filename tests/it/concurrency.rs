@@ -91,12 +91,7 @@ fn eight_processes_add_twenty_five_each() {
 #[test]
 fn a_writer_waits_for_a_running_rotation_and_says_so() {
     let t = T::bare();
-    let keyfile = t.dir.path().join("master.key");
-    t.cmd()
-        .args(["init", "--identity-file"])
-        .arg(&keyfile)
-        .assert()
-        .success();
+    t.init_with_key_file();
     t.add("bearer", "a", &[], Some(("token", "x"))).success();
     let held = t.dir.path().join("held");
     let mut rotation = t

@@ -47,12 +47,7 @@ fn sigkill_at_random_points_loses_nothing() {
     let mut rng = Rng(seed);
     let peer = Peer::start();
     let t = T::bare();
-    let keyfile = t.dir.path().join("master.key");
-    t.cmd()
-        .args(["init", "--identity-file"])
-        .arg(&keyfile)
-        .assert()
-        .success();
+    t.init_with_key_file();
     let n0 = 60;
     let items: Vec<String> = (0..n0)
         .map(|i| {
@@ -64,27 +59,7 @@ fn sigkill_at_random_points_loses_nothing() {
         .write_stdin(format!("[{}]", items.join(",")))
         .assert()
         .success();
-    t.cmd()
-        .args([
-            "add",
-            "oauth2",
-            "custom",
-            "--name",
-            "robot",
-            "--issuer",
-            &peer.issuer,
-        ])
-        .args([
-            "--client-id",
-            "machine",
-            "--client-secret-stdin",
-            "--client-credentials",
-            "--scopes",
-            "api:read",
-        ])
-        .write_stdin("machine-secret-planted-3e4")
-        .assert()
-        .success();
+    peer.add_robot(&t, "robot").success();
     let (_, mate_public) = new_identity();
     let mut mate = false;
     // The model: every config's token.

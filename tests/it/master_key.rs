@@ -29,12 +29,7 @@ fn check_all(t: &T, names: &[String]) {
 #[test]
 fn rotation_with_an_identity_file_and_25_crash_points() {
     let t = T::bare();
-    let keyfile = t.dir.path().join("master.key");
-    t.cmd()
-        .args(["init", "--identity-file"])
-        .arg(&keyfile)
-        .assert()
-        .success();
+    let keyfile = t.init_with_key_file();
     let names = store_of(&t, 200);
     let old_key = std::fs::read_to_string(&keyfile).unwrap();
 

@@ -183,27 +183,7 @@ fn device_flow_and_client_credentials() {
         1
     );
 
-    t.cmd()
-        .args([
-            "add",
-            "oauth2",
-            "custom",
-            "--name",
-            "robot",
-            "--issuer",
-            &peer.issuer,
-            "--client-id",
-            "machine",
-        ])
-        .args([
-            "--client-secret-stdin",
-            "--client-credentials",
-            "--scopes",
-            "api:read",
-        ])
-        .write_stdin("machine-secret-planted-3e4")
-        .assert()
-        .success();
+    peer.add_robot(&t, "robot").success();
     let doc = revealed(&t, "robot");
     assert_eq!(doc["config"]["grant"], "client_credentials");
     assert_eq!(doc["authcfg"]["account"], "machine");

@@ -35,12 +35,7 @@ fn opens(file: &std::path::Path, key_file: &std::path::Path) -> bool {
 fn writers_race_recipient_changes_and_master_key_rotations() {
     let peer = Peer::start();
     let t = T::bare();
-    let keyfile = t.dir.path().join("master.key");
-    t.cmd()
-        .args(["init", "--identity-file"])
-        .arg(&keyfile)
-        .assert()
-        .success();
+    let keyfile = t.init_with_key_file();
     let first_master = t.dir.path().join("first-master.key");
     std::fs::copy(&keyfile, &first_master).unwrap();
     let items: Vec<String> = (0..300)
@@ -54,27 +49,7 @@ fn writers_race_recipient_changes_and_master_key_rotations() {
         .assert()
         .success();
     for w in 0..WRITERS {
-        t.cmd()
-            .args([
-                "add",
-                "oauth2",
-                "custom",
-                "--name",
-                &format!("robot{w}"),
-                "--issuer",
-                &peer.issuer,
-            ])
-            .args([
-                "--client-id",
-                "machine",
-                "--client-secret-stdin",
-                "--client-credentials",
-                "--scopes",
-                "api:read",
-            ])
-            .write_stdin("machine-secret-planted-3e4")
-            .assert()
-            .success();
+        peer.add_robot(&t, &format!("robot{w}")).success();
     }
     let grants_before = peer.grants("client_credentials");
     let (mate_secret, mate_public) = new_identity();

@@ -600,19 +600,7 @@ fn two_clones_converge_after_random_operations() {
 fn token_refreshes_on_two_clones_merge_without_a_conflict() {
     let peer = Peer::start();
     let team = team();
-    team.admin
-        .cmd()
-        .args(["add", "oauth2", "custom", "--name", "robot"])
-        .args(["--issuer", &peer.issuer, "--client-id", "machine"])
-        .args([
-            "--client-secret-stdin",
-            "--client-credentials",
-            "--scopes",
-            "api:read",
-        ])
-        .write_stdin("machine-secret-planted-3e4")
-        .assert()
-        .success();
+    peer.add_robot(&team.admin, "robot").success();
     init_shared(&team);
     let bob = team.member("bob", "developer");
     let token = |t: &T| t.stdout(&["token", "robot"]).trim().to_string();

@@ -36,12 +36,7 @@ fn a_write_that_failed_on_a_full_disk_is_never_applied_later() {
     let tmpfs = Tmpfs::mount(&t.dir.path().join("disk"), "1m");
     t.store = tmpfs.0.join("store");
     // The key lives off the full disk; the store on it.
-    let keyfile = t.dir.path().join("master.key");
-    t.cmd()
-        .args(["init", "--identity-file"])
-        .arg(&keyfile)
-        .assert()
-        .success();
+    t.init_with_key_file();
     let mut model: BTreeMap<String, String> = BTreeMap::new();
     let items: Vec<String> = (0..12)
         .map(|i| {

@@ -109,6 +109,19 @@ impl T {
         self.cmd().arg("init").assert().success();
     }
 
+    /// `init --identity-file DIR/master.key`: a store whose master key is
+    /// a file the store remembers (the set-up of the rotation and kill
+    /// tests). Returns the key file.
+    pub fn init_with_key_file(&self) -> PathBuf {
+        let keyfile = self.dir.path().join("master.key");
+        self.cmd()
+            .args(["init", "--identity-file"])
+            .arg(&keyfile)
+            .assert()
+            .success();
+        keyfile
+    }
+
     /// `authcfg add custom TYPE --name NAME [--set ...] [--secret-stdin F < value]`.
     pub fn add(
         &self,
@@ -311,6 +324,23 @@ pub struct Peer {
 pub const PEER_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peer");
 
 impl Peer {
+    /// `authcfg add oauth2 custom NAME` as the peer's client-credentials
+    /// robot (`machine`, scope `api:read`): the one set-up of a machine
+    /// account the tests share.
+    pub fn add_robot(&self, t: &T, name: &str) -> assert_cmd::assert::Assert {
+        t.cmd()
+            .args(["add", "oauth2", "custom", "--name", name])
+            .args(["--issuer", &self.issuer, "--client-id", "machine"])
+            .args([
+                "--client-secret-stdin",
+                "--client-credentials",
+                "--scopes",
+                "api:read",
+            ])
+            .write_stdin("machine-secret-planted-3e4")
+            .assert()
+    }
+
     pub fn start() -> Peer {
         Peer::start_with(&[])
     }
