@@ -6,8 +6,7 @@ use crate::catalog::custom;
 use crate::error::usage;
 use crate::model::{ConfigDoc, Kind};
 use crate::ops::Session;
-use crate::store::journal::AuditIntent;
-use crate::store::{canonical_name, WriteMode};
+use crate::store::canonical_name;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -90,7 +89,7 @@ fn add_custom(ctx: &Ctx, args: CustomArgs) -> crate::error::CommandResult {
     )?;
     form.complete(
         &mut values,
-        ctx.interactive && args.common.fields.secret_stdin.is_none(),
+        ctx.interactive && !args.common.fields.stdin_taken(),
     )?;
     for w in warnings {
         eprintln!("warning: {w}");
@@ -100,7 +99,7 @@ fn add_custom(ctx: &Ctx, args: CustomArgs) -> crate::error::CommandResult {
     doc.meta.group = group(args.common.group.as_deref())?;
     doc.meta.allow_startup_vars = args.common.allow_startup_vars;
     doc.refresh_account();
-    save_new(&s, &doc, args.common.force, &format!("custom {}", ty.seed))?;
+    crate::ops::config::create(&s, &doc, args.common.force, &format!("custom {}", ty.seed))?;
     eprintln!("Added '{name}' ({})", ty.title);
     Ok(())
 }
@@ -147,25 +146,4 @@ pub fn refuse_existing(s: &Session, name: &str, force: bool, hint: &str) -> anyh
             .into());
     }
     Ok(())
-}
-
-/// Writes a new config (replacing one only with `--force`), audited in the
-/// same transaction.
-pub fn save_new(s: &Session, doc: &ConfigDoc, force: bool, what: &str) -> anyhow::Result<()> {
-    let mode = if force {
-        WriteMode::Upsert
-    } else {
-        WriteMode::Create
-    };
-    s.store.put(
-        std::slice::from_ref(doc),
-        mode,
-        &[AuditIntent {
-            version: None,
-            action: "add".into(),
-            config: Some(doc.meta.name.clone()),
-            outcome: "ok".into(),
-            detail: Some(what.into()),
-        }],
-    )
 }

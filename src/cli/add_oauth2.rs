@@ -56,10 +56,10 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
         ),
     )?;
     if let Err(e) = authorize(ctx, &mut doc, &args.flow) {
-        s.audit("authorize", Some(&name), "error", Some(&format!("{e}")));
+        crate::ops::config::note_failed_authorization(&s, &name, &e);
         return Err(e.into());
     }
-    super::add::save_new(
+    crate::ops::config::create(
         &s,
         &doc,
         args.force,

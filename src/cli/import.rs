@@ -13,7 +13,6 @@ use crate::catalog::custom;
 use crate::error::usage;
 use crate::model::{ConfigDoc, Kind};
 use crate::secret::Secret;
-use crate::store::journal::AuditIntent;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -117,18 +116,9 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
             }
         });
         let mut items = rx.into_iter();
-        s.store.import(
-            &mut items,
-            args.force,
-            &|m| AuditIntent {
-                version: None,
-                action: "import".into(),
-                config: Some(m.name.clone()),
-                outcome: "ok".into(),
-                detail: Some(m.type_id.clone()),
-            },
-            &|done| s.ui.progress("importing", done, 0),
-        )
+        crate::ops::config::import(&s, &mut items, args.force, &|done| {
+            s.ui.progress("importing", done, 0)
+        })
     })?;
     s.ui.progress("importing", n, n);
     eprintln!("Imported {n} config(s)");

@@ -30,7 +30,7 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     }
     // The flow can take minutes: run it without the writer lock, then save.
     if let Err(e) = authorize(ctx, &mut doc, &args.flow) {
-        s.audit("authorize", Some(&name), "error", Some(&e.to_string()));
+        crate::ops::config::note_failed_authorization(&s, &name, &e);
         return Err(e.into());
     }
     crate::ops::rotate::save_authorization(&s, &doc, "authorize", "reauth")?;

@@ -3,10 +3,12 @@
 //! a `Ui` for the few things that need a person (a passphrase, trusting an
 //! admin key) and for progress and notices, and renders the results.
 
+pub mod config;
 pub mod credential;
 pub mod git_credential;
 pub mod handout;
 pub mod http;
+pub mod init;
 pub mod key;
 pub mod master_key;
 pub mod probe;
