@@ -61,10 +61,10 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     let form = Form::of(doc.meta.kind, &doc.meta.type_id);
     let mut warnings = vec![];
     change.set = form.given(&args.fields, &mut warnings)?;
+    let changed = crate::ops::config::edit(&s, &name, &change)?;
     for w in warnings {
         eprintln!("warning: {w}");
     }
-    let changed = crate::ops::config::edit(&s, &name, &change)?;
     eprintln!("Updated '{name}' ({})", changed.join(", "));
     Ok(())
 }

@@ -17,6 +17,7 @@ mod everyday;
 mod exec_inject;
 mod export_formats;
 mod flat_reads;
+mod forms;
 mod git_credential;
 mod handout_rules;
 mod http_command;
