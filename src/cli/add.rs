@@ -31,6 +31,9 @@ pub struct CustomArgs {
     kind: String,
     #[command(flatten)]
     common: CommonAddArgs,
+    /// oauth2 type: how to authorize it (at a terminal it is authorized now)
+    #[command(flatten, next_help_heading = "Authorization (oauth2 type)")]
+    flow: super::oauth_flow::FlowArgs,
 }
 
 #[derive(clap::Args)]
@@ -99,8 +102,59 @@ fn add_custom(ctx: &Ctx, args: CustomArgs) -> crate::error::CommandResult {
     doc.meta.group = group(args.common.group.as_deref())?;
     doc.meta.allow_startup_vars = args.common.allow_startup_vars;
     doc.refresh_account();
+    if super::oauth_flow::is_manual_oauth2(&doc)
+        && doc.get("access_token").is_none_or(str::is_empty)
+    {
+        return add_manual_oauth2(ctx, &s, doc, &args);
+    }
     crate::ops::config::create(&s, &doc, args.common.force, &format!("custom {}", ty.seed))?;
     eprintln!("Added '{name}' ({})", ty.title);
+    Ok(())
+}
+
+/// `add custom oauth2` with no token yet: at a terminal the authorization
+/// runs now, as `add oauth2 custom` (the one OAuth2 path); otherwise it is
+/// saved for `authcfg reauth NAME` to authorize.
+fn add_manual_oauth2(
+    ctx: &Ctx,
+    s: &Session,
+    doc: ConfigDoc,
+    args: &CustomArgs,
+) -> crate::error::CommandResult {
+    let name = doc.meta.name.clone();
+    let now = ctx.interactive
+        && dialoguer::Confirm::new()
+            .with_prompt("Authorize it now (opens the browser, or the device flow without one)?")
+            .default(true)
+            .interact()?;
+    if !now {
+        crate::ops::config::create(s, &doc, args.common.force, "custom oauth2")?;
+        eprintln!("Added '{name}' (OAuth 2.0, not authorized yet)");
+        eprintln!("note: `authcfg reauth {name}` runs the authorization and keeps its tokens");
+        return Ok(());
+    }
+    let mut doc = super::oauth_flow::as_oauth2(&doc, false)?;
+    if let Err(e) = super::oauth_flow::authorize(ctx, &mut doc, &args.flow) {
+        crate::ops::config::note_failed_authorization(s, &name, &e);
+        return Err(super::add_oauth2::unsaved(e, None).into());
+    }
+    crate::ops::config::create(
+        s,
+        &doc,
+        args.common.force,
+        &format!(
+            "oauth2 custom, authorized ({})",
+            doc.get("grant").unwrap_or_default()
+        ),
+    )?;
+    eprintln!(
+        "Authorized '{name}'{}",
+        doc.meta
+            .account
+            .as_ref()
+            .map(|a| format!(" as {a}"))
+            .unwrap_or_default()
+    );
     Ok(())
 }
 

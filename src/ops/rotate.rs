@@ -203,6 +203,10 @@ pub fn save_authorization(
     s.store.update_if(&name, |d| {
         d.fields = fresh.fields.clone();
         d.history = fresh.history.clone();
+        // A manual `oauth2` custom config becomes an OAuth2 config when it
+        // is first authorized (the one OAuth2 path).
+        d.meta.kind = fresh.meta.kind;
+        d.meta.type_id = fresh.meta.type_id.clone();
         d.meta.expires = fresh.meta.expires;
         d.meta.issued = fresh.meta.issued;
         d.meta.account = fresh.meta.account.clone();

@@ -32,6 +32,7 @@ mod mcp_server;
 mod no_leaks;
 mod oauth;
 mod oauth_argv;
+mod oauth_paths;
 mod onboarding;
 mod outside_text;
 mod plain_errors;
