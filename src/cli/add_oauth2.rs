@@ -347,7 +347,7 @@ pub fn unsaved(mut e: anyhow::Error, provider: Option<&catalog::Provider>) -> an
     if let Some(u) = e.downcast_mut::<UserError>() {
         let remedy = match u.cause {
             Some(Cause::Credentials) => Some(format!(
-                "check the client ID and secret{console} and run the command again; nothing was saved"
+                "verify the Client ID and Client Secret{console} and run the command again; nothing was saved"
             )),
             Some(Cause::Permission) => Some(
                 "approve the authorization, asking only for scopes the client may have (--scopes); nothing was saved"

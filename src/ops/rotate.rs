@@ -139,7 +139,8 @@ pub fn on_server_password(
     let mut fresh = doc.clone();
     fresh.fields.insert(field.to_string(), new.clone());
     let outcome = connectors::probe(&fresh, timeout);
-    if !outcome.passed() {
+    // Nothing to probe is not a failure: the server took the password.
+    if outcome.failed() {
         // Put the old one back, connected with the new one (or the admin).
         let back_admin = if admin.is_some() {
             admin_doc

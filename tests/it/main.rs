@@ -48,6 +48,7 @@ mod refresh_fit;
 mod reliability;
 mod rollback;
 mod rotation;
+mod small_hints;
 mod ssh_host_keys;
 mod team_sync;
 mod terminal_output;

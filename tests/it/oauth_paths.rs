@@ -219,7 +219,10 @@ fn a_failed_authorization_names_no_command_on_the_unsaved_config() {
         .assert()
         .code(6);
     let err = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
-    assert!(err.contains("check the client ID and secret"), "{err}");
+    assert!(
+        err.contains("verify the Client ID and Client Secret"),
+        "{err}"
+    );
     assert!(err.contains("nothing was saved"), "{err}");
     let port = services::closed_port();
     let unreachable = t
