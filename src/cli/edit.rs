@@ -115,11 +115,7 @@ fn secret_fields<'a>(doc: &'a ConfigDoc, form: &'a Form) -> Vec<&'a str> {
 /// The change the edited text asks for, checked (unknown fields, secrets
 /// written in the file, values, required fields unset). `None`: the file
 /// was emptied.
-fn read_edit(
-    text: &str,
-    doc: &ConfigDoc,
-    form: &Form,
-) -> anyhow::Result<Option<(BTreeMap<String, Secret>, Vec<String>)>> {
+fn read_edit(text: &str, doc: &ConfigDoc, form: &Form) -> anyhow::Result<Option<Change>> {
     if text.trim().is_empty() {
         return Ok(None);
     }
@@ -158,7 +154,11 @@ fn read_edit(
             unset.push(spec.name.clone());
         }
     }
-    Ok(Some((set, unset)))
+    Ok(Some(Change {
+        set,
+        unset,
+        ..Change::default()
+    }))
 }
 
 /// Runs the editor on `path`: `$VISUAL`/`$EDITOR` is a shell command (it
@@ -199,7 +199,7 @@ fn in_editor(ctx: &Ctx, name: &str) -> crate::error::CommandResult {
         .tempfile()?;
     std::io::Write::write_all(&mut file, editor_text(&doc, &form).as_bytes())?;
     std::io::Write::flush(&mut file)?;
-    let (set, unset) = loop {
+    let mut change = loop {
         run_editor(&editor, file.path())?;
         let text = crate::input::read_text(file.path(), "the edited file", 1 << 20)?;
         match read_edit(&text, &doc, &form) {
@@ -229,7 +229,7 @@ fn in_editor(ctx: &Ctx, name: &str) -> crate::error::CommandResult {
     };
     drop(file);
     let mut lines = vec![];
-    for (k, v) in &set {
+    for (k, v) in &change.set {
         match doc.get(k) {
             Some(old) => lines.push(format!(
                 "  {k}: {} → {}",
@@ -242,17 +242,12 @@ fn in_editor(ctx: &Ctx, name: &str) -> crate::error::CommandResult {
             )),
         }
     }
-    for k in &unset {
+    for k in &change.unset {
         lines.push(format!(
             "  {k}: removed (was {})",
             crate::text::escape(doc.get(k).unwrap_or_default(), 80)
         ));
     }
-    let mut change = Change {
-        set,
-        unset,
-        ..Change::default()
-    };
     // Changed secrets: asked for hidden, one by one.
     for field in secret_fields(&doc, &form) {
         let change_it = dialoguer::Confirm::new()
