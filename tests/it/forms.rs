@@ -345,19 +345,42 @@ fn nothing_prints_while_the_writer_lock_is_held() {
         .assert()
         .success();
     let held = t.dir.path().join("held");
-    let cases: Vec<(&str, Vec<&str>, &str)> = vec![
+    let import = r#"[{"type":"bearer_token","name":"imp","config":{"token":"forms-i"}}]"#;
+    let cases: Vec<(&str, Vec<&str>, Option<&str>, &str)> = vec![
         // The secret on the command line: its warning used to be printed
         // inside the lock.
         (
             "edit",
             vec!["edit", "b", "--set", "token=forms-t"],
+            None,
             "Updated 'b'",
         ),
-        ("rollback", vec!["rollback", "b"], "Rolled 'b' back"),
-        ("test", vec!["test", "b"], "b"),
-        ("remove", vec!["remove", "b", "--yes"], "Removed 'b'"),
+        ("rollback", vec!["rollback", "b"], None, "Rolled 'b' back"),
+        ("test", vec!["test", "b"], None, "b"),
+        (
+            "add",
+            vec![
+                "add",
+                "custom",
+                "bearer",
+                "--name",
+                "c",
+                "--force",
+                "--secret-stdin",
+                "token",
+            ],
+            Some("forms-c"),
+            "Added 'c'",
+        ),
+        (
+            "import",
+            vec!["import", "-", "--force"],
+            Some(import),
+            "Imported 1",
+        ),
+        ("remove", vec!["remove", "b", "--yes"], None, "Removed 'b'"),
     ];
-    for (what, args, said) in cases {
+    for (what, args, stdin, said) in cases {
         let mut steps = 0;
         for k in 1.. {
             // Each step of a fresh copy of the command (remove: re-add).
@@ -376,11 +399,19 @@ fn nothing_prints_while_the_writer_lock_is_held() {
                 .std_cmd()
                 .args(&args)
                 .env("AUTHCFG_FAULT_HOLD", format!("{k}:{}", held.display()))
-                .stdin(std::process::Stdio::null())
+                .stdin(if stdin.is_some() {
+                    std::process::Stdio::piped()
+                } else {
+                    std::process::Stdio::null()
+                })
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
                 .unwrap();
+            if let Some(input) = stdin {
+                let mut w = child.stdin.take().unwrap();
+                std::io::Write::write_all(&mut w, input.as_bytes()).unwrap();
+            }
             let mut out = child.stdout.take().unwrap();
             let mut err = child.stderr.take().unwrap();
             let reached = wait_for(&held, &mut child);
