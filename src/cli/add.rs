@@ -20,7 +20,7 @@ enum What {
     Oauth2(super::add_oauth2::Args),
     /// Native connector: database, broker, storage or enterprise system (see `authcfg connectors`)
     Connector(super::add_connector::Args),
-    /// Custom auth: none, api-key, bearer, basic, oauth2 (manual), env
+    /// Custom auth: none, api-key, bearer, basic, oauth2 (authorized at a terminal, else by `reauth`), env, totp
     Custom(CustomArgs),
 }
 

@@ -111,7 +111,16 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
                     e.line(),
                     e.column()
                 ))
-                .hint("the seed's examples use // comments; remove them, JSON has none")
+                .hint(match e.classify() {
+                    // Cut short: no comment would explain that.
+                    serde_json::error::Category::Eof => {
+                        "the file ends before the JSON does: is it complete?"
+                    }
+                    _ if text.contains("//") || text.contains("/*") => {
+                        "the seed's examples use // comments; remove them, JSON has none"
+                    }
+                    _ => "check the JSON at that line and column",
+                })
                 .into()));
             }
         });
@@ -285,6 +294,22 @@ fn parse_item(i: usize, item: &Value, prefix: Option<&str>) -> anyhow::Result<Co
         fields: &ty.fields,
         free_form: ty.free_form,
     };
+    // A field the entry lacks is added to the entry, not given by a flag.
+    if let Some(spec) = ty
+        .fields
+        .iter()
+        .find(|f| f.required && f.default.is_none() && !values.contains_key(&f.name))
+    {
+        return Err(usage(format!(
+            "{at} ('{name}'): missing required field '{}' ({})",
+            spec.name, spec.help
+        ))
+        .hint(format!(
+            "add \"{}\": \"…\" to the entry's \"config\" object",
+            spec.name
+        ))
+        .into());
+    }
     form.complete(&mut values, false)
         .map_err(|e| e.context(format!("{at} ('{name}')")))?;
     if ty.free_form {

@@ -108,3 +108,32 @@ fn a_refused_origin_is_added_to_the_allowed_ones_not_put_in_their_place() {
         String::from_utf8_lossy(&again.stderr)
     );
 }
+
+#[test]
+fn import_hints_fit_what_is_wrong_with_the_file() {
+    let t = T::new();
+    t.init();
+    let import = |json: &str| {
+        let out = t
+            .cmd()
+            .args(["import", "-"])
+            .write_stdin(json.to_string())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        hint_of(&out.stderr)
+    };
+    // Cut short: not about comments.
+    let h = import(r#"[{"type":"bearer_token","name":"a","config":{"token":"#);
+    assert!(h.contains("ends before the JSON does"), "{h}");
+    assert!(!h.contains("comments"), "{h}");
+    // A comment: about comments.
+    let h = import("[ // the seed's style\n{\"type\":\"no_auth\",\"name\":\"b\"}]");
+    assert!(h.contains("// comments"), "{h}");
+    // An entry missing a field: add it to the entry, not a flag.
+    let h = import(r#"[{"type":"basic_auth","name":"c","config":{"username":"u"}}]"#);
+    assert!(h.contains("\"password\""), "{h}");
+    assert!(h.contains("\"config\""), "{h}");
+    assert!(!h.contains("--secret-stdin"), "{h}");
+    t.cmd().args(["show", "c"]).assert().code(3);
+}
