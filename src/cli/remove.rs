@@ -32,10 +32,12 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     if !args.force {
         let usage = s.store.usage().summaries();
         let mut in_use = vec![];
+        let mut first_used = None;
         for n in &names {
             if let Some(sum) = usage.get(n).filter(|u| !u.connections.is_empty()) {
                 let who: Vec<String> = sum.connections.iter().map(|c| c.describe()).collect();
                 in_use.push(format!("'{n}' is used by {}", who.join(", ")));
+                first_used.get_or_insert(n.as_str());
             }
         }
         if !in_use.is_empty() {
@@ -47,7 +49,10 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
                     in_use.join("; ")
                 ),
             )
-            .hint("they will stop working; move them to another config first, or pass --force to remove it anyway (`authcfg show NAME` lists its consumers)")
+            .hint(format!(
+                "they will stop working; move them to another config first, or pass --force to remove it anyway (`authcfg show {}` lists its consumers)",
+                crate::export::formats::sh_quote(first_used.unwrap_or_default())
+            ))
             .into());
         }
     }
