@@ -9,7 +9,7 @@ use std::{env, fs, path::Path};
 /// The probe and HTTP-auth kinds, shared with the crate: a catalog entry
 /// naming a kind that does not exist fails the build here.
 #[allow(dead_code)]
-#[path = "src/connectors/kind.rs"]
+#[path = "src/catalog/kind.rs"]
 mod kind;
 use kind::{HttpAuth, ProbeKind};
 
@@ -54,7 +54,7 @@ fn main() {
 
     let src = "catalog/connectors.toml";
     println!("cargo:rerun-if-changed={src}");
-    println!("cargo:rerun-if-changed=src/connectors/kind.rs");
+    println!("cargo:rerun-if-changed=src/catalog/kind.rs");
     let value: toml::Value =
         toml::from_str(&fs::read_to_string(src).unwrap()).unwrap_or_else(|e| panic!("{src}: {e}"));
     let templates = value["templates"].as_table().expect("templates table");

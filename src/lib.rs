@@ -6,14 +6,15 @@
 //! master key; `settings` reads the environment once; `catalog/` holds the
 //! data that describes config types; `export/` hands secrets to programs.
 
-pub mod audit;
 pub mod catalog;
 pub mod cli;
 pub mod connectors;
+pub mod env_names;
 pub mod error;
 pub mod export;
 pub mod input;
 pub mod keys;
+pub mod leave;
 pub mod mcp;
 pub mod model;
 pub mod net;
@@ -21,6 +22,7 @@ pub mod oauth;
 pub mod ops;
 pub mod otp;
 pub mod project;
+pub mod redact;
 pub mod secret;
 pub mod settings;
 pub mod store;

@@ -8,23 +8,7 @@ use time::OffsetDateTime;
 
 pub const DOC_FORMAT: u32 = 1;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    Custom,
-    Connector,
-    Oauth2,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Custom => "custom",
-            Kind::Connector => "connector",
-            Kind::Oauth2 => "oauth2",
-        }
-    }
-}
+pub use crate::catalog::Kind;
 
 /// `TestRecord::class` of a `test` that found nothing to probe
 /// (`connectors::Class::NotTestable`).
@@ -154,6 +138,38 @@ fn is_zero(v: &u64) -> bool {
 }
 
 impl ConfigDoc {
+    /// Renders `{field}` / `{field|url}` from a config's values; unset fields
+    /// render empty.
+    pub fn render(&self, template: &str) -> String {
+        let mut out = String::new();
+        let mut rest = template;
+        while let Some(start) = rest.find('{') {
+            out.push_str(&rest[..start]);
+            match rest[start..].find('}') {
+                Some(end) => {
+                    let spec = &rest[start + 1..start + end];
+                    let (name, filter) = spec.split_once('|').unwrap_or((spec, ""));
+                    let value = self.get(name).unwrap_or_default();
+                    if filter == "url" {
+                        out.extend(
+                            url::form_urlencoded::byte_serialize(value.as_bytes())
+                                .map(|s| s.replace('+', "%20")),
+                        );
+                    } else {
+                        out.push_str(value);
+                    }
+                    rest = &rest[start + end + 1..];
+                }
+                None => {
+                    out.push_str(&rest[start..]);
+                    rest = "";
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+
     pub fn new(name: &str, kind: Kind, type_id: &str) -> Self {
         let now = now();
         ConfigDoc {
@@ -278,9 +294,11 @@ impl Meta {
         match self.kind {
             Kind::Custom => crate::catalog::custom::find(&self.type_id).map(|t| t.title.as_str()),
             Kind::Connector => {
-                crate::connectors::catalog::find(&self.type_id).map(|c| c.title.as_str())
+                crate::catalog::connectors::find(&self.type_id).map(|c| c.title.as_str())
             }
-            Kind::Oauth2 => crate::oauth::catalog::find(&self.type_id).map(|p| p.title.as_str()),
+            Kind::Oauth2 => {
+                crate::catalog::providers::find(&self.type_id).map(|p| p.title.as_str())
+            }
         }
         .unwrap_or(&self.type_id)
     }

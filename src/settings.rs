@@ -12,6 +12,7 @@ pub const ENV_IDENTITY: &str = "AUTHCFG_IDENTITY";
 pub const ENV_IDENTITY_FILE: &str = "AUTHCFG_IDENTITY_FILE";
 pub const ENV_PASSPHRASE: &str = "AUTHCFG_PASSPHRASE";
 pub const ENV_TRUST_ADMIN: &str = "AUTHCFG_TRUST_ADMIN";
+pub const ENV_TRUST_PROJECT: &str = "AUTHCFG_TRUST_PROJECT";
 /// Set in `exec` children; its presence refuses nesting.
 pub const ENV_EXEC_GUARD: &str = "AUTHCFG_EXEC";
 
@@ -30,7 +31,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("AUTHCFG_HTTP_TIMEOUT", "seconds a request to an OAuth provider may take (default 30)"),
     ("AUTHCFG_LOCK_TIMEOUT", "seconds a change waits for another authcfg process to finish (default 120)"),
     ("AUTHCFG_AUDIT_KEEP", "how much of the audit trail to keep: a size (at least 32K; default 256M) or `all`; older sealed segments are dropped behind a checkpoint"),
-    (crate::project::trust::ENV_TRUST, "CI's opt-in to a repository's project file: its SHA-256, or the checkout's directory (never overrides the ownership rule)"),
+    (ENV_TRUST_PROJECT, "CI's opt-in to a repository's project file: its SHA-256, or the checkout's directory (never overrides the ownership rule)"),
     ("AUTHCFG_AS", "the consumer hand-outs are recorded for (as --as)"),
     ("AUTHCFG_ENV", "the environment of the project file (as --env)"),
     ("AUTHCFG_USAGE", "off: hand-outs are not recorded in the usage log (the audit trail still has them)"),
@@ -126,6 +127,25 @@ pub struct Settings {
     pub actor: Option<String>,
     /// `AUTHCFG_AUDIT_KEEP`: how much of the audit trail is kept.
     pub audit_keep: Option<String>,
+    /// What the environment says about colour and width (`NO_COLOR`,
+    /// `CLICOLOR`, `CLICOLOR_FORCE`, `TERM`, `COLUMNS`); `cli::term`
+    /// decides with it.
+    pub display: Display,
+}
+
+/// The environment's words on how output looks.
+#[derive(Debug, Clone, Default)]
+pub struct Display {
+    /// `NO_COLOR` set and not empty: no colour, whatever else says.
+    pub no_color: bool,
+    /// `CLICOLOR_FORCE` set and not `0`: colour even into a pipe.
+    pub clicolor_force: bool,
+    /// `CLICOLOR=0`: no colour.
+    pub clicolor_off: bool,
+    /// `TERM` is not `dumb`.
+    pub term_supports_color: bool,
+    /// `COLUMNS`, a terminal's width when it says so.
+    pub columns: Option<usize>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -197,7 +217,7 @@ impl Settings {
             ci_job: ci_job(),
             project_env: var("AUTHCFG_ENV").filter(|v| !v.is_empty()),
             project_state: var("AUTHCFG_PROJECT_STATE").filter(|v| !v.is_empty()),
-            trust_project: var(crate::project::trust::ENV_TRUST).filter(|v| !v.trim().is_empty()),
+            trust_project: var(ENV_TRUST_PROJECT).filter(|v| !v.trim().is_empty()),
             record_usage: !matches!(
                 var("AUTHCFG_USAGE")
                     .as_deref()
@@ -208,6 +228,15 @@ impl Settings {
             mcp_expose: var("AUTHCFG_MCP_EXPOSE").filter(|v| !v.trim().is_empty()),
             actor: None,
             audit_keep: var("AUTHCFG_AUDIT_KEEP").filter(|v| !v.trim().is_empty()),
+            display: Display {
+                no_color: anstyle_query::no_color(),
+                clicolor_force: anstyle_query::clicolor_force(),
+                clicolor_off: anstyle_query::clicolor() == Some(false),
+                term_supports_color: anstyle_query::term_supports_color(),
+                columns: var("COLUMNS")
+                    .and_then(|c| c.trim().parse().ok())
+                    .filter(|c| *c > 0),
+            },
         }
     }
 
@@ -289,6 +318,7 @@ impl Settings {
             mcp_expose: None,
             actor: None,
             audit_keep: None,
+            display: Display::default(),
         }
     }
 }

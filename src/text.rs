@@ -138,9 +138,43 @@ pub mod stored {
     }
 }
 
+/// Characters a config name may not hold (`store::names`) and outside text
+/// shows escaped: the one class of both. Characters a name may not hold: they render as nothing, as a blank that
+/// is not a plain space, break the line, reorder text, or mean nothing yet
+/// (so a later font or Unicode version could draw them as anything). A name
+/// holding one can look like another name. By general category: controls
+/// (Cc), format characters (Cf: zero-width, bidirectional, invisible
+/// operators, tags, ...), separators other than U+0020 (Zs, Zl, Zp),
+/// private use (Co), surrogates (Cs) and unassigned code points (Cn); and
+/// the blanks that Unicode files elsewhere: U+2800 braille blank, the
+/// Hangul fillers, U+FFFC/U+FFFD, variation selectors, combining grapheme
+/// joiner and the Mongolian and Khmer invisible characters.
+pub fn deceptive(c: char) -> bool {
+    use unicode_properties::{GeneralCategory as G, UnicodeGeneralCategory};
+    if c == ' ' {
+        return false;
+    }
+    matches!(
+        c.general_category(),
+        G::Control
+            | G::Format
+            | G::SpaceSeparator
+            | G::LineSeparator
+            | G::ParagraphSeparator
+            | G::PrivateUse
+            | G::Surrogate
+            | G::Unassigned
+    ) || matches!(c,
+        '\u{034F}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}'
+        | '\u{2800}' | '\u{3164}' | '\u{FFA0}' | '\u{FFFC}' | '\u{FFFD}'
+        | '\u{FE00}'..='\u{FE0F}'
+        | '\u{E0100}'..='\u{E01EF}')
+}
+
 /// Whether a terminal would act on `c`, draw it as nothing or as a blank
 /// that is not a space, or let it reorder the line: the characters a config
-/// name may not hold (`store::names::deceptive`: controls, C1 controls such
+/// name may not hold ([`deceptive`]: controls, C1 controls such
 /// as U+009B CSI, format characters such as the bidirectional overrides and
 /// isolates, separators, private-use and unassigned code points, and the
 /// invisible blanks Unicode files elsewhere).
@@ -149,7 +183,7 @@ fn hidden(c: char) -> bool {
     if (' '..='~').contains(&c) {
         return false;
     }
-    crate::store::names::deceptive(c)
+    deceptive(c)
 }
 
 /// `text` with every [`hidden`] character written as an escape (`\u{1b}`,

@@ -1,21 +1,40 @@
 //! Catalogs are data (`catalog/*.toml`, embedded at build time); this module
 //! loads them and describes the fields every config type is made of.
 
+pub mod connectors;
 pub mod custom;
 pub mod field;
+pub mod kind;
+pub mod providers;
 
 pub use field::{FieldKind, FieldSpec};
+pub use kind::{HttpAuth, ProbeKind};
 
-use crate::model::Kind;
+/// Which catalog a config type comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Custom,
+    Connector,
+    Oauth2,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Custom => "custom",
+            Kind::Connector => "connector",
+            Kind::Oauth2 => "oauth2",
+        }
+    }
+}
 
 /// The fields of a config type, and whether it takes free-form fields.
 pub fn spec_for(kind: Kind, type_id: &str) -> Option<(&'static [FieldSpec], bool)> {
     match kind {
         Kind::Custom => custom::find(type_id).map(|t| (t.fields.as_slice(), t.free_form)),
-        Kind::Oauth2 => Some((crate::oauth::catalog::fields(), false)),
-        Kind::Connector => {
-            crate::connectors::catalog::find(type_id).map(|c| (c.form.as_slice(), false))
-        }
+        Kind::Oauth2 => Some((self::providers::fields(), false)),
+        Kind::Connector => self::connectors::find(type_id).map(|c| (c.form.as_slice(), false)),
     }
 }
 

@@ -3,7 +3,8 @@
 
 use super::form::{FieldArgs, Form};
 use super::Ctx;
-use crate::connectors::{self, catalog};
+use crate::catalog::connectors as catalog;
+use crate::connectors;
 use crate::error::{usage, Exit, UserError};
 use crate::model::{ConfigDoc, Kind};
 use std::time::Duration;
@@ -79,7 +80,7 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     let name = super::add::config_name_or(ctx, args.name.as_deref(), &connector.id)?;
     let mut warnings = vec![];
     let mut values = form.given(&args.fields, &mut warnings)?;
-    connectors::catalog::host_defaults(connector, &mut values);
+    catalog::host_defaults(connector, &mut values);
     let s = ctx.session()?;
     super::add::refuse_existing(
         &s,

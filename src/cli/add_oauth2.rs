@@ -3,9 +3,10 @@
 use super::form::Form;
 use super::oauth_flow::{authorize, FlowArgs};
 use super::Ctx;
+use crate::catalog::providers as catalog;
 use crate::error::{usage, UserError};
 use crate::model::{ConfigDoc, Kind};
-use crate::oauth::{self, catalog, discovery};
+use crate::oauth::{self, discovery};
 use crate::secret::Secret;
 use std::collections::BTreeMap;
 

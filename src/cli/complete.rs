@@ -18,7 +18,7 @@ pub fn config_names() -> Vec<CompletionCandidate> {
 
 /// OAuth2 provider ids, and `custom`.
 pub fn providers() -> Vec<CompletionCandidate> {
-    crate::oauth::catalog::all()
+    crate::catalog::providers::all()
         .iter()
         .map(|p| CompletionCandidate::new(&p.id).help(Some(p.title.clone().into())))
         .chain(std::iter::once(
@@ -29,7 +29,7 @@ pub fn providers() -> Vec<CompletionCandidate> {
 
 /// Connector ids.
 pub fn connectors() -> Vec<CompletionCandidate> {
-    crate::connectors::catalog::all()
+    crate::catalog::connectors::all()
         .iter()
         .map(|c| CompletionCandidate::new(&c.id).help(Some(c.title.clone().into())))
         .collect()

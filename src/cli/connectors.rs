@@ -1,7 +1,6 @@
 //! `authcfg connectors [NAME] [--json]`: the native connector catalog.
 
-use crate::connectors::catalog;
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+use crate::catalog::connectors as catalog;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -33,8 +32,7 @@ pub fn run(args: Args) -> crate::error::CommandResult {
         if let Some(note) = &c.note {
             outln!("note: {note}");
         }
-        let mut table = Table::new();
-        table.load_style(UTF8_FULL_CONDENSED).set_header([
+        let mut table = super::term::table(&[
             "Field",
             "Type",
             "Required",
@@ -54,6 +52,8 @@ pub fn run(args: Args) -> crate::error::CommandResult {
                 f.help.clone(),
             ]);
         }
+        // Field, Type, Required, Secret, Default whole; Allowed goes first.
+        super::term::fit_table(&mut table, &[0, 1, 2, 3, 4], &[5]);
         outln!("{table}");
         outln!(
             "Exports: {}",
@@ -69,14 +69,7 @@ pub fn run(args: Args) -> crate::error::CommandResult {
         super::print_json(&list)?;
         return Ok(());
     }
-    let mut table = Table::new();
-    table.load_style(UTF8_FULL_CONDENSED).set_header([
-        "Id",
-        "Connector",
-        "Family",
-        "Probe",
-        "Exports",
-    ]);
+    let mut table = super::term::table(&["Id", "Connector", "Family", "Probe", "Exports"]);
     for c in list {
         let exports: Vec<&str> = c.env.keys().map(String::as_str).take(3).collect();
         table.add_row([
@@ -91,6 +84,7 @@ pub fn run(args: Args) -> crate::error::CommandResult {
             ),
         ]);
     }
+    super::term::fit_table(&mut table, &[0, 2, 3], &[4]);
     outln!("{table}");
     Ok(())
 }

@@ -32,7 +32,7 @@ pub struct ProjectArgs {
     #[arg(long = "env", value_name = "NAME")]
     pub env: Option<String>,
     #[command(flatten)]
-    pub consumer: ConsumerArgs,
+    pub consumer: super::ConsumerArgs,
 }
 
 impl ProjectArgs {
@@ -62,15 +62,6 @@ impl ProjectArgs {
         }
         Ok(Some(project_here(ctx, self.env.as_deref())?))
     }
-}
-
-/// `--as`: who the configs are handed to, for `list`'s Connections.
-#[derive(clap::Args)]
-pub struct ConsumerArgs {
-    /// Record this use as made by LABEL (a job, a service) instead of the
-    /// project, CI job or user found (also AUTHCFG_AS)
-    #[arg(long = "as", value_name = "LABEL")]
-    pub label: Option<String>,
 }
 
 /// The variables of `docs` under their final names. A config that was not

@@ -106,7 +106,7 @@ impl Form<'_> {
     }
 }
 
-pub use crate::export::is_env_name;
+pub use crate::env_names::is_env_name;
 
 /// Reads a value from stdin: UTF-8, one trailing newline removed. At a
 /// terminal it is asked for hidden instead (typed text would be echoed).

@@ -28,7 +28,7 @@ pub struct CredentialArgs {
     #[arg(long, value_name = "USER")]
     username: Option<String>,
     #[command(flatten)]
-    pub consumer: super::export::ConsumerArgs,
+    pub consumer: super::ConsumerArgs,
 }
 
 #[derive(clap::Args)]
@@ -424,7 +424,7 @@ fn provider_url(doc: &crate::model::ConfigDoc) -> Option<String> {
     if doc.meta.kind != crate::model::Kind::Oauth2 {
         return None;
     }
-    let p = crate::oauth::catalog::find(&doc.meta.type_id)?;
+    let p = crate::catalog::providers::find(&doc.meta.type_id)?;
     let template = p.git_url.as_deref()?;
     let mut values: std::collections::BTreeMap<String, String> = p
         .params
@@ -436,7 +436,7 @@ fn provider_url(doc: &crate::model::ConfigDoc) -> Option<String> {
             values.insert(x.name.clone(), v.to_string());
         }
     }
-    crate::oauth::catalog::fill(template, &values).ok()
+    crate::catalog::providers::fill(template, &values).ok()
 }
 
 fn git_config(args: &[&str]) -> anyhow::Result<()> {

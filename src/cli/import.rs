@@ -106,22 +106,7 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
                 return;
             }
             if let Err(e) = each_item(text, &mut send) {
-                let _ = tx.send(Err(usage(format!(
-                    "{file} is not valid JSON: line {}, column {}",
-                    e.line(),
-                    e.column()
-                ))
-                .hint(match e.classify() {
-                    // Cut short: no comment would explain that.
-                    serde_json::error::Category::Eof => {
-                        "the file ends before the JSON does: is it complete?"
-                    }
-                    _ if text.contains("//") || text.contains("/*") => {
-                        "the seed's examples use // comments; remove them, JSON has none"
-                    }
-                    _ => "check the JSON at that line and column",
-                })
-                .into()));
+                let _ = tx.send(Err(json_error(&file, text, &e).into()));
             }
         });
         let mut items = rx.into_iter();
@@ -179,7 +164,7 @@ fn dotenv_vars(
         } else {
             file.to_string()
         };
-        if !crate::export::is_env_name(&key) {
+        if !crate::env_names::is_env_name(&key) {
             return Err(usage(format!("{at}: '{key}' is not a valid variable name"))
                 .hint("use letters, digits and '_', not starting with a digit")
                 .into());
@@ -269,6 +254,15 @@ fn parse_item(i: usize, item: &Value, prefix: Option<&str>) -> anyhow::Result<Co
         .ok_or_else(|| usage(format!("{at}: missing \"name\"")))?;
     let name = crate::store::canonical_name(&format!("{}{}", prefix.unwrap_or(""), name))
         .map_err(|e| usage(format!("{at}: {}", e.message)).hint(e.hint.unwrap_or_default()))?;
+    if let Some(k) = obj
+        .keys()
+        // `authcfg`: what `show --json` adds about the config (read-only).
+        .find(|k| !["name", "type", "config", "authcfg"].contains(&k.as_str()))
+    {
+        return Err(usage(format!("{at} ('{name}'): unknown key \"{k}\""))
+            .hint("an entry has \"name\", \"type\" and \"config\" (the fields, as in the seed document)")
+            .into());
+    }
     let mut values = BTreeMap::new();
     if let Some(cfg) = obj.get("config") {
         let cfg = cfg
@@ -294,19 +288,19 @@ fn parse_item(i: usize, item: &Value, prefix: Option<&str>) -> anyhow::Result<Co
         fields: &ty.fields,
         free_form: ty.free_form,
     };
-    // A field the entry lacks is added to the entry, not given by a flag.
-    if let Some(spec) = ty
+    // A missing field is the file's to fix (the form's hint names a flag).
+    if let Some(f) = ty
         .fields
         .iter()
         .find(|f| f.required && f.default.is_none() && !values.contains_key(&f.name))
     {
         return Err(usage(format!(
-            "{at} ('{name}'): missing required field '{}' ({})",
-            spec.name, spec.help
+            "{at} ('{name}'): missing required field '{}'",
+            f.name
         ))
         .hint(format!(
-            "add \"{}\": \"…\" to the entry's \"config\" object",
-            spec.name
+            "add \"{}\": \"…\" to this entry's \"config\" in the file",
+            f.name
         ))
         .into());
     }
@@ -321,7 +315,7 @@ fn parse_item(i: usize, item: &Value, prefix: Option<&str>) -> anyhow::Result<Co
     Ok(doc)
 }
 
-/// Start-up variables (`export::is_startup_var`) are refused by an import,
+/// Start-up variables (`env_names::is_startup_var`) are refused by an import,
 /// which has no `--allow-startup-vars`: the remedy is the one command that
 /// allows one, after the import.
 fn refuse_startup<'a>(
@@ -329,7 +323,7 @@ fn refuse_startup<'a>(
     config: &str,
     mut names: impl Iterator<Item = &'a str>,
 ) -> anyhow::Result<()> {
-    if let Some(n) = names.find(|n| crate::export::is_startup_var(n)) {
+    if let Some(n) = names.find(|n| crate::env_names::is_startup_var(n)) {
         let quoted = crate::export::formats::sh_quote(config);
         return Err(usage(format!(
             "{at}: '{config}' sets {n}, which changes how programs start; refused"
@@ -340,4 +334,20 @@ fn refuse_startup<'a>(
         .into());
     }
     Ok(())
+}
+
+/// What is wrong with an import file that is not JSON: cut short, or
+/// holding comments (the seed document's examples have `//` comments).
+fn json_error(file: &str, text: &str, e: &serde_json::Error) -> crate::error::UserError {
+    let at = format!("line {}, column {}", e.line(), e.column());
+    if e.classify() == serde_json::error::Category::Eof {
+        return usage(format!("{file} ends before its JSON does ({at})"))
+            .hint("the file is cut short: check that it was copied whole");
+    }
+    let err = usage(format!("{file} is not valid JSON: {at}"));
+    if text.contains("//") || text.contains("/*") {
+        err.hint("JSON has no comments: remove the // lines (the seed's examples have them)")
+    } else {
+        err
+    }
 }

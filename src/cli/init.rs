@@ -144,8 +144,14 @@ fn passphrase(ctx: &Ctx) -> anyhow::Result<Zeroizing<String>> {
         );
     }
     let p = dialoguer::Password::new()
-        .with_prompt("New passphrase for the master key")
+        .with_prompt(format!(
+            "New passphrase for the master key (it seals the key in the store's identity.age; at least {} characters)",
+            identity::MIN_PASSPHRASE
+        ))
         .with_confirmation("Repeat it", "The passphrases differ")
+        .validate_with(|p: &String| -> Result<(), String> {
+            identity::check_new_passphrase(p).map_err(|e| e.message)
+        })
         .interact()?;
     if p.is_empty() {
         return Err(usage("the passphrase is empty").into());

@@ -19,7 +19,7 @@ pub struct Args {
     #[arg(long, short = 'o', value_name = "OUT")]
     output: Option<PathBuf>,
     #[command(flatten)]
-    pub consumer: super::export::ConsumerArgs,
+    pub consumer: super::ConsumerArgs,
 }
 
 fn pattern() -> Regex {

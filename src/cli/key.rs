@@ -143,7 +143,7 @@ fn passphrase(ctx: &Ctx, from_stdin: bool, new: bool) -> anyhow::Result<Zeroizin
         std::io::stdin().take(4096).read_to_string(&mut text)?;
         let line = Zeroizing::new(text.lines().next().unwrap_or("").to_string());
         if new {
-            ops::check_backup_passphrase(&line)?;
+            crate::keys::identity::check_new_passphrase(&line)?;
         }
         return Ok(line);
     }
@@ -163,12 +163,12 @@ fn passphrase(ctx: &Ctx, from_stdin: bool, new: bool) -> anyhow::Result<Zeroizin
             dialoguer::Password::new()
                 .with_prompt(format!(
                     "Passphrase for the key backup (at least {} characters)",
-                    ops::MIN_BACKUP_PASSPHRASE
+                    crate::keys::identity::MIN_PASSPHRASE
                 ))
                 .with_confirmation("Repeat it", "The passphrases differ")
                 .interact()?,
         );
-        match ops::check_backup_passphrase(&p) {
+        match crate::keys::identity::check_new_passphrase(&p) {
             Ok(()) => return Ok(p),
             Err(e) => eprintln!("{}; try again", e.message),
         }

@@ -11,7 +11,7 @@ use crate::store::usage::Summary;
 use crate::store::Store;
 use serde::Serialize;
 use std::borrow::Cow;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::time::{Duration, SystemTime};
 
 #[derive(clap::Args)]
@@ -58,29 +58,6 @@ struct Row<'a> {
     conflict: bool,
 }
 
-/// `*` any run of characters, `?` one; anything else literal.
-pub fn glob(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    let (mut pi, mut ti) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|&c| c == '*')
-}
-
 struct Filter {
     pattern: Option<String>,
     type_filter: Option<String>,
@@ -116,7 +93,7 @@ impl Filter {
     fn keeps(&self, m: &Meta) -> bool {
         if let Some(p) = &self.pattern {
             let hit = if p.contains(['*', '?']) {
-                glob(p, &m.name)
+                crate::store::names::glob(p, &m.name)
             } else {
                 m.name.starts_with(p.as_str())
             };
@@ -286,15 +263,55 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
             *w = (*w).max(cell_width(c));
         }
     }
-    let terminal = std::io::stdout().is_terminal();
+    // At a terminal the listing fits its width: the least needed columns
+    // go first (Connections, Rotated, Type, Last used), then Account and
+    // Provider are cut with `…`; a line never wraps. Into a pipe every
+    // column is whole.
+    let terminal = super::term::width();
+    let mut shown = [true; 8];
+    if let Some(limit) = terminal {
+        shown.copy_from_slice(&super::term::fit_columns(&width, 2, limit, &[5, 7, 1, 6]));
+        let total = |width: &[usize; 8]| -> usize {
+            let n = shown.iter().filter(|s| **s).count();
+            width
+                .iter()
+                .zip(shown)
+                .filter(|(_, s)| *s)
+                .map(|(w, _)| w)
+                .sum::<usize>()
+                + 2 * n.saturating_sub(1)
+        };
+        for (col, min) in [(3, 12), (2, 12), (0, 16)] {
+            let over = total(&width).saturating_sub(limit);
+            if over > 0 {
+                width[col] = width[col].saturating_sub(over).max(min.min(width[col]));
+            }
+        }
+    }
+    let dropped: Vec<&str> = header
+        .iter()
+        .zip(shown)
+        .filter(|(_, s)| !*s)
+        .map(|(h, _)| *h)
+        .collect();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    let line = |out: &mut dyn Write, cells: &[&str]| -> std::io::Result<()> {
+    let line = |out: &mut dyn Write, cells: &[&str], status: bool| -> std::io::Result<()> {
+        let last = shown.iter().rposition(|s| *s).unwrap_or(0);
         for (i, (c, w)) in cells.iter().zip(width).enumerate() {
-            out.write_all(c.as_bytes())?;
-            if i + 1 == cells.len() {
+            if !shown[i] {
+                continue;
+            }
+            let c = cut(c, w);
+            if status && i == 4 {
+                let tone = super::term::status_tone(c.split(';').next().unwrap_or(""));
+                out.write_all(super::term::out(&c, tone).as_bytes())?;
+            } else {
+                out.write_all(c.as_bytes())?;
+            }
+            if i == last {
                 out.write_all(b"\n")?;
             } else {
-                let mut pad = w - cell_width(c) + 2;
+                let mut pad = w - cell_width(&c) + 2;
                 while pad > 0 {
                     let n = pad.min(SPACES.len());
                     out.write_all(&SPACES.as_bytes()[..n])?;
@@ -304,11 +321,11 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
         }
         Ok(())
     };
-    line(&mut out, &header)?;
-    if terminal {
+    line(&mut out, &header, false)?;
+    if terminal.is_some() {
         let rule: Vec<String> = width.iter().map(|w| "─".repeat(*w)).collect();
         let rule: Vec<&str> = rule.iter().map(String::as_str).collect();
-        line(&mut out, &rule)?;
+        line(&mut out, &rule, false)?;
     }
     for (m, used, sum) in &selected {
         fill(
@@ -333,12 +350,29 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
                 &used_buf,
                 &rotated_buf,
             ],
+            true,
         )?;
     }
     out.flush()?;
     drop(out);
+    if !dropped.is_empty() {
+        eprintln!(
+            "(not shown at this width: {}; `--json` or a pipe shows every column)",
+            dropped.join(", ")
+        );
+    }
     let _ = s.store.usage().maintain(&|n| s.store.exists(n));
     Ok(())
+}
+
+/// `s` cut to `w` columns, the last one `…`.
+fn cut(s: &str, w: usize) -> Cow<'_, str> {
+    if cell_width(s) <= w {
+        return Cow::Borrowed(s);
+    }
+    let mut out: String = s.chars().take(w.saturating_sub(1)).collect();
+    out.push('…');
+    Cow::Owned(out)
 }
 
 const SPACES: &str = "                                                                ";
@@ -378,22 +412,5 @@ fn status_cell(m: &Meta, conflict: bool) -> Cow<'static, str> {
         Some(1) => Cow::Owned(format!("{}; re-authorize within 1 day", m.status())),
         Some(n) => Cow::Owned(format!("{}; re-authorize within {n} days", m.status())),
         None => Cow::Borrowed(m.status()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::glob;
-
-    #[test]
-    fn globs() {
-        assert!(glob("prod/*", "prod/pg"));
-        assert!(glob("*/pg", "prod/pg"));
-        assert!(glob("*", ""));
-        assert!(glob("p?od/*g", "prod/x/pg"));
-        assert!(!glob("prod/*", "dev/pg"));
-        assert!(!glob("?", ""));
-        assert!(glob("a*b*c", "aXbYbZc"));
-        assert!(!glob("a*b*c", "aXbYbZ"));
     }
 }

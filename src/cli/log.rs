@@ -1,8 +1,8 @@
 //! `authcfg log [NAME]`: the audit trail; `--verify` checks its hash chain.
 
 use super::Ctx;
-use crate::audit;
 use crate::error::{Exit, UserError};
+use crate::store::audit;
 use std::io::Write;
 
 #[derive(clap::Args)]

@@ -48,6 +48,7 @@ mod rotate;
 mod show;
 mod status;
 mod sync;
+mod term;
 mod test;
 mod token;
 mod trust;
@@ -59,6 +60,15 @@ use crate::store::Store;
 use clap::{CommandFactory, Parser, Subcommand};
 use std::io::IsTerminal;
 use std::path::PathBuf;
+
+/// `--as`: who the configs are handed to, for `list`'s Connections.
+#[derive(clap::Args)]
+pub struct ConsumerArgs {
+    /// Record this use as made by LABEL (a job, a service) instead of the
+    /// project, CI job or user found (also AUTHCFG_AS)
+    #[arg(long = "as", value_name = "LABEL")]
+    pub label: Option<String>,
+}
 
 #[derive(Parser)]
 #[command(
@@ -120,7 +130,7 @@ pub enum Command {
     Hook(hook::Args),
     /// git's credential helper: answers git with a config's token (see `git setup`)
     GitCredential(git::CredentialArgs),
-    /// Make git use a config's token for a host
+    /// Team stores on git (init, clone, autosync), and git's use of a config's token (setup)
     Git(git::Args),
     /// Make an HTTP request with a config's credential attached (never printed)
     Http(http::Args),
@@ -206,6 +216,15 @@ static PROGRESS: std::sync::Mutex<Option<indicatif::ProgressBar>> = std::sync::M
 /// net for outside text that reached a message without being escaped when
 /// it was put in (docs/ARCHITECTURE.md, "Outside text").
 pub fn say(prefix: &str, message: &dyn std::fmt::Display) {
+    let tone = match prefix.trim_start() {
+        p if p.starts_with("error") => Some(term::Tone::Bad),
+        p if p.starts_with("warning") => Some(term::Tone::Warn),
+        _ => None,
+    };
+    let prefix = match tone {
+        Some(t) => term::err(prefix, t),
+        None => std::borrow::Cow::Borrowed(prefix),
+    };
     eprintln!(
         "{prefix}{}",
         crate::text::escape_message(&message.to_string())
@@ -292,7 +311,7 @@ pub fn command() -> clap::Command {
         .mut_subcommand("connectors", |c| {
             c.about(format!(
                 "The native connector catalog ({} services)",
-                crate::connectors::catalog::count()
+                crate::catalog::connectors::count()
             ))
         })
         .after_long_help(manual::plain())
@@ -377,6 +396,7 @@ fn main_inner() -> i32 {
         .complete();
     // Settings first, then no child can inherit a key (docs/SECURITY.md).
     let settings = Settings::from_env();
+    term::init(&settings.display);
     Settings::scrub_environment();
     crate::oauth::set_request_timeout(settings.http_timeout);
     use clap::FromArgMatches;

@@ -14,7 +14,7 @@ pub struct Args {
     #[arg(long, value_name = "UNIX", hide = true)]
     at: Option<u64>,
     #[command(flatten)]
-    pub consumer: super::export::ConsumerArgs,
+    pub consumer: super::ConsumerArgs,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {

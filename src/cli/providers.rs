@@ -1,8 +1,7 @@
 //! `authcfg providers [ID] [--json]`: the OAuth2 provider catalog.
 
+use crate::catalog::providers as catalog;
 use crate::error::usage;
-use crate::oauth::catalog;
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -30,8 +29,7 @@ pub fn run(args: Args) -> crate::error::CommandResult {
         super::print_json(&catalog::all())?;
         return Ok(());
     }
-    let mut table = Table::new();
-    table.load_style(UTF8_FULL_CONDENSED).set_header([
+    let mut table = super::term::table(&[
         "Id",
         "Provider",
         "Device",
@@ -54,6 +52,7 @@ pub fn run(args: Args) -> crate::error::CommandResult {
                 .join(", "),
         ]);
     }
+    super::term::fit_table(&mut table, &[0, 2, 3], &[5, 4]);
     outln!("{table}");
     outln!("Any other provider: `authcfg add oauth2 custom --issuer URL` or --set authorization_url=... --set token_url=...");
     Ok(())

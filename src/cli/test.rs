@@ -1,12 +1,13 @@
 //! `authcfg test [NAME... | --all]`: prove configs work, in parallel, and
 //! record the result for `list`'s Status column.
 
+use super::term::Tone;
 use super::Ctx;
 use crate::connectors::{self, Class, Outcome, ProbeSettings};
 use crate::error::{usage, CommandError, Exit};
 use crate::model::ConfigDoc;
 use crate::ops::Session;
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+use comfy_table::Cell;
 use serde::Serialize;
 use std::time::{Duration, Instant};
 
@@ -95,18 +96,25 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     if args.json {
         super::print_json(&rows)?;
     } else {
-        let mut table = Table::new();
-        table
-            .load_style(UTF8_FULL_CONDENSED)
-            .set_header(["Name", "Result", "Latency", "Detail"]);
+        // Whole details (escaped, cut at `text::SHOWN`): at a terminal the
+        // Detail column wraps to its width; into a pipe nothing is cut.
+        let mut table = super::term::table(&["Name", "Result", "Latency", "Detail"]);
         for r in &rows {
+            let tone = if r.ok {
+                Tone::Good
+            } else if r.class == Class::NotTestable {
+                Tone::Warn
+            } else {
+                Tone::Bad
+            };
             table.add_row([
-                r.name.clone(),
-                r.result.to_string(),
-                format!("{} ms", r.latency_ms),
-                r.detail.cut(100).into_owned(),
+                Cell::new(&r.name),
+                super::term::cell(r.result, tone),
+                Cell::new(format!("{} ms", r.latency_ms)),
+                Cell::new(r.detail.to_string()),
             ]);
         }
+        super::term::fit_table(&mut table, &[1, 2], &[2]);
         outln!("{table}");
         for r in rows.iter().filter(|r| r.ok) {
             if let Some(id) = r.server_identity.filter(|i| !i.verified()) {

@@ -11,7 +11,7 @@ pub struct Args {
     #[arg(add = clap_complete::ArgValueCandidates::new(super::complete::config_names))]
     name: String,
     #[command(flatten)]
-    pub consumer: super::export::ConsumerArgs,
+    pub consumer: super::ConsumerArgs,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {

@@ -8,13 +8,11 @@
 //! verifier's record, io error kinds, protocol codes), and which says
 //! whether the server's identity was verified.
 
-pub mod catalog;
 pub mod hostkey;
-pub mod kind;
 pub mod probes;
 pub mod rotate;
 
-pub use kind::{HttpAuth, ProbeKind};
+pub use crate::catalog::{HttpAuth, ProbeKind};
 
 use crate::net::{ServerIdentity, TlsFailure};
 use serde::Serialize;
@@ -287,7 +285,7 @@ pub fn probe_with(doc: &crate::model::ConfigDoc, settings: &ProbeSettings) -> Ou
 /// The probe as a future, for callers already on the runtime.
 pub async fn probe_async(doc: &crate::model::ConfigDoc, settings: &ProbeSettings) -> Outcome {
     let fut = async {
-        match catalog::find(&doc.meta.type_id) {
+        match crate::catalog::connectors::find(&doc.meta.type_id) {
             Some(c) => probes::run(c, doc, settings).await,
             None => Outcome::fail(
                 Class::Config,

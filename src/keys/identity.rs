@@ -4,18 +4,12 @@
 use age::x25519;
 use secrecy::{ExposeSecret, SecretString};
 use std::io::{Read, Write};
-use std::str::FromStr;
 use zeroize::Zeroizing;
 
-pub const PASSPHRASE_FILE: &str = "identity.age";
+pub const PASSPHRASE_FILE: &str = crate::store::layout::SEALED_IDENTITY;
 
 /// The first `AGE-SECRET-KEY-1…` line of an identity file or string.
-pub fn parse(text: &str) -> Option<x25519::Identity> {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .find_map(|l| x25519::Identity::from_str(l).ok())
-}
+pub use crate::store::crypt::parse_identity as parse;
 
 /// The identity file body, as `age-keygen` writes it.
 pub fn to_file_text(id: &x25519::Identity) -> Zeroizing<String> {
@@ -30,6 +24,23 @@ pub fn to_file_text(id: &x25519::Identity) -> Zeroizing<String> {
 /// The bare `AGE-SECRET-KEY-1…` string, as kept in a keyring entry.
 pub fn secret_string(id: &x25519::Identity) -> Zeroizing<String> {
     Zeroizing::new(id.to_string().expose_secret().to_string())
+}
+
+/// The shortest passphrase that may seal a master key (`init
+/// --passphrase`, a key backup): a sealed key can be copied and guessed
+/// offline against age's scrypt, which slows each guess but does not make
+/// a short passphrase safe. One rule for every place a person chooses one.
+pub const MIN_PASSPHRASE: usize = 10;
+
+/// Whether a new passphrase is long enough (`MIN_PASSPHRASE`).
+pub fn check_new_passphrase(p: &str) -> Result<(), crate::error::UserError> {
+    if p.chars().count() < MIN_PASSPHRASE {
+        return Err(crate::error::usage(format!(
+            "the passphrase is shorter than {MIN_PASSPHRASE} characters"
+        ))
+        .hint("a sealed key can be copied and guessed offline: use a longer passphrase (several words)"));
+    }
+    Ok(())
 }
 
 pub fn seal_with_passphrase(id: &x25519::Identity, passphrase: &str) -> anyhow::Result<Vec<u8>> {

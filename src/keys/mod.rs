@@ -270,13 +270,34 @@ pub fn load(
         }
     }
 
+    // The remedies that apply to where this store keeps its key, and only
+    // those (a store with no passphrase is not told to set one).
+    let mut ways = vec![format!(
+        "set {ENV_IDENTITY} (an AGE-SECRET-KEY-1… string) or {ENV_IDENTITY_FILE}"
+    )];
+    match backend {
+        Some(Backend::SecretService) => ways.push(
+            "unlock the keyring that holds it: log in to the desktop session, or in a D-Bus \
+             session run `gnome-keyring-daemon --unlock` and type your login password"
+                .into(),
+        ),
+        Some(Backend::Keyutils) => ways.push(
+            "a kernel keyring is emptied by a reboot or logout: the key comes back from the \
+             store's passphrase file, or from your backup"
+                .into(),
+        ),
+        None => {}
+    }
+    if sealed.exists() || loc.key_home == KeyHome::Passphrase {
+        ways.push(format!(
+            "set {ENV_PASSPHRASE} to the store's passphrase, or run the command at a terminal to be asked"
+        ));
+    }
+    ways.push("put your key back from a backup: `authcfg key import FILE`".into());
     Err(no_key(format!(
         "no master key for the store at {}; tried:\n  - {}",
         root.display(),
         tried.join("\n  - ")
     ))
-    .hint(format!(
-        "set {ENV_IDENTITY} (an AGE-SECRET-KEY-1… string) or {ENV_IDENTITY_FILE}; or unlock your keyring \
-         (a D-Bus session with gnome-keyring or KWallet); or set {ENV_PASSPHRASE} for a passphrase-protected store"
-    )))
+    .hint(ways.join("; or ")))
 }

@@ -22,8 +22,8 @@ pub mod transport;
 
 use crate::error::{classify, failure, usage, UserError};
 use crate::model::ConfigDoc;
-use crate::ops::redact::Redactor;
 use crate::ops::{Session, Ui};
+use crate::redact::Redactor;
 use crate::settings::Settings;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
@@ -74,20 +74,6 @@ pub struct Server {
     tripped: AtomicBool,
 }
 
-/// Whether `name` matches the glob.
-pub fn glob_match(glob: &str, name: &str) -> bool {
-    fn go(g: &[u8], n: &[u8]) -> bool {
-        match (g.first(), n.first()) {
-            (None, None) => true,
-            (Some(b'*'), _) => go(&g[1..], n) || (!n.is_empty() && go(g, &n[1..])),
-            (Some(b'?'), Some(_)) => go(&g[1..], &n[1..]),
-            (Some(a), Some(b)) if a == b => go(&g[1..], &n[1..]),
-            _ => false,
-        }
-    }
-    go(glob.as_bytes(), name.as_bytes())
-}
-
 /// The client's name as the audit trail shows it: printable, short.
 pub fn actor_name(client: Option<&str>) -> String {
     let raw = client.unwrap_or("").trim();
@@ -136,7 +122,11 @@ impl Server {
         let mut exposed = vec![];
         let mut redactor = Redactor::new();
         for m in s.store.list()? {
-            if opts.expose.iter().any(|g| glob_match(g, &m.name)) {
+            if opts
+                .expose
+                .iter()
+                .any(|g| crate::store::names::glob(g, &m.name))
+            {
                 // A config this key cannot open (another group's) is not offered.
                 if let Ok(doc) = s.store.read(&m.name) {
                     redactor.add_doc(&doc);
@@ -168,7 +158,7 @@ impl Server {
         self.opts
             .expose
             .iter()
-            .filter(|g| !self.exposed.iter().any(|n| glob_match(g, n)))
+            .filter(|g| !self.exposed.iter().any(|n| crate::store::names::glob(g, n)))
             .map(String::as_str)
             .collect()
     }
@@ -870,17 +860,6 @@ pub async fn serve_stdio(server: Arc<Server>) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn globs() {
-        assert!(glob_match("*", "a/b"));
-        assert!(glob_match("prod/*", "prod/stripe"));
-        assert!(!glob_match("prod/*", "staging/stripe"));
-        assert!(glob_match("api-?", "api-1"));
-        assert!(!glob_match("api-?", "api-12"));
-        assert!(glob_match("stripe", "stripe"));
-        assert!(!glob_match("stripe", "stripe2"));
-    }
 
     #[test]
     fn actor_names() {

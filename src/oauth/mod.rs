@@ -3,7 +3,6 @@
 //! Nothing here prints: `cli/` drives the flows and talks to the user.
 
 pub mod browser;
-pub mod catalog;
 pub mod discovery;
 pub mod loopback;
 pub mod tokens;
@@ -189,7 +188,7 @@ pub fn redact(text: &str, doc: &ConfigDoc) -> String {
 /// [`redact`] with the secret values given. The values are found in every
 /// form by the one redaction of answers (`ops::redact`).
 pub fn redact_values(text: &str, secrets: &[&str]) -> String {
-    let mut r = crate::ops::redact::Redactor::new();
+    let mut r = crate::redact::Redactor::new();
     for s in secrets {
         r.add_labelled(s, REDACTED);
     }

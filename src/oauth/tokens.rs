@@ -89,7 +89,7 @@ pub fn apply(doc: &mut ConfigDoc, resp: &TokenResponse) {
 /// with the config's own secrets replaced (a provider that answers with the
 /// token it was sent does not get it shown as the account).
 pub fn set_account(doc: &mut ConfigDoc, who: &str) {
-    let clean = crate::ops::redact::own_secrets(&[doc], who);
+    let clean = crate::redact::own_secrets(&[doc], who);
     doc.meta.account = Some(clean.into());
 }
 
@@ -105,7 +105,9 @@ pub fn refresh_lifetime(doc: &ConfigDoc, said: Option<u64>) -> Option<Duration> 
     let days = doc
         .get("refresh_token_days")
         .and_then(|d| d.trim().parse::<u32>().ok())
-        .or_else(|| super::catalog::find(&doc.meta.type_id).and_then(|p| p.refresh_token_days))
+        .or_else(|| {
+            crate::catalog::providers::find(&doc.meta.type_id).and_then(|p| p.refresh_token_days)
+        })
         .filter(|d| *d > 0)?;
     Some(Duration::days(days.min(36_500) as i64))
 }

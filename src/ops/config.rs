@@ -48,7 +48,7 @@ impl Form<'_> {
             return Ok(f.clone());
         }
         if self.free_form {
-            if !crate::export::is_env_name(name) {
+            if !crate::env_names::is_env_name(name) {
                 return Err(usage(format!("'{name}' is not a valid variable name"))
                     .hint("use letters, digits and '_', not starting with a digit (e.g. DATABASE_PASSWORD)"));
             }

@@ -217,7 +217,7 @@ impl From<CredentialError> for UserError {
 fn header_name(config: &str, raw: &str, field: &'static str) -> Result<String, CredentialError> {
     // Host, Cookie, Content-Length, ...: the secret would replace what
     // routes or frames the request (red team 2, #26).
-    if super::http::is_reserved_header(raw) {
+    if is_reserved_header(raw) {
         return Err(CredentialError::Invalid {
             config: config.to_string(),
             field,
@@ -347,7 +347,7 @@ impl Credential {
             },
             Kind::Connector => {
                 use crate::connectors::{HttpAuth, ProbeKind};
-                let c = crate::connectors::catalog::find(&doc.meta.type_id).ok_or_else(not_http)?;
+                let c = crate::catalog::connectors::find(&doc.meta.type_id).ok_or_else(not_http)?;
                 match (c.probe, &c.http) {
                     (ProbeKind::S3, _) => How::SigV4 {
                         access_key_id: text("access_key_id"),
@@ -364,7 +364,7 @@ impl Credential {
                         service: "s3".into(),
                     },
                     (_, Some(h)) => {
-                        let render = |t: &str| crate::connectors::catalog::render(t, doc);
+                        let render = |t: &str| doc.render(t);
                         let field = h.secret.as_deref().unwrap_or_default();
                         let prefix = h.prefix.clone().unwrap_or_default();
                         match h.auth {
@@ -615,6 +615,52 @@ impl Credential {
             .map_err(|e| UserError::from(e).message)?;
         Ok(reqwest::RequestBuilder::from_parts(client, req))
     }
+}
+
+/// Headers a caller may never set: they carry or frame a credential, or
+/// they choose what form the answer takes, which redaction must see whole
+/// (docs/SECURITY.md, "An agent using authcfg mcp").
+pub(crate) const RESERVED: [&str; 12] = [
+    "authorization",
+    // A compressed answer could not be scanned for secrets: authcfg asks
+    // for identity and withholds any other encoding.
+    "accept-encoding",
+    // A slice of the answer (bytes=0-9, then bytes=10-99) would hand a
+    // secret out in pieces none of which is the secret; so could another
+    // character set.
+    "range",
+    "if-range",
+    "request-range",
+    "accept-charset",
+    "proxy-authorization",
+    "cookie",
+    "host",
+    "x-amz-date",
+    "x-amz-security-token",
+    "x-amz-content-sha256",
+];
+
+/// Headers that frame the message or the connection: the HTTP client sets
+/// them from the request itself.
+pub(crate) const FRAMING: [&str; 7] = [
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "te",
+    "trailer",
+    "upgrade",
+];
+
+/// Whether `name` (any case) is a header a config may not put its
+/// credential in either: reserved or framing above, or an HTTP/2
+/// pseudo-header (`ops::credential` asks it for `key_name` and
+/// `header_name`; `Authorization` itself is the credential's own place).
+pub fn is_reserved_header(name: &str) -> bool {
+    let lk = name.trim().to_ascii_lowercase();
+    lk.starts_with(':')
+        || (lk != "authorization"
+            && (RESERVED.contains(&lk.as_str()) || FRAMING.contains(&lk.as_str())))
 }
 
 #[cfg(test)]

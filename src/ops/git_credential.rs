@@ -153,7 +153,7 @@ pub fn username_for(credential: &Credential, configured: Option<&str>) -> Option
     match credential.git_password() {
         Ok((_, Some(user))) => Some(user.to_string()).filter(|u| !u.is_empty()),
         _ if credential.provider => Some(
-            crate::oauth::catalog::find(&credential.type_id)
+            crate::catalog::providers::find(&credential.type_id)
                 .and_then(|p| p.git_username.clone())
                 .unwrap_or_else(|| "oauth2".into()),
         ),

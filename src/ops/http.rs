@@ -22,11 +22,11 @@
 //! else.
 
 use super::credential::Credential;
-use super::redact::Redactor;
 use crate::error::{failure, usage, UserError};
 use crate::model::{ConfigDoc, Kind};
 use crate::net::http::{self as nethttp, HttpFailure, Redirects};
 use crate::net::{ServerIdentity, Tls, TlsOptions, Verify};
+use crate::redact::Redactor;
 use std::time::Duration;
 
 /// What the caller asks for.
@@ -280,7 +280,7 @@ pub fn allowed_origins(doc: &ConfigDoc) -> Result<Vec<OriginRule>, UserError> {
             }
         }
         Kind::Oauth2 => {
-            if let Some(p) = crate::oauth::catalog::find(&doc.meta.type_id) {
+            if let Some(p) = crate::catalog::providers::find(&doc.meta.type_id) {
                 // The provider's parameters (tenant, domain, base_url...),
                 // with their defaults.
                 let values: std::collections::BTreeMap<String, String> = p
@@ -296,7 +296,7 @@ pub fn allowed_origins(doc: &ConfigDoc) -> Result<Vec<OriginRule>, UserError> {
                     })
                     .collect();
                 for o in &p.api_origins {
-                    if let Ok(filled) = crate::oauth::catalog::fill(o, &values) {
+                    if let Ok(filled) = crate::catalog::providers::fill(o, &values) {
                         push_url(&filled);
                     }
                 }
@@ -305,7 +305,7 @@ pub fn allowed_origins(doc: &ConfigDoc) -> Result<Vec<OriginRule>, UserError> {
                 push_url(u);
             }
         }
-        Kind::Connector => match crate::connectors::catalog::find(&doc.meta.type_id) {
+        Kind::Connector => match crate::catalog::connectors::find(&doc.meta.type_id) {
             Some(c) if c.probe == crate::connectors::ProbeKind::S3 => {
                 let endpoint = doc.get("endpoint").unwrap_or_default();
                 if endpoint.is_empty() {
@@ -324,7 +324,7 @@ pub fn allowed_origins(doc: &ConfigDoc) -> Result<Vec<OriginRule>, UserError> {
             }
             Some(c) => {
                 if let Some(h) = &c.http {
-                    push_url(&crate::connectors::catalog::render(&h.url, doc));
+                    push_url(&doc.render(&h.url));
                 }
                 for f in ["base_url", "url", "endpoint", "management_url"] {
                     if let Some(u) = doc.get(f).filter(|u| !u.is_empty()) {
@@ -336,52 +336,6 @@ pub fn allowed_origins(doc: &ConfigDoc) -> Result<Vec<OriginRule>, UserError> {
         },
     }
     Ok(out)
-}
-
-/// Headers a caller may never set: they carry or frame a credential, or
-/// they choose what form the answer takes, which redaction must see whole
-/// (docs/SECURITY.md, "An agent using authcfg mcp").
-const RESERVED: [&str; 12] = [
-    "authorization",
-    // A compressed answer could not be scanned for secrets: authcfg asks
-    // for identity and withholds any other encoding.
-    "accept-encoding",
-    // A slice of the answer (bytes=0-9, then bytes=10-99) would hand a
-    // secret out in pieces none of which is the secret; so could another
-    // character set.
-    "range",
-    "if-range",
-    "request-range",
-    "accept-charset",
-    "proxy-authorization",
-    "cookie",
-    "host",
-    "x-amz-date",
-    "x-amz-security-token",
-    "x-amz-content-sha256",
-];
-
-/// Headers that frame the message or the connection: the HTTP client sets
-/// them from the request itself.
-const FRAMING: [&str; 7] = [
-    "content-length",
-    "transfer-encoding",
-    "connection",
-    "keep-alive",
-    "te",
-    "trailer",
-    "upgrade",
-];
-
-/// Whether `name` (any case) is a header a config may not put its
-/// credential in either: reserved or framing above, or an HTTP/2
-/// pseudo-header (`ops::credential` asks it for `key_name` and
-/// `header_name`; `Authorization` itself is the credential's own place).
-pub fn is_reserved_header(name: &str) -> bool {
-    let lk = name.trim().to_ascii_lowercase();
-    lk.starts_with(':')
-        || (lk != "authorization"
-            && (RESERVED.contains(&lk.as_str()) || FRAMING.contains(&lk.as_str())))
 }
 
 fn refused(name: &str, what: String) -> UserError {
@@ -427,13 +381,15 @@ pub fn plan(doc: &ConfigDoc, req: &Request) -> Result<Plan, UserError> {
         {
             return Err(usage(format!("'{}' is not a valid header", k.trim())));
         }
-        if RESERVED.contains(&lk.as_str()) || own_header.as_deref() == Some(lk.as_str()) {
+        if super::credential::RESERVED.contains(&lk.as_str())
+            || own_header.as_deref() == Some(lk.as_str())
+        {
             return Err(refused(
                 name,
                 format!("the header {} may not be set by the caller", k.trim()),
             ));
         }
-        if FRAMING.contains(&lk.as_str()) {
+        if super::credential::FRAMING.contains(&lk.as_str()) {
             return Err(usage(format!(
                 "the header {} is set by authcfg from the request itself",
                 k.trim()
@@ -451,7 +407,7 @@ pub fn plan(doc: &ConfigDoc, req: &Request) -> Result<Plan, UserError> {
     }
     let mut extra = vec![];
     if let Some(h) = (doc.meta.kind == Kind::Connector)
-        .then(|| crate::connectors::catalog::find(&doc.meta.type_id))
+        .then(|| crate::catalog::connectors::find(&doc.meta.type_id))
         .flatten()
         .and_then(|c| c.http.as_ref())
     {
@@ -812,7 +768,7 @@ mod tests {
 
     #[test]
     fn every_provider_has_valid_api_origins() {
-        for p in crate::oauth::catalog::all() {
+        for p in crate::catalog::providers::all() {
             assert!(!p.api_origins.is_empty(), "{}", p.id);
             for o in &p.api_origins {
                 let filled = o

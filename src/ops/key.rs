@@ -7,7 +7,7 @@
 //! admin's line that adds a key, which every join step shows.
 
 use super::Session;
-use crate::error::{no_key, usage, UserError};
+use crate::error::{no_key, usage};
 use crate::keys::keyring::{self, Backend};
 use crate::keys::{identity, MasterKey, OWN_ACCOUNT};
 use crate::settings::{Settings, ENV_IDENTITY_FILE};
@@ -17,10 +17,6 @@ use age::x25519;
 use anyhow::Context;
 use std::fmt;
 use std::path::{Path, PathBuf};
-
-/// The shortest passphrase a key backup accepts: the file may sit on any
-/// backup medium, guessed offline against scrypt.
-pub const MIN_BACKUP_PASSPHRASE: usize = 10;
 
 /// The audit action of an export: `doctor` looks for it.
 pub const EXPORT_ACTION: &str = "key export";
@@ -54,53 +50,7 @@ pub struct Made {
     pub needs_env: bool,
 }
 
-/// The label the admin's `recipients add` line suggests: the user name,
-/// reduced to what a label may hold.
-pub fn suggested_label(settings: &Settings) -> String {
-    let l: String = settings
-        .user
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.@".contains(c) {
-                c
-            } else {
-                '-'
-            }
-        })
-        .take(64)
-        .collect();
-    if l.trim_matches('-').is_empty() {
-        "member".into()
-    } else {
-        l
-    }
-}
-
-/// The exact command the store's admin runs to add this key.
-pub fn admin_line(settings: &Settings, public: &str) -> String {
-    format!(
-        "authcfg recipients add {public} --label {}",
-        suggested_label(settings)
-    )
-}
-
-/// The key in use is not (yet) a recipient of the store: its full public
-/// key, where it goes, and what to run once it is added.
-pub fn not_recipient(settings: &Settings, root: &Path, public: &str) -> UserError {
-    let then = if root.join(".git").is_dir() {
-        "then run `authcfg sync` here: it fetches the change and completes the clone"
-    } else {
-        "then run your command again"
-    };
-    no_key(format!(
-        "your key is not a recipient of the store at {} (yet); your public key is\n\n    {public}\n",
-        root.display()
-    ))
-    .hint(format!(
-        "send that public key to the store's admin, who adds it (and syncs, for a team store):\n\n    {}\n\n  {then}. (Not the key you meant? `authcfg key show` and `authcfg doctor` say which key is in use.)",
-        admin_line(settings, public)
-    ))
-}
+pub use super::session::{admin_line, not_recipient, suggested_label};
 
 /// A key from the environment, else your own key (`key new`/`key import`).
 pub fn yours(settings: &Settings) -> anyhow::Result<Option<MasterKey>> {
@@ -259,7 +209,7 @@ pub fn export_own(settings: &Settings, out: &Path, passphrase: &str) -> anyhow::
 }
 
 fn seal_to_file(id: &x25519::Identity, out: &Path, passphrase: &str) -> anyhow::Result<String> {
-    check_backup_passphrase(passphrase)?;
+    identity::check_new_passphrase(passphrase)?;
     if std::fs::symlink_metadata(out).is_ok() {
         return Err(usage(format!("{} already exists", out.display()))
             .hint("choose a new file; authcfg never overwrites a key backup")
@@ -269,16 +219,6 @@ fn seal_to_file(id: &x25519::Identity, out: &Path, passphrase: &str) -> anyhow::
     fsutil::write_atomic(out, &sealed)
         .with_context(|| format!("cannot write {}", out.display()))?;
     Ok(id.to_public().to_string())
-}
-
-pub fn check_backup_passphrase(p: &str) -> Result<(), UserError> {
-    if p.chars().count() < MIN_BACKUP_PASSPHRASE {
-        return Err(usage(format!(
-            "the passphrase is shorter than {MIN_BACKUP_PASSPHRASE} characters"
-        ))
-        .hint("a key backup can be guessed offline: use a longer passphrase (several words)"));
-    }
-    Ok(())
 }
 
 pub struct Imported {
@@ -444,7 +384,7 @@ pub struct Recovery {
 pub fn recovery(s: &Session) -> Recovery {
     use crate::keys::Source;
     let public = s.key.identity.to_public().to_string();
-    let exported = crate::audit::read_all(s.store.root())
+    let exported = crate::store::audit::read_all(s.store.root())
         .unwrap_or_default()
         .into_iter()
         .rev()

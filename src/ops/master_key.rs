@@ -19,15 +19,15 @@
 //! against it: reads go on with either key, and the next write completes
 //! the run.
 
+use super::admin::{require_admin, AdminCtx};
 use super::Session;
-use super::Ui;
 use crate::error::{failure, usage, Exit, UserError};
-use crate::keys::{identity, keyring, MasterKey, Source};
+use crate::keys::{identity, keyring, MasterKey};
 use crate::store::crypto::{b64, AdminKey};
 use crate::store::header::{Endorsement, KeyHome, MASTER};
 use crate::store::journal::{self, AdminJournal, AdminOp};
 use crate::store::storekeys::StoreKeys;
-use crate::store::{crypt, fsutil, Role, Store, Txn, OLD_IDENTITY};
+use crate::store::{crypt, fsutil, Store, Txn, OLD_IDENTITY};
 use age::x25519;
 use anyhow::Context;
 use base64::Engine;
@@ -44,43 +44,8 @@ pub struct Rotated {
     pub notes: Vec<String>,
 }
 
-pub(crate) fn require_admin(s: &Session) -> anyhow::Result<()> {
-    if s.store.role() != Role::Admin {
-        return Err(UserError::new(
-            Exit::NoKey,
-            "only the store's admin (the master key) can do this",
-        )
-        .hint("ask the person who holds the master key")
-        .into());
-    }
-    Ok(())
-}
-
 fn seal_to(plain: &[u8], to: &[x25519::Recipient]) -> anyhow::Result<String> {
     Ok(b64().encode(crypt::encrypt(to, plain).map_err(|e| failure(e.to_string()))?))
-}
-
-/// What completing an admin operation needs besides the store: owned, so
-/// that the store can run it when a writer meets an interrupted one.
-#[derive(Clone)]
-pub struct AdminCtx {
-    pub source: Source,
-    pub passphrase: Option<zeroize::Zeroizing<String>>,
-    pub interactive: bool,
-    pub ui: &'static dyn Ui,
-    pub identity_out: Option<std::path::PathBuf>,
-}
-
-impl AdminCtx {
-    pub fn new(s: &Session) -> AdminCtx {
-        AdminCtx {
-            source: s.key.source.clone(),
-            passphrase: s.settings.passphrase.clone(),
-            interactive: s.settings.interactive,
-            ui: s.ui,
-            identity_out: None,
-        }
-    }
 }
 
 /// Whether the new key has no place in the store's own key location (a

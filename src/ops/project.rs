@@ -149,7 +149,7 @@ fn field_problem(d: &ConfigDoc, r: &Reference) -> Result<(), String> {
         ));
     };
     let _ = v;
-    if free_form(d) && crate::export::is_startup_var(&r.field) && !d.meta.allow_startup_vars {
+    if free_form(d) && crate::env_names::is_startup_var(&r.field) && !d.meta.allow_startup_vars {
         return Err(format!(
             "'{}' is a variable that changes how programs start; refused",
             r.field

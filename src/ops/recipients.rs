@@ -5,7 +5,7 @@
 //! Removing a recipient also replaces every store key, so that the removed
 //! key can neither read new configs nor write ones the store would accept.
 
-use super::master_key::{require_admin, AdminCtx};
+use super::admin::{require_admin, AdminCtx};
 use super::Session;
 use crate::error::{failure, usage, UserError};
 use crate::store::crypto::AdminKey;

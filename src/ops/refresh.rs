@@ -39,7 +39,7 @@ pub fn ensure_fresh(s: &Session, doc: ConfigDoc, force: bool) -> anyhow::Result<
     let lock_path = s
         .store
         .root()
-        .join("locks")
+        .join(crate::store::layout::LOCKS_DIR)
         .join(crate::store::Store::used_key(&name));
     let ui = s.ui;
     let _flight = WriterLock::acquire_file(

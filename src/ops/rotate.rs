@@ -6,7 +6,8 @@
 
 use super::Session;
 use crate::catalog;
-use crate::connectors::{self, catalog::Connector, rotate as server};
+use crate::catalog::connectors::Connector;
+use crate::connectors::{self, rotate as server};
 use crate::error::{usage, Exit, UserError};
 use crate::model::{ConfigDoc, Kind};
 use crate::secret::Secret;
@@ -74,7 +75,7 @@ pub fn secret_field(doc: &ConfigDoc, given: Option<&str>) -> anyhow::Result<Stri
 /// The connector whose server can change this field's password, if any.
 pub fn on_server(doc: &ConfigDoc, field: &str) -> Option<&'static Connector> {
     (doc.meta.kind == Kind::Connector && field == "password")
-        .then(|| connectors::catalog::find(&doc.meta.type_id))
+        .then(|| catalog::connectors::find(&doc.meta.type_id))
         .flatten()
         .filter(|c| server::supported(&c.probe))
 }

@@ -3,12 +3,13 @@
 //! interrupted whole-store change, and note failed attempts.
 
 use super::Ui;
-use crate::audit::Actor;
-use crate::error::{classify, Exit};
+use crate::error::{classify, no_key, Exit, UserError};
 use crate::keys::{self, KeyLocation, MasterKey};
 use crate::settings::Settings;
-use crate::store::header::Parsed;
+use crate::store::audit::Actor;
+use crate::store::header::{LegacyHeader, Parsed};
 use crate::store::{Options, Role, Store, Trust};
+use age::x25519;
 use std::path::Path;
 
 pub struct Session<'a> {
@@ -32,7 +33,7 @@ pub fn options(settings: &Settings) -> Options {
         audit_retention: settings
             .audit_keep
             .as_deref()
-            .and_then(|k| crate::audit::Retention::parse(k).ok())
+            .and_then(|k| crate::store::audit::Retention::parse(k).ok())
             .unwrap_or_default(),
     }
 }
@@ -78,7 +79,7 @@ impl<'a> Session<'a> {
         let key = load_key(settings, root, &parsed, ui)?;
         if let Parsed::Legacy(legacy) = parsed {
             Store::refuse_downgrade(root, settings.state_dir.as_deref(), &key.identity)?;
-            super::upgrade::upgrade(settings, root, legacy, &key.identity, ui)?;
+            upgrade(settings, root, legacy, &key.identity, ui)?;
             parsed = Store::read_header(root)?;
         }
         let Parsed::Current(header) = parsed else {
@@ -125,7 +126,7 @@ impl<'a> Session<'a> {
                 if classify(&e).0 == Exit::NoKey
                     && !header.recipients.iter().any(|r| r.public_key == me)
                 {
-                    return Err(super::key::not_recipient(settings, root, &me).into());
+                    return Err(not_recipient(settings, root, &me).into());
                 }
                 return Err(e);
             }
@@ -176,7 +177,7 @@ impl<'a> Session<'a> {
             key,
             ui,
         };
-        let mut ctx = super::master_key::AdminCtx::new(&session);
+        let mut ctx = super::admin::AdminCtx::new(&session);
         ctx.identity_out = identity_out.map(Path::to_path_buf);
         session.store.set_resumer(Box::new(move |store, txn| {
             super::master_key::resume(store, txn, &ctx)
@@ -253,5 +254,83 @@ fn note_failure(settings: &Settings, root: &Path, e: &anyhow::Error) {
     } else {
         "refused"
     };
-    crate::audit::note_failed_access(root, &settings.user, &format!("{kind}: {reason}"));
+    crate::store::audit::note_failed_access(root, &settings.user, &format!("{kind}: {reason}"));
+}
+
+/// The label the admin's `recipients add` line suggests: the user name,
+/// reduced to what a label may hold.
+pub fn suggested_label(settings: &Settings) -> String {
+    let l: String = settings
+        .user
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.@".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(64)
+        .collect();
+    if l.trim_matches('-').is_empty() {
+        "member".into()
+    } else {
+        l
+    }
+}
+
+/// The exact command the store's admin runs to add this key.
+pub fn admin_line(settings: &Settings, public: &str) -> String {
+    format!(
+        "authcfg recipients add {public} --label {}",
+        suggested_label(settings)
+    )
+}
+
+/// The key in use is not (yet) a recipient of the store: its full public
+/// key, where it goes, and what to run once it is added.
+pub fn not_recipient(settings: &Settings, root: &Path, public: &str) -> UserError {
+    let then = if root.join(".git").is_dir() {
+        "then run `authcfg sync` here: it fetches the change and completes the clone"
+    } else {
+        "then run your command again"
+    };
+    no_key(format!(
+        "your key is not a recipient of the store at {} (yet); your public key is\n\n    {public}\n",
+        root.display()
+    ))
+    .hint(format!(
+        "send that public key to the store's admin, who adds it (and syncs, for a team store):\n\n    {}\n\n  {then}. (Not the key you meant? `authcfg key show` and `authcfg doctor` say which key is in use.)",
+        admin_line(settings, public)
+    ))
+}
+
+/// Upgrading a format-1 store when its admin first opens it with this
+/// version (the work is in `store::upgrade`; this says what happened).
+pub fn upgrade(
+    settings: &Settings,
+    root: &Path,
+    legacy: LegacyHeader,
+    key: &x25519::Identity,
+    ui: &dyn Ui,
+) -> anyhow::Result<()> {
+    ui.notice("note: upgrading the store to format 2 (signed header, authenticated configs and audit trail)");
+    let done =
+        crate::store::upgrade::upgrade(root, legacy, key, options(settings), &|done, total| {
+            ui.progress("upgrading", done, total)
+        })?;
+    if let Some(u) = done {
+        ui.notice(&format!(
+            "upgraded: {} configs re-encrypted with MACs; the header is signed with these recipients:",
+            u.configs
+        ));
+        for (label, key) in &u.recipients {
+            ui.notice(&format!("  {label:<16} {key}"));
+        }
+        ui.notice(&format!(
+            "check them: remove any you do not know with `authcfg recipients remove LABEL`; the format-1 audit trail ({} records) is kept in audit.v1.jsonl",
+            u.legacy_records
+        ));
+    }
+    Ok(())
 }

@@ -46,7 +46,7 @@ pub enum Engine {
 /// Which engine a config speaks, or why it is not a SQL database here.
 pub fn engine(doc: &ConfigDoc) -> Result<Engine, UserError> {
     let c = (doc.meta.kind == Kind::Connector)
-        .then(|| crate::connectors::catalog::find(&doc.meta.type_id))
+        .then(|| crate::catalog::connectors::find(&doc.meta.type_id))
         .flatten();
     match c.map(|c| c.probe) {
         Some(ProbeKind::Postgres) => Ok(Engine::Postgres),

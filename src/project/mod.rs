@@ -269,12 +269,12 @@ fn env_name_ok(name: &str) -> bool {
 }
 
 fn check_var_name(name: &str) -> Result<(), String> {
-    if !crate::export::is_env_name(name) {
+    if !crate::env_names::is_env_name(name) {
         return Err(format!(
             "'{name}' is not a variable name (letters, digits and '_', not starting with a digit)"
         ));
     }
-    if crate::export::is_startup_var(name) {
+    if crate::env_names::is_startup_var(name) {
         return Err(format!(
             "{name} changes how programs start (or is authcfg's own); a project file may not set it"
         ));

@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 /// `AUTHCFG_TRUST_PROJECT`: the SHA-256 of the project file to use without
 /// a recorded approval, or the project's directory ("this checkout is
 /// trusted"), for CI.
-pub const ENV_TRUST: &str = "AUTHCFG_TRUST_PROJECT";
+pub use crate::settings::ENV_TRUST_PROJECT as ENV_TRUST;
 
 /// Why a file is not used.
 #[derive(Debug)]

@@ -15,6 +15,16 @@ pub enum CryptError {
     Other(String),
 }
 
+/// The first `AGE-SECRET-KEY-1…` line of an identity file or string (the
+/// one parser of identities: `keys::identity::parse` is this).
+pub fn parse_identity(text: &str) -> Option<x25519::Identity> {
+    use std::str::FromStr;
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .find_map(|l| x25519::Identity::from_str(l).ok())
+}
+
 pub fn encrypt(recipients: &[x25519::Recipient], plaintext: &[u8]) -> Result<Vec<u8>, CryptError> {
     let encryptor =
         age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))

@@ -69,7 +69,12 @@ impl WriterLock {
         }
         // The store root itself may be a link the user made; it was checked
         // (private) when the header was read.
-        match WriterLock::acquire_path(&root.join(".lock"), operation, timeout, waiting) {
+        match WriterLock::acquire_path(
+            &root.join(super::layout::LOCK_FILE),
+            operation,
+            timeout,
+            waiting,
+        ) {
             Ok(mut l) => {
                 l.store_lock = true;
                 Ok(l)

@@ -17,38 +17,33 @@ pub fn canonical(name: &str) -> Result<String, UserError> {
     Ok(nfc)
 }
 
-/// Characters a name may not hold: they render as nothing, as a blank that
-/// is not a plain space, break the line, reorder text, or mean nothing yet
-/// (so a later font or Unicode version could draw them as anything). A name
-/// holding one can look like another name. By general category: controls
-/// (Cc), format characters (Cf: zero-width, bidirectional, invisible
-/// operators, tags, ...), separators other than U+0020 (Zs, Zl, Zp),
-/// private use (Co), surrogates (Cs) and unassigned code points (Cn); and
-/// the blanks that Unicode files elsewhere: U+2800 braille blank, the
-/// Hangul fillers, U+FFFC/U+FFFD, variation selectors, combining grapheme
-/// joiner and the Mongolian and Khmer invisible characters.
-pub fn deceptive(c: char) -> bool {
-    use unicode_properties::{GeneralCategory as G, UnicodeGeneralCategory};
-    if c == ' ' {
-        return false;
+/// Whether a config name matches a glob: `*` any run of characters (`/`
+/// included), `?` one character (not one byte), anything else literal. The
+/// one matcher for `list PATTERN`, MCP `--expose` and every other glob over
+/// names.
+pub fn glob(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
     }
-    matches!(
-        c.general_category(),
-        G::Control
-            | G::Format
-            | G::SpaceSeparator
-            | G::LineSeparator
-            | G::ParagraphSeparator
-            | G::PrivateUse
-            | G::Surrogate
-            | G::Unassigned
-    ) || matches!(c,
-        '\u{034F}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
-        | '\u{180B}'..='\u{180F}'
-        | '\u{2800}' | '\u{3164}' | '\u{FFA0}' | '\u{FFFC}' | '\u{FFFD}'
-        | '\u{FE00}'..='\u{FE0F}'
-        | '\u{E0100}'..='\u{E01EF}')
+    p[pi..].iter().all(|&c| c == '*')
 }
+
+pub use crate::text::deceptive;
 
 pub fn validate(name: &str) -> Result<(), UserError> {
     let hint = "names are segments separated by '/', e.g. prod/postgres or google/marketing";
@@ -150,6 +145,30 @@ pub fn env_stem(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob("prod/*", "prod/pg"));
+        assert!(glob("*/pg", "prod/pg"));
+        assert!(glob("*", ""));
+        assert!(glob("*", "a/b"));
+        assert!(glob("p?od/*g", "prod/x/pg"));
+        assert!(!glob("prod/*", "dev/pg"));
+        assert!(!glob("?", ""));
+        assert!(glob("a*b*c", "aXbYbZc"));
+        assert!(!glob("a*b*c", "aXbYbZ"));
+        assert!(glob("api-?", "api-1"));
+        assert!(!glob("api-?", "api-12"));
+        assert!(glob("stripe", "stripe"));
+        assert!(!glob("stripe", "stripe2"));
+        // `?` is one character, not one byte: the MCP matcher used to
+        // compare bytes, so `caf?` missed `café` there but not in `list`.
+        assert!(glob("caf?", "café"));
+        assert!(glob("пр?д/*", "прод/pg"));
+        // No backtracking blow-up on many stars (the recursive matcher
+        // was exponential).
+        assert!(!glob(&"*a".repeat(40), &"a".repeat(39)));
+    }
 
     #[test]
     fn accepts_grouped_names() {

@@ -126,8 +126,8 @@ pub fn upgrade(
     // The format-1 trail cannot be vouched for by the new key: it is kept
     // as it was, and the new chain starts with a record that names its
     // digest.
-    let audit = crate::audit::path(root);
-    let legacy_path = root.join(crate::audit::LEGACY_FILE);
+    let audit = crate::store::audit::path(root);
+    let legacy_path = root.join(crate::store::audit::LEGACY_FILE);
     if audit.exists() && !legacy_path.exists() {
         fs::rename(&audit, &legacy_path)?;
         fsutil::sync_dir(root)?;
@@ -139,8 +139,8 @@ pub fn upgrade(
         ),
         None => (0, String::new()),
     };
-    if !crate::audit::has_txn(root, &j.txn)? {
-        crate::audit::append(
+    if !crate::store::audit::has_txn(root, &j.txn)? {
+        crate::store::audit::append(
             root,
             &keys,
             &store.opts.actor,
@@ -152,7 +152,7 @@ version: None,
                 outcome: "ok".into(),
                 detail: Some(format!(
                     "store format 1 to 2: {n} configs re-encrypted with MACs; the format-1 trail ({records} records, sha256 {digest}) is kept in {}",
-                    crate::audit::LEGACY_FILE
+                    crate::store::audit::LEGACY_FILE
                 )),
             }],
             &store.opts.audit_retention,

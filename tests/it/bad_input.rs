@@ -2,6 +2,7 @@
 //! store exactly as it was.
 
 use crate::support::*;
+use predicates::prelude::*;
 use predicates::str::contains;
 
 fn store_with_one() -> T {
@@ -306,4 +307,50 @@ fn wrong_identity_exits_5_and_changes_nothing() {
         .count();
     assert_eq!(failed, 2);
     t.cmd().args(["log", "--verify"]).assert().success();
+}
+
+/// An import file's mistakes are named as the file's: cut short, comments,
+/// an unknown key of an entry, a missing field (the fix is in the file,
+/// not a flag); nothing is imported.
+#[test]
+fn an_import_file_s_mistakes_are_named_as_the_file_s() {
+    let t = T::new();
+    t.init();
+    let before = t.snapshot();
+    let cases = [
+        (
+            r#"[{"name":"a","type":"api-key","config":{"api_key":"x"}"#,
+            "ends before its JSON does",
+            "cut short",
+        ),
+        (
+            "[// a comment\n{}]",
+            "is not valid JSON",
+            "JSON has no comments",
+        ),
+        (
+            r#"[{"name":"a","type":"basic","fields":{"username":"u"}}]"#,
+            "unknown key \"fields\"",
+            "\"config\"",
+        ),
+        (
+            r#"[{"name":"a","type":"basic","config":{"password":"p"}}]"#,
+            "missing required field 'username'",
+            "add \"username\"",
+        ),
+    ];
+    for (i, (text, msg, hint)) in cases.iter().enumerate() {
+        let file = t.dir.path().join(format!("in{i}.json"));
+        std::fs::write(&file, text).unwrap();
+        t.cmd()
+            .arg("import")
+            .arg(&file)
+            .assert()
+            .code(2)
+            .stderr(contains(*msg))
+            .stderr(contains(*hint))
+            .stderr(contains("--secret-stdin").not())
+            .stderr(contains("--set").not());
+    }
+    assert_eq!(before, t.snapshot(), "store changed");
 }

@@ -100,3 +100,27 @@ fn interactive_validation_and_remove_confirmation() {
     p.exp_eof().unwrap();
     t.cmd().args(["show", "keep"]).assert().code(3);
 }
+
+/// `init --passphrase` at a terminal says what the passphrase is for and
+/// refuses a short one with the same rule as a key backup, then asks
+/// again; the store opens with the one accepted.
+#[test]
+fn init_asks_for_a_passphrase_long_enough_and_says_why() {
+    let mut t = T::bare();
+    let mut cmd = t.std_cmd();
+    cmd.args(["init", "--passphrase"]);
+    let mut p = spawn_command(cmd, TIMEOUT).unwrap();
+    p.exp_string("seals the key in the store's identity.age; at least 10 characters")
+        .unwrap();
+    p.send_line("short").unwrap();
+    p.exp_string("shorter than 10 characters").unwrap();
+    p.send_line("correct horse battery").unwrap();
+    p.exp_string("Repeat it").unwrap();
+    p.send_line("correct horse battery").unwrap();
+    let rest = p.exp_eof().unwrap();
+    assert!(!rest.contains("correct horse"), "echoed: {rest}");
+    t.env("AUTHCFG_PASSPHRASE", "correct horse battery");
+    t.cmd().arg("list").assert().success();
+    t.env("AUTHCFG_PASSPHRASE", "short");
+    t.cmd().arg("list").assert().code(5);
+}

@@ -58,6 +58,7 @@ mod tls_mysql;
 mod tls_postgres;
 mod trust_boundary;
 mod usage;
+mod whole_output;
 mod write_failures;
 
 /// A test file that is not declared above would silently never run.

@@ -433,16 +433,11 @@ fn python_sdk_over_stdio_with_mariadb() {
 
 /// `authcfg mcp --http 127.0.0.1:0`: the port and token file it names.
 struct HttpServer {
-    child: std::process::Child,
+    _child: crate::support::services::Guard,
     url: String,
     port: u16,
     token_file: std::path::PathBuf,
     stderr: std::sync::Arc<std::sync::Mutex<String>>,
-}
-impl Drop for HttpServer {
-    fn drop(&mut self) {
-        crate::support::services::stop(&mut self.child);
-    }
 }
 
 fn start_http(t: &T, args: &[&str]) -> HttpServer {
@@ -482,7 +477,7 @@ fn start_http(t: &T, args: &[&str]) -> HttpServer {
         .parse()
         .unwrap();
     HttpServer {
-        child,
+        _child: crate::support::services::Guard(child),
         url,
         port,
         token_file,
@@ -791,14 +786,7 @@ fn an_echo_in_any_encoding_is_redacted() {
         .read_line(&mut line)
         .unwrap();
     let port: u16 = line.trim().strip_prefix("READY ").unwrap().parse().unwrap();
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let _server = Kill(child);
+    let _server = crate::support::services::Guard(child);
     let url = format!("http://127.0.0.1:{port}/echo");
     let key = "Kq/8+zZ=%?&~!'()*;:@,$ x";
     let token = "t0k/En+with=pad~ding";

@@ -5,45 +5,17 @@
 use crate::support::*;
 use predicates::prelude::*;
 use predicates::str::contains;
-use std::path::{Path, PathBuf};
-
-struct Mounted(PathBuf);
-
-impl Drop for Mounted {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount")
-            .arg("-l")
-            .arg(&self.0)
-            .status();
-    }
-}
-
-fn mount(dir: &Path, opts: &str) -> Mounted {
-    std::fs::create_dir_all(dir).unwrap();
-    assert!(std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", opts, "tmpfs"])
-        .arg(dir)
-        .status()
-        .unwrap()
-        .success());
-    Mounted(dir.to_path_buf())
-}
 
 #[test]
 fn a_write_to_a_read_only_store_is_reported_as_a_write() {
     let mut t = T::new();
     let mnt = t.dir.path().join("ro");
-    let _m = mount(&mnt, "size=4m,mode=700");
+    let _m = Tmpfs::mount(&mnt, "4m");
     t.store = mnt.join("store");
     t.init();
     t.add("bearer", "c0", &[], Some(("token", "tok-ro-1")))
         .success();
-    assert!(std::process::Command::new("mount")
-        .args(["-o", "remount,ro"])
-        .arg(&mnt)
-        .status()
-        .unwrap()
-        .success());
+    _m.read_only();
     t.add("bearer", "c1", &[], Some(("token", "x")))
         .failure()
         .stderr(contains("cannot write").and(contains("Read-only file system")))

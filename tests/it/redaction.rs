@@ -16,7 +16,7 @@ use crate::support::*;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 /// An API key with everything an encoder treats specially: `&<>"'` (Go's
 /// and HTML's escapes), `/` (kept by Python's quote), `+`, space, `%`, `\`,
@@ -29,16 +29,9 @@ const TOKEN: &str = "Tk7&<Qp>\"/+ x%Lw\\=Ny~Gd'Sb Hj*Mc!Vf(Rz)";
 const ENCODERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/encoders");
 
 struct Server {
-    child: Child,
+    _child: crate::support::services::Guard,
     url: String,
     _dir: Option<tempfile::TempDir>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn spawn(mut cmd: Command, dir: Option<tempfile::TempDir>) -> Server {
@@ -58,7 +51,7 @@ fn spawn(mut cmd: Command, dir: Option<tempfile::TempDir>) -> Server {
         .parse()
         .unwrap();
     Server {
-        child,
+        _child: crate::support::services::Guard(child),
         url: format!("http://127.0.0.1:{port}"),
         _dir: dir,
     }

@@ -6,54 +6,6 @@
 
 use crate::support::*;
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-
-struct Tmpfs(PathBuf);
-
-impl Tmpfs {
-    fn mount(dir: &Path, size: &str) -> Tmpfs {
-        assert_eq!(
-            unsafe { libc::geteuid() },
-            0,
-            "needs root to mount a tmpfs (CI runs as root)"
-        );
-        std::fs::create_dir_all(dir).unwrap();
-        let st = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700")])
-            .arg("tmpfs")
-            .arg(dir)
-            .status()
-            .unwrap();
-        assert!(st.success(), "mount -t tmpfs failed");
-        Tmpfs(dir.to_path_buf())
-    }
-
-    /// Fills the filesystem, then frees `slack` bytes of it.
-    fn fill(&self, slack: u64) {
-        let p = self.0.join("filler");
-        let mut f = std::fs::File::create(&p).unwrap();
-        for chunk in [65536, 4096, 512] {
-            let buf = vec![0u8; chunk];
-            while f.write_all(&buf).is_ok() {}
-        }
-        let len = f.metadata().unwrap().len();
-        f.set_len(len.saturating_sub(slack)).unwrap();
-    }
-
-    fn free(&self) {
-        let _ = std::fs::remove_file(self.0.join("filler"));
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount")
-            .arg("-l")
-            .arg(&self.0)
-            .status();
-    }
-}
 
 fn token_var(name: &str) -> String {
     format!("{}_TOKEN", name.replace('/', "_").to_uppercase())

@@ -4,8 +4,8 @@
 //! the custom auth types (`ops::probe`, with the credential of
 //! `ops::credential`).
 
-use super::super::catalog::{render, Connector};
 use super::{get, tls_options};
+use crate::catalog::connectors::Connector;
 use crate::connectors::{Class, HttpAuth, Outcome};
 use crate::model::ConfigDoc;
 use crate::net::http::{self as nethttp, HttpFailure, Redirects};
@@ -86,11 +86,11 @@ pub async fn probe(connector: &Connector, doc: &ConfigDoc, timeout: Duration) ->
     let Some(h) = &connector.http else {
         return Outcome::not_testable("no HTTP check defined");
     };
-    let url = render(&h.url, doc);
+    let url = doc.render(&h.url);
     let secret = h.secret.as_deref().map(|f| get(doc, f)).unwrap_or_default();
     let prefix = h.prefix.as_deref().unwrap_or("");
-    let user = render(h.user.as_deref().unwrap_or(""), doc);
-    let pass = render(h.password.as_deref().unwrap_or(""), doc);
+    let user = doc.render(h.user.as_deref().unwrap_or(""));
+    let pass = doc.render(h.password.as_deref().unwrap_or(""));
     let attach = |mut req: reqwest::RequestBuilder| {
         req = match h.auth {
             HttpAuth::Basic => req.basic_auth(&user, Some(&pass)),

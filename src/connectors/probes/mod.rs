@@ -29,8 +29,8 @@ mod tcp;
 
 pub use mysql::{connect as mysql_connect, MyConn, MyFailure};
 
-use super::catalog::Connector;
 use super::{Class, Outcome, ProbeKind, ProbeSettings};
+use crate::catalog::connectors::Connector;
 use crate::model::ConfigDoc;
 use crate::net::{Tls, TlsFailure, TlsOptions};
 

@@ -4,7 +4,7 @@
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use tempfile::TempDir;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_authcfg");
@@ -214,8 +214,8 @@ pub fn assert_clean(what: &str, bytes: &[u8], secrets: &[&str]) {
 /// Service on it, torn down on drop.
 pub struct SecretService {
     pub address: String,
-    bus: Child,
-    keyring: Child,
+    _keyring: services::Guard,
+    _bus: services::Guard,
     _dir: TempDir,
 }
 
@@ -282,19 +282,10 @@ impl SecretService {
         );
         SecretService {
             address,
-            bus,
-            keyring,
+            _keyring: services::Guard(keyring),
+            _bus: services::Guard(bus),
             _dir: dir,
         }
-    }
-}
-
-impl Drop for SecretService {
-    fn drop(&mut self) {
-        let _ = self.keyring.kill();
-        let _ = self.bus.kill();
-        let _ = self.keyring.wait();
-        let _ = self.bus.wait();
     }
 }
 
@@ -314,7 +305,7 @@ pub fn join_new_session_keyring() {
 /// The OAuth2/OpenID server (oidc-provider) on 127.0.0.1, killed on drop.
 pub struct Peer {
     pub issuer: String,
-    child: Child,
+    child: services::Guard,
 }
 
 pub const PEER_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peer");
@@ -347,7 +338,7 @@ impl Peer {
             .unwrap();
         Peer {
             issuer: json["issuer"].as_str().unwrap().to_string(),
-            child,
+            child: services::Guard(child),
         }
     }
 
@@ -398,10 +389,64 @@ impl Peer {
     }
 }
 
-impl Drop for Peer {
+/// A real tmpfs mounted for one test (a full disk, a read-only store),
+/// unmounted on drop. Needs root (CI runs as root).
+pub struct Tmpfs(pub PathBuf);
+
+impl Tmpfs {
+    /// Mounts a tmpfs of `size` (e.g. `"1m"`) at `dir`, mode 0700.
+    pub fn mount(dir: &Path, size: &str) -> Tmpfs {
+        assert_eq!(
+            unsafe { libc::geteuid() },
+            0,
+            "needs root to mount a tmpfs (CI runs as root)"
+        );
+        std::fs::create_dir_all(dir).unwrap();
+        let st = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700")])
+            .arg("tmpfs")
+            .arg(dir)
+            .status()
+            .unwrap();
+        assert!(st.success(), "mount -t tmpfs failed");
+        Tmpfs(dir.to_path_buf())
+    }
+
+    /// Makes the file system read-only (`mount -o remount,ro`).
+    pub fn read_only(&self) {
+        let st = std::process::Command::new("mount")
+            .args(["-o", "remount,ro"])
+            .arg(&self.0)
+            .status()
+            .unwrap();
+        assert!(st.success(), "mount -o remount,ro failed");
+    }
+
+    /// Fills the file system, then frees `slack` bytes of it.
+    pub fn fill(&self, slack: u64) {
+        use std::io::Write;
+        let p = self.0.join("filler");
+        let mut f = std::fs::File::create(&p).unwrap();
+        for chunk in [65536, 4096, 512] {
+            let buf = vec![0u8; chunk];
+            while f.write_all(&buf).is_ok() {}
+        }
+        let len = f.metadata().unwrap().len();
+        f.set_len(len.saturating_sub(slack)).unwrap();
+    }
+
+    /// Removes what `fill` wrote.
+    pub fn free(&self) {
+        let _ = std::fs::remove_file(self.0.join("filler"));
+    }
+}
+
+impl Drop for Tmpfs {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
     }
 }
 

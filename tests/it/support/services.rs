@@ -170,18 +170,31 @@ impl Drop for RabbitUser {
     }
 }
 
-/// A child process killed on drop, with its private directory.
+/// A child process ended on drop (SIGTERM, a bounded wait, then SIGKILL):
+/// the one guard every test peer holds its process in.
+pub struct Guard(pub Child);
+impl Drop for Guard {
+    fn drop(&mut self) {
+        stop(&mut self.0);
+    }
+}
+impl std::ops::Deref for Guard {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+impl std::ops::DerefMut for Guard {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+/// A child process ended on drop, with its private directory.
 pub struct Daemon {
     pub port: u16,
-    child: Child,
+    child: Guard,
     pub dir: TempDir,
-}
-impl Drop for Daemon {
-    /// SIGTERM first, so that a daemon with worker processes (nginx) takes
-    /// them down with it; SIGKILL if it is still there after a while.
-    fn drop(&mut self) {
-        stop(&mut self.child);
-    }
 }
 
 /// Ends a child process: SIGTERM, a bounded wait, then SIGKILL.
@@ -222,7 +235,11 @@ pub fn spawn_until(mut cmd: Command, ready: &str, port: u16, dir: TempDir) -> Da
     }
     // Keep draining so the daemon never blocks on a full pipe.
     std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
-    Daemon { port, child, dir }
+    Daemon {
+        port,
+        child: Guard(child),
+        dir,
+    }
 }
 
 pub fn mosquitto(user: &str, password: &str) -> Daemon {
@@ -354,7 +371,7 @@ pub struct S3 {
     pub access_key_id: String,
     pub secret_access_key: String,
     pub bucket: String,
-    child: Child,
+    child: Guard,
 }
 impl S3 {
     pub fn start() -> S3 {
@@ -382,14 +399,8 @@ impl S3 {
             access_key_id: j["access_key_id"].as_str().unwrap().into(),
             secret_access_key: j["secret_access_key"].as_str().unwrap().into(),
             bucket: j["bucket"].as_str().unwrap().into(),
-            child,
+            child: Guard(child),
         }
-    }
-}
-impl Drop for S3 {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -403,7 +414,7 @@ pub struct GitHttp {
     pub url: String,
     pub repos: std::path::PathBuf,
     _nginx: Daemon,
-    fcgiwrap: Child,
+    _fcgiwrap: Guard,
 }
 
 impl GitHttp {
@@ -472,7 +483,7 @@ impl GitHttp {
             url: format!("http://127.0.0.1:{port}"),
             repos,
             _nginx: nginx,
-            fcgiwrap,
+            _fcgiwrap: Guard(fcgiwrap),
         }
     }
 
@@ -502,11 +513,5 @@ impl GitHttp {
         git(&work, &["push", "-q", bare.to_str().unwrap(), "main"]);
         std::fs::remove_dir_all(&work).unwrap();
         format!("{}/{name}.git", self.url)
-    }
-}
-
-impl Drop for GitHttp {
-    fn drop(&mut self) {
-        stop(&mut self.fcgiwrap);
     }
 }

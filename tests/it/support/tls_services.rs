@@ -5,7 +5,7 @@
 //! 127.0.0.1, each on a free port, each killed when dropped.
 
 use super::pki::Pair;
-use super::services::{closed_port, run, spawn_until, Daemon};
+use super::services::{closed_port, run, spawn_until, Daemon, Guard};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -293,7 +293,7 @@ pub fn nginx_origins(server: &Pair, ca: &Path, key: &str) -> Origins {
 pub struct Sshd {
     pub port: u16,
     log: std::sync::Arc<(std::sync::Mutex<String>, std::sync::Condvar)>,
-    child: Child,
+    child: Guard,
     _dir: TempDir,
 }
 
@@ -362,7 +362,7 @@ impl Sshd {
         let sshd = Sshd {
             port,
             log,
-            child,
+            child: Guard(child),
             _dir: dir,
         };
         assert!(
@@ -390,13 +390,6 @@ impl Sshd {
             g = cv.wait_timeout(g, deadline - now).unwrap().0;
         }
         true
-    }
-}
-
-impl Drop for Sshd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -435,7 +428,7 @@ pub fn tls_front(server: &Pair, port: u16, backend: u16) -> Daemon {
 /// restarted with `--authentication` (and TLS when `tls` is given).
 pub struct Tansu {
     pub port: u16,
-    child: Child,
+    child: Guard,
     pub dir: TempDir,
 }
 
@@ -521,14 +514,11 @@ impl Tansu {
             true,
             advertised.as_deref().unwrap_or(&own),
         );
-        Tansu { port, child, dir }
-    }
-}
-
-impl Drop for Tansu {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        Tansu {
+            port,
+            child: Guard(child),
+            dir,
+        }
     }
 }
 
@@ -540,7 +530,7 @@ impl Drop for Tansu {
 pub struct RabbitTls {
     pub port: u16,
     pub mgmt_port: u16,
-    child: Child,
+    child: Guard,
     _dir: TempDir,
 }
 
@@ -597,15 +587,9 @@ impl RabbitTls {
         RabbitTls {
             port,
             mgmt_port,
-            child,
+            child: Guard(child),
             _dir: dir,
         }
-    }
-}
-
-impl Drop for RabbitTls {
-    fn drop(&mut self) {
-        super::services::stop(&mut self.child);
     }
 }
 
@@ -615,7 +599,7 @@ impl Drop for RabbitTls {
 pub struct MariaTls {
     pub port: u16,
     pub dir: TempDir,
-    child: Child,
+    child: Guard,
 }
 
 impl MariaTls {
@@ -662,7 +646,11 @@ impl MariaTls {
             }
         }
         std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
-        MariaTls { port, dir, child }
+        MariaTls {
+            port,
+            dir,
+            child: Guard(child),
+        }
     }
 
     pub fn sql(&self, sql: &str) {
@@ -670,11 +658,5 @@ impl MariaTls {
             .arg("-S")
             .arg(self.dir.path().join("sock"))
             .args(["-uroot", "-e", sql]));
-    }
-}
-
-impl Drop for MariaTls {
-    fn drop(&mut self) {
-        super::services::stop(&mut self.child);
     }
 }

@@ -4,7 +4,6 @@
 
 use super::kind::{HttpAuth, ProbeKind};
 use crate::catalog::FieldSpec;
-use crate::model::ConfigDoc;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -121,38 +120,6 @@ pub fn host_defaults(connector: &Connector, values: &mut BTreeMap<String, crate:
     }
 }
 
-/// Renders `{field}` / `{field|url}` from a config's values; unset fields
-/// render empty.
-pub fn render(template: &str, doc: &ConfigDoc) -> String {
-    let mut out = String::new();
-    let mut rest = template;
-    while let Some(start) = rest.find('{') {
-        out.push_str(&rest[..start]);
-        match rest[start..].find('}') {
-            Some(end) => {
-                let spec = &rest[start + 1..start + end];
-                let (name, filter) = spec.split_once('|').unwrap_or((spec, ""));
-                let value = doc.get(name).unwrap_or_default();
-                if filter == "url" {
-                    out.extend(
-                        url::form_urlencoded::byte_serialize(value.as_bytes())
-                            .map(|s| s.replace('+', "%20")),
-                    );
-                } else {
-                    out.push_str(value);
-                }
-                rest = &rest[start + end + 1..];
-            }
-            None => {
-                out.push_str(&rest[start..]);
-                rest = "";
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
 /// Field names a template refers to.
 pub fn placeholders(template: &str) -> Vec<String> {
     let mut out = vec![];
@@ -215,7 +182,7 @@ mod tests {
             }
             for (var, template) in &c.env {
                 assert!(
-                    crate::export::is_env_name(var)
+                    crate::env_names::is_env_name(var)
                         && var.chars().all(|ch| !ch.is_ascii_lowercase()),
                     "{}: env name {var}",
                     c.id
