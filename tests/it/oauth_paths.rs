@@ -87,6 +87,41 @@ fn a_manual_oauth2_config_is_authorized_by_reauth_and_refreshes() {
         .assert()
         .success()
         .stdout(contains("passed"));
+
+    // A field an OAuth2 config does not have is refused, not dropped, and
+    // the hint's command clears the way.
+    t.cmd()
+        .args(["add", "custom", "oauth2", "--name", "m2"])
+        .args(["--set", &format!("authorization_url={auth}")])
+        .args(["--set", &format!("token_url={token}")])
+        .args(["--set", "client_id=conf-basic"])
+        .args(["--set", "scopes=openid email offline_access"])
+        .args(["--set", "test_url=https://api.example.com/me"])
+        .args(["--secret-stdin", "client_secret"])
+        .write_stdin("basic-secret-planted-7c1")
+        .assert()
+        .success();
+    t.cmd()
+        .args(["reauth", "m2", "--timeout", "30"])
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "test_url is not a field of an authorized OAuth2 config",
+        ))
+        .stderr(contains("`authcfg edit m2 --unset test_url`"));
+    assert_eq!(
+        revealed(&t, "m2")["config"]["test_url"],
+        "https://api.example.com/me"
+    );
+    t.cmd()
+        .args(["edit", "m2", "--unset", "test_url"])
+        .assert()
+        .success();
+    t.cmd()
+        .args(["reauth", "m2", "--timeout", "30"])
+        .assert()
+        .success();
+    assert_authorized(&t, &peer, "m2");
 }
 
 #[test]
