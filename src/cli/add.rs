@@ -169,7 +169,13 @@ pub fn config_name(ctx: &Ctx, given: Option<&str>) -> anyhow::Result<String> {
         Some(n) => n.to_string(),
         None if ctx.interactive => dialoguer::Input::<String>::new()
             .with_prompt("Name for this config (e.g. prod/stripe)")
-            .validate_with(|v: &String| canonical_name(v).map(|_| ()).map_err(|e| e.message))
+            .allow_empty(true)
+            .validate_with(|v: &String| {
+                if v.is_empty() {
+                    return Err("required: cannot be empty".to_string());
+                }
+                canonical_name(v).map(|_| ()).map_err(|e| e.message)
+            })
             .interact_text()?,
         None => {
             return Err(usage("missing --name")

@@ -205,6 +205,16 @@ pub fn build(ctx: &Ctx, args: &Args) -> anyhow::Result<ConfigDoc> {
                 Some(v) => v,
                 None if ctx.interactive => dialoguer::Input::<String>::new()
                     .with_prompt(format!("{} ({})", param.name, param.help))
+                    .allow_empty(true)
+                    .validate_with(|v: &String| -> Result<(), String> {
+                        if v.is_empty() {
+                            Err("required: cannot be empty".into())
+                        } else if !param.allowed.is_empty() && !param.allowed.contains(v) {
+                            Err(format!("one of {}", param.allowed.join(", ")))
+                        } else {
+                            Ok(())
+                        }
+                    })
                     .interact_text()?,
                 None => {
                     return Err(usage(format!(

@@ -135,8 +135,12 @@ fn an_empty_required_field_is_asked_again_with_the_reason() {
     let t = T::new();
     t.init();
     let mut cmd = t.std_cmd();
-    cmd.args(["add", "custom", "basic", "--name", "b"]);
+    cmd.args(["add", "custom", "basic"]);
     let mut p = spawn_command(cmd, TIMEOUT).unwrap();
+    p.exp_string("Name for this config").unwrap();
+    p.send_line("").unwrap();
+    p.exp_string("required: cannot be empty").unwrap();
+    p.send_line("b").unwrap();
     p.exp_string("username").unwrap();
     p.send_line("").unwrap();
     p.exp_string("required: cannot be empty").unwrap();
