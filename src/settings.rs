@@ -40,6 +40,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("AUTHCFG_PROJECT_STATE", "set by `authcfg hook`: what it loaded into this shell"),
     (ENV_EXEC_GUARD, "set for the command `authcfg exec` runs; refuses an `exec` inside it"),
     ("BROWSER", "the program that opens OAuth authorization pages"),
+    ("VISUAL, EDITOR", "the editor `authcfg edit NAME` opens a config's non-secret fields in (at a terminal)"),
     ("DISPLAY, WAYLAND_DISPLAY", "a display to open a browser on (else OAuth uses the device flow); not over SSH (SSH_CONNECTION, SSH_TTY)"),
     ("GITHUB_ENV", "the file `export --format github` appends to"),
     ("GITHUB_REPOSITORY, GITHUB_WORKFLOW, CI_PROJECT_PATH, CI_JOB_NAME", "the CI job hand-outs are recorded for"),
@@ -85,6 +86,8 @@ pub struct Settings {
     pub exec_guard: Option<String>,
     /// `BROWSER`.
     pub browser: Option<String>,
+    /// `VISUAL`, else `EDITOR`: a shell command (may carry arguments).
+    pub editor: Option<String>,
     /// `GITHUB_ENV`.
     pub github_env: Option<PathBuf>,
     /// Whether a display is available (DISPLAY/WAYLAND_DISPLAY, not SSH).
@@ -199,6 +202,9 @@ impl Settings {
             },
             exec_guard: var(ENV_EXEC_GUARD),
             browser: var("BROWSER").filter(|b| !b.trim().is_empty()),
+            editor: var("VISUAL")
+                .filter(|e| !e.trim().is_empty())
+                .or_else(|| var("EDITOR").filter(|e| !e.trim().is_empty())),
             github_env: std::env::var_os("GITHUB_ENV").map(PathBuf::from),
             has_display: !ssh && (var("DISPLAY").is_some() || var("WAYLAND_DISPLAY").is_some()),
             user: var("USER").unwrap_or_else(|| format!("uid:{}", unsafe { libc::getuid() })),
@@ -296,6 +302,7 @@ impl Settings {
             fault_hold: None,
             exec_guard: None,
             browser: None,
+            editor: None,
             github_env: None,
             has_display: false,
             user: "test".into(),

@@ -6,8 +6,7 @@ use crate::catalog::custom;
 use crate::error::usage;
 use crate::model::{ConfigDoc, Kind};
 use crate::ops::Session;
-use crate::store::journal::AuditIntent;
-use crate::store::{canonical_name, WriteMode};
+use crate::store::canonical_name;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -21,7 +20,7 @@ enum What {
     Oauth2(super::add_oauth2::Args),
     /// Native connector: database, broker, storage or enterprise system (see `authcfg connectors`)
     Connector(super::add_connector::Args),
-    /// Custom auth: none, api-key, bearer, basic, oauth2 (manual), env
+    /// Custom auth: none, api-key, bearer, basic, oauth2 (authorized at a terminal, else by `reauth`), env, totp
     Custom(CustomArgs),
 }
 
@@ -32,6 +31,9 @@ pub struct CustomArgs {
     kind: String,
     #[command(flatten)]
     common: CommonAddArgs,
+    /// oauth2 type: how to authorize it (at a terminal it is authorized now)
+    #[command(flatten, next_help_heading = "Authorization (oauth2 type)")]
+    flow: super::oauth_flow::FlowArgs,
 }
 
 #[derive(clap::Args)]
@@ -90,7 +92,7 @@ fn add_custom(ctx: &Ctx, args: CustomArgs) -> crate::error::CommandResult {
     )?;
     form.complete(
         &mut values,
-        ctx.interactive && args.common.fields.secret_stdin.is_none(),
+        ctx.interactive && !args.common.fields.stdin_taken(),
     )?;
     for w in warnings {
         eprintln!("warning: {w}");
@@ -100,8 +102,59 @@ fn add_custom(ctx: &Ctx, args: CustomArgs) -> crate::error::CommandResult {
     doc.meta.group = group(args.common.group.as_deref())?;
     doc.meta.allow_startup_vars = args.common.allow_startup_vars;
     doc.refresh_account();
-    save_new(&s, &doc, args.common.force, &format!("custom {}", ty.seed))?;
+    if super::oauth_flow::is_manual_oauth2(&doc)
+        && doc.get("access_token").is_none_or(str::is_empty)
+    {
+        return add_manual_oauth2(ctx, &s, doc, &args);
+    }
+    crate::ops::config::create(&s, &doc, args.common.force, &format!("custom {}", ty.seed))?;
     eprintln!("Added '{name}' ({})", ty.title);
+    Ok(())
+}
+
+/// `add custom oauth2` with no token yet: at a terminal the authorization
+/// runs now, as `add oauth2 custom` (the one OAuth2 path); otherwise it is
+/// saved for `authcfg reauth NAME` to authorize.
+fn add_manual_oauth2(
+    ctx: &Ctx,
+    s: &Session,
+    doc: ConfigDoc,
+    args: &CustomArgs,
+) -> crate::error::CommandResult {
+    let name = doc.meta.name.clone();
+    let now = ctx.interactive
+        && dialoguer::Confirm::new()
+            .with_prompt("Authorize it now (opens the browser, or the device flow without one)?")
+            .default(true)
+            .interact()?;
+    if !now {
+        crate::ops::config::create(s, &doc, args.common.force, "custom oauth2")?;
+        eprintln!("Added '{name}' (OAuth 2.0, not authorized yet)");
+        eprintln!("note: `authcfg reauth {name}` runs the authorization and keeps its tokens");
+        return Ok(());
+    }
+    let mut doc = super::oauth_flow::as_oauth2(&doc, false)?;
+    if let Err(e) = super::oauth_flow::authorize(ctx, &mut doc, &args.flow) {
+        crate::ops::config::note_failed_authorization(s, &name, &e);
+        return Err(super::add_oauth2::unsaved(e, None).into());
+    }
+    crate::ops::config::create(
+        s,
+        &doc,
+        args.common.force,
+        &format!(
+            "oauth2 custom, authorized ({})",
+            doc.get("grant").unwrap_or_default()
+        ),
+    )?;
+    eprintln!(
+        "Authorized '{name}'{}",
+        doc.meta
+            .account
+            .as_ref()
+            .map(|a| format!(" as {a}"))
+            .unwrap_or_default()
+    );
     Ok(())
 }
 
@@ -116,7 +169,13 @@ pub fn config_name(ctx: &Ctx, given: Option<&str>) -> anyhow::Result<String> {
         Some(n) => n.to_string(),
         None if ctx.interactive => dialoguer::Input::<String>::new()
             .with_prompt("Name for this config (e.g. prod/stripe)")
-            .validate_with(|v: &String| canonical_name(v).map(|_| ()).map_err(|e| e.message))
+            .allow_empty(true)
+            .validate_with(|v: &String| {
+                if v.is_empty() {
+                    return Err("required: cannot be empty".to_string());
+                }
+                canonical_name(v).map(|_| ()).map_err(|e| e.message)
+            })
             .interact_text()?,
         None => {
             return Err(usage("missing --name")
@@ -147,25 +206,4 @@ pub fn refuse_existing(s: &Session, name: &str, force: bool, hint: &str) -> anyh
             .into());
     }
     Ok(())
-}
-
-/// Writes a new config (replacing one only with `--force`), audited in the
-/// same transaction.
-pub fn save_new(s: &Session, doc: &ConfigDoc, force: bool, what: &str) -> anyhow::Result<()> {
-    let mode = if force {
-        WriteMode::Upsert
-    } else {
-        WriteMode::Create
-    };
-    s.store.put(
-        std::slice::from_ref(doc),
-        mode,
-        &[AuditIntent {
-            version: None,
-            action: "add".into(),
-            config: Some(doc.meta.name.clone()),
-            outcome: "ok".into(),
-            detail: Some(what.into()),
-        }],
-    )
 }

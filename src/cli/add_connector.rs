@@ -88,10 +88,7 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
         args.force,
         "choose another --name (e.g. prod/postgres), or pass --force to replace it",
     )?;
-    form.complete(
-        &mut values,
-        ctx.interactive && args.fields.secret_stdin.is_none(),
-    )?;
+    form.complete(&mut values, ctx.interactive && !args.fields.stdin_taken())?;
     for w in warnings {
         eprintln!("warning: {w}");
     }
@@ -100,23 +97,38 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     doc.meta.group = super::add::group(args.group.as_deref())?;
     doc.refresh_account();
     if !args.no_test {
-        let started = std::time::Instant::now();
         let mut settings = connectors::ProbeSettings::new(Duration::from_secs(args.timeout.max(1)));
         settings.known_hosts = known_hosts();
         settings.trust_host_key = args.trust_host_key.clone();
-        let mut outcome = crate::ops::probe::probe(&s, doc.clone(), &settings);
-        if let Some(fp) = outcome.unknown_host_key.clone() {
-            if ctx.interactive && confirm_host_key(&outcome.summary(), &fp)? {
-                settings.trust_host_key = Some(fp);
-                outcome = crate::ops::probe::probe(&s, doc.clone(), &settings);
+        loop {
+            let started = std::time::Instant::now();
+            let mut outcome = crate::ops::probe::probe(&s, doc.clone(), &settings);
+            if let Some(fp) = outcome.unknown_host_key.clone() {
+                if ctx.interactive && confirm_host_key(&outcome.summary(), &fp)? {
+                    settings.trust_host_key = Some(fp);
+                    outcome = crate::ops::probe::probe(&s, doc.clone(), &settings);
+                }
             }
-        }
-        let record = outcome.record();
-        if outcome.class == connectors::Class::NotTestable {
-            eprintln!("Not tested: {}", outcome.summary());
-        } else if !outcome.passed() {
-            s.audit("test", Some(&name), "failed", Some(outcome.class.label()));
-            return Err(UserError::new(
+            if outcome.class == connectors::Class::NotTestable {
+                eprintln!("Not tested: {}", outcome.summary());
+                doc.meta.last_test = Some(outcome.record());
+                break;
+            }
+            if outcome.passed() {
+                eprintln!(
+                    "Connection test passed in {} ms: {}",
+                    started.elapsed().as_millis(),
+                    outcome.summary()
+                );
+                if let Some(fp) = &outcome.host_key_to_pin {
+                    doc.fields
+                        .insert("host_key".into(), crate::secret::Secret::new(fp.clone()));
+                }
+                doc.meta.last_test = Some(outcome.record());
+                break;
+            }
+            crate::ops::config::note_unsaved_test(&s, &name, &outcome);
+            let failed = UserError::new(
                 Exit::TestFailed,
                 format!(
                     "connection test failed: {} ({}); nothing was saved",
@@ -127,23 +139,129 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
             .hint(format!(
                 "{}; or pass --no-test to save it anyway",
                 outcome.class.remedy()
-            ))
-            .into());
-        }
-        if outcome.passed() {
+            ));
+            if !ctx.interactive {
+                return Err(failed.into());
+            }
+            // A person is here: the fields are not thrown away.
             eprintln!(
-                "Connection test passed in {} ms: {}",
-                started.elapsed().as_millis(),
-                outcome.summary()
+                "Connection test failed: {} ({})\n  {}",
+                outcome.class.label(),
+                outcome.summary(),
+                outcome.class.remedy()
             );
+            match after_failure(&form, &mut doc, outcome.class)? {
+                Next::TestAgain => {
+                    doc.refresh_account();
+                    continue;
+                }
+                Next::SaveUntested => {
+                    eprintln!("Saving it untested (as --no-test would)");
+                    doc.meta.last_test = None;
+                    break;
+                }
+                Next::Quit => return Err(failed.into()),
+            }
         }
-        if let Some(fp) = &outcome.host_key_to_pin {
-            doc.fields
-                .insert("host_key".into(), crate::secret::Secret::new(fp.clone()));
-        }
-        doc.meta.last_test = Some(record);
     }
-    super::add::save_new(&s, &doc, args.force, &format!("connector {}", connector.id))?;
+    crate::ops::config::create(&s, &doc, args.force, &format!("connector {}", connector.id))?;
     eprintln!("Added '{name}' ({})", connector.title);
     Ok(())
+}
+
+enum Next {
+    TestAgain,
+    SaveUntested,
+    Quit,
+}
+
+/// The fields a failure of this class most likely points at, first.
+fn suspects(class: connectors::Class) -> &'static [&'static str] {
+    use connectors::Class as C;
+    match class {
+        C::Dns => &["host"],
+        C::Refused | C::Timeout | C::Protocol => &["host", "port"],
+        C::Auth => &[
+            "password",
+            "username",
+            "user",
+            "token",
+            "api_key",
+            "secret_key",
+        ],
+        C::Permission => &["username", "user", "database"],
+        C::TlsUntrusted => &["sslrootcert", "tls_ca", "sslmode", "tls"],
+        C::TlsNameMismatch => &["host"],
+        C::TlsClientCert => &["sslcert", "sslkey", "tls_cert", "tls_key"],
+        C::TlsNotOffered | C::Tls | C::CleartextRefused | C::PlaintextRefused => {
+            &["sslmode", "tls", "security_protocol", "require_auth"]
+        }
+        _ => &[],
+    }
+}
+
+/// After a failed test at a terminal: fix a field and test again, save
+/// untested, or quit. Changes `doc` when a field is fixed.
+fn after_failure(
+    form: &Form,
+    doc: &mut ConfigDoc,
+    class: connectors::Class,
+) -> anyhow::Result<Next> {
+    let choice = dialoguer::Select::new()
+        .with_prompt("What now?")
+        .items([
+            "Fix a field and test again",
+            "Save it without a passing test (as --no-test)",
+            "Quit (nothing is saved)",
+        ])
+        .default(0)
+        .interact()?;
+    match choice {
+        1 => return Ok(Next::SaveUntested),
+        2 => return Ok(Next::Quit),
+        _ => {}
+    }
+    // The fields the failure points at first, then the rest of the form.
+    let mut specs: Vec<&crate::catalog::FieldSpec> = form.fields.iter().collect();
+    let rank = |name: &str| {
+        suspects(class)
+            .iter()
+            .position(|s| *s == name)
+            .unwrap_or(usize::MAX)
+    };
+    specs.sort_by_key(|f| (rank(&f.name), !f.prompt));
+    let items: Vec<String> = specs
+        .iter()
+        .map(|f| {
+            let now = match doc.fields.get(&f.name) {
+                None => "(not set)".to_string(),
+                Some(v) if f.secret => v.masked(),
+                Some(v) => crate::text::escape(v.expose(), 60).into_owned(),
+            };
+            let likely = if rank(&f.name) < usize::MAX {
+                "  ← likely"
+            } else {
+                ""
+            };
+            format!("{} = {now}{likely}", f.name)
+        })
+        .collect();
+    let i = dialoguer::Select::new()
+        .with_prompt("Which field?")
+        .items(&items)
+        .default(0)
+        .max_length(12)
+        .interact()?;
+    let spec = specs[i];
+    let current = doc.fields.get(&spec.name).map(|v| v.expose().to_string());
+    match super::form::prompt_with(spec, current.as_deref())? {
+        Some(v) => {
+            doc.fields.insert(spec.name.clone(), v);
+        }
+        None => {
+            doc.fields.remove(&spec.name);
+        }
+    }
+    form.validate(&doc.fields)?;
+    Ok(Next::TestAgain)
 }

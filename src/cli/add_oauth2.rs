@@ -57,10 +57,10 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
         ),
     )?;
     if let Err(e) = authorize(ctx, &mut doc, &args.flow) {
-        s.audit("authorize", Some(&name), "error", Some(&format!("{e}")));
-        return Err(e.into());
+        crate::ops::config::note_failed_authorization(&s, &name, &e);
+        return Err(unsaved(e, catalog::find(&args.provider)).into());
     }
-    super::add::save_new(
+    crate::ops::config::create(
         &s,
         &doc,
         args.force,
@@ -103,7 +103,48 @@ pub fn build(ctx: &Ctx, args: &Args) -> anyhow::Result<ConfigDoc> {
     let name = super::add::config_name_or(ctx, args.name.as_deref(), &args.provider)?;
     let mut fields: BTreeMap<String, String> = BTreeMap::new();
     let provider = if args.provider == "custom" {
-        if let Some(issuer) = &args.issuer {
+        // At a terminal the form asks what the flags would give.
+        let mut issuer = args.issuer.clone();
+        if issuer.is_none() && !sets.contains_key("token_url") && ctx.interactive {
+            let given: String = dialoguer::Input::new()
+                .with_prompt("Issuer URL, for OpenID Connect discovery (empty: give the endpoints)")
+                .allow_empty(true)
+                .validate_with(|v: &String| -> Result<(), String> {
+                    if v.is_empty() {
+                        return Ok(());
+                    }
+                    oauth::check_endpoint("issuer", v)
+                        .map(|_| ())
+                        .map_err(|e| e.message)
+                })
+                .interact_text()?;
+            if given.is_empty() {
+                for (field, what) in [
+                    ("authorization_url", "Authorization endpoint URL"),
+                    ("token_url", "Token endpoint URL"),
+                ] {
+                    if sets.contains_key(field) {
+                        continue;
+                    }
+                    let v: String = dialoguer::Input::new()
+                        .with_prompt(what)
+                        .allow_empty(true)
+                        .validate_with(move |v: &String| -> Result<(), String> {
+                            if v.is_empty() {
+                                return Err("required: cannot be empty".into());
+                            }
+                            oauth::check_endpoint(field, v)
+                                .map(|_| ())
+                                .map_err(|e| e.message)
+                        })
+                        .interact_text()?;
+                    sets.insert(field.to_string(), v);
+                }
+            } else {
+                issuer = Some(given);
+            }
+        }
+        if let Some(issuer) = &issuer {
             let meta = discovery::discover(issuer)?;
             let put = |f: &mut BTreeMap<String, String>, k: &str, v: &Option<String>| {
                 if let Some(v) = v {
@@ -164,6 +205,16 @@ pub fn build(ctx: &Ctx, args: &Args) -> anyhow::Result<ConfigDoc> {
                 Some(v) => v,
                 None if ctx.interactive => dialoguer::Input::<String>::new()
                     .with_prompt(format!("{} ({})", param.name, param.help))
+                    .allow_empty(true)
+                    .validate_with(|v: &String| -> Result<(), String> {
+                        if v.is_empty() {
+                            Err("required: cannot be empty".into())
+                        } else if !param.allowed.is_empty() && !param.allowed.contains(v) {
+                            Err(format!("one of {}", param.allowed.join(", ")))
+                        } else {
+                            Ok(())
+                        }
+                    })
                     .interact_text()?,
                 None => {
                     return Err(usage(format!(
@@ -218,7 +269,20 @@ pub fn build(ctx: &Ctx, args: &Args) -> anyhow::Result<ConfigDoc> {
         (Some(id), _) => id.clone(),
         (None, Some(id)) => id.clone(),
         (None, None) if ctx.interactive => dialoguer::Input::<String>::new()
-            .with_prompt("Client ID")
+            .with_prompt(match provider.and_then(|p| p.console.as_ref()) {
+                Some(c) => format!(
+                    "Client ID (create an OAuth client at {c}, redirect URI http://127.0.0.1/callback)"
+                ),
+                None => "Client ID".to_string(),
+            })
+            .allow_empty(true)
+            .validate_with(|v: &String| -> Result<(), &str> {
+                if v.trim().is_empty() {
+                    Err("required: cannot be empty")
+                } else {
+                    Ok(())
+                }
+            })
             .interact_text()?,
         (None, None) => {
             let mut e = usage(format!(
@@ -280,4 +344,33 @@ pub fn build(ctx: &Ctx, args: &Args) -> anyhow::Result<ConfigDoc> {
         }
     }
     Ok(doc)
+}
+
+/// An authorization that failed before the config was saved: the one
+/// remedy for its typed cause, naming what to pass again (never a command
+/// on a config that does not exist).
+pub fn unsaved(mut e: anyhow::Error, provider: Option<&catalog::Provider>) -> anyhow::Error {
+    use crate::error::Cause;
+    let console = provider
+        .and_then(|p| p.console.as_ref())
+        .map(|c| format!(" (at {c})"))
+        .unwrap_or_default();
+    if let Some(u) = e.downcast_mut::<UserError>() {
+        let remedy = match u.cause {
+            Some(Cause::Credentials) => Some(format!(
+                "verify the Client ID and Client Secret{console} and run the command again; nothing was saved"
+            )),
+            Some(Cause::Permission) => Some(
+                "approve the authorization, asking only for scopes the client may have (--scopes); nothing was saved"
+                    .to_string(),
+            ),
+            Some(Cause::Unreachable(_)) => Some(
+                "check network connectivity and the provider's URLs (--issuer, or --set authorization_url=… token_url=…); nothing was saved"
+                    .to_string(),
+            ),
+            Some(Cause::Protocol) | None => u.hint.take().map(|h| format!("{h}; nothing was saved")),
+        };
+        u.hint = remedy.or_else(|| Some("nothing was saved".into()));
+    }
+    e
 }

@@ -3,7 +3,7 @@
 
 use crate::catalog::field::check_value_bytes;
 use crate::catalog::{FieldKind, FieldSpec};
-use crate::error::{usage, UserError};
+use crate::error::usage;
 use crate::secret::Secret;
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -20,45 +20,20 @@ pub struct FieldArgs {
     pub secret_stdin: Option<String>,
 }
 
-/// Description of what is being filled.
-pub struct Form<'a> {
-    pub fields: &'a [FieldSpec],
-    /// Any variable name is a field (the `env` custom type).
-    pub free_form: bool,
+impl FieldArgs {
+    /// Whether standard input carries a value (`--secret-stdin` with a pipe
+    /// or a file), so it cannot answer prompts too.
+    pub fn stdin_taken(&self) -> bool {
+        use std::io::IsTerminal;
+        self.secret_stdin.is_some() && !std::io::stdin().is_terminal()
+    }
 }
 
-impl Form<'_> {
-    fn spec(&self, name: &str) -> Result<FieldSpec, UserError> {
-        if let Some(f) = self.fields.iter().find(|f| f.name == name) {
-            return Ok(f.clone());
-        }
-        if self.free_form {
-            if !is_env_name(name) {
-                return Err(usage(format!("'{name}' is not a valid variable name"))
-                    .hint("use letters, digits and '_', not starting with a digit (e.g. DATABASE_PASSWORD)"));
-            }
-            return Ok(FieldSpec {
-                name: name.to_string(),
-                kind: FieldKind::Text,
-                label: None,
-                required: false,
-                secret: true,
-                default: None,
-                allowed: vec![],
-                prompt: false,
-                export: true,
-                help: String::new(),
-            });
-        }
-        let names: Vec<&str> = self.fields.iter().map(|f| f.name.as_str()).collect();
-        let mut err = usage(format!("unknown field '{name}'"));
-        err = match suggest(name, names.iter().copied()) {
-            Some(s) => err.hint(format!("did you mean '{s}'? fields: {}", names.join(", "))),
-            None => err.hint(format!("fields: {}", names.join(", "))),
-        };
-        Err(err)
-    }
+/// What is being filled: the one check of fields and values is
+/// `ops::config::Form`; parsing flags and prompting are here.
+pub use crate::ops::config::Form;
 
+impl Form<'_> {
     /// Parses the flags into raw values, without defaults or prompts.
     pub fn given(
         &self,
@@ -129,24 +104,40 @@ impl Form<'_> {
         }
         self.validate(values)
     }
-
-    pub fn validate(&self, values: &BTreeMap<String, Secret>) -> anyhow::Result<()> {
-        for (k, v) in values {
-            let spec = self.spec(k)?;
-            // Optional fields may be empty (unset); required ones may not.
-            if v.is_empty() && !spec.required {
-                continue;
-            }
-            spec.validate(v.expose())?;
-        }
-        Ok(())
-    }
 }
 
 pub use crate::env_names::is_env_name;
 
-/// Reads a value from stdin: UTF-8, one trailing newline removed.
+/// Reads a value from stdin: UTF-8, one trailing newline removed. At a
+/// terminal it is asked for hidden instead (typed text would be echoed).
 pub fn read_stdin_value(field: &str) -> anyhow::Result<Secret> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        if !std::io::stderr().is_terminal() {
+            return Err(usage(format!(
+                "--secret-stdin {field}: standard input is a terminal, where the value would be echoed as it is typed"
+            ))
+            .hint(format!(
+                "pipe the value in (e.g. `pass show … | authcfg … --secret-stdin {field}`), or run at a terminal to be asked for it hidden"
+            ))
+            .into());
+        }
+        let spec = FieldSpec {
+            name: field.to_string(),
+            kind: FieldKind::Text,
+            label: None,
+            required: true,
+            secret: true,
+            default: None,
+            allowed: vec![],
+            prompt: true,
+            export: false,
+            help: String::new(),
+        };
+        let v = ask_secret(&spec, format!("{field} (hidden)"))?;
+        check_value_bytes(field, &v, true)?;
+        return Ok(Secret::new(v));
+    }
     let mut buf = zeroize::Zeroizing::new(Vec::new());
     std::io::stdin()
         .take(crate::catalog::field::MAX_VALUE_BYTES as u64 + 3)
@@ -167,16 +158,47 @@ pub fn read_stdin_value(field: &str) -> anyhow::Result<Secret> {
     Ok(Secret::new(text))
 }
 
-fn prompt(spec: &FieldSpec) -> anyhow::Result<Option<Secret>> {
-    let label = if spec.help.is_empty() {
+/// Why a value is asked again: empty where one is required, or the
+/// field's own rule (never echoing the value).
+fn refusal(spec: &FieldSpec, v: &str) -> Option<String> {
+    if v.is_empty() {
+        return spec
+            .required
+            .then(|| "required: cannot be empty".to_string());
+    }
+    spec.validate(v).err().map(|e| e.message)
+}
+
+fn label(spec: &FieldSpec) -> String {
+    if spec.help.is_empty() {
         spec.label()
     } else {
         format!("{} ({})", spec.label(), spec.help)
-    };
+    }
+}
+
+/// A hidden prompt for a secret; says why when it asks again.
+pub fn ask_secret(spec: &FieldSpec, prompt: String) -> anyhow::Result<String> {
+    let spec2 = spec.clone();
+    Ok(dialoguer::Password::new()
+        .with_prompt(prompt)
+        .allow_empty_password(true)
+        .validate_with(move |v: &String| -> Result<(), String> {
+            refusal(&spec2, v).map_or(Ok(()), Err)
+        })
+        .interact()?)
+}
+
+fn prompt(spec: &FieldSpec) -> anyhow::Result<Option<Secret>> {
+    prompt_with(spec, spec.default.as_deref())
+}
+
+/// Asks for one field; `current` is offered (Enter keeps it). A secret's
+/// current value is never shown: Enter keeps it.
+pub fn prompt_with(spec: &FieldSpec, current: Option<&str>) -> anyhow::Result<Option<Secret>> {
+    let label = label(spec);
     let value = if spec.kind == FieldKind::Enum {
-        let default = spec
-            .default
-            .as_ref()
+        let default = current
             .and_then(|d| spec.allowed.iter().position(|a| a == d))
             .unwrap_or(0);
         let i = dialoguer::Select::new()
@@ -186,23 +208,33 @@ fn prompt(spec: &FieldSpec) -> anyhow::Result<Option<Secret>> {
             .interact()?;
         spec.allowed[i].clone()
     } else if spec.secret {
-        dialoguer::Password::new()
-            .with_prompt(label)
-            .allow_empty_password(!spec.required)
-            .interact()?
+        match current.filter(|c| !c.is_empty() && Some(*c) != spec.default.as_deref()) {
+            Some(kept) => {
+                let v = dialoguer::Password::new()
+                    .with_prompt(format!("{label} [Enter keeps the current value]"))
+                    .allow_empty_password(true)
+                    .interact()?;
+                if v.is_empty() {
+                    kept.to_string()
+                } else {
+                    if let Some(why) = refusal(spec, &v) {
+                        return Err(usage(format!("{}: {why}", spec.name)).into());
+                    }
+                    v
+                }
+            }
+            None => ask_secret(spec, label)?,
+        }
     } else {
         let spec2 = spec.clone();
         let mut input = dialoguer::Input::<String>::new()
             .with_prompt(label)
-            .allow_empty(!spec.required)
+            .allow_empty(true)
             .validate_with(move |v: &String| -> Result<(), String> {
-                if v.is_empty() && !spec2.required {
-                    return Ok(());
-                }
-                spec2.validate(v).map_err(|e| e.message)
+                refusal(&spec2, v).map_or(Ok(()), Err)
             });
-        if let Some(d) = &spec.default {
-            input = input.default(d.clone());
+        if let Some(d) = current {
+            input = input.default(d.to_string());
         }
         input.interact_text()?
     };

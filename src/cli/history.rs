@@ -1,7 +1,6 @@
 //! `authcfg history NAME` and `authcfg rollback NAME [--to N]`.
 
 use super::Ctx;
-use crate::error::usage;
 use crate::model::rfc3339;
 
 #[derive(clap::Args)]
@@ -81,37 +80,9 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
 pub fn rollback(ctx: &Ctx, args: RollbackArgs) -> crate::error::CommandResult {
     let name = crate::store::canonical_name(&args.name)?;
     let s = ctx.session()?;
-    let mut restored = (vec![], crate::model::Kind::Custom);
-    s.store.update_if(&name, |d| {
-        let entry = d
-            .history
-            .get(args.to.wrapping_sub(1))
-            .cloned()
-            .ok_or_else(|| {
-                usage(format!(
-                    "'{name}' has {} previous value(s); --to {} is not one",
-                    d.history.len(),
-                    args.to
-                ))
-            })?;
-        d.history.remove(args.to - 1);
-        let names: Vec<String> = entry.fields.keys().cloned().collect();
-        d.remember(&names, "rollback");
-        d.fields.extend(entry.fields);
-        d.meta.rotated = crate::model::now();
-        d.meta.last_test = None;
-        let detail = names.join(", ");
-        restored = (names, d.meta.kind);
-        Ok(Some(crate::store::journal::AuditIntent {
-            version: None,
-            action: "rollback".into(),
-            config: Some(name.clone()),
-            outcome: "ok".into(),
-            detail: Some(detail),
-        }))
-    })?;
-    eprintln!("Rolled '{name}' back ({})", restored.0.join(", "));
-    if restored.1 == crate::model::Kind::Connector {
+    let restored = crate::ops::config::rollback(&s, &name, args.to)?;
+    eprintln!("Rolled '{name}' back ({})", restored.fields.join(", "));
+    if restored.kind == crate::model::Kind::Connector {
         eprintln!("note: only the stored value changed; if the server has the newer password, run `authcfg rotate {name}`");
     }
     Ok(())

@@ -13,7 +13,6 @@ use crate::catalog::custom;
 use crate::error::usage;
 use crate::model::{ConfigDoc, Kind};
 use crate::secret::Secret;
-use crate::store::journal::AuditIntent;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -111,18 +110,9 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
             }
         });
         let mut items = rx.into_iter();
-        s.store.import(
-            &mut items,
-            args.force,
-            &|m| AuditIntent {
-                version: None,
-                action: "import".into(),
-                config: Some(m.name.clone()),
-                outcome: "ok".into(),
-                detail: Some(m.type_id.clone()),
-            },
-            &|done| s.ui.progress("importing", done, 0),
-        )
+        crate::ops::config::import(&s, &mut items, args.force, &|done| {
+            s.ui.progress("importing", done, 0)
+        })
     })?;
     s.ui.progress("importing", n, n);
     eprintln!("Imported {n} config(s)");
@@ -179,8 +169,7 @@ fn dotenv_vars(
                 .hint("use letters, digits and '_', not starting with a digit")
                 .into());
         }
-        crate::export::refuse_startup_vars(config, std::iter::once(key.as_str()))
-            .map_err(|e| usage(format!("{at}: {}", e.message)))?;
+        refuse_startup(&at, config, std::iter::once(key.as_str()))?;
         if n > 0 && expands(text.lines().nth(n - 1).unwrap_or("")) {
             return Err(usage(format!(
                 "{at}: {key}'s value has a $ that a .env reader would expand; authcfg keeps values as written"
@@ -318,13 +307,33 @@ fn parse_item(i: usize, item: &Value, prefix: Option<&str>) -> anyhow::Result<Co
     form.complete(&mut values, false)
         .map_err(|e| e.context(format!("{at} ('{name}')")))?;
     if ty.free_form {
-        crate::export::refuse_startup_vars(&name, values.keys().map(String::as_str))
-            .map_err(|e| usage(format!("{at}: {}", e.message)).hint(e.hint.unwrap_or_default()))?;
+        refuse_startup(&at, &name, values.keys().map(String::as_str))?;
     }
     let mut doc = ConfigDoc::new(&name, Kind::Custom, &ty.seed);
     doc.fields = values;
     doc.refresh_account();
     Ok(doc)
+}
+
+/// Start-up variables (`env_names::is_startup_var`) are refused by an import,
+/// which has no `--allow-startup-vars`: the remedy is the one command that
+/// allows one, after the import.
+fn refuse_startup<'a>(
+    at: &str,
+    config: &str,
+    mut names: impl Iterator<Item = &'a str>,
+) -> anyhow::Result<()> {
+    if let Some(n) = names.find(|n| crate::env_names::is_startup_var(n)) {
+        let quoted = crate::export::formats::sh_quote(config);
+        return Err(usage(format!(
+            "{at}: '{config}' sets {n}, which changes how programs start; refused"
+        ))
+        .hint(format!(
+            "a variable like LD_PRELOAD, BASH_ENV or PATH lets whoever controls its value run code in every program started with it; an import does not take one: remove {n} from the file and import again, then, if it is really meant, `authcfg edit {quoted} --allow-startup-vars --secret-stdin {n}`"
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 /// What is wrong with an import file that is not JSON: cut short, or

@@ -3,10 +3,9 @@
 use super::Ctx;
 use crate::error::{no_key, usage};
 use crate::keys::{self, identity, keyring, keyring::Backend};
-use crate::store::header::{Header, KeyHome, Recipient, MASTER};
-use crate::store::{fsutil, Store};
+use crate::ops::init::{self, KeyPlace};
+use crate::store::Store;
 use age::x25519;
-use anyhow::Context;
 use std::path::PathBuf;
 use zeroize::Zeroizing;
 
@@ -26,72 +25,48 @@ pub struct Args {
 pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     let root = &ctx.store_dir;
     Store::check_creatable(root)?;
-    let store_id = hex::encode(rand::random::<[u8; 16]>());
-    let mut header = Header::new(store_id.clone(), crate::model::rfc3339(crate::model::now()));
-    let mut sealed: Option<Vec<u8>> = None;
+    let store_id = init::new_store_id();
     let mut notes: Vec<String> = vec![];
 
-    let master = if let Some(k) = keys::from_env(&ctx.settings)? {
+    let (master, place) = if let Some(k) = keys::from_env(&ctx.settings)? {
         notes.push(format!(
             "master key: {} (no keyring touched); keep it in your CI secret store",
             k.source
         ));
-        k.identity
+        (k.identity, KeyPlace::External)
     } else if args.passphrase {
         let id = x25519::Identity::generate();
         let pass = passphrase(ctx)?;
-        sealed = Some(identity::seal_with_passphrase(&id, &pass)?);
-        header.key_home = KeyHome::Passphrase;
+        let sealed = identity::seal_with_passphrase(&id, &pass)?;
         notes.push(format!(
             "master key: passphrase-protected {} in the store (set AUTHCFG_PASSPHRASE for scripts)",
             identity::PASSPHRASE_FILE
         ));
-        id
+        (id, KeyPlace::Passphrase { sealed })
     } else if let Some(path) = &args.identity_file {
         let id = x25519::Identity::generate();
-        let path = std::path::absolute(path)?;
-        if path.exists() {
-            return Err(usage(format!("{} already exists", path.display()))
-                .hint("choose a new file; authcfg never overwrites an identity")
-                .into());
-        }
-        fsutil::write_atomic(&path, identity::to_file_text(&id).as_bytes())
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        header.identity_file = Some(path.clone());
+        let path = init::write_identity_file(path, &id)?;
         notes.push(format!(
             "master key: plaintext identity file {} (mode 0600); back it up, anyone who reads it can read the store",
             path.display()
         ));
-        id
+        (id, KeyPlace::IdentityFile(path))
     } else {
         let id = x25519::Identity::generate();
-        let text = identity::secret_string(&id);
-        let mut tried = vec![];
-        let mut stored = None;
         let candidates = keyring::candidates(ctx.settings.keyring.as_deref()).map_err(usage)?;
-        for b in candidates {
-            match keyring::set(b, &store_id, &text) {
-                Ok(()) => {
-                    stored = Some(b);
-                    break;
-                }
-                Err(e) => tried.push(format!("{b}: {e}")),
-            }
-        }
-        match stored {
-            Some(b) => {
-                header.key_home = KeyHome::Keyring;
-                header.keyring_backend = Some(b.as_str().to_string());
+        let place = match init::keep_in_keyring(&store_id, &id, &candidates) {
+            Ok(b) => {
                 notes.push(format!(
                     "master key: OS keyring ({b}), service '{}', account '{store_id}'",
                     keyring::SERVICE
                 ));
+                let mut sealed = None;
                 if b == Backend::Keyutils {
                     // Kernel keyrings do not survive a reboot: keep a durable, sealed copy.
                     let pass = match passphrase(ctx) {
                         Ok(p) => p,
                         Err(e) => {
-                            let _ = keyring::delete(b, &store_id);
+                            init::forget_keyring(b, &store_id);
                             return Err(e.context(
                                 "only the kernel keyring (keyutils) is available, and it is emptied by a reboot; \
                                  a passphrase-protected copy of the key is required",
@@ -105,8 +80,9 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
                         identity::PASSPHRASE_FILE
                     ));
                 }
+                KeyPlace::Keyring { backend: b, sealed }
             }
-            None => {
+            Err(tried) => {
                 let agree = ctx.interactive
                     && dialoguer::Confirm::new()
                         .with_prompt(format!(
@@ -134,55 +110,21 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
                     .into());
                 }
                 let pass = passphrase(ctx)?;
-                sealed = Some(identity::seal_with_passphrase(&id, &pass)?);
-                header.key_home = KeyHome::Passphrase;
+                let sealed = identity::seal_with_passphrase(&id, &pass)?;
                 notes.push("master key: passphrase-protected identity.age in the store".into());
+                KeyPlace::Passphrase { sealed }
             }
-        }
-        id
+        };
+        (id, place)
     };
-    let public = master.to_public();
-    header.recipients.push(Recipient {
-        label: MASTER.into(),
-        public_key: public.to_string(),
-        groups: vec![],
-        role: Default::default(),
-    });
-    let created = Store::create(
-        root,
-        header.clone(),
-        &master,
-        crate::ops::session::options(&ctx.settings),
-    );
-    let store = match created {
-        Ok(s) => s,
-        Err(e) => {
-            if let Some(b) = header.keyring_backend.as_deref().and_then(Backend::parse) {
-                let _ = keyring::delete(b, &store_id);
-            }
-            return Err(e.into());
-        }
-    };
-    if let Some(data) = sealed {
-        store.put_file(&store.root().join(identity::PASSPHRASE_FILE), &data)?;
-    }
-    store.audit(&[crate::store::journal::AuditIntent {
-        version: None,
-        action: "init".into(),
-        config: None,
-        outcome: "ok".into(),
-        detail: Some(format!("{:?}", header.key_home)),
-    }])?;
-    outln!("Created store at {}", store.root().display());
+    let created = init::create(&ctx.settings, root, &store_id, &master, place)?;
+    outln!("Created store at {}", created.root.display());
     for n in notes {
         outln!("  {n}");
     }
-    outln!("  public key: {public}");
-    if let Some(p) = store.header().admin_pub() {
-        outln!(
-            "  admin key:  {} (members check it when they join)",
-            p.fingerprint()
-        );
+    outln!("  public key: {}", created.public);
+    if let Some(fp) = created.admin_fingerprint {
+        outln!("  admin key:  {fp} (members check it when they join)");
     }
     Ok(())
 }

@@ -51,7 +51,13 @@ pub fn choose_grant(args: &FlowArgs, doc: &ConfigDoc, browser_available: bool) -
 
 /// Runs the flow and stores the tokens in `doc` (not yet saved).
 pub fn authorize(ctx: &Ctx, doc: &mut ConfigDoc, args: &FlowArgs) -> anyhow::Result<()> {
-    let grant = choose_grant(args, doc, browser::available(&ctx.settings));
+    let browser = browser::available(&ctx.settings);
+    let grant = choose_grant(args, doc, browser);
+    // The device flow chosen for want of a browser: said, not silent.
+    let no_display = grant == "device_code"
+        && !browser
+        && !args.device
+        && doc.get("grant") != Some("device_code");
     let deadline = Instant::now() + Duration::from_secs(args.timeout.max(1));
     let name = doc.meta.name.clone();
     let resp = match grant {
@@ -64,7 +70,7 @@ pub fn authorize(ctx: &Ctx, doc: &mut ConfigDoc, args: &FlowArgs) -> anyhow::Res
             req.request(&oauth::http_client())
                 .map_err(|e| oauth::classify_token_error(&e, &name))?
         }
-        "device_code" => device(ctx, doc, args, deadline)?,
+        "device_code" => device(ctx, doc, args, deadline, no_display)?,
         _ if args.manual => manual(ctx, doc)?,
         _ => loopback(ctx, doc, args, deadline)?,
     };
@@ -311,6 +317,7 @@ fn device(
     doc: &ConfigDoc,
     args: &FlowArgs,
     deadline: Instant,
+    no_display: bool,
 ) -> anyhow::Result<oauth::TokenResponse> {
     let c = oauth::client(doc, None)?;
     let http = oauth::http_client();
@@ -338,12 +345,20 @@ fn device(
         .transpose()
         .map_err(provider_url_refused)?;
     let user_code = crate::text::Outside::new(details.user_code().secret().as_str());
-    eprintln!(
-        "To authorize '{}', open {} and enter the code: {}",
-        doc.meta.name,
-        crate::text::Outside::new(verification.as_str()),
-        user_code.cut(64)
-    );
+    if no_display {
+        eprintln!(
+            "no display: using the device flow (RFC 8628) — open {} and enter {}",
+            crate::text::Outside::new(verification.as_str()),
+            user_code.cut(64)
+        );
+    } else {
+        eprintln!(
+            "To authorize '{}', open {} and enter the code: {}",
+            doc.meta.name,
+            crate::text::Outside::new(verification.as_str()),
+            user_code.cut(64)
+        );
+    }
     let mut listener = None;
     if let Some(complete) = &complete {
         eprintln!(
@@ -406,4 +421,44 @@ fn provider_url_refused(e: UserError) -> UserError {
         format!("the provider's device authorization answer was refused: {e}"),
     )
     .hint("nothing was opened; the provider must send https verification URLs")
+}
+
+/// Whether a config is the seed's manual OAuth 2.0 custom type.
+pub fn is_manual_oauth2(doc: &ConfigDoc) -> bool {
+    doc.meta.kind == crate::model::Kind::Custom
+        && crate::ops::credential::CustomAuth::parse(&doc.meta.type_id)
+            == Some(crate::ops::credential::CustomAuth::OAuth2)
+}
+
+/// The one OAuth2 path: a manual `oauth2` custom config that is
+/// authorized becomes an OAuth2 config of the `custom` provider (refreshed,
+/// re-authorized, revoked and tested as every other). A field that kind
+/// does not have (test_url, tls_*) is refused, not dropped.
+pub fn as_oauth2(doc: &ConfigDoc, saved: bool) -> anyhow::Result<ConfigDoc> {
+    if doc.meta.kind == crate::model::Kind::Oauth2 {
+        return Ok(doc.clone());
+    }
+    let form = crate::ops::config::Form::of(crate::model::Kind::Oauth2, "custom");
+    let name = &doc.meta.name;
+    for k in doc.fields.keys() {
+        if form.spec(k).is_err() {
+            let e = usage(format!(
+                "'{name}': {k} is not a field of an authorized OAuth2 config (it is tested at the provider's userinfo endpoint)"
+            ));
+            return Err(if saved {
+                e.hint(format!("remove it first: `authcfg edit {name} --unset {k}`"))
+            } else {
+                e.hint(format!("leave out --set {k}=…, or give the token you have with --secret-stdin access_token"))
+            }
+            .into());
+        }
+    }
+    let mut out = doc.clone();
+    out.meta.kind = crate::model::Kind::Oauth2;
+    out.meta.type_id = "custom".into();
+    if doc.get("client_secret").is_none_or(str::is_empty) {
+        out.fields
+            .insert("auth_method".into(), "none".to_string().into());
+    }
+    Ok(out)
 }

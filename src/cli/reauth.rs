@@ -22,6 +22,10 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     let name = crate::store::canonical_name(&args.name)?;
     let s = ctx.session()?;
     let mut doc = s.store.read(&name)?;
+    if super::oauth_flow::is_manual_oauth2(&doc) {
+        // The manual type's first authorization makes it an OAuth2 config.
+        doc = super::oauth_flow::as_oauth2(&doc, true)?;
+    }
     if !tokens::is_oauth(&doc) {
         return Err(usage(format!("'{}' is not an OAuth2 config", args.name)).into());
     }
@@ -30,7 +34,7 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     }
     // The flow can take minutes: run it without the writer lock, then save.
     if let Err(e) = authorize(ctx, &mut doc, &args.flow) {
-        s.audit("authorize", Some(&name), "error", Some(&e.to_string()));
+        crate::ops::config::note_failed_authorization(&s, &name, &e);
         return Err(e.into());
     }
     crate::ops::rotate::save_authorization(&s, &doc, "authorize", "reauth")?;

@@ -2,6 +2,7 @@
 
 use super::Ctx;
 use crate::error::{usage, Exit, UserError};
+use crate::ops::config::Revocation;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -31,10 +32,12 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     if !args.force {
         let usage = s.store.usage().summaries();
         let mut in_use = vec![];
+        let mut first_used = None;
         for n in &names {
             if let Some(sum) = usage.get(n).filter(|u| !u.connections.is_empty()) {
                 let who: Vec<String> = sum.connections.iter().map(|c| c.describe()).collect();
                 in_use.push(format!("'{n}' is used by {}", who.join(", ")));
+                first_used.get_or_insert(n.as_str());
             }
         }
         if !in_use.is_empty() {
@@ -46,7 +49,10 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
                     in_use.join("; ")
                 ),
             )
-            .hint("they will stop working; move them to another config first, or pass --force to remove it anyway (`authcfg show NAME` lists its consumers)")
+            .hint(format!(
+                "they will stop working; move them to another config first, or pass --force to remove it anyway (`authcfg show {}` lists its consumers)",
+                crate::export::formats::sh_quote(first_used.unwrap_or_default())
+            ))
             .into());
         }
     }
@@ -68,59 +74,19 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
         }
     }
     for n in &names {
-        // A damaged config can be removed; only an OAuth2 one needs reading
-        // (to revoke its tokens), and the index says which kind it is.
-        let doc = match s.store.read(n) {
-            Ok(d) => Some(d),
-            Err(e) => {
-                let oauth = s
-                    .store
-                    .lookup_meta(n)
-                    .is_some_and(|m| m.kind == crate::model::Kind::Oauth2);
-                if oauth && !args.keep_tokens {
-                    return Err(e.context(format!(
-                        "'{n}' cannot be read, so its tokens cannot be revoked; nothing was removed (pass --keep-tokens to remove it anyway)"
-                    ))
-                    .into());
-                }
-                super::say(
-                    "note: ",
-                    &format!("'{n}' cannot be read ({e}); removing it anyway"),
-                );
-                None
-            }
-        };
-        if let Some(doc) = doc.filter(|d| crate::oauth::tokens::is_oauth(d) && !args.keep_tokens) {
-            match crate::oauth::tokens::revoke(&doc) {
-                Ok(true) => {
-                    s.audit("revoke", Some(n), "ok", None);
-                    eprintln!("Revoked the tokens of '{n}' at the provider");
-                }
-                Ok(false) => eprintln!("note: the provider of '{n}' has no revocation endpoint; revoke its access in the provider's console"),
-                Err(e) => {
-                    s.audit("revoke", Some(n), "error", Some(&e.to_string()));
-                    return Err(e.context(format!(
-                        "could not revoke the tokens of '{n}'; nothing was removed (pass --keep-tokens to remove it anyway)"
-                    ))
-                    .into());
-                }
-            }
+        let removed = crate::ops::config::remove(&s, n, args.keep_tokens)?;
+        if let Some(e) = &removed.unreadable {
+            super::say(
+                "note: ",
+                &format!("'{n}' cannot be read ({e}); removing it anyway"),
+            );
         }
-        s.store.remove(
-            std::slice::from_ref(n),
-            &[crate::store::journal::AuditIntent {
-                version: None,
-                action: "remove".into(),
-                config: Some(n.clone()),
-                outcome: "ok".into(),
-                detail: None,
-            }],
-        )?;
+        match removed.revocation {
+            Revocation::Revoked => eprintln!("Revoked the tokens of '{n}' at the provider"),
+            Revocation::NoEndpoint => eprintln!("note: the provider of '{n}' has no revocation endpoint; revoke its access in the provider's console"),
+            Revocation::NotAsked => {}
+        }
         eprintln!("Removed '{n}'");
-    }
-    // Their uses go with them: a new config of the same name starts with none.
-    for n in &names {
-        let _ = s.store.usage().forget(n, &|n| s.store.exists(n));
     }
     Ok(())
 }

@@ -150,14 +150,13 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
         return Ok(());
     }
     op::new_value(&s, &name, &field, new)?;
-    eprintln!(
-        "Rotated {field} of '{name}'{}",
-        if args.value_stdin {
-            ""
-        } else {
-            " (generated; reveal it with `authcfg show NAME --reveal`)"
-        }
-    );
+    if args.value_stdin {
+        eprintln!("Rotated {field} of '{name}'");
+    } else {
+        eprintln!(
+            "Rotated {field} of '{name}' (generated; reveal it with `authcfg show {name} --reveal`)"
+        );
+    }
     Ok(())
 }
 

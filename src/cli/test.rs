@@ -46,9 +46,10 @@ struct Row {
     #[serde(skip_serializing_if = "Option::is_none")]
     server_identity: Option<crate::net::ServerIdentity>,
     #[serde(skip)]
-    pin: Option<String>,
-    #[serde(skip)]
     unknown: Option<String>,
+    /// What is recorded on the config and in the trail.
+    #[serde(skip)]
+    outcome: Outcome,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
@@ -86,24 +87,7 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
         }
     }
     for r in &rows {
-        let rec = crate::model::TestRecord {
-            detail: r.detail.clone(),
-            ..Outcome::fail(r.class, "").record()
-        };
-        session.store.update_if(&r.name, |d| {
-            d.meta.last_test = Some(rec);
-            if let Some(fp) = &r.pin {
-                d.fields
-                    .insert("host_key".into(), crate::secret::Secret::new(fp.clone()));
-            }
-            Ok(Some(crate::store::journal::AuditIntent {
-                version: None,
-                action: "test".into(),
-                config: Some(r.name.clone()),
-                outcome: if r.ok { "ok" } else { r.class.audit_outcome() }.into(),
-                detail: Some(r.result.into()),
-            }))
-        })?;
+        crate::ops::config::record_test(&session, &r.name, &r.outcome, "test")?;
     }
     let failed = rows
         .iter()
@@ -190,8 +174,8 @@ fn to_row(name: &str, outcome: Outcome, started: Instant) -> Row {
         latency_ms: started.elapsed().as_millis(),
         remedy: outcome.class.remedy(),
         server_identity: outcome.identity,
-        pin: outcome.host_key_to_pin.clone(),
         unknown: outcome.unknown_host_key.clone(),
         detail: outcome.summary(),
+        outcome,
     }
 }

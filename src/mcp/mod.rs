@@ -710,17 +710,7 @@ impl Server {
             let settings = crate::connectors::ProbeSettings::new(timeout);
             let outcome = crate::ops::probe::probe(&s, doc, &settings);
             let ms = started.elapsed().as_millis();
-            let rec = outcome.record();
-            s.store.update_if(&name, |d| {
-                d.meta.last_test = Some(rec);
-                Ok(Some(crate::store::journal::AuditIntent {
-                    version: None,
-                    action: action.into(),
-                    config: Some(name.clone()),
-                    outcome: outcome.audit_outcome().into(),
-                    detail: Some(outcome.class.label().into()),
-                }))
-            })?;
+            crate::ops::config::record_test(&s, &name, &outcome, action)?;
             audited.store(true, Ordering::SeqCst);
             // The probe may have refreshed a token.
             let doc = s.store.read(&name).ok();

@@ -268,7 +268,7 @@ fn classify<RE: std::error::Error + 'static, T: oauth2::ErrorResponse + 'static>
             };
             match code.as_str() {
                 "invalid_client" | "unauthorized_client" => {
-                    e.hint("invalid client credentials: verify the Client ID and Client Secret (`authcfg edit NAME --secret-stdin client_secret`)")
+                    e.hint(format!("invalid client credentials: verify the Client ID and Client Secret (`authcfg edit {name} --secret-stdin client_secret`)"))
                 }
                 "invalid_grant" => e.hint(format!(
                     "the refresh token or code is invalid, expired or revoked: re-authorize with `authcfg reauth {name}`"
@@ -290,7 +290,7 @@ fn classify<RE: std::error::Error + 'static, T: oauth2::ErrorResponse + 'static>
             }
             oauth_error(format!("cannot reach the provider: {}", clean(&text)))
                 .cause(crate::error::Cause::Unreachable(crate::net::reach(re)))
-                .hint("check network connectivity and firewall rules, and the endpoint URLs (`authcfg show NAME`)")
+                .hint(format!("check network connectivity and firewall rules, and the endpoint URLs (`authcfg show {name}`)"))
         }
         // The body may hold tokens: never shown.
         R::Parse(_, _) => oauth_error("the provider's response could not be understood")

@@ -108,6 +108,9 @@ pub enum CredentialError {
         field: String,
         /// An OAuth2 provider config: a new authorization gets one.
         provider: bool,
+        /// The manual `oauth2` custom type's access token: `reauth`
+        /// authorizes it, or a token one has is set by hand.
+        manual_oauth2: bool,
     },
     /// A non-secret field the credential needs is empty (`key_name`).
     Missing { config: String, field: &'static str },
@@ -155,8 +158,17 @@ impl From<CredentialError> for UserError {
                 config,
                 field,
                 provider: true,
+                ..
             } => usage(format!("'{config}' has no {field} yet"))
                 .hint(format!("authorize it again: `authcfg reauth {config}`")),
+            E::Empty {
+                config,
+                field,
+                manual_oauth2: true,
+                ..
+            } => usage(format!("'{config}' has no {field} yet")).hint(format!(
+                "authorize it: `authcfg reauth {config}` (or set a token you have: `authcfg edit {config} --secret-stdin {field}`)"
+            )),
             E::Empty { config, field, .. } => usage(format!("'{config}' has no {field} yet"))
                 .hint(format!(
                     "set it with `authcfg edit {config} --secret-stdin {field}`"
@@ -244,6 +256,9 @@ impl Credential {
                     config: config.to_string(),
                     field: f.to_string(),
                     provider: doc.meta.kind == Kind::Oauth2,
+                    manual_oauth2: doc.meta.kind == Kind::Custom
+                        && CustomAuth::parse(&doc.meta.type_id) == Some(CustomAuth::OAuth2)
+                        && f == "access_token",
                 }),
             }
         };

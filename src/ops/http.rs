@@ -233,9 +233,16 @@ pub fn check_origin(
     Err(failure(format!(
         "not sent: {origin} is not an allowed origin of '{name}' (allowed: {list})"
     ))
-    .hint(format!(
-        "if '{name}' belongs there, allow it: `authcfg edit {name} --set allowed_origins={origin}`"
-    )))
+    .hint({
+        // Added to the origins it has (configured or by default), not in
+        // their place.
+        let mut keep: Vec<String> = rules.iter().map(ToString::to_string).collect();
+        keep.push(origin.to_string());
+        format!(
+            "if '{name}' belongs there, allow it too: `authcfg edit {name} --set {}`",
+            crate::export::formats::sh_quote(&format!("allowed_origins={}", keep.join(",")))
+        )
+    }))
 }
 
 /// The configured origins of a config (`allowed_origins`), or its defaults.

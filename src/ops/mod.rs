@@ -4,11 +4,13 @@
 //! admin key) and for progress and notices, and renders the results.
 
 pub mod admin;
+pub mod config;
 pub mod credential;
 pub mod doctor;
 pub mod git_credential;
 pub mod handout;
 pub mod http;
+pub mod init;
 pub mod key;
 pub mod master_key;
 pub mod probe;

@@ -140,7 +140,8 @@ pub fn on_server_password(
     let mut fresh = doc.clone();
     fresh.fields.insert(field.to_string(), new.clone());
     let outcome = connectors::probe(&fresh, timeout);
-    if !outcome.passed() {
+    // Nothing to probe is not a failure: the server took the password.
+    if outcome.failed() {
         // Put the old one back, connected with the new one (or the admin).
         let back_admin = if admin.is_some() {
             admin_doc
@@ -204,6 +205,10 @@ pub fn save_authorization(
     s.store.update_if(&name, |d| {
         d.fields = fresh.fields.clone();
         d.history = fresh.history.clone();
+        // A manual `oauth2` custom config becomes an OAuth2 config when it
+        // is first authorized (the one OAuth2 path).
+        d.meta.kind = fresh.meta.kind;
+        d.meta.type_id = fresh.meta.type_id.clone();
         d.meta.expires = fresh.meta.expires;
         d.meta.issued = fresh.meta.issued;
         d.meta.account = fresh.meta.account.clone();
