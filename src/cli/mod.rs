@@ -19,6 +19,7 @@ mod connectors;
 mod doctor;
 mod edit;
 mod exec;
+mod mask;
 mod export;
 pub mod form;
 mod gendocs;

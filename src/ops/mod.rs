@@ -11,6 +11,7 @@ pub mod key;
 pub mod master_key;
 pub mod probe;
 pub mod project;
+pub mod proxy;
 pub mod recipients;
 pub mod redact;
 pub mod refresh;
