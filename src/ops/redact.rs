@@ -463,14 +463,21 @@ impl Stream {
             return vec![];
         }
         let pending = &self.held[self.shown..];
-        let run = pending
+        // The run counts back into what was already shown: one begun
+        // there goes on here.
+        let run = self
+            .held
             .iter()
             .rev()
             .take_while(|&&c| {
                 c.is_ascii_alphanumeric() || b"+/=_-%.~\\&#;".contains(&c)
             })
             .count();
-        let mut hold = if run >= MIN_LEN { run } else { 0 };
+        let mut hold = if run >= MIN_LEN {
+            run.min(pending.len())
+        } else {
+            0
+        };
         for p in &self.r.patterns {
             for k in (hold + 1..=p.len().saturating_sub(1).min(pending.len())).rev() {
                 if pending[pending.len() - k..].eq_ignore_ascii_case(&p[..k]) {

@@ -141,29 +141,33 @@ pub fn prepare(docs: &[ConfigDoc], vars: Vec<Var>) -> Result<(Vec<Var>, Placehol
                 kept.len() - 1
             }
         };
-        let mut value = v.value.expose().to_string();
-        // Longest first, so a value inside another is not replaced in it.
+        // The config's secret fields whose values the variable holds
+        // (the catalog says which are secret; unknown fields count as
+        // secret), replaced in one pass, longest first, so that a value
+        // inside another, or inside a placeholder, is never replaced.
         let mut fields: Vec<(&String, &Secret)> = d
             .fields
             .iter()
-            .filter(|(_, s)| s.expose().len() >= super::redact::MIN_LEN)
+            .filter(|(f, s)| {
+                s.expose().len() >= super::redact::MIN_LEN
+                    && crate::catalog::is_secret(d.meta.kind, &d.meta.type_id, f)
+                    && v.value.expose().contains(s.expose())
+            })
             .collect();
         fields.sort_by_key(|(_, s)| std::cmp::Reverse(s.expose().len()));
-        for (field, real) in fields {
-            if !value.contains(real.expose()) {
-                continue;
-            }
+        let mut with = Vec::with_capacity(fields.len());
+        for (field, real) in &fields {
             let ph = match items
                 .iter()
-                .find(|p| p.config == d.meta.name && &p.field == field)
+                .find(|p| p.config == d.meta.name && &p.field == *field)
             {
                 Some(p) => p.value.clone(),
                 None => {
                     let p = Placeholder {
                         config: d.meta.name.clone(),
-                        field: field.clone(),
+                        field: (*field).clone(),
                         value: placeholder_for(&d.meta.name, field, real.expose()),
-                        real: real.clone(),
+                        real: (*real).clone(),
                         doc: doc_at,
                     };
                     let ph = p.value.clone();
@@ -171,8 +175,17 @@ pub fn prepare(docs: &[ConfigDoc], vars: Vec<Var>) -> Result<(Vec<Var>, Placehol
                     ph
                 }
             };
-            value = value.replace(real.expose(), &ph);
+            with.push(ph);
         }
+        let value = if fields.is_empty() {
+            v.value.expose().to_string()
+        } else {
+            aho_corasick::AhoCorasick::builder()
+                .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+                .build(fields.iter().map(|(_, s)| s.expose()))
+                .expect("literal patterns build")
+                .replace_all(v.value.expose(), &with)
+        };
         if redactor.finds(value.as_bytes()) {
             return Err(usage(format!(
                 "the variable {} of '{}' holds a secret in a form a placeholder cannot stand in for",

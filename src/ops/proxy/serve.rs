@@ -44,6 +44,14 @@ type Out = Response<UnsyncBoxBody<Bytes, BoxError>>;
 /// anything is sent, to find placeholders in it).
 const MAX_BODY: usize = 64 << 20;
 
+/// What a real value is percent-encoded with in a request line: all but
+/// RFC 3986's unreserved characters (servers compare `-._~` unencoded).
+const UNRESERVED_KEPT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub(super) struct Shared {
@@ -477,7 +485,7 @@ fn substitute(
         .map(|p| p.as_str())
         .unwrap_or("/");
     let enc = with(&|r| {
-        percent_encoding::utf8_percent_encode(r, percent_encoding::NON_ALPHANUMERIC).to_string()
+        percent_encoding::utf8_percent_encode(r, UNRESERVED_KEPT).to_string()
     });
     let pq = ac.replace_all(pq, &enc);
     parts.uri = pq
