@@ -145,10 +145,25 @@ fn supervised(
     if ctx.settings.key_cache.is_some() || crate::keys::cache::get(&store_id).is_some() {
         crate::keys::cache::leave_session();
     }
+    // What the main thread waits for: the proxy's events, the child's end.
+    enum Msg {
+        Proxy(Event),
+        Exited(std::io::Result<std::process::ExitStatus>),
+    }
+    let (tx, rx) = std::sync::mpsc::channel::<Msg>();
     let proxy = match placeholders {
-        Some(p) => Some(proxy::Proxy::start(p, proxy::Options {
-            deny_other: args.deny_other,
-        })?),
+        Some(p) => {
+            let tx = std::sync::Mutex::new(tx.clone());
+            Some(proxy::Proxy::start(
+                p,
+                proxy::Options {
+                    deny_other: args.deny_other,
+                },
+                Box::new(move |e| {
+                    let _ = tx.lock().expect("events lock").send(Msg::Proxy(e));
+                }),
+            )?)
+        }
         None => None,
     };
     // The CA certificate for the child's trust: public, in a 0600 file
@@ -270,30 +285,21 @@ fn supervised(
             }
         }
     };
+    std::thread::spawn(move || {
+        let _ = tx.send(Msg::Exited(child.wait()));
+    });
     let status = loop {
-        if let Some(p) = &proxy {
-            match p.events.recv_timeout(std::time::Duration::from_millis(20)) {
-                Ok(e) => {
-                    handle(e);
-                    continue;
-                }
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {}
-            }
-        } else {
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        if let Some(st) = child.try_wait()? {
-            break st;
+        match rx.recv() {
+            Ok(Msg::Proxy(e)) => handle(e),
+            Ok(Msg::Exited(st)) => break st?,
+            Err(_) => unreachable!("the waiter sends before it ends"),
         }
     };
     for p in pumps.into_iter().flatten() {
         let _ = p.join();
     }
-    if let Some(p) = &proxy {
-        while let Ok(e) = p.events.try_recv() {
-            handle(e);
-        }
+    while let Ok(Msg::Proxy(e)) = rx.try_recv() {
+        handle(e);
     }
     drop(proxy);
     drop(ca_file);

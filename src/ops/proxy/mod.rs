@@ -274,21 +274,22 @@ pub struct Options {
     pub deny_other: bool,
 }
 
-/// A running proxy: its address, the CA the child must trust, the events.
+/// Where the proxy tells what it did (called on the proxy's threads).
+pub type Notify = Box<dyn Fn(Event) + Send + Sync>;
+
+/// A running proxy: its address and the CA the child must trust.
 pub struct Proxy {
     pub addr: std::net::SocketAddr,
     ca_pem: String,
-    pub events: std::sync::mpsc::Receiver<Event>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl Proxy {
     /// Starts the proxy on 127.0.0.1 (a free port) on the command's
     /// runtime. The CA's key is made now and kept only in memory.
-    pub fn start(ph: Placeholders, opts: Options) -> anyhow::Result<Proxy> {
+    pub fn start(ph: Placeholders, opts: Options, notify: Notify) -> anyhow::Result<Proxy> {
         let ca = ca::Ca::new()?;
         let ca_pem = ca.pem().to_string();
-        let (tx, rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
         let listener = crate::net::runtime::block_on(tokio::net::TcpListener::bind(
             std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -298,14 +299,13 @@ impl Proxy {
             ph,
             ca,
             opts,
-            events: std::sync::Mutex::new(tx),
+            notify,
             me: addr,
         });
         crate::net::runtime::runtime().spawn(serve::run(listener, shared, stop_rx));
         Ok(Proxy {
             addr,
             ca_pem,
-            events: rx,
             stop: Some(stop_tx),
         })
     }

@@ -33,7 +33,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -58,14 +58,14 @@ pub(super) struct Shared {
     pub ph: Placeholders,
     pub ca: Ca,
     pub opts: Options,
-    pub events: Mutex<std::sync::mpsc::Sender<Event>>,
+    pub notify: super::Notify,
     /// The proxy's own address: never an upstream.
     pub me: SocketAddr,
 }
 
 impl Shared {
     fn event(&self, e: Event) {
-        let _ = self.events.lock().expect("events lock").send(e);
+        (self.notify)(e);
     }
 }
 
