@@ -108,15 +108,20 @@ fn curl_and_python_use_the_real_key_at_the_allowed_origin_only() {
     );
     // Origin B is not allowed: refused by the proxy, nothing arrived.
     assert!(out.contains("curl-b 403"), "{out}\n{err}");
-    assert!(out.contains("py-b requests 403") || out.contains("py-b urllib 403"), "{out}");
+    assert!(
+        out.contains("py-b requests 403") || out.contains("py-b urllib 403"),
+        "{out}"
+    );
     // git over https: trusts the per-run CA (GIT_SSL_CAINFO), reaches A
     // (which has no repository: 404), is refused at B.
     assert!(
-        out.lines().any(|l| l.starts_with("git-a ") && l.contains("not found")),
+        out.lines()
+            .any(|l| l.starts_with("git-a ") && l.contains("not found")),
         "{out}\n{err}"
     );
     assert!(
-        out.lines().any(|l| l.starts_with("git-b ") && l.contains("403")),
+        out.lines()
+            .any(|l| l.starts_with("git-b ") && l.contains("403")),
         "{out}\n{err}"
     );
     let b_log = std::fs::read_to_string(&web.b_log).unwrap_or_default();
@@ -127,7 +132,10 @@ fn curl_and_python_use_the_real_key_at_the_allowed_origin_only() {
         1,
         "{err}"
     );
-    assert!(err.contains(&web.b) && err.contains("not an allowed origin of 'web'"), "{err}");
+    assert!(
+        err.contains(&web.b) && err.contains("not an allowed origin of 'web'"),
+        "{err}"
+    );
     let log = t.stdout(&["log"]);
     assert!(
         log.lines()
@@ -138,21 +146,29 @@ fn curl_and_python_use_the_real_key_at_the_allowed_origin_only() {
     // no_proxy; never the key.
     let env = std::fs::read_to_string(&env_file).unwrap();
     assert!(!env.contains(key), "{env}");
-    assert!(
-        env.contains("WEB_API_KEY=authcfg-ph-web-api_key-"),
-        "{env}"
-    );
-    for v in ["https_proxy=http://127.0.0.1:", "HTTP_PROXY=http://127.0.0.1:", "REQUESTS_CA_BUNDLE=", "SSL_CERT_FILE="] {
+    assert!(env.contains("WEB_API_KEY=authcfg-ph-web-api_key-"), "{env}");
+    for v in [
+        "https_proxy=http://127.0.0.1:",
+        "HTTP_PROXY=http://127.0.0.1:",
+        "REQUESTS_CA_BUNDLE=",
+        "SSL_CERT_FILE=",
+    ] {
         assert!(env.contains(v), "{v}: {env}");
     }
     assert!(!env.to_ascii_lowercase().contains("no_proxy="), "{env}");
     // The CA file is gone with the command.
-    let ca_line = env.lines().find(|l| l.starts_with("SSL_CERT_FILE=")).unwrap();
+    let ca_line = env
+        .lines()
+        .find(|l| l.starts_with("SSL_CERT_FILE="))
+        .unwrap();
     assert!(!std::path::Path::new(&ca_line["SSL_CERT_FILE=".len()..]).exists());
     // The usage log names the child and the origin it reached.
     let show = t.stdout(&["show", "web"]);
     assert!(show.contains("exec:sh"), "{show}");
-    assert!(show.contains("exec via proxy to https://127.0.0.1"), "{show}");
+    assert!(
+        show.contains("exec via proxy to https://127.0.0.1"),
+        "{show}"
+    );
 
     // A client that ignores the proxy reaches B directly: with the
     // placeholder only (B's log records the header; the check above could
@@ -191,16 +207,32 @@ fn plain_http_loopback_every_place_a_secret_goes_and_the_answer_is_redacted() {
          c -u \"$BASIC_USERNAME:$BASIC_PASSWORD\" {a}/basic; \
          c -H 'Content-Type: application/json' -d \"{{\\\"k\\\": \\\"$KEY_API_KEY\\\"}}\" -H \"X-API-Key: $KEY_API_KEY\" {a}/key"
     );
-    let (code, out, err) = run(&t, &[], &["key", "query", "cookie", "bearer", "basic"], &script);
+    let (code, out, err) = run(
+        &t,
+        &[],
+        &["key", "query", "cookie", "bearer", "basic"],
+        &script,
+    );
     assert_eq!(code, 0, "{out}\n{err}");
-    assert_eq!(out.matches("code=200").count(), 6, "{out}\n{err}\n{}", e.a_log());
+    assert_eq!(
+        out.matches("code=200").count(),
+        6,
+        "{out}\n{err}\n{}",
+        e.a_log()
+    );
     // The echo put the real values in the answer: redacted on the way back.
     for secret in [key, token, password] {
         assert!(!out.contains(secret), "{secret}: {out}");
     }
     assert!(out.contains("key=[[REDACTED:"), "{out}");
-    assert!(out.contains("auth=[Bearer [REDACTED:bearer/token]]"), "{out}");
-    assert!(out.contains("auth=[Basic [REDACTED:basic/password]]"), "{out}");
+    assert!(
+        out.contains("auth=[Bearer [REDACTED:bearer/token]]"),
+        "{out}"
+    );
+    assert!(
+        out.contains("auth=[Basic [REDACTED:basic/password]]"),
+        "{out}"
+    );
     // The server saw the real values (its log), so the 200s mean it.
     let a_log = e.a_log();
     assert!(a_log.contains(&format!("key=[{key}]")), "{a_log}");
@@ -323,7 +355,11 @@ fn mask_replaces_secrets_in_the_childs_output_split_across_writes() {
     )
     .success();
     // The plain exec hands the key (so the checks below could fail).
-    assert_eq!(t.stdout(&["exec", "k", "--", "printenv", "K_API_KEY"]).trim(), key);
+    assert_eq!(
+        t.stdout(&["exec", "k", "--", "printenv", "K_API_KEY"])
+            .trim(),
+        key
+    );
     let script = r#"
 import os, sys, base64
 k = os.environ["K_API_KEY"]
@@ -344,6 +380,10 @@ sys.exit(7)
     assert_clean("stdout", &out.stdout, &[key]);
     assert_clean("stderr", &out.stderr, &[key]);
     assert!(stdout.starts_with("a [REDACTED:k/api_key] b\n"), "{stdout}");
-    assert_eq!(stdout.matches("[REDACTED:k/api_key]").count(), 2, "{stdout}");
+    assert_eq!(
+        stdout.matches("[REDACTED:k/api_key]").count(),
+        2,
+        "{stdout}"
+    );
     assert!(stderr.contains("err [REDACTED:k/api_key]"), "{stderr}");
 }

@@ -68,7 +68,8 @@ impl Ca {
         params.not_after = now + time::Duration::days(7);
         let key = KeyPair::generate()?;
         let cert = params.signed_by(&key, &*self.issuer)?;
-        let chain: Vec<CertificateDer<'static>> = vec![cert.der().clone(), self.issuer.der().clone()];
+        let chain: Vec<CertificateDer<'static>> =
+            vec![cert.der().clone(), self.issuer.der().clone()];
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
         let mut config = ServerConfig::builder_with_provider(crate::net::tls::provider())
             .with_safe_default_protocol_versions()?

@@ -320,10 +320,8 @@ impl Proxy {
     pub fn child_env(&self, ca_file: &std::path::Path) -> Vec<(&'static str, String)> {
         let url = format!("http://{}", self.addr);
         let ca = ca_file.display().to_string();
-        let mut v: Vec<(&'static str, String)> = PROXY_VARS
-            .iter()
-            .map(|k| (*k, url.clone()))
-            .collect();
+        let mut v: Vec<(&'static str, String)> =
+            PROXY_VARS.iter().map(|k| (*k, url.clone())).collect();
         v.extend(CA_VARS.iter().map(|k| (*k, ca.clone())));
         v
     }

@@ -258,16 +258,12 @@ fn refuse(sh: &Shared, found: &[usize], method: &str, url: &url::Url, why: Strin
 
 fn is_upgrade(parts: &Parts) -> bool {
     parts.headers.contains_key(header::UPGRADE)
-        || parts
-            .headers
-            .get_all(header::CONNECTION)
-            .iter()
-            .any(|v| {
-                v.to_str()
-                    .unwrap_or("")
-                    .split(',')
-                    .any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
-            })
+        || parts.headers.get_all(header::CONNECTION).iter().any(|v| {
+            v.to_str()
+                .unwrap_or("")
+                .split(',')
+                .any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
+        })
 }
 
 /// One request of the child, to `target`.
@@ -341,14 +337,20 @@ async fn inner(req: Request<Incoming>, target: Target, sh: Arc<Shared>) -> Out {
         .headers
         .get_all(header::CONTENT_ENCODING)
         .iter()
-        .any(|v| !v.to_str().unwrap_or("x").trim().eq_ignore_ascii_case("identity"));
+        .any(|v| {
+            !v.to_str()
+                .unwrap_or("x")
+                .trim()
+                .eq_ignore_ascii_case("identity")
+        });
     if encoded && !body.is_empty() {
         let mut r = refuse(
             &sh,
             &head_found,
             &method,
             &url,
-            "a compressed request body (Content-Encoding) cannot be checked for placeholders".into(),
+            "a compressed request body (Content-Encoding) cannot be checked for placeholders"
+                .into(),
         );
         *r.status_mut() = StatusCode::UNSUPPORTED_MEDIA_TYPE;
         return r;
@@ -423,14 +425,20 @@ fn answer(sh: &Shared, resp: Response<Incoming>, head: bool) -> Out {
         .headers
         .get_all(header::CONTENT_ENCODING)
         .iter()
-        .any(|v| !v.to_str().unwrap_or("x").trim().eq_ignore_ascii_case("identity"));
+        .any(|v| {
+            !v.to_str()
+                .unwrap_or("x")
+                .trim()
+                .eq_ignore_ascii_case("identity")
+        });
     if encoded {
         return text(
             StatusCode::BAD_GATEWAY,
             "the answer is compressed although the proxy asked for none; it cannot be checked for secrets, so it is withheld",
         );
     }
-    if parts.status == StatusCode::PARTIAL_CONTENT || parts.headers.contains_key(header::CONTENT_RANGE)
+    if parts.status == StatusCode::PARTIAL_CONTENT
+        || parts.headers.contains_key(header::CONTENT_RANGE)
     {
         return text(
             StatusCode::BAD_GATEWAY,
@@ -461,9 +469,8 @@ fn answer(sh: &Shared, resp: Response<Incoming>, head: bool) -> Out {
             }
         }
     }
-    let no_body = head
-        || parts.status == StatusCode::NO_CONTENT
-        || parts.status == StatusCode::NOT_MODIFIED;
+    let no_body =
+        head || parts.status == StatusCode::NO_CONTENT || parts.status == StatusCode::NOT_MODIFIED;
     if !no_body {
         // The redacted body's length is not the upstream's.
         parts.headers.remove(header::CONTENT_LENGTH);
@@ -488,16 +495,15 @@ fn substitute(
     let pats: Vec<&str> = found.iter().map(|&i| ph.items[i].value.as_str()).collect();
     let ac = aho_corasick::AhoCorasick::new(&pats).map_err(|e| e.to_string())?;
     let reals: Vec<&str> = found.iter().map(|&i| ph.items[i].real.expose()).collect();
-    let with = |enc: &dyn Fn(&str) -> String| -> Vec<String> { reals.iter().map(|r| enc(r)).collect() };
+    let with =
+        |enc: &dyn Fn(&str) -> String| -> Vec<String> { reals.iter().map(|r| enc(r)).collect() };
     // The request line: percent-encoded.
     let pq = parts
         .uri
         .path_and_query()
         .map(|p| p.as_str())
         .unwrap_or("/");
-    let enc = with(&|r| {
-        percent_encoding::utf8_percent_encode(r, UNRESERVED_KEPT).to_string()
-    });
+    let enc = with(&|r| percent_encoding::utf8_percent_encode(r, UNRESERVED_KEPT).to_string());
     let pq = ac.replace_all(pq, &enc);
     parts.uri = pq
         .parse()
@@ -525,8 +531,9 @@ fn substitute(
             }
             if bytes != v.as_bytes() {
                 changed = true;
-                let mut hv = HeaderValue::from_bytes(&bytes)
-                    .map_err(|_| "a secret cannot be carried in a header (control characters)".to_string())?;
+                let mut hv = HeaderValue::from_bytes(&bytes).map_err(|_| {
+                    "a secret cannot be carried in a header (control characters)".to_string()
+                })?;
                 hv.set_sensitive(true);
                 out.push(hv);
             } else {
@@ -601,9 +608,10 @@ async fn forward(
         } else {
             format!("{}:{}", target.host, target.port)
         };
-        parts
-            .headers
-            .insert(header::HOST, HeaderValue::from_str(&h).map_err(|e| e.to_string())?);
+        parts.headers.insert(
+            header::HOST,
+            HeaderValue::from_str(&h).map_err(|e| e.to_string())?,
+        );
     }
     if !body.is_empty() || !matches!(parts.method, Method::GET | Method::HEAD) {
         parts
@@ -616,7 +624,7 @@ async fn forward(
         .map_err(|e| format!("cannot resolve {}: {e}", target.host))?
         .collect();
     // Never to the proxy itself (a loop).
-    if addrs.iter().any(|a| *a == sh.me) {
+    if addrs.contains(&sh.me) {
         return Err("the request names the proxy itself".into());
     }
     let tcp = tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(&addrs[..]))
