@@ -89,6 +89,7 @@ fn curl_and_python_use_the_real_key_at_the_allowed_origin_only() {
         "env > {env}; \
          echo curl-a $(curl -sS -o /dev/null -w '%{{http_code}}' -H \"X-API-Key: $WEB_API_KEY\" {a}/header); \
          echo curl-b $(curl -sS -o /dev/null -w '%{{http_code}}' -H \"X-API-Key: $WEB_API_KEY\" {b}/landing); \
+         echo pass-a $(curl -sS -o /dev/null -w '%{{http_code}}' {a}/nothing); \
          python3 {py} {a} {b}; \
          export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null GIT_TERMINAL_PROMPT=0; \
          echo git-a $(git -c \"http.extraHeader=X-API-Key: $WEB_API_KEY\" ls-remote {a}/repo.git 2>&1); \
@@ -106,6 +107,9 @@ fn curl_and_python_use_the_real_key_at_the_allowed_origin_only() {
         out.contains("py-a requests 200") || out.contains("py-a urllib 200"),
         "{out}\n{err}"
     );
+    // A request without a placeholder to A goes through unchanged,
+    // verified with the config's CA (nginx's 404, not the proxy's 502).
+    assert!(out.contains("pass-a 404"), "{out}\n{err}");
     // Origin B is not allowed: refused by the proxy, nothing arrived.
     assert!(out.contains("curl-b 403"), "{out}\n{err}");
     assert!(

@@ -246,6 +246,18 @@ impl Placeholders {
             .any(|(d, rules)| check_origin(d, url, rules).is_ok())
     }
 
+    /// The trust for a request without placeholders: the CA file of a
+    /// config that allows the origin, if any (no client certificate: that
+    /// is a credential too), else the system store.
+    fn trust_for(&self, url: &url::Url) -> crate::net::TlsOptions {
+        let ca = self
+            .docs
+            .iter()
+            .find(|(d, rules)| check_origin(d, url, rules).is_ok())
+            .and_then(|(d, _)| d.get("tls_ca"));
+        crate::net::TlsOptions::from_fields(ca, None, None)
+    }
+
     fn tls_of(&self, i: usize) -> crate::net::TlsOptions {
         let d = &self.docs[self.items[i].doc].0;
         crate::net::TlsOptions::from_fields(d.get("tls_ca"), d.get("tls_cert"), d.get("tls_key"))

@@ -369,7 +369,7 @@ async fn inner(req: Request<Incoming>, target: Target, sh: Arc<Shared>) -> Out {
                 "no config allows this origin (--deny-other)".into(),
             );
         }
-        return match forward(&sh, parts, body, &target, None).await {
+        return match forward(&sh, parts, body, &target, sh.ph.trust_for(&url)).await {
             Ok(resp) => resp.map(|b| b.map_err(BoxError::from).boxed_unsync()),
             Err(e) => text(StatusCode::BAD_GATEWAY, &e),
         };
@@ -397,7 +397,7 @@ async fn inner(req: Request<Incoming>, target: Target, sh: Arc<Shared>) -> Out {
     );
     let tls = sh.ph.tls_of(found[0]);
     let head = parts.method == Method::HEAD;
-    let resp = match forward(&sh, parts, body, &target, Some(tls)).await {
+    let resp = match forward(&sh, parts, body, &target, tls).await {
         Ok(r) => r,
         Err(e) => return text(StatusCode::BAD_GATEWAY, &sh.ph.redactor.text(&e)),
     };
@@ -578,7 +578,7 @@ async fn forward(
     mut parts: Parts,
     body: Bytes,
     target: &Target,
-    tls: Option<crate::net::TlsOptions>,
+    tls: crate::net::TlsOptions,
 ) -> Result<Response<Incoming>, String> {
     for h in [
         "proxy-connection",
@@ -632,7 +632,7 @@ async fn forward(
         .map_err(|_| format!("{}:{}: connection timed out", target.host, target.port))?
         .map_err(|e| format!("{}:{}: {e}", target.host, target.port))?;
     if target.https {
-        let t = crate::net::Tls::new(crate::net::Verify::Full, &tls.unwrap_or_default())
+        let t = crate::net::Tls::new(crate::net::Verify::Full, &tls)
             .map_err(|e| e.to_string())?;
         let s = t
             .connect(&target.host, tcp)
