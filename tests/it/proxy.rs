@@ -391,3 +391,53 @@ sys.exit(7)
     );
     assert!(stderr.contains("err [REDACTED:k/api_key]"), "{stderr}");
 }
+
+#[test]
+fn a_project_files_variables_get_placeholders_too() {
+    let t = T::new();
+    t.init();
+    let key = "sk_live_Project0Secret77";
+    t.add(
+        "api-key",
+        "svc/pay",
+        &["test_url=https://api.example.com/"],
+        Some(("api_key", key)),
+    )
+    .success();
+    let repo = t.dir.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    std::fs::write(
+        repo.join(".authcfg.toml"),
+        "[env]\nPAY_KEY = \"authcfg://svc/pay/api_key\"\nLOG_LEVEL = \"debug\"\n",
+    )
+    .unwrap();
+    t.cmd()
+        .current_dir(&repo)
+        .args(["project", "allow"])
+        .assert()
+        .success();
+    let out = t
+        .cmd()
+        .current_dir(&repo)
+        .args([
+            "exec",
+            "--placeholders",
+            "--",
+            "sh",
+            "-c",
+            "echo \"$PAY_KEY $LOG_LEVEL\"",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.starts_with("sk_live_authcfg-ph-svc_pay-api_key-") && stdout.ends_with(" debug\n"),
+        "{stdout}"
+    );
+    assert_clean("stdout", &out.stdout, &[key]);
+}

@@ -632,8 +632,7 @@ async fn forward(
         .map_err(|_| format!("{}:{}: connection timed out", target.host, target.port))?
         .map_err(|e| format!("{}:{}: {e}", target.host, target.port))?;
     if target.https {
-        let t = crate::net::Tls::new(crate::net::Verify::Full, &tls)
-            .map_err(|e| e.to_string())?;
+        let t = crate::net::Tls::new(crate::net::Verify::Full, &tls).map_err(|e| e.to_string())?;
         let s = t
             .connect(&target.host, tcp)
             .await
