@@ -312,6 +312,7 @@ impl Proxy {
             ca,
             opts,
             notify,
+            pool: Default::default(),
             me: addr,
         });
         crate::net::runtime::runtime().spawn(serve::run(listener, shared, stop_rx));

@@ -59,6 +59,7 @@ pub(super) struct Shared {
     pub ca: Ca,
     pub opts: Options,
     pub notify: super::Notify,
+    pub pool: Pool,
     /// The proxy's own address: never an upstream.
     pub me: SocketAddr,
 }
@@ -419,7 +420,7 @@ async fn inner(req: Request<Incoming>, target: Target, sh: Arc<Shared>) -> Out {
 /// The answer to a request that carried real values: headers and body
 /// redacted; a compressed or partial answer withheld (a secret in it could
 /// not be recognised).
-fn answer(sh: &Shared, resp: Response<Incoming>, head: bool) -> Out {
+fn answer(sh: &Shared, resp: Response<Tail>, head: bool) -> Out {
     let (mut parts, body) = resp.into_parts();
     let encoded = parts
         .headers
@@ -574,12 +575,12 @@ fn substitute(
 /// with the trust store (and the config's CA, `tls`), or plain http (to
 /// loopback only when it carries real values: `Placeholders::allowed`).
 async fn forward(
-    sh: &Shared,
+    sh: &Arc<Shared>,
     mut parts: Parts,
     body: Bytes,
     target: &Target,
     tls: crate::net::TlsOptions,
-) -> Result<Response<Incoming>, String> {
+) -> Result<Response<Tail>, String> {
     for h in [
         "proxy-connection",
         "proxy-authorization",
@@ -618,7 +619,42 @@ async fn forward(
             .headers
             .insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
     }
-    let req = Request::from_parts(parts, Full::new(body));
+    let key: PoolKey = (
+        target.https,
+        target.host.clone(),
+        target.port,
+        tls.ca_file.clone(),
+        tls.client_cert.clone(),
+        tls.client_key.clone(),
+    );
+    let request = |parts: &Parts| {
+        let mut r = Request::new(Full::new(body.clone()));
+        *r.method_mut() = parts.method.clone();
+        *r.uri_mut() = parts.uri.clone();
+        *r.headers_mut() = parts.headers.clone();
+        r
+    };
+    // A kept connection first; one the server closed meanwhile fails
+    // before any answer, and the request goes once more on a new one.
+    if let Some(mut sender) = sh.take(&key).await {
+        if let Ok(resp) = sender.send_request(request(&parts)).await {
+            return Ok(resp.map(|b| Tail::new(b, sh, key, sender)));
+        }
+    }
+    let mut sender = connect(sh, target, &tls).await?;
+    let resp = sender
+        .send_request(request(&parts))
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(resp.map(|b| Tail::new(b, sh, key, sender)))
+}
+
+/// A new connection to `target` (TLS verified as `tls` says).
+async fn connect(
+    sh: &Shared,
+    target: &Target,
+    tls: &crate::net::TlsOptions,
+) -> Result<Sender, String> {
     let addrs: Vec<SocketAddr> = tokio::net::lookup_host((target.host.as_str(), target.port))
         .await
         .map_err(|e| format!("cannot resolve {}: {e}", target.host))?
@@ -631,33 +667,129 @@ async fn forward(
         .await
         .map_err(|_| format!("{}:{}: connection timed out", target.host, target.port))?
         .map_err(|e| format!("{}:{}: {e}", target.host, target.port))?;
+    let _ = tcp.set_nodelay(true);
     if target.https {
-        let t = crate::net::Tls::new(crate::net::Verify::Full, &tls).map_err(|e| e.to_string())?;
+        let t = crate::net::Tls::new(crate::net::Verify::Full, tls).map_err(|e| e.to_string())?;
         let s = t
             .connect(&target.host, tcp)
             .await
             .map_err(|e| format!("{}: {e}", target.host))?;
-        send(s, req).await
+        handshake(s).await
     } else {
-        send(tcp, req).await
+        handshake(tcp).await
     }
 }
 
-async fn send<I>(io: I, req: Request<Full<Bytes>>) -> Result<Response<Incoming>, String>
+async fn handshake<I>(io: I) -> Result<Sender, String>
 where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
         .await
         .map_err(|e| e.to_string())?;
     tokio::spawn(conn);
-    sender.send_request(req).await.map_err(|e| e.to_string())
+    Ok(sender)
+}
+
+type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+/// Upstream connections are kept per target and TLS setup.
+pub(super) type PoolKey = (
+    bool,
+    String,
+    u16,
+    Option<std::path::PathBuf>,
+    Option<std::path::PathBuf>,
+    Option<std::path::PathBuf>,
+);
+
+/// Kept connections: per key, up to `POOL_PER_KEY` idle ones.
+pub(super) type Pool = std::sync::Mutex<std::collections::HashMap<PoolKey, Vec<Sender>>>;
+
+const POOL_PER_KEY: usize = 8;
+
+impl Shared {
+    /// An idle kept connection to `key`, ready for a request.
+    async fn take(&self, key: &PoolKey) -> Option<Sender> {
+        loop {
+            let mut s = self.pool.lock().expect("pool lock").get_mut(key)?.pop()?;
+            if s.is_closed() {
+                continue;
+            }
+            // Ready once its last answer was read to the end.
+            if let Ok(Ok(())) = tokio::time::timeout(Duration::from_millis(50), s.ready()).await {
+                return Some(s);
+            }
+        }
+    }
+
+    fn put(&self, key: PoolKey, s: Sender) {
+        if s.is_closed() {
+            return;
+        }
+        let mut pool = self.pool.lock().expect("pool lock");
+        let idle = pool.entry(key).or_default();
+        if idle.len() < POOL_PER_KEY {
+            idle.push(s);
+        }
+    }
+}
+
+/// An upstream answer's body; at its end the connection is kept for the
+/// next request to the same target.
+pub(super) struct Tail {
+    inner: Incoming,
+    back: Option<(Arc<Shared>, PoolKey, Sender)>,
+}
+
+impl Tail {
+    fn new(inner: Incoming, sh: &Arc<Shared>, key: PoolKey, s: Sender) -> Tail {
+        Tail {
+            inner,
+            back: Some((sh.clone(), key, s)),
+        }
+    }
+}
+
+impl Body for Tail {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = &mut *self;
+        let r = Pin::new(&mut this.inner).poll_frame(cx);
+        match r {
+            Poll::Ready(None) => {
+                if let Some((sh, key, s)) = this.back.take() {
+                    sh.put(key, s);
+                }
+                Poll::Ready(None)
+            }
+            Poll::Ready(Some(Err(e))) => {
+                this.back = None;
+                Poll::Ready(Some(Err(e.into())))
+            }
+            Poll::Ready(Some(Ok(f))) => Poll::Ready(Some(Ok(f))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 /// An answer's body through the streaming redactor; trailers dropped
 /// (they are not redacted).
 struct Redacting {
-    inner: Incoming,
+    inner: Tail,
     stream: crate::ops::redact::Stream,
     done: bool,
 }
