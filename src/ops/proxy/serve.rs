@@ -830,3 +830,61 @@ impl Body for Redacting {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ConfigDoc, Kind};
+    use crate::secret::Secret;
+
+    /// The real value goes in the form each place needs: a value with a
+    /// quote, a backslash, `&`, `=` and a space stays itself once the
+    /// server decodes the JSON, the form, the URL or the Basic header.
+    #[test]
+    fn real_values_are_encoded_for_where_they_go() {
+        use base64::Engine;
+        let real = r#"p"w\d&x=1 y%"#;
+        let mut d = ConfigDoc::new("c", Kind::Custom, "api_key");
+        d.fields.insert("api_key".into(), Secret::new(real));
+        d.fields
+            .insert("test_url".into(), Secret::new("https://api.example.com/"));
+        let (vars, ph) =
+            super::super::prepare(std::slice::from_ref(&d), crate::export::vars_for(&d)).unwrap();
+        let p = vars
+            .iter()
+            .find(|v| v.secret)
+            .unwrap()
+            .value
+            .expose()
+            .to_string();
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let make = |ctype: &str, body: String| {
+            let req = Request::builder()
+                .uri(format!("/x?k={p}"))
+                .header("content-type", ctype)
+                .header(
+                    "authorization",
+                    format!("Basic {}", b64.encode(format!("u:{p}"))),
+                )
+                .body(())
+                .unwrap();
+            (req.into_parts().0, Bytes::from(body))
+        };
+        let (mut parts, body) = make("application/json", format!("{{\"k\":\"{p}\"}}"));
+        let out = substitute(&ph, &[0], &mut parts, body).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["k"], real);
+        let q: Vec<(String, String)> =
+            url::form_urlencoded::parse(parts.uri.query().unwrap().as_bytes())
+                .into_owned()
+                .collect();
+        assert_eq!(q, [("k".to_string(), real.to_string())]);
+        let auth = parts.headers["authorization"].to_str().unwrap();
+        let dec = b64.decode(auth.strip_prefix("Basic ").unwrap()).unwrap();
+        assert_eq!(dec, format!("u:{real}").as_bytes());
+        let (mut parts, body) = make("application/x-www-form-urlencoded", format!("a=1&k={p}"));
+        let out = substitute(&ph, &[0], &mut parts, body).unwrap();
+        let f: Vec<(String, String)> = url::form_urlencoded::parse(&out).into_owned().collect();
+        assert_eq!(f[1], ("k".to_string(), real.to_string()));
+    }
+}
