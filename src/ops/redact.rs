@@ -469,7 +469,7 @@ impl Stream {
             .held
             .iter()
             .rev()
-            .take_while(|&&c| c.is_ascii_alphanumeric() || b"+/=_-%.~\\&#;".contains(&c))
+            .take_while(|&&c| c.is_ascii_alphanumeric() || b"+/=_-%\\&#;".contains(&c))
             .count();
         let mut hold = if run >= MIN_LEN {
             run.min(pending.len())

@@ -441,3 +441,60 @@ fn a_project_files_variables_get_placeholders_too() {
     );
     assert_clean("stdout", &out.stdout, &[key]);
 }
+
+/// A prompt reaches the user while the masked command waits for input
+/// (what is held back is shown once the command pauses).
+#[test]
+fn mask_shows_a_prompt_while_the_command_waits() {
+    use std::io::{Read, Write};
+    let t = T::new();
+    t.init();
+    t.add(
+        "api-key",
+        "k",
+        &["test_url=https://api.example.com/"],
+        Some(("api_key", "key-Mask-Prompt-5150")),
+    )
+    .success();
+    let mut child = t
+        .std_cmd()
+        .args([
+            "exec",
+            "--mask",
+            "k",
+            "--",
+            "sh",
+            "-c",
+            "printf 'Password: '; read x; echo \"got $x $K_API_KEY\"",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 256];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = vec![];
+    while !seen.ends_with(b"Password: ") {
+        let piece = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the prompt was held back while the command waited");
+        seen.extend(piece);
+    }
+    child.stdin.take().unwrap().write_all(b"abc\n").unwrap();
+    while let Ok(piece) = rx.recv_timeout(std::time::Duration::from_secs(10)) {
+        seen.extend(piece);
+    }
+    assert!(child.wait().unwrap().success());
+    assert_eq!(
+        String::from_utf8_lossy(&seen),
+        "Password: got abc [REDACTED:k/api_key]\n"
+    );
+}
