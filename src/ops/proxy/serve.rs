@@ -371,7 +371,7 @@ async fn inner(req: Request<Incoming>, target: Target, sh: Arc<Shared>) -> Out {
             );
         }
         return match forward(&sh, parts, body, &target, sh.ph.trust_for(&url)).await {
-            Ok(resp) => resp.map(|b| b.map_err(BoxError::from).boxed_unsync()),
+            Ok(resp) => resp.map(|b| b.boxed_unsync()),
             Err(e) => text(StatusCode::BAD_GATEWAY, &e),
         };
     }
@@ -817,7 +817,7 @@ impl Body for Redacting {
                         }
                     }
                 }
-                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e.into()))),
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
                 Poll::Ready(None) => {
                     this.done = true;
                     let out = this.stream.finish();
