@@ -136,10 +136,10 @@ fn supervised(
         )));
     }
     used.record(s)?;
-    let consumer = used
-        .consumer
-        .clone()
-        .unwrap_or_else(|| crate::store::usage::Consumer::label(&format!("exec:{program}")));
+    let consumer = used.consumer.clone().unwrap_or_else(|| {
+        let names: Vec<&str> = used.docs.iter().map(|d| d.meta.name.as_str()).collect();
+        crate::ops::handout::consumer(&ctx.settings, None, &names)
+    });
     let store_id = s.store.header().id;
     drop(used);
     if ctx.settings.key_cache.is_some() || crate::keys::cache::get(&store_id).is_some() {
