@@ -15,6 +15,7 @@ pub mod key;
 pub mod master_key;
 pub mod probe;
 pub mod project;
+pub mod proxy;
 pub mod recipients;
 /// Redaction is a policy below `ops` (oauth and the store use it too); the
 /// path `ops::redact` stays for callers that reach it through the use cases.

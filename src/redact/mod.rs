@@ -300,8 +300,33 @@ impl Redactor {
         })
     }
 
+    /// The labels of every value `bytes` hold, in any form this module
+    /// finds (each once, in no particular order): `ops::proxy` asks which
+    /// placeholders a request carries.
+    pub fn labels_in(&self, bytes: &[u8]) -> BTreeSet<&str> {
+        self.all_spans(bytes)
+            .iter()
+            .map(|s| self.labels[s.label as usize].as_str())
+            .collect()
+    }
+
+    /// A redactor of a stream (a child's output, a proxied answer), fed
+    /// piece by piece: a secret split across pieces is still found.
+    pub fn stream(self: &std::sync::Arc<Self>) -> Stream {
+        Stream {
+            r: self.clone(),
+            held: vec![],
+            shown: 0,
+        }
+    }
+
     /// The stretches of `bytes` that encode a secret, sorted, merged.
     fn spans(&self, bytes: &[u8]) -> Vec<Span> {
+        merge(self.all_spans(bytes))
+    }
+
+    /// Every match, not merged.
+    fn all_spans(&self, bytes: &[u8]) -> Vec<Span> {
         if self.is_empty() || bytes.len() < MIN_LEN {
             return vec![];
         }
@@ -330,7 +355,7 @@ impl Redactor {
                 s += WINDOW;
             }
         }
-        merge(all)
+        all
     }
 
     /// Spans of one window (`base`: where it starts in the answer).
@@ -398,6 +423,102 @@ impl Redactor {
             at = s.hi;
         }
         out.extend_from_slice(&bytes[at..cut]);
+        out
+    }
+}
+
+/// The streaming form of a [`Redactor`] (`Redactor::stream`): what is fed
+/// in comes out redacted, held back by [`Redactor::slack`] bytes so that a
+/// secret split across pieces (in any encoded form) is seen whole. The last
+/// `BACK` bytes already shown are kept as context, so an escape cut by a
+/// piece's edge is decoded whole.
+pub struct Stream {
+    r: std::sync::Arc<Redactor>,
+    /// Context already shown (`..shown`), then bytes not yet shown.
+    held: Vec<u8>,
+    shown: usize,
+}
+
+impl Stream {
+    /// Feeds `piece`; returns what may be shown now.
+    pub fn push(&mut self, piece: &[u8]) -> Vec<u8> {
+        if self.r.is_empty() {
+            return piece.to_vec();
+        }
+        self.held.extend_from_slice(piece);
+        let keep = self.r.slack();
+        if self.held.len() - self.shown <= keep {
+            return vec![];
+        }
+        let upto = self.held.len() - keep;
+        self.emit(upto)
+    }
+
+    /// Everything held, when no more is coming soon (an interactive
+    /// program waiting for input): all but a tail that could begin a
+    /// secret, which waits for the next piece or the end: the start of a
+    /// secret as it is written, or a trailing run of the characters its
+    /// encodings are made of (base64, hex, percent and backslash escapes)
+    /// of at least `MIN_LEN` bytes. A prompt ending in a blank or
+    /// punctuation is shown at once.
+    pub fn flush(&mut self) -> Vec<u8> {
+        if self.r.is_empty() || self.held.len() == self.shown {
+            return vec![];
+        }
+        let pending = &self.held[self.shown..];
+        // The run counts back into what was already shown: one begun
+        // there goes on here.
+        let run = self
+            .held
+            .iter()
+            .rev()
+            .take_while(|&&c| c.is_ascii_alphanumeric() || b"+/=_-%\\&#;".contains(&c))
+            .count();
+        let mut hold = if run >= MIN_LEN {
+            run.min(pending.len())
+        } else {
+            0
+        };
+        for p in &self.r.patterns {
+            for k in (hold + 1..=p.len().saturating_sub(1).min(pending.len())).rev() {
+                if pending[pending.len() - k..].eq_ignore_ascii_case(&p[..k]) {
+                    hold = k;
+                    break;
+                }
+            }
+        }
+        let upto = self.held.len() - hold;
+        self.emit(upto)
+    }
+
+    /// The rest, at the end of the stream.
+    pub fn finish(&mut self) -> Vec<u8> {
+        let upto = self.held.len();
+        self.emit(upto)
+    }
+
+    fn emit(&mut self, upto: usize) -> Vec<u8> {
+        let spans = self.r.spans(&self.held);
+        let mut cut = upto;
+        if let Some(s) = spans.iter().find(|s| s.lo < cut && s.hi > cut) {
+            cut = s.lo.max(self.shown);
+        }
+        let mut out = Vec::with_capacity(cut.saturating_sub(self.shown));
+        let mut at = self.shown;
+        for s in spans.iter().filter(|s| s.hi > self.shown && s.lo < cut) {
+            let lo = s.lo.max(at);
+            out.extend_from_slice(&self.held[at..lo]);
+            out.extend_from_slice(self.r.labels[s.label as usize].as_bytes());
+            at = s.hi.max(at);
+        }
+        if at < cut {
+            out.extend_from_slice(&self.held[at..cut]);
+        }
+        let cut = cut.max(at);
+        // Keep BACK bytes of what was shown as context for the next piece.
+        let start = cut.saturating_sub(BACK);
+        self.held.drain(..start);
+        self.shown = cut - start;
         out
     }
 }
@@ -707,5 +828,47 @@ mod tests {
         let body: String = "%41\\u0042&#67;=44QUJD".repeat(20_000);
         let out = red.text(&body);
         assert_eq!(out.len(), body.len());
+    }
+
+    /// The stream form finds a secret however the stream is cut: raw,
+    /// base64 and percent-encoded, fed one byte at a time or in pieces,
+    /// with `flush` between pieces (an interactive program).
+    #[test]
+    fn stream_finds_a_secret_split_across_pieces() {
+        use base64::Engine;
+        let secret = "sk_live_Stream0Secret9";
+        let mut r = Redactor::new();
+        r.add("c", "api_key", secret);
+        let r = std::sync::Arc::new(r);
+        let b64 = base64::engine::general_purpose::STANDARD.encode(format!("u:{secret}"));
+        let text = format!(
+            "start {secret} then Basic {b64} and key%3D{} end\n",
+            secret.replace('_', "%5F")
+        );
+        for size in [1, 2, 3, 7, 16, 1000] {
+            for flush in [false, true] {
+                let mut st = r.stream();
+                let mut out = vec![];
+                for piece in text.as_bytes().chunks(size) {
+                    out.extend(st.push(piece));
+                    if flush {
+                        out.extend(st.flush());
+                    }
+                }
+                out.extend(st.finish());
+                let out = String::from_utf8(out).unwrap();
+                assert!(!out.contains("Stream0Secret"), "{size} {flush}: {out}");
+                assert!(!out.contains(&b64[4..20]), "{size} {flush}: {out}");
+                assert!(!out.contains("Stream0"), "{size} {flush}: {out}");
+                if !flush {
+                    assert_eq!(out, r.text(&text), "{size}");
+                }
+                assert!(out.starts_with("start [REDACTED:c/api_key]"), "{out}");
+                assert!(out.ends_with(" end\n"), "{out}");
+            }
+        }
+        // Nothing held back when there is no secret to find.
+        let mut st = std::sync::Arc::new(Redactor::new()).stream();
+        assert_eq!(st.push(b"abc"), b"abc");
     }
 }

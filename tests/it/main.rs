@@ -41,6 +41,7 @@ mod project;
 mod project_trust;
 mod properties;
 mod provider_echo;
+mod proxy;
 mod race;
 mod recipients;
 mod redaction;
