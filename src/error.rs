@@ -36,7 +36,7 @@ impl Exit {
             Exit::Error => "an error: a damaged or unreadable store, a network failure, a refused write (`status`: no store)",
             Exit::Usage => "wrong usage: an unknown command or flag, a bad argument or input file; also a config without its secret, or whose type has no such credential (`token` of a basic config); nothing was changed",
             Exit::NotFound => "no config of that name (the hint names the nearest ones)",
-            Exit::TestFailed => "a credential test failed (`test`, `add connector`; `http --fail`: a status that is not 2xx)",
+            Exit::TestFailed => "a credential test failed (`test`, `add connector`; `http --fail`: a status that is not 2xx; `webhook verify`: the request's signature does not verify)",
             Exit::NoKey => "no usable master key: no key source worked or the store is locked (`status`), a member attempted an admin's change, or your key is not a recipient yet",
             Exit::OAuth => "an OAuth authorization failed",
             Exit::CannotRun => "`exec`: the command was found but could not be started",

@@ -51,6 +51,7 @@ mod sync;
 mod test;
 mod token;
 mod trust;
+mod webhook;
 
 use crate::error::{classify, CommandError, CommandResult, Exit};
 use crate::ops::{Session, Ui};
@@ -124,6 +125,9 @@ pub enum Command {
     Git(git::Args),
     /// Make an HTTP request with a config's credential attached (never printed)
     Http(http::Args),
+    /// Check or make a webhook's signature with a connector's signing secret
+    #[command(long_about = webhook::ABOUT)]
+    Webhook(webhook::Args),
     /// Serve the configs as MCP tools for agents (stdio, or HTTP on loopback)
     Mcp(mcp::Args),
     /// Prove configs work against the real service
@@ -500,6 +504,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> CommandResult {
         Command::GitCredential(a) => git::credential(ctx, a),
         Command::Git(a) => git::run(ctx, a),
         Command::Http(a) => http::run(ctx, a),
+        Command::Webhook(a) => webhook::run(ctx, a),
         Command::Mcp(a) => mcp::run(ctx, a),
         Command::Log(a) => log::run(ctx, a),
         Command::Test(a) => test::run(ctx, a),

@@ -20,6 +20,7 @@ pub mod sql;
 pub mod status;
 pub mod team;
 pub mod upgrade;
+pub mod webhook;
 
 pub use session::Session;
 
