@@ -55,6 +55,7 @@ mod tls_mysql;
 mod tls_postgres;
 mod trust_boundary;
 mod usage;
+mod webhooks;
 mod write_failures;
 
 /// A test file that is not declared above would silently never run.
