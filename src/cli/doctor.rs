@@ -431,7 +431,7 @@ fn is_legacy(name: &str) -> bool {
 
 /// What the store's root holds (docs/ARCHITECTURE.md, "Store"): directories,
 /// then files.
-const ROOT_DIRS: [&str; 9] = [
+const ROOT_DIRS: [&str; 10] = [
     "configs",
     crate::audit::SEGMENT_DIR,
     crate::store::usage::SHARD_DIR,
@@ -440,6 +440,7 @@ const ROOT_DIRS: [&str; 9] = [
     "locks",
     "tmp",
     "staging",
+    crate::ops::lease::DIR,
     crate::store::team::CONFLICTS_DIR,
 ];
 const ROOT_FILES: [&str; 12] = [

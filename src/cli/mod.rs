@@ -31,6 +31,7 @@ mod import;
 mod init;
 mod inject;
 mod key;
+mod leases;
 mod list;
 mod lock;
 mod log;
@@ -123,6 +124,8 @@ pub enum Command {
     GitCredential(git::CredentialArgs),
     /// Make git use a config's token for a host
     Git(git::Args),
+    /// Database leases of `exec --lease`: list them (after dropping those that ended), revoke
+    Leases(leases::Args),
     /// Make an HTTP request with a config's credential attached (never printed)
     Http(http::Args),
     /// Check or make a webhook's signature with a connector's signing secret
@@ -503,6 +506,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> CommandResult {
         Command::Hook(a) => hook::run(ctx, a),
         Command::GitCredential(a) => git::credential(ctx, a),
         Command::Git(a) => git::run(ctx, a),
+        Command::Leases(a) => leases::run(ctx, a),
         Command::Http(a) => http::run(ctx, a),
         Command::Webhook(a) => webhook::run(ctx, a),
         Command::Mcp(a) => mcp::run(ctx, a),

@@ -8,6 +8,7 @@ pub mod git_credential;
 pub mod handout;
 pub mod http;
 pub mod key;
+pub mod lease;
 pub mod master_key;
 pub mod probe;
 pub mod project;
