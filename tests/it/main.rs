@@ -25,6 +25,7 @@ mod interactive;
 mod interop;
 mod key_sources;
 mod kills;
+mod leases;
 mod loopback_listener;
 mod master_key;
 mod mcp_server;
