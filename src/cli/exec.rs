@@ -118,12 +118,16 @@ fn leased(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     use crate::ops::lease;
     let ttl = lease::parse_ttl(args.lease.as_deref().unwrap_or_default())?;
     if args.names.len() != 1 {
-        return Err(usage("--lease takes exactly one config: the database to lend a user of")
-            .hint("authcfg exec --lease 15m NAME -- CMD")
-            .into());
+        return Err(
+            usage("--lease takes exactly one config: the database to lend a user of")
+                .hint("authcfg exec --lease 15m NAME -- CMD")
+                .into(),
+        );
     }
     if args.project.env.is_some() {
-        return Err(usage("--env applies to a project file; --lease takes one named config").into());
+        return Err(
+            usage("--env applies to a project file; --lease takes one named config").into(),
+        );
     }
     let s = ctx.session()?;
     for w in lease::sweep(&s) {
@@ -138,7 +142,10 @@ fn leased(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     let l = &granted.lease;
     let until = time::OffsetDateTime::from_unix_timestamp(l.expires)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_default();
     eprintln!(
         "authcfg: lease {} of '{}' until {until} (created in {} ms)",

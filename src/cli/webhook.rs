@@ -62,9 +62,11 @@ struct SignArgs {
 /// The body on standard input, never waiting on a terminal.
 fn stdin_body() -> anyhow::Result<Vec<u8>> {
     if std::io::stdin().is_terminal() {
-        return Err(usage("the webhook body is read from standard input, which is a terminal")
-            .hint("pipe the body in: `authcfg webhook verify NAME -H '...' < body.json`")
-            .into());
+        return Err(
+            usage("the webhook body is read from standard input, which is a terminal")
+                .hint("pipe the body in: `authcfg webhook verify NAME -H '...' < body.json`")
+                .into(),
+        );
     }
     Ok(crate::input::read(
         std::path::Path::new("-"),

@@ -237,7 +237,10 @@ fn engine(doc: &ConfigDoc) -> Result<Engine, UserError> {
     };
     let (field, what) = match e {
         Engine::Postgres => ("lease_role", "the role lease users inherit"),
-        Engine::Mysql => ("lease_grants", "the privileges lease users get (e.g. SELECT ON app.*)"),
+        Engine::Mysql => (
+            "lease_grants",
+            "the privileges lease users get (e.g. SELECT ON app.*)",
+        ),
     };
     if doc.get(field).is_none_or(|v| v.trim().is_empty()) {
         return Err(usage(format!(
@@ -382,7 +385,9 @@ fn pg_message(e: &tokio_postgres::Error) -> String {
 }
 
 async fn my_create(admin: &ConfigDoc, l: &Lease, password: &str) -> Result<(), String> {
-    let mut conn = probes::mysql_connect(admin).await.map_err(|f| f.message())?;
+    let mut conn = probes::mysql_connect(admin)
+        .await
+        .map_err(|f| f.message())?;
     let account = my_account(&l.user);
     let mut r = conn
         .execute(&format!(
@@ -412,7 +417,9 @@ async fn my_create(admin: &ConfigDoc, l: &Lease, password: &str) -> Result<(), S
 /// on `admin`'s server. `Ok` also when it no longer exists.
 pub fn drop_user(admin: &ConfigDoc, l: &Lease) -> Result<Duration, UserError> {
     if !valid_id(&l.id) || l.user != format!("{USER_PREFIX}{}", l.id) {
-        return Err(failure("a lease record names a user that is not a lease user"));
+        return Err(failure(
+            "a lease record names a user that is not a lease user",
+        ));
     }
     let started = Instant::now();
     crate::net::runtime::block_on_timeout(DB_TIMEOUT, async {
@@ -446,7 +453,9 @@ async fn pg_drop(admin: &ConfigDoc, user: &str) -> Result<(), String> {
 }
 
 async fn my_drop(admin: &ConfigDoc, user: &str) -> Result<(), String> {
-    let mut conn = probes::mysql_connect(admin).await.map_err(|f| f.message())?;
+    let mut conn = probes::mysql_connect(admin)
+        .await
+        .map_err(|f| f.message())?;
     // Best effort: other users' sessions are seen and ended only with
     // PROCESS and CONNECTION ADMIN.
     if let Ok(rows) = conn
@@ -456,7 +465,10 @@ async fn my_drop(admin: &ConfigDoc, user: &str) -> Result<(), String> {
         ))
         .await
     {
-        for id in rows.into_iter().filter_map(|r| r.into_iter().next().flatten()) {
+        for id in rows
+            .into_iter()
+            .filter_map(|r| r.into_iter().next().flatten())
+        {
             if id.bytes().all(|b| b.is_ascii_digit()) {
                 let _ = conn.execute(&format!("KILL CONNECTION {id}")).await;
             }

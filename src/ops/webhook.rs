@@ -148,7 +148,14 @@ pub struct Verified {
 }
 
 /// The ids of connectors that have a webhook scheme, for messages.
-pub const CONNECTORS: &[&str] = &["github", "stripe", "slack", "shopify", "twilio", "webhook-hmac"];
+pub const CONNECTORS: &[&str] = &[
+    "github",
+    "stripe",
+    "slack",
+    "shopify",
+    "twilio",
+    "webhook-hmac",
+];
 
 impl Scheme {
     /// The scheme of a config: its connector's, with the secret field the
@@ -160,15 +167,16 @@ impl Scheme {
             .flatten()
             .map(|c| c.id.as_str());
         let secret = |f: &str| secret_field(doc, f).map_err(UserError::from);
-        let fixed = |service, secret, alg, header: &str, encoding, prefix: &str, ts: Option<&str>| Scheme {
-            service,
-            secret,
-            alg,
-            header: header.into(),
-            encoding,
-            prefix: prefix.into(),
-            timestamp_header: ts.map(Into::into),
-        };
+        let fixed =
+            |service, secret, alg, header: &str, encoding, prefix: &str, ts: Option<&str>| Scheme {
+                service,
+                secret,
+                alg,
+                header: header.into(),
+                encoding,
+                prefix: prefix.into(),
+                timestamp_header: ts.map(Into::into),
+            };
         Ok(match id {
             Some("github") => fixed(
                 Service::GitHub,
@@ -270,14 +278,23 @@ impl Scheme {
     }
 
     /// The signed parts of `req` at `timestamp` (for schemes that sign one).
-    fn signed<'a>(&self, req: &'a Request, ts: Option<&'a str>) -> Result<Vec<SignedPart<'a>>, Rejected> {
+    fn signed<'a>(
+        &self,
+        req: &'a Request,
+        ts: Option<&'a str>,
+    ) -> Result<Vec<SignedPart<'a>>, Rejected> {
         use SignedPart::{Bytes, Owned};
         Ok(match (self.service, ts) {
             (Service::Stripe, Some(t)) | (Service::Hmac, Some(t)) => {
                 vec![Bytes(t.as_bytes()), Bytes(b"."), Bytes(&req.body)]
             }
             (Service::Slack, Some(t)) => {
-                vec![Bytes(b"v0:"), Bytes(t.as_bytes()), Bytes(b":"), Bytes(&req.body)]
+                vec![
+                    Bytes(b"v0:"),
+                    Bytes(t.as_bytes()),
+                    Bytes(b":"),
+                    Bytes(&req.body),
+                ]
             }
             (Service::Twilio, _) => {
                 let url = req.url.as_deref().unwrap_or_default();
@@ -300,7 +317,9 @@ impl Scheme {
                     }
                     None => {
                         let mut params: Vec<(String, String)> =
-                            url::form_urlencoded::parse(&req.body).into_owned().collect();
+                            url::form_urlencoded::parse(&req.body)
+                                .into_owned()
+                                .collect();
                         params.sort();
                         params.dedup();
                         for (k, v) in params {
@@ -318,51 +337,60 @@ impl Scheme {
     /// Checks `req`'s signature, then its timestamp against `tolerance`
     /// seconds around `now` (Unix time).
     pub fn verify(&self, req: &Request, now: i64, tolerance: u64) -> Result<Verified, Rejected> {
-        let value = one_header(req, &self.header)?.ok_or_else(|| Rejected::Missing(self.header.clone()))?;
-        let (timestamp, signatures): (Option<String>, Vec<&str>) = match self.service {
-            Service::Stripe => {
-                let mut t = None;
-                let mut v1 = vec![];
-                for item in value.split(',') {
-                    match item.trim().split_once('=') {
-                        Some(("t", v)) => t = Some(v.to_string()),
-                        Some(("v1", v)) => v1.push(v),
-                        _ => {}
+        let value =
+            one_header(req, &self.header)?.ok_or_else(|| Rejected::Missing(self.header.clone()))?;
+        let (timestamp, signatures): (Option<String>, Vec<&str>) =
+            match self.service {
+                Service::Stripe => {
+                    let mut t = None;
+                    let mut v1 = vec![];
+                    for item in value.split(',') {
+                        match item.trim().split_once('=') {
+                            Some(("t", v)) => t = Some(v.to_string()),
+                            Some(("v1", v)) => v1.push(v),
+                            _ => {}
+                        }
                     }
-                }
-                let t = t.ok_or(Rejected::Malformed {
-                    header: self.header.clone(),
-                    why: "has no timestamp (t=)",
-                })?;
-                if v1.is_empty() {
-                    return Err(Rejected::Malformed {
+                    let t = t.ok_or(Rejected::Malformed {
                         header: self.header.clone(),
-                        why: "has no v1 signature",
-                    });
+                        why: "has no timestamp (t=)",
+                    })?;
+                    if v1.is_empty() {
+                        return Err(Rejected::Malformed {
+                            header: self.header.clone(),
+                            why: "has no v1 signature",
+                        });
+                    }
+                    (Some(t), v1)
                 }
-                (Some(t), v1)
-            }
-            _ => {
-                let sig = value.trim().strip_prefix(self.prefix.as_str()).ok_or(Rejected::Malformed {
-                    header: self.header.clone(),
-                    why: "does not start with the scheme's prefix",
-                })?;
-                let t = match &self.timestamp_header {
-                    Some(h) => Some(
-                        one_header(req, h)?
-                            .ok_or_else(|| Rejected::Missing(h.clone()))?
-                            .trim()
-                            .to_string(),
-                    ),
-                    None => None,
-                };
-                (t, vec![sig])
-            }
-        };
+                _ => {
+                    let sig = value.trim().strip_prefix(self.prefix.as_str()).ok_or(
+                        Rejected::Malformed {
+                            header: self.header.clone(),
+                            why: "does not start with the scheme's prefix",
+                        },
+                    )?;
+                    let t = match &self.timestamp_header {
+                        Some(h) => Some(
+                            one_header(req, h)?
+                                .ok_or_else(|| Rejected::Missing(h.clone()))?
+                                .trim()
+                                .to_string(),
+                        ),
+                        None => None,
+                    };
+                    (t, vec![sig])
+                }
+            };
         let ts_value = match &timestamp {
-            Some(t) => Some(t.parse::<i64>().map_err(|_| Rejected::Malformed {
-                header: self.timestamp_header.clone().unwrap_or_else(|| self.header.clone()),
-                why: "holds a timestamp that is not a whole number of seconds",
+            Some(t) => Some(t.parse::<i64>().map_err(|_| {
+                Rejected::Malformed {
+                    header: self
+                        .timestamp_header
+                        .clone()
+                        .unwrap_or_else(|| self.header.clone()),
+                    why: "holds a timestamp that is not a whole number of seconds",
+                }
             })?),
             None => None,
         };
@@ -389,7 +417,12 @@ impl Scheme {
 
     /// The headers a request with `body` (and, for Twilio, `url`) gets from
     /// the service at `now`, for tests of a receiver.
-    pub fn sign(&self, body: &[u8], url: Option<&str>, now: i64) -> Result<Vec<(String, String)>, UserError> {
+    pub fn sign(
+        &self,
+        body: &[u8],
+        url: Option<&str>,
+        now: i64,
+    ) -> Result<Vec<(String, String)>, UserError> {
         if self.service == Service::Twilio && url.is_none() {
             return Err(needs_url());
         }
@@ -478,7 +511,8 @@ fn one_header<'a>(req: &'a Request, name: &str) -> Result<Option<&'a str>, Rejec
 
 fn compute_mac(alg: Alg, key: &[u8], parts: &[SignedPart]) -> Vec<u8> {
     fn run<M: Mac + hmac::digest::KeyInit>(key: &[u8], parts: &[SignedPart]) -> Vec<u8> {
-        let mut m = <M as hmac::digest::KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
+        let mut m =
+            <M as hmac::digest::KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
         for p in parts {
             m.update(p.bytes());
         }
@@ -493,8 +527,13 @@ fn compute_mac(alg: Alg, key: &[u8], parts: &[SignedPart]) -> Vec<u8> {
 
 /// Constant time: `hmac`'s `verify_slice`.
 fn verify_mac(alg: Alg, key: &[u8], parts: &[SignedPart], expected: &[u8]) -> bool {
-    fn run<M: Mac + hmac::digest::KeyInit>(key: &[u8], parts: &[SignedPart], expected: &[u8]) -> bool {
-        let mut m = <M as hmac::digest::KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
+    fn run<M: Mac + hmac::digest::KeyInit>(
+        key: &[u8],
+        parts: &[SignedPart],
+        expected: &[u8],
+    ) -> bool {
+        let mut m =
+            <M as hmac::digest::KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
         for p in parts {
             m.update(p.bytes());
         }
@@ -529,7 +568,9 @@ pub fn parse_raw(input: &[u8]) -> Result<Request, UserError> {
     let end = match parsed.parse(input) {
         Ok(httparse::Status::Complete(n)) => n,
         Ok(httparse::Status::Partial) => {
-            return Err(usage("the raw request ends before its blank line after the headers"))
+            return Err(usage(
+                "the raw request ends before its blank line after the headers",
+            ))
         }
         Err(e) => return Err(usage(format!("the raw request is not HTTP/1.x: {e}"))),
     };
@@ -540,13 +581,13 @@ pub fn parse_raw(input: &[u8]) -> Result<Request, UserError> {
         out.headers.push((h.name.to_string(), value.to_string()));
     }
     let body = &input[end..];
-    if out
-        .headers
-        .iter()
-        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && !v.trim().eq_ignore_ascii_case("identity"))
-    {
-        return Err(usage("the raw request's body is chunked (Transfer-Encoding)")
-            .hint("give the decoded body on stdin and the headers with --header"));
+    if out.headers.iter().any(|(k, v)| {
+        k.eq_ignore_ascii_case("transfer-encoding") && !v.trim().eq_ignore_ascii_case("identity")
+    }) {
+        return Err(
+            usage("the raw request's body is chunked (Transfer-Encoding)")
+                .hint("give the decoded body on stdin and the headers with --header"),
+        );
     }
     let len = match one_header(&out, "content-length").map_err(UserError::from)? {
         Some(v) => Some(
@@ -599,7 +640,9 @@ pub fn verify(
     if scheme.needs_url() && req.url.is_none() {
         return Err(needs_url().into());
     }
-    Ok(scheme.verify(req, now, tolerance).map_err(UserError::from)?)
+    Ok(scheme
+        .verify(req, now, tolerance)
+        .map_err(UserError::from)?)
 }
 
 /// `authcfg webhook sign`: the headers `name`'s service would send.
@@ -629,7 +672,10 @@ mod tests {
 
     fn req(headers: &[(&str, &str)], body: &str) -> Request {
         Request {
-            headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             body: body.as_bytes().to_vec(),
             url: None,
         }
@@ -639,29 +685,49 @@ mod tests {
     /// deliveries").
     #[test]
     fn github_test_vector() {
-        let s = Scheme::of(&doc("github", &[("webhook_secret", "It's a Secret to Everybody")])).unwrap();
+        let s = Scheme::of(&doc(
+            "github",
+            &[("webhook_secret", "It's a Secret to Everybody")],
+        ))
+        .unwrap();
         let sig = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
         let r = req(&[("x-hub-signature-256", sig)], "Hello, World!");
         assert!(s.verify(&r, 0, 300).is_ok());
-        assert_eq!(s.sign(b"Hello, World!", None, 0).unwrap(), vec![("X-Hub-Signature-256".to_string(), sig.to_string())]);
+        assert_eq!(
+            s.sign(b"Hello, World!", None, 0).unwrap(),
+            vec![("X-Hub-Signature-256".to_string(), sig.to_string())]
+        );
         let r = req(&[("X-Hub-Signature-256", sig)], "Hello, World?");
-        assert_eq!(s.verify(&r, 0, 300).unwrap_err(), Rejected::Mismatch("X-Hub-Signature-256".into()));
+        assert_eq!(
+            s.verify(&r, 0, 300).unwrap_err(),
+            Rejected::Mismatch("X-Hub-Signature-256".into())
+        );
     }
 
     /// Slack's documented example ("Verifying requests from Slack").
     #[test]
     fn slack_documented_example() {
-        let s = Scheme::of(&doc("slack", &[("signing_secret", "8f742231b10e8888abcd99yyyzzz85a5")])).unwrap();
+        let s = Scheme::of(&doc(
+            "slack",
+            &[("signing_secret", "8f742231b10e8888abcd99yyyzzz85a5")],
+        ))
+        .unwrap();
         let body = "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";
         let r = req(
             &[
                 ("X-Slack-Request-Timestamp", "1531420618"),
-                ("X-Slack-Signature", "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"),
+                (
+                    "X-Slack-Signature",
+                    "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503",
+                ),
             ],
             body,
         );
         assert!(s.verify(&r, 1531420618 + 10, 300).is_ok());
-        assert!(matches!(s.verify(&r, 1531420618 + 301, 300), Err(Rejected::Stale { age: 301, .. })));
+        assert!(matches!(
+            s.verify(&r, 1531420618 + 301, 300),
+            Err(Rejected::Stale { age: 301, .. })
+        ));
     }
 
     #[test]
@@ -673,9 +739,15 @@ mod tests {
         assert!(s.verify(&r, 1000, 300).is_ok());
         let r2 = req(&[(name, &format!("v1=00,{value}"))], "{}");
         assert!(s.verify(&r2, 1200, 300).is_ok());
-        assert!(matches!(s.verify(&r, 1301, 300), Err(Rejected::Stale { .. })));
+        assert!(matches!(
+            s.verify(&r, 1301, 300),
+            Err(Rejected::Stale { .. })
+        ));
         let r = req(&[(name, "t=1000,v1=00")], "{}");
-        assert!(matches!(s.verify(&r, 1000, 300), Err(Rejected::Mismatch(_))));
+        assert!(matches!(
+            s.verify(&r, 1000, 300),
+            Err(Rejected::Mismatch(_))
+        ));
     }
 
     #[test]
@@ -686,16 +758,24 @@ mod tests {
         let body = "Digits=1234&To=%2B18005551212&From=%2B14158675310&Caller=%2B14158675310&CallSid=CA1234567890ABCDE";
         // Twilio's documented example: signature of this URL and these
         // parameters with the auth token 12345.
-        let mut r = req(&[("X-Twilio-Signature", "GvWf1cFY/Q7PnoempGyD5oXAezc=")], body);
+        let mut r = req(
+            &[("X-Twilio-Signature", "GvWf1cFY/Q7PnoempGyD5oXAezc=")],
+            body,
+        );
         r.url = Some(url.into());
-        assert!(s.verify(&r, 0, 300).is_ok(), "{:?}", s.sign(body.as_bytes(), Some(url), 0));
+        assert!(
+            s.verify(&r, 0, 300).is_ok(),
+            "{:?}",
+            s.sign(body.as_bytes(), Some(url), 0)
+        );
         r.body = b"Digits=1235".to_vec();
         assert!(s.verify(&r, 0, 300).is_err());
     }
 
     #[test]
     fn raw_requests_parse() {
-        let raw = b"POST /hook HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nX-A: b\r\n\r\nhelloEXTRA";
+        let raw =
+            b"POST /hook HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nX-A: b\r\n\r\nhelloEXTRA";
         let r = parse_raw(raw).unwrap();
         assert_eq!(r.body, b"hello");
         assert_eq!(one_header(&r, "x-a").unwrap(), Some("b"));

@@ -51,14 +51,27 @@ impl Drop for PgLeaseSetup {
 
 fn pg_try(sql: &str) -> std::process::Output {
     Command::new("psql")
-        .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qAtc", sql])
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-qAtc",
+            sql,
+        ])
         .output()
         .unwrap()
 }
 
 fn pg_rows(sql: &str) -> Vec<String> {
     let out = pg_try(sql);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -75,7 +88,16 @@ fn pg_exists(user: &str) -> bool {
 /// member of authcfg_pw); whether it worked.
 fn pg_login(user: &str, password: &str) -> bool {
     Command::new("psql")
-        .args(["-h", "127.0.0.1", "-U", user, "-d", "postgres", "-XAtc", "select 1"])
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-U",
+            user,
+            "-d",
+            "postgres",
+            "-XAtc",
+            "select 1",
+        ])
         .env("PGPASSWORD", password)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -87,8 +109,20 @@ fn pg_login(user: &str, password: &str) -> bool {
 fn add_pg(t: &T, name: &str, setup: &PgLeaseSetup, password: &str) {
     t.cmd()
         .args(["add", "connector", "postgres", "--name", name, "--no-test"])
-        .args(["--set", "host=127.0.0.1", "--set", "port=5432", "--set", "database=postgres"])
-        .args(["--set", &format!("username={}", setup.admin), "--set", "sslmode=disable"])
+        .args([
+            "--set",
+            "host=127.0.0.1",
+            "--set",
+            "port=5432",
+            "--set",
+            "database=postgres",
+        ])
+        .args([
+            "--set",
+            &format!("username={}", setup.admin),
+            "--set",
+            "sslmode=disable",
+        ])
         .args(["--set", &format!("lease_role={}", setup.role)])
         .args(["--secret-stdin", "password"])
         .write_stdin(password.to_string())
@@ -99,7 +133,9 @@ fn add_pg(t: &T, name: &str, setup: &PgLeaseSetup, password: &str) {
 /// The `created in N ms` and `dropped in M ms` of authcfg's stderr.
 fn timings(stderr: &str) -> (u64, u64) {
     let num = |after: &str| -> u64 {
-        let at = stderr.find(after).unwrap_or_else(|| panic!("no '{after}' in {stderr}"));
+        let at = stderr
+            .find(after)
+            .unwrap_or_else(|| panic!("no '{after}' in {stderr}"));
         stderr[at + after.len()..]
             .split_whitespace()
             .next()
@@ -115,7 +151,10 @@ fn timings(stderr: &str) -> (u64, u64) {
 fn wait_for(what: &str, cond: impl Fn() -> bool) {
     let started = Instant::now();
     while !cond() {
-        assert!(started.elapsed() < Duration::from_secs(30), "waited too long for {what}");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "waited too long for {what}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -148,13 +187,18 @@ fn postgres_lease_works_during_and_fails_after() {
     assert_eq!(parts[2], "t", "VALID UNTIL is set");
     let kept = std::fs::read_to_string(&seen).unwrap();
     let mut kept = kept.lines();
-    let (user, password) = (kept.next().unwrap().to_string(), kept.next().unwrap().to_string());
+    let (user, password) = (
+        kept.next().unwrap().to_string(),
+        kept.next().unwrap().to_string(),
+    );
     assert_eq!(user, parts[0]);
     assert!(password.len() >= 32);
     // The child has only the lease's user: never the admin's password or name.
     assert!(!stdout.contains(admin_pw));
     assert!(!stdout.contains(&format!("PGUSER={}", setup.admin)));
-    assert!(stdout.contains(&format!("DATABASE_URL=postgresql://{user}:{password}@127.0.0.1:5432/postgres")));
+    assert!(stdout.contains(&format!(
+        "DATABASE_URL=postgresql://{user}:{password}@127.0.0.1:5432/postgres"
+    )));
     // authcfg says nothing secret.
     assert_clean("stderr", stderr.as_bytes(), &[admin_pw, &password]);
     // After: the user is gone, and its password opens nothing.
@@ -212,7 +256,10 @@ fn kill_9_of_authcfg_leaves_nothing_after_the_next_sweep() {
     t.init();
     add_pg(&t, "pg", &setup, admin_pw);
     let ready = t.dir.path().join("ready");
-    let script = format!("echo $$ > {}.tmp && mv {0}.tmp {0} && exec sleep 120", ready.display());
+    let script = format!(
+        "echo $$ > {}.tmp && mv {0}.tmp {0} && exec sleep 120",
+        ready.display()
+    );
     let mut holder = t
         .std_cmd()
         .args(["exec", "--lease", "15m", "pg", "--", "sh", "-c", &script])
@@ -221,7 +268,11 @@ fn kill_9_of_authcfg_leaves_nothing_after_the_next_sweep() {
         .spawn()
         .unwrap();
     wait_for("the child", || ready.exists());
-    let child: i32 = std::fs::read_to_string(&ready).unwrap().trim().parse().unwrap();
+    let child: i32 = std::fs::read_to_string(&ready)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     let users = setup.lease_users();
     assert_eq!(users.len(), 1);
     let records: Vec<_> = std::fs::read_dir(t.store.join("leases")).unwrap().collect();
@@ -241,9 +292,15 @@ fn kill_9_of_authcfg_leaves_nothing_after_the_next_sweep() {
         .stderr(contains(format!("dropped lease {}", users[0])))
         .stderr(contains("its holder is gone"));
     assert!(!pg_exists(&users[0]));
-    assert_eq!(std::fs::read_dir(t.store.join("leases")).unwrap().count(), 0);
+    assert_eq!(
+        std::fs::read_dir(t.store.join("leases")).unwrap().count(),
+        0
+    );
     // The orphaned child (ours) is ended by its pid.
-    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(child), nix::sys::signal::Signal::SIGKILL);
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child),
+        nix::sys::signal::Signal::SIGKILL,
+    );
 
     // The same through `exec --lease`, which sweeps first.
     let _ = std::fs::remove_file(&ready);
@@ -255,7 +312,11 @@ fn kill_9_of_authcfg_leaves_nothing_after_the_next_sweep() {
         .spawn()
         .unwrap();
     wait_for("the child", || ready.exists());
-    let child: i32 = std::fs::read_to_string(&ready).unwrap().trim().parse().unwrap();
+    let child: i32 = std::fs::read_to_string(&ready)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     let users = setup.lease_users();
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(holder.id() as i32),
@@ -269,9 +330,15 @@ fn kill_9_of_authcfg_leaves_nothing_after_the_next_sweep() {
         .assert()
         .success()
         .stderr(contains(format!("dropped lease {}", users[0])));
-    eprintln!("sweep after kill -9 + a new lease: {} ms", started.elapsed().as_millis());
+    eprintln!(
+        "sweep after kill -9 + a new lease: {} ms",
+        started.elapsed().as_millis()
+    );
     assert!(setup.lease_users().is_empty());
-    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(child), nix::sys::signal::Signal::SIGKILL);
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child),
+        nix::sys::signal::Signal::SIGKILL,
+    );
 }
 
 #[test]
@@ -285,7 +352,16 @@ fn concurrent_leases_are_distinct_users_and_revoke_drops_one() {
     let children: Vec<_> = (0..n)
         .map(|_| {
             t.std_cmd()
-                .args(["exec", "--lease", "5m", "pg", "--", "psql", "-XAtc", "select session_user"])
+                .args([
+                    "exec",
+                    "--lease",
+                    "5m",
+                    "pg",
+                    "--",
+                    "psql",
+                    "-XAtc",
+                    "select session_user",
+                ])
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
@@ -295,7 +371,11 @@ fn concurrent_leases_are_distinct_users_and_revoke_drops_one() {
     let mut users = std::collections::BTreeSet::new();
     for c in children {
         let out = c.wait_with_output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let u = String::from_utf8(out.stdout).unwrap().trim().to_string();
         assert!(u.starts_with("authcfg_lease_"), "{u}");
         users.insert(u);
@@ -331,10 +411,16 @@ fn concurrent_leases_are_distinct_users_and_revoke_drops_one() {
         .stdout(contains("revoked 1 lease"));
     let out = holder.wait_with_output().unwrap();
     assert!(out.status.success());
-    assert!(gone.exists(), "the child's login failed after the revocation");
+    assert!(
+        gone.exists(),
+        "the child's login failed after the revocation"
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("already revoked"));
     assert!(setup.lease_users().is_empty());
-    t.cmd().args(["leases", "revoke", "nosuchlease1"]).assert().code(3);
+    t.cmd()
+        .args(["leases", "revoke", "nosuchlease1"])
+        .assert()
+        .code(3);
 }
 
 #[test]
@@ -348,7 +434,11 @@ fn mariadb_lease_works_during_and_fails_after() {
     impl Drop for Cleanup {
         fn drop(&mut self) {
             let _ = Command::new("mariadb")
-                .args(["-uroot", "-e", &format!("DROP USER IF EXISTS '{}'@'%'", self.0)])
+                .args([
+                    "-uroot",
+                    "-e",
+                    &format!("DROP USER IF EXISTS '{}'@'%'", self.0),
+                ])
                 .output();
         }
     }
@@ -357,8 +447,20 @@ fn mariadb_lease_works_during_and_fails_after() {
     t.init();
     t.cmd()
         .args(["add", "connector", "mariadb", "--name", "my", "--no-test"])
-        .args(["--set", "host=127.0.0.1", "--set", "port=3306", "--set", "database=test"])
-        .args(["--set", &format!("username={admin}"), "--set", "sslmode=disable"])
+        .args([
+            "--set",
+            "host=127.0.0.1",
+            "--set",
+            "port=3306",
+            "--set",
+            "database=test",
+        ])
+        .args([
+            "--set",
+            &format!("username={admin}"),
+            "--set",
+            "sslmode=disable",
+        ])
         .args(["--set", "lease_grants=SELECT ON test.*"])
         .args(["--secret-stdin", "password"])
         .write_stdin(admin_pw.to_string())
@@ -383,11 +485,20 @@ fn mariadb_lease_works_during_and_fails_after() {
         let stderr = String::from_utf8_lossy(&out.stderr).to_string();
         assert!(out.status.success(), "{stderr}");
         let stdout = String::from_utf8(out.stdout).unwrap();
-        let user = stdout.lines().next().unwrap().trim_end_matches("@%").to_string();
+        let user = stdout
+            .lines()
+            .next()
+            .unwrap()
+            .trim_end_matches("@%")
+            .to_string();
         assert!(user.starts_with("authcfg_lease_"), "{stdout}");
         assert!(stdout.contains("GRANT SELECT ON `test`.*"), "{stdout}");
         assert!(!stdout.contains(admin_pw));
-        let pw = stdout.lines().find_map(|l| l.strip_prefix("pw=")).unwrap().to_string();
+        let pw = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("pw="))
+            .unwrap()
+            .to_string();
         assert_clean("stderr", stderr.as_bytes(), &[admin_pw, &pw]);
         times.push(timings(&stderr));
         users.insert(user, pw);
@@ -407,15 +518,28 @@ fn mariadb_lease_works_during_and_fails_after() {
         assert!(!ok, "{user} still logs in");
     }
     let out = Command::new("mariadb")
-        .args(["-uroot", "-N", "-e", "select count(*) from mysql.user where user like 'authcfg_lease_%'"])
+        .args([
+            "-uroot",
+            "-N",
+            "-e",
+            "select count(*) from mysql.user where user like 'authcfg_lease_%'",
+        ])
         .output()
         .unwrap();
     let left: Vec<String> = users.keys().cloned().collect();
     let still = Command::new("mariadb")
-        .args(["-uroot", "-N", "-e", &format!(
-            "select count(*) from mysql.user where user in ({})",
-            left.iter().map(|u| format!("'{u}'")).collect::<Vec<_>>().join(",")
-        )])
+        .args([
+            "-uroot",
+            "-N",
+            "-e",
+            &format!(
+                "select count(*) from mysql.user where user in ({})",
+                left.iter()
+                    .map(|u| format!("'{u}'"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+        ])
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -426,7 +550,8 @@ fn mariadb_lease_works_during_and_fails_after() {
 fn bad_lease_requests_exit_2() {
     let t = T::new();
     t.init();
-    t.add("bearer_token", "api", &[], Some(("token", "tok-1"))).success();
+    t.add("bearer_token", "api", &[], Some(("token", "tok-1")))
+        .success();
     t.cmd()
         .args(["exec", "--lease", "15m", "api", "--", "true"])
         .assert()
@@ -434,7 +559,16 @@ fn bad_lease_requests_exit_2() {
         .stderr(contains("is not a PostgreSQL or MySQL/MariaDB connector"));
     t.cmd()
         .args(["add", "connector", "postgres", "--name", "pg", "--no-test"])
-        .args(["--set", "host=127.0.0.1", "--set", "database=postgres", "--set", "username=nobody", "--set", "sslmode=disable"])
+        .args([
+            "--set",
+            "host=127.0.0.1",
+            "--set",
+            "database=postgres",
+            "--set",
+            "username=nobody",
+            "--set",
+            "sslmode=disable",
+        ])
         .assert()
         .success();
     t.cmd()
