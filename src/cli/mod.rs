@@ -13,6 +13,7 @@ macro_rules! outln {
 mod add;
 mod add_connector;
 mod add_oauth2;
+mod cargo;
 mod complete;
 mod completions;
 mod connectors;
@@ -124,6 +125,8 @@ pub enum Command {
     GitCredential(git::CredentialArgs),
     /// Make git use a config's token for a host
     Git(git::Args),
+    /// cargo's credential provider (cargo runs `authcfg --cargo-plugin`; see `man authcfg`)
+    CargoCredential(cargo::Args),
     /// Database leases of `exec --lease`: list them (after dropping those that ended), revoke
     Leases(leases::Args),
     /// Make an HTTP request with a config's credential attached (never printed)
@@ -386,6 +389,13 @@ fn main_inner() -> i32 {
     let settings = Settings::from_env();
     Settings::scrub_environment();
     crate::oauth::set_request_timeout(settings.http_timeout);
+    // cargo starts its credential provider with `--cargo-plugin` only.
+    if cargo::invoked_as_plugin() {
+        return match cargo::serve(&settings) {
+            Ok(()) => 0,
+            Err(e) => report(&e.into()),
+        };
+    }
     use clap::FromArgMatches;
     let cli = match command()
         .try_get_matches()
@@ -506,6 +516,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> CommandResult {
         Command::Hook(a) => hook::run(ctx, a),
         Command::GitCredential(a) => git::credential(ctx, a),
         Command::Git(a) => git::run(ctx, a),
+        Command::CargoCredential(a) => cargo::run(&ctx.settings, a),
         Command::Leases(a) => leases::run(ctx, a),
         Command::Http(a) => http::run(ctx, a),
         Command::Webhook(a) => webhook::run(ctx, a),

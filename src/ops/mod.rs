@@ -3,6 +3,7 @@
 //! a `Ui` for the few things that need a person (a passphrase, trusting an
 //! admin key) and for progress and notices, and renders the results.
 
+pub mod cargo_credential;
 pub mod credential;
 pub mod git_credential;
 pub mod handout;
