@@ -76,7 +76,9 @@ fn answer(settings: &Settings, req: &Request) -> serde_json::Value {
             .clone()
             .or_else(|| settings.store_dir.clone()),
     )
-    .and_then(|dir| crate::ops::Session::open(settings, &dir, &crate::ops::Silent).map(|s| (s, dir)));
+    .and_then(|dir| {
+        crate::ops::Session::open(settings, &dir, &crate::ops::Silent).map(|s| (s, dir))
+    });
     match opened {
         Ok((s, _)) => cc::answer(Ok(&s), req),
         Err(e) => {

@@ -62,7 +62,9 @@ impl Setup {
                 _ => return Err("give one config name".into()),
             }
         }
-        let name = name.ok_or("no config name: credential-provider = [\"authcfg\", \"NAME\", \"--index\", \"URL\"]")?;
+        let name = name.ok_or(
+            "no config name: credential-provider = [\"authcfg\", \"NAME\", \"--index\", \"URL\"]",
+        )?;
         let index = index.ok_or("no --index: the registry index URL the token is for")?;
         Ok(Setup { name, index, store })
     }
@@ -100,7 +102,9 @@ impl Request {
         let v: Value = serde_json::from_str(line)
             .map_err(|_| other("authcfg: the request from cargo is not JSON"))?;
         if v["v"] != json!(1) {
-            return Err(other("authcfg: unsupported protocol version (authcfg speaks 1)"));
+            return Err(other(
+                "authcfg: unsupported protocol version (authcfg speaks 1)",
+            ));
         }
         let args: Vec<String> = v["args"]
             .as_array()
@@ -158,15 +162,19 @@ pub fn answer(s: Result<&Session, &UserError>, req: &Request) -> Value {
 /// The token for `setup`: the `Authorization` value of its credential
 /// (prefix and all, as cargo sends it), else its bare token; and when an
 /// OAuth2 access token expires.
-fn token(s: &Session, setup: &Setup) -> Result<(zeroize::Zeroizing<String>, Option<i64>), UserError> {
+fn token(
+    s: &Session,
+    setup: &Setup,
+) -> Result<(zeroize::Zeroizing<String>, Option<i64>), UserError> {
     let fail = |e: anyhow::Error| -> UserError {
         let (exit, hint) = crate::error::classify(&e);
         let mut u = UserError::new(exit, format!("{e:#}"));
         u.hint = hint;
         u
     };
-    let mut used = super::handout::read_for_use(s, std::slice::from_ref(&setup.name), "cargo-credential")
-        .map_err(fail)?;
+    let mut used =
+        super::handout::read_for_use(s, std::slice::from_ref(&setup.name), "cargo-credential")
+            .map_err(fail)?;
     let doc = &used.docs[0];
     let cred = Credential::of(doc).map_err(UserError::from)?;
     let value = match cred.header() {
@@ -194,7 +202,13 @@ mod tests {
     #[test]
     fn setup_and_requests_parse() {
         let a = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let s = Setup::parse(&a(&["cargo-credential", "reg", "--index", "sparse+http://x/index/"])).unwrap();
+        let s = Setup::parse(&a(&[
+            "cargo-credential",
+            "reg",
+            "--index",
+            "sparse+http://x/index/",
+        ]))
+        .unwrap();
         assert_eq!(s.name, "reg");
         assert!(s.matches("sparse+http://x/index"));
         assert!(!s.matches("sparse+http://y/index/"));
@@ -208,8 +222,14 @@ mod tests {
         // Another registry: cargo asks its next provider.
         let other = Request::parse(r#"{"v":1,"registry":{"index-url":"sparse+http://evil/index/"},"kind":"get","operation":"read","args":["reg","--index","sparse+http://x/index/"]}"#).unwrap();
         let e = UserError::new(crate::error::Exit::Error, "no store");
-        assert_eq!(answer(Err(&e), &other), json!({"Err":{"kind":"url-not-supported"}}));
+        assert_eq!(
+            answer(Err(&e), &other),
+            json!({"Err":{"kind":"url-not-supported"}})
+        );
         let login = Request::parse(r#"{"v":1,"registry":{"index-url":"sparse+http://x/index/"},"kind":"login","args":["reg","--index","sparse+http://x/index/"]}"#).unwrap();
-        assert_eq!(answer(Err(&e), &login), json!({"Err":{"kind":"operation-not-supported"}}));
+        assert_eq!(
+            answer(Err(&e), &login),
+            json!({"Err":{"kind":"operation-not-supported"}})
+        );
     }
 }

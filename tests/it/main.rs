@@ -6,6 +6,7 @@ mod support;
 
 mod audit_trail;
 mod bad_input;
+mod cargo_registry;
 mod concurrency;
 mod connectors;
 mod conveniences;
