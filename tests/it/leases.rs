@@ -348,7 +348,7 @@ fn concurrent_leases_are_distinct_users_and_revoke_drops_one() {
     let t = T::new();
     t.init();
     add_pg(&t, "pg", &setup, admin_pw);
-    let n = 8;
+    let n = 20;
     let children: Vec<_> = (0..n)
         .map(|_| {
             t.std_cmd()
@@ -544,6 +544,59 @@ fn mariadb_lease_works_during_and_fails_after() {
         .unwrap();
     assert!(out.status.success());
     assert_eq!(String::from_utf8_lossy(&still.stdout).trim(), "0");
+
+    // kill -9 of the holder: the next sweep drops the MariaDB user (no
+    // VALID UNTIL there: the sweep is what ends it).
+    let ready = t.dir.path().join("ready");
+    let script = format!(
+        "echo $$ > {}.tmp && mv {0}.tmp {0} && exec sleep 120",
+        ready.display()
+    );
+    let mut holder = t
+        .std_cmd()
+        .args(["exec", "--lease", "15m", "my", "--", "sh", "-c", &script])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("the child", || ready.exists());
+    let child: i32 = std::fs::read_to_string(&ready)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let listed: serde_json::Value = serde_json::from_str(&t.stdout(&["leases", "--json"])).unwrap();
+    let user = listed[0]["user"].as_str().unwrap().to_string();
+    let count = |user: &str| {
+        let out = Command::new("mariadb")
+            .args([
+                "-uroot",
+                "-N",
+                "-e",
+                &format!("select count(*) from mysql.user where user = '{user}'"),
+            ])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eq!(count(&user), "1");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(holder.id() as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    holder.wait().unwrap();
+    t.cmd()
+        .args(["leases"])
+        .assert()
+        .success()
+        .stderr(contains(format!("dropped lease {user}")))
+        .stdout(contains("no leases"));
+    assert_eq!(count(&user), "0");
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child),
+        nix::sys::signal::Signal::SIGKILL,
+    );
 }
 
 #[test]
