@@ -41,6 +41,18 @@ pub fn serve(settings: &Settings) -> anyhow::Result<()> {
     writeln!(out, "{}", cc::hello())?;
     out.flush()?;
     let stdin = std::io::stdin();
+    if std::io::IsTerminal::is_terminal(&stdin) {
+        // Only cargo speaks this protocol: never wait on a person.
+        writeln!(
+            out,
+            "{}",
+            cc::other("authcfg: this is cargo's credential provider; cargo runs it (see `authcfg help cargo-credential`)")
+        )?;
+        return Err(crate::error::usage(
+            "standard input is a terminal: cargo runs the credential provider",
+        )
+        .into());
+    }
     let mut input = stdin.lock().take(u64::MAX);
     loop {
         let mut line = Vec::new();

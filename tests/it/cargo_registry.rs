@@ -299,3 +299,22 @@ fn the_provider_answers_bad_requests_with_cargos_error_json() {
     assert_eq!(e["Err"]["kind"], "other");
     assert!(!e.to_string().contains("tok-abc-123"));
 }
+
+/// At a terminal the provider says what it is and exits 2: it never waits
+/// for a request a person would have to type.
+#[test]
+fn the_provider_never_waits_on_a_terminal() {
+    let t = T::new();
+    t.init();
+    let mut cmd = std::process::Command::new(BIN);
+    cmd.arg("--cargo-plugin");
+    t.apply(&mut cmd);
+    let mut p = rexpect::session::spawn_command(cmd, Some(20_000)).unwrap();
+    let rest = p.exp_eof().unwrap();
+    assert!(rest.contains(r#"{"v":[1]}"#), "{rest}");
+    assert!(rest.contains("cargo's credential provider"), "{rest}");
+    assert!(matches!(
+        p.process().wait().unwrap(),
+        rexpect::process::WaitStatus::Exited(_, 2)
+    ));
+}

@@ -449,3 +449,33 @@ fn bad_usage_exits_2() {
         .assert()
         .code(3);
 }
+
+/// At a terminal, `verify` and `sign` refuse at once (exit 2) instead of
+/// waiting for a body that will never come.
+#[test]
+fn a_terminal_on_stdin_is_refused_not_waited_on() {
+    let t = T::new();
+    t.init();
+    add(&t, "github", "gh", &[], "token", "ghp_x");
+    set_secret(&t, "gh", "webhook_secret", GITHUB_SECRET);
+    for args in [
+        vec![
+            "webhook",
+            "verify",
+            "gh",
+            "-H",
+            "X-Hub-Signature-256: sha256=00",
+        ],
+        vec!["webhook", "sign", "gh"],
+    ] {
+        let mut cmd = t.std_cmd();
+        cmd.args(&args);
+        let mut p = rexpect::session::spawn_command(cmd, Some(20_000)).unwrap();
+        let rest = p.exp_eof().unwrap();
+        assert!(rest.contains("which is a terminal"), "{rest}");
+        assert!(matches!(
+            p.process().wait().unwrap(),
+            rexpect::process::WaitStatus::Exited(_, 2)
+        ));
+    }
+}
