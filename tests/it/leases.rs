@@ -231,9 +231,14 @@ fn a_lease_that_ends_while_the_child_runs_is_dropped_then() {
     let t = T::new();
     t.init();
     add_pg(&t, "pg", &setup, admin_pw);
-    // The child works at first, then waits (bounded) until its login
-    // fails (VALID UNTIL) and its user is gone (dropped by authcfg).
-    let script = "psql -XAtc 'select 1' >/dev/null || exit 10; i=0; while psql -XAtc 'select 1' >/dev/null 2>&1; do i=$((i+1)); [ $i -gt 300 ] && exit 11; sleep 0.1; done; \
+    // An admin that may end other roles' sessions (pg_signal_backend):
+    // the lease's open session ends with it.
+    psql(&format!("GRANT pg_signal_backend TO {}", setup.admin));
+    // The child works at first; its long statement is cut when the lease
+    // ends; then it waits (bounded) until its user is gone.
+    let script = "psql -XAtc 'select 1' >/dev/null || exit 10; \
+        psql -XAtc 'select pg_sleep(60)' >/dev/null 2>&1 && exit 13; \
+        psql -XAtc 'select 1' >/dev/null 2>&1 && exit 14; i=0; \
         while [ \"$(PGPASSWORD= psql -U postgres -XAtc \"select count(*) from pg_roles where rolname = '$PGUSER'\")\" != 0 ]; do i=$((i+1)); [ $i -gt 300 ] && exit 12; sleep 0.1; done; exit 0";
     let started = Instant::now();
     let out = t
