@@ -38,12 +38,47 @@ fn cargo_cmd(t: &T, cargo_home: &Path) -> Command {
     c
 }
 
+/// The registry's publish endpoint behind nginx (which has checked the
+/// token): reads cargo's upload (JSON metadata and the .crate, each after
+/// its 32-bit little-endian length) and adds the version to the index.
+const PUBLISH: &str = r#"
+import hashlib, json, struct, sys, os
+from http.server import BaseHTTPRequestHandler, HTTPServer
+index = sys.argv[2]
+class H(BaseHTTPRequestHandler):
+    def do_PUT(self):
+        body = self.rfile.read(int(self.headers['Content-Length']))
+        n = struct.unpack('<I', body[:4])[0]
+        meta = json.loads(body[4:4 + n])
+        m = struct.unpack('<I', body[4 + n:8 + n])[0]
+        crate = body[8 + n:8 + n + m]
+        name = meta['name']
+        path = os.path.join(index, name[:2], name[2:4], name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        line = {'name': name, 'vers': meta['vers'], 'deps': [], 'cksum': hashlib.sha256(crate).hexdigest(), 'features': {}, 'yanked': False}
+        with open(path, 'a') as f:
+            f.write(json.dumps(line) + chr(10))
+        out = json.dumps({'warnings': {'invalid_categories': [], 'invalid_badges': [], 'other': []}}).encode()
+        self.send_response(200)
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+    def log_message(self, *a):
+        pass
+srv = HTTPServer(('127.0.0.1', int(sys.argv[1])), H)
+print('publish endpoint ready', file=sys.stderr, flush=True)
+srv.serve_forever()
+"#;
+
 /// A sparse registry holding `acme-util 0.1.0` (packaged by cargo itself),
 /// behind nginx that answers 401 (with cargo's WWW-Authenticate) to any
-/// request without `Authorization: <token>`.
-fn registry(t: &T, token: &str) -> Daemon {
+/// request without `Authorization: <token>`; publishing goes through nginx
+/// to `PUBLISH`.
+fn registry(t: &T, token: &str) -> (Daemon, Daemon) {
     let dir = tempfile::tempdir().unwrap();
     let port = closed_port();
+    let publish_port = closed_port();
     let d = dir.path();
     let src = d.join("acme-util");
     std::fs::create_dir_all(src.join("src")).unwrap();
@@ -88,14 +123,23 @@ fn registry(t: &T, token: &str) -> Daemon {
             "daemon off;\npid {dd}/nginx.pid;\nerror_log stderr info;\nevents {{ worker_connections 64; }}\nhttp {{\n\
              access_log {dd}/access.log;\nclient_body_temp_path {dd};\nproxy_temp_path {dd};\nfastcgi_temp_path {dd};\nuwsgi_temp_path {dd};\nscgi_temp_path {dd};\n\
              server {{\nlisten 127.0.0.1:{port};\nroot {};\ndefault_type application/octet-stream;\n\
-             location / {{ if ($http_authorization != \"{token}\") {{ add_header WWW-Authenticate 'Cargo login_url=\"http://127.0.0.1:{port}/me\"' always; return 401; }} }}\n}}\n}}\n",
+             location / {{ if ($http_authorization != \"{token}\") {{ add_header WWW-Authenticate 'Cargo login_url=\"http://127.0.0.1:{port}/me\"' always; return 401; }} }}\n\
+             location = /api/v1/crates/new {{ if ($http_authorization != \"{token}\") {{ return 401; }} client_max_body_size 10m; proxy_pass http://127.0.0.1:{publish_port}; }}\n}}\n}}\n",
             www.display()
         ),
     )
     .unwrap();
+    let pdir = tempfile::tempdir().unwrap();
+    let script = pdir.path().join("publish.py");
+    std::fs::write(&script, PUBLISH).unwrap();
+    let mut py = Command::new("python3");
+    py.arg(&script)
+        .arg(publish_port.to_string())
+        .arg(www.join("index"));
+    let publish = spawn_until(py, "publish endpoint ready", publish_port, pdir);
     let mut cmd = Command::new("nginx");
     cmd.arg("-c").arg(&conf).arg("-p").arg(d);
-    spawn_until(cmd, "start worker process", port, dir)
+    (spawn_until(cmd, "start worker process", port, dir), publish)
 }
 
 /// A project depending on acme-util from the registry `acme`, whose
@@ -126,7 +170,7 @@ fn cargo_fetches_an_auth_required_registry_with_the_token_authcfg_holds() {
     let token = "cargo-Registry-token-7f3a";
     let t = T::new();
     t.init();
-    let reg = registry(&t, token);
+    let (reg, _publish) = registry(&t, token);
     let index = format!("sparse+http://127.0.0.1:{}/index/", reg.port);
     t.add("bearer_token", "reg", &["prefix="], Some(("token", token)))
         .success();
@@ -157,6 +201,36 @@ fn cargo_fetches_an_auth_required_registry_with_the_token_authcfg_holds() {
     // The use is recorded with its consumer.
     let show = t.stdout(&["show", "reg"]);
     assert!(show.contains(&format!("cargo:{index}")), "{show}");
+
+    // Publishing a new version with the same token (operation "publish").
+    let new = t.dir.path().join("acme-new");
+    std::fs::create_dir_all(new.join("src")).unwrap();
+    std::fs::write(
+        new.join("Cargo.toml"),
+        "[package]\nname = \"acme-util\"\nversion = \"0.2.0\"\nedition = \"2021\"\ndescription = \"test\"\nlicense = \"MIT\"\npublish = [\"acme\"]\n",
+    )
+    .unwrap();
+    std::fs::write(new.join("src/lib.rs"), "pub fn answer() -> u32 { 43 }\n").unwrap();
+    let out = cargo_cmd(&t, &home)
+        .args([
+            "publish",
+            "--registry",
+            "acme",
+            "--no-verify",
+            "--allow-dirty",
+        ])
+        .current_dir(&new)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("Published acme-util v0.2.0"), "{stderr}");
+    assert_clean("cargo's output", &out.stderr, &[token]);
+    let log = std::fs::read_to_string(reg.dir.path().join("access.log")).unwrap();
+    assert!(
+        log.contains("PUT /api/v1/crates/new HTTP/1.1\" 200"),
+        "{log}"
+    );
 
     // A wrong token: nginx refuses, cargo fails.
     t.add(
