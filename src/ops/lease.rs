@@ -118,6 +118,13 @@ impl Journal {
         fsutil::write_new(&self.path(&lease.id), &data)
     }
 
+    /// Replaces a record (atomically, durably): its exact end once the
+    /// user exists.
+    pub fn update(&self, lease: &Lease) -> std::io::Result<()> {
+        let data = serde_json::to_vec_pretty(lease).map_err(std::io::Error::other)?;
+        fsutil::write_atomic(&self.path(&lease.id), &data)
+    }
+
     pub fn remove(&self, id: &str) -> std::io::Result<()> {
         match std::fs::remove_file(self.path(id)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
@@ -307,13 +314,15 @@ pub fn create(s: &Session, admin: &ConfigDoc, ttl: Duration) -> anyhow::Result<G
     ));
     let (pid, pid_start, boot_id) = me();
     let created = now();
-    let lease = Lease {
+    // The lease runs from when its user exists (`expires` is set then);
+    // until then the record holds the latest it can end.
+    let mut lease = Lease {
         user: format!("{USER_PREFIX}{id}"),
         id,
         config: admin.meta.name.clone(),
         engine,
         created,
-        expires: created + ttl.as_secs() as i64,
+        expires: created + (ttl + DB_TIMEOUT).as_secs() as i64,
         pid,
         pid_start,
         boot_id,
@@ -324,11 +333,16 @@ pub fn create(s: &Session, admin: &ConfigDoc, ttl: Duration) -> anyhow::Result<G
     let started = Instant::now();
     let made = crate::net::runtime::block_on_timeout(DB_TIMEOUT, async {
         match engine {
-            Engine::Postgres => pg_create(admin, &lease, &password).await,
-            Engine::Mysql => my_create(admin, &lease, &password).await,
+            Engine::Postgres => pg_create(admin, &lease, &password, ttl).await,
+            Engine::Mysql => my_create(admin, &lease, &password, ttl).await,
         }
     })
     .unwrap_or_else(|| Err(format!("no answer within {} s", DB_TIMEOUT.as_secs())));
+    if let Ok(expires) = made {
+        lease.expires = expires;
+        // Best effort: the record's earlier end is later, never earlier.
+        let _ = journal.update(&lease);
+    }
     if let Err(e) = made {
         // It may exist half made (a grant refused): drop it, then forget it.
         if drop_user(admin, &lease).is_ok() {
@@ -351,19 +365,26 @@ pub fn create(s: &Session, admin: &ConfigDoc, ttl: Duration) -> anyhow::Result<G
     })
 }
 
-async fn pg_create(admin: &ConfigDoc, l: &Lease, password: &str) -> Result<(), String> {
+/// Creates the PostgreSQL role; its end (Unix seconds), `ttl` from now.
+async fn pg_create(
+    admin: &ConfigDoc,
+    l: &Lease,
+    password: &str,
+    ttl: Duration,
+) -> Result<i64, String> {
     let client = probes::postgres::connect(admin)
         .await
         .map_err(|f| f.message())?
         .client;
-    let until = time::OffsetDateTime::from_unix_timestamp(l.expires)
-        .map_err(|e| e.to_string())?
-        .format(&time::format_description::well_known::Rfc3339)
-        .map_err(|e| e.to_string())?;
     let role = admin.get("lease_role").unwrap_or_default().trim();
     // A SCRAM verifier computed here: the password never reaches the
     // server or its statement log.
     let verifier = postgres_protocol::password::scram_sha_256(password.as_bytes());
+    let expires = now() + ttl.as_secs() as i64;
+    let until = time::OffsetDateTime::from_unix_timestamp(expires)
+        .map_err(|e| e.to_string())?
+        .format(&time::format_description::well_known::Rfc3339)
+        .map_err(|e| e.to_string())?;
     // One implicit transaction: the role exists whole or not at all. Its
     // sessions act as the lease role (SET role), so what the child creates
     // belongs to that role and never keeps the lease user from being dropped.
@@ -375,7 +396,11 @@ async fn pg_create(admin: &ConfigDoc, l: &Lease, password: &str) -> Result<(), S
         role = quote_ident(role),
         role_lit = quote_literal(role),
     );
-    client.batch_execute(&sql).await.map_err(|e| pg_message(&e))
+    client
+        .batch_execute(&sql)
+        .await
+        .map_err(|e| pg_message(&e))?;
+    Ok(expires)
 }
 
 fn pg_message(e: &tokio_postgres::Error) -> String {
@@ -384,7 +409,14 @@ fn pg_message(e: &tokio_postgres::Error) -> String {
         .unwrap_or_else(|| crate::net::chain(e))
 }
 
-async fn my_create(admin: &ConfigDoc, l: &Lease, password: &str) -> Result<(), String> {
+/// Creates the MySQL/MariaDB user; its end (Unix seconds), `ttl` from now
+/// (enforced by authcfg and the sweep: the server has no VALID UNTIL).
+async fn my_create(
+    admin: &ConfigDoc,
+    l: &Lease,
+    password: &str,
+    ttl: Duration,
+) -> Result<i64, String> {
     let mut conn = probes::mysql_connect(admin)
         .await
         .map_err(|f| f.message())?;
@@ -410,7 +442,8 @@ async fn my_create(admin: &ConfigDoc, l: &Lease, password: &str) -> Result<(), S
         }
     }
     conn.close().await;
-    r.map_err(|f| f.message())
+    r.map_err(|f| f.message())?;
+    Ok(now() + ttl.as_secs() as i64)
 }
 
 /// Drops the lease's user (its sessions ended first where the admin may),

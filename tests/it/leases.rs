@@ -426,6 +426,38 @@ fn concurrent_leases_are_distinct_users_and_revoke_drops_one() {
         .args(["leases", "revoke", "nosuchlease1"])
         .assert()
         .code(3);
+    t.cmd().args(["leases", "revoke"]).assert().code(2);
+
+    // `leases revoke --all` drops every held lease.
+    let marks: Vec<_> = (0..2)
+        .map(|i| t.dir.path().join(format!("held-{i}")))
+        .collect();
+    let holders: Vec<_> = marks
+        .iter()
+        .map(|m| {
+            let script = format!(
+                "touch {}; i=0; while psql -XAtc 'select 1' >/dev/null 2>&1; do i=$((i+1)); [ $i -gt 300 ] && exit 11; sleep 0.1; done",
+                m.display()
+            );
+            t.std_cmd()
+                .args(["exec", "--lease", "15m", "pg", "--", "sh", "-c", &script])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    wait_for("both children", || marks.iter().all(|m| m.exists()));
+    assert_eq!(setup.lease_users().len(), 2);
+    t.cmd()
+        .args(["leases", "revoke", "--all"])
+        .assert()
+        .success()
+        .stdout(contains("revoked 2 lease(s)"));
+    for h in holders {
+        assert!(h.wait_with_output().unwrap().status.success());
+    }
+    assert!(setup.lease_users().is_empty());
 }
 
 #[test]
