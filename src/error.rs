@@ -36,7 +36,7 @@ impl Exit {
             Exit::Error => "an error: a damaged or unreadable store, a network failure, a refused write (`status`: no store)",
             Exit::Usage => "wrong usage: an unknown command or flag, a bad argument or input file; also a config without its secret, or whose type has no such credential (`token` of a basic config); nothing was changed",
             Exit::NotFound => "no config of that name (the hint names the nearest ones)",
-            Exit::TestFailed => "a credential test failed (`test`, `add connector`; `http --fail`: a status that is not 2xx)",
+            Exit::TestFailed => "a credential test failed (`test`, `add connector`; `http --fail`: a status that is not 2xx; `webhook verify`: the request's signature does not verify)",
             Exit::NoKey => "no usable master key: no key source worked or the store is locked (`status`), a member attempted an admin's change, or your key is not a recipient yet",
             Exit::OAuth => "an OAuth authorization failed",
             Exit::CannotRun => "`exec`: the command was found but could not be started",
@@ -211,13 +211,29 @@ pub type CommandResult = std::result::Result<(), CommandError>;
 pub struct CommandError {
     exit: Exit,
     error: Option<anyhow::Error>,
+    /// `exec --lease`: the child's own exit code (authcfg waited for it).
+    child: Option<i32>,
 }
 
 impl CommandError {
     /// A failure the command has already shown (its output says what
     /// failed): exits with `exit`, prints nothing more.
     pub fn reported(exit: Exit) -> CommandError {
-        CommandError { exit, error: None }
+        CommandError {
+            exit,
+            error: None,
+            child: None,
+        }
+    }
+    /// `exec --lease`: authcfg ran the command and waited for it; the exit
+    /// code is the command's own (128 + N when signal N ended it, as
+    /// shells say).
+    pub fn child(code: i32) -> CommandError {
+        CommandError {
+            exit: Exit::Error,
+            error: None,
+            child: Some(code),
+        }
     }
     /// The error to show, if the command has not shown it itself.
     pub fn error(&self) -> Option<&anyhow::Error> {
@@ -228,7 +244,7 @@ impl CommandError {
     }
     /// The process's exit code: the documented table (README, "Exit codes").
     pub fn code(&self) -> i32 {
-        self.exit as i32
+        self.child.unwrap_or(self.exit as i32)
     }
 }
 
@@ -241,6 +257,7 @@ impl<E: Into<anyhow::Error>> From<E> for CommandError {
         CommandError {
             exit,
             error: Some(error),
+            child: None,
         }
     }
 }

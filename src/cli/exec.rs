@@ -33,6 +33,11 @@ pub struct Args {
     /// secrets, in any form, become [REDACTED:NAME/FIELD]
     #[arg(long)]
     mask: bool,
+    /// Hand the command a temporary database user for this long (15m, 1h,
+    /// at most 7d) instead of the config's own (PostgreSQL: lease_role;
+    /// MySQL/MariaDB: lease_grants); dropped when the command ends
+    #[arg(long, value_name = "DURATION", conflicts_with_all = ["placeholders", "mask"])]
+    lease: Option<String>,
     /// The command and its arguments, after --
     #[arg(last = true, required = true, value_name = "CMD")]
     command: Vec<String>,
@@ -47,6 +52,9 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
             "run the inner command directly, or unset {GUARD} if nesting is really meant"
         ))
         .into());
+    }
+    if args.lease.is_some() {
+        return leased(ctx, args);
     }
     let project = args
         .project
@@ -76,21 +84,39 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     if ctx.settings.key_cache.is_some() || crate::keys::cache::get(&store_id).is_some() {
         crate::keys::cache::leave_session();
     }
-    let mut cmd = std::process::Command::new(&args.command[0]);
-    cmd.args(&args.command[1..]);
+    let mut cmd = child_command(&args.command, &vars, guard);
+    let err = cmd.exec();
+    cannot_run(&args.command[0], err)
+}
+
+/// The command with the variables (and nothing key-bearing) in its
+/// environment.
+fn child_command(
+    command: &[String],
+    vars: &[crate::export::Var],
+    guard: String,
+) -> std::process::Command {
+    let mut cmd = std::process::Command::new(&command[0]);
+    cmd.args(&command[1..]);
     // Already removed from this process at start-up; removed again here so
     // that no future change can hand a key to the child.
     for k in KEY_BEARING {
         cmd.env_remove(k);
     }
-    for v in &vars {
+    for v in vars {
         // Replaces any inherited variable of the same name.
         cmd.env(&v.name, v.value.expose());
     }
     cmd.env(GUARD, guard);
-    let err = cmd.exec();
-    // Only reached when the command could not be started; shells use 127/126.
-    eprintln!("error: cannot run '{}': {err}", args.command[0]);
+    cmd
+}
+
+/// The command could not be started; shells use 127/126.
+fn cannot_run(command: &str, err: std::io::Error) -> crate::error::CommandResult {
+    eprintln!(
+        "error: cannot run '{}': {err}",
+        crate::text::escape(command, crate::text::SHOWN)
+    );
     eprintln!("hint: check the command name and your PATH");
     Err(crate::error::CommandError::reported(
         if err.kind() == std::io::ErrorKind::NotFound {
@@ -309,4 +335,121 @@ fn supervised(
         .or_else(|| status.signal().map(|s| 128 + s))
         .unwrap_or(1);
     std::process::exit(code);
+}
+
+/// `exec --lease D NAME -- CMD`: a temporary database user for CMD
+/// (`ops::lease`). authcfg stays to drop the user when CMD ends (or when
+/// the lease does), and exits with CMD's code.
+fn leased(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
+    use crate::ops::lease;
+    let ttl = lease::parse_ttl(args.lease.as_deref().unwrap_or_default())?;
+    if args.names.len() != 1 {
+        return Err(
+            usage("--lease takes exactly one config: the database to lend a user of")
+                .hint("authcfg exec --lease 15m NAME -- CMD")
+                .into(),
+        );
+    }
+    if args.project.env.is_some() {
+        return Err(
+            usage("--env applies to a project file; --lease takes one named config").into(),
+        );
+    }
+    let s = ctx.session()?;
+    for w in lease::sweep(&s) {
+        swept_notice(&w);
+    }
+    let names = super::export::canonical(&args.names)?;
+    let used = crate::ops::handout::read_for_use(&s, &names, "exec-lease")?;
+    let admin = used.docs[0].clone();
+    used.record(&s)?;
+    drop(used);
+    let granted = lease::create(&s, &admin, ttl)?;
+    let l = &granted.lease;
+    let until = time::OffsetDateTime::from_unix_timestamp(l.expires)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default();
+    eprintln!(
+        "authcfg: lease {} of '{}' until {until} (created in {} ms)",
+        l.user,
+        crate::text::escape(&l.config, crate::text::SHOWN),
+        granted.create_time.as_millis()
+    );
+    let vars = match super::export::collect_vars(std::slice::from_ref(&granted.doc), &args.prefix) {
+        Ok(v) => v,
+        Err(e) => {
+            end_notice(lease::end(&s, &admin, l), l);
+            return Err(e.into());
+        }
+    };
+    drop(granted.doc);
+    let store_id = s.store.header().id;
+    // The child must not possess the session keyring holding a cached key.
+    if ctx.settings.key_cache.is_some() || crate::keys::cache::get(&store_id).is_some() {
+        crate::keys::cache::leave_session();
+    }
+    let cmd = child_command(&args.command, &vars, args.names.join(","));
+    drop(vars);
+    let held = match lease::hold(&s, &admin, l, cmd) {
+        Ok(h) => h,
+        Err(err) => {
+            end_notice(lease::end(&s, &admin, l), l);
+            return cannot_run(&args.command[0], err);
+        }
+    };
+    match held.expired {
+        Some(r) => {
+            eprintln!("authcfg: lease {} ended while the command ran", l.user);
+            end_notice(r, l);
+        }
+        None => end_notice(lease::end(&s, &admin, l), l),
+    }
+    use std::os::unix::process::ExitStatusExt;
+    let code = held
+        .status
+        .code()
+        .or_else(|| held.status.signal().map(|n| 128 + n))
+        .unwrap_or(1);
+    if code == 0 {
+        Ok(())
+    } else {
+        Err(crate::error::CommandError::child(code))
+    }
+}
+
+fn end_notice(r: anyhow::Result<Option<std::time::Duration>>, l: &crate::ops::lease::Lease) {
+    match r {
+        Ok(Some(d)) => eprintln!("authcfg: lease {} dropped in {} ms", l.user, d.as_millis()),
+        Ok(None) => eprintln!("authcfg: lease {} was already revoked", l.user),
+        Err(e) => {
+            super::say("warning: ", &format!("{e:#}"));
+            eprintln!(
+                "hint: the next `authcfg leases` drops it (its record is kept); `authcfg leases revoke {}` tries now",
+                l.id
+            );
+        }
+    }
+}
+
+pub fn swept_notice(w: &crate::ops::lease::Swept) {
+    let config = crate::text::escape(&w.config, crate::text::SHOWN);
+    match &w.error {
+        None => eprintln!(
+            "authcfg: dropped lease {} of '{config}' ({})",
+            w.user,
+            match w.state {
+                crate::ops::lease::State::Expired => "ended",
+                crate::ops::lease::State::Orphaned => "its holder is gone",
+                crate::ops::lease::State::Active => "revoked",
+            }
+        ),
+        Some(e) => super::say(
+            "warning: ",
+            &format!("cannot drop lease {} of '{config}' yet: {e}", w.user),
+        ),
+    }
 }

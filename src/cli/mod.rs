@@ -13,6 +13,7 @@ macro_rules! outln {
 mod add;
 mod add_connector;
 mod add_oauth2;
+mod cargo;
 mod complete;
 mod completions;
 mod connectors;
@@ -31,6 +32,7 @@ mod import;
 mod init;
 mod inject;
 mod key;
+mod leases;
 mod list;
 mod lock;
 mod log;
@@ -53,6 +55,7 @@ mod term;
 mod test;
 mod token;
 mod trust;
+mod webhook;
 
 use crate::error::{classify, CommandError, CommandResult, Exit};
 use crate::ops::{Session, Ui};
@@ -133,8 +136,15 @@ pub enum Command {
     GitCredential(git::CredentialArgs),
     /// Team stores on git (init, clone, autosync), and git's use of a config's token (setup)
     Git(git::Args),
+    /// cargo's credential provider (cargo runs `authcfg --cargo-plugin`; see `man authcfg`)
+    CargoCredential(cargo::Args),
+    /// Database leases of `exec --lease`: list them (after dropping those that ended), revoke
+    Leases(leases::Args),
     /// Make an HTTP request with a config's credential attached (never printed)
     Http(http::Args),
+    /// Check or make a webhook's signature with a connector's signing secret
+    #[command(long_about = webhook::ABOUT)]
+    Webhook(webhook::Args),
     /// Serve the configs as MCP tools for agents (stdio, or HTTP on loopback)
     Mcp(mcp::Args),
     /// Prove configs work against the real service
@@ -400,6 +410,13 @@ fn main_inner() -> i32 {
     term::init(&settings.display);
     Settings::scrub_environment();
     crate::oauth::set_request_timeout(settings.http_timeout);
+    // cargo starts its credential provider with `--cargo-plugin` only.
+    if cargo::invoked_as_plugin() {
+        return match cargo::serve(&settings) {
+            Ok(()) => 0,
+            Err(e) => report(&e.into()),
+        };
+    }
     use clap::FromArgMatches;
     let cli = match command()
         .try_get_matches()
@@ -520,7 +537,10 @@ fn dispatch(ctx: &Ctx, command: Command) -> CommandResult {
         Command::Hook(a) => hook::run(ctx, a),
         Command::GitCredential(a) => git::credential(ctx, a),
         Command::Git(a) => git::run(ctx, a),
+        Command::CargoCredential(a) => cargo::run(&ctx.settings, a),
+        Command::Leases(a) => leases::run(ctx, a),
         Command::Http(a) => http::run(ctx, a),
+        Command::Webhook(a) => webhook::run(ctx, a),
         Command::Mcp(a) => mcp::run(ctx, a),
         Command::Log(a) => log::run(ctx, a),
         Command::Test(a) => test::run(ctx, a),

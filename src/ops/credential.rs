@@ -243,25 +243,31 @@ fn header_value(config: &str, value: &str, field: &'static str) -> Result<(), Cr
         })
 }
 
+/// The secret in `field` of `doc`, or `CredentialError::Empty`: the one
+/// rule of what an empty secret is, for request credentials (`Credential::of`)
+/// and for the other secrets a config holds for a tool (a webhook's
+/// signing secret, `ops::webhook`).
+pub fn secret_field(doc: &ConfigDoc, field: &str) -> Result<Zeroizing<String>, CredentialError> {
+    match doc.get(field) {
+        // Only spaces is as empty as nothing (red team 2, #25).
+        Some(v) if !v.trim().is_empty() => Ok(Zeroizing::new(v.to_string())),
+        _ => Err(CredentialError::Empty {
+            config: doc.meta.name.clone(),
+            field: field.to_string(),
+            provider: doc.meta.kind == Kind::Oauth2,
+            manual_oauth2: doc.meta.kind == Kind::Custom
+                && CustomAuth::parse(&doc.meta.type_id) == Some(CustomAuth::OAuth2)
+                && field == "access_token",
+        }),
+    }
+}
+
 impl Credential {
     /// The one rule that turns a config into a request credential.
     pub fn of(doc: &ConfigDoc) -> Result<Credential, CredentialError> {
         let config = doc.meta.name.as_str();
         let text = |f: &str| doc.get(f).unwrap_or_default().to_string();
-        let secret = |f: &str| -> Result<Zeroizing<String>, CredentialError> {
-            match doc.get(f) {
-                // Only spaces is as empty as nothing (red team 2, #25).
-                Some(v) if !v.trim().is_empty() => Ok(Zeroizing::new(v.to_string())),
-                _ => Err(CredentialError::Empty {
-                    config: config.to_string(),
-                    field: f.to_string(),
-                    provider: doc.meta.kind == Kind::Oauth2,
-                    manual_oauth2: doc.meta.kind == Kind::Custom
-                        && CustomAuth::parse(&doc.meta.type_id) == Some(CustomAuth::OAuth2)
-                        && f == "access_token",
-                }),
-            }
-        };
+        let secret = |f: &str| secret_field(doc, f);
         let not_http = || CredentialError::NotHttp {
             config: config.to_string(),
             type_id: doc.meta.type_id.clone(),

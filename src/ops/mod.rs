@@ -4,6 +4,7 @@
 //! admin key) and for progress and notices, and renders the results.
 
 pub mod admin;
+pub mod cargo_credential;
 pub mod config;
 pub mod credential;
 pub mod doctor;
@@ -12,6 +13,7 @@ pub mod handout;
 pub mod http;
 pub mod init;
 pub mod key;
+pub mod lease;
 pub mod master_key;
 pub mod probe;
 pub mod project;
@@ -26,6 +28,7 @@ pub mod session;
 pub mod sql;
 pub mod status;
 pub mod team;
+pub mod webhook;
 
 pub use session::Session;
 

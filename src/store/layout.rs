@@ -12,11 +12,13 @@ pub const LOCK_FILE: &str = ".lock";
 pub const USED_DIR: &str = "used";
 /// Per-config refresh locks.
 pub const LOCKS_DIR: &str = "locks";
+/// Database leases in progress, one record each (`ops::lease`).
+pub const LEASES_DIR: &str = "leases";
 /// The passphrase-sealed master key (passphrase and keyutils stores).
 pub const SEALED_IDENTITY: &str = "identity.age";
 
 /// Directories of the root.
-pub const ROOT_DIRS: [&str; 9] = [
+pub const ROOT_DIRS: [&str; 10] = [
     CONFIGS_DIR,
     audit::SEGMENT_DIR,
     usage::SHARD_DIR,
@@ -26,6 +28,7 @@ pub const ROOT_DIRS: [&str; 9] = [
     TMP_DIR,
     STAGING_DIR,
     team::CONFLICTS_DIR,
+    LEASES_DIR,
 ];
 
 /// Files of the root.

@@ -6,6 +6,7 @@ mod support;
 
 mod audit_trail;
 mod bad_input;
+mod cargo_registry;
 mod concurrency;
 mod connectors;
 mod conveniences;
@@ -26,6 +27,7 @@ mod interactive;
 mod interop;
 mod key_sources;
 mod kills;
+mod leases;
 mod loopback_listener;
 mod master_key;
 mod mcp_server;
@@ -59,6 +61,7 @@ mod tls_mysql;
 mod tls_postgres;
 mod trust_boundary;
 mod usage;
+mod webhooks;
 mod whole_output;
 mod write_failures;
 
