@@ -17,7 +17,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> crate::error::CommandResult {
     if let Some(n) = &args.name {
-        let c = super::add_connector::find(n)?;
+        let c = super::add::connector::find(n)?;
         if args.json {
             super::print_json(c)?;
             return Ok(());

@@ -11,8 +11,6 @@ macro_rules! outln {
 }
 
 mod add;
-mod add_connector;
-mod add_oauth2;
 mod cargo;
 mod complete;
 mod completions;

@@ -66,14 +66,14 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
         docs.push(session.store.read(n)?);
     }
     let mut settings = ProbeSettings::new(Duration::from_secs(args.timeout.max(1)));
-    settings.known_hosts = super::add_connector::known_hosts();
+    settings.known_hosts = super::add::connector::known_hosts();
     settings.trust_host_key = args.trust_host_key.clone();
     let mut rows = run_probes(&session, docs.clone(), &settings, args.jobs);
     // First contact with an SSH server, at a terminal: show the key, ask.
     if ctx.interactive && !args.json {
         for (row, doc) in rows.iter_mut().zip(&docs) {
             if let Some(fp) = row.unknown.take() {
-                if super::add_connector::confirm_host_key(&row.detail, &fp)? {
+                if super::add::connector::confirm_host_key(&row.detail, &fp)? {
                     let mut again = settings.clone();
                     again.trust_host_key = Some(fp);
                     let started = Instant::now();

@@ -1,9 +1,9 @@
 //! `authcfg add oauth2 <provider|custom>`: an OAuth2 account, authorized now.
 
-use super::form::Form;
-use super::oauth_flow::{authorize, FlowArgs};
-use super::Ctx;
 use crate::catalog::providers as catalog;
+use crate::cli::form::Form;
+use crate::cli::oauth_flow::{authorize, FlowArgs};
+use crate::cli::Ctx;
 use crate::error::{usage, UserError};
 use crate::model::{ConfigDoc, Kind};
 use crate::oauth::{self, discovery};
@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 #[derive(clap::Args)]
 pub struct Args {
     /// Provider id (see `authcfg providers`), or `custom`
-    #[arg(value_name = "PROVIDER", add = clap_complete::ArgValueCandidates::new(super::complete::providers))]
+    #[arg(value_name = "PROVIDER", add = clap_complete::ArgValueCandidates::new(crate::cli::complete::providers))]
     provider: String,
     /// Config name (default: the provider id); '/' groups accounts (google/marketing)
     #[arg(long, short = 'n')]
@@ -47,7 +47,7 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     let mut doc = build(ctx, &args)?;
     let s = ctx.session()?;
     let name = doc.meta.name.clone();
-    super::add::refuse_existing(
+    super::common::refuse_existing(
         &s,
         &name,
         args.force,
@@ -100,7 +100,7 @@ fn parse_sets(sets: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
 /// The config before authorization: endpoints, client, scopes.
 pub fn build(ctx: &Ctx, args: &Args) -> anyhow::Result<ConfigDoc> {
     let mut sets = parse_sets(&args.set)?;
-    let name = super::add::config_name_or(ctx, args.name.as_deref(), &args.provider)?;
+    let name = super::common::config_name_or(ctx, args.name.as_deref(), &args.provider)?;
     let mut fields: BTreeMap<String, String> = BTreeMap::new();
     let provider = if args.provider == "custom" {
         // At a terminal the form asks what the flags would give.
@@ -192,7 +192,7 @@ pub fn build(ctx: &Ctx, args: &Args) -> anyhow::Result<ConfigDoc> {
         let p = catalog::find(&args.provider).ok_or_else(|| {
             let ids: Vec<&str> = catalog::all().iter().map(|p| p.id.as_str()).collect();
             let e = usage(format!("unknown OAuth2 provider '{}'", args.provider));
-            match super::form::suggest(&args.provider, ids.iter().copied()) {
+            match crate::cli::form::suggest(&args.provider, ids.iter().copied()) {
                 Some(s) => e.hint(format!(
                     "did you mean '{s}'? See `authcfg providers`, or use `custom`"
                 )),
@@ -299,7 +299,7 @@ pub fn build(ctx: &Ctx, args: &Args) -> anyhow::Result<ConfigDoc> {
     };
     fields.insert("client_id".into(), client_id);
     if args.client_secret_stdin {
-        let s = super::form::read_stdin_value("client_secret")?;
+        let s = crate::cli::form::read_stdin_value("client_secret")?;
         fields.insert("client_secret".into(), s.expose().to_string());
     } else if ctx.interactive && !fields.contains_key("client_secret") && !args.flow.manual {
         let s = dialoguer::Password::new()

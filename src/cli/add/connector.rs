@@ -1,9 +1,9 @@
 //! `authcfg add connector <connector>`: the seed's flow — fill the form,
 //! test the connection, save.
 
-use super::form::{FieldArgs, Form};
-use super::Ctx;
 use crate::catalog::connectors as catalog;
+use crate::cli::form::{FieldArgs, Form};
+use crate::cli::Ctx;
 use crate::connectors;
 use crate::error::{usage, Exit, UserError};
 use crate::model::{ConfigDoc, Kind};
@@ -12,7 +12,7 @@ use std::time::Duration;
 #[derive(clap::Args)]
 pub struct Args {
     /// Connector id or alias (see `authcfg connectors`)
-    #[arg(value_name = "CONNECTOR", add = clap_complete::ArgValueCandidates::new(super::complete::connectors))]
+    #[arg(value_name = "CONNECTOR", add = clap_complete::ArgValueCandidates::new(crate::cli::complete::connectors))]
     connector: String,
     /// Config name (default: the connector id); '/' groups configs (prod/postgres)
     #[arg(long, short = 'n')]
@@ -37,12 +37,12 @@ pub struct Args {
 }
 
 /// The user's OpenSSH known_hosts file.
-pub(super) fn known_hosts() -> Option<std::path::PathBuf> {
+pub(in crate::cli) fn known_hosts() -> Option<std::path::PathBuf> {
     directories::BaseDirs::new().map(|b| b.home_dir().join(".ssh").join("known_hosts"))
 }
 
 /// First contact with an SSH server at a terminal: OpenSSH's question.
-pub(super) fn confirm_host_key(
+pub(in crate::cli) fn confirm_host_key(
     detail: &crate::text::Outside,
     fingerprint: &str,
 ) -> anyhow::Result<bool> {
@@ -64,7 +64,7 @@ pub fn find(name: &str) -> Result<&'static catalog::Connector, UserError> {
             })
             .collect();
         let e = usage(format!("unknown connector '{name}'"));
-        match super::form::suggest(&name.to_ascii_lowercase(), names.iter().copied()) {
+        match crate::cli::form::suggest(&name.to_ascii_lowercase(), names.iter().copied()) {
             Some(s) => e.hint(format!("did you mean '{s}'? See `authcfg connectors`")),
             None => e.hint("see `authcfg connectors` for the catalog"),
         }
@@ -77,12 +77,12 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
         fields: &connector.form,
         free_form: false,
     };
-    let name = super::add::config_name_or(ctx, args.name.as_deref(), &connector.id)?;
+    let name = super::common::config_name_or(ctx, args.name.as_deref(), &connector.id)?;
     let mut warnings = vec![];
     let mut values = form.given(&args.fields, &mut warnings)?;
     catalog::host_defaults(connector, &mut values);
     let s = ctx.session()?;
-    super::add::refuse_existing(
+    super::common::refuse_existing(
         &s,
         &name,
         args.force,
@@ -94,7 +94,7 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     }
     let mut doc = ConfigDoc::new(&name, Kind::Connector, &connector.id);
     doc.fields = values;
-    doc.meta.group = super::add::group(args.group.as_deref())?;
+    doc.meta.group = super::common::group(args.group.as_deref())?;
     doc.refresh_account();
     if !args.no_test {
         let mut settings = connectors::ProbeSettings::new(Duration::from_secs(args.timeout.max(1)));
@@ -254,7 +254,7 @@ fn after_failure(
         .interact()?;
     let spec = specs[i];
     let current = doc.fields.get(&spec.name).map(|v| v.expose().to_string());
-    match super::form::prompt_with(spec, current.as_deref())? {
+    match crate::cli::form::prompt_with(spec, current.as_deref())? {
         Some(v) => {
             doc.fields.insert(spec.name.clone(), v);
         }

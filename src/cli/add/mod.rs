@@ -1,12 +1,17 @@
 //! `authcfg add custom <type>`: create a config.
 
+mod common;
+pub(in crate::cli) mod connector;
+mod oauth2;
+
 use super::form::{FieldArgs, Form};
 use super::Ctx;
 use crate::catalog::custom;
 use crate::error::usage;
 use crate::model::{ConfigDoc, Kind};
 use crate::ops::Session;
-use crate::store::canonical_name;
+pub use common::group;
+use common::{config_name, refuse_existing};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -17,9 +22,9 @@ pub struct Args {
 #[derive(clap::Subcommand)]
 enum What {
     /// OAuth2 provider account: runs the authorization flow (see `authcfg providers`)
-    Oauth2(super::add_oauth2::Args),
+    Oauth2(oauth2::Args),
     /// Native connector: database, broker, storage or enterprise system (see `authcfg connectors`)
-    Connector(super::add_connector::Args),
+    Connector(connector::Args),
     /// Custom auth: none, api-key, bearer, basic, oauth2 (authorized at a terminal, else by `reauth`), env, totp
     Custom(CustomArgs),
 }
@@ -58,8 +63,8 @@ pub struct CommonAddArgs {
 pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     match args.what {
         What::Custom(a) => add_custom(ctx, a),
-        What::Oauth2(a) => super::add_oauth2::run(ctx, a),
-        What::Connector(a) => super::add_connector::run(ctx, a),
+        What::Oauth2(a) => oauth2::run(ctx, a),
+        What::Connector(a) => connector::run(ctx, a),
     }
 }
 
@@ -136,7 +141,7 @@ fn add_manual_oauth2(
     let mut doc = super::oauth_flow::as_oauth2(&doc, false)?;
     if let Err(e) = super::oauth_flow::authorize(ctx, &mut doc, &args.flow) {
         crate::ops::config::note_failed_authorization(s, &name, &e);
-        return Err(super::add_oauth2::unsaved(e, None).into());
+        return Err(oauth2::unsaved(e, None).into());
     }
     crate::ops::config::create(
         s,
@@ -155,55 +160,5 @@ fn add_manual_oauth2(
             .map(|a| format!(" as {a}"))
             .unwrap_or_default()
     );
-    Ok(())
-}
-
-/// The name from --name, else `default`; validated.
-pub fn config_name_or(ctx: &Ctx, given: Option<&str>, default: &str) -> anyhow::Result<String> {
-    config_name(ctx, Some(given.unwrap_or(default)))
-}
-
-/// The name from --name, or a prompt; validated before any other work.
-pub fn config_name(ctx: &Ctx, given: Option<&str>) -> anyhow::Result<String> {
-    let name = match given {
-        Some(n) => n.to_string(),
-        None if ctx.interactive => dialoguer::Input::<String>::new()
-            .with_prompt("Name for this config (e.g. prod/stripe)")
-            .allow_empty(true)
-            .validate_with(|v: &String| {
-                if v.is_empty() {
-                    return Err("required: cannot be empty".to_string());
-                }
-                canonical_name(v).map(|_| ()).map_err(|e| e.message)
-            })
-            .interact_text()?,
-        None => {
-            return Err(usage("missing --name")
-                .hint("pass --name NAME, e.g. --name prod/stripe")
-                .into())
-        }
-    };
-    canonical_name(&name).map_err(Into::into)
-}
-
-/// A valid `--group`, if given.
-pub fn group(g: Option<&str>) -> anyhow::Result<Option<String>> {
-    match g {
-        Some(g) => {
-            crate::ops::recipients::check_group(g)?;
-            Ok(Some(g.to_string()))
-        }
-        None => Ok(None),
-    }
-}
-
-/// Refuses to overwrite an existing config unless `--force` (early, before
-/// prompts; the store checks again under its lock).
-pub fn refuse_existing(s: &Session, name: &str, force: bool, hint: &str) -> anyhow::Result<()> {
-    if s.store.exists(name) && !force {
-        return Err(usage(format!("a config named '{name}' already exists"))
-            .hint(hint.to_string())
-            .into());
-    }
     Ok(())
 }
