@@ -194,6 +194,26 @@ pub fn run<'a>(
                         )
                     },
                 );
+                // What `list` shows as Error or Expired: doctor does not say
+                // "ok" over configs that do not work.
+                let failing: Vec<String> = index
+                    .iter()
+                    .filter(|m| matches!(m.status(), "Error" | "Expired"))
+                    .map(|m| format!("{} ({})", m.name, m.status().to_lowercase()))
+                    .collect();
+                add(
+                    "last tests",
+                    warn(failing.is_empty()),
+                    if failing.is_empty() {
+                        "no config failed its last test or expired".into()
+                    } else {
+                        format!(
+                            "{} failed the last test or expired: {}; `authcfg test NAME` says why",
+                            failing.len(),
+                            failing.join(", ")
+                        )
+                    },
+                );
                 let limit = crate::model::now() - time::Duration::days(limits.max_age_days);
                 let old: Vec<String> = index
                     .iter()

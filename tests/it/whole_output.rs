@@ -175,6 +175,18 @@ fn doctor_at_80_and_120_columns_and_piped() {
     snap!(&t, "doctor-80", at_terminal(&t, 80, &["doctor"]));
     snap!(&t, "doctor-120", at_terminal(&t, 120, &["doctor"]));
     snap!(&t, "doctor-piped", piped(&t, &["doctor"]));
+    // A config whose last test failed is not "ok" in doctor's eyes.
+    t.cmd()
+        .args(["test", "prod/billing-database-replica-readonly"])
+        .assert()
+        .code(4);
+    let out = t.cmd().arg("doctor").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("WARN last tests")
+            && text.contains("prod/billing-database-replica-readonly (error)"),
+        "{text}"
+    );
 }
 
 #[test]
