@@ -18,6 +18,8 @@ pub enum Door {
     /// A config's seed document (`export --format seed`): every field the
     /// other rules let leave, so a backup never carries an OAuth2 grant.
     Seed,
+    /// A person's clipboard (`show --copy`), cleared after a while.
+    Clipboard,
 }
 
 /// The fields of an OAuth2 config that authcfg keeps to itself: they mint

@@ -12,6 +12,7 @@ macro_rules! outln {
 
 mod add;
 mod cargo;
+mod clip;
 mod complete;
 mod completions;
 mod connectors;
@@ -408,6 +409,13 @@ fn main_inner() -> i32 {
     term::init(&settings.display);
     Settings::scrub_environment();
     crate::oauth::set_request_timeout(settings.http_timeout);
+    // `show --copy`'s clipboard holder (authcfg started again by itself).
+    {
+        let argv: Vec<String> = std::env::args().take(3).collect();
+        if argv.get(1).map(String::as_str) == Some(clip::HOLD_ARG) {
+            return clip::hold(argv.get(2).map(String::as_str).unwrap_or("45"));
+        }
+    }
     // cargo starts its credential provider with `--cargo-plugin` only.
     if cargo::invoked_as_plugin() {
         return match cargo::serve(&settings) {

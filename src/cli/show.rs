@@ -17,12 +17,44 @@ pub struct Args {
     /// The seed's JSON shape: {"type", "name", "config"}
     #[arg(long)]
     json: bool,
+    /// Copy FIELD's value to the clipboard instead of showing the config;
+    /// it is cleared after --clear-after seconds (or when something else
+    /// is copied)
+    #[arg(long, value_name = "FIELD", conflicts_with_all = ["reveal", "json"])]
+    copy: Option<String>,
+    /// With --copy: seconds until the clipboard is cleared
+    #[arg(long, value_name = "SECONDS", default_value_t = 45, requires = "copy",
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    clear_after: u64,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     let name = crate::store::canonical_name(&args.name)?;
     let s = ctx.session()?;
     let doc = s.store.read(&name)?;
+    if let Some(field) = &args.copy {
+        let Some(value) = doc.fields.get(field) else {
+            let names: Vec<&str> = doc.fields.keys().map(String::as_str).collect();
+            let mut e = crate::error::usage(format!("'{name}' has no field '{field}'"));
+            e = match crate::error::suggest(field, names.iter().copied()) {
+                Some(s) => e.hint(format!(
+                    "did you mean '{s}'? its fields: {}",
+                    names.join(", ")
+                )),
+                None => e.hint(format!("its fields: {}", names.join(", "))),
+            };
+            return Err(e.into());
+        };
+        crate::leave::may_leave(&doc, field, crate::leave::Door::Clipboard)
+            .map_err(crate::error::usage)?;
+        super::clip::copy(value.expose(), args.clear_after)?;
+        s.audit("copy", Some(&name), "ok", Some(field));
+        eprintln!(
+            "Copied {name}'s {field} to the clipboard; cleared in {} s (or when something else is copied)",
+            args.clear_after
+        );
+        return Ok(());
+    }
     if args.reveal {
         s.audit("reveal", Some(&name), "ok", None);
     }

@@ -176,6 +176,17 @@ fn token(
         super::handout::read_for_use(s, std::slice::from_ref(&setup.name), "cargo-credential")
             .map_err(fail)?;
     let doc = &used.docs[0];
+    // The index is the request's word (cargo's configuration, which a
+    // project can bring): the token goes there only if the config allows
+    // that origin, by the same rule `http` follows (red team 3, C1).
+    let index = setup.index.strip_prefix("sparse+").unwrap_or(&setup.index);
+    let url = url::Url::parse(index)
+        .map_err(|e| usage(format!("--index {}: not a URL: {e}", setup.index)))?;
+    crate::net::policy::check_parsed(&url).map_err(|r| {
+        usage(format!("the token does not go to {index}: {r}"))
+            .hint("a registry index is https, or plain http on a loopback host")
+    })?;
+    super::http::check_origin(doc, &url, &super::http::allowed_origins(doc)?)?;
     let cred = Credential::of(doc).map_err(UserError::from)?;
     let value = match cred.header() {
         Ok((h, v)) if h.eq_ignore_ascii_case("authorization") => v,

@@ -172,8 +172,14 @@ fn cargo_fetches_an_auth_required_registry_with_the_token_authcfg_holds() {
     t.init();
     let (reg, _publish) = registry(&t, token);
     let index = format!("sparse+http://127.0.0.1:{}/index/", reg.port);
-    t.add("bearer_token", "reg", &["prefix="], Some(("token", token)))
-        .success();
+    let origin = format!("allowed_origins=http://127.0.0.1:{}", reg.port);
+    t.add(
+        "bearer_token",
+        "reg",
+        &["prefix=", &origin],
+        Some(("token", token)),
+    )
+    .success();
 
     // The right token: cargo fetches the index and the crate.
     let (home, app) = project(&t, &index, "reg");
@@ -236,7 +242,7 @@ fn cargo_fetches_an_auth_required_registry_with_the_token_authcfg_holds() {
     t.add(
         "bearer_token",
         "wrong",
-        &["prefix="],
+        &["prefix=", &origin],
         Some(("token", "not-the-token")),
     )
     .success();
@@ -297,15 +303,24 @@ fn the_provider_answers_bad_requests_with_cargos_error_json() {
     t.add(
         "bearer_token",
         "reg",
-        &["prefix="],
+        &["prefix=", "allowed_origins=https://cargo.example.com"],
         Some(("token", "tok-abc-123")),
     )
     .success();
     t.add(
         "basic_auth",
         "basic",
-        &["username=u"],
+        &["username=u", "allowed_origins=https://cargo.example.com"],
         Some(("password", "pw-1")),
+    )
+    .success();
+    // A config meant for another origin: its token does not go to a
+    // registry index the request's own arguments name (red team 3, C1).
+    t.add(
+        "bearer_token",
+        "api",
+        &["allowed_origins=http://127.0.0.1:8701"],
+        Some(("token", "sk_live_api_only_token")),
     )
     .success();
     let idx = "sparse+https://cargo.example.com/index/";
@@ -347,6 +362,17 @@ fn the_provider_answers_bad_requests_with_cargos_error_json() {
         None,
     );
     assert_eq!(basic["Ok"]["token"], "Basic dTpwdy0x");
+    let evil = "sparse+https://evil.example/index/";
+    let (_, refused) = plugin(
+        &t,
+        &req("get", evil, &format!(r#""api","--index","{evil}""#)),
+        None,
+    );
+    assert_eq!(refused["Err"]["kind"], "other", "{refused}");
+    assert!(
+        !refused.to_string().contains("sk_live_api_only_token"),
+        "{refused}"
+    );
     // Malformed: not JSON, another version, no --index.
     for bad in [
         "not json".to_string(),
