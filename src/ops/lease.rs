@@ -471,16 +471,42 @@ async fn pg_drop(admin: &ConfigDoc, user: &str) -> Result<(), String> {
         .await
         .map_err(|f| f.message())?
         .client;
+    let u = quote_ident(user);
+    // First locked out, whatever follows: the child may have changed its
+    // own password, undone its `SET role` and made objects of its own so
+    // that the drop fails, and VALID UNTIL is not checked on a `trust` line
+    // of pg_hba.conf (red team 3, L1). NOLOGIN is.
+    let exists = client
+        .query_opt("SELECT 1 FROM pg_roles WHERE rolname = $1", &[&user])
+        .await
+        .map_err(|e| pg_message(&e))?
+        .is_some();
+    if !exists {
+        return Ok(());
+    }
+    client
+        .batch_execute(&format!(
+            "ALTER ROLE {u} NOLOGIN PASSWORD NULL VALID UNTIL '-infinity'; ALTER ROLE {u} RESET ALL"
+        ))
+        .await
+        .map_err(|e| pg_message(&e))?;
     // Best effort: ending another role's sessions needs pg_signal_backend
-    // or membership; VALID UNTIL and the drop stop new ones anyway.
+    // or membership; NOLOGIN and the drop stop new ones anyway.
     let _ = client
         .execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1",
             &[&user],
         )
         .await;
+    // What the user owns (and the default privileges it set) goes with it,
+    // in this database: DROP OWNED needs the user's privileges, which an
+    // admin with CREATEROLE can grant itself.
+    let _ = client
+        .batch_execute(&format!("GRANT {u} TO CURRENT_USER"))
+        .await;
+    let _ = client.batch_execute(&format!("DROP OWNED BY {u}")).await;
     client
-        .batch_execute(&format!("DROP ROLE IF EXISTS {}", quote_ident(user)))
+        .batch_execute(&format!("DROP ROLE IF EXISTS {u}"))
         .await
         .map_err(|e| pg_message(&e))
 }

@@ -681,3 +681,44 @@ fn bad_lease_requests_exit_2() {
     // Nothing was recorded as a lease.
     assert!(t.stdout(&["leases"]).contains("no leases"));
 }
+
+/// A child that undoes its `SET role`, sets its own password and leaves
+/// default privileges behind (so that a plain DROP ROLE fails) is still
+/// locked out and dropped at the end (red team 3, L1: it kept logging in
+/// with its own password after the lease).
+#[test]
+fn a_lease_user_that_digs_in_is_locked_out_and_dropped() {
+    let admin_pw = "lease-Admin-pw-3";
+    let setup = PgLeaseSetup::create(admin_pw);
+    let t = T::new();
+    t.init();
+    add_pg(&t, "pg", &setup, admin_pw);
+    let seen = t.dir.path().join("user");
+    let script = format!(
+        "printf '%s' \"$PGUSER\" > {} && psql -XAt -v ON_ERROR_STOP=1 <<'SQL'
+SET ROLE NONE;
+ALTER ROLE CURRENT_USER PASSWORD 'attacker-Known-pw-9';
+ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC;
+ALTER ROLE CURRENT_USER SET role TO DEFAULT;
+SQL",
+        seen.display()
+    );
+    let out = t
+        .cmd()
+        .args(["exec", "--lease", "15m", "pg", "--", "sh", "-c", &script])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let user = std::fs::read_to_string(&seen).unwrap();
+    assert!(user.starts_with("authcfg_lease_"), "{user}");
+    assert!(
+        !pg_login(&user, "attacker-Known-pw-9"),
+        "the lease user still logs in with the password it set"
+    );
+    assert!(
+        !pg_exists(&user),
+        "the lease user was not dropped: {stderr}"
+    );
+    assert!(t.stdout(&["leases"]).contains("no leases"));
+}
