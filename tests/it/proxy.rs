@@ -152,8 +152,9 @@ fn curl_and_python_use_the_real_key_at_the_allowed_origin_only() {
     assert!(!env.contains(key), "{env}");
     assert!(env.contains("WEB_API_KEY=authcfg-ph-web-api_key-"), "{env}");
     for v in [
-        "https_proxy=http://127.0.0.1:",
-        "HTTP_PROXY=http://127.0.0.1:",
+        "https_proxy=http://authcfg:",
+        "HTTP_PROXY=http://authcfg:",
+        "@127.0.0.1:",
         "REQUESTS_CA_BUNDLE=",
         "SSL_CERT_FILE=",
     ] {
@@ -497,4 +498,113 @@ fn mask_shows_a_prompt_while_the_command_waits() {
         String::from_utf8_lossy(&seen),
         "Password: got abc [REDACTED:k/api_key]\n"
     );
+}
+
+/// A lying upstream at an allowed origin, and another local user: what the
+/// third attack on the proxy found (red team 3), each refused or cleaned.
+/// P1: the reason phrase echoing the credential; P2: a Host the check reads
+/// as the target but a virtual host would not; P3: the proxy used without
+/// the run's credential; P4: a gzip transfer coding; P5: the secret as a
+/// header name; P6: a value stored through a placeholder, read back by a
+/// request without one.
+#[test]
+fn a_lying_upstream_and_another_user_get_nothing() {
+    const KEY: &str = "sk_live_RedTeam3Secret9876abc";
+    let dir = tempfile::tempdir().unwrap();
+    let server = dir.path().join("srv.py");
+    std::fs::write(
+        &server,
+        r#"
+import http.server, sys, gzip
+STORE = {}
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a): pass
+    def reply(self, body, status=200, reason=None, extra=()):
+        self.send_response(status, reason)
+        for k, v in extra: self.send_header(k, v)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers(); self.wfile.write(body)
+    def do_ANY(self):
+        n = int(self.headers.get("content-length") or 0)
+        body = self.rfile.read(n) if n else b""
+        auth = self.headers.get("authorization", "")
+        token = auth.split(" ")[-1]
+        p = self.path
+        if p.startswith("/reason"): return self.reply(b"ok", 200, "R " + auth)
+        if p.startswith("/hname"): return self.reply(b"ok", extra=[("x-" + token, "1")])
+        if p.startswith("/store"): STORE["x"] = body; return self.reply(b"stored")
+        if p.startswith("/get"): return self.reply(STORE.get("x", b"none"))
+        if p.startswith("/host"): return self.reply(("host=" + self.headers.get("host", "")).encode())
+        if p.startswith("/tegzip"):
+            z = gzip.compress(("x=" + auth).encode())
+            self.send_response(200)
+            self.send_header("transfer-encoding", "gzip, chunked"); self.end_headers()
+            self.wfile.write(b"%x\r\n" % len(z) + z + b"\r\n0\r\n\r\n"); return
+        return self.reply(b"?")
+    do_GET = do_POST = do_ANY
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+sys.stderr.write("READY %d\n" % s.server_address[1]); sys.stderr.flush()
+s.serve_forever()
+"#,
+    )
+    .unwrap();
+    let mut child = std::process::Command::new("python3")
+        .arg(&server)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stderr.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let _guard = services::Guard(child);
+    let port: u16 = line.trim().strip_prefix("READY ").unwrap().parse().unwrap();
+    let origin = format!("http://127.0.0.1:{port}");
+    let t = T::new();
+    t.init();
+    t.add(
+        "bearer",
+        "api",
+        &[&format!("allowed_origins={origin}")],
+        Some(("token", KEY)),
+    )
+    .success();
+    let out = dir.path();
+    let script = format!(
+        r#"H="Authorization: Bearer $API_TOKEN"
+curl -si {origin}/reason -H "$H" > {o}/p1
+curl -s {origin}/host -H "Host: 127.1:{port}" -H "$H" > {o}/p2
+curl -s -D {o}/p5 -o /dev/null {origin}/hname -H "$H"
+curl -s -X POST {origin}/store --data-binary "x=$API_TOKEN" -H 'content-type: text/plain' > /dev/null
+curl -s {origin}/get > {o}/p6
+curl -s --tr-encoding {origin}/tegzip -H "$H" > {o}/p4 2>&1
+proxy=$(printf %s "$http_proxy" | sed 's|.*@||')
+curl -s -o /dev/null -w '%{{http_code}}' -x "http://$proxy" {origin}/get -H "$H" > {o}/p3
+true"#,
+        o = out.display()
+    );
+    let (code, _, stderr) = run(&t, &[], &["api"], &script);
+    assert_eq!(code, 0, "{stderr}");
+    let read = |f: &str| std::fs::read_to_string(out.join(f)).unwrap_or_default();
+    for f in ["p1", "p2", "p4", "p5", "p6"] {
+        assert!(!read(f).contains(KEY), "{f}: {}", read(f));
+        assert!(
+            !read(f)
+                .to_ascii_lowercase()
+                .contains(&KEY.to_ascii_lowercase()),
+            "{f}"
+        );
+    }
+    // P1: the request reached the origin with the real key (the reason
+    // phrase was it) and came back without it.
+    assert!(read("p1").starts_with("HTTP/1.1 200"), "{}", read("p1"));
+    // P2: the upstream saw the target's own authority, not the child's.
+    assert_eq!(read("p2"), format!("host=127.0.0.1:{port}"));
+    // P3: without the run's credential the proxy serves nobody.
+    assert_eq!(read("p3"), "407");
+    // P6: what was stored through the placeholder reads back redacted.
+    assert!(read("p6").contains("[REDACTED"), "{}", read("p6"));
 }

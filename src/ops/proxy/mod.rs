@@ -219,6 +219,21 @@ impl Placeholders {
     }
 
     /// The placeholders `bytes` hold, in any form, by index.
+    /// Whether `bytes` hold a real value of a config handed out (in any
+    /// form the redactor knows): the child should never have one.
+    fn real_found(&self, bytes: &[u8]) -> bool {
+        !self.redactor.labels_in(bytes).is_empty()
+    }
+
+    /// Whether a header name (lower case) holds a real value.
+    fn name_leaks(&self, name: &str) -> bool {
+        self.real_found(name.as_bytes())
+            || self.items.iter().any(|p| {
+                let r = p.real.expose();
+                r.len() >= crate::redact::MIN_LEN && name.contains(&r.to_ascii_lowercase())
+            })
+    }
+
     fn found(&self, bytes: &[u8]) -> Vec<usize> {
         let mut v: Vec<usize> = self
             .detector
@@ -293,6 +308,8 @@ pub type Notify = Box<dyn Fn(Event) + Send + Sync>;
 pub struct Proxy {
     pub addr: std::net::SocketAddr,
     ca_pem: String,
+    /// The run's proxy credential (in the proxy URL the child is given).
+    token: zeroize::Zeroizing<String>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -307,6 +324,11 @@ impl Proxy {
             std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
         ))?;
         let addr = listener.local_addr()?;
+        // Who may use the proxy: whoever holds this run's token, which only
+        // the child's environment carries (another local user can connect
+        // to 127.0.0.1, and can read a placeholder off a command line:
+        // red team 3, P3).
+        let token = random_tail();
         let shared = Arc::new(serve::Shared {
             ph,
             ca,
@@ -314,11 +336,19 @@ impl Proxy {
             notify,
             pool: Default::default(),
             me: addr,
+            auth: format!(
+                "Basic {}",
+                base64::Engine::encode(
+                    &base64::engine::general_purpose::STANDARD,
+                    format!("authcfg:{token}")
+                )
+            ),
         });
         crate::net::runtime::runtime().spawn(serve::run(listener, shared, stop_rx));
         Ok(Proxy {
             addr,
             ca_pem,
+            token: zeroize::Zeroizing::new(token),
             stop: Some(stop_tx),
         })
     }
@@ -331,7 +361,7 @@ impl Proxy {
     /// The variables that send the child's requests through the proxy and
     /// make it trust the per-run CA (its file: `ca_file`).
     pub fn child_env(&self, ca_file: &std::path::Path) -> Vec<(&'static str, String)> {
-        let url = format!("http://{}", self.addr);
+        let url = format!("http://authcfg:{}@{}", self.token.as_str(), self.addr);
         let ca = ca_file.display().to_string();
         let mut v: Vec<(&'static str, String)> =
             PROXY_VARS.iter().map(|k| (*k, url.clone())).collect();

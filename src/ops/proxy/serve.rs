@@ -62,6 +62,8 @@ pub(super) struct Shared {
     pub pool: Pool,
     /// The proxy's own address: never an upstream.
     pub me: SocketAddr,
+    /// The `Proxy-Authorization` every request to the proxy carries.
+    pub auth: String,
 }
 
 impl Shared {
@@ -152,8 +154,33 @@ pub(super) async fn run(
     }
 }
 
+/// Whether the request carries this run's proxy credential (constant
+/// time).
+fn authorized(req: &Request<Incoming>, sh: &Shared) -> bool {
+    use subtle::ConstantTimeEq;
+    let mut ok = false;
+    for v in req.headers().get_all(header::PROXY_AUTHORIZATION) {
+        let v = v.as_bytes();
+        if v.len() == sh.auth.len() && bool::from(v.ct_eq(sh.auth.as_bytes())) {
+            ok = true;
+        }
+    }
+    ok
+}
+
 /// A request to the proxy: CONNECT, or an absolute http:// URL.
 async fn outer(req: Request<Incoming>, sh: Arc<Shared>) -> Out {
+    if !authorized(&req, &sh) {
+        let mut r = text(
+            StatusCode::PROXY_AUTHENTICATION_REQUIRED,
+            "this proxy serves the command authcfg started, with the credential in its proxy variables",
+        );
+        r.headers_mut().insert(
+            header::PROXY_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"authcfg\""),
+        );
+        return r;
+    }
     if req.method() == Method::CONNECT {
         let Some(auth) = req.uri().authority().cloned() else {
             return text(StatusCode::BAD_REQUEST, "CONNECT needs host:port");
@@ -358,6 +385,19 @@ async fn inner(req: Request<Incoming>, target: Target, sh: Arc<Shared>) -> Out {
     }
     scan.extend_from_slice(&body);
     let found = sh.ph.found(&scan);
+    // A real value, which the child was never given, is not sent where no
+    // config allows it: the child learned it (an answer's reason phrase, a
+    // value the upstream stored and gave back) and tries to pass it on
+    // (red team 3, P1).
+    if sh.ph.real_found(&scan) && !sh.ph.any_allows(&url) {
+        return refuse(
+            &sh,
+            &found,
+            &method,
+            &url,
+            "a secret's real value, to an origin no config allows".into(),
+        );
+    }
     drop(scan);
     if found.is_empty() {
         // 5. Nothing of authcfg's in it.
@@ -369,6 +409,18 @@ async fn inner(req: Request<Incoming>, target: Target, sh: Arc<Shared>) -> Out {
                 &url,
                 "no config allows this origin (--deny-other)".into(),
             );
+        }
+        // An origin a config allows may answer with a secret it holds (a
+        // value stored earlier through a placeholder): its answers are
+        // redacted whether or not this request carried one (red team 3,
+        // P6).
+        if sh.ph.any_allows(&url) {
+            identity_only(&mut parts);
+            let head = parts.method == Method::HEAD;
+            return match forward(&sh, parts, body, &target, sh.ph.trust_for(&url)).await {
+                Ok(resp) => answer(&sh, resp, head),
+                Err(e) => text(StatusCode::BAD_GATEWAY, &sh.ph.redactor.text(&e)),
+            };
         }
         return match forward(&sh, parts, body, &target, sh.ph.trust_for(&url)).await {
             Ok(resp) => resp.map(|b| b.boxed_unsync()),
@@ -389,13 +441,7 @@ async fn inner(req: Request<Incoming>, target: Target, sh: Arc<Shared>) -> Out {
         Ok(b) => b,
         Err(e) => return refuse(&sh, &found, &method, &url, e),
     };
-    for h in ["range", "if-range", "request-range", "accept-encoding"] {
-        parts.headers.remove(h);
-    }
-    parts.headers.insert(
-        header::ACCEPT_ENCODING,
-        HeaderValue::from_static("identity"),
-    );
+    identity_only(&mut parts);
     let tls = sh.ph.tls_of(found[0]);
     let head = parts.method == Method::HEAD;
     let resp = match forward(&sh, parts, body, &target, tls).await {
@@ -417,11 +463,55 @@ async fn inner(req: Request<Incoming>, target: Target, sh: Arc<Shared>) -> Out {
     answer(&sh, resp, head)
 }
 
+/// A request whose answer is redacted asks for it whole and uncompressed.
+fn identity_only(parts: &mut Parts) {
+    for h in ["range", "if-range", "request-range", "accept-encoding"] {
+        parts.headers.remove(h);
+    }
+    parts.headers.insert(
+        header::ACCEPT_ENCODING,
+        HeaderValue::from_static("identity"),
+    );
+}
+
 /// The answer to a request that carried real values: headers and body
 /// redacted; a compressed or partial answer withheld (a secret in it could
 /// not be recognised).
 fn answer(sh: &Shared, resp: Response<Tail>, head: bool) -> Out {
     let (mut parts, body) = resp.into_parts();
+    // hyper keeps the upstream's reason phrase as an extension and writes
+    // it back: it is not redacted, so it goes (red team 3, P1).
+    parts.extensions = http::Extensions::new();
+    // A transfer coding other than chunked (gzip) hides what the body
+    // holds; hyper frames the answer itself (red team 3, P4).
+    let coded = parts
+        .headers
+        .get_all(header::TRANSFER_ENCODING)
+        .iter()
+        .any(|v| {
+            v.to_str()
+                .unwrap_or("x")
+                .split(',')
+                .any(|t| !t.trim().eq_ignore_ascii_case("chunked"))
+        });
+    if coded {
+        return text(
+            StatusCode::BAD_GATEWAY,
+            "the answer has a transfer coding other than chunked; it cannot be checked for secrets, so it is withheld",
+        );
+    }
+    parts.headers.remove(header::TRANSFER_ENCODING);
+    // A header whose name holds a secret (names are lower-cased, so the
+    // secret's lower case too) is dropped (red team 3, P5).
+    let leaks: Vec<HeaderName> = parts
+        .headers
+        .keys()
+        .filter(|n| sh.ph.name_leaks(n.as_str()))
+        .cloned()
+        .collect();
+    for n in leaks {
+        parts.headers.remove(&n);
+    }
     let encoded = parts
         .headers
         .get_all(header::CONTENT_ENCODING)
@@ -602,12 +692,21 @@ async fn forward(
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "/".into());
     parts.uri = pq.parse().map_err(|_| "bad path".to_string())?;
-    if !parts.headers.contains_key(header::HOST) {
+    // Host is always the target's authority as checked, never the child's
+    // bytes: a Host that the check reads as the target (`%6cocalhost`,
+    // `127.1`, `host?x`) can name another site at a virtual host (red
+    // team 3, P2).
+    {
         let default = if target.https { 443 } else { 80 };
-        let h = if target.port == default {
-            target.host.clone()
+        let host = if target.host.contains(':') {
+            format!("[{}]", target.host)
         } else {
-            format!("{}:{}", target.host, target.port)
+            target.host.to_ascii_lowercase()
+        };
+        let h = if target.port == default {
+            host
+        } else {
+            format!("{host}:{}", target.port)
         };
         parts.headers.insert(
             header::HOST,
