@@ -7,6 +7,7 @@ mod support;
 mod audit_trail;
 mod bad_input;
 mod cargo_registry;
+mod clipboard;
 mod concurrency;
 mod connectors;
 mod conveniences;
