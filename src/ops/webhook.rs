@@ -604,6 +604,16 @@ pub fn parse_raw(input: &[u8]) -> Result<Request, UserError> {
                 body.len()
             )))
         }
+        // More than the request says is not the request: a body whose
+        // signed part is followed by other bytes is refused, not cut
+        // (red team 3, W2); a final line break a file adds is allowed.
+        Some(n) if !matches!(&body[n..], b"" | b"\n" | b"\r\n") => {
+            return Err(usage(format!(
+                "the raw request has {} bytes after its Content-Length ({n})",
+                body.len() - n
+            ))
+            .hint("give the request exactly as it was received"))
+        }
         Some(n) => body[..n].to_vec(),
         None => body.to_vec(),
     };
@@ -774,12 +784,15 @@ mod tests {
 
     #[test]
     fn raw_requests_parse() {
-        let raw =
-            b"POST /hook HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nX-A: b\r\n\r\nhelloEXTRA";
+        let raw = b"POST /hook HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nX-A: b\r\n\r\nhello\n";
         let r = parse_raw(raw).unwrap();
         assert_eq!(r.body, b"hello");
         assert_eq!(one_header(&r, "x-a").unwrap(), Some("b"));
         assert!(parse_raw(b"POST / HTTP/1.1\r\nContent-Length: 9\r\n\r\nshort").is_err());
+        // Bytes after the body are not part of what was signed: refused.
+        assert!(
+            parse_raw(b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello{\"evil\":true}").is_err()
+        );
         assert!(parse_raw(b"POST / HTTP/1.1\r\nX: y\r\n").is_err());
     }
 }
