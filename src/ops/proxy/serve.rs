@@ -361,17 +361,7 @@ async fn inner(req: Request<Incoming>, target: Target, sh: Arc<Shared>) -> Out {
         }
     };
     // 3. A compressed body cannot be searched for placeholders.
-    let encoded = parts
-        .headers
-        .get_all(header::CONTENT_ENCODING)
-        .iter()
-        .any(|v| {
-            !v.to_str()
-                .unwrap_or("x")
-                .trim()
-                .eq_ignore_ascii_case("identity")
-        });
-    if encoded && !body.is_empty() {
+    if compressed(&parts.headers) && !body.is_empty() {
         let mut r = refuse(
             &sh,
             &head_found,
@@ -463,6 +453,17 @@ async fn inner(req: Request<Incoming>, target: Target, sh: Arc<Shared>) -> Out {
     answer(&sh, resp, head)
 }
 
+/// Whether a message says it is compressed (a Content-Encoding other than
+/// identity): its body cannot be searched.
+fn compressed(headers: &http::HeaderMap) -> bool {
+    headers.get_all(header::CONTENT_ENCODING).iter().any(|v| {
+        !v.to_str()
+            .unwrap_or("x")
+            .trim()
+            .eq_ignore_ascii_case("identity")
+    })
+}
+
 /// A request whose answer is redacted asks for it whole and uncompressed.
 fn identity_only(parts: &mut Parts) {
     for h in ["range", "if-range", "request-range", "accept-encoding"] {
@@ -512,17 +513,7 @@ fn answer(sh: &Shared, resp: Response<Tail>, head: bool) -> Out {
     for n in leaks {
         parts.headers.remove(&n);
     }
-    let encoded = parts
-        .headers
-        .get_all(header::CONTENT_ENCODING)
-        .iter()
-        .any(|v| {
-            !v.to_str()
-                .unwrap_or("x")
-                .trim()
-                .eq_ignore_ascii_case("identity")
-        });
-    if encoded {
+    if compressed(&parts.headers) {
         return text(
             StatusCode::BAD_GATEWAY,
             "the answer is compressed although the proxy asked for none; it cannot be checked for secrets, so it is withheld",
