@@ -363,10 +363,14 @@ fn round_trips_for_every_scheme() {
             let old = sign(&t, &name, body, &e);
             let o = verify(&t, &name, &old, body, extra);
             assert_eq!(code(&o), 4, "{name} old");
+            // 600 s when signed, a second or two more by the time it is
+            // verified on a busy machine.
+            let said = String::from_utf8_lossy(&o.stderr).into_owned();
             assert!(
-                String::from_utf8_lossy(&o.stderr).contains("600 s before now"),
-                "{name}: {}",
-                String::from_utf8_lossy(&o.stderr)
+                ["600", "601", "602"]
+                    .iter()
+                    .any(|n| said.contains(&format!("{n} s before now"))),
+                "{name}: {said}"
             );
             let mut e = extra.clone();
             e.extend(["--tolerance", "700"]);
