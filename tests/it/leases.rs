@@ -49,20 +49,33 @@ impl Drop for PgLeaseSetup {
     }
 }
 
-fn pg_try(sql: &str) -> std::process::Output {
-    Command::new("psql")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-d",
-            "postgres",
-            "-qAtc",
-            sql,
-        ])
-        .output()
+/// `exec --lease 15m CONFIG -- sleep` in the background, once its child
+/// runs: authcfg (the holder) and the child's pid.
+fn hold_lease(t: &T, config: &str) -> (std::process::Child, i32) {
+    let ready = t.dir.path().join(format!("ready-{config}"));
+    let _ = std::fs::remove_file(&ready);
+    let script = format!(
+        "echo $$ > {}.tmp && mv {0}.tmp {0} && exec sleep 120",
+        ready.display()
+    );
+    let holder = t
+        .std_cmd()
+        .args(["exec", "--lease", "15m", config, "--", "sh", "-c", &script])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("the child", || ready.exists());
+    let child: i32 = std::fs::read_to_string(&ready)
         .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    (holder, child)
+}
+
+fn pg_try(sql: &str) -> std::process::Output {
+    services::psql_cmd(sql).output().unwrap()
 }
 
 fn pg_rows(sql: &str) -> Vec<String> {
@@ -260,24 +273,7 @@ fn kill_9_of_authcfg_leaves_nothing_after_the_next_sweep() {
     let t = T::new();
     t.init();
     add_pg(&t, "pg", &setup, admin_pw);
-    let ready = t.dir.path().join("ready");
-    let script = format!(
-        "echo $$ > {}.tmp && mv {0}.tmp {0} && exec sleep 120",
-        ready.display()
-    );
-    let mut holder = t
-        .std_cmd()
-        .args(["exec", "--lease", "15m", "pg", "--", "sh", "-c", &script])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for("the child", || ready.exists());
-    let child: i32 = std::fs::read_to_string(&ready)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let (mut holder, child) = hold_lease(&t, "pg");
     let users = setup.lease_users();
     assert_eq!(users.len(), 1);
     let records: Vec<_> = std::fs::read_dir(t.store.join("leases")).unwrap().collect();
@@ -308,20 +304,7 @@ fn kill_9_of_authcfg_leaves_nothing_after_the_next_sweep() {
     );
 
     // The same through `exec --lease`, which sweeps first.
-    let _ = std::fs::remove_file(&ready);
-    let mut holder = t
-        .std_cmd()
-        .args(["exec", "--lease", "15m", "pg", "--", "sh", "-c", &script])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for("the child", || ready.exists());
-    let child: i32 = std::fs::read_to_string(&ready)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let (mut holder, child) = hold_lease(&t, "pg");
     let users = setup.lease_users();
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(holder.id() as i32),
@@ -584,24 +567,7 @@ fn mariadb_lease_works_during_and_fails_after() {
 
     // kill -9 of the holder: the next sweep drops the MariaDB user (no
     // VALID UNTIL there: the sweep is what ends it).
-    let ready = t.dir.path().join("ready");
-    let script = format!(
-        "echo $$ > {}.tmp && mv {0}.tmp {0} && exec sleep 120",
-        ready.display()
-    );
-    let mut holder = t
-        .std_cmd()
-        .args(["exec", "--lease", "15m", "my", "--", "sh", "-c", &script])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for("the child", || ready.exists());
-    let child: i32 = std::fs::read_to_string(&ready)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let (mut holder, child) = hold_lease(&t, "my");
     let listed: serde_json::Value = serde_json::from_str(&t.stdout(&["leases", "--json"])).unwrap();
     let user = listed[0]["user"].as_str().unwrap().to_string();
     let count = |user: &str| {

@@ -45,8 +45,10 @@ pub fn run(cmd: &mut Command) {
 }
 
 /// Runs SQL as the PostgreSQL superuser (trust on this machine).
-pub fn psql(sql: &str) {
-    run(Command::new("psql").args([
+/// `psql` as the machine's superuser on 127.0.0.1: the command, to run.
+pub fn psql_cmd(sql: &str) -> Command {
+    let mut c = Command::new("psql");
+    c.args([
         "-h",
         "127.0.0.1",
         "-U",
@@ -55,7 +57,13 @@ pub fn psql(sql: &str) {
         "postgres",
         "-qAtc",
         sql,
-    ]));
+    ]);
+    c
+}
+
+/// Runs `sql` as the superuser; it must succeed.
+pub fn psql(sql: &str) {
+    run(&mut psql_cmd(sql));
 }
 
 pub struct PgRole(pub String);
@@ -72,18 +80,7 @@ impl PgRole {
 }
 impl Drop for PgRole {
     fn drop(&mut self) {
-        let _ = Command::new("psql")
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-U",
-                "postgres",
-                "-d",
-                "postgres",
-                "-qAtc",
-                &format!("DROP ROLE IF EXISTS {}", self.0),
-            ])
-            .output();
+        let _ = psql_cmd(&format!("DROP ROLE IF EXISTS {}", self.0)).output();
     }
 }
 
