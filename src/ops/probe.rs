@@ -32,7 +32,7 @@ pub fn probe(session: &Session, doc: ConfigDoc, settings: &ProbeSettings) -> Out
             None,
         ),
         Kind::Custom => (probe_custom(&doc, settings.timeout), None),
-        Kind::Connector => (connectors::probe_with(&doc, settings), None),
+        Kind::Connector => (probe_connector(&doc, settings), None),
     };
     let mut docs = vec![&doc];
     docs.extend(fresh.as_ref());
@@ -41,11 +41,7 @@ pub fn probe(session: &Session, doc: ConfigDoc, settings: &ProbeSettings) -> Out
 }
 
 /// The HTTP probe of the custom auth types: a GET of the configured test
-/// URL with the config's credential (`ops::credential`, the one rule
-/// every path uses); 2xx passes. The URL is checked when the request is
-/// made (https, or http on loopback only), and a redirect to another
-/// origin is not followed: the credential goes to the test URL's origin
-/// and nowhere else.
+/// URL with the config's credential; 2xx passes.
 fn probe_custom(doc: &ConfigDoc, timeout: std::time::Duration) -> Outcome {
     let Some(url) = doc.get("test_url").filter(|u| !u.is_empty()) else {
         return Outcome::not_testable(format!(
@@ -53,6 +49,33 @@ fn probe_custom(doc: &ConfigDoc, timeout: std::time::Duration) -> Outcome {
             doc.meta.name
         ));
     };
+    probe_http(doc, url, &Default::default(), timeout)
+}
+
+/// A connector's protocol probe; the catalog's HTTP connectors are probed
+/// here, with the credential model, like the custom types (the catalog
+/// gives the URL template and any fixed headers, never the auth).
+fn probe_connector(doc: &ConfigDoc, settings: &ProbeSettings) -> Outcome {
+    match crate::catalog::connectors::find(&doc.meta.type_id) {
+        Some(c) if c.probe == crate::catalog::kind::ProbeKind::Http => match &c.http {
+            Some(h) => probe_http(doc, &doc.render(&h.url), &h.headers, settings.timeout),
+            None => Outcome::not_testable("no HTTP check defined"),
+        },
+        _ => connectors::probe_with(doc, settings),
+    }
+}
+
+/// A GET of `url` with the config's credential (`ops::credential`, the one
+/// rule every path uses) and the catalog's fixed `headers`; 2xx passes.
+/// The URL is checked when the request is made (https, or http on loopback
+/// only), and a redirect to another origin is not followed: the credential
+/// goes to the URL's origin and nowhere else.
+fn probe_http(
+    doc: &ConfigDoc,
+    url: &str,
+    headers: &std::collections::BTreeMap<String, String>,
+    timeout: std::time::Duration,
+) -> Outcome {
     let credential = match Credential::of(doc) {
         Ok(c) => c,
         Err(e) => return Outcome::fail(Class::Config, crate::error::UserError::from(e).message),
@@ -69,7 +92,12 @@ fn probe_custom(doc: &ConfigDoc, timeout: std::time::Duration) -> Outcome {
         .filter(|(f, _)| crate::catalog::is_secret(doc.meta.kind, &doc.meta.type_id, f))
         .map(|(_, v)| v.expose())
         .collect();
-    let attach = |req| credential.apply_to(req);
+    let attach = |mut req: reqwest::RequestBuilder| {
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        credential.apply_to(req)
+    };
     crate::net::runtime::block_on(connectors::timed(
         timeout,
         connectors::probes::http::get_with_secret(url, &tls, timeout, attach, &secrets),

@@ -5,6 +5,7 @@
 
 use crate::support::services::*;
 use crate::support::*;
+use predicates::prelude::*;
 use predicates::str::contains;
 use std::time::{Duration, Instant};
 
@@ -537,6 +538,57 @@ fn http_custom_types_api_key_bearer_basic() {
         &out.stderr,
         &["key-Right-123", "tok-Right-456", "basic-Right-789"],
     );
+}
+
+/// The catalog's HTTP connectors are probed with the credential model's
+/// request credential, as the custom types are (`ops::probe`; the catalog
+/// gives only the URL and the place): a header connector (GitLab's
+/// `PRIVATE-TOKEN`) and a Basic one (Elasticsearch), right, wrong, closed
+/// and silent; a token of blanks is a config failure and nothing is sent
+/// (the connector's own probe sent it).
+#[test]
+fn catalog_http_connectors_are_probed_with_the_credential_model() {
+    let t = T::new();
+    t.init();
+    let web = nginx("key-Right-123", "tok-Right-456", "alice", "basic-Right-789");
+    let base = |port: u16| vec![format!("base_url=http://127.0.0.1:{port}")];
+    prove(
+        &t,
+        "gitlab",
+        web.port,
+        &base,
+        "token",
+        "key-Right-123",
+        "key-Wrong",
+    );
+    let userpass = |port: u16| {
+        vec![
+            format!("base_url=http://127.0.0.1:{port}"),
+            "username=alice".to_string(),
+        ]
+    };
+    prove(
+        &t,
+        "elasticsearch",
+        web.port,
+        &userpass,
+        "password",
+        "basic-Right-789",
+        "basic-Wrong",
+    );
+    t.cmd()
+        .args(["add", "connector", "gitlab", "--name", "blank", "--no-test"])
+        .args(["--set", &format!("base_url=http://127.0.0.1:{}", web.port)])
+        .args(["--secret-stdin", "token"])
+        .write_stdin("   ")
+        .assert()
+        .success();
+    t.cmd()
+        .args(["test", "blank"])
+        .assert()
+        .code(4)
+        .stdout(contains("config"))
+        .stdout(contains("authentication failed").not());
 }
 
 #[test]

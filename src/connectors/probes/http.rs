@@ -1,13 +1,10 @@
 //! HTTP probes: a GET of a URL with a credential attached, through the
 //! shared client of `net::http` (URL policy checked now, TLS verified,
-//! same-origin redirects only). Used by the catalog's HTTP connectors and by
-//! the custom auth types (`ops::probe`, with the credential of
-//! `ops::credential`).
+//! same-origin redirects only). The credential is always the credential
+//! model's (`ops::credential`): `ops::probe` builds it, for the catalog's
+//! HTTP connectors and the custom auth types alike.
 
-use super::{get, tls_options};
-use crate::catalog::connectors::Connector;
-use crate::connectors::{Class, HttpAuth, Outcome};
-use crate::model::ConfigDoc;
+use crate::connectors::{Class, Outcome};
 use crate::net::http::{self as nethttp, HttpFailure, Redirects};
 use crate::net::{Tls, TlsOptions, Verify};
 use std::time::Duration;
@@ -79,33 +76,4 @@ pub fn failure(f: HttpFailure) -> Outcome {
         // `net::http::classify` has read every type in the chain already.
         HttpFailure::Other(m) => Outcome::fail(Class::Protocol, m),
     }
-}
-
-/// The catalog's HTTP check for a connector.
-pub async fn probe(connector: &Connector, doc: &ConfigDoc, timeout: Duration) -> Outcome {
-    let Some(h) = &connector.http else {
-        return Outcome::not_testable("no HTTP check defined");
-    };
-    let url = doc.render(&h.url);
-    let secret = h.secret.as_deref().map(|f| get(doc, f)).unwrap_or_default();
-    let prefix = h.prefix.as_deref().unwrap_or("");
-    let user = doc.render(h.user.as_deref().unwrap_or(""));
-    let pass = doc.render(h.password.as_deref().unwrap_or(""));
-    let attach = |mut req: reqwest::RequestBuilder| {
-        req = match h.auth {
-            HttpAuth::Basic => req.basic_auth(&user, Some(&pass)),
-            HttpAuth::Bearer => req.bearer_auth(secret),
-            HttpAuth::Header => req.header(
-                h.header.as_deref().unwrap_or("Authorization"),
-                format!("{prefix}{secret}"),
-            ),
-            HttpAuth::Query => req.query(&[(h.header.as_deref().unwrap_or("api_key"), secret)]),
-            HttpAuth::None => req,
-        };
-        for (k, v) in &h.headers {
-            req = req.header(k, v);
-        }
-        Ok(req)
-    };
-    get_with_secret(&url, &tls_options(doc), timeout, attach, &[secret, &pass]).await
 }

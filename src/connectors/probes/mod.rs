@@ -45,7 +45,12 @@ pub async fn run(connector: &Connector, doc: &ConfigDoc, settings: &ProbeSetting
         ProbeKind::Kafka => kafka::probe(doc).await,
         ProbeKind::S3 => s3::probe(doc, settings.timeout).await,
         ProbeKind::Sftp => ssh::probe(doc, settings).await,
-        ProbeKind::Http => http::probe(connector, doc, settings.timeout).await,
+        // Probed with the credential model's request credential, which lives
+        // above this layer (`ops::probe`).
+        ProbeKind::Http => Outcome::fail(
+            Class::Config,
+            "an HTTP connector is probed by `authcfg test` with its credential",
+        ),
         ProbeKind::Tcp => tcp::probe(doc).await,
         ProbeKind::None => Outcome::not_testable(
             connector

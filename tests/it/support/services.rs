@@ -331,7 +331,9 @@ pub fn sshd(user: &str, password: &str, authorized_key: &str) -> Daemon {
 }
 
 /// nginx checking an API key in a header, a query parameter and a cookie,
-/// a bearer token and HTTP Basic, each on its own path.
+/// a bearer token and HTTP Basic, each on its own path; and, on the paths
+/// of the catalog's GitLab and Elasticsearch checks, the key in
+/// `PRIVATE-TOKEN` and HTTP Basic.
 pub fn nginx(key: &str, token: &str, user: &str, password: &str) -> Daemon {
     let dir = tempfile::tempdir().unwrap();
     let port = closed_port();
@@ -353,7 +355,10 @@ pub fn nginx(key: &str, token: &str, user: &str, password: &str) -> Daemon {
              location = /cookie {{ if ($cookie_session != \"{key}\") {{ return 401; }} return 200 \"ok\"; }}\n\
              location = /bearer {{ if ($http_authorization != \"Bearer {token}\") {{ return 401; }} return 200 \"ok\"; }}\n\
              location = /basic {{ auth_basic \"t\"; auth_basic_user_file {}; alias {d}/ok.txt; }}\n\
-             location = /forbidden {{ return 403; }}\n}}\n}}\n",
+             location = /forbidden {{ return 403; }}\n\
+             location = /api/v4/user {{ if ($http_private_token != \"{key}\") {{ return 401; }} return 200 \"ok\"; }}\n\
+             location = /_security/_authenticate {{ auth_basic \"t\"; auth_basic_user_file {}; alias {d}/ok.txt; }}\n}}\n}}\n",
+            htpasswd.display(),
             htpasswd.display()
         ),
     )
