@@ -14,6 +14,7 @@ mod conveniences;
 mod credential_model;
 mod credential_origins;
 mod custom_types;
+mod docker_registry;
 mod docs_fresh;
 mod everyday;
 mod exec_inject;
