@@ -29,6 +29,7 @@ mod interactive;
 mod interop;
 mod key_sources;
 mod kills;
+mod kube_exec;
 mod leases;
 mod loopback_listener;
 mod master_key;
