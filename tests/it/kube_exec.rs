@@ -90,6 +90,21 @@ fn kubectl(t: &T, args: &[&str]) -> Output {
     c.output().unwrap()
 }
 
+/// kubectl's minor version (Debian's kubernetes-client is 1.20).
+fn kubectl_minor() -> u32 {
+    let out = Command::new("kubectl")
+        .args(["version", "--client", "-o", "json"])
+        .output()
+        .expect("kubectl (scripts/setup)");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["clientVersion"]["minor"]
+        .as_str()
+        .unwrap()
+        .trim_end_matches('+')
+        .parse()
+        .unwrap()
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).to_string()
 }
@@ -123,8 +138,21 @@ fn kubectl_gets_the_api_with_the_token_authcfg_refreshes() {
     peer.set_access_ttl(8);
     peer.add_robot(&t, "kube").success();
 
+    // v1 where kubectl speaks it (1.22 and later), else v1beta1 twice.
+    let first_version = if kubectl_minor() >= 22 {
+        "v1"
+    } else {
+        "v1beta1"
+    };
     t.cmd()
-        .args(["kube", "setup", "kube", "dev"])
+        .args([
+            "kube",
+            "setup",
+            "kube",
+            "dev",
+            "--api-version",
+            first_version,
+        ])
         .assert()
         .success();
     // The kubeconfig kept its entries; the context's user runs authcfg.
