@@ -10,6 +10,7 @@ use crate::support::services::*;
 use crate::support::*;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// Writes an OCI image layout (one layer holding hello.txt with argv[2])
 /// at argv[1]; prints the layer's digest.
@@ -379,4 +380,38 @@ fn the_helper_answers_bad_input_the_way_docker_expects() {
         "credentials not found in native keychain"
     );
     assert!(text(&out.stderr).contains("bot"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn an_oauth2_config_answers_its_fresh_access_token_as_the_password() {
+    let peer = Peer::start();
+    let (t, _docker, bin) = env();
+    let link = bin.join("docker-credential-authcfg");
+    peer.set_access_ttl(4);
+    peer.add_robot(&t, "robot").success();
+    t.cmd()
+        .args(["docker", "setup", "robot", "registry.example.com"])
+        .assert()
+        .success();
+    let get = || {
+        let out = helper(&t, &link, "get", "registry.example.com");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["Username"], "oauth2", "{v}");
+        assert_ne!(v["Username"], "<token>", "never docker's identity token");
+        v["Secret"].as_str().unwrap().to_string()
+    };
+    let first = get();
+    assert_eq!(peer.introspect(&first)["active"], true);
+    // After it expires, the next get refreshes (once) and answers the new one.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while peer.introspect(&first)["active"] == true {
+        assert!(Instant::now() < deadline, "the token never expired");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let grants = peer.grants("client_credentials");
+    let second = get();
+    assert_ne!(first, second);
+    assert_eq!(peer.introspect(&second)["active"], true);
+    assert_eq!(peer.grants("client_credentials"), grants + 1);
 }
