@@ -82,3 +82,21 @@ impl Bindings {
         Ok(())
     }
 }
+
+/// Writes a tool's own configuration (the docker config, a kubeconfig)
+/// atomically: a temp file beside it, renamed over it. A link there (a
+/// dotfile manager's) is followed, so the link stays and its target
+/// changes.
+pub fn write_tool_file(path: &Path, data: &[u8]) -> anyhow::Result<()> {
+    let target = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path)
+            .map_err(|e| failure(format!("cannot follow {}: {e}", path.display())))?,
+        _ => path.to_path_buf(),
+    };
+    if let Some(dir) = target.parent() {
+        crate::store::fsutil::create_dirs(dir)
+            .map_err(|e| failure(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    crate::store::fsutil::write_atomic(&target, data)
+        .map_err(|e| failure(format!("cannot write {}: {e}", target.display())).into())
+}

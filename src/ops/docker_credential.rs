@@ -256,12 +256,7 @@ fn write_cred_helper(file: &Path, host: &str) -> anyhow::Result<bool> {
         .is_some_and(|a| a.keys().any(|k| host_of(k).is_ok_and(|h| h == host)));
     let mut text = serde_json::to_vec_pretty(&config)?;
     text.push(b'\n');
-    if let Some(dir) = file.parent() {
-        crate::store::fsutil::create_dirs(dir)
-            .map_err(|e| crate::error::failure(format!("cannot create {}: {e}", dir.display())))?;
-    }
-    crate::store::fsutil::write_atomic(file, &text)
-        .map_err(|e| crate::error::failure(format!("cannot write {}: {e}", file.display())))?;
+    super::bindings::write_tool_file(file, &text)?;
     Ok(inline)
 }
 

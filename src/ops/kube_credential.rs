@@ -354,8 +354,7 @@ pub fn setup(
     u.insert(key("user"), Yaml::Mapping(body));
     users.push(Yaml::Mapping(u));
     let text = serde_yaml_ng::to_string(&Yaml::Mapping(root))?;
-    crate::store::fsutil::write_atomic(&file, text.as_bytes())
-        .map_err(|e| failure(format!("cannot write {}: {e}", file.display())))?;
+    super::bindings::write_tool_file(&file, text.as_bytes())?;
     let path = s.settings.helper_bindings.as_deref();
     let mut b = Bindings::load(path)?;
     b.kube.insert(

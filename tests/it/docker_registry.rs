@@ -319,7 +319,13 @@ fn skopeo_copies_through_the_registry_with_the_credential_authcfg_holds() {
 
 #[test]
 fn the_helper_answers_bad_input_the_way_docker_expects() {
-    let (t, _docker, bin) = env();
+    let (t, docker, bin) = env();
+    // A docker config kept by a dotfile manager (a link): setup writes
+    // the link's target and the link stays.
+    let dotfiles = t.dir.path().join("dotfiles");
+    std::fs::create_dir_all(&dotfiles).unwrap();
+    std::fs::rename(docker.join("config.json"), dotfiles.join("docker.json")).unwrap();
+    std::os::unix::fs::symlink(dotfiles.join("docker.json"), docker.join("config.json")).unwrap();
     let link = bin.join("docker-credential-authcfg");
     t.add(
         "bearer_token",
@@ -350,6 +356,15 @@ fn the_helper_answers_bad_input_the_way_docker_expects() {
         ])
         .assert()
         .success();
+    assert!(std::fs::symlink_metadata(docker.join("config.json"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let kept = std::fs::read_to_string(dotfiles.join("docker.json")).unwrap();
+    assert!(
+        kept.contains("registry.example.com") && kept.contains("gcr.io"),
+        "{kept}"
+    );
     // A bearer token is the password, with the configured user name.
     let out = helper(&t, &link, "get", "registry.example.com");
     assert!(out.status.success(), "{}", text(&out.stderr));
