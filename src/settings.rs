@@ -45,6 +45,9 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("GITHUB_ENV", "the file `export --format github` appends to"),
     ("GITHUB_REPOSITORY, GITHUB_WORKFLOW, CI_PROJECT_PATH, CI_JOB_NAME", "the CI job hand-outs are recorded for"),
     ("XDG_DATA_HOME, XDG_CONFIG_HOME, XDG_STATE_HOME", "where the default store, your own key and the local state live (FILES)"),
+    ("DOCKER_CONFIG", "the directory of the docker config `authcfg docker setup` writes (default ~/.docker)"),
+    ("KUBECONFIG", "the kubeconfig files `authcfg kube setup` writes to (default ~/.kube/config)"),
+    ("KUBERNETES_EXEC_INFO", "set by kubectl for `authcfg kube credential`: the ExecCredential version and cluster it wants"),
 ];
 
 /// Variables that hold or unlock a key: never passed to a child.
@@ -103,6 +106,18 @@ pub struct Settings {
     /// where `authcfg key new --file` keeps your own key when no keyring
     /// can (docs/ARCHITECTURE.md, "Master key").
     pub key_file: Option<PathBuf>,
+    /// `$XDG_CONFIG_HOME/authcfg/helpers.json`: which docker registry
+    /// host and which kubectl context each config answers (docs/ARCHITECTURE.md,
+    /// "Container registries and Kubernetes").
+    pub helper_bindings: Option<PathBuf>,
+    /// `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
+    pub docker_config: Option<PathBuf>,
+    /// The files of `KUBECONFIG` (a `:`-separated list), else `~/.kube/config`.
+    pub kubeconfig: Vec<PathBuf>,
+    /// `KUBERNETES_EXEC_INFO`: kubectl's ExecCredential request.
+    pub kube_exec_info: Option<String>,
+    /// `PATH`, to tell whether `docker-credential-authcfg` is found.
+    pub path: Option<std::ffi::OsString>,
     /// `AUTHCFG_AS` (or `--as`): the consumer hand-outs are recorded for.
     pub consumer_label: Option<String>,
     /// The CI job this runs in: `github:OWNER/REPO WORKFLOW` from
@@ -213,6 +228,19 @@ impl Settings {
                 .as_ref()
                 .and_then(|d| d.state_dir().map(std::path::Path::to_path_buf)),
             key_file: dirs.as_ref().map(|d| d.config_dir().join("key.txt")),
+            helper_bindings: dirs.as_ref().map(|d| d.config_dir().join("helpers.json")),
+            docker_config: std::env::var_os("DOCKER_CONFIG")
+                .filter(|v| !v.is_empty())
+                .map(|d| PathBuf::from(d).join("config.json"))
+                .or_else(|| home().map(|h| h.join(".docker/config.json"))),
+            kubeconfig: match std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
+                Some(list) => std::env::split_paths(&list)
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .collect(),
+                None => home().map(|h| h.join(".kube/config")).into_iter().collect(),
+            },
+            kube_exec_info: var("KUBERNETES_EXEC_INFO").filter(|v| !v.trim().is_empty()),
+            path: std::env::var_os("PATH"),
             consumer_label: var("AUTHCFG_AS").filter(|v| !v.is_empty()),
             ci_job: ci_job(),
             project_env: var("AUTHCFG_ENV").filter(|v| !v.is_empty()),
@@ -309,6 +337,11 @@ impl Settings {
             interactive: false,
             state_dir: None,
             key_file: None,
+            helper_bindings: None,
+            docker_config: None,
+            kubeconfig: vec![],
+            kube_exec_info: None,
+            path: None,
             consumer_label: None,
             ci_job: None,
             project_env: None,
@@ -344,6 +377,13 @@ pub fn project_dirs() -> Result<directories::ProjectDirs, String> {
     }
     directories::ProjectDirs::from("", "", "authcfg")
         .ok_or_else(|| "there is no home directory".to_string())
+}
+
+/// The user's home, when it is an absolute directory (`project_dirs`' rule).
+fn home() -> Option<PathBuf> {
+    let base = directories::BaseDirs::new()?;
+    let h = base.home_dir();
+    (h.is_absolute() && h.is_dir()).then(|| h.to_path_buf())
 }
 
 /// The CI job from the runner's own variables.

@@ -13,6 +13,7 @@ pub struct Section {
 const FILES: &[(&str, &str)] = &[
     ("$XDG_DATA_HOME/authcfg (~/.local/share/authcfg)", "the default store (--store, AUTHCFG_HOME): authcfg.toml (the signed header), configs/NAME.age (one encrypted config each), index/, audit.jsonl (the audit trail), usage.log, identity.age (passphrase-protected stores only)"),
     ("$XDG_CONFIG_HOME/authcfg/key.txt (~/.config/authcfg/key.txt)", "your own key where no keyring keeps it (`authcfg key new --file`, `authcfg key import`)"),
+    ("$XDG_CONFIG_HOME/authcfg/helpers.json", "which registry host and kubectl context each config answers (`authcfg docker setup`, `authcfg kube setup`)"),
     ("$XDG_STATE_HOME/authcfg (~/.local/state/authcfg)", "what each store looked like last (a store rolled back is noticed), and which project files the shell hook may load (`authcfg project allow`)"),
     (".authcfg.toml", "a project's file: the variables its configs give (`authcfg project`, `authcfg hook`, `authcfg export` with no name)"),
 ];

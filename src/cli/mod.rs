@@ -16,6 +16,7 @@ mod clip;
 mod complete;
 mod completions;
 mod connectors;
+mod docker;
 mod doctor;
 mod edit;
 mod exec;
@@ -31,6 +32,7 @@ mod import;
 mod init;
 mod inject;
 mod key;
+mod kube;
 mod leases;
 mod list;
 mod lock;
@@ -63,6 +65,10 @@ use crate::store::Store;
 use clap::{CommandFactory, Parser, Subcommand};
 use std::io::IsTerminal;
 use std::path::PathBuf;
+
+const DOCKER_ABOUT: &str = "docker's credential helper and its setup for a registry host.
+
+docker, skopeo and podman run `docker-credential-authcfg ACTION` (a link to authcfg) for the hosts the docker config's credHelpers names; `authcfg docker setup NAME HOST` binds a host to a config and writes that entry. Only bound hosts get a credential.";
 
 /// `--as`: who the configs are handed to, for `list`'s Connections.
 #[derive(clap::Args)]
@@ -137,6 +143,11 @@ pub enum Command {
     Git(git::Args),
     /// cargo's credential provider (cargo runs `authcfg --cargo-plugin`; see `man authcfg`)
     CargoCredential(cargo::Args),
+    /// docker's credential helper (docker-credential-authcfg) and its setup for a registry host
+    #[command(long_about = DOCKER_ABOUT)]
+    Docker(docker::Args),
+    /// kubectl's exec credential plugin and its setup for a context
+    Kube(kube::Args),
     /// Database leases of `exec --lease`: list them (after dropping those that ended), revoke
     Leases(leases::Args),
     /// Make an HTTP request with a config's credential attached (never printed)
@@ -423,6 +434,10 @@ fn main_inner() -> i32 {
             Err(e) => report(&e.into()),
         };
     }
+    // docker runs its helper by name: `docker-credential-authcfg ACTION`.
+    if let Some(action) = docker::invoked_as_helper() {
+        return docker::helper(&settings, &action);
+    }
     use clap::FromArgMatches;
     let cli = match command()
         .try_get_matches()
@@ -544,6 +559,8 @@ fn dispatch(ctx: &Ctx, command: Command) -> CommandResult {
         Command::GitCredential(a) => git::credential(ctx, a),
         Command::Git(a) => git::run(ctx, a),
         Command::CargoCredential(a) => cargo::run(&ctx.settings, a),
+        Command::Docker(a) => docker::run(ctx, a),
+        Command::Kube(a) => kube::run(ctx, a),
         Command::Leases(a) => leases::run(ctx, a),
         Command::Http(a) => http::run(ctx, a),
         Command::Webhook(a) => webhook::run(ctx, a),

@@ -4,15 +4,18 @@
 //! admin key) and for progress and notices, and renders the results.
 
 pub mod admin;
+pub mod bindings;
 pub mod cargo_credential;
 pub mod config;
 pub mod credential;
+pub mod docker_credential;
 pub mod doctor;
 pub mod git_credential;
 pub mod handout;
 pub mod http;
 pub mod init;
 pub mod key;
+pub mod kube_credential;
 pub mod lease;
 pub mod master_key;
 pub mod probe;
