@@ -16,6 +16,7 @@
 pub mod cache;
 pub mod identity;
 pub mod keyring;
+pub mod shares;
 
 use crate::error::{no_key, UserError};
 use crate::settings::{Settings, ENV_IDENTITY, ENV_IDENTITY_FILE, ENV_PASSPHRASE};
