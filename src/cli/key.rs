@@ -14,7 +14,9 @@ pub const ABOUT: &str = "Your own key and a backup of the key in use.
 
 `authcfg key new` makes the key you join a team store with (`authcfg git clone URL`): kept in the OS keyring (Secret Service), or with --file in a private file (~/.config/authcfg/key.txt unless you name one). It prints the public key the store's admin adds with `authcfg recipients add`.
 
-`authcfg key export FILE` writes the key this store is opened with to FILE, sealed with a passphrase (an age file with scrypt, which `age -d` opens too). Keep it, with a backup of the store directory (or the team's git repository), somewhere other than this machine: that is what restores the store when the keyring is lost. `authcfg key import FILE` puts the key back where the store looks for it (README, \"Recovery\").";
+`authcfg key export FILE` writes the key this store is opened with to FILE, sealed with a passphrase (an age file with scrypt, which `age -d` opens too). Keep it, with a backup of the store directory (or the team's git repository), somewhere other than this machine: that is what restores the store when the keyring is lost. `authcfg key import FILE` puts the key back where the store looks for it (README, \"Recovery\").
+
+`authcfg key recovery split` splits the key instead into shares for several custodians, any K of which restore it (`authcfg key recovery restore`).";
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -52,7 +54,7 @@ enum Action {
         #[arg(long, value_name = "FILE")]
         to_file: Option<PathBuf>,
     },
-    /// Recovery shares: the key in use split for several custodians (Shamir), and restored from them
+    /// Recovery shares of the key in use (Shamir): split for custodians, restore from them
     #[command(long_about = RECOVERY_ABOUT)]
     Recovery {
         #[command(subcommand)]
@@ -286,9 +288,7 @@ fn share_inputs(ctx: &Ctx, files: &[PathBuf], stdin: bool) -> anyhow::Result<Vec
         let n = out.len() + 1;
         let line = Zeroizing::new(
             dialoguer::Password::new()
-                .with_prompt(format!(
-                    "Share {n} (hidden; spaces and case do not matter)"
-                ))
+                .with_prompt(format!("Share {n} (hidden; spaces and case do not matter)"))
                 .allow_empty_password(true)
                 .interact()?,
         );

@@ -146,7 +146,10 @@ fn identity_bytes(id: &x25519::Identity) -> anyhow::Result<Zeroizing<[u8; KEY_LE
     let text = super::identity::secret_string(id);
     let (_, mut data) = bech32::decode(&text)
         .map_err(|_| anyhow::anyhow!("the identity is not an age X25519 key"))?;
-    anyhow::ensure!(data.len() == KEY_LEN, "the identity is not an age X25519 key");
+    anyhow::ensure!(
+        data.len() == KEY_LEN,
+        "the identity is not an age X25519 key"
+    );
     let mut out = Zeroizing::new([0u8; KEY_LEN]);
     out.copy_from_slice(&data);
     data.zeroize();
@@ -273,9 +276,8 @@ pub fn combine(shares: &[&Share]) -> anyhow::Result<x25519::Identity> {
     for mut p in plain {
         p.zeroize();
     }
-    let bytes = Zeroizing::new(
-        result.map_err(|e| anyhow::anyhow!("the shares do not combine: {e:?}"))?,
-    );
+    let bytes =
+        Zeroizing::new(result.map_err(|e| anyhow::anyhow!("the shares do not combine: {e:?}"))?);
     identity_from_bytes(&bytes).ok_or_else(|| anyhow::anyhow!("the shares do not combine"))
 }
 

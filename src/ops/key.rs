@@ -454,7 +454,10 @@ pub fn split(
     let made = shares::split(&s.key.identity, &store_id, threshold, count)?;
     let public = s.key.identity.to_public().to_string();
     let set = made[0].set_hex();
-    let texts: Vec<_> = made.iter().map(|sh| paper(sh, &public, &store_id)).collect();
+    let texts: Vec<_> = made
+        .iter()
+        .map(|sh| paper(sh, &public, &store_id))
+        .collect();
     let mut files = vec![];
     if let Some(dir) = out_dir {
         let dir = std::path::absolute(dir)?;
@@ -469,8 +472,7 @@ pub fn split(
                 .into());
         }
         for (p, t) in paths.iter().zip(&texts) {
-            fsutil::write_new(p, t.as_bytes())
-                .map_err(|e| crate::store::write_error(p, e))?;
+            fsutil::write_new(p, t.as_bytes()).map_err(|e| crate::store::write_error(p, e))?;
         }
         files = paths;
     }
@@ -506,9 +508,12 @@ pub struct ShareInput {
 /// Reads one share, naming where it came from when it is not one.
 pub fn parse_share(input: &ShareInput) -> anyhow::Result<shares::Share> {
     shares::Share::parse(&input.text).map_err(|e| {
-        usage(format!("{} is not a usable recovery share: {e}", input.from))
-            .hint("compare it with the paper, character by character (case and spaces do not matter)")
-            .into()
+        usage(format!(
+            "{} is not a usable recovery share: {e}",
+            input.from
+        ))
+        .hint("compare it with the paper, character by character (case and spaces do not matter)")
+        .into()
     })
 }
 

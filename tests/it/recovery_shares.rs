@@ -28,7 +28,16 @@ fn split_store(ss: &SecretService, out: &Path, copy: &Path) -> (T, Vec<PathBuf>)
     t.add("bearer", "api", &[], Some(("token", "Api-Tok-Shares-2")))
         .success();
     t.cmd()
-        .args(["key", "recovery", "split", "--shares", "5", "--threshold", "3", "--out-dir"])
+        .args([
+            "key",
+            "recovery",
+            "split",
+            "--shares",
+            "5",
+            "--threshold",
+            "3",
+            "--out-dir",
+        ])
         .arg(out)
         .assert()
         .success()
@@ -65,12 +74,26 @@ fn split_store(ss: &SecretService, out: &Path, copy: &Path) -> (T, Vec<PathBuf>)
     );
     // A second split never overwrites the first one's files.
     t.cmd()
-        .args(["key", "recovery", "split", "--shares", "5", "--threshold", "3", "--out-dir"])
+        .args([
+            "key",
+            "recovery",
+            "split",
+            "--shares",
+            "5",
+            "--threshold",
+            "3",
+            "--out-dir",
+        ])
         .arg(out)
         .assert()
         .code(2)
         .stderr(contains("already exists"));
-    let st = Std::new("cp").arg("-a").arg(&t.store).arg(copy).status().unwrap();
+    let st = Std::new("cp")
+        .arg("-a")
+        .arg(&t.store)
+        .arg(copy)
+        .status()
+        .unwrap();
     assert!(st.success());
     (t, files)
 }
@@ -80,7 +103,12 @@ fn fresh(ss: &SecretService, copy: &Path) -> T {
     let mut f = T::bare();
     f.env("AUTHCFG_KEYRING", "secret-service");
     f.env("DBUS_SESSION_BUS_ADDRESS", &ss.address);
-    let st = Std::new("cp").arg("-a").arg(copy).arg(&f.store).status().unwrap();
+    let st = Std::new("cp")
+        .arg("-a")
+        .arg(copy)
+        .arg(&f.store)
+        .status()
+        .unwrap();
     assert!(st.success());
     f.cmd().arg("list").assert().code(5);
     f
@@ -107,17 +135,17 @@ fn any_three_of_five_shares_restore_the_store_on_a_fresh_home() {
         let f = fresh(&ss, &copy);
         let chosen: Vec<&PathBuf> = pick.iter().map(|&i| &files[i]).collect();
         // Two of them restore nothing, and say how many are needed.
-        restore(&f, &chosen[..2])
-            .code(5)
-            .stderr(contains("2 share(s) given, but any 3 of the 5 shares are needed"));
+        restore(&f, &chosen[..2]).code(5).stderr(contains(
+            "2 share(s) given, but any 3 of the 5 shares are needed",
+        ));
         f.cmd().arg("list").assert().code(5);
         restore(&f, &chosen)
             .success()
-            .stderr(contains("from 3 of 5 shares into the OS keyring (secret-service)"))
+            .stderr(contains(
+                "from 3 of 5 shares into the OS keyring (secret-service)",
+            ))
             .stderr(contains("opens with it: 2 config(s)"));
-        let all = f
-            .export_json(&["db".into(), "api".into()])
-            .to_string();
+        let all = f.export_json(&["db".into(), "api".into()]).to_string();
         assert!(
             all.contains("Db-Pass-Shares-1") && all.contains("Api-Tok-Shares-2"),
             "{pick:?}: {all}"
@@ -130,7 +158,10 @@ fn any_three_of_five_shares_restore_the_store_on_a_fresh_home() {
             .find(|r| r["action"] == "key recovery restore")
             .expect("a restore record");
         assert!(
-            rec["detail"].as_str().unwrap().contains("from 3 of 5 shares"),
+            rec["detail"]
+                .as_str()
+                .unwrap()
+                .contains("from 3 of 5 shares"),
             "{rec}"
         );
         // The restored key is the admin's: it can still write.
@@ -167,7 +198,16 @@ fn a_wrong_share_is_refused_by_name() {
     };
     let second = dir.path().join("second");
     t.cmd()
-        .args(["key", "recovery", "split", "--shares", "3", "--threshold", "2", "--out-dir"])
+        .args([
+            "key",
+            "recovery",
+            "split",
+            "--shares",
+            "3",
+            "--threshold",
+            "2",
+            "--out-dir",
+        ])
         .arg(&second)
         .assert()
         .success();
@@ -178,7 +218,10 @@ fn a_wrong_share_is_refused_by_name() {
 
     restore(&f, &[&files[0], &files[1], &other[2]])
         .code(2)
-        .stderr(contains(format!("the share in {} is a share of another store", name(&other[2]))))
+        .stderr(contains(format!(
+            "the share in {} is a share of another store",
+            name(&other[2])
+        )))
         .stderr(contains("not of the store at"));
     restore(&f, &[&files[0], &files[1], &files[1]])
         .code(2)
@@ -190,7 +233,10 @@ fn a_wrong_share_is_refused_by_name() {
 
     // One changed character: named, with what is wrong.
     let text = std::fs::read_to_string(&files[2]).unwrap();
-    let line = text.lines().find(|l| l.starts_with("authcfg-share1")).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("authcfg-share1"))
+        .unwrap();
     let at = text.find(line).unwrap() + line.len() - 3;
     let c = text.as_bytes()[at];
     let swapped = if c == b'q' { "p" } else { "q" };
@@ -223,4 +269,75 @@ fn a_wrong_share_is_refused_by_name() {
     // Nothing was restored by any refused attempt; three good ones do it.
     restore(&f, &[&files[0], &files[2], &files[3]]).success();
     f.stdout(&["show", "db"]);
+}
+
+/// At a terminal the shares are asked, hidden, until the first share's
+/// threshold is reached; a mistyped one is refused with what is wrong and
+/// asked again. The key goes back to the identity file the store names.
+#[test]
+fn shares_typed_at_a_terminal_restore_the_key_file() {
+    use rexpect::session::spawn_command;
+    let t = T::bare();
+    let keyfile = t.init_with_key_file();
+    t.add("bearer", "api", &[], Some(("token", "Tok-Typed-Shares-3")))
+        .success();
+    let out = t.dir.path().join("shares");
+    t.cmd()
+        .args([
+            "key",
+            "recovery",
+            "split",
+            "--shares",
+            "4",
+            "--threshold",
+            "2",
+            "--out-dir",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let share = |i: usize| {
+        let text =
+            std::fs::read_to_string(out.join(format!("authcfg-share-{i}-of-4.txt"))).unwrap();
+        text.lines()
+            .find(|l| l.starts_with("authcfg-share1"))
+            .unwrap()
+            .to_string()
+    };
+    std::fs::remove_file(&keyfile).unwrap();
+    t.cmd().arg("list").assert().code(5);
+
+    let mut cmd = t.std_cmd();
+    cmd.args(["key", "recovery", "restore"]);
+    let mut p = spawn_command(cmd, Some(30_000)).unwrap();
+    p.exp_string("Share 1").unwrap();
+    // Upper case and without the spaces: the same share.
+    p.send_line(&share(4).replace(' ', "").to_uppercase())
+        .unwrap();
+    p.exp_string("Share 4 of 4: 2 of them restore the key")
+        .unwrap();
+    p.exp_string("Share 2").unwrap();
+    let mut typo = share(2);
+    let last = typo.pop().unwrap();
+    typo.push(if last == 'q' { 'p' } else { 'q' });
+    p.send_line(&typo).unwrap();
+    p.exp_string("share 2 (typed) is not a usable recovery share: its checksum does not match")
+        .unwrap();
+    p.exp_string("Share 2").unwrap();
+    p.send_line(&share(2)).unwrap();
+    let rest = p.exp_eof().unwrap();
+    assert!(rest.contains("from 2 of 4 shares into the file"), "{rest}");
+    assert!(
+        !rest.contains(&share(2)[20..]),
+        "a share was echoed: {rest}"
+    );
+    let mode = std::fs::metadata(&keyfile).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert!(t.stdout(&["export", "api"]).contains("Tok-Typed-Shares-3"));
+    // No terminal and no files: told how to pass them.
+    t.cmd()
+        .args(["key", "recovery", "restore"])
+        .assert()
+        .code(2)
+        .stderr(contains("--stdin"));
 }
