@@ -217,23 +217,28 @@ fn recovery(ctx: &Ctx, action: Recovery) -> crate::error::CommandResult {
                 "Restored the key {} from {} of {} shares into {}.",
                 i.public, r.used, r.count, i.place
             );
+            // The store is opened with the restored key (a file of the
+            // user's choice: that file) to record the restore.
+            let mut settings = ctx.settings.clone();
             if i.needs_env {
                 if let ops::Place::File(p) = &i.place {
                     eprintln!(
                         "authcfg uses it when AUTHCFG_IDENTITY_FILE={} is set.",
                         crate::export::formats::sh_quote(&p.to_string_lossy())
                     );
+                    settings.identity = None;
+                    settings.identity_file = Some(p.clone());
                 }
             }
-            if crate::store::Store::read_header(&ctx.store_dir).is_ok() && !i.needs_env {
-                let s = ctx.session()?;
+            if crate::store::Store::read_header(&ctx.store_dir).is_ok() {
+                let s = crate::ops::Session::open(&settings, &ctx.store_dir, &super::UI)?;
                 ops::record_restore(&s, &r);
                 eprintln!(
                     "The store at {} opens with it: {} config(s).",
                     ctx.store_dir.display(),
                     s.store.scan_names()?.len()
                 );
-            } else if !i.needs_env {
+            } else {
                 eprintln!("No store at {} yet: put its directory back from your backup, or join the team again with `authcfg git clone URL`.", ctx.store_dir.display());
             }
             Ok(())

@@ -294,7 +294,7 @@ pub fn load(
             "set {ENV_PASSPHRASE} to the store's passphrase, or run the command at a terminal to be asked"
         ));
     }
-    ways.push("put your key back from a backup: `authcfg key import FILE`".into());
+    ways.push("put your key back from a backup: `authcfg key import FILE` (or from recovery shares: `authcfg key recovery restore`)".into());
     Err(no_key(format!(
         "no master key for the store at {}; tried:\n  - {}",
         root.display(),

@@ -52,6 +52,29 @@ fn split_store(ss: &SecretService, out: &Path, copy: &Path) -> (T, Vec<PathBuf>)
         assert!(text.contains("authcfg-share1 "), "{text}");
         assert!(!text.contains("AGE-SECRET-KEY"), "{text}");
     }
+    // No share reaches the store (audit trail, any file) or the output of
+    // a later command.
+    let values: Vec<String> = files
+        .iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(f).unwrap();
+            let line = text
+                .lines()
+                .find(|l| l.starts_with("authcfg-share1"))
+                .unwrap();
+            line.split(' ')
+                .skip(8)
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    let refs: Vec<&str> = values.iter().map(String::as_str).collect();
+    for (p, bytes) in t.store_files() {
+        assert_clean(&p.display().to_string(), &bytes, &refs);
+    }
+    let log = t.cmd().args(["log"]).output().unwrap();
+    assert_clean("log", &log.stdout, &refs);
     // Nothing but the five shares in the directory (no temp file left).
     assert_eq!(std::fs::read_dir(out).unwrap().count(), 5);
     // The split is audited with the key's public half; doctor counts it.
@@ -244,6 +267,19 @@ fn a_wrong_share_is_refused_by_name() {
     bad.replace_range(at..at + 1, swapped);
     let bad_file = dir.path().join("changed.txt");
     std::fs::write(&bad_file, &bad).unwrap();
+    let refused = f
+        .cmd()
+        .args(["key", "recovery", "restore"])
+        .args([&files[0], &bad_file, &files[3]])
+        .output()
+        .unwrap();
+    let line = line
+        .split(' ')
+        .skip(8)
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert_clean("a refused restore's output", &refused.stderr, &[&line]);
     restore(&f, &[&files[0], &bad_file, &files[3]])
         .code(2)
         .stderr(contains(format!(
@@ -334,6 +370,34 @@ fn shares_typed_at_a_terminal_restore_the_key_file() {
     let mode = std::fs::metadata(&keyfile).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
     assert!(t.stdout(&["export", "api"]).contains("Tok-Typed-Shares-3"));
+    // Into a file of the user's choice (from standard input): the store is
+    // opened with it to record the restore.
+    std::fs::remove_file(&keyfile).unwrap();
+    let chosen = t.dir.path().join("chosen.key");
+    t.cmd()
+        .args(["key", "recovery", "restore", "--stdin", "--to-file"])
+        .arg(&chosen)
+        .write_stdin(format!("{}\n{}\n", share(1), share(3)))
+        .assert()
+        .success()
+        .stderr(contains("AUTHCFG_IDENTITY_FILE="));
+    let log = t
+        .cmd()
+        .env("AUTHCFG_IDENTITY_FILE", &chosen)
+        .args(["log", "--json"])
+        .output()
+        .unwrap();
+    assert!(log.status.success());
+    let log: Vec<serde_json::Value> = serde_json::from_slice(&log.stdout).unwrap();
+    let restores: Vec<_> = log
+        .iter()
+        .filter(|r| r["action"] == "key recovery restore")
+        .collect();
+    assert_eq!(restores.len(), 2, "{log:?}");
+    assert!(restores[1]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("from 2 of 4 shares"));
     // No terminal and no files: told how to pass them.
     t.cmd()
         .args(["key", "recovery", "restore"])
