@@ -301,6 +301,9 @@ mod tests {
             let got = combine(&chosen).unwrap();
             assert_eq!(got.to_public(), key.to_public());
         }
+        // All five combine too.
+        let all: Vec<&Share> = back.iter().collect();
+        assert_eq!(combine(&all).unwrap().to_public(), key.to_public());
         // Two shares of a 3-of-5 split give another key (or none).
         let two = combine(&[&back[0], &back[1]]).ok().map(|k| k.to_public());
         assert_ne!(two, Some(key.to_public()));
