@@ -1,6 +1,7 @@
-//! `authcfg key new|show|export|import`: your own key (a team member joins
-//! with it) and a passphrase-protected backup of the key in use
-//! (`ops::key`; README, "Recovery").
+//! `authcfg key new|show|export|import|recovery`: your own key (a team
+//! member joins with it), a passphrase-protected backup of the key in use,
+//! and recovery shares of it (`ops::key`; README, "Recovery";
+//! docs/ARCHITECTURE.md, "Recovery shares").
 
 use super::Ctx;
 use crate::error::usage;
@@ -13,7 +14,9 @@ pub const ABOUT: &str = "Your own key and a backup of the key in use.
 
 `authcfg key new` makes the key you join a team store with (`authcfg git clone URL`): kept in the OS keyring (Secret Service), or with --file in a private file (~/.config/authcfg/key.txt unless you name one). It prints the public key the store's admin adds with `authcfg recipients add`.
 
-`authcfg key export FILE` writes the key this store is opened with to FILE, sealed with a passphrase (an age file with scrypt, which `age -d` opens too). Keep it, with a backup of the store directory (or the team's git repository), somewhere other than this machine: that is what restores the store when the keyring is lost. `authcfg key import FILE` puts the key back where the store looks for it (README, \"Recovery\").";
+`authcfg key export FILE` writes the key this store is opened with to FILE, sealed with a passphrase (an age file with scrypt, which `age -d` opens too). Keep it, with a backup of the store directory (or the team's git repository), somewhere other than this machine: that is what restores the store when the keyring is lost. `authcfg key import FILE` puts the key back where the store looks for it (README, \"Recovery\").
+
+`authcfg key recovery split` splits the key instead into shares for several custodians, any K of which restore it (`authcfg key recovery restore`).";
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -47,6 +50,45 @@ enum Action {
         /// Read the passphrase from standard input (its first line) instead of asking
         #[arg(long)]
         passphrase_stdin: bool,
+        /// Keep the key in this file (mode 0600) instead; then set AUTHCFG_IDENTITY_FILE
+        #[arg(long, value_name = "FILE")]
+        to_file: Option<PathBuf>,
+    },
+    /// Recovery shares of the key in use (Shamir): split for custodians, restore from them
+    #[command(long_about = RECOVERY_ABOUT)]
+    Recovery {
+        #[command(subcommand)]
+        action: Recovery,
+    },
+}
+
+const RECOVERY_ABOUT: &str = "Recovery shares: the key in use split for several custodians (Shamir's scheme), and restored from them.
+
+`authcfg key recovery split --shares 5 --threshold 3` splits the key this store is opened with into 5 shares, any 3 of which restore it; fewer tell nothing about it. Each share is a short text for paper (bech32: a checksum catches a changed character) naming the store, the split, its number and the threshold. Give each to a different custodian, and keep a backup of the store directory (or the team's repository).
+
+`authcfg key recovery restore SHARE-FILE...` (or the shares typed when asked, or on standard input with --stdin) puts the key back where the store looks for it, as `authcfg key import` does (README, \"Recovery\").";
+
+#[derive(clap::Subcommand)]
+enum Recovery {
+    /// Split the key in use into N shares, any K of which restore it
+    Split {
+        /// How many shares to make (2 to 255)
+        #[arg(long, value_name = "N")]
+        shares: u8,
+        /// How many shares restore the key (2 to N)
+        #[arg(long, value_name = "K")]
+        threshold: u8,
+        /// Write each share to its own new file here (mode 0600) instead of printing them
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
+    /// Restore the key from K shares (files, standard input or typed when asked)
+    Restore {
+        /// Files holding one share each (as `split --out-dir` writes them)
+        files: Vec<PathBuf>,
+        /// Read the shares from standard input, one a line
+        #[arg(long, conflicts_with = "files")]
+        stdin: bool,
         /// Keep the key in this file (mode 0600) instead; then set AUTHCFG_IDENTITY_FILE
         #[arg(long, value_name = "FILE")]
         to_file: Option<PathBuf>,
@@ -132,7 +174,151 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
             }
             Ok(())
         }
+        Action::Recovery { action } => recovery(ctx, action),
     }
+}
+
+fn recovery(ctx: &Ctx, action: Recovery) -> crate::error::CommandResult {
+    match action {
+        Recovery::Split {
+            shares,
+            threshold,
+            out_dir,
+        } => {
+            let s = ctx.session()?;
+            let split = ops::split(&s, threshold, shares, out_dir.as_deref())?;
+            if split.files.is_empty() {
+                for (i, t) in split.texts.iter().enumerate() {
+                    if i > 0 {
+                        outln!("{}", "-".repeat(40));
+                    }
+                    outln!("{}", t.trim_end());
+                }
+            } else {
+                for f in &split.files {
+                    eprintln!("wrote {}", f.display());
+                }
+            }
+            eprintln!(
+                "Split the key {} into {} shares; any {} of them restore it (split {}).\nGive each share to a different custodian (on paper, or its file), and keep a backup of the store directory: `authcfg key recovery restore` brings the key back (README, \"Recovery\").",
+                split.public, split.count, split.threshold, split.set
+            );
+            Ok(())
+        }
+        Recovery::Restore {
+            files,
+            stdin,
+            to_file,
+        } => {
+            let inputs = share_inputs(ctx, &files, stdin)?;
+            let r = ops::restore(&ctx.settings, &ctx.store_dir, &inputs, to_file)?;
+            let i = &r.imported;
+            eprintln!(
+                "Restored the key {} from {} of {} shares into {}.",
+                i.public, r.used, r.count, i.place
+            );
+            // The store is opened with the restored key (a file of the
+            // user's choice: that file) to record the restore.
+            let mut settings = ctx.settings.clone();
+            if i.needs_env {
+                if let ops::Place::File(p) = &i.place {
+                    eprintln!(
+                        "authcfg uses it when AUTHCFG_IDENTITY_FILE={} is set.",
+                        crate::export::formats::sh_quote(&p.to_string_lossy())
+                    );
+                    settings.identity = None;
+                    settings.identity_file = Some(p.clone());
+                }
+            }
+            if crate::store::Store::read_header(&ctx.store_dir).is_ok() {
+                let s = crate::ops::Session::open(&settings, &ctx.store_dir, &super::UI)?;
+                ops::record_restore(&s, &r);
+                eprintln!(
+                    "The store at {} opens with it: {} config(s).",
+                    ctx.store_dir.display(),
+                    s.store.scan_names()?.len()
+                );
+            } else {
+                eprintln!("No store at {} yet: put its directory back from your backup, or join the team again with `authcfg git clone URL`.", ctx.store_dir.display());
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The shares to restore from: each named file, the lines of standard
+/// input (`--stdin`), or typed at a terminal (hidden) until the first
+/// share's threshold is reached. Never from the command line.
+fn share_inputs(ctx: &Ctx, files: &[PathBuf], stdin: bool) -> anyhow::Result<Vec<ops::ShareInput>> {
+    const MAX: u64 = 1 << 14;
+    if !files.is_empty() {
+        return files
+            .iter()
+            .map(|f| {
+                let text = Zeroizing::new(crate::input::read_text(f, "a recovery share", MAX)?);
+                Ok(ops::ShareInput {
+                    from: format!("the share in {}", f.display()),
+                    text,
+                })
+            })
+            .collect();
+    }
+    if stdin {
+        let mut text = Zeroizing::new(String::new());
+        std::io::stdin().take(MAX * 16).read_to_string(&mut text)?;
+        let prefix = format!("{}1", crate::keys::shares::PREFIX);
+        return Ok(text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| {
+                let l = l.trim();
+                l.len() >= prefix.len()
+                    && l.is_char_boundary(prefix.len())
+                    && l[..prefix.len()].eq_ignore_ascii_case(&prefix)
+            })
+            .map(|(n, l)| ops::ShareInput {
+                from: format!("the share on line {} of standard input", n + 1),
+                text: Zeroizing::new(l.to_string()),
+            })
+            .collect());
+    }
+    if !ctx.interactive || !std::io::stdin().is_terminal() {
+        return Err(usage("no terminal to ask for the recovery shares")
+            .hint("name the share files, or pass the shares on standard input with --stdin")
+            .into());
+    }
+    let mut out: Vec<ops::ShareInput> = vec![];
+    let mut need = 2usize;
+    while out.len() < need {
+        let n = out.len() + 1;
+        let line = Zeroizing::new(
+            dialoguer::Password::new()
+                .with_prompt(format!("Share {n} (hidden; spaces and case do not matter)"))
+                .allow_empty_password(true)
+                .interact()?,
+        );
+        if line.trim().is_empty() {
+            return Err(usage("no share typed").into());
+        }
+        let input = ops::ShareInput {
+            from: format!("share {n} (typed)"),
+            text: line,
+        };
+        match ops::parse_share(&input) {
+            Ok(sh) => {
+                if out.is_empty() {
+                    need = sh.threshold as usize;
+                    eprintln!(
+                        "Share {} of {}: {} of them restore the key.",
+                        sh.index, sh.count, sh.threshold
+                    );
+                }
+                out.push(input);
+            }
+            Err(e) => eprintln!("{e}; type it again"),
+        }
+    }
+    Ok(out)
 }
 
 /// The backup's passphrase: the first line of standard input, or asked

@@ -16,6 +16,7 @@
 pub mod cache;
 pub mod identity;
 pub mod keyring;
+pub mod shares;
 
 use crate::error::{no_key, UserError};
 use crate::settings::{Settings, ENV_IDENTITY, ENV_IDENTITY_FILE, ENV_PASSPHRASE};
@@ -293,7 +294,7 @@ pub fn load(
             "set {ENV_PASSPHRASE} to the store's passphrase, or run the command at a terminal to be asked"
         ));
     }
-    ways.push("put your key back from a backup: `authcfg key import FILE`".into());
+    ways.push("put your key back from a backup: `authcfg key import FILE` (or from recovery shares: `authcfg key recovery restore`)".into());
     Err(no_key(format!(
         "no master key for the store at {}; tried:\n  - {}",
         root.display(),

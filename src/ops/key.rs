@@ -9,7 +9,7 @@
 use super::Session;
 use crate::error::{no_key, usage};
 use crate::keys::keyring::{self, Backend};
-use crate::keys::{identity, MasterKey, OWN_ACCOUNT};
+use crate::keys::{identity, shares, MasterKey, OWN_ACCOUNT};
 use crate::settings::{Settings, ENV_IDENTITY_FILE};
 use crate::store::header::{KeyHome, Parsed, MASTER};
 use crate::store::{fsutil, Store};
@@ -250,6 +250,22 @@ pub fn import(
             usage(format!("not a key backup of `authcfg key export`: {why}"))
         }
     })?;
+    keep(settings, root, &id, file, "the key in the backup")
+}
+
+/// Keeps a recovered key (`key import`, `key recovery restore`) where the
+/// store at `root` looks for it: the keyring entry or the identity file
+/// its header names for the master key, else your own key's place (or
+/// `file`). Refused when a store is here and does not list the key, and
+/// never replaces another key.
+pub fn keep(
+    settings: &Settings,
+    root: &Path,
+    id: &x25519::Identity,
+    file: Option<PathBuf>,
+    what: &str,
+) -> anyhow::Result<Imported> {
+    let id = id.clone();
     let public = id.to_public().to_string();
     let header = match Store::read_header(root) {
         Ok(Parsed::Current(h)) => Some(h),
@@ -260,10 +276,10 @@ pub fn import(
         match h.recipients.iter().find(|r| r.public_key == public) {
             None => {
                 return Err(usage(format!(
-                    "the key in the backup ({public}) is not a recipient of the store at {}",
+                    "{what} ({public}) is not a recipient of the store at {}",
                     root.display()
                 ))
-                .hint("import the backup of this store's key, or choose the store with --store DIR")
+                .hint("restore this store's key, or choose the store with --store DIR")
                 .into())
             }
             Some(r) => admin = r.label == MASTER,
@@ -298,7 +314,7 @@ pub fn import(
                             "the keyring ({b}) already holds another key for this store (account {})",
                             h.id
                         ))
-                        .hint("authcfg never replaces a key: keep this one in a file with `authcfg key import FILE --file PATH`")
+                        .hint("authcfg never replaces a key: keep this one in a file with `authcfg key import FILE --to-file PATH`")
                         .into())
                     }
                     Err(_) => {}
@@ -346,7 +362,7 @@ pub fn import(
             k.source
         ))
         .hint(format!(
-            "keep this one in a file: `authcfg key import FILE --file PATH`, then set {ENV_IDENTITY_FILE}=PATH"
+            "keep this one in a file: `authcfg key import FILE --to-file PATH`, then set {ENV_IDENTITY_FILE}=PATH"
         ))
         .into());
     }
@@ -360,7 +376,7 @@ pub fn import(
         Err(_) => {
             let Some(path) = settings.key_file.clone() else {
                 return Err(usage("no keyring and no home directory to keep the key in")
-                    .hint("name a file: `authcfg key import FILE --file PATH`")
+                    .hint("name a file: `authcfg key import FILE --to-file PATH`")
                     .into());
             };
             write_new_key_file(&path, &id)?;
@@ -372,6 +388,253 @@ pub fn import(
             })
         }
     }
+}
+
+/// The audit action of a split into recovery shares: `doctor` counts it
+/// as a backup of the key.
+pub const SPLIT_ACTION: &str = "key recovery split";
+/// The audit action of a restore from recovery shares.
+pub const RESTORE_ACTION: &str = "key recovery restore";
+
+/// A split of the key in use (docs/ARCHITECTURE.md, "Recovery shares").
+pub struct Split {
+    pub public: String,
+    pub threshold: u8,
+    pub count: u8,
+    /// The split's id (hex), in the audit record and on each share.
+    pub set: String,
+    /// Each share's paper text, in index order.
+    pub texts: Vec<zeroize::Zeroizing<String>>,
+    /// The files written (`--out-dir`), in the same order.
+    pub files: Vec<PathBuf>,
+}
+
+/// The name of share `index` of `count` in `--out-dir`.
+pub fn share_file_name(index: u8, count: u8) -> String {
+    format!("authcfg-share-{index}-of-{count}.txt")
+}
+
+/// A share's paper text: what it is, how it is used, then the share.
+fn paper(share: &shares::Share, public: &str, store_id: &str) -> zeroize::Zeroizing<String> {
+    let mut t = zeroize::Zeroizing::new(format!(
+        "authcfg recovery share {} of {}: any {} of the {} shares restore the key\n\
+         store {store_id}, key {public}, split {}\n\
+         Restore on a new machine, with the store directory (or the team's repository):\n\
+         authcfg key recovery restore FILE... (or type the shares when asked)\n\n",
+        share.index,
+        share.count,
+        share.threshold,
+        share.count,
+        share.set_hex(),
+    ));
+    t.push_str(&share.encode());
+    t.push('\n');
+    t
+}
+
+/// `authcfg key recovery split`: the key this store is opened with, split
+/// into `count` shares any `threshold` of which restore it; written as new
+/// 0600 files in `out_dir` (created 0700 if missing; no file is replaced:
+/// all are checked before any is written) or returned for printing.
+/// Audited with the key's public half, so `doctor` knows a backup exists.
+pub fn split(
+    s: &Session,
+    threshold: u8,
+    count: u8,
+    out_dir: Option<&Path>,
+) -> anyhow::Result<Split> {
+    if count < 2 || threshold < 2 || threshold > count {
+        return Err(usage(format!(
+            "cannot split into {count} share(s) with a threshold of {threshold}"
+        ))
+        .hint("the threshold is at least 2 and at most the number of shares (at most 255), e.g. --shares 5 --threshold 3")
+        .into());
+    }
+    let store_id = s.store.header().id.clone();
+    let made = shares::split(&s.key.identity, &store_id, threshold, count)?;
+    let public = s.key.identity.to_public().to_string();
+    let set = made[0].set_hex();
+    let texts: Vec<_> = made
+        .iter()
+        .map(|sh| paper(sh, &public, &store_id))
+        .collect();
+    let mut files = vec![];
+    if let Some(dir) = out_dir {
+        let dir = std::path::absolute(dir)?;
+        fsutil::create_dirs(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let paths: Vec<PathBuf> = made
+            .iter()
+            .map(|sh| dir.join(share_file_name(sh.index, count)))
+            .collect();
+        if let Some(p) = paths.iter().find(|p| std::fs::symlink_metadata(p).is_ok()) {
+            return Err(usage(format!("{} already exists", p.display()))
+                .hint("choose an empty directory; authcfg never overwrites a share")
+                .into());
+        }
+        for (p, t) in paths.iter().zip(&texts) {
+            fsutil::write_new(p, t.as_bytes()).map_err(|e| crate::store::write_error(p, e))?;
+        }
+        files = paths;
+    }
+    s.audit(
+        SPLIT_ACTION,
+        None,
+        "ok",
+        Some(&format!(
+            "{public} into {count} shares, any {threshold} restore it, split {set}{}",
+            match out_dir {
+                Some(d) => format!(", written to {}", d.display()),
+                None => ", printed".into(),
+            }
+        )),
+    );
+    Ok(Split {
+        public,
+        threshold,
+        count,
+        set,
+        texts,
+        files,
+    })
+}
+
+/// A share handed to `restore`: where it came from (a file, a line of
+/// standard input, the n-th typed) and its text.
+pub struct ShareInput {
+    pub from: String,
+    pub text: zeroize::Zeroizing<String>,
+}
+
+/// Reads one share, naming where it came from when it is not one.
+pub fn parse_share(input: &ShareInput) -> anyhow::Result<shares::Share> {
+    shares::Share::parse(&input.text).map_err(|e| {
+        usage(format!(
+            "{} is not a usable recovery share: {e}",
+            input.from
+        ))
+        .hint("compare it with the paper, character by character (case and spaces do not matter)")
+        .into()
+    })
+}
+
+pub struct Restored {
+    pub imported: Imported,
+    pub used: usize,
+    pub threshold: u8,
+    pub count: u8,
+    pub set: String,
+}
+
+/// `authcfg key recovery restore`: the key from `threshold` shares of one
+/// split, kept as `key import` keeps a key (`keep`). Each share is checked
+/// and a bad one named: not a share, another store (than the first share,
+/// or than the store here), another split, the same share twice; fewer
+/// shares than the threshold restore nothing.
+pub fn restore(
+    settings: &Settings,
+    root: &Path,
+    inputs: &[ShareInput],
+    file: Option<PathBuf>,
+) -> anyhow::Result<Restored> {
+    let Some(first_in) = inputs.first() else {
+        return Err(no_key("no recovery share given")
+            .hint("name the share files, or pass the shares on standard input with --stdin")
+            .into());
+    };
+    let parsed = inputs
+        .iter()
+        .map(parse_share)
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let first = &parsed[0];
+    let here = match Store::read_header(root) {
+        Ok(Parsed::Current(h)) => Some(h),
+        _ => None,
+    };
+    if let Some(h) = &here {
+        let tag = shares::store_tag(&h.id);
+        if let Some((i, sh)) = parsed.iter().enumerate().find(|(_, sh)| sh.store != tag) {
+            return Err(usage(format!(
+                "{} is a share of another store (store {}…), not of the store at {} (store {}…)",
+                inputs[i].from,
+                sh.store_hex(),
+                root.display(),
+                hex::encode(tag)
+            ))
+            .hint("use the shares of this store's key, or choose the store with --store DIR")
+            .into());
+        }
+    }
+    for (i, sh) in parsed.iter().enumerate().skip(1) {
+        let from = &inputs[i].from;
+        if sh.store != first.store {
+            return Err(usage(format!(
+                "{from} is a share of another store (store {}…) than {} (store {}…)",
+                sh.store_hex(),
+                first_in.from,
+                first.store_hex()
+            ))
+            .hint("use shares of one store's key")
+            .into());
+        }
+        if sh.set != first.set || sh.threshold != first.threshold || sh.count != first.count {
+            return Err(usage(format!(
+                "{from} comes from another split (split {}) than {} (split {})",
+                sh.set_hex(),
+                first_in.from,
+                first.set_hex()
+            ))
+            .hint("shares of two `authcfg key recovery split` runs never combine: use shares of one split (the split is named on each share)")
+            .into());
+        }
+        if let Some(j) = parsed[..i].iter().position(|o| o.index == sh.index) {
+            return Err(usage(format!(
+                "{from} is share {} again ({} is share {} too)",
+                sh.index, inputs[j].from, sh.index
+            ))
+            .hint("each share counts once: bring another one")
+            .into());
+        }
+    }
+    if parsed.len() < first.threshold as usize {
+        return Err(no_key(format!(
+            "{} share(s) given, but any {} of the {} shares are needed to restore the key",
+            parsed.len(),
+            first.threshold,
+            first.count
+        ))
+        .hint(format!(
+            "bring {} more share(s) of the same split (split {}); fewer restore nothing",
+            first.threshold as usize - parsed.len(),
+            first.set_hex()
+        ))
+        .into());
+    }
+    let refs: Vec<&shares::Share> = parsed.iter().collect();
+    let id = shares::combine(&refs).map_err(|_| {
+        usage("the shares do not combine into a key")
+            .hint("one of them was altered while keeping its checksum: try another set of shares")
+    })?;
+    let imported = keep(settings, root, &id, file, "the key the shares restore")?;
+    Ok(Restored {
+        imported,
+        used: parsed.len(),
+        threshold: first.threshold,
+        count: first.count,
+        set: first.set_hex(),
+    })
+}
+
+/// The audit record of a restore, written by the opened store.
+pub fn record_restore(s: &Session, r: &Restored) {
+    s.audit(
+        RESTORE_ACTION,
+        None,
+        "ok",
+        Some(&format!(
+            "{} from {} of {} shares (any {} restore it), split {}, kept in {}",
+            r.imported.public, r.used, r.count, r.threshold, r.set, r.imported.place
+        )),
+    );
 }
 
 /// What `doctor` says about recovery: whether losing this machine's
@@ -389,16 +652,23 @@ pub fn recovery(s: &Session) -> Recovery {
         .into_iter()
         .rev()
         .find(|r| {
-            r.action == EXPORT_ACTION
+            (r.action == EXPORT_ACTION || r.action == SPLIT_ACTION)
                 && r.outcome == "ok"
                 && r.detail
                     .as_deref()
                     .is_some_and(|d| d.split(' ').next() == Some(public.as_str()))
         })
-        .map(|r| r.time);
+        .map(|r| {
+            let how = if r.action == SPLIT_ACTION {
+                "`authcfg key recovery split`"
+            } else {
+                "`authcfg key export`"
+            };
+            (r.time, how)
+        });
     let member = s.store.role() == crate::store::Role::Member;
     let backup = match &exported {
-        Some(t) => format!("a backup of this key was made on {t} (`authcfg key export`)"),
+        Some((t, how)) => format!("a backup of this key was made on {t} ({how})"),
         None => String::new(),
     };
     let (ok, text) = match (&s.key.source, exported.is_some()) {

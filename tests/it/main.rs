@@ -49,6 +49,7 @@ mod provider_echo;
 mod proxy;
 mod race;
 mod recipients;
+mod recovery_shares;
 mod redaction;
 mod refresh_fit;
 mod reliability;
