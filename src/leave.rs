@@ -51,6 +51,10 @@ fn is_oauth(doc: &ConfigDoc) -> bool {
 /// - An OAuth2 config's refresh token and client secret never leave,
 ///   through any door, whether the config is a provider's or the custom
 ///   `oauth2` type: authcfg refreshes for the user.
+/// - An AWS config's long-lived secret key never reaches a program
+///   (environment, template, agent): programs get STS session credentials
+///   (`ops::aws`, docs/ARCHITECTURE.md, "AWS sessions"). A person may copy
+///   it, and a seed (a backup) carries it.
 /// - Environment variables carry what the type exports (catalog
 ///   `export`); a template and an agent name a field explicitly and may
 ///   have the type's other fields (endpoints, scopes).
@@ -58,6 +62,14 @@ pub fn may_leave(doc: &ConfigDoc, field: &str, door: Door) -> Result<(), String>
     if is_oauth(doc) && KEPT_BY_AUTHCFG.contains(&field) {
         return Err(format!(
             "the field '{field}' of an OAuth2 config never leaves authcfg (authcfg refreshes the access token itself); use the access_token field, `authcfg token`, or `authcfg exec`"
+        ));
+    }
+    if field == crate::ops::aws::LONG_LIVED_SECRET
+        && matches!(door, Door::Environment | Door::Template | Door::Agent)
+        && crate::ops::aws::is_aws(doc)
+    {
+        return Err(format!(
+            "the field '{field}' of an AWS config never reaches a program (authcfg hands out STS session credentials instead); use `authcfg exec`, `authcfg export` or `authcfg aws credential-process`"
         ));
     }
     if door == Door::Environment

@@ -11,6 +11,7 @@ macro_rules! outln {
 }
 
 mod add;
+mod aws;
 mod cargo;
 mod clip;
 mod complete;
@@ -137,6 +138,8 @@ pub enum Command {
     Git(git::Args),
     /// cargo's credential provider (cargo runs `authcfg --cargo-plugin`; see `man authcfg`)
     CargoCredential(cargo::Args),
+    /// AWS sessions: credential_process for the AWS CLI and SDKs, start one with an MFA code
+    Aws(aws::Args),
     /// Database leases of `exec --lease`: list them (after dropping those that ended), revoke
     Leases(leases::Args),
     /// Make an HTTP request with a config's credential attached (never printed)
@@ -544,6 +547,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> CommandResult {
         Command::GitCredential(a) => git::credential(ctx, a),
         Command::Git(a) => git::run(ctx, a),
         Command::CargoCredential(a) => cargo::run(&ctx.settings, a),
+        Command::Aws(a) => aws::run(ctx, a),
         Command::Leases(a) => leases::run(ctx, a),
         Command::Http(a) => http::run(ctx, a),
         Command::Webhook(a) => webhook::run(ctx, a),
