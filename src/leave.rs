@@ -27,6 +27,16 @@ pub enum Door {
 /// held them would hold the grant after its access token expired.
 pub const KEPT_BY_AUTHCFG: &[&str] = &["refresh_token", "client_secret"];
 
+/// An AWS config's long-lived secret key: programs get STS sessions made
+/// from it instead (`ops::aws`).
+pub const AWS_LONG_LIVED_SECRET: &str = "secret_access_key";
+
+/// Whether an AWS config: a connector the catalog marks `sts`.
+pub fn is_aws(doc: &ConfigDoc) -> bool {
+    doc.meta.kind == crate::model::Kind::Connector
+        && crate::catalog::connectors::find(&doc.meta.type_id).is_some_and(|c| c.sts)
+}
+
 /// Whether an OAuth2 config: a provider's, or the custom `oauth2` type
 /// (both hold a grant).
 fn is_oauth(doc: &ConfigDoc) -> bool {
@@ -64,9 +74,9 @@ pub fn may_leave(doc: &ConfigDoc, field: &str, door: Door) -> Result<(), String>
             "the field '{field}' of an OAuth2 config never leaves authcfg (authcfg refreshes the access token itself); use the access_token field, `authcfg token`, or `authcfg exec`"
         ));
     }
-    if field == crate::ops::aws::LONG_LIVED_SECRET
+    if field == AWS_LONG_LIVED_SECRET
         && matches!(door, Door::Environment | Door::Template | Door::Agent)
-        && crate::ops::aws::is_aws(doc)
+        && is_aws(doc)
     {
         return Err(format!(
             "the field '{field}' of an AWS config never reaches a program (authcfg hands out STS session credentials instead); use `authcfg exec`, `authcfg export` or `authcfg aws credential-process`"

@@ -25,15 +25,17 @@ pub mod endpoint;
 
 use super::Session;
 use crate::error::{failure, usage, UserError};
-use crate::model::{ConfigDoc, Kind};
+use crate::model::ConfigDoc;
 use crate::secret::Secret;
 use std::time::Duration;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
+/// Whether `doc` is an AWS config (a connector marked `sts`).
+pub use crate::leave::is_aws;
 /// The long-lived secret that never reaches a program.
-pub const LONG_LIVED_SECRET: &str = "secret_access_key";
+pub use crate::leave::AWS_LONG_LIVED_SECRET as LONG_LIVED_SECRET;
 /// The cached session's fields.
 pub const SESSION_FIELDS: [&str; 4] = [
     "sts_access_key_id",
@@ -58,12 +60,6 @@ const MIN_DURATION: u64 = 900;
 /// GetSessionToken's longest (AssumeRole's is the role's own limit, at
 /// most 12 h; STS says so when asked for more).
 const MAX_DURATION: u64 = 129_600;
-
-/// Whether `doc` is an AWS config (a connector marked `sts`).
-pub fn is_aws(doc: &ConfigDoc) -> bool {
-    doc.meta.kind == Kind::Connector
-        && crate::catalog::connectors::find(&doc.meta.type_id).is_some_and(|c| c.sts)
-}
 
 /// A session's credentials.
 pub struct Creds {
@@ -128,8 +124,15 @@ pub fn cached(doc: &ConfigDoc) -> Option<Creds> {
     })
 }
 
-fn skew(s: &Session) -> i64 {
-    s.settings.refresh_skew.unwrap_or(DEFAULT_SKEW_SECS).max(0)
+/// How long before its end a session of `doc` is renewed: the setting,
+/// but at most half the session's length (a longer skew would renew every
+/// session at once, and again on the next read).
+fn skew(s: &Session, doc: &ConfigDoc) -> i64 {
+    let half = duration(doc).unwrap_or(DEFAULT_DURATION) as i64 / 2;
+    s.settings
+        .refresh_skew
+        .unwrap_or(DEFAULT_SKEW_SECS)
+        .clamp(0, half)
 }
 
 /// Whether `doc` needs a new session: none cached, or it ends within the
@@ -162,7 +165,7 @@ pub fn ensure_session(
     mfa_code: Option<&str>,
     force: bool,
 ) -> anyhow::Result<ConfigDoc> {
-    let skew = skew(s);
+    let skew = skew(s, &doc);
     if !force && !due(&doc, skew) {
         return Ok(doc);
     }
