@@ -91,3 +91,30 @@ pub fn may_leave(doc: &ConfigDoc, field: &str, door: Door) -> Result<(), String>
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Kind;
+
+    #[test]
+    fn an_aws_configs_long_lived_secret_reaches_no_program() {
+        let aws = ConfigDoc::new("a", Kind::Connector, "s3");
+        for door in [Door::Environment, Door::Template, Door::Agent] {
+            assert!(
+                may_leave(&aws, "secret_access_key", door).is_err(),
+                "{door:?}"
+            );
+            assert!(
+                may_leave(&aws, "sts_secret_access_key", door).is_ok(),
+                "{door:?}"
+            );
+        }
+        // A person, a backup.
+        assert!(may_leave(&aws, "secret_access_key", Door::Clipboard).is_ok());
+        assert!(may_leave(&aws, "secret_access_key", Door::Seed).is_ok());
+        // An S3-compatible store that is not AWS keeps its keys.
+        let minio = ConfigDoc::new("m", Kind::Connector, "minio");
+        assert!(may_leave(&minio, "secret_access_key", Door::Environment).is_ok());
+    }
+}

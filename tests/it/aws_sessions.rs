@@ -277,6 +277,16 @@ fn concurrent_callers_make_one_sts_call_and_an_expired_session_is_renewed_once()
     assert!(second.iter().all(|k| *k == second[0]), "{second:?}");
     assert_ne!(second[0], first[0]);
     assert_eq!(aws.sts_calls().len(), 2, "renewed once");
+    // A session made from other settings is not used after an edit.
+    t.cmd()
+        .args(["edit", "ci-aws", "--set", "external_id=ext-43"])
+        .assert()
+        .success();
+    let third = burst(2);
+    assert_ne!(third[0], second[0]);
+    let calls = aws.sts_calls();
+    assert_eq!(calls.len(), 3, "{calls:?}");
+    assert_eq!(calls[2]["ExternalId"], "ext-43");
 }
 
 #[test]

@@ -37,11 +37,12 @@ pub use crate::leave::is_aws;
 /// The long-lived secret that never reaches a program.
 pub use crate::leave::AWS_LONG_LIVED_SECRET as LONG_LIVED_SECRET;
 /// The cached session's fields.
-pub const SESSION_FIELDS: [&str; 4] = [
+pub const SESSION_FIELDS: [&str; 5] = [
     "sts_access_key_id",
     "sts_secret_access_key",
     "sts_session_token",
     "sts_expires",
+    "sts_source",
 ];
 /// The variables that carry a session's keys to a program (left out when
 /// `exec --aws-endpoint` serves them instead: an SDK takes these first).
@@ -135,9 +136,28 @@ fn skew(s: &Session, doc: &ConfigDoc) -> i64 {
         .clamp(0, half)
 }
 
-/// Whether `doc` needs a new session: none cached, or it ends within the
-/// skew.
+/// What a session of `doc` is made from (no secret): a session cached
+/// from other settings (an edited role, key or endpoint) is not used.
+fn source(doc: &ConfigDoc) -> String {
+    let f = |n: &str| doc.get(n).unwrap_or_default().trim().to_string();
+    let url = sts_url(doc).map(|u| u.to_string()).unwrap_or_default();
+    serde_json::json!([
+        f("access_key_id"),
+        f("role_arn"),
+        f("external_id"),
+        f("mfa_serial"),
+        f("session_duration"),
+        url
+    ])
+    .to_string()
+}
+
+/// Whether `doc` needs a new session: none cached, one made from other
+/// settings, or one that ends within the skew.
 pub fn due(doc: &ConfigDoc, skew_secs: i64) -> bool {
+    if doc.get("sts_source") != Some(source(doc).as_str()) {
+        return true;
+    }
     match cached(doc) {
         None => true,
         Some(c) => c.expires - time::Duration::seconds(skew_secs) <= crate::model::now(),
@@ -224,6 +244,8 @@ fn put(doc: &mut ConfigDoc, c: &Creds) {
     set("sts_secret_access_key", &c.secret_access_key);
     set("sts_session_token", &c.session_token);
     set("sts_expires", &c.expiration());
+    let from = source(doc);
+    doc.fields.insert("sts_source".into(), Secret::new(from));
 }
 
 /// Where STS is: `sts_endpoint`, else the S3-compatible `endpoint` (moto
