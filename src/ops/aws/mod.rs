@@ -359,11 +359,13 @@ pub fn request(
         .trim()
         .to_string();
     if access_key_id.is_empty() {
-        return Err(super::credential::CredentialError::Missing {
-            config: name,
-            field: "access_key_id",
-        })
-        .map_err(UserError::from)?;
+        return Err(
+            UserError::from(super::credential::CredentialError::Missing {
+                config: name,
+                field: "access_key_id",
+            })
+            .into(),
+        );
     }
     let secret_access_key = secret_field(doc, LONG_LIVED_SECRET).map_err(UserError::from)?;
     let role = doc.get("role_arn").map(str::trim).filter(|r| !r.is_empty());
