@@ -445,3 +445,59 @@ fn the_container_endpoint_serves_the_sdk_and_refuses_other_tokens() {
     let show = t.stdout(&["show", "svc-aws"]);
     assert!(show.contains("aws:svc-aws"), "{show}");
 }
+
+#[test]
+fn the_container_endpoint_renews_an_ended_session_for_a_running_child() {
+    let t = T::new();
+    t.init();
+    let aws = Aws::start();
+    add_aws(&t, &aws, "job-aws", true, &[]);
+    let out = tempfile::tempdir().unwrap();
+    // The child asks, waits (bounded) for the test's signal, asks again.
+    let script = "ask() { curl -s -H \"Authorization: $AWS_CONTAINER_AUTHORIZATION_TOKEN\" \"$AWS_CONTAINER_CREDENTIALS_FULL_URI\"; }; \
+         ask > \"$OUT/first.tmp\" && mv \"$OUT/first.tmp\" \"$OUT/first\"; \
+         i=0; while [ ! -e \"$OUT/go\" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; \
+         ask > \"$OUT/second\"";
+    let mut child = t
+        .std_cmd()
+        .args([
+            "exec",
+            "--aws-endpoint",
+            "job-aws",
+            "--",
+            "sh",
+            "-c",
+            script,
+        ])
+        .env("OUT", out.path())
+        .spawn()
+        .unwrap();
+    let first = out.path().join("first");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !first.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the child's first request"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // The session ends while the child runs.
+    t.cmd()
+        .args([
+            "edit",
+            "job-aws",
+            "--set",
+            "sts_expires=2020-01-01T00:00:00Z",
+        ])
+        .assert()
+        .success();
+    std::fs::write(out.path().join("go"), "").unwrap();
+    assert!(child.wait().unwrap().success());
+    let read = |f: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(out.path().join(f)).unwrap()).unwrap()
+    };
+    let (a, b) = (read("first"), read("second"));
+    assert_ne!(a["AccessKeyId"], b["AccessKeyId"], "{a} {b}");
+    assert!(b["AccessKeyId"].as_str().unwrap().starts_with("ASIA"));
+    assert_eq!(aws.sts_calls().len(), 2, "exec's session, then one renewal");
+}
