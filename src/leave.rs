@@ -27,6 +27,16 @@ pub enum Door {
 /// held them would hold the grant after its access token expired.
 pub const KEPT_BY_AUTHCFG: &[&str] = &["refresh_token", "client_secret"];
 
+/// An AWS config's long-lived secret key: programs get STS sessions made
+/// from it instead (`ops::aws`).
+pub const AWS_LONG_LIVED_SECRET: &str = "secret_access_key";
+
+/// Whether an AWS config: a connector the catalog marks `sts`.
+pub fn is_aws(doc: &ConfigDoc) -> bool {
+    doc.meta.kind == crate::model::Kind::Connector
+        && crate::catalog::connectors::find(&doc.meta.type_id).is_some_and(|c| c.sts)
+}
+
 /// Whether an OAuth2 config: a provider's, or the custom `oauth2` type
 /// (both hold a grant).
 fn is_oauth(doc: &ConfigDoc) -> bool {
@@ -51,6 +61,10 @@ fn is_oauth(doc: &ConfigDoc) -> bool {
 /// - An OAuth2 config's refresh token and client secret never leave,
 ///   through any door, whether the config is a provider's or the custom
 ///   `oauth2` type: authcfg refreshes for the user.
+/// - An AWS config's long-lived secret key never reaches a program
+///   (environment, template, agent): programs get STS session credentials
+///   (`ops::aws`, docs/ARCHITECTURE.md, "AWS sessions"). A person may copy
+///   it, and a seed (a backup) carries it.
 /// - Environment variables carry what the type exports (catalog
 ///   `export`); a template and an agent name a field explicitly and may
 ///   have the type's other fields (endpoints, scopes).
@@ -58,6 +72,14 @@ pub fn may_leave(doc: &ConfigDoc, field: &str, door: Door) -> Result<(), String>
     if is_oauth(doc) && KEPT_BY_AUTHCFG.contains(&field) {
         return Err(format!(
             "the field '{field}' of an OAuth2 config never leaves authcfg (authcfg refreshes the access token itself); use the access_token field, `authcfg token`, or `authcfg exec`"
+        ));
+    }
+    if field == AWS_LONG_LIVED_SECRET
+        && matches!(door, Door::Environment | Door::Template | Door::Agent)
+        && is_aws(doc)
+    {
+        return Err(format!(
+            "the field '{field}' of an AWS config never reaches a program (authcfg hands out STS session credentials instead); use `authcfg exec`, `authcfg export` or `authcfg aws credential-process`"
         ));
     }
     if door == Door::Environment
@@ -68,4 +90,31 @@ pub fn may_leave(doc: &ConfigDoc, field: &str, door: Door) -> Result<(), String>
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Kind;
+
+    #[test]
+    fn an_aws_configs_long_lived_secret_reaches_no_program() {
+        let aws = ConfigDoc::new("a", Kind::Connector, "s3");
+        for door in [Door::Environment, Door::Template, Door::Agent] {
+            assert!(
+                may_leave(&aws, "secret_access_key", door).is_err(),
+                "{door:?}"
+            );
+            assert!(
+                may_leave(&aws, "sts_secret_access_key", door).is_ok(),
+                "{door:?}"
+            );
+        }
+        // A person, a backup.
+        assert!(may_leave(&aws, "secret_access_key", Door::Clipboard).is_ok());
+        assert!(may_leave(&aws, "secret_access_key", Door::Seed).is_ok());
+        // An S3-compatible store that is not AWS keeps its keys.
+        let minio = ConfigDoc::new("m", Kind::Connector, "minio");
+        assert!(may_leave(&minio, "secret_access_key", Door::Environment).is_ok());
+    }
 }

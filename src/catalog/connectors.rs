@@ -44,6 +44,10 @@ pub struct Connector {
     pub aliases: Vec<String>,
     #[serde(default)]
     pub note: Option<String>,
+    /// An AWS service: programs get STS session credentials, never the
+    /// long-lived keys (`ops::aws`, docs/ARCHITECTURE.md, "AWS sessions").
+    #[serde(default)]
+    pub sts: bool,
     #[serde(default)]
     pub defaults: BTreeMap<String, String>,
     #[serde(default)]

@@ -38,6 +38,12 @@ pub struct Args {
     /// MySQL/MariaDB: lease_grants); dropped when the command ends
     #[arg(long, value_name = "DURATION", conflicts_with_all = ["placeholders", "mask"])]
     lease: Option<String>,
+    /// For an AWS config: instead of session keys in variables, serve the
+    /// session on 127.0.0.1 for the command's lifetime
+    /// (AWS_CONTAINER_CREDENTIALS_FULL_URI and a per-run
+    /// AWS_CONTAINER_AUTHORIZATION_TOKEN), so its SDKs renew it themselves
+    #[arg(long, conflicts_with = "lease")]
+    aws_endpoint: bool,
     /// The command and its arguments, after --
     #[arg(last = true, required = true, value_name = "CMD")]
     command: Vec<String>,
@@ -73,7 +79,7 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
         Some((p, env)) => format!("{} ({env})", p.file.display()),
         None => args.names.join(","),
     };
-    if args.placeholders || args.mask {
+    if args.placeholders || args.mask || args.aws_endpoint {
         return supervised(ctx, &args, &s, vars, used, guard);
     }
     used.record(&s)?;
@@ -127,9 +133,10 @@ fn cannot_run(command: &str, err: std::io::Error) -> crate::error::CommandResult
     ))
 }
 
-/// `exec --placeholders` / `--mask`: authcfg stays the child's parent, for
-/// the proxy and the masked output; the command's exit status is still the
-/// command's own (128 + the signal that ended it).
+/// `exec --placeholders` / `--mask` / `--aws-endpoint`: authcfg stays the
+/// child's parent, for the proxy, the masked output and the AWS endpoint;
+/// the command's exit status is still the command's own (128 + the signal
+/// that ended it).
 fn supervised(
     ctx: &Ctx,
     args: &Args,
@@ -150,6 +157,33 @@ fn supervised(
     }
     masker.prepare();
     let masker = std::sync::Arc::new(masker);
+    // The one AWS config the endpoint serves; its session keys are not
+    // also put in variables (an SDK would take them first and never renew).
+    let aws = if args.aws_endpoint {
+        let mut found = used.docs.iter().filter(|d| crate::ops::aws::is_aws(d));
+        match (found.next(), found.next()) {
+            (Some(d), None) => Some(d.meta.name.clone()),
+            (None, _) => {
+                return Err(usage("--aws-endpoint needs an AWS config")
+                    .hint("AWS configs are the s3, dynamodb, amazon-sqs, amazon-sns and amazon-kinesis connectors")
+                    .into())
+            }
+            (Some(_), Some(_)) => {
+                return Err(usage("--aws-endpoint serves one AWS config; more than one was named").into())
+            }
+        }
+    } else {
+        None
+    };
+    let vars: Vec<crate::export::Var> = match &aws {
+        Some(name) => vars
+            .into_iter()
+            .filter(|v| {
+                !(v.config == *name && crate::ops::aws::KEY_VARS.contains(&v.name.as_str()))
+            })
+            .collect(),
+        None => vars,
+    };
     let (vars, placeholders) = if args.placeholders {
         let (v, p) = proxy::prepare(&used.docs, vars)?;
         (v, Some(p))
@@ -175,8 +209,23 @@ fn supervised(
     enum Msg {
         Proxy(Event),
         Exited(std::io::Result<std::process::ExitStatus>),
+        /// The AWS endpoint asks for the session.
+        Aws(tokio::sync::oneshot::Sender<crate::ops::aws::endpoint::Answer>),
     }
     let (tx, rx) = std::sync::mpsc::channel::<Msg>();
+    let endpoint = match &aws {
+        Some(_) => {
+            let tx = std::sync::Mutex::new(tx.clone());
+            Some(crate::ops::aws::endpoint::Endpoint::start(Box::new(
+                move || {
+                    let (reply, answer) = tokio::sync::oneshot::channel();
+                    let _ = tx.lock().expect("endpoint lock").send(Msg::Aws(reply));
+                    answer
+                },
+            ))?)
+        }
+        None => None,
+    };
     let proxy = match placeholders {
         Some(p) => {
             let tx = std::sync::Mutex::new(tx.clone());
@@ -215,6 +264,14 @@ fn supervised(
     for v in &vars {
         cmd.env(&v.name, v.value.expose());
     }
+    if let Some(e) = &endpoint {
+        for k in crate::ops::aws::endpoint::SHADOWING_VARS {
+            cmd.env_remove(k);
+        }
+        for (k, v) in e.child_env() {
+            cmd.env(k, v);
+        }
+    }
     if let (Some(p), Some(f)) = (&proxy, &ca_file) {
         for k in proxy::NO_PROXY_VARS {
             cmd.env_remove(k);
@@ -224,7 +281,11 @@ fn supervised(
         }
     }
     cmd.env(GUARD, guard);
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    // Only masked output passes through authcfg.
+    let masked = args.mask || args.placeholders;
+    if masked {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    }
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(err) => {
@@ -317,6 +378,16 @@ fn supervised(
     let status = loop {
         match rx.recv() {
             Ok(Msg::Proxy(e)) => handle(e),
+            Ok(Msg::Aws(reply)) => {
+                let name = aws.as_deref().unwrap_or_default();
+                let answer = crate::ops::aws::session_for_tool(s, name, None)
+                    .map(|c| c.container_json())
+                    .map_err(|e| format!("{e:#}"));
+                if let Err(e) = &answer {
+                    super::say("authcfg: the AWS endpoint has no session: ", e);
+                }
+                let _ = reply.send(answer);
+            }
             Ok(Msg::Exited(st)) => break st?,
             Err(_) => unreachable!("the waiter sends before it ends"),
         }
@@ -324,9 +395,12 @@ fn supervised(
     for p in pumps.into_iter().flatten() {
         let _ = p.join();
     }
-    while let Ok(Msg::Proxy(e)) = rx.try_recv() {
-        handle(e);
+    while let Ok(m) = rx.try_recv() {
+        if let Msg::Proxy(e) = m {
+            handle(e);
+        }
     }
+    drop(endpoint);
     drop(proxy);
     drop(ca_file);
     use std::os::unix::process::ExitStatusExt;

@@ -11,6 +11,7 @@ macro_rules! outln {
 }
 
 mod add;
+mod aws;
 mod cargo;
 mod clip;
 mod complete;
@@ -148,6 +149,8 @@ pub enum Command {
     Docker(docker::Args),
     /// kubectl's exec credential plugin and its setup for a context
     Kube(kube::Args),
+    /// AWS sessions: credential_process for the AWS CLI and SDKs, start one with an MFA code
+    Aws(aws::Args),
     /// Database leases of `exec --lease`: list them (after dropping those that ended), revoke
     Leases(leases::Args),
     /// Make an HTTP request with a config's credential attached (never printed)
@@ -561,6 +564,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> CommandResult {
         Command::CargoCredential(a) => cargo::run(&ctx.settings, a),
         Command::Docker(a) => docker::run(ctx, a),
         Command::Kube(a) => kube::run(ctx, a),
+        Command::Aws(a) => aws::run(ctx, a),
         Command::Leases(a) => leases::run(ctx, a),
         Command::Http(a) => http::run(ctx, a),
         Command::Webhook(a) => webhook::run(ctx, a),

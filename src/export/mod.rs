@@ -120,7 +120,9 @@ pub fn check_names(vars: &[Var]) -> Result<(), crate::error::UserError> {
 }
 
 /// A connector exports under its ecosystem's own names (catalog `env`);
-/// variables that render empty are left out.
+/// variables that render empty are left out, and so is any variable made
+/// from a field that may not leave as a variable (`leave::may_leave`: an
+/// AWS config's long-lived secret key).
 fn connector_vars(doc: &ConfigDoc) -> Vec<Var> {
     let Some(c) = catalog::connectors::find(&doc.meta.type_id) else {
         return vec![];
@@ -128,6 +130,12 @@ fn connector_vars(doc: &ConfigDoc) -> Vec<Var> {
     c.env
         .iter()
         .filter_map(|(var, template)| {
+            if catalog::connectors::placeholders(template)
+                .iter()
+                .any(|p| crate::leave::may_leave(doc, p, crate::leave::Door::Environment).is_err())
+            {
+                return None;
+            }
             let value = doc.render(template);
             if catalog::connectors::placeholders(template)
                 .iter()

@@ -4,6 +4,7 @@
 //! admin key) and for progress and notices, and renders the results.
 
 pub mod admin;
+pub mod aws;
 pub mod bindings;
 pub mod cargo_credential;
 pub mod config;

@@ -319,8 +319,15 @@ fn s3_sigv4_against_a_server_that_checks_signatures() {
     );
     let env: serde_json::Value =
         serde_json::from_str(&t.stdout(&["export", "ok-s3", "--format", "json"])).unwrap();
-    assert_eq!(env["AWS_ACCESS_KEY_ID"], s3.access_key_id.as_str());
-    assert_eq!(env["AWS_SECRET_ACCESS_KEY"], s3.secret_access_key.as_str());
+    // An AWS config hands out an STS session, never its long-lived keys
+    // (aws_sessions.rs covers it with the AWS CLI).
+    assert_ne!(env["AWS_ACCESS_KEY_ID"], s3.access_key_id.as_str());
+    assert_ne!(env["AWS_SECRET_ACCESS_KEY"], s3.secret_access_key.as_str());
+    assert!(
+        !env["AWS_SESSION_TOKEN"].as_str().unwrap().is_empty(),
+        "{env}"
+    );
+    assert!(!env.to_string().contains(&s3.secret_access_key), "{env}");
     assert_eq!(env["AWS_REGION"], "us-east-1");
 }
 

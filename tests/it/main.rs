@@ -5,6 +5,7 @@
 mod support;
 
 mod audit_trail;
+mod aws_sessions;
 mod bad_input;
 mod cargo_registry;
 mod clipboard;

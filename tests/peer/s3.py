@@ -23,7 +23,8 @@ iam.create_user(UserName="authcfg")
 key = iam.create_access_key(UserName="authcfg")["AccessKey"]
 iam.put_user_policy(UserName="authcfg", PolicyName="s3", PolicyDocument=json.dumps({
     "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+    # GetSessionToken: `export` of an AWS config hands out a session.
+    "Statement": [{"Effect": "Allow", "Action": ["s3:*", "sts:GetSessionToken"], "Resource": "*"}],
 }))
 s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
                   aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])

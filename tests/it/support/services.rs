@@ -517,3 +517,56 @@ impl GitHttp {
         format!("{}/{name}.git", self.url)
     }
 }
+
+/// AWS on loopback (`tests/peer/aws.py`): moto's S3, IAM and STS with
+/// signatures checked; a user whose key may only call STS, a role it
+/// assumes that may use S3, a bucket holding `hello.txt`.
+pub struct Aws {
+    pub endpoint: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub role_arn: String,
+    pub bucket: String,
+    child: Guard,
+}
+impl Aws {
+    pub fn start() -> Aws {
+        let log = tempfile::NamedTempFile::new().unwrap();
+        let mut child = Command::new("python3")
+            .arg(format!("{}/aws.py", super::PEER_DIR))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(log.reopen().unwrap())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        let ready = line.strip_prefix("READY ").unwrap_or_else(|| {
+            panic!(
+                "aws peer did not start: {line:?} (pip install 'moto[server]')\n{}",
+                std::fs::read_to_string(log.path()).unwrap_or_default()
+            )
+        });
+        let j: serde_json::Value = serde_json::from_str(ready).unwrap();
+        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+        let s = |k: &str| j[k].as_str().unwrap().to_string();
+        Aws {
+            endpoint: s("endpoint"),
+            access_key_id: s("access_key_id"),
+            secret_access_key: s("secret_access_key"),
+            role_arn: s("role_arn"),
+            bucket: s("bucket"),
+            child: Guard(child),
+        }
+    }
+
+    /// The STS calls the peer has answered (action and the non-secret
+    /// parameters), in order.
+    pub fn sts_calls(&self) -> Vec<serde_json::Value> {
+        reqwest::blocking::get(format!("{}/_authcfg/sts-calls", self.endpoint))
+            .unwrap()
+            .json()
+            .unwrap()
+    }
+}
