@@ -34,7 +34,9 @@
 //!
 //! Everything is linear in the size of the answer: at most thirteen views,
 //! each built in one pass; answers larger than `WINDOW` are read in
-//! overlapping windows.
+//! overlapping windows. Runs are found by sampling, escapes by memchr, and
+//! the automaton runs only near a prefilter's hits and, in an escape view,
+//! near an escape (docs/ARCHITECTURE.md, "Redaction").
 
 use crate::model::ConfigDoc;
 use std::borrow::Cow;
@@ -79,7 +81,7 @@ pub struct Redactor {
     longest: usize,
     /// The longest pattern, in bytes.
     widest: usize,
-    automaton: std::sync::OnceLock<aho_corasick::AhoCorasick>,
+    automaton: std::sync::OnceLock<Search>,
 }
 
 impl std::fmt::Debug for Redactor {
@@ -290,16 +292,21 @@ impl Redactor {
         }
     }
 
-    fn automaton(&self) -> &aho_corasick::AhoCorasick {
+    fn automaton(&self) -> &Search {
         self.automaton.get_or_init(|| {
-            aho_corasick::AhoCorasick::builder()
+            let ac = aho_corasick::AhoCorasick::builder()
                 // Every match, overlapping ones too: two secrets that
                 // overlap are both covered.
                 .match_kind(aho_corasick::MatchKind::Standard)
                 // Hex in either case, and hosts a URL parser lower-cased.
                 .ascii_case_insensitive(true)
                 .build(&self.patterns)
-                .expect("literal patterns build")
+                .expect("literal patterns build");
+            Search {
+                ac,
+                pre: prefilter(&self.patterns),
+                widest: self.widest,
+            }
         })
     }
 
@@ -381,9 +388,7 @@ impl Redactor {
         for (i, v) in views.iter().enumerate() {
             let bytes = v.bytes.as_ref();
             let Map::Segs(segs) = &v.map else {
-                for m in ac.find_overlapping_iter(bytes) {
-                    found(i, m);
-                }
+                ac.each(bytes, |m| found(i, m));
                 continue;
             };
             // An escape view holds its parent's bytes between escapes: a
@@ -392,10 +397,10 @@ impl Redactor {
             // stretches within a pattern's length of an escape are new.
             let reach = self.widest.saturating_sub(1);
             let mut scan = |(lo, hi): (usize, usize)| {
-                for m in ac.find_overlapping_iter(&bytes[lo..hi]) {
+                ac.each(&bytes[lo..hi], |m| {
                     let span = m.start() + lo..m.end() + lo;
                     found(i, aho_corasick::Match::new(m.pattern(), span));
-                }
+                });
             };
             let mut window: Option<(usize, usize)> = None;
             for (k, s) in segs.iter().enumerate().filter(|(_, s)| !s.literal) {
@@ -524,6 +529,90 @@ impl Stream {
         self.shown = cut - start;
         out
     }
+}
+
+/// The automaton over every pattern, and a faster search that rules out
+/// most of a view first.
+#[derive(Clone)]
+struct Search {
+    ac: aho_corasick::AhoCorasick,
+    /// Four bytes of each pattern in every ASCII case (aho-corasick's SIMD
+    /// searcher, which knows no case folding): every match of the
+    /// automaton holds one, so it runs only around them. None when the
+    /// patterns have too many variants.
+    pre: Option<aho_corasick::packed::Searcher>,
+    /// The longest pattern.
+    widest: usize,
+}
+
+/// The most variants `prefilter` takes; above, the automaton searches all.
+const VARIANTS: usize = 96;
+
+impl Search {
+    /// Every match in `hay`, overlapping ones too (in no particular order).
+    fn each(&self, hay: &[u8], mut f: impl FnMut(aho_corasick::Match)) {
+        let Some(pre) = &self.pre else {
+            self.ac.find_overlapping_iter(hay).for_each(f);
+            return;
+        };
+        // A match holds a fingerprint that starts inside it, and that one is
+        // found or overlaps one found (which starts before it): the match
+        // lies within `widest` of a fingerprint found.
+        let mut scan = |(lo, hi): (usize, usize)| {
+            for m in self.ac.find_overlapping_iter(&hay[lo..hi]) {
+                f(aho_corasick::Match::new(
+                    m.pattern(),
+                    m.start() + lo..m.end() + lo,
+                ));
+            }
+        };
+        let mut window: Option<(usize, usize)> = None;
+        for m in pre.find_iter(hay) {
+            let lo = m.start().saturating_sub(self.widest);
+            let hi = (m.end() + self.widest).min(hay.len());
+            match &mut window {
+                Some((_, h)) if lo <= *h => *h = hi.max(*h),
+                _ => {
+                    if let Some(w) = window.replace((lo, hi)) {
+                        scan(w);
+                    }
+                }
+            }
+        }
+        if let Some(w) = window {
+            scan(w);
+        }
+    }
+}
+
+/// The prefilter of `Search`: of each pattern, the four bytes with the
+/// fewest ASCII letters, in every case.
+fn prefilter(patterns: &[Vec<u8>]) -> Option<aho_corasick::packed::Searcher> {
+    let mut b = aho_corasick::packed::Config::new().builder();
+    let mut n = 0;
+    for p in patterns {
+        let letters = |w: &[u8]| w.iter().filter(|c| c.is_ascii_alphabetic()).count();
+        let best = p.windows(4).min_by_key(|w| letters(w))?;
+        let k = letters(best);
+        n += 1 << k;
+        if n > VARIANTS {
+            return None;
+        }
+        for mask in 0..1u32 << k {
+            let mut v = best.to_vec();
+            let mut bit = 0;
+            for c in v.iter_mut().filter(|c| c.is_ascii_alphabetic()) {
+                if mask >> bit & 1 == 1 {
+                    c.make_ascii_uppercase();
+                } else {
+                    c.make_ascii_lowercase();
+                }
+                bit += 1;
+            }
+            b.add(v);
+        }
+    }
+    b.build()
 }
 
 /// The views of one window (see the module documentation): the bytes as
@@ -1215,7 +1304,7 @@ mod tests {
             if let Some(v) = text.get(at..at + 6) {
                 red.add("c", "k", v);
             }
-            let ac = red.automaton();
+            let ac = &red.automaton().ac;
             let views = views_of(&b);
             let mut whole = vec![];
             for (i, v) in views.iter().enumerate() {
