@@ -543,7 +543,11 @@ pub(super) fn base64_view(b: &[u8]) -> Option<(Vec<u8>, Vec<Run>, Vec<u32>)> {
     let mut pos: Vec<u32> = vec![];
     let mut vals: Vec<u8> = vec![];
     let mut found: Vec<B64Run> = vec![];
-    for (lo, hi) in stretches(b) {
+    let stretches = stretches(b);
+    let bytes: usize = stretches.iter().map(|(lo, hi)| hi - lo).sum();
+    vals.reserve(bytes);
+    pos.reserve(bytes);
+    for (lo, hi) in stretches {
         // The run starts at its first character (not a separator).
         let Some(start) = (lo..hi).find(|&i| b64_at(b, i) < WS) else {
             continue;
@@ -606,6 +610,8 @@ pub(super) fn base64_view(b: &[u8]) -> Option<(Vec<u8>, Vec<Run>, Vec<u32>)> {
             end: r.end as u32,
         });
     };
+    // Four alignments of three bytes per four characters, and separators.
+    out.reserve(3 * vals.len() + 4 * found.len());
     for r in found.iter().filter(|r| r.chars >= MIN_RUN) {
         for phase in 0..4 {
             emit(&mut out, r, phase, true);
