@@ -600,14 +600,13 @@ fn prefilter(patterns: &[Vec<u8>]) -> Option<aho_corasick::packed::Searcher> {
         }
         for mask in 0..1u32 << k {
             let mut v = best.to_vec();
-            let mut bit = 0;
-            for c in v.iter_mut().filter(|c| c.is_ascii_alphabetic()) {
+            let letters = v.iter_mut().filter(|c| c.is_ascii_alphabetic());
+            for (bit, c) in letters.enumerate() {
                 if mask >> bit & 1 == 1 {
                     c.make_ascii_uppercase();
                 } else {
                     c.make_ascii_lowercase();
                 }
-                bit += 1;
             }
             b.add(v);
         }
