@@ -6,8 +6,11 @@
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
 
-/// How long the child may be silent before what is held is shown.
-const IDLE_MS: i32 = 15;
+/// How long the child may be silent before what is held is shown: short
+/// enough that an interactive echo is not noticeably later (under 5 ms
+/// added, docs/ARCHITECTURE.md, "The exec proxy"), long enough that the
+/// pieces of one burst of writes are read together.
+const IDLE_MS: i32 = 2;
 
 /// Copies `from` to `to` through `r` until the end of `from`.
 pub fn pump(

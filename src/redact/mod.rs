@@ -34,7 +34,9 @@
 //!
 //! Everything is linear in the size of the answer: at most thirteen views,
 //! each built in one pass; answers larger than `WINDOW` are read in
-//! overlapping windows.
+//! overlapping windows. Runs are found by sampling, escapes by memchr, and
+//! the automaton runs only near a prefilter's hits and, in an escape view,
+//! near an escape (docs/ARCHITECTURE.md, "Redaction").
 
 use crate::model::ConfigDoc;
 use std::borrow::Cow;
@@ -77,7 +79,9 @@ pub struct Redactor {
     seen: BTreeSet<(String, Vec<u8>)>,
     /// The longest secret value, in bytes.
     longest: usize,
-    automaton: std::sync::OnceLock<aho_corasick::AhoCorasick>,
+    /// The longest pattern, in bytes.
+    widest: usize,
+    automaton: std::sync::OnceLock<Search>,
 }
 
 impl std::fmt::Debug for Redactor {
@@ -210,6 +214,7 @@ impl Redactor {
         } as u32;
         for form in forms(value) {
             if form.len() >= MIN_LEN && self.known.insert(form.clone()) {
+                self.widest = self.widest.max(form.len());
                 self.patterns.push(form);
                 self.owner.push(owner);
             }
@@ -287,16 +292,21 @@ impl Redactor {
         }
     }
 
-    fn automaton(&self) -> &aho_corasick::AhoCorasick {
+    fn automaton(&self) -> &Search {
         self.automaton.get_or_init(|| {
-            aho_corasick::AhoCorasick::builder()
+            let ac = aho_corasick::AhoCorasick::builder()
                 // Every match, overlapping ones too: two secrets that
                 // overlap are both covered.
                 .match_kind(aho_corasick::MatchKind::Standard)
                 // Hex in either case, and hosts a URL parser lower-cased.
                 .ascii_case_insensitive(true)
                 .build(&self.patterns)
-                .expect("literal patterns build")
+                .expect("literal patterns build");
+            Search {
+                ac,
+                pre: prefilter(&self.patterns),
+                widest: self.widest,
+            }
         })
     }
 
@@ -361,55 +371,53 @@ impl Redactor {
     /// Spans of one window (`base`: where it starts in the answer).
     fn spans_in(&self, bytes: &[u8], base: usize, out: &mut Vec<Span>) {
         let ac = self.automaton();
-        let mut views = vec![View {
-            bytes: Cow::Borrowed(bytes),
-            map: Map::Raw,
-            parent: 0,
-        }];
-        let mut layer = vec![0usize];
-        for _ in 0..DEPTH {
-            let mut next = vec![];
-            for &p in &layer {
-                if let Some((b, segs)) = unescape(&views[p].bytes) {
-                    next.push(views.len());
-                    views.push(View {
-                        bytes: Cow::Owned(b),
-                        map: Map::Segs(segs),
-                        parent: p,
-                    });
-                }
-                if let Some((b, runs, pos)) = base64_view(&views[p].bytes) {
-                    next.push(views.len());
-                    views.push(View {
-                        bytes: Cow::Owned(b),
-                        map: Map::Runs { runs, pos },
-                        parent: p,
-                    });
-                }
-                if let Some((b, runs)) = hex_view(&views[p].bytes) {
-                    next.push(views.len());
-                    views.push(View {
-                        bytes: Cow::Owned(b),
-                        map: Map::Hex(runs),
-                        parent: p,
-                    });
+        let views = views_of(bytes);
+        let mut found = |i: usize, m: aho_corasick::Match| {
+            let (mut lo, mut hi) = (m.start(), m.end());
+            let mut at = i;
+            while at != 0 {
+                (lo, hi) = views[at].map.span(lo, hi);
+                at = views[at].parent;
+            }
+            out.push(Span {
+                lo: base + lo,
+                hi: base + hi,
+                label: self.owner[m.pattern().as_usize()],
+            });
+        };
+        for (i, v) in views.iter().enumerate() {
+            let bytes = v.bytes.as_ref();
+            let Map::Segs(segs) = &v.map else {
+                ac.each(bytes, |m| found(i, m));
+                continue;
+            };
+            // An escape view holds its parent's bytes between escapes: a
+            // match there is one its parent has too (same place, same
+            // pattern), found when the parent was searched. Only the
+            // stretches within a pattern's length of an escape are new.
+            let reach = self.widest.saturating_sub(1);
+            let mut scan = |(lo, hi): (usize, usize)| {
+                ac.each(&bytes[lo..hi], |m| {
+                    let span = m.start() + lo..m.end() + lo;
+                    found(i, aho_corasick::Match::new(m.pattern(), span));
+                });
+            };
+            let mut window: Option<(usize, usize)> = None;
+            for (k, s) in segs.iter().enumerate().filter(|(_, s)| !s.literal) {
+                let end = segs.get(k + 1).map_or(bytes.len(), |n| n.at as usize);
+                let lo = (s.at as usize).saturating_sub(reach);
+                let hi = (end + reach).min(bytes.len());
+                match &mut window {
+                    Some((_, h)) if lo <= *h => *h = hi.max(*h),
+                    _ => {
+                        if let Some(w) = window.replace((lo, hi)) {
+                            scan(w);
+                        }
+                    }
                 }
             }
-            layer = next;
-        }
-        for (i, v) in views.iter().enumerate() {
-            for m in ac.find_overlapping_iter(v.bytes.as_ref()) {
-                let (mut lo, mut hi) = (m.start(), m.end());
-                let mut at = i;
-                while at != 0 {
-                    (lo, hi) = views[at].map.span(lo, hi);
-                    at = views[at].parent;
-                }
-                out.push(Span {
-                    lo: base + lo,
-                    hi: base + hi,
-                    label: self.owner[m.pattern().as_usize()],
-                });
+            if let Some(w) = window {
+                scan(w);
             }
         }
     }
@@ -523,9 +531,134 @@ impl Stream {
     }
 }
 
+/// The automaton over every pattern, and a faster search that rules out
+/// most of a view first.
+#[derive(Clone)]
+struct Search {
+    ac: aho_corasick::AhoCorasick,
+    /// Four bytes of each pattern in every ASCII case (aho-corasick's SIMD
+    /// searcher, which knows no case folding): every match of the
+    /// automaton holds one, so it runs only around them. None when the
+    /// patterns have too many variants.
+    pre: Option<aho_corasick::packed::Searcher>,
+    /// The longest pattern.
+    widest: usize,
+}
+
+/// The most variants `prefilter` takes; above, the automaton searches all.
+const VARIANTS: usize = 96;
+
+impl Search {
+    /// Every match in `hay`, overlapping ones too (in no particular order).
+    fn each(&self, hay: &[u8], mut f: impl FnMut(aho_corasick::Match)) {
+        let Some(pre) = &self.pre else {
+            self.ac.find_overlapping_iter(hay).for_each(f);
+            return;
+        };
+        // A match holds a fingerprint that starts inside it, and that one is
+        // found or overlaps one found (which starts before it): the match
+        // lies within `widest` of a fingerprint found.
+        let mut scan = |(lo, hi): (usize, usize)| {
+            for m in self.ac.find_overlapping_iter(&hay[lo..hi]) {
+                f(aho_corasick::Match::new(
+                    m.pattern(),
+                    m.start() + lo..m.end() + lo,
+                ));
+            }
+        };
+        let mut window: Option<(usize, usize)> = None;
+        for m in pre.find_iter(hay) {
+            let lo = m.start().saturating_sub(self.widest);
+            let hi = (m.end() + self.widest).min(hay.len());
+            match &mut window {
+                Some((_, h)) if lo <= *h => *h = hi.max(*h),
+                _ => {
+                    if let Some(w) = window.replace((lo, hi)) {
+                        scan(w);
+                    }
+                }
+            }
+        }
+        if let Some(w) = window {
+            scan(w);
+        }
+    }
+}
+
+/// The prefilter of `Search`: of each pattern, the four bytes with the
+/// fewest ASCII letters, in every case.
+fn prefilter(patterns: &[Vec<u8>]) -> Option<aho_corasick::packed::Searcher> {
+    let mut b = aho_corasick::packed::Config::new().builder();
+    let mut n = 0;
+    for p in patterns {
+        let letters = |w: &[u8]| w.iter().filter(|c| c.is_ascii_alphabetic()).count();
+        let best = p.windows(4).min_by_key(|w| letters(w))?;
+        let k = letters(best);
+        n += 1 << k;
+        if n > VARIANTS {
+            return None;
+        }
+        for mask in 0..1u32 << k {
+            let mut v = best.to_vec();
+            let letters = v.iter_mut().filter(|c| c.is_ascii_alphabetic());
+            for (bit, c) in letters.enumerate() {
+                if mask >> bit & 1 == 1 {
+                    c.make_ascii_uppercase();
+                } else {
+                    c.make_ascii_lowercase();
+                }
+            }
+            b.add(v);
+        }
+    }
+    b.build()
+}
+
+/// The views of one window (see the module documentation): the bytes as
+/// they are, then each view's decodings, `DEPTH` layers deep.
+fn views_of(bytes: &[u8]) -> Vec<View<'_>> {
+    let mut views = vec![View {
+        bytes: Cow::Borrowed(bytes),
+        map: Map::Raw,
+        parent: 0,
+    }];
+    let mut layer = vec![0usize];
+    for _ in 0..DEPTH {
+        let mut next = vec![];
+        for &p in &layer {
+            if let Some((b, segs)) = unescape(&views[p].bytes) {
+                next.push(views.len());
+                views.push(View {
+                    bytes: Cow::Owned(b),
+                    map: Map::Segs(segs),
+                    parent: p,
+                });
+            }
+            if let Some((b, runs, pos)) = base64_view(&views[p].bytes) {
+                next.push(views.len());
+                views.push(View {
+                    bytes: Cow::Owned(b),
+                    map: Map::Runs { runs, pos },
+                    parent: p,
+                });
+            }
+            if let Some((b, runs)) = hex_view(&views[p].bytes) {
+                next.push(views.len());
+                views.push(View {
+                    bytes: Cow::Owned(b),
+                    map: Map::Hex(runs),
+                    parent: p,
+                });
+            }
+        }
+        layer = next;
+    }
+    views
+}
+
 /// Sorted, overlapping spans joined (the first one's label stays).
 fn merge(mut spans: Vec<Span>) -> Vec<Span> {
-    spans.sort_unstable_by_key(|s| (s.lo, std::cmp::Reverse(s.hi)));
+    spans.sort_unstable_by_key(|s| (s.lo, std::cmp::Reverse(s.hi), s.label));
     let mut out: Vec<Span> = Vec::with_capacity(spans.len());
     for s in spans {
         match out.last_mut() {
@@ -870,5 +1003,326 @@ mod tests {
         // Nothing held back when there is no secret to find.
         let mut st = std::sync::Arc::new(Redactor::new()).stream();
         assert_eq!(st.push(b"abc"), b"abc");
+    }
+
+    /// A stream cut in two at every offset, and fed in pieces of every size
+    /// up to 40: the output is what `bytes` gives for the whole (secrets
+    /// that overlap, encoded ones, one that ends the stream).
+    #[test]
+    fn stream_cut_anywhere_gives_the_whole_answer() {
+        let mut red = Redactor::new();
+        red.add("a", "k", "abcd1234-Secret");
+        red.add("b", "k", "1234-Secret-wxyz");
+        let red = std::sync::Arc::new(red);
+        let filler = "-- ok. a line; of: log. --\n".repeat(20);
+        let b64 = STANDARD.encode("u:abcd1234-Secret");
+        let text = format!(
+            "{filler}x abcd1234-Secret-wxyz y\n{filler}{b64}\n{filler}k=%61bcd1234%2DSecret&\
+             {filler}{}\n{filler}abcd1234-Secret",
+            serde_json::to_string("1234-Secret-wxyz\n").unwrap()
+        );
+        let want = red.bytes(text.as_bytes());
+        let shown = String::from_utf8(want.clone()).unwrap();
+        assert!(
+            !shown.contains("Secret") && !shown.contains(&b64[4..]),
+            "{shown}"
+        );
+        assert_eq!(shown.matches("[REDACTED:").count(), 5, "{shown}");
+        let run = |pieces: &mut dyn Iterator<Item = &[u8]>| {
+            let mut st = red.stream();
+            let mut out = vec![];
+            for p in pieces {
+                out.extend(st.push(p));
+            }
+            out.extend(st.finish());
+            out
+        };
+        let b = text.as_bytes();
+        for k in 0..=b.len() {
+            let got = run(&mut [&b[..k], &b[k..]].into_iter());
+            assert!(got == want, "cut at {k}: {}", String::from_utf8_lossy(&got));
+        }
+        for size in 1..=40 {
+            let got = run(&mut b.chunks(size));
+            assert!(
+                got == want,
+                "pieces of {size}: {}",
+                String::from_utf8_lossy(&got)
+            );
+        }
+    }
+
+    /// What the views looked like before they were sped up (every byte
+    /// looked at; every view searched whole), kept to compare with.
+    mod plain {
+        use super::super::views::*;
+        use super::super::*;
+
+        pub fn base64_view(b: &[u8]) -> Option<(Vec<u8>, Vec<Run>, Vec<u32>)> {
+            let mut out = vec![];
+            let mut runs = vec![];
+            let mut pos: Vec<u32> = vec![];
+            let mut vals: Vec<u8> = vec![];
+            let mut found: Vec<B64Run> = vec![];
+            let mut i = 0;
+            while i < b.len() {
+                if b64_at(b, i) >= WS {
+                    i += 1;
+                    continue;
+                }
+                let first = pos.len();
+                while i < b.len() {
+                    match b64_at(b, i) {
+                        NO => break,
+                        WS => {}
+                        v => {
+                            vals.push(v);
+                            pos.push(i as u32);
+                        }
+                    }
+                    i += 1;
+                }
+                let last = pos[pos.len() - 1] as usize;
+                let mut end = last + 1;
+                while end < b.len() && b[end] == b'=' && end - last <= 2 {
+                    end += 1;
+                }
+                found.push(B64Run {
+                    first,
+                    chars: pos.len() - first,
+                    end,
+                    pads: end - last - 1,
+                });
+            }
+            let mut emit = |out: &mut Vec<u8>, r: &B64Run, phase: usize, sep: bool| {
+                let Some(avail) = r.chars.checked_sub(phase) else {
+                    return;
+                };
+                let usable = avail - usize::from(avail % 4 == 1);
+                if usable < 2 {
+                    return;
+                }
+                if sep && !out.is_empty() {
+                    out.push(0xff);
+                }
+                let at = out.len();
+                for g in vals[r.first + phase..r.first + phase + usable].chunks(4) {
+                    let v = |k: usize| g.get(k).copied().unwrap_or(0) as u32;
+                    let n = v(0) << 18 | v(1) << 12 | v(2) << 6 | v(3);
+                    let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+                    out.extend_from_slice(&bytes[..g.len() - 1]);
+                }
+                runs.push(Run {
+                    at: at as u32,
+                    len: (out.len() - at) as u32,
+                    first: (r.first + phase) as u32,
+                    chars: usable as u32,
+                    end: r.end as u32,
+                });
+            };
+            for r in found.iter().filter(|r| r.chars >= MIN_RUN) {
+                for phase in 0..4 {
+                    emit(&mut out, r, phase, true);
+                }
+            }
+            let mut k = 0;
+            while k < found.len() {
+                let mut j = k;
+                while j + 1 < found.len()
+                    && found[j].pads > 0
+                    && pos[found[j + 1].first] as usize == found[j].end
+                {
+                    j += 1;
+                }
+                let total: usize = found[k..=j].iter().map(|r| r.chars).sum();
+                if j > k && total >= MIN_RUN {
+                    let r = &found[k];
+                    emit(&mut out, r, (r.chars + r.pads) % 4, true);
+                    for r in &found[k + 1..=j] {
+                        emit(&mut out, r, 0, false);
+                    }
+                }
+                k = j + 1;
+            }
+            (!runs.is_empty()).then_some((out, runs, pos))
+        }
+
+        pub fn hex_view(b: &[u8]) -> Option<(Vec<u8>, Vec<HexRun>)> {
+            let mut out = vec![];
+            let mut runs = vec![];
+            let mut i = 0;
+            while i < b.len() {
+                if !b[i].is_ascii_hexdigit() {
+                    i += 1;
+                    continue;
+                }
+                let lo = i;
+                while i < b.len() && b[i].is_ascii_hexdigit() {
+                    i += 1;
+                }
+                if i - lo < 2 * MIN_LEN {
+                    continue;
+                }
+                for phase in 0..2 {
+                    let start = lo + phase;
+                    let n = (i - start) / 2;
+                    if !out.is_empty() {
+                        out.push(0xff);
+                    }
+                    runs.push(HexRun {
+                        at: out.len() as u32,
+                        len: n as u32,
+                        lo: start as u32,
+                    });
+                    for p in b[start..start + 2 * n].chunks(2) {
+                        out.push(
+                            (hex_value(p[0]).unwrap_or(0) * 16 + hex_value(p[1]).unwrap_or(0))
+                                as u8,
+                        );
+                    }
+                }
+            }
+            (!runs.is_empty()).then_some((out, runs))
+        }
+
+        pub fn unescape(b: &[u8]) -> Option<(Vec<u8>, Vec<Seg>)> {
+            let mut i = b.iter().position(|&c| introduces(c))?;
+            let mut out = Vec::with_capacity(b.len());
+            let mut segs = vec![];
+            let mut changed = false;
+            let lit = |out: &mut Vec<u8>, segs: &mut Vec<Seg>, from: usize, to: usize| {
+                if from < to {
+                    segs.push(Seg {
+                        at: out.len() as u32,
+                        lo: from as u32,
+                        hi: to as u32,
+                        literal: true,
+                    });
+                    out.extend_from_slice(&b[from..to]);
+                }
+            };
+            lit(&mut out, &mut segs, 0, i);
+            let mut from = i;
+            while i < b.len() {
+                if !introduces(b[i]) {
+                    i += 1;
+                    continue;
+                }
+                let Some((len, dec)) = escape_at(&b[i..]) else {
+                    i += 1;
+                    continue;
+                };
+                lit(&mut out, &mut segs, from, i);
+                segs.push(Seg {
+                    at: out.len() as u32,
+                    lo: i as u32,
+                    hi: (i + len) as u32,
+                    literal: false,
+                });
+                out.extend_from_slice(dec.as_bytes());
+                changed = true;
+                i += len;
+                from = i;
+            }
+            lit(&mut out, &mut segs, from, b.len());
+            changed.then_some((out, segs))
+        }
+    }
+
+    type B64 = (Vec<u8>, Vec<(u32, u32, u32, Vec<u32>)>);
+
+    /// A base64 view as what it decodes to and, for each run, where it is
+    /// and which characters it came from.
+    fn b64(v: Option<(Vec<u8>, Vec<views::Run>, Vec<u32>)>) -> Option<B64> {
+        let (out, runs, pos) = v?;
+        let runs = runs
+            .iter()
+            .map(|r| {
+                let chars = pos[r.first as usize..(r.first + r.chars) as usize].to_vec();
+                (r.at, r.len, r.end, chars)
+            })
+            .collect();
+        Some((out, runs))
+    }
+
+    type Hex = (Vec<u8>, Vec<(u32, u32, u32)>);
+
+    fn hex(v: Option<(Vec<u8>, Vec<views::HexRun>)>) -> Option<Hex> {
+        let (out, runs) = v?;
+        Some((out, runs.iter().map(|r| (r.at, r.len, r.lo)).collect()))
+    }
+
+    type Text = (Vec<u8>, Vec<(u32, u32, u32, bool)>);
+
+    fn text(v: Option<(Vec<u8>, Vec<views::Seg>)>) -> Option<Text> {
+        let (out, segs) = v?;
+        Some((
+            out,
+            segs.iter().map(|s| (s.at, s.lo, s.hi, s.literal)).collect(),
+        ))
+    }
+
+    /// Text made of what the views look for: base64 and hex characters,
+    /// padding, escapes, separators, and other bytes.
+    fn soup() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        let piece = prop_oneof![
+            prop::sample::select(b"AZaz09+/-_=\\%&#;xu \n\t\r.:\"{}".to_vec())
+                .prop_map(|c| vec![c]),
+            "[A-Za-z0-9+/]{1,12}".prop_map(String::into_bytes),
+            "[0-9a-fA-F]{1,20}".prop_map(String::into_bytes),
+            prop::sample::select(vec![
+                "%41", "\\u0041", "&amp;", "&#65;", "=41", "=\n", "\\\n", "==", "\\101", "%C3%A4"
+            ])
+            .prop_map(|s| s.as_bytes().to_vec()),
+            any::<u8>().prop_map(|c| vec![c]),
+        ];
+        prop::collection::vec(piece, 0..120).prop_map(|v| v.concat())
+    }
+
+    proptest::proptest! {
+        /// The views built by sampling and memchr are the ones a plain scan
+        /// of every byte builds.
+        #[test]
+        fn views_are_those_of_a_plain_scan(b in soup()) {
+            proptest::prop_assert_eq!(b64(views::base64_view(&b)), b64(plain::base64_view(&b)));
+            proptest::prop_assert_eq!(hex(views::hex_view(&b)), hex(plain::hex_view(&b)));
+            proptest::prop_assert_eq!(text(views::unescape(&b)), text(plain::unescape(&b)));
+        }
+
+        /// Searching an escape view only near its escapes finds what
+        /// searching all of every view finds.
+        #[test]
+        fn spans_are_those_of_a_whole_search(b in soup(), cut in 0usize..64) {
+            let text = String::from_utf8_lossy(&b).into_owned();
+            let mut red = Redactor::new();
+            red.add("a", "k", "AZ09+/az");
+            red.add("b", "k", "A&Z \u{e4}");
+            // A value that is the bytes around the cut, whatever they are.
+            let at = cut.min(text.len().saturating_sub(6));
+            if let Some(v) = text.get(at..at + 6) {
+                red.add("c", "k", v);
+            }
+            let ac = &red.automaton().ac;
+            let views = views_of(&b);
+            let mut whole = vec![];
+            for (i, v) in views.iter().enumerate() {
+                for m in ac.find_overlapping_iter(v.bytes.as_ref()) {
+                    let (mut lo, mut hi) = (m.start(), m.end());
+                    let mut at = i;
+                    while at != 0 {
+                        (lo, hi) = views[at].map.span(lo, hi);
+                        at = views[at].parent;
+                    }
+                    whole.push(Span { lo, hi, label: red.owner[m.pattern().as_usize()] });
+                }
+            }
+            let mut got = red.all_spans(&b);
+            got.sort();
+            got.dedup();
+            whole.sort();
+            whole.dedup();
+            proptest::prop_assert_eq!(got, whole);
+        }
     }
 }

@@ -128,7 +128,8 @@ pub(super) fn introduces(c: u8) -> bool {
 /// The text view: every escape decoded in one pass (see the module
 /// documentation), or None when there is none.
 pub(super) fn unescape(b: &[u8]) -> Option<(Vec<u8>, Vec<Seg>)> {
-    let mut i = b.iter().position(|&c| introduces(c))?;
+    let mut next = Introducers::new(b);
+    let mut i = next.at_or_after(0)?;
     let mut out = Vec::with_capacity(b.len());
     let mut segs = vec![];
     let mut changed = false;
@@ -145,11 +146,9 @@ pub(super) fn unescape(b: &[u8]) -> Option<(Vec<u8>, Vec<Seg>)> {
     };
     lit(&mut out, &mut segs, 0, i);
     let mut from = i;
-    while i < b.len() {
-        if !introduces(b[i]) {
-            i += 1;
-            continue;
-        }
+    while let Some(at) = next.at_or_after(i) {
+        i = at;
+        debug_assert!(introduces(b[i]));
         let Some((len, dec)) = escape_at(&b[i..]) else {
             i += 1;
             continue;
@@ -168,6 +167,53 @@ pub(super) fn unescape(b: &[u8]) -> Option<(Vec<u8>, Vec<Seg>)> {
     }
     lit(&mut out, &mut segs, from, b.len());
     changed.then_some((out, segs))
+}
+
+/// The positions of the bytes that may start an escape (`introduces`),
+/// in order, found by memchr: the next `=` and the next of the other three
+/// are each searched for once and kept until passed.
+struct Introducers<'a> {
+    b: &'a [u8],
+    eq: Option<usize>,
+    other: Option<usize>,
+    /// Where `eq` and `other` were searched from.
+    eq_from: usize,
+    other_from: usize,
+}
+
+impl<'a> Introducers<'a> {
+    fn new(b: &'a [u8]) -> Introducers<'a> {
+        Introducers {
+            b,
+            eq: None,
+            other: None,
+            eq_from: usize::MAX,
+            other_from: usize::MAX,
+        }
+    }
+
+    /// The first introducer at `from` or after.
+    fn at_or_after(&mut self, from: usize) -> Option<usize> {
+        let b = self.b;
+        if from >= b.len() {
+            return None;
+        }
+        let stale = |found: Option<usize>, searched: usize| {
+            searched == usize::MAX || searched > from || found.is_some_and(|p| p < from)
+        };
+        if stale(self.eq, self.eq_from) {
+            self.eq = memchr::memchr(b'=', &b[from..]).map(|p| p + from);
+            self.eq_from = from;
+        }
+        if stale(self.other, self.other_from) {
+            self.other = memchr::memchr3(b'\\', b'%', b'&', &b[from..]).map(|p| p + from);
+            self.other_from = from;
+        }
+        match (self.eq, self.other) {
+            (Some(a), Some(c)) => Some(a.min(c)),
+            (a, c) => a.or(c),
+        }
+    }
 }
 
 /// What one escape decodes to (at most two characters).
@@ -497,23 +543,22 @@ pub(super) fn base64_view(b: &[u8]) -> Option<(Vec<u8>, Vec<Run>, Vec<u32>)> {
     let mut pos: Vec<u32> = vec![];
     let mut vals: Vec<u8> = vec![];
     let mut found: Vec<B64Run> = vec![];
-    let mut i = 0;
-    while i < b.len() {
-        if b64_at(b, i) >= WS {
-            i += 1;
+    let stretches = stretches(b);
+    let bytes: usize = stretches.iter().map(|(lo, hi)| hi - lo).sum();
+    vals.reserve(bytes);
+    pos.reserve(bytes);
+    for (lo, hi) in stretches {
+        // The run starts at its first character (not a separator).
+        let Some(start) = (lo..hi).find(|&i| b64_at(b, i) < WS) else {
             continue;
-        }
+        };
         let first = pos.len();
-        while i < b.len() {
-            match b64_at(b, i) {
-                NO => break,
-                WS => {}
-                v => {
-                    vals.push(v);
-                    pos.push(i as u32);
-                }
+        for i in start..hi {
+            let v = b64_at(b, i);
+            if v < WS {
+                vals.push(v);
+                pos.push(i as u32);
             }
-            i += 1;
         }
         let last = pos[pos.len() - 1] as usize;
         let mut end = last + 1;
@@ -540,7 +585,18 @@ pub(super) fn base64_view(b: &[u8]) -> Option<(Vec<u8>, Vec<Run>, Vec<u32>)> {
             out.push(0xff);
         }
         let at = out.len();
-        for g in vals[r.first + phase..r.first + phase + usable].chunks(4) {
+        let src = &vals[r.first + phase..r.first + phase + usable];
+        out.reserve(src.len() / 4 * 3 + 2);
+        let mut groups = src.chunks_exact(4);
+        for g in &mut groups {
+            let n = u32::from(g[0]) << 18
+                | u32::from(g[1]) << 12
+                | u32::from(g[2]) << 6
+                | u32::from(g[3]);
+            out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
+        }
+        let g = groups.remainder();
+        if !g.is_empty() {
             let v = |k: usize| g.get(k).copied().unwrap_or(0) as u32;
             let n = v(0) << 18 | v(1) << 12 | v(2) << 6 | v(3);
             let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
@@ -554,6 +610,8 @@ pub(super) fn base64_view(b: &[u8]) -> Option<(Vec<u8>, Vec<Run>, Vec<u32>)> {
             end: r.end as u32,
         });
     };
+    // Four alignments of three bytes per four characters, and separators.
+    out.reserve(3 * vals.len() + 4 * found.len());
     for r in found.iter().filter(|r| r.chars >= MIN_RUN) {
         for phase in 0..4 {
             emit(&mut out, r, phase, true);
@@ -583,23 +641,98 @@ pub(super) fn base64_view(b: &[u8]) -> Option<(Vec<u8>, Vec<Run>, Vec<u32>)> {
     (!runs.is_empty()).then_some((out, runs, pos))
 }
 
+/// The stretches of `b` that may make a run `base64_view` decodes, in
+/// order: each maximal stretch of base64 characters and separators that is
+/// at least `MIN_RUN` bytes long or touches a `=` (padded chunks are joined
+/// whatever their length); the others are decoded by nothing. A stretch
+/// that long holds one of every `MIN_RUN`-th byte, so only those are looked
+/// at until one belongs to a stretch; the `=` are found by memchr.
+fn stretches(b: &[u8]) -> Vec<(usize, usize)> {
+    let around = |p: usize| {
+        let mut lo = p;
+        while lo > 0 && b64_at(b, lo - 1) != NO {
+            lo -= 1;
+        }
+        let mut hi = p + 1;
+        while hi < b.len() && b64_at(b, hi) != NO {
+            hi += 1;
+        }
+        (lo, hi)
+    };
+    let mut long = vec![];
+    let mut probe = MIN_RUN - 1;
+    while probe < b.len() {
+        if b64_at(b, probe) == NO {
+            probe += MIN_RUN;
+            continue;
+        }
+        let (lo, hi) = around(probe);
+        if hi - lo >= MIN_RUN {
+            long.push((lo, hi));
+        }
+        // `b[hi]` ends the stretch: a long one after it holds one of
+        // `hi + MIN_RUN`, `hi + 2 * MIN_RUN`, ...
+        probe = hi + MIN_RUN;
+    }
+    let mut padded = vec![];
+    for q in memchr::memchr_iter(b'=', b) {
+        for p in [q.wrapping_sub(1), q + 1] {
+            if p < b.len() && b64_at(b, p) != NO {
+                let s = around(p);
+                if padded.last() != Some(&s) {
+                    padded.push(s);
+                }
+            }
+        }
+    }
+    if padded.is_empty() {
+        return long;
+    }
+    let mut all = Vec::with_capacity(long.len() + padded.len());
+    let (mut l, mut p) = (long.into_iter().peekable(), padded.into_iter().peekable());
+    loop {
+        let next = match (l.peek(), p.peek()) {
+            (Some(a), Some(c)) if a <= c => l.next(),
+            (Some(_), Some(_)) | (None, Some(_)) => p.next(),
+            (Some(_), None) => l.next(),
+            (None, None) => break,
+        };
+        if let Some(s) = next {
+            if all.last() != Some(&s) {
+                all.push(s);
+            }
+        }
+    }
+    all
+}
+
 /// The hex view: each run of at least `2 * MIN_LEN` hex digits decoded
 /// from its first and its second digit (hex of base64, hex of UTF-16:
 /// a layer like the others), the pieces separated by one byte.
 pub(super) fn hex_view(b: &[u8]) -> Option<(Vec<u8>, Vec<HexRun>)> {
     let mut out = vec![];
     let mut runs = vec![];
-    let mut i = 0;
-    while i < b.len() {
-        if !b[i].is_ascii_hexdigit() {
-            i += 1;
+    // A run long enough holds one of every `need`-th byte: only those are
+    // looked at until one is a hex digit (then its whole run is).
+    let need = 2 * MIN_LEN;
+    let mut probe = need - 1;
+    while probe < b.len() {
+        if !b[probe].is_ascii_hexdigit() {
+            probe += need;
             continue;
         }
-        let lo = i;
+        let mut lo = probe;
+        while lo > 0 && b[lo - 1].is_ascii_hexdigit() {
+            lo -= 1;
+        }
+        let mut i = probe + 1;
         while i < b.len() && b[i].is_ascii_hexdigit() {
             i += 1;
         }
-        if i - lo < 2 * MIN_LEN {
+        // `b[i]` is not a hex digit: a long enough run after it holds one
+        // of `i + need`, `i + 2 * need`, ...
+        probe = i + need;
+        if i - lo < need {
             continue;
         }
         for phase in 0..2 {
