@@ -247,3 +247,10 @@ mod tests {
         assert_eq!(fit_columns(&w, 2, 10, &[3, 2]), [true, true, false, false]);
     }
 }
+
+/// Whether authcfg's stdin and stdout are both terminals: a command whose
+/// output is masked then runs on a pseudo-terminal (`ops::run::pty`).
+pub fn interactive_terminal() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
+}
