@@ -96,6 +96,10 @@ fn run_command_with_the_typescript_sdk_reaches_the_allowed_origin_only() {
         run_call(&bin.path().join("getkey").display().to_string(), &["WEB_API_KEY", &format!("{}/header", web.a)], &["web"]),
         // A config that is not exposed.
         run_call("getkey", &["X", "http://127.0.0.1:9/"], &["nope"]),
+        // Arguments holding a secret value trip the server: this call and
+        // every later one are refused.
+        run_call("getkey", &[WEB_KEY, &format!("{}/header", web.a)], &["web"]),
+        {"name": "list_configs"},
     ]);
     let spec = spec_with_path(
         &t,
@@ -173,6 +177,10 @@ fn run_command_with_the_typescript_sdk_reaches_the_allowed_origin_only() {
         assert!(err && text.contains(says), "{i}: {text}");
     }
     assert_eq!(ok_json(&r[6])["stdout"], "ok status=200\n");
+    let (text, err) = result(&r[8]);
+    assert!(err && text.contains("holds a secret value"), "{text}");
+    let (text, err) = result(&r[9]);
+    assert!(err && text.contains("answers no more calls"), "{text}");
     // Nothing the agent saw holds a secret; the audit trail has the
     // refusals, the usage log names the program.
     assert_clean("transcript", raw.as_bytes(), &[WEB_KEY, ECHO_KEY]);
@@ -195,7 +203,7 @@ fn run_command_with_the_typescript_sdk_reaches_the_allowed_origin_only() {
     let show = t.stdout(&["show", "web"]);
     assert!(show.contains("mcp:run:getkey"), "{show}");
     assert!(
-        show.contains("mcp.run_command via proxy to https://127.0.0.1"),
+        show.contains("mcp.run_command via proxy to https://127"),
         "{show}"
     );
 }
