@@ -192,6 +192,13 @@ pub fn fit_columns(widths: &[usize], gap: usize, limit: usize, drop_order: &[usi
     shown
 }
 
+/// Whether authcfg's stdin and stdout are both terminals: a command whose
+/// output is masked then runs on a pseudo-terminal (`ops::run::pty`).
+pub fn interactive_terminal() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,11 +253,4 @@ mod tests {
         assert_eq!(fit_columns(&w, 2, 34, &[3, 2]), [true, true, true, false]);
         assert_eq!(fit_columns(&w, 2, 10, &[3, 2]), [true, true, false, false]);
     }
-}
-
-/// Whether authcfg's stdin and stdout are both terminals: a command whose
-/// output is masked then runs on a pseudo-terminal (`ops::run::pty`).
-pub fn interactive_terminal() -> bool {
-    use std::io::IsTerminal;
-    std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
 }

@@ -287,7 +287,18 @@ pub fn run(
         }
         Io::Terminal => {
             let t = term.take().expect("opened above");
-            term_run = Some(t.start(pid, masker.clone())?);
+            match t.start(pid, masker.clone()) {
+                Ok(r) => term_run = Some(r),
+                Err(e) => {
+                    // Not left running without its terminal.
+                    // SAFETY: kill(2) on our child.
+                    unsafe {
+                        libc::kill(pid, libc::SIGKILL);
+                    }
+                    let _ = child.wait();
+                    return Err(e);
+                }
+            }
         }
     }
     drop(done_tx);
