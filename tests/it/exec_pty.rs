@@ -236,3 +236,29 @@ fn keys_echo_at_once_and_the_exit_status_is_the_commands() {
     term.wait_for("[REDACTED:k/api_key]");
     assert_clean("screen", term.text().as_bytes(), &[KEY]);
 }
+
+/// A command that stops (SIGSTOP) is followed: authcfg gives the terminal
+/// its mode back and stops itself (here, a session leader with no job
+/// control above it, it is not stopped: the kernel ignores SIGTSTP for an
+/// orphaned process group), then takes raw mode back and continues the
+/// command, which would otherwise stay stopped for ever.
+#[test]
+fn a_stopped_command_is_continued_with_authcfg() {
+    let t = with_key();
+    let mut term = Term::start(
+        &t,
+        24,
+        80,
+        &[
+            "exec",
+            "--mask",
+            "k",
+            "--",
+            "sh",
+            "-c",
+            "echo started; kill -STOP $$; echo continued; exit 3",
+        ],
+    );
+    term.wait_for("continued");
+    assert_eq!(term.exit(), 3, "{}", term.text());
+}
