@@ -899,9 +899,11 @@ impl Server {
             };
             let mut refused = vec![];
             let mut report = |m: &str| refused.push(m.to_string());
-            let ran = crate::ops::run::run(&s, used, vars, spec, &mut report);
+            // An error before the use was recorded (a variable a
+            // placeholder cannot stand in for) is recorded by `call`.
+            let ran = crate::ops::run::run(&s, used, vars, spec, &mut report)?;
             audited.store(true, Ordering::SeqCst);
-            let done = match ran? {
+            let done = match ran {
                 Ok(d) => d,
                 Err(e) => {
                     return Err(failure(format!("cannot run '{}': {e}", allowed.name)).into())
