@@ -71,7 +71,7 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
         None => {
             let names = super::export::canonical(&args.names)?;
             let used = crate::ops::handout::read_for_use(&s, &names, "exec")?;
-            let vars = super::export::collect_vars(&used.docs, &args.prefix)?;
+            let vars = crate::export::collect_vars(&used.docs, &args.prefix)?;
             (vars, used)
         }
     };
@@ -134,9 +134,9 @@ fn cannot_run(command: &str, err: std::io::Error) -> crate::error::CommandResult
 }
 
 /// `exec --placeholders` / `--mask` / `--aws-endpoint`: authcfg stays the
-/// child's parent, for the proxy, the masked output and the AWS endpoint;
-/// the command's exit status is still the command's own (128 + the signal
-/// that ended it).
+/// child's parent, for the proxy, the masked output and the AWS endpoint
+/// (`ops::run`); the command's exit status is still the command's own
+/// (128 + the signal that ended it).
 fn supervised(
     ctx: &Ctx,
     args: &Args,
@@ -145,20 +145,16 @@ fn supervised(
     mut used: crate::ops::handout::Used,
     guard: String,
 ) -> crate::error::CommandResult {
-    use crate::ops::proxy::{self, Event};
-    use std::process::Stdio;
+    use crate::ops::run;
     let program = std::path::Path::new(&args.command[0])
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_else(|| args.command[0].clone());
-    let mut masker = crate::ops::redact::Redactor::new();
-    for d in &used.docs {
-        masker.add_doc(d);
+    let label = format!("exec:{program}");
+    if args.placeholders && ctx.settings.consumer_label.is_none() {
+        used.consumer = Some(crate::store::usage::Consumer::label(&label));
     }
-    masker.prepare();
-    let masker = std::sync::Arc::new(masker);
-    // The one AWS config the endpoint serves; its session keys are not
-    // also put in variables (an SDK would take them first and never renew).
+    // The one AWS config the endpoint serves.
     let aws = if args.aws_endpoint {
         let mut found = used.docs.iter().filter(|d| crate::ops::aws::is_aws(d));
         match (found.next(), found.next()) {
@@ -175,240 +171,35 @@ fn supervised(
     } else {
         None
     };
-    let vars: Vec<crate::export::Var> = match &aws {
-        Some(name) => vars
-            .into_iter()
-            .filter(|v| {
-                !(v.config == *name && crate::ops::aws::KEY_VARS.contains(&v.name.as_str()))
-            })
-            .collect(),
-        None => vars,
-    };
-    let (vars, placeholders) = if args.placeholders {
-        let (v, p) = proxy::prepare(&used.docs, vars)?;
-        (v, Some(p))
-    } else {
-        (vars, None)
-    };
-    if args.placeholders && ctx.settings.consumer_label.is_none() {
-        used.consumer = Some(crate::store::usage::Consumer::label(&format!(
-            "exec:{program}"
-        )));
-    }
-    used.record(s)?;
-    let consumer = used.consumer.clone().unwrap_or_else(|| {
-        let names: Vec<&str> = used.docs.iter().map(|d| d.meta.name.as_str()).collect();
-        crate::ops::handout::consumer(&ctx.settings, None, &names)
-    });
-    let store_id = s.store.header().id;
-    drop(used);
-    if ctx.settings.key_cache.is_some() || crate::keys::cache::get(&store_id).is_some() {
-        crate::keys::cache::leave_session();
-    }
-    // What the main thread waits for: the proxy's events, the child's end.
-    enum Msg {
-        Proxy(Event),
-        Exited(std::io::Result<std::process::ExitStatus>),
-        /// The AWS endpoint asks for the session.
-        Aws(tokio::sync::oneshot::Sender<crate::ops::aws::endpoint::Answer>),
-    }
-    let (tx, rx) = std::sync::mpsc::channel::<Msg>();
-    let endpoint = match &aws {
-        Some(_) => {
-            let tx = std::sync::Mutex::new(tx.clone());
-            Some(crate::ops::aws::endpoint::Endpoint::start(Box::new(
-                move || {
-                    let (reply, answer) = tokio::sync::oneshot::channel();
-                    let _ = tx.lock().expect("endpoint lock").send(Msg::Aws(reply));
-                    answer
-                },
-            ))?)
-        }
-        None => None,
-    };
-    let proxy = match placeholders {
-        Some(p) => {
-            let tx = std::sync::Mutex::new(tx.clone());
-            Some(proxy::Proxy::start(
-                p,
-                proxy::Options {
-                    deny_other: args.deny_other,
-                },
-                Box::new(move |e| {
-                    let _ = tx.lock().expect("events lock").send(Msg::Proxy(e));
-                }),
-            )?)
-        }
-        None => None,
-    };
-    // The CA certificate for the child's trust: public, in a 0600 file
-    // removed when the command ends.
-    let ca_file = match &proxy {
-        Some(p) => {
-            use std::io::Write;
-            let mut f = tempfile::Builder::new()
-                .prefix("authcfg-proxy-ca-")
-                .suffix(".pem")
-                .tempfile()?;
-            f.write_all(p.ca_pem().as_bytes())?;
-            f.flush()?;
-            Some(f)
-        }
-        None => None,
-    };
-    let mut cmd = std::process::Command::new(&args.command[0]);
-    cmd.args(&args.command[1..]);
-    for k in KEY_BEARING {
-        cmd.env_remove(k);
-    }
-    for v in &vars {
-        cmd.env(&v.name, v.value.expose());
-    }
-    if let Some(e) = &endpoint {
-        for k in crate::ops::aws::endpoint::SHADOWING_VARS {
-            cmd.env_remove(k);
-        }
-        for (k, v) in e.child_env() {
-            cmd.env(k, v);
-        }
-    }
-    if let (Some(p), Some(f)) = (&proxy, &ca_file) {
-        for k in proxy::NO_PROXY_VARS {
-            cmd.env_remove(k);
-        }
-        for (k, v) in p.child_env(f.path()) {
-            cmd.env(k, v);
-        }
-    }
-    cmd.env(GUARD, guard);
     // Only masked output passes through authcfg.
-    let masked = args.mask || args.placeholders;
-    if masked {
-        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    }
-    let mut child = match cmd.spawn() {
-        Ok(c) => c,
-        Err(err) => {
-            eprintln!("error: cannot run '{}': {err}", args.command[0]);
-            eprintln!("hint: check the command name and your PATH");
-            return Err(crate::error::CommandError::reported(
-                if err.kind() == std::io::ErrorKind::NotFound {
-                    crate::error::Exit::NoCommand
-                } else {
-                    crate::error::Exit::CannotRun
-                },
-            ));
-        }
+    let io = if !(args.mask || args.placeholders) {
+        run::Io::Plain
+    } else if super::term::interactive_terminal() {
+        run::Io::Terminal
+    } else {
+        run::Io::Inherit
     };
-    drop(vars);
-    // The terminal's SIGINT/SIGQUIT reach the child (same process group);
-    // authcfg waits for it to end. SIGTERM and SIGHUP are passed on.
-    // SAFETY: setting a signal disposition to SIG_IGN.
-    unsafe {
-        libc::signal(libc::SIGINT, libc::SIG_IGN);
-        libc::signal(libc::SIGQUIT, libc::SIG_IGN);
-    }
-    let pid = child.id() as libc::pid_t;
-    crate::net::runtime::runtime().spawn(async move {
-        use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut term), Ok(mut hup)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::hangup()),
-        ) else {
-            return;
-        };
-        loop {
-            let sig = tokio::select! {
-                _ = term.recv() => libc::SIGTERM,
-                _ = hup.recv() => libc::SIGHUP,
-            };
-            // SAFETY: kill(2) on the child's pid.
-            unsafe {
-                libc::kill(pid, sig);
-            }
-        }
-    });
-    let pumps = [
-        child.stdout.take().map(|o| {
-            let m = masker.clone();
-            std::thread::spawn(move || super::mask::pump(o, std::io::stdout(), &m))
-        }),
-        child.stderr.take().map(|o| {
-            let m = masker.clone();
-            std::thread::spawn(move || super::mask::pump(o, std::io::stderr(), &m))
-        }),
-    ];
-    let mut said = std::collections::HashSet::new();
-    let mut noted = std::collections::HashSet::new();
-    let mut handle = |e: Event| match e {
-        Event::Refused {
-            configs,
-            method,
-            origin,
-            why,
-        } => {
-            let detail = format!("{method} {origin} (exec:{program}, placeholder proxy)");
-            if configs.is_empty() {
-                s.audit("exec", None, "refused", Some(&detail));
-            }
-            for c in &configs {
-                s.audit("exec", Some(c), "refused", Some(&detail));
-            }
-            if said.insert((origin.clone(), configs.clone(), why.clone())) {
-                super::say(
-                    "authcfg: refused a request of the command: ",
-                    &format!("{method} {origin}: {why}"),
-                );
-            }
-        }
-        Event::Reached { config, origin } => {
-            if noted.insert((config.clone(), origin.clone())) {
-                crate::ops::handout::note_use(
-                    s,
-                    &[config.as_str()],
-                    &format!("exec via proxy to {origin}"),
-                    &consumer,
-                );
-            }
-        }
+    let spec = run::Spec {
+        program: args.command[0].clone().into(),
+        arg0: None,
+        args: args.command[1..].to_vec(),
+        label,
+        action: "exec".into(),
+        guard,
+        placeholders: args.placeholders,
+        deny_other: args.deny_other,
+        aws,
+        io,
     };
-    std::thread::spawn(move || {
-        let _ = tx.send(Msg::Exited(child.wait()));
-    });
-    let status = loop {
-        match rx.recv() {
-            Ok(Msg::Proxy(e)) => handle(e),
-            Ok(Msg::Aws(reply)) => {
-                let name = aws.as_deref().unwrap_or_default();
-                let answer = crate::ops::aws::session_for_tool(s, name, None)
-                    .map(|c| c.container_json())
-                    .map_err(|e| format!("{e:#}"));
-                if let Err(e) = &answer {
-                    super::say("authcfg: the AWS endpoint has no session: ", e);
-                }
-                let _ = reply.send(answer);
-            }
-            Ok(Msg::Exited(st)) => break st?,
-            Err(_) => unreachable!("the waiter sends before it ends"),
-        }
+    let mut report = |n: run::Notice| match n {
+        run::Notice::Refused(m) => super::say("authcfg: refused a request of the command: ", &m),
+        run::Notice::NoAwsSession(m) => super::say("authcfg: the AWS endpoint has no session: ", &m),
     };
-    for p in pumps.into_iter().flatten() {
-        let _ = p.join();
-    }
-    while let Ok(m) = rx.try_recv() {
-        if let Msg::Proxy(e) = m {
-            handle(e);
-        }
-    }
-    drop(endpoint);
-    drop(proxy);
-    drop(ca_file);
-    use std::os::unix::process::ExitStatusExt;
-    let code = status
-        .code()
-        .or_else(|| status.signal().map(|s| 128 + s))
-        .unwrap_or(1);
-    std::process::exit(code);
+    let done = match run::run(s, used, vars, spec, &mut report)? {
+        Ok(d) => d,
+        Err(err) => return cannot_run(&args.command[0], err),
+    };
+    std::process::exit(done.code());
 }
 
 /// `exec --lease D NAME -- CMD`: a temporary database user for CMD
@@ -453,7 +244,7 @@ fn leased(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
         crate::text::escape(&l.config, crate::text::SHOWN),
         granted.create_time.as_millis()
     );
-    let vars = match super::export::collect_vars(std::slice::from_ref(&granted.doc), &args.prefix) {
+    let vars = match crate::export::collect_vars(std::slice::from_ref(&granted.doc), &args.prefix) {
         Ok(v) => v,
         Err(e) => {
             end_notice(lease::end(&s, &admin, l), l);

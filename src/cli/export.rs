@@ -4,8 +4,7 @@
 use super::Ctx;
 use crate::error::usage;
 use crate::export::formats::{self, Format};
-use crate::export::{apply_prefixes, check_names, refuse_startup_exports, vars_for, Var};
-use crate::model::ConfigDoc;
+use crate::export::Var;
 use crate::project::Project;
 use std::io::{IsTerminal, Write};
 
@@ -62,30 +61,6 @@ impl ProjectArgs {
         }
         Ok(Some(project_here(ctx, self.env.as_deref())?))
     }
-}
-
-/// The variables of `docs` under their final names. A config that was not
-/// created with `--allow-startup-vars` may not hand out a start-up variable
-/// under its final name, whatever its type and whatever `--prefix` made of
-/// it (docs/SECURITY.md, "A malicious child process").
-pub fn collect_vars(docs: &[ConfigDoc], prefixes: &[String]) -> anyhow::Result<Vec<Var>> {
-    for p in prefixes {
-        if let Some((n, _)) = p.split_once(':') {
-            if !docs.iter().any(|d| d.meta.name == n) {
-                return Err(
-                    usage(format!("--prefix names '{n}', which is not being exported")).into(),
-                );
-            }
-        }
-    }
-    let mut vars: Vec<Var> = docs.iter().flat_map(vars_for).collect();
-    apply_prefixes(&mut vars, prefixes);
-    refuse_startup_exports(&vars, |config| {
-        docs.iter()
-            .any(|d| d.meta.name == config && d.meta.allow_startup_vars)
-    })?;
-    check_names(&vars)?;
-    Ok(vars)
 }
 
 /// The project file that applies here, and the environment chosen.
@@ -164,7 +139,7 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     } else {
         let vars = match project_vars {
             Some(v) => v,
-            None => collect_vars(docs, &args.prefix)?,
+            None => crate::export::collect_vars(docs, &args.prefix)?,
         };
         match args.format {
             Format::Env => formats::render_env(&vars),

@@ -11,7 +11,7 @@ use std::time::Duration;
 #[derive(clap::Args)]
 #[command(
     after_help = "Tools: list_configs, http_request, sql_query, test_config \
-(reveal_secret only with --allow-reveal). No tool returns a secret: answers are redacted.\n\n\
+(reveal_secret only with --allow-reveal; run_command only with --allow-run). No tool returns a secret: answers are redacted.\n\n\
 Examples:\n  authcfg mcp --expose 'github' --expose 'prod/*'\n  \
 authcfg mcp --http 127.0.0.1:8765 --expose 'prod/*' --token-file ~/.config/authcfg-mcp.token"
 )]
@@ -28,6 +28,11 @@ pub struct Args {
     /// $XDG_STATE_HOME/authcfg/mcp-PORT.token
     #[arg(long, value_name = "FILE", requires = "http")]
     token_file: Option<PathBuf>,
+    /// Offer the run_command tool for these programs (looked up in PATH now;
+    /// a shell only by its own name): each runs with placeholders, through
+    /// the exec proxy, its output masked
+    #[arg(long, value_name = "PROG", num_args = 1..)]
+    allow_run: Vec<String>,
     /// Offer the reveal_secret tool, which returns secret values (not recommended)
     #[arg(long)]
     allow_reveal: bool,
@@ -64,7 +69,10 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     if args.max_body == 0 || args.max_rows == 0 {
         return Err(usage("--max-body and --max-rows must be above 0").into());
     }
+    let path_var = std::env::var_os("PATH");
+    let allow_run = crate::ops::run::allow::resolve(&args.allow_run, path_var.as_deref())?;
     let opts = Options {
+        allow_run,
         expose,
         allow_reveal: args.allow_reveal,
         max_body: args.max_body,
@@ -94,6 +102,13 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     for g in server.unmatched() {
         notice(&format!(
             "authcfg mcp: --expose {g} matches no config (`authcfg list` shows their names)"
+        ));
+    }
+    for a in &server.options().allow_run {
+        notice(&format!(
+            "authcfg mcp: --allow-run: run_command may run {} ({})",
+            a.name,
+            a.canonical.display()
         ));
     }
     if server.options().allow_reveal {

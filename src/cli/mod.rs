@@ -39,7 +39,6 @@ mod list;
 mod lock;
 mod log;
 mod manual;
-mod mask;
 mod mcp;
 mod oauth_flow;
 mod otp;

@@ -192,6 +192,13 @@ pub fn fit_columns(widths: &[usize], gap: usize, limit: usize, drop_order: &[usi
     shown
 }
 
+/// Whether authcfg's stdin and stdout are both terminals: a command whose
+/// output is masked then runs on a pseudo-terminal (`ops::run::pty`).
+pub fn interactive_terminal() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

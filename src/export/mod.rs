@@ -156,6 +156,30 @@ fn connector_vars(doc: &ConfigDoc) -> Vec<Var> {
         .collect()
 }
 
+/// The variables of `docs` under their final names. A config that was not
+/// created with `--allow-startup-vars` may not hand out a start-up variable
+/// under its final name, whatever its type and whatever `--prefix` made of
+/// it (docs/SECURITY.md, "A malicious child process").
+pub fn collect_vars(docs: &[ConfigDoc], prefixes: &[String]) -> anyhow::Result<Vec<Var>> {
+    for p in prefixes {
+        if let Some((n, _)) = p.split_once(':') {
+            if !docs.iter().any(|d| d.meta.name == n) {
+                return Err(
+                    usage(format!("--prefix names '{n}', which is not being exported")).into(),
+                );
+            }
+        }
+    }
+    let mut vars: Vec<Var> = docs.iter().flat_map(vars_for).collect();
+    apply_prefixes(&mut vars, prefixes);
+    refuse_startup_exports(&vars, |config| {
+        docs.iter()
+            .any(|d| d.meta.name == config && d.meta.allow_startup_vars)
+    })?;
+    check_names(&vars)?;
+    Ok(vars)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,8 @@
 //!   `AUTHCFG_MCP_EXPOSE`) exist for the client; by default none.
 //! - Tools: `list_configs`, `http_request`, `sql_query`, `test_config`;
 //!   `reveal_secret` only when the server was started with
-//!   `--allow-reveal`.
+//!   `--allow-reveal`; `run_command` only with `--allow-run PROG`
+//!   (`ops::run`: placeholders, the proxy, masked and bounded output).
 //! - Every tool output passes through one `Redactor` holding every secret
 //!   of every exposed config (and the tokens refreshed since), raw and
 //!   encoded.
@@ -51,6 +52,8 @@ pub struct Options {
     pub max_body: usize,
     pub max_rows: usize,
     pub timeout: Duration,
+    /// Programs `run_command` may run (`--allow-run`); none: no such tool.
+    pub allow_run: Vec<crate::ops::run::allow::Allowed>,
 }
 
 /// At most this many distinct client names get a session of their own;
@@ -267,6 +270,31 @@ impl Server {
                 })),
             ),
         ];
+        if !self.opts.allow_run.is_empty() {
+            let names: Vec<&str> = self
+                .opts
+                .allow_run
+                .iter()
+                .map(|a| a.name.as_str())
+                .collect();
+            tools.push(Tool::new(
+                "run_command",
+                format!(
+                    "Runs one of these programs: {}. Its environment holds each named config's variables (list_configs: run_env) as placeholders, never the secrets; its HTTP(S) requests go through a proxy of authcfg that puts the real values in at the config's allowed origins only, and refuses them anywhere else. No stdin; a time limit; stdout and stderr come back capped, with any secret replaced by [REDACTED:CONFIG/FIELD].",
+                    names.join(", ")
+                ),
+                obj(json!({
+                    "type": "object",
+                    "properties": {
+                        "program": {"type": "string", "description": "One of the allowed programs"},
+                        "args": {"type": "array", "items": {"type": "string"}, "description": "Its arguments"},
+                        "configs": {"type": "array", "items": {"type": "string"}, "description": "Config names, from list_configs, whose variables the program gets"}
+                    },
+                    "required": ["program", "configs"],
+                    "additionalProperties": false
+                })),
+            ));
+        }
         if self.opts.allow_reveal {
             tools.push(Tool::new(
                 "reveal_secret",
@@ -312,6 +340,9 @@ impl Server {
             "http_request" => self.http_request(&actor, args, audited.clone()).await,
             "sql_query" => self.sql_query(&actor, args, audited.clone()).await,
             "test_config" => self.test_config(&actor, args, audited.clone()).await,
+            "run_command" if !self.opts.allow_run.is_empty() => {
+                self.run_command(&actor, args, audited.clone()).await
+            }
             "reveal_secret" if self.opts.allow_reveal => {
                 return match self.reveal(&actor, args, audited.clone()).await {
                     Ok(v) => CallToolResult::success(vec![ContentBlock::text(v.to_string())]),
@@ -490,6 +521,13 @@ impl Server {
                 }
                 if http_ok {
                     e["allowed_origins"] = origins.into();
+                }
+                if !me.opts.allow_run.is_empty() {
+                    tools.push("run_command");
+                    e["tools"] = tools.clone().into();
+                    let env: Vec<String> =
+                        crate::export::vars_for(&doc).into_iter().map(|v| v.name).collect();
+                    e["run_env"] = env.into();
                 }
                 if let Some(engine) = sql {
                     e["engine"] = match engine {
@@ -768,6 +806,129 @@ impl Server {
                 Ok(json!({"config": name, "field": field, "value": v}))
             },
         )
+        .await
+    }
+
+    /// `run_command`: an allowed program with the named configs'
+    /// placeholders, through the proxy, its output masked and bounded
+    /// (`ops::run`, the mechanism of `exec --placeholders`).
+    async fn run_command(
+        self: &Arc<Server>,
+        actor: &str,
+        args: serde_json::Map<String, Value>,
+        audited: Flag,
+    ) -> anyhow::Result<Value> {
+        let strings = |k: &str| -> Result<Vec<String>, UserError> {
+            match args.get(k) {
+                None | Some(Value::Null) => Ok(vec![]),
+                Some(Value::Array(a)) => a
+                    .iter()
+                    .map(|v| {
+                        v.as_str()
+                            .map(str::to_string)
+                            .ok_or_else(|| usage(format!("'{k}' must be an array of strings")))
+                    })
+                    .collect(),
+                Some(_) => Err(usage(format!("'{k}' must be an array of strings"))),
+            }
+        };
+        let program = Self::arg(&args, "program")?;
+        let argv = strings("args")?;
+        let names = strings("configs")?;
+        let action = "mcp.run_command";
+        let mut parts: Vec<&[u8]> = vec![program.as_bytes()];
+        parts.extend(argv.iter().map(|a| a.as_bytes()));
+        let first = names.first().cloned().unwrap_or_default();
+        self.refuse_sent_secrets(actor, action, &first, &parts, &audited)
+            .await?;
+        let me = self.clone();
+        let actor = actor.to_string();
+        blocking(move || {
+            let s = me.session(&actor)?;
+            let path_var = std::env::var_os("PATH");
+            let Some(allowed) =
+                crate::ops::run::allow::pick(&me.opts.allow_run, &program, path_var.as_deref())
+            else {
+                let shown: String = program.chars().take(100).collect();
+                s.audit(
+                    action,
+                    None,
+                    "refused",
+                    Some(&format!("a program not allowed: {shown}")),
+                );
+                audited.store(true, Ordering::SeqCst);
+                return Err(usage(format!("'{program}' is not a program this server may run"))
+                    .hint("the tool's description names the allowed ones; the user allows more with `authcfg mcp --allow-run PROG`")
+                    .into());
+            };
+            if names.is_empty() {
+                return Err(usage("'configs' names no config")
+                    .hint("name the configs whose variables the program needs (list_configs)")
+                    .into());
+            }
+            let mut canon = Vec::with_capacity(names.len());
+            for n in &names {
+                let c = me.exposed_name(&s, action, n, &audited)?;
+                if !canon.contains(&c) {
+                    canon.push(c);
+                }
+            }
+            let mut used = crate::ops::handout::read_for_use(&s, &canon, action)
+                .inspect_err(|_| audited.store(true, Ordering::SeqCst))?;
+            for d in &used.docs {
+                // A refreshed token is a new secret to look for.
+                me.learn(d);
+            }
+            let label = format!("mcp:run:{}", allowed.label());
+            used.consumer = Some(crate::store::usage::Consumer::label(&label));
+            let vars = crate::export::collect_vars(&used.docs, &[])?;
+            let env: Vec<String> = vars.iter().map(|v| v.name.clone()).collect();
+            let spec = crate::ops::run::Spec {
+                program: allowed.path.clone().into_os_string(),
+                arg0: Some(allowed.name.clone()),
+                args: argv,
+                label,
+                action: action.into(),
+                guard: format!("{actor} run_command"),
+                placeholders: true,
+                deny_other: false,
+                aws: None,
+                io: crate::ops::run::Io::Capture {
+                    max: me.opts.max_body,
+                    timeout: me.opts.timeout,
+                },
+            };
+            let mut refused = vec![];
+            let mut report = |n: crate::ops::run::Notice| {
+                if let crate::ops::run::Notice::Refused(m) = n {
+                    refused.push(m)
+                }
+            };
+            // An error before the use was recorded (a variable a
+            // placeholder cannot stand in for) is recorded by `call`.
+            let ran = crate::ops::run::run(&s, used, vars, spec, &mut report)?;
+            audited.store(true, Ordering::SeqCst);
+            let done = match ran {
+                Ok(d) => d,
+                Err(e) => {
+                    return Err(failure(format!("cannot run '{}': {e}", allowed.name)).into())
+                }
+            };
+            use std::os::unix::process::ExitStatusExt;
+            let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+            Ok(json!({
+                "program": allowed.name,
+                "exit_code": done.status.code(),
+                "signal": done.status.signal(),
+                "timed_out": done.timed_out,
+                "stdout": text(&done.stdout.bytes),
+                "stderr": text(&done.stderr.bytes),
+                "stdout_bytes_dropped": done.stdout.dropped,
+                "stderr_bytes_dropped": done.stderr.dropped,
+                "refused_requests": refused,
+                "env": env,
+            }))
+        })
         .await
     }
 

@@ -28,6 +28,7 @@ pub mod recipients;
 pub use crate::redact;
 pub mod refresh;
 pub mod rotate;
+pub mod run;
 pub mod session;
 pub mod sql;
 pub mod status;

@@ -1,7 +1,9 @@
-//! `exec --mask`: a child's output, through the streaming redactor
-//! (`ops::redact::Stream`), to authcfg's own stdout or stderr. What the
-//! child wrote is shown as soon as it pauses (`IDLE`), except a tail that
-//! could begin a secret, which waits for the next write or the end.
+//! A child's output, through the streaming redactor
+//! (`ops::redact::Stream`), to a writer (authcfg's own stdout or stderr, a
+//! terminal, or a bounded buffer). What the child wrote is passed on as
+//! soon as it pauses (`IDLE_MS`; `TERMINAL_IDLE_MS` on a pseudo-terminal,
+//! where a key's echo must show at once), except a tail that could begin a secret,
+//! which waits for the next write or the end.
 
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
@@ -10,13 +12,21 @@ use std::os::fd::AsRawFd;
 /// enough that an interactive echo is not noticeably later (under 5 ms
 /// added, docs/ARCHITECTURE.md, "The exec proxy"), long enough that the
 /// pieces of one burst of writes are read together.
-const IDLE_MS: i32 = 2;
+pub const IDLE_MS: i32 = 2;
+/// The same on a pseudo-terminal: the echo of a key typed must not wait.
+pub const TERMINAL_IDLE_MS: i32 = 2;
 
-/// Copies `from` to `to` through `r` until the end of `from`.
+/// Copies `from` to `to` through `r` until the end of `from` (or an
+/// error reading it: a pseudo-terminal whose other side closed). After
+/// `idle_ms` of silence, what is held is shown but a tail that could begin
+/// a secret; all of it when `release` says so (on a pty: the user typed a
+/// key just before, so what is held is that key's echo).
 pub fn pump(
     mut from: impl Read + AsRawFd,
     mut to: impl Write,
     r: &std::sync::Arc<crate::ops::redact::Redactor>,
+    idle_ms: i32,
+    release: &dyn Fn() -> bool,
 ) {
     let mut st = r.stream();
     let mut buf = vec![0u8; 64 * 1024];
@@ -28,9 +38,12 @@ pub fn pump(
             revents: 0,
         };
         // SAFETY: one valid pollfd.
-        let ready = unsafe { libc::poll(&mut pfd, 1, IDLE_MS) };
+        let ready = unsafe { libc::poll(&mut pfd, 1, idle_ms) };
         if ready == 0 {
-            let out = st.flush();
+            let mut out = st.flush();
+            if release() {
+                out.extend(st.finish());
+            }
             if !out.is_empty() && (to.write_all(&out).is_err() || to.flush().is_err()) {
                 return;
             }
