@@ -5,7 +5,6 @@
 
 use super::Ctx;
 use crate::error::usage;
-use std::os::unix::process::CommandExt;
 
 use crate::settings::{ENV_EXEC_GUARD as GUARD, KEY_BEARING};
 
@@ -84,8 +83,9 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     if ctx.settings.key_cache.is_some() || crate::keys::cache::get(&store_id).is_some() {
         crate::keys::cache::leave_session();
     }
-    let mut cmd = child_command(&args.command, &vars, guard);
-    let err = cmd.exec();
+    let cmd = child_command(&args.command, &vars, guard);
+    drop(vars);
+    let err = crate::platform::exec(cmd);
     cannot_run(&args.command[0], err)
 }
 
@@ -240,33 +240,7 @@ fn supervised(
         }
     };
     drop(vars);
-    // The terminal's SIGINT/SIGQUIT reach the child (same process group);
-    // authcfg waits for it to end. SIGTERM and SIGHUP are passed on.
-    // SAFETY: setting a signal disposition to SIG_IGN.
-    unsafe {
-        libc::signal(libc::SIGINT, libc::SIG_IGN);
-        libc::signal(libc::SIGQUIT, libc::SIG_IGN);
-    }
-    let pid = child.id() as libc::pid_t;
-    crate::net::runtime::runtime().spawn(async move {
-        use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut term), Ok(mut hup)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::hangup()),
-        ) else {
-            return;
-        };
-        loop {
-            let sig = tokio::select! {
-                _ = term.recv() => libc::SIGTERM,
-                _ = hup.recv() => libc::SIGHUP,
-            };
-            // SAFETY: kill(2) on the child's pid.
-            unsafe {
-                libc::kill(pid, sig);
-            }
-        }
-    });
+    crate::platform::forward_signals(child.id());
     let pumps = [
         child.stdout.take().map(|o| {
             let m = masker.clone();
@@ -329,12 +303,7 @@ fn supervised(
     }
     drop(proxy);
     drop(ca_file);
-    use std::os::unix::process::ExitStatusExt;
-    let code = status
-        .code()
-        .or_else(|| status.signal().map(|s| 128 + s))
-        .unwrap_or(1);
-    std::process::exit(code);
+    std::process::exit(crate::platform::exit_code(status));
 }
 
 /// `exec --lease D NAME -- CMD`: a temporary database user for CMD
@@ -408,12 +377,7 @@ fn leased(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
         }
         None => end_notice(lease::end(&s, &admin, l), l),
     }
-    use std::os::unix::process::ExitStatusExt;
-    let code = held
-        .status
-        .code()
-        .or_else(|| held.status.signal().map(|n| 128 + n))
-        .unwrap_or(1);
+    let code = crate::platform::exit_code(held.status);
     if code == 0 {
         Ok(())
     } else {
