@@ -30,7 +30,8 @@ enum Action {
     Install(InstallArgs),
 }
 
-const INSTALL_ABOUT: &str = "Write the dynamic registration (as `authcfg completions SHELL` prints it) \
+const INSTALL_ABOUT: &str =
+    "Write the dynamic registration (as `authcfg completions SHELL` prints it) \
 where each shell looks for a user's completions:
 
   bash  $XDG_DATA_HOME/bash-completion/completions/authcfg (loaded on demand by bash-completion)
@@ -51,7 +52,9 @@ pub fn run(args: Args) -> crate::error::CommandResult {
     if let Some(Action::Install(a)) = args.action {
         return install(a);
     }
-    let shell = args.shell.expect("clap requires SHELL without a subcommand");
+    let shell = args
+        .shell
+        .expect("clap requires SHELL without a subcommand");
     write(shell, args.fixed, &mut std::io::stdout().lock())?;
     Ok(())
 }

@@ -65,7 +65,7 @@ pub fn write_token(path: &Path, token: &str) -> anyhow::Result<()> {
         false,
     )
     .open(path)
-        .map_err(|e| failure(format!("cannot write {}: {e}", path.display())))?;
+    .map_err(|e| failure(format!("cannot write {}: {e}", path.display())))?;
     f.write_all(token.as_bytes())?;
     f.write_all(b"\n")?;
     Ok(())

@@ -283,14 +283,7 @@ fn set_private_dacl(path: &Path, inherit: u32) -> io::Result<()> {
         if InitializeAcl(acl, (buf.len() * 4) as u32, ACL_REVISION) == 0 {
             return Err(io::Error::last_os_error());
         }
-        if AddAccessAllowedAceEx(
-            acl,
-            ACL_REVISION,
-            inherit,
-            FILE_ALL_ACCESS,
-            sid,
-        ) == 0
-        {
+        if AddAccessAllowedAceEx(acl, ACL_REVISION, inherit, FILE_ALL_ACCESS, sid) == 0 {
             return Err(io::Error::last_os_error());
         }
         let rc = SetNamedSecurityInfoW(

@@ -135,12 +135,12 @@ pub fn read_private_max(path: &Path, max: u64) -> io::Result<Option<Vec<u8>>> {
 /// no size limit (files read as a stream: the audit trail). `Ok(None)`
 /// when it does not exist.
 pub fn open_private_read(path: &Path) -> io::Result<Option<File>> {
-    let f = match crate::platform::private_open(OpenOptions::new().read(true), true, true).open(path)
-    {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(nofollow_error(path, e)),
-    };
+    let f =
+        match crate::platform::private_open(OpenOptions::new().read(true), true, true).open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(nofollow_error(path, e)),
+        };
     check_file(path, &f)?;
     Ok(Some(f))
 }

@@ -161,7 +161,13 @@ fn completions_and_man_pages_install_into_the_xdg_places() {
     let out = t.cmd().args(["completions", "install"]).output().unwrap();
     assert!(out.status.success(), "{out:?}");
     let listed = String::from_utf8_lossy(&out.stdout).to_string();
-    let printed = |shell: &str| t.cmd().args(["completions", shell]).output().unwrap().stdout;
+    let printed = |shell: &str| {
+        t.cmd()
+            .args(["completions", shell])
+            .output()
+            .unwrap()
+            .stdout
+    };
     for (shell, path) in [
         ("bash", data.join("bash-completion/completions/authcfg")),
         ("zsh", data.join("zsh/site-functions/_authcfg")),
@@ -179,11 +185,18 @@ fn completions_and_man_pages_install_into_the_xdg_places() {
     assert!(!config.exists());
 
     // bash-completion finds it by itself (no `source` of ours).
-    let bin_dir = std::path::Path::new(BIN).parent().unwrap().display().to_string();
+    let bin_dir = std::path::Path::new(BIN)
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
     let mut c = Command::new("bash");
     t.apply(&mut c);
     let out = c
-        .env("PATH", format!("{bin_dir}:{}", std::env::var("PATH").unwrap()))
+        .env(
+            "PATH",
+            format!("{bin_dir}:{}", std::env::var("PATH").unwrap()),
+        )
         .args([
             "-c",
             r#"source /usr/share/bash-completion/bash_completion
@@ -196,7 +209,10 @@ printf '%s\n' "${COMPREPLY[@]}""#,
         .unwrap();
     let words = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
-        words.lines().map(|l| l.split('\t').next().unwrap().trim()).collect::<Vec<_>>(),
+        words
+            .lines()
+            .map(|l| l.split('\t').next().unwrap().trim())
+            .collect::<Vec<_>>(),
         vec!["prod/stripe"],
         "{words}\n{}",
         String::from_utf8_lossy(&out.stderr)

@@ -251,7 +251,6 @@ impl Drop for Staging {
     }
 }
 
-
 /// `authcfg git clone URL DIR`: with your key (from the environment, or
 /// your own from `authcfg key new`), clone the team's repository into a
 /// staging directory, find authcfg's branch by name, check its tree
