@@ -10,7 +10,6 @@
 use crate::error::{usage, UserError};
 use std::fs::{File, Metadata};
 use std::io::Read;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 /// Templates, imports and request bodies: large enough for any real one.
@@ -32,9 +31,7 @@ pub fn read(path: &Path, what: &str, max: u64) -> Result<Vec<u8>, UserError> {
 pub fn open(path: &Path, what: &str, max: u64) -> Result<(File, Metadata), UserError> {
     let shown = crate::text::Outside::new(path.display().to_string());
     let bad = |why: String| usage(format!("cannot read {what} {shown}: {why}"));
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_NOCTTY)
+    let f = crate::platform::input_open(std::fs::OpenOptions::new().read(true))
         .open(path)
         .map_err(|e| bad(e.to_string()))?;
     let meta = f.metadata().map_err(|e| bad(e.to_string()))?;

@@ -21,6 +21,7 @@ pub mod net;
 pub mod oauth;
 pub mod ops;
 pub mod otp;
+pub mod platform;
 pub mod project;
 pub mod redact;
 pub mod secret;

@@ -222,7 +222,9 @@ impl Settings {
                 .or_else(|| var("EDITOR").filter(|e| !e.trim().is_empty())),
             github_env: std::env::var_os("GITHUB_ENV").map(PathBuf::from),
             has_display: !ssh && (var("DISPLAY").is_some() || var("WAYLAND_DISPLAY").is_some()),
-            user: var("USER").unwrap_or_else(|| format!("uid:{}", unsafe { libc::getuid() })),
+            user: var("USER")
+                .or_else(|| var("USERNAME"))
+                .unwrap_or_else(crate::platform::user_id),
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
             state_dir: dirs
                 .as_ref()
@@ -283,6 +285,19 @@ impl Settings {
     /// `$BROWSER` child included), so the values are overwritten in place
     /// first, and the process is made non-dumpable (no core dumps, no
     /// ptrace or /proc reads by processes of the same user).
+    ///
+    /// Windows has neither: a process's environment block can be read by
+    /// the user's other processes as its memory can; the variables are
+    /// removed (docs/SECURITY.md, "Windows and macOS").
+    #[cfg(windows)]
+    pub fn scrub_environment() {
+        // Single-threaded at this point (called from main).
+        for k in KEY_BEARING {
+            std::env::remove_var(k);
+        }
+    }
+
+    #[cfg(unix)]
     pub fn scrub_environment() {
         unsafe extern "C" {
             static mut environ: *mut *mut libc::c_char;
@@ -290,6 +305,7 @@ impl Settings {
         // Single-threaded at this point (called from main before any thread
         // is started), and `environ` is not touched concurrently.
         unsafe {
+            #[cfg(target_os = "linux")]
             libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
             let mut p = environ;
             while !p.is_null() && !(*p).is_null() {
@@ -362,6 +378,15 @@ impl Settings {
 /// account, a relative `HOME` that would put a store under the working
 /// directory).
 pub fn project_dirs() -> Result<directories::ProjectDirs, String> {
+    base_dirs()?;
+    directories::ProjectDirs::from("", "", "authcfg")
+        .ok_or_else(|| "there is no home directory".to_string())
+}
+
+/// The user's base directories (`XDG_DATA_HOME`, `XDG_CONFIG_HOME` on
+/// Linux), under the same rule as [`project_dirs`]: where `completions
+/// install` and `man install` put their files.
+pub fn base_dirs() -> Result<directories::BaseDirs, String> {
     let base = directories::BaseDirs::new().ok_or_else(|| {
         "there is no home directory (HOME is not set, and the user has none)".to_string()
     })?;
@@ -375,8 +400,7 @@ pub fn project_dirs() -> Result<directories::ProjectDirs, String> {
             home.display()
         ));
     }
-    directories::ProjectDirs::from("", "", "authcfg")
-        .ok_or_else(|| "there is no home directory".to_string())
+    Ok(base)
 }
 
 /// The user's home, when it is an absolute directory (`project_dirs`' rule).

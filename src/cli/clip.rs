@@ -24,13 +24,7 @@ pub fn copy(value: &str, seconds: u64) -> anyhow::Result<()> {
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     // Its own session: closing the terminal does not end it early.
-    unsafe {
-        use std::os::unix::process::CommandExt;
-        cmd.pre_exec(|| {
-            libc::setsid();
-            Ok(())
-        });
-    }
+    crate::platform::child_own_session(&mut cmd);
     let mut child = cmd.spawn()?;
     {
         let mut stdin = child.stdin.take().expect("piped");
@@ -78,6 +72,7 @@ pub fn hold(seconds: &str) -> i32 {
     println!("ok");
     let _ = std::io::stdout().flush();
     // Nobody reads our output any more.
+    #[cfg(unix)]
     unsafe {
         let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
         if null >= 0 {

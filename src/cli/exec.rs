@@ -5,7 +5,6 @@
 
 use super::Ctx;
 use crate::error::usage;
-use std::os::unix::process::CommandExt;
 
 use crate::settings::{ENV_EXEC_GUARD as GUARD, KEY_BEARING};
 
@@ -90,8 +89,9 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     if ctx.settings.key_cache.is_some() || crate::keys::cache::get(&store_id).is_some() {
         crate::keys::cache::leave_session();
     }
-    let mut cmd = child_command(&args.command, &vars, guard);
-    let err = cmd.exec();
+    let cmd = child_command(&args.command, &vars, guard);
+    drop(vars);
+    let err = crate::platform::exec(cmd);
     cannot_run(&args.command[0], err)
 }
 
@@ -275,12 +275,7 @@ fn leased(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
         }
         None => end_notice(lease::end(&s, &admin, l), l),
     }
-    use std::os::unix::process::ExitStatusExt;
-    let code = held
-        .status
-        .code()
-        .or_else(|| held.status.signal().map(|n| 128 + n))
-        .unwrap_or(1);
+    let code = crate::platform::exit_code(held.status);
     if code == 0 {
         Ok(())
     } else {

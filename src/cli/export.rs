@@ -207,22 +207,30 @@ fn github(vars: &[Var], github_env: Option<&std::path::Path>) -> anyhow::Result<
 /// block); a file others can read is used, since the runner creates it
 /// itself, with a warning.
 fn open_github_env(path: &std::path::Path) -> anyhow::Result<std::fs::File> {
-    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
     let shown = path.display();
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .open(path)
-        .map_err(|e| match e.raw_os_error() {
-            Some(libc::ELOOP) => usage(format!(
-                "$GITHUB_ENV ({shown}) is a symbolic link; refused: the secrets would go wherever it points"
-            ))
-            .hint("point GITHUB_ENV at the file itself"),
-            _ => usage(format!("cannot append to $GITHUB_ENV ({shown}): {e}")),
-        })?;
+    let linked = || {
+        usage(format!(
+            "$GITHUB_ENV ({shown}) is a symbolic link; refused: the secrets would go wherever it points"
+        ))
+        .hint("point GITHUB_ENV at the file itself")
+    };
+    let f = crate::platform::private_open(
+        std::fs::OpenOptions::new().create(true).append(true),
+        true,
+        true,
+    )
+    .open(path)
+    .map_err(|e| {
+        if crate::platform::is_link_error(&e) {
+            linked()
+        } else {
+            usage(format!("cannot append to $GITHUB_ENV ({shown}): {e}"))
+        }
+    })?;
     let meta = f.metadata()?;
+    if crate::platform::opened_link(&meta) {
+        return Err(linked().into());
+    }
     if !meta.is_file() {
         return Err(usage(format!(
             "$GITHUB_ENV ({shown}) is not a regular file; refused"
@@ -230,11 +238,15 @@ fn open_github_env(path: &std::path::Path) -> anyhow::Result<std::fs::File> {
         .hint("point GITHUB_ENV at a file")
         .into());
     }
-    let mode = meta.mode() & 0o777;
-    if mode & 0o044 != 0 {
-        eprintln!(
-            "warning: $GITHUB_ENV ({shown}) can be read by other users (mode {mode:04o}); so can the secrets appended to it (chmod 600 {shown})"
-        );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let mode = meta.mode() & 0o777;
+        if mode & 0o044 != 0 {
+            eprintln!(
+                "warning: $GITHUB_ENV ({shown}) can be read by other users (mode {mode:04o}); so can the secrets appended to it (chmod 600 {shown})"
+            );
+        }
     }
     Ok(f)
 }

@@ -29,18 +29,30 @@ pub fn run(args: Args) -> crate::error::CommandResult {
         super::completions::write(shell, false, &mut out)?;
         std::fs::write(comp.join(file), out)?;
     }
-    // As clap_mangen::generate_to, except that `authcfg.1` gets the
-    // reference sections (`manual`) in place of clap's one "EXTRA".
+    for (name, page) in man_pages()? {
+        std::fs::write(man.join(name), page)?;
+    }
+    Ok(())
+}
+
+/// Every man page, as (file name, roff): as clap_mangen::generate_to,
+/// except that `authcfg.1` gets the reference sections (`manual`) in place
+/// of clap's one "EXTRA".
+pub fn man_pages() -> std::io::Result<Vec<(String, Vec<u8>)>> {
     let mut cmd = super::command().disable_help_subcommand(true);
     cmd.build();
-    fn pages(cmd: &clap::Command, dir: &std::path::Path) -> std::io::Result<()> {
+    fn pages(cmd: &clap::Command, out: &mut Vec<(String, Vec<u8>)>) -> std::io::Result<()> {
         for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
-            pages(sub, dir)?;
-            clap_mangen::Man::new(sub.clone()).generate_to(dir)?;
+            pages(sub, out)?;
+            let man = clap_mangen::Man::new(sub.clone());
+            let mut page = Vec::new();
+            man.render(&mut page)?;
+            out.push((man.get_filename(), page));
         }
         Ok(())
     }
-    pages(&cmd, &man)?;
+    let mut all = Vec::new();
+    pages(&cmd, &mut all)?;
     let page = clap_mangen::Man::new(cmd.clone());
     let mut out = Vec::new();
     page.render_title(&mut out)?;
@@ -51,6 +63,6 @@ pub fn run(args: Args) -> crate::error::CommandResult {
     page.render_subcommands_section(&mut out)?;
     super::manual::roff().to_writer(&mut out)?;
     page.render_version_section(&mut out)?;
-    std::fs::write(man.join(page.get_filename()), out)?;
-    Ok(())
+    all.push((page.get_filename(), out));
+    Ok(all)
 }

@@ -142,13 +142,9 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
             ));
             // Until SIGTERM or SIGINT; then the token file goes.
             let served = rt.block_on(async {
-                use tokio::signal::unix::{signal, SignalKind};
-                let mut term = signal(SignalKind::terminate())?;
-                let mut int = signal(SignalKind::interrupt())?;
                 tokio::select! {
                     r = transport::serve(server, listener, token) => r,
-                    _ = term.recv() => Ok(()),
-                    _ = int.recv() => Ok(()),
+                    r = crate::platform::stop_requested() => r.map_err(Into::into),
                 }
             });
             let _ = std::fs::remove_file(&token_file);

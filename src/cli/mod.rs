@@ -38,6 +38,7 @@ mod leases;
 mod list;
 mod lock;
 mod log;
+mod man;
 mod manual;
 mod mcp;
 mod oauth_flow;
@@ -197,8 +198,10 @@ pub enum Command {
     Status(status::Args),
     /// Check the key source, permissions, store health and audit chain
     Doctor(doctor::Args),
-    /// Print shell completions
+    /// Print shell completions, or install them (`completions install`)
     Completions(completions::Args),
+    /// Install the man pages into your XDG data directory
+    Man(man::Args),
     #[command(hide = true)]
     GenerateDocs(gendocs::Args),
 }
@@ -497,16 +500,8 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
     in_chain && stdout_reader_gone()
 }
 
-/// The write end of a pipe whose read end is closed polls as an error.
 fn stdout_reader_gone() -> bool {
-    let mut fd = libc::pollfd {
-        fd: libc::STDOUT_FILENO,
-        events: 0,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd, no timeout.
-    let n = unsafe { libc::poll(&mut fd, 1, 0) };
-    n == 1 && fd.revents & libc::POLLERR != 0
+    crate::platform::stdout_reader_gone()
 }
 
 fn run(cli: Cli, mut settings: Settings) -> CommandResult {
@@ -587,6 +582,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> CommandResult {
         Command::Status(a) => status::run(ctx, a),
         Command::Doctor(a) => doctor::run(ctx, a),
         Command::Completions(a) => completions::run(a),
+        Command::Man(a) => man::run(a),
         Command::GenerateDocs(a) => gendocs::run(a),
     }
 }
@@ -604,6 +600,25 @@ pub fn store_flag(ctx: &Ctx, dir: &std::path::Path) -> String {
             crate::export::formats::sh_quote(&dir.to_string_lossy())
         )
     }
+}
+
+/// The user's base directories for `completions install` and `man
+/// install`, or a usage error saying why there are none.
+fn install_base() -> anyhow::Result<directories::BaseDirs> {
+    crate::settings::base_dirs().map_err(|why| {
+        crate::error::failure(format!("{why}: nowhere to install for this user"))
+            .hint("set HOME to your home directory")
+            .into()
+    })
+}
+
+/// Writes an installed file (completion script, man page), making its
+/// directory; modes as the umask says (others may read these).
+fn install_file(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path.parent().expect("an installed file has a directory");
+    std::fs::create_dir_all(dir).map_err(|e| crate::store::write_error(dir, e))?;
+    std::fs::write(path, bytes).map_err(|e| crate::store::write_error(path, e))?;
+    Ok(())
 }
 
 /// Prints JSON to stdout.

@@ -1,5 +1,9 @@
 //! The OS keyring through `keyring-core` and its per-backend stores: Secret
-//! Service over D-Bus, and kernel keyutils where that is all there is.
+//! Service over D-Bus, and kernel keyutils where that is all there is (Linux);
+//! the Windows Credential Manager; the macOS login Keychain
+//! (docs/ARCHITECTURE.md, "Platforms"). Every backend is named on every
+//! platform (a store's header says where its key is); one not built for
+//! this platform is unavailable.
 
 use keyring_core::{CredentialStore, Entry, Error as KrError};
 use std::fmt;
@@ -11,6 +15,11 @@ pub const SERVICE: &str = "authcfg";
 pub enum Backend {
     SecretService,
     Keyutils,
+    /// Windows Credential Manager: a generic credential of the user, kept
+    /// by the OS (DPAPI) across logons.
+    CredentialManager,
+    /// The macOS login Keychain: a generic password item.
+    Keychain,
 }
 
 impl Backend {
@@ -18,18 +27,33 @@ impl Backend {
         match self {
             Backend::SecretService => "secret-service",
             Backend::Keyutils => "keyutils",
+            Backend::CredentialManager => "credential-manager",
+            Backend::Keychain => "keychain",
         }
     }
     pub fn parse(s: &str) -> Option<Backend> {
         match s {
             "secret-service" => Some(Backend::SecretService),
             "keyutils" => Some(Backend::Keyutils),
+            "credential-manager" => Some(Backend::CredentialManager),
+            "keychain" => Some(Backend::Keychain),
             _ => None,
         }
     }
     /// Kernel keyring entries live in memory and are gone after a reboot.
     pub fn is_durable(self) -> bool {
-        self == Backend::SecretService
+        self != Backend::Keyutils
+    }
+
+    /// The backends this platform has, in the order a new key tries them.
+    pub fn native() -> &'static [Backend] {
+        if cfg!(windows) {
+            &[Backend::CredentialManager]
+        } else if cfg!(target_os = "macos") {
+            &[Backend::Keychain]
+        } else {
+            &[Backend::SecretService, Backend::Keyutils]
+        }
     }
 }
 
@@ -78,7 +102,9 @@ fn classify(e: KrError) -> KeyringError {
 /// Whether a store's platform failure means "no usable keyring here", by
 /// the backend's own error type: the Secret Service's (no bus, no daemon,
 /// a D-Bus call refused, locked, a dismissed prompt) or keyutils' errno
-/// (no session keyring, not permitted, not supported).
+/// (no session keyring, not permitted, not supported). The Windows and
+/// macOS stores report "no access" as `NoStorageAccess`, classified above.
+#[cfg(target_os = "linux")]
 fn nothing_to_talk_to(e: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {
     if let Some(e) = e.downcast_ref::<secret_service::Error>() {
         use secret_service::Error as S;
@@ -99,24 +125,47 @@ fn nothing_to_talk_to(e: &(dyn std::error::Error + Send + Sync + 'static)) -> bo
     false
 }
 
+#[cfg(not(target_os = "linux"))]
+fn nothing_to_talk_to(_: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {
+    false
+}
+
 fn one_line(s: &str) -> String {
     s.lines().next().unwrap_or("").chars().take(200).collect()
 }
 
 fn store(backend: Backend) -> Result<Arc<CredentialStore>, KeyringError> {
+    let elsewhere = || {
+        KeyringError::Unavailable(format!(
+            "{backend} is not a keyring of {}",
+            std::env::consts::OS
+        ))
+    };
     match backend {
+        #[cfg(target_os = "linux")]
         Backend::SecretService => zbus_secret_service_keyring_store::Store::new()
             .map(|s| s as Arc<CredentialStore>)
             .map_err(|e| match classify(e) {
                 KeyringError::Other(s) => KeyringError::Unavailable(s),
                 other => other,
             }),
+        #[cfg(target_os = "linux")]
         Backend::Keyutils => {
             attach_session_keyring();
             linux_keyutils_keyring_store::Store::new()
                 .map(|s| s as Arc<CredentialStore>)
                 .map_err(classify)
         }
+        #[cfg(windows)]
+        Backend::CredentialManager => windows_native_keyring_store::Store::new()
+            .map(|s| s as Arc<CredentialStore>)
+            .map_err(classify),
+        #[cfg(target_os = "macos")]
+        Backend::Keychain => apple_native_keyring_store::keychain::Store::new()
+            .map(|s| s as Arc<CredentialStore>)
+            .map_err(classify),
+        #[allow(unreachable_patterns)]
+        _ => Err(elsewhere()),
     }
 }
 
@@ -130,6 +179,7 @@ fn store(backend: Backend) -> Result<Arc<CredentialStore>, KeyringError> {
 /// session -` does, gives this process (and its children) one; the key
 /// lives in the persistent keyring, which later processes reach the same
 /// way.
+#[cfg(target_os = "linux")]
 fn attach_session_keyring() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
@@ -172,11 +222,11 @@ fn attach_session_keyring() {
 pub fn probe(backend: Backend) -> Result<(), KeyringError> {
     let account = format!("authcfg-probe-{}", std::process::id());
     match backend {
-        Backend::Keyutils => {
+        Backend::Keyutils | Backend::CredentialManager => {
             set(backend, &account, "probe")?;
             delete(backend, &account)
         }
-        Backend::SecretService => match get(backend, &account) {
+        Backend::SecretService | Backend::Keychain => match get(backend, &account) {
             Ok(_) | Err(KeyringError::NoEntry) => Ok(()),
             Err(e) => Err(e),
         },
@@ -217,14 +267,17 @@ pub fn delete(backend: Backend, account: &str) -> Result<(), KeyringError> {
     }
 }
 
-/// Backends to try for a new key: `AUTHCFG_KEYRING` if set, else Secret
-/// Service then keyutils.
+/// Backends to try for a new key: `AUTHCFG_KEYRING` if set, else this
+/// platform's ([`Backend::native`]: Secret Service then keyutils on Linux).
 pub fn candidates(choice: Option<&str>) -> Result<Vec<Backend>, String> {
     match choice {
-        None | Some("") | Some("auto") => Ok(vec![Backend::SecretService, Backend::Keyutils]),
+        None | Some("") | Some("auto") => Ok(Backend::native().to_vec()),
         Some("none") => Ok(vec![]),
         Some(v) => Backend::parse(v).map(|b| vec![b]).ok_or_else(|| {
-            format!("AUTHCFG_KEYRING={v} is not one of auto, secret-service, keyutils, none")
+            format!(
+                "AUTHCFG_KEYRING={v} is not one of auto, secret-service, keyutils, \
+                 credential-manager, keychain, none"
+            )
         }),
     }
 }

@@ -24,7 +24,6 @@ use crate::store::header::KeyHome;
 use age::x25519;
 use keyring::{Backend, KeyringError};
 use std::fmt;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,20 +100,21 @@ fn from_file(path: PathBuf, store_root: Option<&Path>) -> Result<MasterKey, User
             path.display()
         )));
     }
-    let mode = meta.mode() & 0o777;
-    if mode & 0o077 != 0 {
-        return Err(no_key(format!(
-            "identity file {} is accessible by other users (mode {mode:03o}); refusing to use it",
-            path.display()
-        ))
-        .hint(format!("run: chmod 600 '{}'", path.display())));
-    }
-    if meta.uid() != unsafe { libc::geteuid() } {
-        return Err(no_key(format!(
-            "identity file {} belongs to another user (uid {}); refusing to use it",
-            path.display(),
-            meta.uid()
-        )));
+    match crate::platform::check_private(&path, None, &meta) {
+        Ok(()) => {}
+        Err(crate::platform::NotPrivate::Loose(why)) => {
+            return Err(no_key(format!(
+                "identity file {} is accessible by other users ({why}); refusing to use it",
+                path.display()
+            ))
+            .hint(crate::platform::fix_loose_hint(&path)))
+        }
+        Err(crate::platform::NotPrivate::Owner(who)) => {
+            return Err(no_key(format!(
+                "identity file {} belongs to another user ({who}); refusing to use it",
+                path.display()
+            )))
+        }
     }
     if let Some(root) = store_root {
         let real = std::fs::canonicalize(&path).unwrap_or(path.clone());
@@ -286,6 +286,14 @@ pub fn load(
             "a kernel keyring is emptied by a reboot or logout: the key comes back from the \
              store's passphrase file, or from your backup"
                 .into(),
+        ),
+        Some(Backend::CredentialManager) => ways.push(
+            "log on as the user who made the store: the Windows Credential Manager keeps the key \
+             per user"
+                .into(),
+        ),
+        Some(Backend::Keychain) => ways.push(
+            "unlock the login Keychain (log in to the Mac, or `security unlock-keychain`)".into(),
         ),
         None => {}
     }

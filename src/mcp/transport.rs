@@ -48,13 +48,9 @@ pub fn new_token() -> zeroize::Zeroizing<String> {
 /// Writes the token to `path`, mode 0600, replacing what was there
 /// without following a link.
 pub fn write_token(path: &Path, token: &str) -> anyhow::Result<()> {
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         if !dir.exists() {
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(dir)
+            crate::platform::create_private_dirs(dir)
                 .map_err(|e| failure(format!("cannot create {}: {e}", dir.display())))?;
         }
     }
@@ -63,13 +59,13 @@ pub fn write_token(path: &Path, token: &str) -> anyhow::Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(failure(format!("cannot replace {}: {e}", path.display())).into()),
     }
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
-        .map_err(|e| failure(format!("cannot write {}: {e}", path.display())))?;
+    let mut f = crate::platform::private_open(
+        std::fs::OpenOptions::new().write(true).create_new(true),
+        true,
+        false,
+    )
+    .open(path)
+    .map_err(|e| failure(format!("cannot write {}: {e}", path.display())))?;
     f.write_all(token.as_bytes())?;
     f.write_all(b"\n")?;
     Ok(())

@@ -36,7 +36,9 @@ pub fn reach(e: &(dyn std::error::Error + 'static)) -> crate::error::Reach {
                 _ => {}
             }
             // EAGAIN/ETIMEDOUT as some clients hand them on (a socket read
-            // timeout), ECONNREFUSED likewise.
+            // timeout), ECONNREFUSED likewise. (Windows socket errors are
+            // mapped to kinds by std.)
+            #[cfg(unix)]
             match io.raw_os_error() {
                 Some(libc::EAGAIN | libc::ETIMEDOUT) => return Reach::Timeout,
                 Some(libc::ECONNREFUSED) => return Reach::Refused,

@@ -22,14 +22,7 @@ pub fn open(url: &str, browser: Option<&str>, leave_keyring: bool) -> Result<(),
                 cmd.env_remove(k);
             }
             if leave_keyring {
-                use std::os::unix::process::CommandExt;
-                // SAFETY: only an async-signal-safe syscall between fork and exec.
-                unsafe {
-                    cmd.pre_exec(|| {
-                        crate::keys::cache::leave_session();
-                        Ok(())
-                    });
-                }
+                crate::platform::child_leaves_keyring(&mut cmd);
             }
             match cmd
                 .args(&args)

@@ -158,7 +158,6 @@ impl Listener {
     /// one-time link is served, for the device flow, until `deadline`).
     /// Returns the number of stray requests seen along with the outcome.
     pub fn wait(&mut self, state: Option<&str>, deadline: Instant) -> (Outcome, usize) {
-        let me = my_uid();
         let mut strays = 0;
         loop {
             let now = Instant::now();
@@ -171,7 +170,7 @@ impl Listener {
             };
             // Asked while the client's connection is open (it waits for
             // this page), so its socket is in the table.
-            let ours = peer_uid(p.peer, self.port).is_some_and(|u| u == me || u == 0);
+            let ours = peer_is_ours(p.peer, self.port);
             let (page, outcome) = judge(&p.target, state, self.start.as_mut(), ours);
             let _ = p.reply.send(page);
             match outcome {
@@ -186,7 +185,23 @@ impl Listener {
     }
 }
 
+/// Whether the client of a connection to our `port` from `peer` is a
+/// program of this user (or root). Linux only: elsewhere there is no
+/// socket table to ask, and every client is taken as this user's
+/// (docs/SECURITY.md, "Windows and macOS").
+#[cfg(target_os = "linux")]
+fn peer_is_ours(peer: std::net::SocketAddr, port: u16) -> bool {
+    let me = my_uid();
+    peer_uid(peer, port).is_some_and(|u| u == me || u == 0)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn peer_is_ours(_peer: std::net::SocketAddr, _port: u16) -> bool {
+    true
+}
+
 /// The real user id of this process.
+#[cfg(target_os = "linux")]
 fn my_uid() -> u32 {
     // SAFETY: getuid cannot fail and touches no memory.
     unsafe { libc::getuid() }
@@ -195,6 +210,7 @@ fn my_uid() -> u32 {
 /// The user owning the client end of a connection to our `port` from
 /// `peer`, from the kernel's socket table (`/proc/net/tcp`); None when it
 /// cannot be told (then the request is treated as another user's).
+#[cfg(target_os = "linux")]
 fn peer_uid(peer: std::net::SocketAddr, port: u16) -> Option<u32> {
     let table = procfs::net::tcp().ok()?;
     table

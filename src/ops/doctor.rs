@@ -32,6 +32,14 @@ fn unavailable(b: Backend, e: &KeyringError) -> String {
             "{e}; the kernel refused a key of this user (keyctl blocked, e.g. by a container's seccomp \
              profile); use `authcfg init --passphrase` or an identity file instead"
         ),
+        Backend::CredentialManager => format!(
+            "{e}; the Windows Credential Manager needs a logged-on user profile; \
+             use `authcfg init --passphrase` or an identity file instead"
+        ),
+        Backend::Keychain => format!(
+            "{e}; the login Keychain needs an unlocked user session; \
+             use `authcfg init --passphrase` or an identity file instead"
+        ),
     }
 }
 
@@ -79,7 +87,7 @@ pub fn run<'a>(
             .and_then(|b| Backend::parse(&b)),
         Err(_) => None,
     };
-    for b in [Backend::SecretService, Backend::Keyutils] {
+    for &b in Backend::native() {
         // The same test `init` makes (keyutils: a throwaway entry written
         // and deleted), so the two agree.
         let name = format!("keyring {b}");

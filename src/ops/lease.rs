@@ -166,6 +166,19 @@ fn me() -> (u32, u64, String) {
     (pid, start_time(pid).unwrap_or(0), boot_id())
 }
 
+/// Linux only (docs/ARCHITECTURE.md, "Platforms"): elsewhere no holder is
+/// known to run, and `exec` refuses to hold a lease.
+#[cfg(not(target_os = "linux"))]
+fn boot_id() -> String {
+    String::new()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn start_time(_pid: u32) -> Option<u64> {
+    None
+}
+
+#[cfg(target_os = "linux")]
 fn boot_id() -> String {
     std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
         .map(|s| s.trim().to_string())
@@ -174,6 +187,7 @@ fn boot_id() -> String {
 
 /// Field 22 of /proc/PID/stat (after the command name, which may hold
 /// spaces and parentheses: counted from the last `)`).
+#[cfg(target_os = "linux")]
 fn start_time(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let rest = &stat[stat.rfind(')')? + 1..];
@@ -681,6 +695,23 @@ pub struct Held {
 ///
 /// The signal handlers are in place before the child is started; a
 /// command that cannot be started is `Err` (the caller ends the lease).
+#[cfg(not(target_os = "linux"))]
+pub fn hold(
+    _s: &Session,
+    _admin: &ConfigDoc,
+    _l: &Lease,
+    _cmd: std::process::Command,
+) -> std::io::Result<Held> {
+    Err(std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        format!(
+            "database leases are held on Linux only, not on {}",
+            std::env::consts::OS
+        ),
+    ))
+}
+
+#[cfg(target_os = "linux")]
 pub fn hold(
     s: &Session,
     admin: &ConfigDoc,
@@ -740,6 +771,7 @@ pub fn hold(
     }
 }
 
+#[cfg(target_os = "linux")]
 fn forward(pid: i32, sig: i32) {
     // SAFETY: kill(2) on the child's pid, which this process has not yet
     // reaped (the waiting thread reaps it only once it has ended).

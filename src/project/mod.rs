@@ -26,7 +26,6 @@ pub mod trust;
 use crate::error::{usage, UserError};
 use std::collections::BTreeMap;
 use std::fmt;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 pub const FILE_NAME: &str = ".authcfg.toml";
@@ -159,14 +158,7 @@ pub fn find(start: &Path) -> Option<PathBuf> {
 /// modification time), so the shell hook knows when to load it again.
 pub fn stamp(file: &Path) -> Option<String> {
     let m = std::fs::metadata(file).ok()?;
-    Some(format!(
-        "{}:{}:{}:{}.{}",
-        m.dev(),
-        m.ino(),
-        m.size(),
-        m.mtime(),
-        m.mtime_nsec()
-    ))
+    Some(crate::platform::stamp(&m))
 }
 
 /// Reads and checks a project file, once (`input::read`: a regular file,

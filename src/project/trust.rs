@@ -26,6 +26,7 @@
 
 use super::{Approval, Project};
 use crate::error::{failure, UserError};
+#[cfg(unix)]
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -150,8 +151,41 @@ fn ci_trusts(value: &str, p: &Project) -> bool {
 /// descriptor, so a link or directory swapped between the check and the
 /// read changes nothing (docs/SECURITY.md, "Project files"). Returns the
 /// bytes and the directory the opened file really is in.
+///
+/// On Windows the owner and DACL stand for the uid and mode: the file and
+/// each directory up to the repository's root must be owned by this user
+/// (or LocalSystem, the administrators) and let nobody else write; the
+/// real path is the canonical one (docs/SECURITY.md, "Windows and macOS").
+#[cfg(windows)]
 pub fn read_checked(file: &Path, what: &str, max: u64) -> Result<(Vec<u8>, PathBuf), UserError> {
-    use std::os::fd::AsRawFd;
+    let shown = |p: &Path| crate::text::Outside::new(p.display().to_string());
+    let (f, _meta) = crate::input::open(file, what, max)?;
+    let real = std::fs::canonicalize(file)
+        .map_err(|e| failure(format!("cannot read {}: {e}", shown(file))))?;
+    let real_dir = real
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| real.clone());
+    let mut paths = vec![real.clone()];
+    paths.extend(repo_dirs(&real_dir));
+    for (i, p) in paths.iter().enumerate() {
+        let opened = (i == 0).then_some(&f);
+        let why = crate::platform::foreign_writer(p, opened)
+            .map_err(|e| failure(format!("cannot read {}: {e}", shown(p))))?;
+        if let Some(why) = why {
+            return Err(failure(format!("{} is not used: {} {why}", shown(file), shown(p)))
+                .hint(format!(
+                    "a file another user could have written decides nothing here (as git refuses such a repository); if {} is yours, take ownership of it and let only you write it",
+                    shown(p)
+                )));
+        }
+    }
+    let bytes = crate::input::read_opened(f, file, what, max)?;
+    Ok((bytes, real_dir))
+}
+
+#[cfg(unix)]
+pub fn read_checked(file: &Path, what: &str, max: u64) -> Result<(Vec<u8>, PathBuf), UserError> {
     let me = unsafe { libc::geteuid() };
     let shown = |p: &Path| crate::text::Outside::new(p.display().to_string());
     let refuse = |p: &Path, why: String| {
@@ -176,7 +210,7 @@ pub fn read_checked(file: &Path, what: &str, max: u64) -> Result<(Vec<u8>, PathB
     }
     let (f, meta) = crate::input::open(file, what, max)?;
     // Where the opened file really is, from the descriptor, not the path.
-    let real = std::fs::read_link(format!("/proc/self/fd/{}", f.as_raw_fd()))
+    let real = crate::platform::opened_path(&f)
         .map_err(|e| failure(format!("cannot read {}: {e}", shown(file))))?;
     if !owner_ok(meta.uid()) {
         return Err(refuse(
@@ -250,6 +284,7 @@ fn repo_dirs(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+#[cfg(unix)]
 /// Group-writable (not world-writable) by the user's own private group:
 /// the group is the user's primary group, has the user's name, lists no
 /// other member, and is no other user's primary group either (the
@@ -267,6 +302,7 @@ fn private_group(gid: u32, mode: u32) -> bool {
     name == me && members.iter().all(|m| *m == me) && !others_with_primary_group(gid, uid)
 }
 
+#[cfg(unix)]
 /// Whether a user other than `me` has `gid` as primary group (the passwd
 /// database, as `getent passwd` lists it).
 fn others_with_primary_group(gid: u32, me: u32) -> bool {
@@ -291,6 +327,7 @@ fn others_with_primary_group(gid: u32, me: u32) -> bool {
     found
 }
 
+#[cfg(unix)]
 /// The user's name, or `uid N`.
 fn user_name(uid: u32) -> String {
     let mut buf = vec![0u8; 4096];
@@ -305,6 +342,7 @@ fn user_name(uid: u32) -> String {
     format!("uid {uid}")
 }
 
+#[cfg(unix)]
 fn group(gid: u32) -> Option<(String, Vec<String>)> {
     let mut buf = vec![0u8; 16384];
     let mut grp: libc::group = unsafe { std::mem::zeroed() };

@@ -21,7 +21,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fs;
 use std::io::{self, BufRead, Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 pub const AUDIT_FILE: &str = "audit.jsonl";
@@ -235,11 +234,9 @@ fn open_live_locked(root: &Path) -> io::Result<(fs::File, u64)> {
     loop {
         let file = fsutil::open_private(&path, true)?;
         file.lock()?;
-        let opened = file.metadata()?;
-        let same = fs::symlink_metadata(&path)
-            .is_ok_and(|m| m.ino() == opened.ino() && m.dev() == opened.dev());
-        if same {
-            return Ok((file, opened.len()));
+        if crate::platform::same_file(&path, &file)? {
+            let len = file.metadata()?.len();
+            return Ok((file, len));
         }
     }
 }

@@ -1,15 +1,12 @@
 //! File access for the store: durable writes (temp file, fsync, rename,
 //! fsync the directory) so a crash leaves the old or the new file; and reads
 //! that never follow a symlink and refuse files other users can read or
-//! write (docs/SECURITY.md, "Store directory").
+//! write (docs/SECURITY.md, "Store directory"). What "private" means on
+//! each operating system is `crate::platform`'s.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-
-pub const DIR_MODE: u32 = 0o700;
-pub const FILE_MODE: u32 = 0o600;
 
 /// Prefix of temp files, so that a crashed writer's leftovers can be told apart
 /// (and are never mistaken for configs: they do not end in `.age`).
@@ -28,10 +25,11 @@ pub fn write_atomic_via(tmp_dir: &Path, path: &Path, data: &[u8], durable: bool)
 fn write_atomic_in(tmp_dir: &Path, path: &Path, data: &[u8], durable: bool) -> io::Result<()> {
     let dir = path.parent().expect("store paths have a parent");
     create_dirs(dir)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(TMP_PREFIX)
-        .permissions(fs::Permissions::from_mode(FILE_MODE))
-        .tempfile_in(tmp_dir)?;
+    let mut b = tempfile::Builder::new();
+    b.prefix(TMP_PREFIX);
+    crate::platform::private_temp(&mut b);
+    let mut tmp = b.tempfile_in(tmp_dir)?;
+    crate::platform::make_private_file(tmp.path())?;
     tmp.write_all(data)?;
     if durable {
         tmp.as_file().sync_all()?;
@@ -55,10 +53,11 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
 /// key that may still be in use is never overwritten.
 pub fn write_new(path: &Path, data: &[u8]) -> io::Result<()> {
     let dir = path.parent().expect("paths have a parent");
-    let mut tmp = tempfile::Builder::new()
-        .prefix(TMP_PREFIX)
-        .permissions(fs::Permissions::from_mode(FILE_MODE))
-        .tempfile_in(dir)?;
+    let mut b = tempfile::Builder::new();
+    b.prefix(TMP_PREFIX);
+    crate::platform::private_temp(&mut b);
+    let mut tmp = b.tempfile_in(dir)?;
+    crate::platform::make_private_file(tmp.path())?;
     tmp.write_all(data)?;
     tmp.as_file().sync_all()?;
     tmp.persist_noclobber(path).map_err(|e| e.error)?;
@@ -66,39 +65,34 @@ pub fn write_new(path: &Path, data: &[u8]) -> io::Result<()> {
 }
 
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
+    crate::platform::sync_dir(dir)
 }
 
 /// Flushes everything written to the filesystem holding `dir` (Linux
 /// `syncfs`): one flush for bulk writes (imports, re-encryption) instead
 /// of an fsync per file.
 pub fn sync_fs(dir: &Path) -> io::Result<()> {
-    use std::os::fd::AsRawFd;
-    let f = File::open(dir)?;
-    if unsafe { libc::syncfs(f.as_raw_fd()) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
+    crate::platform::sync_fs(dir)
 }
 
+/// Creates `dir` and its missing parents, private (0700 on Unix).
 pub fn create_dirs(dir: &Path) -> io::Result<()> {
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(DIR_MODE)
-        .create(dir)
+    crate::platform::create_private_dirs(dir)
 }
 
 /// Opens (creating if needed) a private file without following a symlink.
 pub fn open_private(path: &Path, append: bool) -> io::Result<File> {
-    let f = OpenOptions::new()
-        .create(true)
-        .append(append)
-        .write(true)
-        .read(true)
-        .mode(FILE_MODE)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(path)
-        .map_err(|e| nofollow_error(path, e))?;
+    let f = crate::platform::private_open(
+        OpenOptions::new()
+            .create(true)
+            .append(append)
+            .write(true)
+            .read(true),
+        true,
+        false,
+    )
+    .open(path)
+    .map_err(|e| nofollow_error(path, e))?;
     check_file(path, &f)?;
     Ok(f)
 }
@@ -106,11 +100,7 @@ pub fn open_private(path: &Path, append: bool) -> io::Result<File> {
 /// Creates a new private file (0600) that must not exist yet, without
 /// following a symlink (`$GITHUB_ENV`, `inject -o` targets are created so).
 pub fn create_private_append(path: &Path) -> io::Result<File> {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(FILE_MODE)
-        .custom_flags(libc::O_CLOEXEC)
+    crate::platform::private_open(OpenOptions::new().create(true).append(true), false, false)
         .open(path)
 }
 
@@ -145,15 +135,12 @@ pub fn read_private_max(path: &Path, max: u64) -> io::Result<Option<Vec<u8>>> {
 /// no size limit (files read as a stream: the audit trail). `Ok(None)`
 /// when it does not exist.
 pub fn open_private_read(path: &Path) -> io::Result<Option<File>> {
-    let f = match OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
-        .open(path)
-    {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(nofollow_error(path, e)),
-    };
+    let f =
+        match crate::platform::private_open(OpenOptions::new().read(true), true, true).open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(nofollow_error(path, e)),
+        };
     check_file(path, &f)?;
     Ok(Some(f))
 }
@@ -174,20 +161,19 @@ pub fn private_dir(dir: &Path) -> io::Result<()> {
             StoreFileError::NotAFile(dir.to_path_buf()),
         ));
     }
-    if m.uid() != unsafe { libc::geteuid() } {
-        return Err(io::Error::new(
-            io::ErrorKind::PermissionDenied,
-            StoreFileError::Owner(dir.to_path_buf(), m.uid()),
-        ));
-    }
-    let mode = m.permissions().mode() & 0o777;
-    if mode & 0o077 != 0 {
-        return Err(io::Error::new(
-            io::ErrorKind::PermissionDenied,
-            StoreFileError::Loose(dir.to_path_buf(), mode),
-        ));
-    }
-    Ok(())
+    crate::platform::check_private(dir, None, &m).map_err(|why| not_private(dir, why))
+}
+
+fn not_private(path: &Path, why: crate::platform::NotPrivate) -> io::Error {
+    use crate::platform::NotPrivate;
+    let p = path.to_path_buf();
+    io::Error::new(
+        io::ErrorKind::PermissionDenied,
+        match why {
+            NotPrivate::Loose(w) => StoreFileError::Loose(p, w),
+            NotPrivate::Owner(w) => StoreFileError::Owner(p, w),
+        },
+    )
 }
 
 /// `private_dir`, creating the directory (0700) when it is missing.
@@ -199,7 +185,7 @@ pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
 }
 
 fn nofollow_error(path: &Path, e: io::Error) -> io::Error {
-    if e.raw_os_error() == Some(libc::ELOOP) {
+    if crate::platform::is_link_error(&e) {
         io::Error::new(
             io::ErrorKind::InvalidData,
             StoreFileError::Symlink(path.to_path_buf()),
@@ -211,26 +197,19 @@ fn nofollow_error(path: &Path, e: io::Error) -> io::Error {
 
 fn check_file(path: &Path, f: &File) -> io::Result<()> {
     let m = f.metadata()?;
+    if crate::platform::opened_link(&m) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            StoreFileError::Symlink(path.to_path_buf()),
+        ));
+    }
     if !m.file_type().is_file() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
             StoreFileError::NotAFile(path.to_path_buf()),
         ));
     }
-    let mode = m.permissions().mode() & 0o777;
-    if mode & 0o077 != 0 {
-        return Err(io::Error::new(
-            io::ErrorKind::PermissionDenied,
-            StoreFileError::Loose(path.to_path_buf(), mode),
-        ));
-    }
-    if m.uid() != unsafe { libc::geteuid() } {
-        return Err(io::Error::new(
-            io::ErrorKind::PermissionDenied,
-            StoreFileError::Owner(path.to_path_buf(), m.uid()),
-        ));
-    }
-    Ok(())
+    crate::platform::check_private(path, Some(f), &m).map_err(|why| not_private(path, why))
 }
 
 /// Why a store file was refused; carried inside `io::Error` so callers can
@@ -241,10 +220,12 @@ pub enum StoreFileError {
     Symlink(PathBuf),
     #[error("{0} is not a regular file")]
     NotAFile(PathBuf),
-    #[error("{0} is accessible by other users (mode {1:03o}); refusing to use it")]
-    Loose(PathBuf, u32),
-    #[error("{0} belongs to another user (uid {1}); refusing to use it")]
-    Owner(PathBuf, u32),
+    /// What opens it: "mode 755", or the DACL entry on Windows.
+    #[error("{0} is accessible by other users ({1}); refusing to use it")]
+    Loose(PathBuf, String),
+    /// Its owner: "uid 1001", or a SID on Windows.
+    #[error("{0} belongs to another user ({1}); refusing to use it")]
+    Owner(PathBuf, String),
     #[error("{0} is {1} bytes long, far more than any store file; refusing to read it")]
     TooLarge(PathBuf, u64),
 }
@@ -259,7 +240,7 @@ impl StoreFileError {
             StoreFileError::TooLarge(p, _) => {
                 format!("check who wrote {}; restore it from a backup", p.display())
             }
-            StoreFileError::Loose(p, _) => format!("run: chmod 600 '{}'", p.display()),
+            StoreFileError::Loose(p, _) => crate::platform::fix_loose_hint(p),
             StoreFileError::Owner(p, _) => format!(
                 "check who wrote {}; the store must belong to you",
                 p.display()
@@ -294,13 +275,13 @@ pub fn check_dirs(root: &Path, path: &Path) -> io::Result<()> {
                     StoreFileError::NotAFile(dir),
                 ))
             }
-            Ok(m) if m.permissions().mode() & 0o077 != 0 => {
-                return Err(io::Error::new(
-                    io::ErrorKind::PermissionDenied,
-                    StoreFileError::Loose(dir, m.permissions().mode() & 0o777),
-                ))
+            Ok(m) => {
+                if let Err(why @ crate::platform::NotPrivate::Loose(_)) =
+                    crate::platform::check_private(&dir, None, &m)
+                {
+                    return Err(not_private(&dir, why));
+                }
             }
-            Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(e),
         }
@@ -325,8 +306,8 @@ pub fn remove_and_prune(path: &Path, stop: &Path) -> io::Result<()> {
     sync_dir(dir.unwrap_or(stop))
 }
 
-/// Group/other permission bits on a path, if any.
-pub fn loose_mode(path: &Path) -> io::Result<Option<u32>> {
-    let mode = fs::metadata(path)?.permissions().mode() & 0o777;
-    Ok((mode & 0o077 != 0).then_some(mode))
+/// What opens `path` to others, if anything ("mode 755"; a DACL entry on
+/// Windows).
+pub fn loose_mode(path: &Path) -> io::Result<Option<String>> {
+    crate::platform::loose(path)
 }

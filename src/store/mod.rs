@@ -182,12 +182,13 @@ fn file_error(op: &str, path: &Path, e: std::io::Error) -> anyhow::Error {
     if let Some(f) = fsutil::StoreFileError::find(&e) {
         return failure(f.to_string()).hint(f.hint()).into();
     }
-    let hint = match e.raw_os_error() {
-        Some(libc::ENOSPC) | Some(libc::EDQUOT) => Some(format!(
+    use std::io::ErrorKind as K;
+    let hint = match e.kind() {
+        K::StorageFull | K::QuotaExceeded => Some(format!(
             "the disk holding {} is full: free some space and run the command again",
             path.display()
         )),
-        Some(libc::EROFS) => Some(format!(
+        K::ReadOnlyFilesystem => Some(format!(
             "{} is on a read-only file system: reading works, changes need it writable",
             path.display()
         )),

@@ -28,12 +28,12 @@ impl Store {
             Err(e) if e.kind() == ErrorKind::NotFound => return Err(no_store(root).into()),
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", root.display())),
         }
-        if let Some(mode) = fsutil::loose_mode(root)? {
+        if let Some(why) = fsutil::loose_mode(root)? {
             return Err(failure(format!(
-                "{} is accessible by other users (mode {mode:03o}); refusing to use it",
+                "{} is accessible by other users ({why}); refusing to use it",
                 root.display()
             ))
-            .hint(format!("run: chmod 700 '{}'", root.display()))
+            .hint(crate::platform::fix_loose_dir_hint(root))
             .into());
         }
         let bytes = fsutil::read_private(&path)
@@ -63,10 +63,7 @@ impl Store {
         Store::check_creatable(root)?;
         fsutil::create_dirs(root)
             .with_context(|| format!("cannot create the store directory {}", root.display()))?;
-        fs::set_permissions(
-            root,
-            std::os::unix::fs::PermissionsExt::from_mode(fsutil::DIR_MODE),
-        )?;
+        crate::platform::make_private_dir(root)?;
         for d in [CONFIGS_DIR, TMP_DIR, index::INDEX_DIR] {
             fsutil::create_dirs(&root.join(d))?;
         }

@@ -24,7 +24,6 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Write};
-use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -285,11 +284,9 @@ impl UsageLog {
                     Err(std::fs::TryLockError::Error(e)) => return Err(e),
                 }
             }
-            let opened = file.metadata()?;
-            let same = std::fs::symlink_metadata(&path)
-                .is_ok_and(|m| m.ino() == opened.ino() && m.dev() == opened.dev());
-            if same {
-                return Ok((file, opened.len()));
+            if crate::platform::same_file(&path, &file)? {
+                let len = file.metadata()?.len();
+                return Ok((file, len));
             }
         }
     }
@@ -506,7 +503,7 @@ fn ends_clean(file: &File, len: u64) -> io::Result<bool> {
         return Ok(true);
     }
     let mut last = [0u8; 1];
-    file.read_exact_at(&mut last, len - 1)?;
+    crate::platform::read_exact_at(file, &mut last, len - 1)?;
     Ok(last[0] == b'\n')
 }
 

@@ -144,3 +144,110 @@ fn progress_is_shown_at_a_terminal_only() {
     assert!(rest.contains("importing"), "{rest}");
     assert!(rest.contains("Imported 1200 config(s)"), "{rest}");
 }
+
+/// `completions install` and `man install` put the files where
+/// bash-completion, zsh, fish and man-db look for a user's own (the XDG
+/// places, README "Install"); a real bash loads the installed registration
+/// through bash-completion's own on-demand loader, and `man` finds the
+/// installed pages.
+#[test]
+fn completions_and_man_pages_install_into_the_xdg_places() {
+    let t = T::new();
+    t.init();
+    t.add("api-key", "prod/stripe", &[], Some(("api_key", "k1")))
+        .success();
+    let data = t.home.join(".local/share");
+    let config = t.home.join(".config");
+    let out = t.cmd().args(["completions", "install"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let listed = String::from_utf8_lossy(&out.stdout).to_string();
+    let printed = |shell: &str| {
+        t.cmd()
+            .args(["completions", shell])
+            .output()
+            .unwrap()
+            .stdout
+    };
+    for (shell, path) in [
+        ("bash", data.join("bash-completion/completions/authcfg")),
+        ("zsh", data.join("zsh/site-functions/_authcfg")),
+        ("fish", config.join("fish/completions/authcfg.fish")),
+    ] {
+        assert!(listed.contains(&path.display().to_string()), "{listed}");
+        assert_eq!(std::fs::read(&path).unwrap(), printed(shell), "{shell}");
+    }
+    // One shell only: nothing else is written.
+    std::fs::remove_dir_all(&config).unwrap();
+    t.cmd()
+        .args(["completions", "install", "--shell", "bash"])
+        .assert()
+        .success();
+    assert!(!config.exists());
+
+    // bash-completion finds it by itself (no `source` of ours).
+    let bin_dir = std::path::Path::new(BIN)
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    let mut c = Command::new("bash");
+    t.apply(&mut c);
+    let out = c
+        .env(
+            "PATH",
+            format!("{bin_dir}:{}", std::env::var("PATH").unwrap()),
+        )
+        .args([
+            "-c",
+            r#"source /usr/share/bash-completion/bash_completion
+_completion_loader authcfg
+COMP_WORDS=(authcfg show prod/); COMP_CWORD=2; COMPREPLY=()
+_clap_complete_authcfg authcfg prod/ show
+printf '%s\n' "${COMPREPLY[@]}""#,
+        ])
+        .output()
+        .unwrap();
+    let words = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        words
+            .lines()
+            .map(|l| l.split('\t').next().unwrap().trim())
+            .collect::<Vec<_>>(),
+        vec!["prod/stripe"],
+        "{words}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let out = t.cmd().args(["man", "install"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let man1 = data.join("man/man1");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        man1.display().to_string()
+    );
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for page in ["authcfg.1", "authcfg-export.1", "authcfg-man-install.1"] {
+        assert_eq!(
+            std::fs::read(man1.join(page)).unwrap(),
+            std::fs::read(root.join("man").join(page)).unwrap(),
+            "{page}"
+        );
+    }
+    // man-db finds them from ~/.local/bin on PATH (its PATH-derived manpath).
+    let local_bin = t.home.join(".local/bin");
+    std::fs::create_dir_all(&local_bin).unwrap();
+    let mut c = Command::new("man");
+    t.apply(&mut c);
+    let out = c
+        .env_remove("MANPATH")
+        .env("PATH", format!("{}:/usr/bin:/bin", local_bin.display()))
+        .args(["-w", "authcfg-export"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        man1.join("authcfg-export.1").display().to_string(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

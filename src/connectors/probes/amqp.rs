@@ -82,7 +82,12 @@ pub async fn probe(doc: &ConfigDoc) -> Outcome {
             match read_amqprs(&e) {
                 Amqprs::Reply(ACCESS_REFUSED) => Outcome::fail(Class::Auth, text),
                 Amqprs::Reply(NOT_ALLOWED) => Outcome::fail(Class::Permission, text),
-                Amqprs::Os(libc::ECONNRESET) => dropped(text),
+                Amqprs::Os(n)
+                    if std::io::Error::from_raw_os_error(n).kind()
+                        == std::io::ErrorKind::ConnectionReset =>
+                {
+                    dropped(text)
+                }
                 Amqprs::PeerShutdown if handshake_done => dropped(text),
                 Amqprs::Os(n) => Outcome::fail(
                     Class::from(crate::net::reach(&std::io::Error::from_raw_os_error(n))),

@@ -106,11 +106,7 @@ impl Finished {
     /// The exit code a shell would show: the child's, or 128 + the signal
     /// that ended it.
     pub fn code(&self) -> i32 {
-        use std::os::unix::process::ExitStatusExt;
-        self.status
-            .code()
-            .or_else(|| self.status.signal().map(|s| 128 + s))
-            .unwrap_or(1)
+        crate::platform::exit_code(self.status)
     }
 }
 
@@ -292,7 +288,10 @@ pub fn run(
     drop(vars);
     let pid = child.id() as libc::pid_t;
     if matches!(spec.io, Io::Inherit | Io::Terminal | Io::Plain) {
-        forward_signals(pid);
+        // The terminal's SIGINT and SIGQUIT reach the child (its process
+        // group, or its pty) and are ignored here; SIGTERM and SIGHUP sent
+        // to authcfg are passed on.
+        crate::platform::forward_signals(pid as u32);
     }
     let captured = [
         Arc::new(Mutex::new(Captured::default())),
@@ -475,32 +474,3 @@ pub fn run(
     }))
 }
 
-/// authcfg waits for the child: the terminal's SIGINT and SIGQUIT reach
-/// the child (its process group, or its pty) and are ignored here; SIGTERM
-/// and SIGHUP sent to authcfg are passed on.
-fn forward_signals(pid: libc::pid_t) {
-    // SAFETY: setting a signal disposition to SIG_IGN.
-    unsafe {
-        libc::signal(libc::SIGINT, libc::SIG_IGN);
-        libc::signal(libc::SIGQUIT, libc::SIG_IGN);
-    }
-    crate::net::runtime::runtime().spawn(async move {
-        use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut term), Ok(mut hup)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::hangup()),
-        ) else {
-            return;
-        };
-        loop {
-            let sig = tokio::select! {
-                _ = term.recv() => libc::SIGTERM,
-                _ = hup.recv() => libc::SIGHUP,
-            };
-            // SAFETY: kill(2) on the child's pid.
-            unsafe {
-                libc::kill(pid, sig);
-            }
-        }
-    });
-}

@@ -79,13 +79,7 @@ impl Git {
         }
         c.env("LC_ALL", "C").env("GIT_TERMINAL_PROMPT", "0");
         c.stdin(Stdio::null());
-        // SAFETY: umask is async-signal-safe and touches no memory.
-        unsafe {
-            c.pre_exec(|| {
-                libc::umask(0o077);
-                Ok(())
-            });
-        }
+        crate::platform::child_private_umask(&mut c);
         c
     }
 
@@ -350,8 +344,7 @@ pub(super) fn allowed_local(key: &str) -> bool {
 pub(super) fn check_local_config(git: &Git) -> anyhow::Result<()> {
     let g = git.dir.join(".git");
     let m = std::fs::symlink_metadata(&g)?;
-    use std::os::unix::fs::MetadataExt;
-    if m.file_type().is_symlink() || m.uid() != unsafe { libc::geteuid() } {
+    if m.file_type().is_symlink() || !crate::platform::owned_by_me_path(&g) {
         return Err(failure(format!(
             "{} is a link or belongs to another user: authcfg does not run git there",
             g.display()

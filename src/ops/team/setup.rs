@@ -194,29 +194,24 @@ impl Staging {
             .with_context(|| format!("cannot create {}", parent.display()))?;
         Staging::clear_stale(target, notes)?;
         let dir = Staging::path(target);
-        std::fs::DirBuilder::new()
-            .mode(0o700)
-            .create(&dir)
+        crate::platform::create_private_dir(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
-        let lock = std::fs::OpenOptions::new()
-            .create_new(true)
-            .write(true)
-            .mode(0o600)
-            .open(dir.join("lock"))?;
-        {
-            use std::os::fd::AsRawFd;
-            unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) };
-        }
+        let lock = crate::platform::private_open(
+            std::fs::OpenOptions::new().create_new(true).write(true),
+            true,
+            false,
+        )
+        .open(dir.join("lock"))?;
+        lock.lock()?;
         Ok(Staging { dir, _lock: lock })
     }
 
     /// Removes what a killed clone into `target` left (its staging
     /// directory, no longer locked); refuses while a clone runs.
     pub(super) fn clear_stale(target: &Path, notes: &mut Vec<String>) -> anyhow::Result<()> {
-        use std::os::unix::fs::MetadataExt;
         let dir = Staging::path(target);
         if let Ok(m) = std::fs::symlink_metadata(&dir) {
-            if !m.is_dir() || m.uid() != unsafe { libc::geteuid() } {
+            if !m.is_dir() || !crate::platform::owned_by_me_path(&dir) {
                 return Err(failure(format!(
                     "{} is in the way of the clone: it is not a directory of yours",
                     dir.display()
@@ -229,8 +224,7 @@ impl Staging {
                 .open(dir.join("lock"))
                 .ok();
             if let Some(l) = &lock {
-                use std::os::fd::AsRawFd;
-                if unsafe { libc::flock(l.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+                if l.try_lock().is_err() {
                     return Err(usage(format!(
                         "another `authcfg git clone` into {} is running",
                         target.display()
@@ -256,8 +250,6 @@ impl Drop for Staging {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
-
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 
 /// `authcfg git clone URL DIR`: with your key (from the environment, or
 /// your own from `authcfg key new`), clone the team's repository into a

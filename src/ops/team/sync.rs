@@ -196,6 +196,12 @@ pub(super) fn catch_up(s: &Session, txn: &Txn, git: &Git, out: &mut Synced) -> a
 /// refuses them. Our own files and directories under `configs/` (and the
 /// header) go back to 0600/0700; links and others' files are left alone
 /// (and refused as before).
+/// (On Windows git's files inherit the store directory's private DACL:
+/// nothing to fix.)
+#[cfg(windows)]
+pub(super) fn private_modes(_root: &Path) {}
+
+#[cfg(unix)]
 pub(super) fn private_modes(root: &Path) {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let me = unsafe { libc::geteuid() };
