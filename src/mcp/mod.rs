@@ -914,12 +914,11 @@ impl Server {
                     return Err(failure(format!("cannot run '{}': {e}", allowed.name)).into())
                 }
             };
-            use std::os::unix::process::ExitStatusExt;
             let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
             Ok(json!({
                 "program": allowed.name,
                 "exit_code": done.status.code(),
-                "signal": done.status.signal(),
+                "signal": crate::platform::exit_signal(done.status),
                 "timed_out": done.timed_out,
                 "stdout": text(&done.stdout.bytes),
                 "stderr": text(&done.stderr.bytes),

@@ -287,3 +287,46 @@ pub async fn stop_requested() -> io::Result<()> {
         _ = int.recv() => Ok(()),
     }
 }
+
+/// A child whose argv[0] is `name` rather than its program's path.
+pub fn child_arg0(c: &mut std::process::Command, name: &str) -> io::Result<()> {
+    use std::os::unix::process::CommandExt;
+    c.arg0(name);
+    Ok(())
+}
+
+/// A child that leads a process group of its own: [`kill_group`] ends it
+/// and everything it started.
+pub fn child_own_group(c: &mut std::process::Command) -> io::Result<()> {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setpgid is async-signal-safe.
+    unsafe {
+        c.pre_exec(|| {
+            if libc::setpgid(0, 0) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    Ok(())
+}
+
+/// Kills the process group the child `pid` leads ([`child_own_group`]).
+pub fn kill_group(pid: u32) {
+    // SAFETY: kill(2) on the child's own process group.
+    unsafe {
+        libc::kill(-(pid as libc::pid_t), libc::SIGKILL);
+    }
+}
+
+/// Whether a file of metadata `m` may be run (a regular file with an
+/// execute bit).
+pub fn executable(m: &Metadata) -> bool {
+    m.is_file() && m.permissions().mode() & 0o111 != 0
+}
+
+/// The signal that ended a child, if one did.
+pub fn exit_signal(status: std::process::ExitStatus) -> Option<i32> {
+    use std::os::unix::process::ExitStatusExt;
+    status.signal()
+}

@@ -458,3 +458,40 @@ pub fn stdout_reader_gone() -> bool {
 pub async fn stop_requested() -> io::Result<()> {
     tokio::signal::ctrl_c().await
 }
+
+/// What a supervised run needs that Windows does not have yet
+/// (docs/ARCHITECTURE.md, "Platforms").
+fn not_yet(what: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        format!("{what} is not available on Windows yet"),
+    )
+}
+
+/// Refused: std cannot set a Windows child's argv[0] (only MCP
+/// `run_command` asks, which needs [`child_own_group`] too).
+pub fn child_arg0(_c: &mut std::process::Command, _name: &str) -> io::Result<()> {
+    Err(not_yet(
+        "running a program under its allowed name (MCP run_command)",
+    ))
+}
+
+/// Refused: ending a child with everything it started needs a job object,
+/// not written yet (MCP `run_command`).
+pub fn child_own_group(_c: &mut std::process::Command) -> io::Result<()> {
+    Err(not_yet("a process group of its own (MCP run_command)"))
+}
+
+/// Never reached: [`child_own_group`] refuses first.
+pub fn kill_group(_pid: u32) {}
+
+/// Whether a file of metadata `m` may be run: any regular file (Windows
+/// has no execute bit; `CreateProcess` decides).
+pub fn executable(m: &Metadata) -> bool {
+    m.is_file()
+}
+
+/// No signals end a Windows process.
+pub fn exit_signal(_status: std::process::ExitStatus) -> Option<i32> {
+    None
+}

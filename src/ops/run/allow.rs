@@ -44,10 +44,7 @@ impl Allowed {
 /// The executable file `name` stands for: a path when it holds a `/`,
 /// else the first executable regular file of that name in `path_var`.
 fn find(name: &str, path_var: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    let executable = |p: &Path| {
-        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-    };
+    let executable = |p: &Path| std::fs::metadata(p).is_ok_and(|m| crate::platform::executable(&m));
     if name.is_empty() {
         return None;
     }

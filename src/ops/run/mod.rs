@@ -16,6 +16,11 @@
 //! Nothing here prints: `report` is the caller's.
 
 pub mod allow;
+#[cfg(unix)]
+pub mod pty;
+/// Windows has no pseudo-terminal yet: `Io::Terminal` is refused there.
+#[cfg(windows)]
+#[path = "pty_windows.rs"]
 pub mod pty;
 mod pump;
 
@@ -25,7 +30,6 @@ use crate::ops::proxy::{self, Event};
 use crate::ops::Session;
 use crate::settings::{ENV_EXEC_GUARD as GUARD, KEY_BEARING};
 use std::io::Write;
-use std::os::unix::process::CommandExt;
 use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -222,7 +226,7 @@ pub fn run(
     };
     let mut cmd = std::process::Command::new(&spec.program);
     if let Some(a) = &spec.arg0 {
-        cmd.arg0(a);
+        crate::platform::child_arg0(&mut cmd, a)?;
     }
     cmd.args(&spec.args);
     // Already removed from this process at start-up; removed again here so
@@ -252,17 +256,11 @@ pub fn run(
     }
     cmd.env(GUARD, &spec.guard);
     let own_group = matches!(spec.io, Io::Capture { .. });
-    // SAFETY: between fork and exec, only async-signal-safe system calls:
-    // keyctl (a new, empty session keyring: the child must not possess
-    // the one that may hold a cached key) and setpgid.
-    unsafe {
-        cmd.pre_exec(move || {
-            crate::keys::cache::leave_session();
-            if own_group && libc::setpgid(0, 0) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
+    // A new, empty session keyring: the child must not possess the one
+    // that may hold a cached key.
+    crate::platform::child_leaves_keyring(&mut cmd);
+    if own_group {
+        crate::platform::child_own_group(&mut cmd)?;
     }
     let mut term = None;
     match spec.io {
@@ -286,12 +284,12 @@ pub fn run(
     };
     drop(cmd);
     drop(vars);
-    let pid = child.id() as libc::pid_t;
+    let pid = child.id();
     if matches!(spec.io, Io::Inherit | Io::Terminal | Io::Plain) {
         // The terminal's SIGINT and SIGQUIT reach the child (its process
         // group, or its pty) and are ignored here; SIGTERM and SIGHUP sent
         // to authcfg are passed on.
-        crate::platform::forward_signals(pid as u32);
+        crate::platform::forward_signals(pid);
     }
     let captured = [
         Arc::new(Mutex::new(Captured::default())),
@@ -340,10 +338,7 @@ pub fn run(
                 Ok(r) => term_run = Some(r),
                 Err(e) => {
                     // Not left running without its terminal.
-                    // SAFETY: kill(2) on our child.
-                    unsafe {
-                        libc::kill(pid, libc::SIGKILL);
-                    }
+                    let _ = child.kill();
                     let _ = child.wait();
                     return Err(e);
                 }
@@ -408,10 +403,7 @@ pub fn run(
                     Ok(m) => m,
                     Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
                         timed_out = true;
-                        // SAFETY: kill(2) on the child's own process group.
-                        unsafe {
-                            libc::kill(-pid, libc::SIGKILL);
-                        }
+                        crate::platform::kill_group(pid);
                         continue;
                     }
                     Err(_) => unreachable!("the waiter sends before it ends"),
@@ -436,10 +428,7 @@ pub fn run(
     };
     if own_group {
         // Nothing the child started outlives it (or holds its pipes open).
-        // SAFETY: kill(2) on the child's own process group.
-        unsafe {
-            libc::kill(-pid, libc::SIGKILL);
-        }
+        crate::platform::kill_group(pid);
         let until = Instant::now() + Duration::from_secs(2);
         for _ in 0..pumps.len() {
             if done_rx
@@ -473,4 +462,3 @@ pub fn run(
         stderr: take(&captured[1]),
     }))
 }
-

@@ -89,9 +89,10 @@ impl Session {
     /// window size followed.
     pub fn start(
         self,
-        pid: libc::pid_t,
+        pid: u32,
         masker: Arc<crate::ops::redact::Redactor>,
     ) -> anyhow::Result<Running> {
+        let pid = pid as libc::pid_t;
         let Session { master, slave } = self;
         // Only the child holds the slave now: its end (and its children's)
         // ends the output.

@@ -6,6 +6,7 @@
 //! which waits for the next write or the end.
 
 use std::io::{Read, Write};
+#[cfg(unix)]
 use std::os::fd::AsRawFd;
 
 /// How long the child may be silent before what is held is shown: short
@@ -21,6 +22,7 @@ pub const TERMINAL_IDLE_MS: i32 = 2;
 /// `idle_ms` of silence, what is held is shown but a tail that could begin
 /// a secret; all of it when `release` says so (on a pty: the user typed a
 /// key just before, so what is held is that key's echo).
+#[cfg(unix)]
 pub fn pump(
     mut from: impl Read + AsRawFd,
     mut to: impl Write,
@@ -61,6 +63,63 @@ pub fn pump(
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(_) => break,
+        }
+    }
+    let out = st.finish();
+    let _ = to.write_all(&out);
+    let _ = to.flush();
+}
+
+/// The same on Windows, which has no poll on a pipe: a reader thread hands
+/// chunks over, and a wait for the next one that times out is the pause.
+#[cfg(windows)]
+pub fn pump(
+    mut from: impl Read + Send + 'static,
+    mut to: impl Write,
+    r: &std::sync::Arc<crate::ops::redact::Redactor>,
+    idle_ms: i32,
+    release: &dyn Fn() -> bool,
+) {
+    use std::sync::mpsc::RecvTimeoutError;
+    let mut st = r.stream();
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match from.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    if tx.send(buf[..n].to_vec()).is_err() {
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+    });
+    let idle = std::time::Duration::from_millis(idle_ms.max(0) as u64);
+    loop {
+        let chunk = match rx.recv_timeout(idle) {
+            Ok(c) => c,
+            Err(RecvTimeoutError::Timeout) => {
+                let mut out = st.flush();
+                if release() {
+                    out.extend(st.finish());
+                }
+                if !out.is_empty() && (to.write_all(&out).is_err() || to.flush().is_err()) {
+                    return;
+                }
+                match rx.recv() {
+                    Ok(c) => c,
+                    Err(_) => break,
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+        let out = st.push(&chunk);
+        if !out.is_empty() && to.write_all(&out).is_err() {
+            return;
         }
     }
     let out = st.finish();
