@@ -7,8 +7,9 @@
 use std::process::ExitStatus;
 use std::sync::Arc;
 
-/// Never made: [`Session::open`] refuses.
-pub enum Session {}
+/// Never made: [`Session::open`] refuses. (A private uninhabited field,
+/// so callers compile as on Unix, without unreachable arms.)
+pub struct Session(std::convert::Infallible);
 
 impl Session {
     /// Refused on Windows.
@@ -21,7 +22,7 @@ impl Session {
     }
 
     pub fn attach(&self, _cmd: &mut std::process::Command) -> anyhow::Result<()> {
-        match *self {}
+        match self.0 {}
     }
 
     pub fn start(
@@ -29,19 +30,19 @@ impl Session {
         _pid: u32,
         _masker: Arc<crate::ops::redact::Redactor>,
     ) -> anyhow::Result<Running> {
-        match self {}
+        match self.0 {}
     }
 }
 
 /// Never made: there is no [`Session`].
-pub enum Running {}
+pub struct Running(std::convert::Infallible);
 
 impl Running {
     pub fn waiter(&self) -> Box<dyn FnOnce() -> std::io::Result<ExitStatus> + Send> {
-        match *self {}
+        match self.0 {}
     }
 
     pub fn finish(self) {
-        match self {}
+        match self.0 {}
     }
 }

@@ -15,6 +15,7 @@ use std::os::fd::AsRawFd;
 /// pieces of one burst of writes are read together.
 pub const IDLE_MS: i32 = 2;
 /// The same on a pseudo-terminal: the echo of a key typed must not wait.
+#[cfg(unix)]
 pub const TERMINAL_IDLE_MS: i32 = 2;
 
 /// Copies `from` to `to` through `r` until the end of `from` (or an
