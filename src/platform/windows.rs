@@ -472,14 +472,16 @@ fn not_yet(what: &str) -> io::Error {
 /// `run_command` asks, which needs [`child_own_group`] too).
 pub fn child_arg0(_c: &mut std::process::Command, _name: &str) -> io::Result<()> {
     Err(not_yet(
-        "running a program under its allowed name (MCP run_command)",
+        "MCP run_command (a program run under its allowed name)",
     ))
 }
 
 /// Refused: ending a child with everything it started needs a job object,
 /// not written yet (MCP `run_command`).
 pub fn child_own_group(_c: &mut std::process::Command) -> io::Result<()> {
-    Err(not_yet("a process group of its own (MCP run_command)"))
+    Err(not_yet(
+        "MCP run_command (a child killed with all it started)",
+    ))
 }
 
 /// Never reached: [`child_own_group`] refuses first.
