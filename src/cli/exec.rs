@@ -193,7 +193,9 @@ fn supervised(
     };
     let mut report = |n: run::Notice| match n {
         run::Notice::Refused(m) => super::say("authcfg: refused a request of the command: ", &m),
-        run::Notice::NoAwsSession(m) => super::say("authcfg: the AWS endpoint has no session: ", &m),
+        run::Notice::NoAwsSession(m) => {
+            super::say("authcfg: the AWS endpoint has no session: ", &m)
+        }
     };
     let done = match run::run(s, used, vars, spec, &mut report)? {
         Ok(d) => d,

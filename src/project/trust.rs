@@ -26,7 +26,7 @@
 
 use super::{Approval, Project};
 use crate::error::{failure, UserError};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// `AUTHCFG_TRUST_PROJECT`: the SHA-256 of the project file to use without
@@ -152,7 +152,6 @@ fn ci_trusts(value: &str, p: &Project) -> bool {
 /// bytes and the directory the opened file really is in.
 pub fn read_checked(file: &Path, what: &str, max: u64) -> Result<(Vec<u8>, PathBuf), UserError> {
     use std::os::fd::AsRawFd;
-    let me = unsafe { libc::geteuid() };
     let shown = |p: &Path| crate::text::Outside::new(p.display().to_string());
     let refuse = |p: &Path, why: String| {
         failure(format!(
@@ -164,7 +163,7 @@ pub fn read_checked(file: &Path, what: &str, max: u64) -> Result<(Vec<u8>, PathB
             shown(p)
         ))
     };
-    let owner_ok = |uid: u32| uid == me || uid == 0;
+    let owner_ok = own_uid;
     // The link itself (when it is one) must be this user's too.
     let lmeta = std::fs::symlink_metadata(file)
         .map_err(|e| failure(format!("cannot read {}: {e}", shown(file))))?;
@@ -192,7 +191,7 @@ pub fn read_checked(file: &Path, what: &str, max: u64) -> Result<(Vec<u8>, PathB
             },
         ));
     }
-    if meta.permissions().mode() & 0o022 != 0 && !private_group(meta.gid(), meta.mode()) {
+    if writable_by_others(&meta) {
         return Err(refuse(&real, "other users can write it".to_string()));
     }
     let mut dirs: Vec<PathBuf> = vec![];
@@ -248,6 +247,19 @@ fn repo_dirs(dir: &Path) -> Vec<PathBuf> {
     }
     out.truncate(1);
     out
+}
+
+/// Whether users other than this one (and root) can write `meta`'s file
+/// or directory: its mode lets the group or everyone write, and the group
+/// is not the user's own private group. The one such check (project files
+/// here, `key recovery split --out-dir`).
+pub fn writable_by_others(meta: &std::fs::Metadata) -> bool {
+    meta.mode() & 0o022 != 0 && !private_group(meta.gid(), meta.mode())
+}
+
+/// Whether `uid` is this user or root: the owners whose files may decide.
+pub fn own_uid(uid: u32) -> bool {
+    uid == unsafe { libc::geteuid() } || uid == 0
 }
 
 /// Group-writable (not world-writable) by the user's own private group:
