@@ -34,14 +34,8 @@ pub fn seal_with_plugin(
     )
     .map_err(|_| plugin_failure(&"", Some(&format!("age-plugin-{name}")), None))?;
     let fail = |e: &dyn std::fmt::Display| plugin_failure(e, None, Some(&cb));
-    let enc = age::Encryptor::with_recipients(std::iter::once(&p as &dyn age::Recipient)).map_err(
-        |e| match &e {
-            age::EncryptError::MissingPlugin { binary_name } => {
-                plugin_failure(&e, Some(binary_name), None)
-            }
-            _ => fail(&e),
-        },
-    )?;
+    let enc = age::Encryptor::with_recipients(std::iter::once(&p as &dyn age::Recipient))
+        .map_err(|e| fail(&e))?;
     let mut out = Vec::new();
     let mut w = enc.wrap_output(&mut out).map_err(|e| fail(&e))?;
     w.write_all(to_file_text(id).as_bytes())
@@ -68,9 +62,6 @@ pub fn unseal_with_plugin(
     let mut reader = dec
         .decrypt(std::iter::once(&p as &dyn age::Identity))
         .map_err(|e| match &e {
-            age::DecryptError::MissingPlugin { binary_name } => {
-                plugin_failure(&e, Some(binary_name), None)
-            }
             age::DecryptError::NoMatchingKeys if cb.unanswered().is_none() => crate::error::no_key(
                 format!("the master key is not sealed to this age-plugin-{name} identity"),
             )

@@ -271,14 +271,11 @@ fn plugin_encrypt_error(e: age::EncryptError, recipients: &[AnyRecipient]) -> Cr
         AnyRecipient::Plugin(p) => Some(p.plugin().to_string()),
         AnyRecipient::X25519(_) => None,
     });
-    match (plugin, &e) {
-        (Some(_), age::EncryptError::MissingPlugin { binary_name }) => {
-            CryptError::Other(plugin_failure(&e, Some(binary_name), None).to_string())
-        }
-        (Some(name), _) => CryptError::Other(
+    match plugin {
+        Some(name) => CryptError::Other(
             plugin_failure(&e, None, Some(&PluginCallbacks::new(&name, None))).to_string(),
         ),
-        (None, _) => CryptError::Other(e.to_string()),
+        None => CryptError::Other(e.to_string()),
     }
 }
 
