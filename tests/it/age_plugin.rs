@@ -72,7 +72,7 @@ fn plugin_identity(t: &T) -> (PathBuf, String) {
 /// The store's files, less the access trail (a failed unlock is an access
 /// attempt it records: docs/ARCHITECTURE.md, "Audit trail").
 fn contents(t: &T) -> Vec<(PathBuf, Vec<u8>)> {
-    contents(&t)
+    t.snapshot()
         .into_iter()
         .filter(|(p, _)| !p.ends_with("access.jsonl"))
         .collect()
