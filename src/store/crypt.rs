@@ -171,12 +171,22 @@ pub fn plugin_failure(
         ))
         .hint("run the command at a terminal");
     }
+    // age's own text: its first line, without the isolation marks its
+    // translations put around names.
+    let said: String = e
+        .to_string()
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !matches!(c, '\u{2068}' | '\u{2069}'))
+        .collect();
     crate::error::no_key(format!(
         "the age plugin age-plugin-{plugin} failed: {}",
-        crate::text::escape(e.to_string().trim(), 400)
+        crate::text::escape(said.trim(), 400)
     ))
     .hint(format!(
-        "check that the device age-plugin-{plugin} uses is present; AGEDEBUG=plugin shows the plugin's own output"
+        "check that the device age-plugin-{plugin} uses is present and works (the plugin's own tool can tell)"
     ))
 }
 
