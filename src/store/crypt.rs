@@ -304,6 +304,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn one_parser_reads_native_and_plugin_keys() {
+        let text = "# created: now\n# recipient: age1test1w3jhxapdddjhjtfs4pzk40\nAGE-PLUGIN-TEST-1W3JHXAPDDDJHJTFS0KL5KA\n";
+        assert!(matches!(
+            parse_any_identity(text),
+            Some(AnyIdentity::Plugin(p)) if p.plugin() == "test"
+        ));
+        assert!(parse_identity(text).is_none(), "not a native key");
+        let id = x25519::Identity::generate();
+        let native = crate::keys::identity::secret_string(&id);
+        assert!(matches!(
+            parse_any_identity(&native),
+            Some(AnyIdentity::X25519(_))
+        ));
+        assert!(matches!(
+            parse_recipient("age1test1w3jhxapdddjhjtfs4pzk40"),
+            Some(AnyRecipient::Plugin(p)) if p.plugin() == "test"
+        ));
+        assert!(matches!(
+            parse_recipient(&id.to_public().to_string()),
+            Some(AnyRecipient::X25519(_))
+        ));
+        assert!(parse_recipient("age1nothing").is_none());
+    }
+
+    #[test]
     fn roundtrip_and_tamper() {
         let id = x25519::Identity::generate();
         let ct = encrypt(&[id.to_public()], b"hello").unwrap();
