@@ -76,6 +76,11 @@ pub fn current(settings: &Settings, root: &Path, ui: &dyn super::Ui) -> anyhow::
             root,
             &super::session::location(&parsed),
             &prompt,
+            if settings.interactive {
+                ui.plugin_prompts()
+            } else {
+                None
+            },
         )?);
     }
     yours(settings)?.ok_or_else(|| {
@@ -717,6 +722,10 @@ pub fn recovery(s: &Session) -> Recovery {
         (Source::EnvIdentity, _) => (
             true,
             "the key comes from AUTHCFG_IDENTITY: whoever sets it keeps it (a CI secret store)".into(),
+        ),
+        (Source::Plugin { plugin, file }, _) => (
+            true,
+            format!("the key is sealed in identity.plugin.age in the store to the age-plugin-{plugin} identity in {}: the device, that file and a backup of the store directory restore it", file.display()),
         ),
         (Source::IdentityFile(p), _) => (
             true,
