@@ -186,7 +186,6 @@ pub fn read_checked(file: &Path, what: &str, max: u64) -> Result<(Vec<u8>, PathB
 
 #[cfg(unix)]
 pub fn read_checked(file: &Path, what: &str, max: u64) -> Result<(Vec<u8>, PathBuf), UserError> {
-    use std::os::fd::AsRawFd;
     let shown = |p: &Path| crate::text::Outside::new(p.display().to_string());
     let refuse = |p: &Path, why: String| {
         failure(format!(
