@@ -473,4 +473,3 @@ pub fn run(
         stderr: take(&captured[1]),
     }))
 }
-
