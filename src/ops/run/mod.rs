@@ -146,6 +146,17 @@ pub fn run(
     let mut masker = crate::ops::redact::Redactor::new();
     for d in &used.docs {
         masker.add_doc(d);
+        if matches!(spec.io, Io::Terminal) {
+            // On a pty the line discipline (ONLCR) turns each `\n` the child
+            // writes into `\r\n` before the masker reads it: a multi-line
+            // secret (a PEM key) is also known in that form
+            // (docs/SECURITY.md, "Placeholders and the exec proxy").
+            for (field, value) in crate::redact::secrets_of(d) {
+                if value.contains('\n') {
+                    masker.add(&d.meta.name, &field, &value.replace('\n', "\r\n"));
+                }
+            }
+        }
     }
     masker.prepare();
     let masker = Arc::new(masker);
@@ -473,4 +484,3 @@ pub fn run(
         stderr: take(&captured[1]),
     }))
 }
-
