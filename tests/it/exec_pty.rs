@@ -303,3 +303,48 @@ fn a_multi_line_secret_is_masked_on_the_pty() {
         assert!(!s.contains(line), "a key line on the screen:\n{s}");
     }
 }
+
+/// authcfg ended by a signal whose default action kills it (SIGUSR1)
+/// while the command runs: the terminal's mode is back all the same.
+#[test]
+fn a_fatal_signal_to_authcfg_restores_the_terminal() {
+    let t = with_key();
+    let mut term = Term::start(
+        &t,
+        24,
+        80,
+        &[
+            "exec",
+            "--mask",
+            "k",
+            "--",
+            "sh",
+            "-c",
+            "echo ready; exec cat",
+        ],
+    );
+    let before = termios::tcgetattr(term.slave()).unwrap();
+    term.wait_for("ready");
+    let until = Instant::now() + Duration::from_secs(10);
+    while termios::tcgetattr(term.slave())
+        .unwrap()
+        .local_modes
+        .contains(LocalModes::ECHO)
+    {
+        assert!(Instant::now() < until, "never raw");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // SAFETY: kill(2) on the authcfg this test started.
+    unsafe {
+        libc::kill(term.child.id() as libc::pid_t, libc::SIGUSR1);
+    }
+    assert_eq!(term.exit(), -1, "not ended by the signal");
+    let after = termios::tcgetattr(term.slave()).unwrap();
+    assert!(
+        after
+            .local_modes
+            .contains(LocalModes::ECHO | LocalModes::ICANON),
+        "left raw"
+    );
+    assert_eq!(after.local_modes, before.local_modes, "mode not restored");
+}
