@@ -367,3 +367,89 @@ fn a_shell_is_allowed_only_by_its_own_name() {
         "{text}"
     );
 }
+
+fn with_key_config(t: &T) {
+    t.add(
+        "api-key",
+        "key",
+        &["test_url=https://api.example.com/", "key_name=X-API-Key"],
+        Some(("api_key", ECHO_KEY)),
+    )
+    .success();
+}
+
+/// The allowed file renamed over after the server started (here by its
+/// own first run): the next call is refused, and the refusal audited.
+#[test]
+fn an_allowed_program_replaced_after_start_is_refused() {
+    let t = T::new();
+    t.init();
+    with_key_config(&t);
+    let bin = tempfile::tempdir().unwrap();
+    let dir = bin.path().display().to_string();
+    use std::os::unix::fs::PermissionsExt;
+    let new = bin.path().join("tool.new");
+    std::fs::write(&new, "#!/bin/sh\necho run-new\n").unwrap();
+    std::fs::set_permissions(&new, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let tool = bin.path().join("tool");
+    std::fs::write(
+        &tool,
+        format!("#!/bin/sh\necho run-old\nmv '{dir}/tool.new' '{dir}/tool'\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let calls = json!([
+        run_call("tool", &[], &["key"]),
+        run_call("tool", &[], &["key"])
+    ]);
+    let spec = spec_with_path(
+        &t,
+        bin.path(),
+        &["--expose", "key", "--allow-run", "tool"],
+        calls,
+    );
+    let (v, _, _) = run_client("node", "client.mjs", &spec);
+    let first = ok_json(&v["results"][0]);
+    assert_eq!(first["stdout"], "run-old\n", "{first}");
+    assert!(!bin.path().join("tool.new").exists(), "not renamed");
+    let (text, err) = result(&v["results"][1]);
+    assert!(err, "the replaced program ran: {text}");
+    assert!(text.contains("replaced or changed"), "{text}");
+    assert!(!text.contains("run-new"), "{text}");
+    let log = t.stdout(&["log", "--json"]);
+    assert!(
+        log.contains("was replaced or changed since the server started"),
+        "{log}"
+    );
+}
+
+/// The program gets a minimal environment: nothing else of the server's
+/// (an unrelated key, the store's location) but what `--run-env` names.
+#[test]
+fn run_command_gets_a_minimal_environment() {
+    let t = T::new();
+    t.init();
+    with_key_config(&t);
+    let mut spec = stdio_spec(
+        &t,
+        &[
+            "--expose",
+            "key",
+            "--allow-run",
+            "printenv",
+            "--run-env",
+            "RUN_EXTRA_VAR",
+        ],
+        json!([run_call("printenv", &[], &["key"])]),
+    );
+    spec["env"]["OPENAI_API_KEY"] = "sk-Sentinel-Unrelated-90417".into();
+    spec["env"]["RUN_EXTRA_VAR"] = "passed-on".into();
+    let (v, _, _) = run_client("node", "client.mjs", &spec);
+    let out = ok_json(&v["results"][0]);
+    let env = out["stdout"].as_str().unwrap();
+    assert!(!env.contains("sk-Sentinel-Unrelated-90417"), "{env}");
+    assert!(!env.contains("AUTHCFG_HOME="), "{env}");
+    assert!(env.contains("\nPATH=") || env.starts_with("PATH="), "{env}");
+    assert!(env.contains("RUN_EXTRA_VAR=passed-on"), "{env}");
+    assert!(env.contains("KEY_API_KEY="), "{env}");
+}

@@ -80,8 +80,20 @@ pub struct Spec {
     /// session's key variables are not also put in the environment (an SDK
     /// would take them first and never renew).
     pub aws: Option<String>,
+    /// `Some(extra)`: the child inherits of authcfg's environment only
+    /// `BASE_ENV` and `extra` (MCP `run_command`: nothing of the server's
+    /// own, docs/SECURITY.md, "run_command"); `None`: all of it but the
+    /// key-bearing variables (`exec`).
+    pub env_only: Option<Vec<String>>,
     pub io: Io,
 }
+
+/// What a child with `Spec::env_only` inherits (besides the configs',
+/// the proxy's and the guard variable): what programs need to find
+/// things and speak the user's language. `LC_*` too.
+pub const BASE_ENV: &[&str] = &[
+    "PATH", "HOME", "LANG", "TERM", "USER", "LOGNAME", "TMPDIR", "TZ",
+];
 
 /// What a bounded output kept.
 #[derive(Default, Debug)]
@@ -236,6 +248,18 @@ pub fn run(
         cmd.arg0(a);
     }
     cmd.args(&spec.args);
+    if let Some(extra) = &spec.env_only {
+        cmd.env_clear();
+        for (k, v) in std::env::vars_os() {
+            let name = k.to_string_lossy();
+            if BASE_ENV.contains(&name.as_ref())
+                || name.starts_with("LC_")
+                || extra.iter().any(|e| *e == name)
+            {
+                cmd.env(&k, v);
+            }
+        }
+    }
     // Already removed from this process at start-up; removed again here so
     // that no future change can hand a key to the child.
     for k in KEY_BEARING {
