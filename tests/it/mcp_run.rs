@@ -453,3 +453,56 @@ fn run_command_gets_a_minimal_environment() {
     assert!(env.contains("RUN_EXTRA_VAR=passed-on"), "{env}");
     assert!(env.contains("KEY_API_KEY="), "{env}");
 }
+
+/// A program that leaves a daemon behind in a session of its own (setsid,
+/// out of the program's process group): it is ended with the call.
+#[test]
+fn a_process_that_left_the_group_is_ended_with_the_call() {
+    let t = T::new();
+    t.init();
+    with_key_config(&t);
+    let bin = tempfile::tempdir().unwrap();
+    let pidfile = bin.path().join("daemon.pid");
+    let p = bin.path().join("daemon");
+    std::fs::write(
+        &p,
+        format!(
+            "#!/bin/sh\nsetsid sh -c 'echo $$ > \"{f}.tmp\"; mv \"{f}.tmp\" \"{f}\"; exec sleep 300' </dev/null >/dev/null 2>&1 &\nwhile [ ! -s '{f}' ]; do sleep 0.01; done\necho started\n",
+            f = pidfile.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let spec = spec_with_path(
+        &t,
+        bin.path(),
+        &["--expose", "key", "--allow-run", "daemon"],
+        json!([run_call("daemon", &[], &["key"])]),
+    );
+    let (v, _, _) = run_client("node", "client.mjs", &spec);
+    let out = ok_json(&v["results"][0]);
+    assert_eq!(out["stdout"], "started\n", "{out}");
+    let pid: u32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let gone = || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|s| s.contains(") Z "))
+            .unwrap_or(true)
+    };
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !gone() && std::time::Instant::now() < until {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let left = !gone();
+    if left {
+        // SAFETY: kill(2) on the daemon this test's program started.
+        unsafe {
+            libc::kill(pid as libc::pid_t, libc::SIGKILL);
+        }
+    }
+    assert!(!left, "the setsid daemon {pid} outlived the call");
+}
