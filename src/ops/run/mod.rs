@@ -80,8 +80,20 @@ pub struct Spec {
     /// session's key variables are not also put in the environment (an SDK
     /// would take them first and never renew).
     pub aws: Option<String>,
+    /// `Some(extra)`: the child inherits of authcfg's environment only
+    /// `BASE_ENV` and `extra` (MCP `run_command`: nothing of the server's
+    /// own, docs/SECURITY.md, "run_command"); `None`: all of it but the
+    /// key-bearing variables (`exec`).
+    pub env_only: Option<Vec<String>>,
     pub io: Io,
 }
+
+/// What a child with `Spec::env_only` inherits (besides the configs',
+/// the proxy's and the guard variable): what programs need to find
+/// things and speak the user's language. `LC_*` too.
+pub const BASE_ENV: &[&str] = &[
+    "PATH", "HOME", "LANG", "TERM", "USER", "LOGNAME", "TMPDIR", "TZ",
+];
 
 /// What a bounded output kept.
 #[derive(Default, Debug)]
@@ -146,6 +158,17 @@ pub fn run(
     let mut masker = crate::ops::redact::Redactor::new();
     for d in &used.docs {
         masker.add_doc(d);
+        if matches!(spec.io, Io::Terminal) {
+            // On a pty the line discipline (ONLCR) turns each `\n` the child
+            // writes into `\r\n` before the masker reads it: a multi-line
+            // secret (a PEM key) is also known in that form
+            // (docs/SECURITY.md, "Placeholders and the exec proxy").
+            for (field, value) in crate::redact::secrets_of(d) {
+                if value.contains('\n') {
+                    masker.add(&d.meta.name, &field, &value.replace('\n', "\r\n"));
+                }
+            }
+        }
     }
     masker.prepare();
     let masker = Arc::new(masker);
@@ -225,6 +248,18 @@ pub fn run(
         cmd.arg0(a);
     }
     cmd.args(&spec.args);
+    if let Some(extra) = &spec.env_only {
+        cmd.env_clear();
+        for (k, v) in std::env::vars_os() {
+            let name = k.to_string_lossy();
+            if BASE_ENV.contains(&name.as_ref())
+                || name.starts_with("LC_")
+                || extra.iter().any(|e| *e == name)
+            {
+                cmd.env(&k, v);
+            }
+        }
+    }
     // Already removed from this process at start-up; removed again here so
     // that no future change can hand a key to the child.
     for k in KEY_BEARING {
@@ -250,8 +285,17 @@ pub fn run(
             cmd.env(k, v);
         }
     }
-    cmd.env(GUARD, &spec.guard);
     let own_group = matches!(spec.io, Io::Capture { .. });
+    // With a group of its own, the guard also names this call: what the
+    // child starts carries it, and `sweep` finds it by it at the end.
+    let guard = if own_group {
+        static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        format!("{} (call {}-{n})", spec.guard, std::process::id())
+    } else {
+        spec.guard.clone()
+    };
+    cmd.env(GUARD, &guard);
     // SAFETY: between fork and exec, only async-signal-safe system calls:
     // keyctl (a new, empty session keyring: the child must not possess
     // the one that may hold a cached key) and setpgid.
@@ -440,6 +484,8 @@ pub fn run(
         unsafe {
             libc::kill(-pid, libc::SIGKILL);
         }
+        // Nor what left the group (setsid, a double fork).
+        sweep(format!("{GUARD}={guard}").as_bytes());
         let until = Instant::now() + Duration::from_secs(2);
         for _ in 0..pumps.len() {
             if done_rx
@@ -472,4 +518,43 @@ pub fn run(
         stdout: take(&captured[0]),
         stderr: take(&captured[1]),
     }))
+}
+
+/// Kills every process whose environment holds `marker` (`NAME=VALUE`, the
+/// call's guard variable): what a call started and that left its process
+/// group (docs/SECURITY.md, "run_command"). Repeated until none is found
+/// (bounded), for those forked while the list was read. Only processes
+/// whose /proc/PID/environ this user may read are seen (not a set-uid
+/// program), and one that replaced its environment is not.
+fn sweep(marker: &[u8]) {
+    let me = std::process::id().to_string();
+    for _ in 0..20 {
+        let Ok(dir) = std::fs::read_dir("/proc") else {
+            return;
+        };
+        let mut found = false;
+        for e in dir.flatten() {
+            let name = e.file_name();
+            let Some(pid) = name
+                .to_str()
+                .filter(|n| *n != me)
+                .and_then(|n| n.parse::<libc::pid_t>().ok())
+            else {
+                continue;
+            };
+            let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) else {
+                continue;
+            };
+            if env.split(|b| *b == 0).any(|v| v == marker) {
+                // SAFETY: kill(2) on a process this call started.
+                unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                }
+                found = true;
+            }
+        }
+        if !found {
+            return;
+        }
+    }
 }
