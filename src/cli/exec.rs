@@ -180,6 +180,7 @@ fn supervised(
         run::Io::Inherit
     };
     let spec = run::Spec {
+        env_only: None,
         program: args.command[0].clone().into(),
         arg0: None,
         args: args.command[1..].to_vec(),

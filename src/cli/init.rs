@@ -17,7 +17,9 @@ pub struct Args {
     #[arg(long, conflicts_with = "identity_file")]
     passphrase: bool,
     /// Write the new master key to FILE (plaintext, mode 0600) that you keep
-    /// safe yourself; the store remembers the path
+    /// safe yourself; the store remembers the path. When FILE exists and
+    /// holds an age plugin identity (AGE-PLUGIN-…: a YubiKey, a TPM), the
+    /// new master key is sealed to it instead
     #[arg(long, value_name = "FILE")]
     identity_file: Option<PathBuf>,
 }
@@ -43,6 +45,29 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
             identity::PASSPHRASE_FILE
         ));
         (id, KeyPlace::Passphrase { sealed })
+    } else if let Some((path, plugin)) = args
+        .identity_file
+        .as_ref()
+        .filter(|p| p.exists())
+        .map(|p| plugin_identity(p).map(|id| (p, id)))
+        .transpose()?
+        .and_then(|(p, id)| id.map(|id| (p, id)))
+    {
+        // An existing file with an age plugin's identity (a hardware key):
+        // a new master key, sealed to it (docs/ARCHITECTURE.md, "age plugins").
+        let id = x25519::Identity::generate();
+        let prompts = ctx
+            .interactive
+            .then_some(&super::UI as &dyn crate::store::crypt::PluginPrompts);
+        let sealed = identity::seal_with_plugin(&id, &plugin, prompts)?;
+        let path = std::path::absolute(path)?;
+        notes.push(format!(
+            "master key: sealed in {} in the store to the age-plugin-{} identity in {}",
+            identity::PLUGIN_FILE,
+            plugin.plugin(),
+            path.display()
+        ));
+        (id, KeyPlace::Plugin { file: path, sealed })
     } else if let Some(path) = &args.identity_file {
         let id = x25519::Identity::generate();
         let path = init::write_identity_file(path, &id)?;
@@ -157,4 +182,13 @@ fn passphrase(ctx: &Ctx) -> anyhow::Result<Zeroizing<String>> {
         return Err(usage("the passphrase is empty").into());
     }
     Ok(Zeroizing::new(p))
+}
+
+/// The age plugin identity in an existing identity file, if it holds one
+/// (`keys::read_identity_file`: the file's checks and the one parser).
+fn plugin_identity(path: &std::path::Path) -> anyhow::Result<Option<age::plugin::Identity>> {
+    Ok(match keys::read_identity_file(path, None)? {
+        crate::store::crypt::AnyIdentity::Plugin(p) => Some(p),
+        crate::store::crypt::AnyIdentity::X25519(_) => None,
+    })
 }

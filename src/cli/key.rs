@@ -251,6 +251,18 @@ fn recovery(ctx: &Ctx, action: Recovery) -> crate::error::CommandResult {
 /// share's threshold is reached. Never from the command line.
 fn share_inputs(ctx: &Ctx, files: &[PathBuf], stdin: bool) -> anyhow::Result<Vec<ops::ShareInput>> {
     const MAX: u64 = 1 << 14;
+    // A share typed as an argument (whole or in its groups of five) is
+    // refused before any file is read, and never quoted: it is already in
+    // the shell's history and `ps`, and not in an error too.
+    let prefix = format!("{}1", crate::keys::shares::PREFIX);
+    if files.iter().any(|f| {
+        f.to_string_lossy().to_ascii_lowercase().contains(&prefix)
+            && std::fs::symlink_metadata(f).is_err()
+    }) {
+        return Err(usage("a recovery share was given on the command line; it is not read there (not shown here)")
+            .hint("shares are never read from the command line; use --stdin or a file (or type them when asked)")
+            .into());
+    }
     if !files.is_empty() {
         return files
             .iter()

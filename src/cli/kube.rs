@@ -44,16 +44,20 @@ enum Sub {
         /// The ExecCredential version kubectl is asked to speak
         #[arg(long, value_enum, default_value = "v1")]
         api_version: ApiVersion,
+        /// Bind a cluster whose entry has `insecure-skip-tls-verify: true`
+        /// (anyone on the path to it could take the token)
+        #[arg(long)]
+        allow_insecure_skip_tls_verify: bool,
     },
 }
 
 const CREDENTIAL_ABOUT: &str = "Print an ExecCredential with the config's token (kubectl runs it).
 
-The apiVersion is the one kubectl asks for in KUBERNETES_EXEC_INFO (client.authentication.k8s.io/v1 or v1beta1). The token goes only to the cluster `authcfg kube setup` bound to the context: kubectl must say which (provideClusterInfo). An OAuth2 token is refreshed first when due; expirationTimestamp is when authcfg would refresh it next, so kubectl runs this again then. Never asks at a terminal; a failure is one line on stderr and a non-zero exit.";
+The apiVersion is the one kubectl asks for in KUBERNETES_EXEC_INFO (client.authentication.k8s.io/v1 or v1beta1). The token goes only to the cluster `authcfg kube setup` bound to the context, reached as it was then (server, CA, tls-server-name, proxy-url, insecure-skip-tls-verify): kubectl must say which (provideClusterInfo). An OAuth2 token is refreshed first when due; expirationTimestamp is when authcfg would refresh it next, so kubectl runs this again then. Never asks at a terminal; a failure is one line on stderr and a non-zero exit.";
 
 const SETUP_ABOUT: &str = "Make a kubectl context use a config's token (writes the kubeconfig user).
 
-In the kubeconfig file that holds CONTEXT ($KUBECONFIG, else ~/.kube/config), the context's user becomes authcfg-NAME, whose exec stanza runs `authcfg --store DIR kube credential NAME --context CONTEXT` (interactiveMode: Never, provideClusterInfo: true). Other entries and keys are kept (comments are not); the file is replaced atomically under kubectl's lock (FILE.lock). The context's cluster server is recorded (in ~/.config/authcfg/helpers.json): the token goes to no other.";
+In the kubeconfig file that holds CONTEXT ($KUBECONFIG, else ~/.kube/config), the context's user becomes authcfg-NAME, whose exec stanza runs `authcfg --store DIR kube credential NAME --context CONTEXT` (interactiveMode: Never, provideClusterInfo: true). Other entries and keys are kept (comments are not); the file is replaced atomically under kubectl's lock (FILE.lock). The context's cluster is recorded (in ~/.config/authcfg/helpers.json) with how kubectl reaches it: its server, CA bundle (a SHA-256 of it), tls-server-name, proxy-url and insecure-skip-tls-verify. The token goes to no other server and through no other proxy or trust: run setup again after changing any of them. A cluster with insecure-skip-tls-verify: true is refused unless --allow-insecure-skip-tls-verify.";
 
 pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     match args.command {
@@ -62,6 +66,7 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
             name,
             context,
             api_version,
+            allow_insecure_skip_tls_verify,
         } => {
             let name = crate::store::canonical_name(&name)?;
             let s = ctx.session()?;
@@ -70,7 +75,14 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
                 ApiVersion::V1beta1 => kc::V1BETA1,
             };
             let exe = std::env::current_exe()?;
-            let done = kc::setup(&s, &name, &context, version, &exe)?;
+            let done = kc::setup(
+                &s,
+                &name,
+                &context,
+                version,
+                &exe,
+                allow_insecure_skip_tls_verify,
+            )?;
             eprintln!(
                 "kubectl's context '{}' now uses '{name}' (user {} in {}), for {} only",
                 crate::text::Outside::new(context),

@@ -33,6 +33,12 @@ pub struct Args {
     /// the exec proxy, its output masked
     #[arg(long, value_name = "PROG", num_args = 1..)]
     allow_run: Vec<String>,
+    /// Pass this variable of the server's environment on to run_command's
+    /// programs (repeatable; by default they get only PATH, HOME, LANG,
+    /// LC_*, TERM, USER, LOGNAME, TMPDIR, TZ, the configs' variables and
+    /// the proxy's)
+    #[arg(long, value_name = "VAR", requires = "allow_run")]
+    run_env: Vec<String>,
     /// Offer the reveal_secret tool, which returns secret values (not recommended)
     #[arg(long)]
     allow_reveal: bool,
@@ -73,6 +79,7 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     let allow_run = crate::ops::run::allow::resolve(&args.allow_run, path_var.as_deref())?;
     let opts = Options {
         allow_run,
+        run_env: args.run_env.clone(),
         expose,
         allow_reveal: args.allow_reveal,
         max_body: args.max_body,

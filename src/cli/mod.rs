@@ -257,7 +257,55 @@ pub fn say(prefix: &str, message: &dyn std::fmt::Display) {
     );
 }
 
+/// An age plugin's messages and questions (touch your key, a PIN), at the
+/// terminal; its text is outside text, escaped (docs/ARCHITECTURE.md, "age
+/// plugins").
+impl crate::store::crypt::PluginPrompts for CliUi {
+    fn message(&self, plugin: &str, message: &str) {
+        self.notice(&format!("age-plugin-{plugin}: {message}"));
+    }
+    fn confirm(&self, plugin: &str, message: &str, yes: &str, no: Option<&str>) -> Option<bool> {
+        let prompt = format!("age-plugin-{plugin}: {}", crate::text::escape(message, 300));
+        match no {
+            Some(no) => dialoguer::Select::new()
+                .with_prompt(prompt)
+                .items(&[crate::text::escape(yes, 60), crate::text::escape(no, 60)])
+                .default(0)
+                .interact_opt()
+                .ok()
+                .flatten()
+                .map(|i| i == 0),
+            None => dialoguer::Confirm::new()
+                .with_prompt(prompt)
+                .default(true)
+                .interact_opt()
+                .ok()
+                .flatten(),
+        }
+    }
+    fn request(&self, plugin: &str, description: &str, secret: bool) -> Option<String> {
+        let prompt = format!(
+            "age-plugin-{plugin}: {}",
+            crate::text::escape(description, 300)
+        );
+        if secret {
+            dialoguer::Password::new()
+                .with_prompt(prompt)
+                .interact()
+                .ok()
+        } else {
+            dialoguer::Input::<String>::new()
+                .with_prompt(prompt)
+                .interact_text()
+                .ok()
+        }
+    }
+}
+
 impl Ui for CliUi {
+    fn plugin_prompts(&self) -> crate::keys::Prompts {
+        Some(&UI)
+    }
     fn notice(&self, message: &str) {
         let message = crate::text::escape_message(message);
         match PROGRESS.lock().unwrap().as_ref() {

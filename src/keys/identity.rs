@@ -1,6 +1,7 @@
 //! Parsing age X25519 identities from strings and identity files, and the
 //! passphrase-protected identity file (age scrypt).
 
+use crate::store::crypt::{plugin_failure, PluginCallbacks, PluginPrompts};
 use age::x25519;
 use secrecy::{ExposeSecret, SecretString};
 use std::io::{Read, Write};
@@ -8,8 +9,72 @@ use zeroize::Zeroizing;
 
 pub const PASSPHRASE_FILE: &str = crate::store::layout::SEALED_IDENTITY;
 
+/// The first identity line, native or an age plugin's (`AGE-PLUGIN-…`).
+pub use crate::store::crypt::parse_any_identity as parse_any;
 /// The first `AGE-SECRET-KEY-1…` line of an identity file or string.
 pub use crate::store::crypt::parse_identity as parse;
+
+pub const PLUGIN_FILE: &str = crate::store::layout::PLUGIN_SEALED_IDENTITY;
+
+/// Seals the master key to a plugin identity (age encrypts to the
+/// identity's own recipient through the plugin, which may ask the person
+/// through `prompts`).
+pub fn seal_with_plugin(
+    id: &x25519::Identity,
+    plugin_id: &age::plugin::Identity,
+    prompts: Option<&'static dyn PluginPrompts>,
+) -> Result<Vec<u8>, crate::error::UserError> {
+    let name = plugin_id.plugin().to_string();
+    let cb = PluginCallbacks::new(&name, prompts);
+    let p = age::plugin::RecipientPluginV1::new(
+        &name,
+        &[],
+        std::slice::from_ref(plugin_id),
+        cb.clone(),
+    )
+    .map_err(|_| plugin_failure(&"", Some(&format!("age-plugin-{name}")), None))?;
+    let fail = |e: &dyn std::fmt::Display| plugin_failure(e, None, Some(&cb));
+    let enc = age::Encryptor::with_recipients(std::iter::once(&p as &dyn age::Recipient))
+        .map_err(|e| fail(&e))?;
+    let mut out = Vec::new();
+    let mut w = enc.wrap_output(&mut out).map_err(|e| fail(&e))?;
+    w.write_all(to_file_text(id).as_bytes())
+        .and_then(|_| w.finish().map(|_| ()))
+        .map_err(|e| fail(&e))?;
+    Ok(out)
+}
+
+/// Opens a master key sealed to a plugin identity: the plugin runs, and
+/// its prompts (touch the key, a PIN) go to `prompts`. A plugin that is
+/// missing or fails is an error naming it; nothing falls back.
+pub fn unseal_with_plugin(
+    data: &[u8],
+    plugin_id: &age::plugin::Identity,
+    prompts: Option<&'static dyn PluginPrompts>,
+) -> Result<x25519::Identity, crate::error::UserError> {
+    let name = plugin_id.plugin().to_string();
+    let cb = PluginCallbacks::new(&name, prompts);
+    let p = age::plugin::IdentityPluginV1::new(&name, std::slice::from_ref(plugin_id), cb.clone())
+        .map_err(|_| plugin_failure(&"", Some(&format!("age-plugin-{name}")), None))?;
+    let dec = age::Decryptor::new_buffered(data).map_err(|e| {
+        crate::error::no_key(format!("the plugin-sealed master key is damaged: {e}"))
+    })?;
+    let mut reader = dec
+        .decrypt(std::iter::once(&p as &dyn age::Identity))
+        .map_err(|e| match &e {
+            age::DecryptError::NoMatchingKeys if cb.unanswered().is_none() => crate::error::no_key(
+                format!("the master key is not sealed to this age-plugin-{name} identity"),
+            )
+            .hint("use the plugin identity the store was created with"),
+            _ => plugin_failure(&e, None, Some(&cb)),
+        })?;
+    let mut text = Zeroizing::new(String::new());
+    reader
+        .read_to_string(&mut text)
+        .map_err(|e| plugin_failure(&e, None, Some(&cb)))?;
+    parse(&text)
+        .ok_or_else(|| crate::error::no_key("the plugin-sealed master key holds no identity"))
+}
 
 /// The identity file body, as `age-keygen` writes it.
 pub fn to_file_text(id: &x25519::Identity) -> Zeroizing<String> {

@@ -34,6 +34,13 @@ pub enum Source {
     Passphrase,
     /// The session keyring's cache (`AUTHCFG_KEY_CACHE`).
     Cache,
+    /// The store's `identity.plugin.age`, opened by an age plugin with the
+    /// `AGE-PLUGIN-…` identity in this file (docs/ARCHITECTURE.md, "age
+    /// plugins").
+    Plugin {
+        plugin: String,
+        file: PathBuf,
+    },
 }
 
 impl fmt::Display for Source {
@@ -44,6 +51,11 @@ impl fmt::Display for Source {
             Source::Keyring(b) => write!(f, "OS keyring ({b})"),
             Source::Passphrase => f.write_str("passphrase-protected identity file"),
             Source::Cache => f.write_str("key cache (session keyring)"),
+            Source::Plugin { plugin, file } => write!(
+                f,
+                "age plugin age-plugin-{plugin} (identity file {})",
+                file.display()
+            ),
         }
     }
 }
@@ -65,8 +77,22 @@ pub struct KeyLocation {
 /// Asks for the passphrase when there is a terminal; `None` otherwise.
 pub type PassphrasePrompt<'a> = &'a dyn Fn() -> Option<zeroize::Zeroizing<String>>;
 
+/// Where an age plugin's messages and questions go: the person's terminal
+/// (`ops::Ui`), or nowhere when there is none.
+pub type Prompts = Option<&'static dyn crate::store::crypt::PluginPrompts>;
+
 /// An identity given through the environment, if any.
 pub fn from_env(settings: &Settings) -> Result<Option<MasterKey>, UserError> {
+    from_env_at(settings, None, None)
+}
+
+/// `from_env` for the store at `root` (a plugin identity opens its sealed
+/// master key).
+fn from_env_at(
+    settings: &Settings,
+    root: Option<&Path>,
+    prompts: Prompts,
+) -> Result<Option<MasterKey>, UserError> {
     if let Some(v) = &settings.identity {
         let id = identity::parse(v).ok_or_else(|| {
             no_key(format!(
@@ -80,7 +106,7 @@ pub fn from_env(settings: &Settings) -> Result<Option<MasterKey>, UserError> {
         }));
     }
     if let Some(path) = &settings.identity_file {
-        return from_file(path.clone(), None).map(Some);
+        return from_file(path.clone(), None, root, prompts).map(Some);
     }
     Ok(None)
 }
@@ -89,7 +115,55 @@ pub fn from_env(settings: &Settings) -> Result<Option<MasterKey>, UserError> {
 /// readable or writable by others (as ssh insists for private keys); one
 /// named by the store header must also lie outside the store directory,
 /// where whoever can write the store could have put it.
-fn from_file(path: PathBuf, store_root: Option<&Path>) -> Result<MasterKey, UserError> {
+fn from_file(
+    path: PathBuf,
+    store_root: Option<&Path>,
+    plugin_root: Option<&Path>,
+    prompts: Prompts,
+) -> Result<MasterKey, UserError> {
+    let id = read_identity_file(&path, store_root)?;
+    match id {
+        crate::store::crypt::AnyIdentity::X25519(identity) => Ok(MasterKey {
+            identity,
+            source: Source::IdentityFile(path),
+        }),
+        crate::store::crypt::AnyIdentity::Plugin(p) => {
+            let Some(root) = plugin_root.or(store_root) else {
+                return Err(no_key(format!(
+                    "{} holds an age plugin identity, which opens a store's sealed master key, not a key of its own",
+                    path.display()
+                ))
+                .hint("create a store with it: `authcfg init --identity-file FILE`"));
+            };
+            let sealed_path = root.join(identity::PLUGIN_FILE);
+            let sealed = crate::store::fsutil::read_private(&sealed_path)
+                .map_err(|e| no_key(format!("cannot read {}: {e}", sealed_path.display())))?
+                .ok_or_else(|| {
+                    no_key(format!(
+                        "{} holds an age plugin identity, but the store has no master key sealed to a plugin ({} is missing)",
+                        path.display(),
+                        sealed_path.display()
+                    ))
+                })?;
+            let identity = identity::unseal_with_plugin(&sealed, &p, prompts)?;
+            Ok(MasterKey {
+                identity,
+                source: Source::Plugin {
+                    plugin: p.plugin().to_string(),
+                    file: path,
+                },
+            })
+        }
+    }
+}
+
+/// The identity in an identity file, native or a plugin's, after the
+/// checks of `from_file` (this user's, private, outside the store).
+pub fn read_identity_file(
+    path: &Path,
+    store_root: Option<&Path>,
+) -> Result<crate::store::crypt::AnyIdentity, UserError> {
+    let path = path.to_path_buf();
     let meta = std::fs::metadata(&path).map_err(|e| {
         no_key(format!("cannot read identity file {}: {e}", path.display()))
             .hint(format!("check the path in {ENV_IDENTITY_FILE}"))
@@ -131,16 +205,9 @@ fn from_file(path: PathBuf, store_root: Option<&Path>) -> Result<MasterKey, User
         std::fs::read_to_string(&path)
             .map_err(|e| no_key(format!("cannot read identity file {}: {e}", path.display())))?,
     );
-    let id = identity::parse(&text).ok_or_else(|| {
-        no_key(format!(
-            "{} does not hold an age X25519 identity",
-            path.display()
-        ))
-        .hint("create one with `authcfg key new --file FILE`")
-    })?;
-    Ok(MasterKey {
-        identity: id,
-        source: Source::IdentityFile(path),
+    identity::parse_any(&text).ok_or_else(|| {
+        no_key(format!("{} does not hold an age identity", path.display()))
+            .hint("create one with `authcfg key new --file FILE`, or with your age plugin (age-plugin-yubikey --generate, ...)")
     })
 }
 
@@ -154,7 +221,7 @@ pub const OWN_ACCOUNT: &str = "own-key";
 /// the admin's key location, not yours.
 pub fn own_key(settings: &Settings) -> Result<Option<MasterKey>, UserError> {
     if let Some(path) = settings.key_file.as_ref().filter(|p| p.exists()) {
-        return from_file(path.clone(), None).map(Some);
+        return from_file(path.clone(), None, None, None).map(Some);
     }
     let backends = keyring::candidates(settings.keyring.as_deref()).unwrap_or_default();
     for b in backends.into_iter().filter(|b| b.is_durable()) {
@@ -176,8 +243,9 @@ pub fn load(
     root: &Path,
     loc: &KeyLocation,
     prompt: PassphrasePrompt,
+    prompts: Prompts,
 ) -> Result<MasterKey, UserError> {
-    if let Some(k) = from_env(settings)? {
+    if let Some(k) = from_env_at(settings, Some(root), prompts)? {
         return Ok(k);
     }
     let mut tried = vec![format!("{ENV_IDENTITY} / {ENV_IDENTITY_FILE}: not set")];
@@ -192,7 +260,7 @@ pub fn load(
 
     if let Some(path) = &loc.identity_file {
         if path.exists() {
-            return from_file(path.clone(), Some(root));
+            return from_file(path.clone(), Some(root), Some(root), prompts);
         }
         tried.push(format!("identity file {}: missing", path.display()));
     }

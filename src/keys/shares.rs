@@ -4,10 +4,13 @@
 //! in bech32m (the `bech32` crate: a checksum that catches any changed
 //! character, an alphabet without 1/b/i/o, case-insensitive).
 //!
-//! A share holds, in this order: the format (1), the first 8 bytes of the
-//! store id, the threshold K, the number of shares N, the split's random
-//! id (4 bytes: shares of two splits never mix), the share's index and its
-//! 32 bytes. Nothing here reads or writes a file or a keyring.
+//! A share holds, in this order: the format (2), the first 8 bytes of the
+//! store id, the key's fingerprint (the first 8 bytes of SHA-256 of its
+//! public key, `age1…`: the key the shares restore is checked against it,
+//! so a forged share restores nothing), the threshold K, the number of
+//! shares N, the split's random id (4 bytes: shares of two splits never
+//! mix), the share's index and its 32 bytes. Nothing here reads or writes
+//! a file or a keyring.
 
 use age::x25519;
 use bech32::{primitives::decode::CheckedHrpstring, Bech32m, Hrp};
@@ -16,17 +19,22 @@ use zeroize::{Zeroize, Zeroizing};
 
 /// What a share starts with (the bech32 human-readable part).
 pub const PREFIX: &str = "authcfg-share";
-const FORMAT: u8 = 1;
+/// 2 since the key's fingerprint (format 1 had none; its shares are not
+/// read: a forged one could not be told from a real one).
+const FORMAT: u8 = 2;
 const KEY_LEN: usize = 32;
 /// Bytes of the store id a share carries.
 pub const STORE_TAG: usize = 8;
-const BODY: usize = 1 + STORE_TAG + 1 + 1 + 4 + 1 + KEY_LEN;
+/// Bytes of the key's fingerprint a share carries.
+pub const KEY_TAG: usize = 8;
+const BODY: usize = 1 + STORE_TAG + KEY_TAG + 1 + 1 + 4 + 1 + KEY_LEN;
 /// The most shares a split makes (GF(256) has 255 non-zero points).
 pub const MAX_SHARES: u8 = 255;
 
 /// One share, decoded.
 pub struct Share {
     pub store: [u8; STORE_TAG],
+    pub key: [u8; KEY_TAG],
     pub threshold: u8,
     pub count: u8,
     pub set: [u8; 4],
@@ -38,6 +46,7 @@ impl fmt::Debug for Share {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Share")
             .field("store", &hex::encode(self.store))
+            .field("key", &hex::encode(self.key))
             .field("index", &self.index)
             .field("threshold", &self.threshold)
             .field("count", &self.count)
@@ -56,6 +65,15 @@ pub fn store_tag(store_id: &str) -> [u8; STORE_TAG] {
             out.copy_from_slice(&sha2::Sha256::digest(store_id.as_bytes())[..STORE_TAG]);
         }
     }
+    out
+}
+
+/// The key's fingerprint as a share carries it: the first bytes of
+/// SHA-256 of its public key (`age1…`).
+pub fn key_tag(public: &str) -> [u8; KEY_TAG] {
+    use sha2::Digest;
+    let mut out = [0u8; KEY_TAG];
+    out.copy_from_slice(&sha2::Sha256::digest(public.as_bytes())[..KEY_TAG]);
     out
 }
 
@@ -94,6 +112,7 @@ impl fmt::Display for ShareError {
 /// restore it.
 fn split_bytes(
     secret: &[u8; KEY_LEN],
+    key: [u8; KEY_TAG],
     store_id: &str,
     threshold: u8,
     count: u8,
@@ -121,6 +140,7 @@ fn split_bytes(
             r.zeroize();
             Ok(Share {
                 store,
+                key,
                 threshold,
                 count,
                 set,
@@ -139,7 +159,8 @@ pub fn split(
     count: u8,
 ) -> anyhow::Result<Vec<Share>> {
     let secret = identity_bytes(id)?;
-    split_bytes(&secret, store_id, threshold, count)
+    let key = key_tag(&id.to_public().to_string());
+    split_bytes(&secret, key, store_id, threshold, count)
 }
 
 fn identity_bytes(id: &x25519::Identity) -> anyhow::Result<Zeroizing<[u8; KEY_LEN]>> {
@@ -169,6 +190,7 @@ impl Share {
         let mut body = Zeroizing::new(Vec::with_capacity(BODY));
         body.push(FORMAT);
         body.extend_from_slice(&self.store);
+        body.extend_from_slice(&self.key);
         body.push(self.threshold);
         body.push(self.count);
         body.extend_from_slice(&self.set);
@@ -193,6 +215,10 @@ impl Share {
     /// The store tag as hex, as the share's text shows it.
     pub fn store_hex(&self) -> String {
         hex::encode(self.store)
+    }
+
+    pub fn key_hex(&self) -> String {
+        hex::encode(self.key)
     }
 
     pub fn set_hex(&self) -> String {
@@ -238,7 +264,9 @@ impl Share {
         }
         let mut store = [0u8; STORE_TAG];
         store.copy_from_slice(&body[1..1 + STORE_TAG]);
-        let at = 1 + STORE_TAG;
+        let mut key = [0u8; KEY_TAG];
+        key.copy_from_slice(&body[1 + STORE_TAG..1 + STORE_TAG + KEY_TAG]);
+        let at = 1 + STORE_TAG + KEY_TAG;
         let (threshold, count) = (body[at], body[at + 1]);
         let mut set = [0u8; 4];
         set.copy_from_slice(&body[at + 2..at + 6]);
@@ -250,6 +278,7 @@ impl Share {
         }
         Ok(Share {
             store,
+            key,
             threshold,
             count,
             set,
@@ -259,9 +288,46 @@ impl Share {
     }
 }
 
+/// Why shares of one split did not restore their key.
+#[derive(Debug, PartialEq, Eq)]
+pub enum CombineError {
+    /// The first `threshold` shares give a key other than the one they name
+    /// (or none): one of them is forged or altered.
+    WrongKey,
+    /// The share at this position (of those given) does not agree with
+    /// the others: forged or altered.
+    Disagrees(usize),
+}
+
 /// The key from `threshold` (or more) shares of one split: the caller has
-/// checked they agree (store, split, threshold) and are distinct.
-pub fn combine(shares: &[&Share]) -> anyhow::Result<x25519::Identity> {
+/// checked they agree (store, key, split, threshold) and are distinct. The
+/// key the first `threshold` give must be the one the shares name (its
+/// fingerprint), and each further share must give it too with
+/// `threshold - 1` of the first: every share given is checked.
+pub fn combine(shares: &[&Share]) -> Result<x25519::Identity, CombineError> {
+    let Some(first) = shares.first() else {
+        return Err(CombineError::WrongKey);
+    };
+    let k = first.threshold as usize;
+    if shares.len() < k {
+        return Err(CombineError::WrongKey);
+    }
+    let matches = |id: &x25519::Identity| key_tag(&id.to_public().to_string()) == first.key;
+    let id = interpolate(&shares[..k])
+        .filter(|id| matches(id))
+        .ok_or(CombineError::WrongKey)?;
+    for (i, extra) in shares.iter().enumerate().skip(k) {
+        let mut pick: Vec<&Share> = shares[..k - 1].to_vec();
+        pick.push(extra);
+        if !interpolate(&pick).is_some_and(|other| matches(&other)) {
+            return Err(CombineError::Disagrees(i));
+        }
+    }
+    Ok(id)
+}
+
+/// The key at the point 0 of the shares' polynomial, if a key.
+fn interpolate(shares: &[&Share]) -> Option<x25519::Identity> {
     let raw: Vec<Zeroizing<Vec<u8>>> = shares
         .iter()
         .map(|s| {
@@ -276,9 +342,8 @@ pub fn combine(shares: &[&Share]) -> anyhow::Result<x25519::Identity> {
     for mut p in plain {
         p.zeroize();
     }
-    let bytes =
-        Zeroizing::new(result.map_err(|e| anyhow::anyhow!("the shares do not combine: {e:?}"))?);
-    identity_from_bytes(&bytes).ok_or_else(|| anyhow::anyhow!("the shares do not combine"))
+    let bytes = Zeroizing::new(result.ok()?);
+    identity_from_bytes(&bytes)
 }
 
 #[cfg(test)]
@@ -305,8 +370,44 @@ mod tests {
         let all: Vec<&Share> = back.iter().collect();
         assert_eq!(combine(&all).unwrap().to_public(), key.to_public());
         // Two shares of a 3-of-5 split give another key (or none).
-        let two = combine(&[&back[0], &back[1]]).ok().map(|k| k.to_public());
+        let two = interpolate(&[&back[0], &back[1]]).map(|k| k.to_public());
         assert_ne!(two, Some(key.to_public()));
+        assert_eq!(
+            combine(&[&back[0], &back[1]]).err(),
+            Some(CombineError::WrongKey)
+        );
+    }
+
+    #[test]
+    fn a_forged_share_restores_nothing() {
+        let key = id();
+        let made = split(&key, "00112233445566778899aabbccddeeff", 2, 3).unwrap();
+        // Its header copied, a random value: a valid share text.
+        let forged = Share {
+            store: made[2].store,
+            key: made[2].key,
+            threshold: 2,
+            count: 3,
+            set: made[2].set,
+            index: 3,
+            value: Zeroizing::new(rand::random()),
+        };
+        let forged = Share::parse(&forged.encode()).unwrap();
+        assert_eq!(
+            combine(&[&made[0], &forged]).err(),
+            Some(CombineError::WrongKey)
+        );
+        // Beyond the threshold: the key is restored, the forged one named.
+        assert_eq!(
+            combine(&[&made[0], &made[1], &forged]).err(),
+            Some(CombineError::Disagrees(2))
+        );
+        assert_eq!(
+            combine(&[&made[0], &made[1], &made[2]])
+                .unwrap()
+                .to_public(),
+            key.to_public()
+        );
     }
 
     #[test]

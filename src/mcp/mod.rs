@@ -54,6 +54,9 @@ pub struct Options {
     pub timeout: Duration,
     /// Programs `run_command` may run (`--allow-run`); none: no such tool.
     pub allow_run: Vec<crate::ops::run::allow::Allowed>,
+    /// Variables of the server's environment `run_command`'s programs get
+    /// beyond `ops::run::BASE_ENV` (`--run-env`).
+    pub run_env: Vec<String>,
 }
 
 /// At most this many distinct client names get a session of their own;
@@ -846,9 +849,26 @@ impl Server {
         blocking(move || {
             let s = me.session(&actor)?;
             let path_var = std::env::var_os("PATH");
-            let Some(allowed) =
-                crate::ops::run::allow::pick(&me.opts.allow_run, &program, path_var.as_deref())
-            else {
+            let picked =
+                crate::ops::run::allow::pick(&me.opts.allow_run, &program, path_var.as_deref());
+            if let Err(crate::ops::run::allow::Refusal::Replaced(p)) = &picked {
+                s.audit(
+                    action,
+                    None,
+                    "refused",
+                    Some(&format!(
+                        "the allowed program {} was replaced or changed since the server started",
+                        p.display()
+                    )),
+                );
+                audited.store(true, Ordering::SeqCst);
+                return Err(failure(format!(
+                    "'{program}' was replaced or changed since the server started: not run"
+                ))
+                .hint("the user restarts `authcfg mcp` to allow the new file")
+                .into());
+            }
+            let Ok(allowed) = picked else {
                 let shown: String = program.chars().take(100).collect();
                 s.audit(
                     action,
@@ -893,6 +913,7 @@ impl Server {
                 placeholders: true,
                 deny_other: false,
                 aws: None,
+                env_only: Some(me.opts.run_env.clone()),
                 io: crate::ops::run::Io::Capture {
                     max: me.opts.max_body,
                     timeout: me.opts.timeout,

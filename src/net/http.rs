@@ -144,6 +144,32 @@ pub async fn deliver(
     Ok(Answer { response, identity })
 }
 
+/// Reads the body of `response` into `out`, at most `max` bytes: whether
+/// more followed (then left unread). The one capped read of an answer
+/// (docs/ARCHITECTURE.md, "Where each policy lives"): a server cannot make
+/// authcfg hold more than the caller allows.
+pub async fn read_capped(
+    tls: &Tls,
+    response: &mut reqwest::Response,
+    max: usize,
+    out: &mut Vec<u8>,
+) -> Result<bool, HttpFailure> {
+    loop {
+        match response.chunk().await {
+            Ok(Some(c)) => {
+                if out.len() + c.len() > max {
+                    let room = max - out.len();
+                    out.extend_from_slice(&c[..room]);
+                    return Ok(true);
+                }
+                out.extend_from_slice(&c);
+            }
+            Ok(None) => return Ok(false),
+            Err(e) => return Err(classify(tls, &e)),
+        }
+    }
+}
+
 /// Typed classification of a reqwest failure: the TLS verifier's record,
 /// rustls and io errors in the chain, the resolver's `DnsFailure`.
 pub fn classify(tls: &Tls, e: &reqwest::Error) -> HttpFailure {

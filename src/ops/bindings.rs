@@ -29,13 +29,40 @@ pub struct DockerBinding {
     pub shown: String,
 }
 
-/// A kubectl context bound to a config and its cluster's server.
+/// A kubectl context bound to a config and its cluster's connection.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct KubeBinding {
     pub config: String,
     pub store: PathBuf,
     /// The cluster's `server` at setup: the only one the token goes to.
     pub server: String,
+    /// How kubectl reaches that server, as at setup: the token goes
+    /// through no other. `None`: recorded before authcfg pinned it (such a
+    /// binding answers nothing until `kube setup` runs again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<KubeConnection>,
+}
+
+/// The rest of a cluster's connection identity (docs/SECURITY.md,
+/// "Container registries and Kubernetes"): what kubectl trusts and what
+/// it goes through, with the field names of client.authentication's
+/// `Cluster` (what kubectl passes in `KUBERNETES_EXEC_INFO`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct KubeConnection {
+    /// SHA-256 (hex) of the CA bundle kubectl verifies the server with
+    /// (`certificate-authority-data`, or the `certificate-authority`
+    /// file's contents); `None`: the system's roots.
+    #[serde(default)]
+    pub ca_sha256: Option<String>,
+    /// `tls-server-name`: the name the server's certificate must hold.
+    #[serde(default)]
+    pub tls_server_name: Option<String>,
+    /// `proxy-url`: the proxy kubectl connects through.
+    #[serde(default)]
+    pub proxy_url: Option<String>,
+    /// `insecure-skip-tls-verify`.
+    #[serde(default)]
+    pub insecure_skip_tls_verify: bool,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]

@@ -202,9 +202,11 @@ pub fn setup(
         .docker_config
         .clone()
         .ok_or_else(|| usage("no docker config: set DOCKER_CONFIG or HOME"))?;
-    let inline_auth = write_cred_helper(&file, &host)?;
+    // The bindings are read first: when authcfg's file cannot be, the
+    // docker config is not changed.
     let path = s.settings.helper_bindings.as_deref();
     let mut b = Bindings::load(path)?;
+    let inline_auth = write_cred_helper(&file, &host)?;
     let store = std::path::absolute(s.store.root())?;
     let previous = b.docker.insert(
         host.clone(),

@@ -599,29 +599,17 @@ pub async fn perform_with(
     // not half shown.
     let want = limits.max_body.saturating_add(redactor.slack());
     let mut body = Vec::new();
-    let mut more = false;
-    loop {
-        match resp.chunk().await {
-            Ok(Some(c)) => {
-                if body.len() + c.len() > want {
-                    body.extend_from_slice(&c[..want - body.len()]);
-                    more = true;
-                    break;
-                }
-                body.extend_from_slice(&c);
-            }
-            Ok(None) => break,
-            Err(e) => {
-                let f = nethttp::classify(&tls, &e);
-                return Err(failure(format!(
-                    "{}: reading the answer: {}",
-                    plan.origin,
-                    redactor.text(&f.to_string())
-                ))
-                .into());
-            }
+    let more = match nethttp::read_capped(&tls, &mut resp, want, &mut body).await {
+        Ok(more) => more,
+        Err(f) => {
+            return Err(failure(format!(
+                "{}: reading the answer: {}",
+                plan.origin,
+                redactor.text(&f.to_string())
+            ))
+            .into());
         }
-    }
+    };
     let truncated = more || body.len() > limits.max_body;
     Ok(Response {
         status: status.as_u16(),

@@ -31,6 +31,9 @@ pub enum KeyPlace {
         backend: Backend,
         sealed: Option<Vec<u8>>,
     },
+    /// `identity.plugin.age` in the store, sealed to the age plugin
+    /// identity in `file` (which the header names).
+    Plugin { file: PathBuf, sealed: Vec<u8> },
 }
 
 /// Writes a new identity file (never over an existing one).
@@ -90,7 +93,12 @@ pub fn create(
     place: KeyPlace,
 ) -> anyhow::Result<Created> {
     let public = master.to_public();
+    let mut plugin_sealed = None;
     let (key_home, keyring_backend, identity_file, sealed) = match place {
+        KeyPlace::Plugin { file, sealed } => {
+            plugin_sealed = Some(sealed);
+            (KeyHome::External, None, Some(file), None)
+        }
         KeyPlace::External => (KeyHome::External, None, None, None),
         KeyPlace::Passphrase { sealed } => (KeyHome::Passphrase, None, None, Some(sealed)),
         KeyPlace::IdentityFile(p) => (KeyHome::External, None, Some(p), None),
@@ -119,6 +127,9 @@ pub fn create(
     };
     if let Some(data) = sealed {
         store.put_file(&store.root().join(identity::PASSPHRASE_FILE), &data)?;
+    }
+    if let Some(data) = plugin_sealed {
+        store.put_file(&store.root().join(identity::PLUGIN_FILE), &data)?;
     }
     store.audit(&[AuditIntent {
         version: None,

@@ -76,6 +76,11 @@ pub fn current(settings: &Settings, root: &Path, ui: &dyn super::Ui) -> anyhow::
             root,
             &super::session::location(&parsed),
             &prompt,
+            if settings.interactive {
+                ui.plugin_prompts()
+            } else {
+                None
+            },
         )?);
     }
     yours(settings)?.ok_or_else(|| {
@@ -462,6 +467,18 @@ pub fn split(
     if let Some(dir) = out_dir {
         let dir = std::path::absolute(dir)?;
         fsutil::create_dirs(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        // Another user who can write the directory could swap a share for
+        // one of their own (docs/SECURITY.md, "Recovery shares").
+        let why = crate::project::trust::others_may_write(&dir)
+            .with_context(|| format!("cannot read {}", dir.display()))?;
+        if let Some(why) = why {
+            return Err(usage(format!(
+                "{} is not a place for recovery shares: {why}",
+                dir.display()
+            ))
+            .hint("another user could swap a share there: name a new directory (authcfg makes it 0700), or one only you can write (`chmod go-w DIR`)")
+            .into());
+        }
         let paths: Vec<PathBuf> = made
             .iter()
             .map(|sh| dir.join(share_file_name(sh.index, count)))
@@ -576,7 +593,11 @@ pub fn restore(
             .hint("use shares of one store's key")
             .into());
         }
-        if sh.set != first.set || sh.threshold != first.threshold || sh.count != first.count {
+        if sh.set != first.set
+            || sh.key != first.key
+            || sh.threshold != first.threshold
+            || sh.count != first.count
+        {
             return Err(usage(format!(
                 "{from} comes from another split (split {}) than {} (split {})",
                 sh.set_hex(),
@@ -610,9 +631,21 @@ pub fn restore(
         .into());
     }
     let refs: Vec<&shares::Share> = parsed.iter().collect();
-    let id = shares::combine(&refs).map_err(|_| {
-        usage("the shares do not combine into a key")
-            .hint("one of them was altered while keeping its checksum: try another set of shares")
+    // The restored key is checked against the fingerprint the shares
+    // carry, with or without a store here (docs/SECURITY.md, "Recovery
+    // shares"): a forged share restores nothing.
+    let id = shares::combine(&refs).map_err(|e| match e {
+        shares::CombineError::WrongKey => usage(format!(
+            "the shares do not restore the key they were split from (key {}…): one of them is forged or altered; nothing was kept",
+            first.key_hex()
+        ))
+        .hint("try another set of shares; a share that makes every set fail is the bad one"),
+        shares::CombineError::Disagrees(i) => usage(format!(
+            "{} does not agree with the other shares (key {}…): it is forged or altered; nothing was kept",
+            inputs[i].from,
+            first.key_hex()
+        ))
+        .hint("restore without it"),
     })?;
     let imported = keep(settings, root, &id, file, "the key the shares restore")?;
     Ok(Restored {
@@ -680,6 +713,10 @@ pub fn recovery(s: &Session) -> Recovery {
         (Source::EnvIdentity, _) => (
             true,
             "the key comes from AUTHCFG_IDENTITY: whoever sets it keeps it (a CI secret store)".into(),
+        ),
+        (Source::Plugin { plugin, file }, _) => (
+            true,
+            format!("the key is sealed in identity.plugin.age in the store to the age-plugin-{plugin} identity in {}: the device, that file and a backup of the store directory restore it", file.display()),
         ),
         (Source::IdentityFile(p), _) => (
             true,

@@ -9,10 +9,13 @@
 //! What authcfg decides (docs/ARCHITECTURE.md, "Container registries and
 //! Kubernetes"):
 //! - a token goes only to the cluster `kube setup NAME CONTEXT` bound
-//!   (`ops::bindings`): the stanza asks for the cluster (`provideClusterInfo:
-//!   true`) and a `server` other than the bound one gets nothing, so a
-//!   context added later (a kubeconfig merged from someone else) that
-//!   reuses authcfg's user does not get the token;
+//!   (`ops::bindings`), reached the way it was then: the stanza asks for
+//!   the cluster (`provideClusterInfo: true`) and a `server`, CA bundle,
+//!   `tls-server-name`, `proxy-url` or `insecure-skip-tls-verify` other
+//!   than the bound ones gets nothing, so a context added later (a
+//!   kubeconfig merged from someone else) that reuses authcfg's user does
+//!   not get the token, neither for another server nor for the same server
+//!   through another proxy or trust;
 //! - the token is the credential model's (`Credential::of`): a bearer
 //!   config's token, an OAuth2 config's access token (refreshed first,
 //!   single-flight), sent by kubectl as `Authorization: Bearer`;
@@ -21,15 +24,17 @@
 //!   gets a new token;
 //! - `interactiveMode: Never`: nothing is asked at a terminal, no browser.
 
-use super::bindings::{Bindings, KubeBinding};
+use super::bindings::{Bindings, KubeBinding, KubeConnection};
 use super::credential::{Credential, CredentialError, How};
 use super::git_credential::{self as gc, Target};
 use super::Session;
 use crate::error::{failure, usage, UserError};
 use crate::model::{ConfigDoc, Kind};
 use crate::store::usage::{Consumer, ConsumerKind};
+use base64::Engine;
 use serde_json::{json, Value};
 use serde_yaml_ng::{Mapping, Value as Yaml};
+use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
@@ -42,6 +47,8 @@ pub struct ExecInfo {
     pub api_version: String,
     /// The cluster's server (`provideClusterInfo: true`).
     pub server: Option<String>,
+    /// How kubectl reaches it (the rest of `spec.cluster`).
+    pub connection: KubeConnection,
     /// Whether kubectl gave the request (not a person at a shell).
     pub from_kubectl: bool,
 }
@@ -54,6 +61,7 @@ impl ExecInfo {
             return Ok(ExecInfo {
                 api_version: V1.into(),
                 server: None,
+                connection: KubeConnection::default(),
                 from_kubectl: false,
             });
         };
@@ -66,12 +74,76 @@ impl ExecInfo {
                 crate::text::Outside::new(api_version.to_string())
             )));
         }
+        let cluster = &v["spec"]["cluster"];
+        let text = |k: &str| {
+            cluster[k]
+                .as_str()
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+        };
+        // kubectl sends the CA bundle's bytes (the file's, when the
+        // kubeconfig names a file), base64 as JSON has []byte.
+        let ca_sha256 = match text("certificate-authority-data") {
+            None => None,
+            Some(b64) => Some(ca_digest(
+                &base64::engine::general_purpose::STANDARD
+                    .decode(b64.trim())
+                    .map_err(|_| {
+                        usage("KUBERNETES_EXEC_INFO: certificate-authority-data is not base64")
+                    })?,
+            )),
+        };
         Ok(ExecInfo {
             api_version: api_version.to_string(),
-            server: v["spec"]["cluster"]["server"].as_str().map(str::to_string),
+            server: text("server"),
+            connection: KubeConnection {
+                ca_sha256,
+                tls_server_name: text("tls-server-name"),
+                proxy_url: text("proxy-url"),
+                insecure_skip_tls_verify: cluster["insecure-skip-tls-verify"]
+                    .as_bool()
+                    .unwrap_or(false),
+            },
             from_kubectl: true,
         })
     }
+}
+
+fn ca_digest(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Two proxy URLs name the same proxy: compared parsed (kubectl passes
+/// the one it parsed, re-serialized), else as written.
+fn same_proxy(a: &str, b: &str) -> bool {
+    match (url::Url::parse(a), url::Url::parse(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// What of kubectl's connection differs from the one bound at setup (the
+/// names of kubeconfig's fields); empty when it is the same.
+fn differences(bound: &KubeConnection, seen: &KubeConnection) -> Vec<&'static str> {
+    let mut d = vec![];
+    if bound.ca_sha256 != seen.ca_sha256 {
+        d.push("certificate-authority");
+    }
+    if bound.tls_server_name != seen.tls_server_name {
+        d.push("tls-server-name");
+    }
+    let proxy = match (&bound.proxy_url, &seen.proxy_url) {
+        (None, None) => true,
+        (Some(a), Some(b)) => same_proxy(a, b),
+        _ => false,
+    };
+    if !proxy {
+        d.push("proxy-url");
+    }
+    if bound.insecure_skip_tls_verify != seen.insecure_skip_tls_verify {
+        d.push("insecure-skip-tls-verify");
+    }
+    d
 }
 
 fn same_server(a: &str, b: &str) -> bool {
@@ -120,15 +192,36 @@ pub fn credential(
         .get(context)
         .filter(|b| b.config == name)
         .ok_or_else(not_bound)?;
+    let again = || format!("authcfg kube setup {name} {context}");
+    let Some(bound) = &b.connection else {
+        return Err(usage(format!(
+            "the kubectl context '{}' was set up for '{name}' before authcfg pinned the cluster's connection (CA, proxy, TLS name): no token",
+            crate::text::Outside::new(context.to_string())
+        ))
+        .hint(format!("run `{}` again", again()))
+        .into());
+    };
     match (&info.server, info.from_kubectl) {
         (Some(server), _) if !same_server(server, &b.server) => {
             return Err(usage(format!(
                 "the cluster {} is not the one '{name}' was set up for ({}): no token",
                 crate::text::Outside::new(server.clone()),
-                b.server
+                crate::text::Outside::new(b.server.clone())
             ))
             .hint(format!(
                 "if the cluster moved, run `authcfg kube setup {name} {context}` again"
+            ))
+            .into())
+        }
+        (Some(_), _) if !differences(bound, &info.connection).is_empty() => {
+            return Err(usage(format!(
+                "kubectl reaches the cluster {} otherwise than when '{name}' was set up for it ({} changed): no token",
+                crate::text::Outside::new(b.server.clone()),
+                differences(bound, &info.connection).join(", ")
+            ))
+            .hint(format!(
+                "if you changed the cluster's entry yourself, run `{}` again",
+                again()
             ))
             .into())
         }
@@ -179,7 +272,62 @@ pub fn credential(
 pub struct SetupDone {
     pub file: PathBuf,
     pub user: String,
-    pub server: String,
+    /// From the kubeconfig: shown escaped.
+    pub server: crate::text::Outside,
+}
+
+/// The largest CA bundle file read at setup.
+const MAX_CA: u64 = 1 << 20;
+
+/// The connection a kubeconfig cluster entry (`clusters[].cluster`) gives
+/// kubectl, as kubectl will report it in `KUBERNETES_EXEC_INFO`: a CA
+/// file is read (relative to the kubeconfig's directory, as kubectl
+/// resolves it); `certificate-authority-data` wins over it, as in kubectl.
+fn connection_of(cluster: &Mapping, file: &Path) -> anyhow::Result<KubeConnection> {
+    let text = |k: &str| {
+        cluster
+            .get(k)
+            .and_then(Yaml::as_str)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+    };
+    let ca_sha256 = match (
+        text("certificate-authority-data"),
+        text("certificate-authority"),
+    ) {
+        (Some(b64), _) => Some(ca_digest(
+            &base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .map_err(|_| {
+                    usage(format!(
+                        "{}: the cluster's certificate-authority-data is not base64",
+                        file.display()
+                    ))
+                })?,
+        )),
+        (None, Some(ca)) => {
+            let ca = Path::new(&ca);
+            let ca = match file.parent() {
+                Some(dir) if ca.is_relative() => dir.join(ca),
+                _ => ca.to_path_buf(),
+            };
+            Some(ca_digest(&crate::input::read(
+                &ca,
+                "the cluster's certificate-authority",
+                MAX_CA,
+            )?))
+        }
+        (None, None) => None,
+    };
+    Ok(KubeConnection {
+        ca_sha256,
+        tls_server_name: text("tls-server-name"),
+        proxy_url: text("proxy-url"),
+        insecure_skip_tls_verify: cluster
+            .get("insecure-skip-tls-verify")
+            .and_then(Yaml::as_bool)
+            .unwrap_or(false),
+    })
 }
 
 fn key(k: &str) -> Yaml {
@@ -247,13 +395,16 @@ impl Drop for KubeLock {
 /// `authcfg-NAME`, whose `exec` stanza runs `exe --store STORE kube
 /// credential NAME --context CONTEXT`; written into the kubeconfig file
 /// that holds the context (entries and keys kept, atomically, under
-/// kubectl's lock); the binding recorded.
+/// kubectl's lock); the binding recorded with the cluster's server and
+/// connection. A cluster with `insecure-skip-tls-verify: true` only with
+/// `allow_insecure` (anyone on the path could take the token).
 pub fn setup(
     s: &Session,
     name: &str,
     context: &str,
     api_version: &str,
     exe: &Path,
+    allow_insecure: bool,
 ) -> anyhow::Result<SetupDone> {
     let doc = s.store.read(name)?;
     match bearer(&doc) {
@@ -289,6 +440,10 @@ pub fn setup(
         ))
         .hint("create it first: kubectl config set-cluster, kubectl config set-context")
     })?;
+    // The bindings are read first: when authcfg's file cannot be, the
+    // kubeconfig is not changed.
+    let bindings_path = s.settings.helper_bindings.as_deref();
+    let mut b = Bindings::load(bindings_path)?;
     let _lock = KubeLock::take(&file)?;
     let mut root = read_yaml(&file)?.unwrap_or_default();
     let ctx =
@@ -301,18 +456,46 @@ pub fn setup(
     let cluster = ctx
         .get("cluster")
         .and_then(Yaml::as_str)
-        .ok_or_else(|| usage(format!("the context '{context}' names no cluster")))?
+        .ok_or_else(|| {
+            usage(format!(
+                "the context '{}' names no cluster",
+                crate::text::Outside::new(context.to_string())
+            ))
+        })?
         .to_string();
     let user = format!("authcfg-{name}");
     ctx.insert(key("user"), Yaml::String(user.clone()));
-    let server = entry(&mut root, "clusters", &cluster)
-        .and_then(|c| c.get("cluster")?.get("server")?.as_str().map(str::to_string))
+    let cluster_entry = entry(&mut root, "clusters", &cluster)
+        .and_then(|c| c.get("cluster")?.as_mapping())
+        .cloned();
+    let server = cluster_entry
+        .as_ref()
+        .and_then(|c| c.get("server")?.as_str().map(str::to_string))
         .ok_or_else(|| {
             usage(format!(
-                "the cluster '{cluster}' of the context '{context}' is not in {} (or has no server)",
+                "the cluster '{}' of the context '{}' is not in {} (or has no server)",
+                crate::text::Outside::new(cluster.clone()),
+                crate::text::Outside::new(context.to_string()),
                 file.display()
             ))
         })?;
+    if server.chars().any(char::is_control) {
+        return Err(usage(format!(
+            "the cluster '{}' has a server with control characters ({}): not a URL authcfg binds",
+            crate::text::Outside::new(cluster.clone()),
+            crate::text::Outside::new(server.clone())
+        ))
+        .into());
+    }
+    let connection = connection_of(cluster_entry.as_ref().unwrap_or(&Mapping::new()), &file)?;
+    if connection.insecure_skip_tls_verify && !allow_insecure {
+        return Err(usage(format!(
+            "the cluster '{}' has insecure-skip-tls-verify: true: whoever is on the way to it could take the token",
+            crate::text::Outside::new(cluster.clone())
+        ))
+        .hint("give the cluster its CA (certificate-authority-data), or pass --allow-insecure-skip-tls-verify")
+        .into());
+    }
     let target = Target::parse(&server)?;
     gc::check_origin(&doc, &target)?;
     let store = std::path::absolute(s.store.root())?;
@@ -355,24 +538,27 @@ pub fn setup(
     users.push(Yaml::Mapping(u));
     let text = serde_yaml_ng::to_string(&Yaml::Mapping(root))?;
     super::bindings::write_tool_file(&file, text.as_bytes())?;
-    let path = s.settings.helper_bindings.as_deref();
-    let mut b = Bindings::load(path)?;
     b.kube.insert(
         context.to_string(),
         KubeBinding {
             config: name.to_string(),
             store,
             server: server.clone(),
+            connection: Some(connection),
         },
     );
-    b.save(path)?;
+    b.save(bindings_path)?;
     s.audit(
         "kube setup",
         Some(name),
         "ok",
         Some(&format!("{context} ({server})")),
     );
-    Ok(SetupDone { file, user, server })
+    Ok(SetupDone {
+        file,
+        user,
+        server: crate::text::Outside::new(server),
+    })
 }
 
 #[cfg(test)]
@@ -387,6 +573,24 @@ mod tests {
         .unwrap();
         assert_eq!(i.api_version, V1BETA1);
         assert_eq!(i.server.as_deref(), Some("https://127.0.0.1:6443"));
+        assert_eq!(i.connection, KubeConnection::default());
+        let i = ExecInfo::parse(Some(
+            r#"{"apiVersion":"client.authentication.k8s.io/v1","spec":{"cluster":{"server":"https://a:1","certificate-authority-data":"Y2E=","tls-server-name":"n","proxy-url":"http://127.0.0.1:9","insecure-skip-tls-verify":true}}}"#,
+        ))
+        .unwrap();
+        let mut bound = KubeConnection {
+            ca_sha256: Some(ca_digest(b"ca")),
+            tls_server_name: Some("n".into()),
+            proxy_url: Some("http://127.0.0.1:9/".into()),
+            insecure_skip_tls_verify: true,
+        };
+        assert!(differences(&bound, &i.connection).is_empty());
+        bound.proxy_url = None;
+        bound.insecure_skip_tls_verify = false;
+        assert_eq!(
+            differences(&bound, &i.connection),
+            ["proxy-url", "insecure-skip-tls-verify"]
+        );
         assert!(
             ExecInfo::parse(Some(r#"{"apiVersion":"client.authentication.k8s.io/v2"}"#)).is_err()
         );

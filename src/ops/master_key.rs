@@ -59,6 +59,13 @@ fn external(header: &crate::store::header::Header) -> bool {
 /// has what it needs. A refusal here leaves the store as it was.
 fn settle_destinations(store: &Store, ctx: &mut AdminCtx) -> anyhow::Result<()> {
     let header = store.header();
+    if store.root().join(identity::PLUGIN_FILE).exists() {
+        return Err(usage(
+            "the master key is sealed to an age plugin identity; rotating it is not supported yet; nothing was changed",
+        )
+        .hint("docs/SECURITY.md, \"age plugins\"")
+        .into());
+    }
     if external(&header) && ctx.identity_out.is_none() {
         return Err(usage(
             "the master key comes from the environment (AUTHCFG_IDENTITY), so the new key needs a file to go to; nothing was changed",

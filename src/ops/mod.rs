@@ -51,6 +51,12 @@ pub trait Ui: Sync {
     }
     /// Progress of long work (`done` of `total`).
     fn progress(&self, _what: &str, _done: usize, _total: usize) {}
+    /// Where an age plugin's messages and questions go (touch your key,
+    /// a PIN): the terminal, or `None` (the plugin's question then fails
+    /// the command, naming the plugin).
+    fn plugin_prompts(&self) -> crate::keys::Prompts {
+        None
+    }
 }
 
 /// A `Ui` that asks nothing and says nothing (library tests, MCP).

@@ -13,7 +13,6 @@ use crate::store::header::{Access, Header, Recipient, MASTER};
 use crate::store::journal::{AdminJournal, AdminOp, AuditIntent};
 use crate::store::storekeys::StoreKeys;
 use crate::store::{Store, Txn};
-use std::str::FromStr;
 
 /// Group names are short tokens: admins, prod-ci.
 pub fn check_group(g: &str) -> Result<(), UserError> {
@@ -65,10 +64,14 @@ pub fn add(
     for g in groups {
         check_group(g)?;
     }
-    age::x25519::Recipient::from_str(public_key).map_err(|_| {
-        usage("not an age X25519 public key")
-            .hint("it starts with age1...; `age-keygen -y KEYFILE` prints one")
+    let parsed = crate::store::crypt::parse_recipient(public_key).ok_or_else(|| {
+        usage("not an age recipient")
+            .hint("it starts with age1... (`age-keygen -y KEYFILE` prints one), or age1NAME1... for an age plugin's (a YubiKey, a TPM)")
     })?;
+    if let crate::store::crypt::AnyRecipient::Plugin(p) = &parsed {
+        // Every config is sealed through the plugin: it must be here now.
+        crate::store::crypt::check_plugin(p.plugin())?;
+    }
     let txn = s.store.begin(&format!("adding recipient {label}"))?;
     let mut target = s.store.header();
     if label == MASTER || target.recipients.iter().any(|r| r.label == label) {

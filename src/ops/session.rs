@@ -134,7 +134,9 @@ impl<'a> Session<'a> {
         if let Some(ttl) = settings.key_cache {
             if matches!(
                 key.source,
-                crate::keys::Source::Keyring(_) | crate::keys::Source::Passphrase
+                crate::keys::Source::Keyring(_)
+                    | crate::keys::Source::Passphrase
+                    | crate::keys::Source::Plugin { .. }
             ) {
                 let _ = crate::keys::cache::put(&store.header().id, &key.identity, ttl);
             }
@@ -164,9 +166,15 @@ impl<'a> Session<'a> {
         let reload_root = root.to_path_buf();
         store.set_key_reloader(Box::new(move || {
             let parsed = Store::read_header(&reload_root).ok()?;
-            keys::load(&reload_settings, &reload_root, &location(&parsed), &|| None)
-                .ok()
-                .map(|k| k.identity)
+            keys::load(
+                &reload_settings,
+                &reload_root,
+                &location(&parsed),
+                &|| None,
+                None,
+            )
+            .ok()
+            .map(|k| k.identity)
         }));
         if let Some((message, hint)) = store.forged_journal() {
             ui.notice(&format!("warning: {message}\nhint: {hint}\n(configs are read as usual; changes are refused until this is resolved)"));
@@ -238,7 +246,12 @@ fn load_key(
             None
         }
     };
-    keys::load(settings, root, &location(parsed), &prompt).map_err(|e| {
+    let prompts = if settings.interactive {
+        ui.plugin_prompts()
+    } else {
+        None
+    };
+    keys::load(settings, root, &location(parsed), &prompt, prompts).map_err(|e| {
         let e = anyhow::Error::from(e);
         note_failure(settings, root, &e);
         e

@@ -94,7 +94,7 @@ pub fn status(settings: &Settings, root: &Path, ui: &'static dyn Ui) -> Status {
         would_ask.set(true);
         None
     };
-    if let Err(e) = keys::load(settings, root, &loc, &no_prompt) {
+    if let Err(e) = keys::load(settings, root, &loc, &no_prompt, None) {
         if would_ask.get() && settings.interactive {
             // At a terminal the next command asks: say that, not "no
             // terminal".

@@ -330,3 +330,58 @@ pub fn exit_signal(status: std::process::ExitStatus) -> Option<i32> {
     use std::os::unix::process::ExitStatusExt;
     status.signal()
 }
+
+/// Kills every process whose environment holds `marker` (`NAME=VALUE`, the
+/// call's guard variable): what a call started and that left its process
+/// group (`ops::run`; docs/SECURITY.md, "run_command"). Repeated until none is found
+/// (bounded), for those forked while the list was read. Only processes
+/// whose /proc/PID/environ this user may read are seen (not a set-uid
+/// program), and one that replaced its environment is not.
+pub fn kill_marked(marker: &[u8]) {
+    let me = std::process::id().to_string();
+    for _ in 0..20 {
+        let Ok(dir) = std::fs::read_dir("/proc") else {
+            return;
+        };
+        let mut found = false;
+        for e in dir.flatten() {
+            let name = e.file_name();
+            let Some(pid) = name
+                .to_str()
+                .filter(|n| *n != me)
+                .and_then(|n| n.parse::<libc::pid_t>().ok())
+            else {
+                continue;
+            };
+            let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) else {
+                continue;
+            };
+            if env.split(|b| *b == 0).any(|v| v == marker) {
+                // SAFETY: kill(2) on a process this call started.
+                unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                }
+                found = true;
+            }
+        }
+        if !found {
+            return;
+        }
+    }
+}
+
+/// What identifies a file's content without reading it: a rename over it
+/// changes the inode, a write its size or times (device, inode, size,
+/// modification and change times).
+pub fn file_identity(m: &Metadata) -> String {
+    format!(
+        "{}:{}:{}:{}.{}:{}.{}",
+        m.dev(),
+        m.ino(),
+        m.size(),
+        m.mtime(),
+        m.mtime_nsec(),
+        m.ctime(),
+        m.ctime_nsec()
+    )
+}

@@ -497,3 +497,19 @@ pub fn executable(m: &Metadata) -> bool {
 pub fn exit_signal(_status: std::process::ExitStatus) -> Option<i32> {
     None
 }
+
+/// Never reached: [`child_own_group`] refuses first (there is no
+/// environment of other processes to search here).
+pub fn kill_marked(_marker: &[u8]) {}
+
+/// What identifies a file's content without reading it (size, creation
+/// and last write times; std gives no file index on stable).
+pub fn file_identity(m: &Metadata) -> String {
+    use std::os::windows::fs::MetadataExt;
+    format!(
+        "{}:{}:{}",
+        m.file_size(),
+        m.creation_time(),
+        m.last_write_time()
+    )
+}

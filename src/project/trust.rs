@@ -27,7 +27,7 @@
 use super::{Approval, Project};
 use crate::error::{failure, UserError};
 #[cfg(unix)]
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// `AUTHCFG_TRUST_PROJECT`: the SHA-256 of the project file to use without
@@ -186,7 +186,6 @@ pub fn read_checked(file: &Path, what: &str, max: u64) -> Result<(Vec<u8>, PathB
 
 #[cfg(unix)]
 pub fn read_checked(file: &Path, what: &str, max: u64) -> Result<(Vec<u8>, PathBuf), UserError> {
-    let me = unsafe { libc::geteuid() };
     let shown = |p: &Path| crate::text::Outside::new(p.display().to_string());
     let refuse = |p: &Path, why: String| {
         failure(format!(
@@ -198,7 +197,7 @@ pub fn read_checked(file: &Path, what: &str, max: u64) -> Result<(Vec<u8>, PathB
             shown(p)
         ))
     };
-    let owner_ok = |uid: u32| uid == me || uid == 0;
+    let owner_ok = own_uid;
     // The link itself (when it is one) must be this user's too.
     let lmeta = std::fs::symlink_metadata(file)
         .map_err(|e| failure(format!("cannot read {}: {e}", shown(file))))?;
@@ -226,7 +225,7 @@ pub fn read_checked(file: &Path, what: &str, max: u64) -> Result<(Vec<u8>, PathB
             },
         ));
     }
-    if meta.permissions().mode() & 0o022 != 0 && !private_group(meta.gid(), meta.mode()) {
+    if writable_by_others(&meta) {
         return Err(refuse(&real, "other users can write it".to_string()));
     }
     let mut dirs: Vec<PathBuf> = vec![];
@@ -282,6 +281,45 @@ fn repo_dirs(dir: &Path) -> Vec<PathBuf> {
     }
     out.truncate(1);
     out
+}
+
+/// Whether users other than this one (and root) can write `meta`'s file
+/// or directory: its mode lets the group or everyone write, and the group
+/// is not the user's own private group. The one such check (project files
+/// here, `key recovery split --out-dir`).
+#[cfg(unix)]
+pub fn writable_by_others(meta: &std::fs::Metadata) -> bool {
+    meta.mode() & 0o022 != 0 && !private_group(meta.gid(), meta.mode())
+}
+
+/// Whether `uid` is this user or root: the owners whose files may decide.
+#[cfg(unix)]
+pub fn own_uid(uid: u32) -> bool {
+    uid == unsafe { libc::geteuid() } || uid == 0
+}
+
+/// Why users other than this one could write the directory `dir`, if
+/// they can (`key recovery split --out-dir`): another owner than this user
+/// or root, or a mode that lets others write ([`writable_by_others`]).
+#[cfg(unix)]
+pub fn others_may_write(dir: &Path) -> std::io::Result<Option<String>> {
+    let meta = std::fs::metadata(dir)?;
+    if !own_uid(meta.uid()) {
+        return Ok(Some("it belongs to another user".to_string()));
+    }
+    if writable_by_others(&meta) {
+        return Ok(Some(format!(
+            "other users can write it (mode {:04o})",
+            meta.mode() & 0o7777
+        )));
+    }
+    Ok(None)
+}
+
+/// Windows: its owner and DACL (`platform::foreign_writer`).
+#[cfg(windows)]
+pub fn others_may_write(dir: &Path) -> std::io::Result<Option<String>> {
+    crate::platform::foreign_writer(dir, None)
 }
 
 #[cfg(unix)]

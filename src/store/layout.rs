@@ -16,6 +16,9 @@ pub const LOCKS_DIR: &str = "locks";
 pub const LEASES_DIR: &str = "leases";
 /// The passphrase-sealed master key (passphrase and keyutils stores).
 pub const SEALED_IDENTITY: &str = "identity.age";
+/// The master key sealed to an age plugin identity (a hardware key), which
+/// the store's identity file names (docs/ARCHITECTURE.md, "age plugins").
+pub const PLUGIN_SEALED_IDENTITY: &str = "identity.plugin.age";
 
 /// Directories of the root.
 pub const ROOT_DIRS: [&str; 10] = [
@@ -32,7 +35,7 @@ pub const ROOT_DIRS: [&str; 10] = [
 ];
 
 /// Files of the root.
-pub const ROOT_FILES: [&str; 12] = [
+pub const ROOT_FILES: [&str; 13] = [
     super::header::HEADER_FILE,
     usage::USAGE_FILE,
     journal::JOURNAL_FILE,
@@ -43,6 +46,7 @@ pub const ROOT_FILES: [&str; 12] = [
     audit::ACCESS_FILE,
     pins::PINS_FILE,
     SEALED_IDENTITY,
+    PLUGIN_SEALED_IDENTITY,
     OLD_IDENTITY,
     LOCK_FILE,
 ];

@@ -10,7 +10,6 @@ use super::header::{Header, SealedKey, ALL};
 use age::x25519;
 use base64::Engine;
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
 #[derive(Clone, Default)]
 pub struct StoreKeys {
@@ -30,12 +29,14 @@ pub enum KeysError {
     Seal(String),
 }
 
+/// The header's recipients as age recipients, native or a plugin's
+/// (`crypt::parse_recipient`, the one parser).
 pub fn parse_recipients<'a>(
     it: impl Iterator<Item = &'a super::header::Recipient>,
-) -> Result<Vec<x25519::Recipient>, String> {
+) -> Result<Vec<crypt::AnyRecipient>, String> {
     it.map(|r| {
-        x25519::Recipient::from_str(&r.public_key)
-            .map_err(|_| format!("recipient '{}' is not an age public key", r.label))
+        crypt::parse_recipient(&r.public_key)
+            .ok_or_else(|| format!("recipient '{}' is not an age public key", r.label))
     })
     .collect()
 }
@@ -95,8 +96,8 @@ impl StoreKeys {
         for scope in header.scopes() {
             let key = self.keys.entry(scope.clone()).or_insert_with(Key32::random);
             let to = parse_recipients(header.recipients_of(&scope)).map_err(KeysError::Seal)?;
-            let ct =
-                crypt::encrypt(&to, key.bytes()).map_err(|e| KeysError::Seal(e.to_string()))?;
+            let ct = crypt::encrypt_to(&to, key.bytes(), None)
+                .map_err(|e| KeysError::Seal(e.to_string()))?;
             sealed.push(SealedKey {
                 scope,
                 id: key.id(),
@@ -114,7 +115,8 @@ impl StoreKeys {
                 .collect();
             let json = zeroize::Zeroizing::new(serde_json::to_vec(&list).expect("json"));
             let to = parse_recipients(header.recipients_of(ALL)).map_err(KeysError::Seal)?;
-            let ct = crypt::encrypt(&to, &json).map_err(|e| KeysError::Seal(e.to_string()))?;
+            let ct =
+                crypt::encrypt_to(&to, &json, None).map_err(|e| KeysError::Seal(e.to_string()))?;
             Some(b64().encode(ct))
         };
         Ok(())

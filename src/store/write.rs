@@ -28,7 +28,7 @@ impl Store {
             body.as_bytes(),
         ));
         let to = storekeys::parse_recipients(st.header.recipients_of(scope)).map_err(failure)?;
-        crypt::encrypt(&to, &plain).map_err(|e| failure(e.to_string()).into())
+        crypt::encrypt_to(&to, &plain, None).map_err(|e| failure(e.to_string()).into())
     }
 
     /// An admin creating a config in a group nobody else is in yet: the

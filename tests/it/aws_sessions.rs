@@ -501,3 +501,117 @@ fn the_container_endpoint_renews_an_ended_session_for_a_running_child() {
     assert!(b["AccessKeyId"].as_str().unwrap().starts_with("ASIA"));
     assert_eq!(aws.sts_calls().len(), 2, "exec's session, then one renewal");
 }
+
+/// A fake STS on loopback (red team, F3/F4): answers each request with the
+/// next of `answers` (a body, sent with status 200), then closes. Returns
+/// its URL and how many requests it has had.
+fn fake_sts(answers: Vec<Vec<u8>>) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::sync::atomic::Ordering;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = seen.clone();
+    std::thread::spawn(move || {
+        for body in answers {
+            let Ok((s, _)) = listener.accept() else {
+                return;
+            };
+            let mut r = BufReader::new(s);
+            let mut len = 0usize;
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut req = vec![0u8; len];
+            let _ = r.read_exact(&mut req);
+            count.fetch_add(1, Ordering::SeqCst);
+            let mut s = r.into_inner();
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            // authcfg stops reading an answer too large: a failed write is expected.
+            let _ = s
+                .write_all(head.as_bytes())
+                .and_then(|_| s.write_all(&body));
+        }
+    });
+    (url, seen)
+}
+
+fn sts_answer(key_id: &str, expiration: &str, padding: usize) -> Vec<u8> {
+    format!(
+        "<GetSessionTokenResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetSessionTokenResult><Credentials><AccessKeyId>{key_id}</AccessKeyId><SecretAccessKey>sess-secret</SecretAccessKey><SessionToken>sess-token</SessionToken><Expiration>{expiration}</Expiration></Credentials></GetSessionTokenResult><ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></GetSessionTokenResponse>",
+        "r".repeat(padding)
+    )
+    .into_bytes()
+}
+
+/// An STS answer is read up to 64 KiB: a larger one (here a valid session
+/// padded to 8 MiB) is refused and nothing is kept. An `Expiration` not
+/// later than now is refused (naming STS); one far in the future is cut
+/// to the requested length and 5 minutes.
+#[test]
+fn an_oversized_or_ill_timed_sts_answer_is_not_kept() {
+    let t = T::new();
+    t.init();
+    let (url, seen) = fake_sts(vec![
+        sts_answer("ASIAHUGE", "2099-01-01T00:00:00Z", 8 << 20),
+        sts_answer("ASIAPAST", "2001-01-01T00:00:00Z", 0),
+        sts_answer("ASIAFAR", "2099-01-01T00:00:00Z", 0),
+    ]);
+    t.cmd()
+        .args(["add", "connector", "s3", "--name", "fake-aws", "--no-test"])
+        .args(["--set", "access_key_id=AKIAFAKE"])
+        .args(["--set", "bucket=b"])
+        .args(["--set", &format!("endpoint={url}")])
+        .args(["--secret-stdin", "secret_access_key"])
+        .write_stdin("long-lived-secret")
+        .assert()
+        .success();
+    let call = || {
+        t.cmd()
+            .args(["aws", "credential-process", "fake-aws"])
+            .output()
+            .unwrap()
+    };
+    let o = call();
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("the STS answer is too large"),
+        "{}",
+        text(&o)
+    );
+    let o = call();
+    assert!(!o.status.success(), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("STS at") && err.contains("not later than now"),
+        "{}",
+        text(&o)
+    );
+    // Neither session was kept: the next call asks STS again.
+    let before = time::OffsetDateTime::now_utc();
+    let j = process_json(&t, "fake-aws");
+    assert_eq!(j["AccessKeyId"], "ASIAFAR");
+    assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 3);
+    let exp = time::OffsetDateTime::parse(
+        j["Expiration"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let latest = before + time::Duration::seconds(3600 + 300 + 60);
+    assert!(
+        exp <= latest && exp > before,
+        "{exp} not cut to about an hour"
+    );
+    // The cut session is cached: no fourth call.
+    assert_eq!(process_json(&t, "fake-aws")["AccessKeyId"], "ASIAFAR");
+    assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 3);
+}

@@ -430,3 +430,32 @@ fn an_oauth2_config_answers_its_fresh_access_token_as_the_password() {
     assert_eq!(peer.introspect(&second)["active"], true);
     assert_eq!(peer.grants("client_credentials"), grants + 1);
 }
+
+#[test]
+fn setup_changes_nothing_when_the_binding_cannot_be_recorded() {
+    let (t, docker, _bin) = env();
+    t.add(
+        "bearer_token",
+        "bot",
+        &[],
+        Some(("token", "bearer-registry-tok-0b7")),
+    )
+    .success();
+    // authcfg's bindings file is a link: refused, so setup fails, and the
+    // docker config is as it was.
+    let config_dir = t.home.join(".config/authcfg");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    let elsewhere = t.dir.path().join("elsewhere.json");
+    std::fs::write(&elsewhere, "{}\n").unwrap();
+    std::os::unix::fs::symlink(&elsewhere, config_dir.join("helpers.json")).unwrap();
+    let before = std::fs::read(docker.join("config.json")).unwrap();
+    t.cmd()
+        .args(["docker", "setup", "bot", "registry.example.com"])
+        .assert()
+        .failure();
+    assert_eq!(
+        String::from_utf8_lossy(&std::fs::read(docker.join("config.json")).unwrap()),
+        String::from_utf8_lossy(&before)
+    );
+    assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), "{}\n");
+}

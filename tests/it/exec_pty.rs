@@ -262,3 +262,89 @@ fn a_stopped_command_is_continued_with_authcfg() {
     term.wait_for("continued");
     assert_eq!(term.exit(), 3, "{}", term.text());
 }
+
+const PEM: &str = "-----BEGIN OPENSSH PRIVATE KEY-----\n\
+b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n\
+QyNTUxOQAAACDnPtyLineTwoSecretMaterial0123456789abcdefABCDEFxyzXYZ000\n\
+-----END OPENSSH PRIVATE KEY-----";
+
+/// An ssh connector's private key, several lines: the pty's line
+/// discipline (ONLCR) writes each `\n` as `\r\n`, and the key is still
+/// masked whole.
+#[test]
+fn a_multi_line_secret_is_masked_on_the_pty() {
+    let t = T::new();
+    t.init();
+    t.cmd()
+        .args(["add", "connector", "sftp", "--name", "box", "--no-test"])
+        .args(["--set", "host=127.0.0.1", "--set", "username=u"])
+        .args(["--secret-stdin", "private_key"])
+        .write_stdin(format!("{PEM}\n"))
+        .assert()
+        .success();
+    let mut term = Term::start(
+        &t,
+        24,
+        80,
+        &[
+            "exec",
+            "--mask",
+            "box",
+            "--",
+            "sh",
+            "-c",
+            "env | grep -c 'BEGIN OPENSSH' >/dev/null && for v in $(env | sed -n 's/=-----BEGIN OPENSSH.*//p'); do printenv \"$v\"; done; echo done",
+        ],
+    );
+    assert_eq!(term.exit(), 0, "{}", term.text());
+    let s = term.wait_for("done");
+    assert!(s.contains("[REDACTED:box/private_key]"), "{s}");
+    for line in PEM.lines().skip(1).take(2) {
+        assert!(!s.contains(line), "a key line on the screen:\n{s}");
+    }
+}
+
+/// authcfg ended by a signal whose default action kills it (SIGUSR1)
+/// while the command runs: the terminal's mode is back all the same.
+#[test]
+fn a_fatal_signal_to_authcfg_restores_the_terminal() {
+    let t = with_key();
+    let mut term = Term::start(
+        &t,
+        24,
+        80,
+        &[
+            "exec",
+            "--mask",
+            "k",
+            "--",
+            "sh",
+            "-c",
+            "echo ready; exec cat",
+        ],
+    );
+    let before = termios::tcgetattr(term.slave()).unwrap();
+    term.wait_for("ready");
+    let until = Instant::now() + Duration::from_secs(10);
+    while termios::tcgetattr(term.slave())
+        .unwrap()
+        .local_modes
+        .contains(LocalModes::ECHO)
+    {
+        assert!(Instant::now() < until, "never raw");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // SAFETY: kill(2) on the authcfg this test started.
+    unsafe {
+        libc::kill(term.child.id() as libc::pid_t, libc::SIGUSR1);
+    }
+    assert_eq!(term.exit(), -1, "not ended by the signal");
+    let after = termios::tcgetattr(term.slave()).unwrap();
+    assert!(
+        after
+            .local_modes
+            .contains(LocalModes::ECHO | LocalModes::ICANON),
+        "left raw"
+    );
+    assert_eq!(after.local_modes, before.local_modes, "mode not restored");
+}

@@ -314,7 +314,10 @@ fn the_plugin_fails_in_one_line_for_bad_requests() {
                 .assert(),
         );
     }
-    // v1beta1 asked, v1beta1 answered.
+    // v1beta1 asked, v1beta1 answered (the cluster as kubectl reports it:
+    // the CA file's bytes, base64).
+    use base64::Engine;
+    let ca = base64::engine::general_purpose::STANDARD.encode(std::fs::read(&pki.ca).unwrap());
     let kc_text = std::fs::read_to_string(&kc).unwrap();
     let server = kc_text
         .lines()
@@ -327,11 +330,255 @@ fn the_plugin_fails_in_one_line_for_bad_requests() {
         .env(
             "KUBERNETES_EXEC_INFO",
             format!(
-                r#"{{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{{"cluster":{{"server":"{server}"}},"interactive":false}}}}"#
+                r#"{{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{{"cluster":{{"server":"{server}","certificate-authority-data":"{ca}"}},"interactive":false}}}}"#
             ),
         )
         .assert()
         .success();
     let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     assert_eq!(v["apiVersion"], "client.authentication.k8s.io/v1beta1");
+}
+
+/// A TCP listener that only records whether anything arrived.
+struct Listener {
+    port: u16,
+    got: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+fn listener() -> Listener {
+    use std::io::Read;
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let g = got.clone();
+    std::thread::spawn(move || {
+        for c in l.incoming() {
+            let Ok(mut c) = c else { continue };
+            let g = g.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = c.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    g.lock().unwrap().extend_from_slice(&buf[..n]);
+                }
+            });
+        }
+    });
+    Listener { port, got }
+}
+
+#[test]
+fn a_borrowed_context_through_another_proxy_or_trust_gets_no_token() {
+    let token = "kube-bearer-tok-proxy-4f9";
+    let mut t = T::new();
+    let kc = t.dir.path().join("kubeconfig");
+    let pki = Pki::new("kube-pin");
+    let attacker = Pki::new("kube-attacker");
+    let port = closed_port();
+    kubeconfig(&kc, &pki.ca, port, closed_port());
+    t.env("KUBECONFIG", &kc.display().to_string());
+    t.init();
+    t.add("bearer_token", "tok", &[], Some(("token", token)))
+        .success();
+    t.cmd()
+        .args(["kube", "setup", "tok", "dev"])
+        .assert()
+        .success();
+    let proxy = listener();
+    let server = format!("https://127.0.0.1:{port}");
+    let proxy_url = format!("http://127.0.0.1:{}", proxy.port);
+    let ca = format!("--certificate-authority={}", pki.ca.display());
+    let other_ca = format!("--certificate-authority={}", attacker.ca.display());
+    let variants: [(&str, Vec<String>); 4] = [
+        (
+            "insecure",
+            vec![
+                format!("--proxy-url={proxy_url}"),
+                "--insecure-skip-tls-verify=true".into(),
+            ],
+        ),
+        (
+            "other-ca",
+            vec![format!("--proxy-url={proxy_url}"), other_ca],
+        ),
+        (
+            "other-name",
+            vec![
+                format!("--proxy-url={proxy_url}"),
+                ca.clone(),
+                "--tls-server-name=elsewhere.example".into(),
+            ],
+        ),
+        ("proxied", vec![format!("--proxy-url={proxy_url}"), ca]),
+    ];
+    for (cluster, flags) in &variants {
+        let mut args = vec![
+            "config".to_string(),
+            "set-cluster".into(),
+            cluster.to_string(),
+            format!("--server={server}"),
+        ];
+        args.extend(flags.iter().cloned());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = kubectl(&t, &args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let ctx = format!("borrowed-{cluster}");
+        let cluster_flag = format!("--cluster={cluster}");
+        let out = kubectl(
+            &t,
+            &[
+                "config",
+                "set-context",
+                &ctx,
+                &cluster_flag,
+                "--user=authcfg-tok",
+            ],
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let out = kubectl(
+            &t,
+            &[
+                "--context",
+                &ctx,
+                "--request-timeout=5s",
+                "get",
+                "--raw",
+                "/api",
+            ],
+        );
+        let err = text(&out.stderr);
+        assert!(!out.status.success(), "{cluster}: {err}");
+        assert!(
+            err.contains("otherwise than when 'tok' was set up"),
+            "{cluster}: {err}"
+        );
+        assert_clean("kubectl's output", &out.stderr, &[token]);
+        assert!(
+            proxy.got.lock().unwrap().is_empty(),
+            "{cluster}: the proxy got {:?}",
+            String::from_utf8_lossy(&proxy.got.lock().unwrap())
+        );
+    }
+    // The bound context itself still gets its token from kubectl (the CA
+    // file's digest is what kubectl sends): the plugin answers, then the
+    // closed port refuses the connection.
+    let out = kubectl(
+        &t,
+        &[
+            "--context",
+            "dev",
+            "--request-timeout=5s",
+            "get",
+            "--raw",
+            "/api",
+        ],
+    );
+    let err = text(&out.stderr);
+    assert!(!out.status.success());
+    assert!(!err.contains("getting credentials"), "{err}");
+    assert!(!err.contains("authcfg:"), "{err}");
+
+    // insecure-skip-tls-verify is refused at setup unless asked for.
+    let out = kubectl(
+        &t,
+        &[
+            "config",
+            "set-context",
+            "insecure",
+            "--cluster=insecure",
+            "--user=someone",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = t
+        .cmd()
+        .args(["kube", "setup", "tok", "insecure"])
+        .assert()
+        .code(2);
+    let err = text(&out.get_output().stderr);
+    assert!(err.contains("insecure-skip-tls-verify"), "{err}");
+    t.cmd()
+        .args([
+            "kube",
+            "setup",
+            "tok",
+            "insecure",
+            "--allow-insecure-skip-tls-verify",
+        ])
+        .assert()
+        .success();
+
+    // A binding recorded before the connection was pinned answers nothing
+    // until setup runs again.
+    let bindings = t.home.join(".config/authcfg/helpers.json");
+    let mut b: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&bindings).unwrap()).unwrap();
+    b["kube"]["dev"]
+        .as_object_mut()
+        .unwrap()
+        .remove("connection")
+        .expect("the connection is recorded");
+    std::fs::write(&bindings, serde_json::to_vec(&b).unwrap()).unwrap();
+    let out = t
+        .cmd()
+        .args(["kube", "credential", "tok", "--context", "dev"])
+        .assert()
+        .code(2);
+    let o = out.get_output();
+    assert!(o.stdout.is_empty());
+    let err = text(&o.stderr);
+    assert!(err.contains("authcfg kube setup tok dev"), "{err}");
+    t.cmd()
+        .args(["kube", "setup", "tok", "dev"])
+        .assert()
+        .success();
+    let out = t.stdout(&["kube", "credential", "tok", "--context", "dev"]);
+    assert!(out.contains(token));
+}
+
+#[test]
+fn setup_shows_no_control_characters_from_the_kubeconfig() {
+    let mut t = T::new();
+    let kc = t.dir.path().join("kubeconfig");
+    std::fs::write(
+        &kc,
+        "apiVersion: v1\nkind: Config\n\
+         clusters:\n- name: evil\n  cluster:\n    server: \"https://127.0.0.1:1/\\e]0;pwned\\a\\e[2J\"\n\
+         contexts:\n- name: dev\n  context:\n    cluster: evil\n    user: someone\n\
+         users:\n- name: someone\n  user:\n    token: x\n",
+    )
+    .unwrap();
+    t.env("KUBECONFIG", &kc.display().to_string());
+    t.init();
+    t.add(
+        "bearer_token",
+        "tok",
+        &[],
+        Some(("token", "kube-tok-esc-1")),
+    )
+    .success();
+    let out = t
+        .cmd()
+        .args(["kube", "setup", "tok", "dev"])
+        .assert()
+        .code(2);
+    let o = out.get_output();
+    for (what, bytes) in [("stdout", &o.stdout), ("stderr", &o.stderr)] {
+        assert!(
+            !bytes.contains(&0x1b) && !bytes.contains(&0x07),
+            "{what}: {:?}",
+            text(bytes)
+        );
+    }
+    assert!(
+        text(&o.stderr).contains("control characters"),
+        "{}",
+        text(&o.stderr)
+    );
+    // Nothing bound, the kubeconfig unchanged.
+    assert!(!std::fs::read_to_string(&kc)
+        .unwrap()
+        .contains("authcfg-tok"));
 }

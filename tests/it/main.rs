@@ -4,6 +4,7 @@
 
 mod support;
 
+mod age_plugin;
 mod audit_trail;
 mod aws_sessions;
 mod bad_input;

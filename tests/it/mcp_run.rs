@@ -367,3 +367,142 @@ fn a_shell_is_allowed_only_by_its_own_name() {
         "{text}"
     );
 }
+
+fn with_key_config(t: &T) {
+    t.add(
+        "api-key",
+        "key",
+        &["test_url=https://api.example.com/", "key_name=X-API-Key"],
+        Some(("api_key", ECHO_KEY)),
+    )
+    .success();
+}
+
+/// The allowed file renamed over after the server started (here by its
+/// own first run): the next call is refused, and the refusal audited.
+#[test]
+fn an_allowed_program_replaced_after_start_is_refused() {
+    let t = T::new();
+    t.init();
+    with_key_config(&t);
+    let bin = tempfile::tempdir().unwrap();
+    let dir = bin.path().display().to_string();
+    use std::os::unix::fs::PermissionsExt;
+    let new = bin.path().join("tool.new");
+    std::fs::write(&new, "#!/bin/sh\necho run-new\n").unwrap();
+    std::fs::set_permissions(&new, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let tool = bin.path().join("tool");
+    std::fs::write(
+        &tool,
+        format!("#!/bin/sh\necho run-old\nmv '{dir}/tool.new' '{dir}/tool'\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let calls = json!([
+        run_call("tool", &[], &["key"]),
+        run_call("tool", &[], &["key"])
+    ]);
+    let spec = spec_with_path(
+        &t,
+        bin.path(),
+        &["--expose", "key", "--allow-run", "tool"],
+        calls,
+    );
+    let (v, _, _) = run_client("node", "client.mjs", &spec);
+    let first = ok_json(&v["results"][0]);
+    assert_eq!(first["stdout"], "run-old\n", "{first}");
+    assert!(!bin.path().join("tool.new").exists(), "not renamed");
+    let (text, err) = result(&v["results"][1]);
+    assert!(err, "the replaced program ran: {text}");
+    assert!(text.contains("replaced or changed"), "{text}");
+    assert!(!text.contains("run-new"), "{text}");
+    let log = t.stdout(&["log", "--json"]);
+    assert!(
+        log.contains("was replaced or changed since the server started"),
+        "{log}"
+    );
+}
+
+/// The program gets a minimal environment: nothing else of the server's
+/// (an unrelated key, the store's location) but what `--run-env` names.
+#[test]
+fn run_command_gets_a_minimal_environment() {
+    let t = T::new();
+    t.init();
+    with_key_config(&t);
+    let mut spec = stdio_spec(
+        &t,
+        &[
+            "--expose",
+            "key",
+            "--allow-run",
+            "printenv",
+            "--run-env",
+            "RUN_EXTRA_VAR",
+        ],
+        json!([run_call("printenv", &[], &["key"])]),
+    );
+    spec["env"]["OPENAI_API_KEY"] = "sk-Sentinel-Unrelated-90417".into();
+    spec["env"]["RUN_EXTRA_VAR"] = "passed-on".into();
+    let (v, _, _) = run_client("node", "client.mjs", &spec);
+    let out = ok_json(&v["results"][0]);
+    let env = out["stdout"].as_str().unwrap();
+    assert!(!env.contains("sk-Sentinel-Unrelated-90417"), "{env}");
+    assert!(!env.contains("AUTHCFG_HOME="), "{env}");
+    assert!(env.contains("\nPATH=") || env.starts_with("PATH="), "{env}");
+    assert!(env.contains("RUN_EXTRA_VAR=passed-on"), "{env}");
+    assert!(env.contains("KEY_API_KEY="), "{env}");
+}
+
+/// A program that leaves a daemon behind in a session of its own (setsid,
+/// out of the program's process group): it is ended with the call.
+#[test]
+fn a_process_that_left_the_group_is_ended_with_the_call() {
+    let t = T::new();
+    t.init();
+    with_key_config(&t);
+    let bin = tempfile::tempdir().unwrap();
+    let pidfile = bin.path().join("daemon.pid");
+    let p = bin.path().join("daemon");
+    std::fs::write(
+        &p,
+        format!(
+            "#!/bin/sh\nsetsid sh -c 'echo $$ > \"{f}.tmp\"; mv \"{f}.tmp\" \"{f}\"; exec sleep 300' </dev/null >/dev/null 2>&1 &\nwhile [ ! -s '{f}' ]; do sleep 0.01; done\necho started\n",
+            f = pidfile.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let spec = spec_with_path(
+        &t,
+        bin.path(),
+        &["--expose", "key", "--allow-run", "daemon"],
+        json!([run_call("daemon", &[], &["key"])]),
+    );
+    let (v, _, _) = run_client("node", "client.mjs", &spec);
+    let out = ok_json(&v["results"][0]);
+    assert_eq!(out["stdout"], "started\n", "{out}");
+    let pid: u32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let gone = || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|s| s.contains(") Z "))
+            .unwrap_or(true)
+    };
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !gone() && std::time::Instant::now() < until {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let left = !gone();
+    if left {
+        // SAFETY: kill(2) on the daemon this test's program started.
+        unsafe {
+            libc::kill(pid as libc::pid_t, libc::SIGKILL);
+        }
+    }
+    assert!(!left, "the setsid daemon {pid} outlived the call");
+}

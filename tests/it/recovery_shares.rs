@@ -405,3 +405,167 @@ fn shares_typed_at_a_terminal_restore_the_key_file() {
         .code(2)
         .stderr(contains("--stdin"));
 }
+
+/// The share line of a split's file.
+fn share_line(path: &Path) -> String {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("authcfg-share1"))
+        .unwrap()
+        .to_string()
+}
+
+/// A forged share (red team, F5): a real share's header, a random value,
+/// a valid checksum. Without a store to compare with, the key the shares
+/// restore is checked against the fingerprint each share carries: refused,
+/// nothing written; beyond the threshold the forged share is named.
+#[test]
+fn a_forged_share_restores_nothing_even_without_a_store() {
+    use bech32::{primitives::decode::CheckedHrpstring, Bech32m, Hrp};
+    let t = T::new();
+    t.init();
+    let out = t.dir.path().join("shares");
+    t.cmd()
+        .args([
+            "key",
+            "recovery",
+            "split",
+            "--shares",
+            "3",
+            "--threshold",
+            "2",
+        ])
+        .arg("--out-dir")
+        .arg(&out)
+        .assert()
+        .success();
+    let real = |i: usize| share_line(&out.join(format!("authcfg-share-{i}-of-3.txt")));
+    let compact: String = real(2).chars().filter(|c| *c != ' ').collect();
+    let checked = CheckedHrpstring::new::<Bech32m>(&compact).unwrap();
+    let mut body: Vec<u8> = checked.byte_iter().collect();
+    let n = body.len();
+    body[n - 32..].copy_from_slice(&rand::random::<[u8; 32]>());
+    let forged = bech32::encode::<Bech32m>(Hrp::parse("authcfg-share").unwrap(), &body).unwrap();
+    // A fresh machine: no store, no key.
+    let f = T::bare();
+    let kept = f.dir.path().join("restored.key");
+    let restore = |lines: &[&str]| {
+        f.cmd()
+            .args(["key", "recovery", "restore", "--stdin", "--to-file"])
+            .arg(&kept)
+            .write_stdin(lines.join("\n"))
+            .output()
+            .unwrap()
+    };
+    let o = restore(&[&real(1), &forged]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("forged or altered; nothing was kept"), "{err}");
+    assert!(!kept.exists(), "a wrong key was written");
+    // Three given, the forged one last: named.
+    let o = restore(&[&real(1), &real(3), &forged]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("the share on line 3 of standard input does not agree with the other shares"),
+        "{err}"
+    );
+    assert!(!kept.exists(), "a key was written");
+    // The real ones restore the store's key.
+    restore(&[&real(3), &real(2)]);
+    assert!(kept.exists());
+    let public = t.stdout(&["key", "show"]);
+    let restored = f
+        .cmd()
+        .env("AUTHCFG_IDENTITY_FILE", &kept)
+        .args(["key", "show"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&restored.stdout), public);
+}
+
+/// A share given as an argument (F5b) is refused without being quoted,
+/// quoted whole or split by the shell into its groups; a directory other
+/// users can write is no place for shares (they could swap one).
+#[test]
+fn a_share_on_the_command_line_is_not_echoed_and_an_open_directory_is_refused() {
+    let t = T::new();
+    t.init();
+    let out = t.dir.path().join("shares");
+    t.cmd()
+        .args([
+            "key",
+            "recovery",
+            "split",
+            "--shares",
+            "2",
+            "--threshold",
+            "2",
+        ])
+        .arg("--out-dir")
+        .arg(&out)
+        .assert()
+        .success();
+    let line = share_line(&out.join("authcfg-share-1-of-2.txt"));
+    let tail: String = line
+        .split(' ')
+        .skip(3)
+        .take(4)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let groups: Vec<&str> = line.split(' ').collect();
+    for args in [vec![line.as_str()], groups.clone()] {
+        let o = t
+            .cmd()
+            .args(["key", "recovery", "restore"])
+            .args(&args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("shares are never read from the command line; use --stdin or a file"),
+            "{err}"
+        );
+        assert_clean("a refused restore's output", &o.stderr, &[&tail, groups[3]]);
+        assert_clean("a refused restore's output", &o.stdout, &[&tail, groups[3]]);
+    }
+    // A directory everyone can write.
+    let open = t.dir.path().join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    t.cmd()
+        .args([
+            "key",
+            "recovery",
+            "split",
+            "--shares",
+            "2",
+            "--threshold",
+            "2",
+        ])
+        .arg("--out-dir")
+        .arg(&open)
+        .assert()
+        .code(2)
+        .stderr(contains("other users can write it (mode 0777)"))
+        .stderr(contains("chmod go-w"));
+    assert_eq!(std::fs::read_dir(&open).unwrap().count(), 0);
+    // Made private, it is used.
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o700)).unwrap();
+    t.cmd()
+        .args([
+            "key",
+            "recovery",
+            "split",
+            "--shares",
+            "2",
+            "--threshold",
+            "2",
+        ])
+        .arg("--out-dir")
+        .arg(&open)
+        .assert()
+        .success();
+}

@@ -61,6 +61,12 @@ const MIN_DURATION: u64 = 900;
 /// GetSessionToken's longest (AssumeRole's is the role's own limit, at
 /// most 12 h; STS says so when asked for more).
 const MAX_DURATION: u64 = 129_600;
+/// The most of an STS answer read (AWS's are about 2 KiB; docs/SECURITY.md,
+/// "AWS keys and sessions").
+const MAX_ANSWER: usize = 64 << 10;
+/// How far past the requested length a session's `Expiration` may be (STS's
+/// clock ahead of ours); a later one is cut to this.
+const EXPIRATION_SLACK_SECS: i64 = 300;
 
 /// A session's credentials.
 pub struct Creds {
@@ -430,22 +436,37 @@ pub fn request(
         .header("accept-encoding", "identity")
         .body(body.to_string());
     let req = cred.apply_to(req).map_err(failure)?;
+    let requested = duration(doc)?;
     let answered = crate::net::runtime::block_on_timeout(timeout, async {
-        let a = nethttp::send(&tls, &url, req).await?;
+        let mut a = nethttp::send(&tls, &url, req).await?;
         let status = a.response.status().as_u16();
-        let text = a
-            .response
-            .text()
-            .await
-            .map_err(|e| nethttp::classify(&tls, &e))?;
-        Ok::<_, nethttp::HttpFailure>((status, Zeroizing::new(text)))
+        // Sized once: the answer's secrets are never copied by a regrowth.
+        let mut body = Zeroizing::new(Vec::with_capacity(MAX_ANSWER));
+        let more = nethttp::read_capped(&tls, &mut a.response, MAX_ANSWER, &mut body).await?;
+        Ok::<_, nethttp::HttpFailure>((status, more, body))
     });
-    let (status, text) = match answered {
+    let (status, more, body) = match answered {
         None => return Err(failure(format!("STS at {origin}: no answer in time")).into()),
         Some(Err(f)) => return Err(failure(format!("STS at {origin}: {f}")).into()),
         Some(Ok(x)) => x,
     };
-    parse_answer(&name, &origin, status, &text).map_err(Into::into)
+    if more {
+        return Err(failure(format!(
+            "STS at {origin}: the STS answer is too large (over {} KiB); not read, no session kept for '{name}'",
+            MAX_ANSWER >> 10
+        ))
+        .into());
+    }
+    let text = Zeroizing::new(String::from_utf8_lossy(&body).into_owned());
+    parse_answer(
+        &name,
+        &origin,
+        status,
+        &text,
+        crate::model::now(),
+        requested,
+    )
+    .map_err(Into::into)
 }
 
 mod xml {
@@ -488,7 +509,18 @@ mod xml {
 
 /// Reads STS's answer: the session, or STS's error code and message
 /// (outside text, shown escaped).
-fn parse_answer(name: &str, origin: &str, status: u16, text: &str) -> Result<Creds, UserError> {
+/// An `Expiration` not later than `now` is refused; one later than `now`
+/// plus the `requested` seconds (and [`EXPIRATION_SLACK_SECS`]) is cut to
+/// that, so a wrong clock or answer neither hands out an ended session (and
+/// calls STS on every use) nor keeps one for ever.
+fn parse_answer(
+    name: &str,
+    origin: &str,
+    status: u16,
+    text: &str,
+    now: OffsetDateTime,
+    requested: u64,
+) -> Result<Creds, UserError> {
     let shown = |t: &str| crate::text::escape(t, crate::text::SHOWN).into_owned();
     if !(200..300).contains(&status) {
         let (code, message) = match quick_xml::de::from_str::<xml::Failed>(text) {
@@ -529,6 +561,16 @@ fn parse_answer(name: &str, origin: &str, status: u16, text: &str) -> Result<Cre
                 shown(&c.expiration)
             ))
         })?;
+    if expires <= now {
+        return Err(failure(format!(
+            "STS at {origin}: the session for '{name}' ends at {}, not later than now ({}); it is not kept",
+            crate::model::rfc3339(expires),
+            crate::model::rfc3339(now.replace_nanosecond(0).unwrap_or(now))
+        ))
+        .hint("check this machine's clock (`date -u`) and the STS endpoint of the config"));
+    }
+    let latest = now + time::Duration::seconds(requested as i64 + EXPIRATION_SLACK_SECS);
+    let expires = expires.min(latest.replace_nanosecond(0).unwrap_or(latest));
     let bad = |t: &str| t.trim().is_empty() || t.chars().any(|c| c.is_control());
     if bad(&c.access_key_id) || bad(&secret_access_key) || bad(&session_token) {
         return Err(failure(format!(
@@ -547,13 +589,18 @@ fn parse_answer(name: &str, origin: &str, status: u16, text: &str) -> Result<Cre
 mod tests {
     use super::*;
 
+    fn at(t: &str) -> OffsetDateTime {
+        OffsetDateTime::parse(t, &Rfc3339).unwrap()
+    }
+
     #[test]
     fn sts_answers_parse() {
+        let now = at("2030-01-02T02:30:00Z");
         let ok = r#"<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
 <AssumeRoleResult><SourceIdentity>x</SourceIdentity><AssumedRoleUser><Arn>arn</Arn><AssumedRoleId>id</AssumedRoleId></AssumedRoleUser>
 <Credentials><AccessKeyId>ASIAEXAMPLE</AccessKeyId><SecretAccessKey>s3cr&amp;t</SecretAccessKey><SessionToken>tok</SessionToken><Expiration>2030-01-02T03:04:05.123Z</Expiration></Credentials>
 </AssumeRoleResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></AssumeRoleResponse>"#;
-        let c = parse_answer("n", "o", 200, ok).unwrap();
+        let c = parse_answer("n", "o", 200, ok, now, 3600).unwrap();
         assert_eq!(c.access_key_id, "ASIAEXAMPLE");
         assert_eq!(c.secret_access_key.as_str(), "s3cr&t");
         assert_eq!(c.expires.year(), 2030);
@@ -561,7 +608,7 @@ mod tests {
             .replace("AssumeRoleResponse", "GetSessionTokenResponse")
             .replace("AssumeRoleResult", "GetSessionTokenResult");
         assert_eq!(
-            parse_answer("n", "o", 200, &gst)
+            parse_answer("n", "o", 200, &gst, now, 3600)
                 .unwrap()
                 .session_token
                 .as_str(),
@@ -569,14 +616,30 @@ mod tests {
         );
         let err = r#"<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>no
 way</Message></Error><RequestId>r</RequestId></ErrorResponse>"#;
-        let e = parse_answer("n", "o", 403, err).unwrap_err();
+        let e = parse_answer("n", "o", 403, err, now, 3600).unwrap_err();
         assert!(e.message.contains("AccessDenied"), "{}", e.message);
         assert!(!e.message.contains('\n'), "{}", e.message);
-        assert!(parse_answer("n", "o", 200, "<x/>").is_err());
-        assert!(parse_answer("n", "o", 500, "not xml")
+        assert!(parse_answer("n", "o", 200, "<x/>", now, 3600).is_err());
+        assert!(parse_answer("n", "o", 500, "not xml", now, 3600)
             .unwrap_err()
             .message
             .contains("HTTP 500"));
+    }
+
+    #[test]
+    fn an_ended_or_far_expiration_is_refused_or_cut() {
+        let answer = |exp: &str| {
+            format!("<GetSessionTokenResponse><GetSessionTokenResult><Credentials><AccessKeyId>ASIA</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken><Expiration>{exp}</Expiration></Credentials></GetSessionTokenResult></GetSessionTokenResponse>")
+        };
+        let now = at("2030-01-02T02:30:00Z");
+        let e =
+            parse_answer("n", "o", 200, &answer("2001-01-01T00:00:00Z"), now, 3600).unwrap_err();
+        assert!(e.message.contains("not later than now"), "{}", e.message);
+        assert!(parse_answer("n", "o", 200, &answer("2030-01-02T02:30:00Z"), now, 3600).is_err());
+        let c = parse_answer("n", "o", 200, &answer("2099-01-01T00:00:00Z"), now, 3600).unwrap();
+        assert_eq!(c.expires, at("2030-01-02T03:35:00Z"));
+        let c = parse_answer("n", "o", 200, &answer("2030-01-02T03:30:00Z"), now, 3600).unwrap();
+        assert_eq!(c.expires, at("2030-01-02T03:30:00Z"));
     }
 
     #[test]

@@ -7,6 +7,10 @@
 //! argv[0]), never the agent's spelling, so a multi-call binary (busybox)
 //! allowed as `ls` stays `ls`.
 //!
+//! The file found is also identified when the server starts (device,
+//! inode, size, modification and change times): a file written over it
+//! or renamed over it later is refused at the next call (`Refusal::Replaced`).
+//!
 //! A shell is a program that runs any other: it is allowed only when the
 //! user names it as a shell (`--allow-run bash`), never through another
 //! name that resolves to one.
@@ -29,6 +33,32 @@ pub struct Allowed {
     pub path: PathBuf,
     /// `path` with every symbolic link resolved.
     pub canonical: PathBuf,
+    /// The file `canonical` was when the server started.
+    id: FileId,
+}
+
+/// What identifies a file's content without reading it
+/// (`platform::file_identity`: on Unix a rename over it changes the inode,
+/// a write its size or times).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileId(String);
+
+impl FileId {
+    fn of(p: &Path) -> std::io::Result<FileId> {
+        Ok(FileId(crate::platform::file_identity(&std::fs::metadata(
+            p,
+        )?)))
+    }
+}
+
+/// Why `pick` gives no program.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The agent's program is none of the allowed ones.
+    NotAllowed,
+    /// The allowed file (this path) was replaced or changed since the
+    /// server started.
+    Replaced(PathBuf),
 }
 
 impl Allowed {
@@ -102,7 +132,10 @@ pub fn resolve(
             .hint("to allow a shell, name it as one (--allow-run bash); docs/SECURITY.md says what it lets an agent do"));
         }
         if !out.iter().any(|a| a.canonical == canonical) {
+            let id =
+                FileId::of(&canonical).map_err(|e| usage(format!("--allow-run {name}: {e}")))?;
             out.push(Allowed {
+                id,
                 name: name.clone(),
                 path,
                 canonical,
@@ -113,17 +146,28 @@ pub fn resolve(
 }
 
 /// The allowed program the agent's `asked` stands for (looked up the way
-/// the user's names were), if any; `None` also when the allowed file was
-/// replaced since the server started.
+/// the user's names were); refused also when the allowed file was
+/// replaced, renamed over or changed since the server started.
 pub fn pick<'a>(
     allowed: &'a [Allowed],
     asked: &str,
     path_var: Option<&std::ffi::OsStr>,
-) -> Option<&'a Allowed> {
-    let c = std::fs::canonicalize(find(asked, path_var)?).ok()?;
-    let a = allowed.iter().find(|a| a.canonical == c)?;
-    // The user's entry still leads to the same file.
-    (std::fs::canonicalize(&a.path).ok()? == a.canonical).then_some(a)
+) -> Result<&'a Allowed, Refusal> {
+    let c = find(asked, path_var)
+        .and_then(|f| std::fs::canonicalize(f).ok())
+        .ok_or(Refusal::NotAllowed)?;
+    let a = allowed
+        .iter()
+        .find(|a| a.canonical == c)
+        .ok_or(Refusal::NotAllowed)?;
+    // The user's entry still leads to the same file, unchanged.
+    let same = std::fs::canonicalize(&a.path).is_ok_and(|p| p == a.canonical)
+        && FileId::of(&a.canonical).is_ok_and(|id| id == a.id);
+    if same {
+        Ok(a)
+    } else {
+        Err(Refusal::Replaced(a.canonical.clone()))
+    }
 }
 
 #[cfg(test)]
@@ -145,8 +189,11 @@ mod tests {
         // The agent's spelling resolves to the same file: the user's entry.
         let p = pick(&a, &sh.display().to_string(), Some(&path)).unwrap();
         assert_eq!(p.name, "sh");
-        assert!(pick(&a, "innocent", Some(&path)).is_some_and(|p| p.name == "sh"));
-        assert!(pick(&a, "ls", Some(&path)).is_none());
+        assert!(pick(&a, "innocent", Some(&path)).is_ok_and(|p| p.name == "sh"));
+        assert_eq!(
+            pick(&a, "ls", Some(&path)).unwrap_err(),
+            Refusal::NotAllowed
+        );
         assert!(resolve(&["no-such-program-x".into()], Some(&path)).is_err());
     }
 }

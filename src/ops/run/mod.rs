@@ -84,8 +84,20 @@ pub struct Spec {
     /// session's key variables are not also put in the environment (an SDK
     /// would take them first and never renew).
     pub aws: Option<String>,
+    /// `Some(extra)`: the child inherits of authcfg's environment only
+    /// `BASE_ENV` and `extra` (MCP `run_command`: nothing of the server's
+    /// own, docs/SECURITY.md, "run_command"); `None`: all of it but the
+    /// key-bearing variables (`exec`).
+    pub env_only: Option<Vec<String>>,
     pub io: Io,
 }
+
+/// What a child with `Spec::env_only` inherits (besides the configs',
+/// the proxy's and the guard variable): what programs need to find
+/// things and speak the user's language. `LC_*` too.
+pub const BASE_ENV: &[&str] = &[
+    "PATH", "HOME", "LANG", "TERM", "USER", "LOGNAME", "TMPDIR", "TZ",
+];
 
 /// What a bounded output kept.
 #[derive(Default, Debug)]
@@ -150,6 +162,17 @@ pub fn run(
     let mut masker = crate::ops::redact::Redactor::new();
     for d in &used.docs {
         masker.add_doc(d);
+        if matches!(spec.io, Io::Terminal) {
+            // On a pty the line discipline (ONLCR) turns each `\n` the child
+            // writes into `\r\n` before the masker reads it: a multi-line
+            // secret (a PEM key) is also known in that form
+            // (docs/SECURITY.md, "Placeholders and the exec proxy").
+            for (field, value) in crate::redact::secrets_of(d) {
+                if value.contains('\n') {
+                    masker.add(&d.meta.name, &field, &value.replace('\n', "\r\n"));
+                }
+            }
+        }
     }
     masker.prepare();
     let masker = Arc::new(masker);
@@ -229,6 +252,18 @@ pub fn run(
         crate::platform::child_arg0(&mut cmd, a)?;
     }
     cmd.args(&spec.args);
+    if let Some(extra) = &spec.env_only {
+        cmd.env_clear();
+        for (k, v) in std::env::vars_os() {
+            let name = k.to_string_lossy();
+            if BASE_ENV.contains(&name.as_ref())
+                || name.starts_with("LC_")
+                || extra.iter().any(|e| *e == name)
+            {
+                cmd.env(&k, v);
+            }
+        }
+    }
     // Already removed from this process at start-up; removed again here so
     // that no future change can hand a key to the child.
     for k in KEY_BEARING {
@@ -254,8 +289,17 @@ pub fn run(
             cmd.env(k, v);
         }
     }
-    cmd.env(GUARD, &spec.guard);
     let own_group = matches!(spec.io, Io::Capture { .. });
+    // With a group of its own, the guard also names this call: what the
+    // child starts carries it, and `sweep` finds it by it at the end.
+    let guard = if own_group {
+        static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        format!("{} (call {}-{n})", spec.guard, std::process::id())
+    } else {
+        spec.guard.clone()
+    };
+    cmd.env(GUARD, &guard);
     // A new, empty session keyring: the child must not possess the one
     // that may hold a cached key.
     crate::platform::child_leaves_keyring(&mut cmd);
@@ -429,6 +473,8 @@ pub fn run(
     if own_group {
         // Nothing the child started outlives it (or holds its pipes open).
         crate::platform::kill_group(pid);
+        // Nor what left the group (setsid, a double fork).
+        crate::platform::kill_marked(format!("{GUARD}={guard}").as_bytes());
         let until = Instant::now() + Duration::from_secs(2);
         for _ in 0..pumps.len() {
             if done_rx

@@ -12,6 +12,12 @@
 //!   child's signal or echo, as a terminal would. The mode is restored when
 //!   the child ends, when it stops (authcfg stops too, and takes raw mode
 //!   back when continued), on an error and on unwinding (`Raw`'s drop).
+//! - While the child runs, a signal that would end authcfg by its default
+//!   action (SIGUSR1, SIGALRM, SIGXCPU, ...: every catchable one not
+//!   handled elsewhere) first restores the terminal's mode, passes the
+//!   terminating ones on to the child, then ends authcfg by that signal as
+//!   before; SIGTSTP sent to authcfg restores the mode, stops, and takes
+//!   raw mode back when continued (`Fatal`).
 //! - The child leads a session of its own with the pty as its controlling
 //!   terminal (setsid, TIOCSCTTY).
 //!
@@ -98,6 +104,7 @@ impl Session {
         // ends the output.
         drop(slave);
         let raw = Arc::new(Raw::enter()?);
+        let fatal = Fatal::install(&raw, pid, std::os::fd::AsRawFd::as_raw_fd(&master));
         let out_master = std::fs::File::from(master.try_clone()?);
         let screen = std::fs::File::from(stdout_fd().try_clone_to_owned()?);
         let (out_tx, out_rx) = std::sync::mpsc::channel::<()>();
@@ -140,6 +147,7 @@ impl Session {
         Ok(Running {
             pid,
             raw,
+            fatal,
             master,
             stop,
             out_done: Mutex::new(Some(out_rx)),
@@ -228,6 +236,7 @@ impl Drop for Raw {
 pub struct Running {
     pid: libc::pid_t,
     raw: Arc<Raw>,
+    fatal: Fatal,
     master: Arc<OwnedFd>,
     stop: Arc<AtomicBool>,
     out_done: Mutex<Option<std::sync::mpsc::Receiver<()>>>,
@@ -282,6 +291,150 @@ impl Running {
         }
         self.stop.store(true, Ordering::SeqCst);
         self.winch.abort();
+        drop(self.fatal);
         self.raw.restore();
+    }
+}
+
+/// What a signal handler needs while the pty is active: the modes to put
+/// back and take again, the child, the pty. Set once per child and never
+/// freed (a handler may still be reading it).
+struct Modes {
+    saved: Termios,
+    raw: Termios,
+    child: libc::pid_t,
+    master: std::os::fd::RawFd,
+}
+
+static MODES: std::sync::atomic::AtomicPtr<Modes> =
+    std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
+
+/// Signals whose default action ends authcfg and that nothing else here
+/// handles (SIGINT and SIGQUIT are ignored, SIGTERM and SIGHUP passed on
+/// by `platform::forward_signals`; SIGKILL cannot be caught).
+const FATAL: [libc::c_int; 10] = [
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+    libc::SIGALRM,
+    libc::SIGVTALRM,
+    libc::SIGPROF,
+    libc::SIGIO,
+    libc::SIGPWR,
+    libc::SIGXCPU,
+    libc::SIGXFSZ,
+    libc::SIGABRT,
+];
+
+/// Of those, the ones meant for the job as a whole: the child gets them
+/// too (as SIGTERM and SIGHUP). The others concern authcfg alone (its
+/// resource limits, its own abort).
+const PASSED_ON: [libc::c_int; 7] = [
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+    libc::SIGALRM,
+    libc::SIGVTALRM,
+    libc::SIGPROF,
+    libc::SIGIO,
+    libc::SIGPWR,
+];
+
+fn modes() -> Option<&'static Modes> {
+    let m = MODES.load(Ordering::SeqCst);
+    // SAFETY: set from a leaked Box, never freed.
+    (!m.is_null()).then(|| unsafe { &*m })
+}
+
+extern "C" fn on_fatal(sig: libc::c_int) {
+    // Only system calls (ioctl, kill, sigaction, raise): async-signal-safe.
+    if let Some(m) = modes() {
+        let _ = termios::tcsetattr(stdin_fd(), OptionalActions::Now, &m.saved);
+        if PASSED_ON.contains(&sig) {
+            // SAFETY: kill(2) on our child.
+            unsafe {
+                libc::kill(m.child, sig);
+            }
+        }
+    }
+    // SAFETY: the default action again; the signal, blocked while this
+    // handler runs, is delivered as it returns and ends authcfg by it.
+    unsafe {
+        libc::signal(sig, libc::SIG_DFL);
+        libc::raise(sig);
+    }
+}
+
+extern "C" fn on_tstp(_: libc::c_int) {
+    let Some(m) = modes() else { return };
+    let _ = termios::tcsetattr(stdin_fd(), OptionalActions::Now, &m.saved);
+    // SAFETY: system calls only: stop by SIGTSTP's default action (the
+    // kernel discards it in an orphaned process group), then this handler
+    // again and raw mode when continued.
+    unsafe {
+        libc::signal(libc::SIGTSTP, libc::SIG_DFL);
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGTSTP);
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+        libc::raise(libc::SIGTSTP);
+        install(libc::SIGTSTP, on_tstp);
+    }
+    let _ = termios::tcsetattr(stdin_fd(), OptionalActions::Now, &m.raw);
+    // SAFETY: the pty's master stays open while `MODES` is set.
+    resize(unsafe { BorrowedFd::borrow_raw(m.master) });
+}
+
+/// Sets `handler` for `sig`; the action it replaces.
+///
+/// # Safety
+/// `handler` must be async-signal-safe.
+unsafe fn install(sig: libc::c_int, handler: extern "C" fn(libc::c_int)) -> libc::sigaction {
+    let mut new: libc::sigaction = std::mem::zeroed();
+    new.sa_sigaction = handler as usize;
+    new.sa_flags = libc::SA_RESTART;
+    libc::sigemptyset(&mut new.sa_mask);
+    let mut old: libc::sigaction = std::mem::zeroed();
+    libc::sigaction(sig, &new, &mut old);
+    old
+}
+
+/// The handlers of `FATAL` and SIGTSTP while the pty is active; the
+/// previous actions back on drop. (signal-hook's registry keeps its own
+/// handler installed for good; these must give the default action back
+/// and re-raise, so they are plain sigaction(2).)
+struct Fatal {
+    old: Vec<(libc::c_int, libc::sigaction)>,
+}
+
+impl Fatal {
+    fn install(raw: &Raw, child: libc::pid_t, master: std::os::fd::RawFd) -> Fatal {
+        let mut r = raw.saved.clone();
+        r.make_raw();
+        let m = Box::new(Modes {
+            saved: raw.saved.clone(),
+            raw: r,
+            child,
+            master,
+        });
+        MODES.store(Box::into_raw(m), Ordering::SeqCst);
+        let mut old = vec![];
+        for sig in FATAL {
+            // SAFETY: on_fatal makes system calls only.
+            old.push((sig, unsafe { install(sig, on_fatal) }));
+        }
+        // SAFETY: on_tstp makes system calls only.
+        old.push((libc::SIGTSTP, unsafe { install(libc::SIGTSTP, on_tstp) }));
+        Fatal { old }
+    }
+}
+
+impl Drop for Fatal {
+    fn drop(&mut self) {
+        for (sig, old) in &self.old {
+            // SAFETY: the action that was there before.
+            unsafe {
+                libc::sigaction(*sig, old, std::ptr::null_mut());
+            }
+        }
+        MODES.store(std::ptr::null_mut(), Ordering::SeqCst);
     }
 }

@@ -425,6 +425,7 @@ pub fn complete_join(
             dir,
             &crate::ops::session::location(&parsed),
             &prompt,
+            None,
         )?;
         match parsed {
             Parsed::Current(h) => Ok((h, key)),
