@@ -9,6 +9,7 @@
 pub mod http;
 pub mod policy;
 pub mod runtime;
+pub mod serve;
 pub mod tls;
 
 pub use policy::{check_secret_url, is_loopback_host, UrlRefusal};

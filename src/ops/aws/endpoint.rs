@@ -13,7 +13,6 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{header, Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use std::sync::Arc;
 use zeroize::Zeroizing;
 
@@ -100,26 +99,13 @@ pub const SHADOWING_VARS: [&str; 5] = [
 async fn run(
     listener: tokio::net::TcpListener,
     sh: Arc<Shared>,
-    mut stop: tokio::sync::oneshot::Receiver<()>,
+    stop: tokio::sync::oneshot::Receiver<()>,
 ) {
-    loop {
-        tokio::select! {
-            _ = &mut stop => break,
-            a = listener.accept() => {
-                let Ok((tcp, _)) = a else { continue };
-                let sh = sh.clone();
-                tokio::spawn(async move {
-                    let svc = hyper::service::service_fn(move |req| {
-                        let sh = sh.clone();
-                        async move { Ok::<_, std::convert::Infallible>(answer(req, &sh).await) }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(tcp), svc)
-                        .await;
-                });
-            }
-        }
-    }
+    crate::net::serve::http1(listener, stop, false, move |req| {
+        let sh = sh.clone();
+        async move { answer(req, &sh).await }
+    })
+    .await
 }
 
 fn reply(status: StatusCode, body: String, json: bool) -> Response<Full<Bytes>> {

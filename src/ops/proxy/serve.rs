@@ -131,27 +131,9 @@ fn text(status: StatusCode, msg: &str) -> Out {
 pub(super) async fn run(
     listener: tokio::net::TcpListener,
     sh: Arc<Shared>,
-    mut stop: tokio::sync::oneshot::Receiver<()>,
+    stop: tokio::sync::oneshot::Receiver<()>,
 ) {
-    loop {
-        tokio::select! {
-            _ = &mut stop => break,
-            a = listener.accept() => {
-                let Ok((tcp, _)) = a else { continue };
-                let sh = sh.clone();
-                tokio::spawn(async move {
-                    let svc = hyper::service::service_fn(move |req| {
-                        let sh = sh.clone();
-                        async move { Ok::<_, std::convert::Infallible>(outer(req, sh).await) }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(tcp), svc)
-                        .with_upgrades()
-                        .await;
-                });
-            }
-        }
-    }
+    crate::net::serve::http1(listener, stop, true, move |req| outer(req, sh.clone())).await
 }
 
 /// Whether the request carries this run's proxy credential (constant
