@@ -368,6 +368,31 @@ pub fn nginx(key: &str, token: &str, user: &str, password: &str) -> Daemon {
     spawn_until(cmd, "start worker process", port, dir)
 }
 
+/// Starts a moto peer of `tests/peer` (`script`), which prints `READY
+/// {json}` when it listens: the child and that JSON.
+fn moto_peer(script: &str, what: &str) -> (std::process::Child, serde_json::Value) {
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let mut child = Command::new("python3")
+        .arg(format!("{}/{script}", super::PEER_DIR))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(log.reopen().unwrap())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let ready = line.strip_prefix("READY ").unwrap_or_else(|| {
+        panic!(
+            "{what} peer did not start: {line:?} (pip install 'moto[server]')\n{}",
+            std::fs::read_to_string(log.path()).unwrap_or_default()
+        )
+    });
+    let j: serde_json::Value = serde_json::from_str(ready).unwrap();
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    (child, j)
+}
+
 pub struct S3 {
     pub endpoint: String,
     pub access_key_id: String,
@@ -377,25 +402,7 @@ pub struct S3 {
 }
 impl S3 {
     pub fn start() -> S3 {
-        let log = tempfile::NamedTempFile::new().unwrap();
-        let mut child = Command::new("python3")
-            .arg(format!("{}/s3.py", super::PEER_DIR))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(log.reopen().unwrap())
-            .spawn()
-            .unwrap();
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        out.read_line(&mut line).unwrap();
-        let ready = line.strip_prefix("READY ").unwrap_or_else(|| {
-            panic!(
-                "s3 peer did not start: {line:?} (pip install 'moto[server]')\n{}",
-                std::fs::read_to_string(log.path()).unwrap_or_default()
-            )
-        });
-        let j: serde_json::Value = serde_json::from_str(ready).unwrap();
-        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+        let (child, j) = moto_peer("s3.py", "s3");
         S3 {
             endpoint: j["endpoint"].as_str().unwrap().into(),
             access_key_id: j["access_key_id"].as_str().unwrap().into(),
@@ -531,25 +538,7 @@ pub struct Aws {
 }
 impl Aws {
     pub fn start() -> Aws {
-        let log = tempfile::NamedTempFile::new().unwrap();
-        let mut child = Command::new("python3")
-            .arg(format!("{}/aws.py", super::PEER_DIR))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(log.reopen().unwrap())
-            .spawn()
-            .unwrap();
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        out.read_line(&mut line).unwrap();
-        let ready = line.strip_prefix("READY ").unwrap_or_else(|| {
-            panic!(
-                "aws peer did not start: {line:?} (pip install 'moto[server]')\n{}",
-                std::fs::read_to_string(log.path()).unwrap_or_default()
-            )
-        });
-        let j: serde_json::Value = serde_json::from_str(ready).unwrap();
-        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+        let (child, j) = moto_peer("aws.py", "aws");
         let s = |k: &str| j[k].as_str().unwrap().to_string();
         Aws {
             endpoint: s("endpoint"),
