@@ -27,19 +27,7 @@ fn split_store(ss: &SecretService, out: &Path, copy: &Path) -> (T, Vec<PathBuf>)
     .success();
     t.add("bearer", "api", &[], Some(("token", "Api-Tok-Shares-2")))
         .success();
-    t.cmd()
-        .args([
-            "key",
-            "recovery",
-            "split",
-            "--shares",
-            "5",
-            "--threshold",
-            "3",
-            "--out-dir",
-        ])
-        .arg(out)
-        .assert()
+    split(&t, 5, 3, out)
         .success()
         .stderr(contains("any 3 of them restore it"));
     let files: Vec<PathBuf> = (1..=5)
@@ -96,19 +84,7 @@ fn split_store(ss: &SecretService, out: &Path, copy: &Path) -> (T, Vec<PathBuf>)
         "{doctor}"
     );
     // A second split never overwrites the first one's files.
-    t.cmd()
-        .args([
-            "key",
-            "recovery",
-            "split",
-            "--shares",
-            "5",
-            "--threshold",
-            "3",
-            "--out-dir",
-        ])
-        .arg(out)
-        .assert()
+    split(&t, 5, 3, out)
         .code(2)
         .stderr(contains("already exists"));
     let st = Std::new("cp")
@@ -135,6 +111,18 @@ fn fresh(ss: &SecretService, copy: &Path) -> T {
     assert!(st.success());
     f.cmd().arg("list").assert().code(5);
     f
+}
+
+/// `key recovery split --shares N --threshold K --out-dir DIR`.
+fn split(t: &T, n: u32, k: u32, dir: impl AsRef<Path>) -> assert_cmd::assert::Assert {
+    t.cmd()
+        .args(["key", "recovery", "split", "--shares"])
+        .arg(n.to_string())
+        .arg("--threshold")
+        .arg(k.to_string())
+        .arg("--out-dir")
+        .arg(dir.as_ref())
+        .assert()
 }
 
 fn restore(t: &T, files: &[&PathBuf]) -> assert_cmd::assert::Assert {
@@ -220,20 +208,7 @@ fn a_wrong_share_is_refused_by_name() {
         split_store(&ss2, &other_out, &dir.path().join("other-copy")).1
     };
     let second = dir.path().join("second");
-    t.cmd()
-        .args([
-            "key",
-            "recovery",
-            "split",
-            "--shares",
-            "3",
-            "--threshold",
-            "2",
-            "--out-dir",
-        ])
-        .arg(&second)
-        .assert()
-        .success();
+    split(&t, 3, 2, &second).success();
     let second_share = second.join("authcfg-share-3-of-3.txt");
     let ss_fresh = SecretService::start();
     let f = fresh(&ss_fresh, &copy);
@@ -318,20 +293,7 @@ fn shares_typed_at_a_terminal_restore_the_key_file() {
     t.add("bearer", "api", &[], Some(("token", "Tok-Typed-Shares-3")))
         .success();
     let out = t.dir.path().join("shares");
-    t.cmd()
-        .args([
-            "key",
-            "recovery",
-            "split",
-            "--shares",
-            "4",
-            "--threshold",
-            "2",
-            "--out-dir",
-        ])
-        .arg(&out)
-        .assert()
-        .success();
+    split(&t, 4, 2, &out).success();
     let share = |i: usize| {
         let text =
             std::fs::read_to_string(out.join(format!("authcfg-share-{i}-of-4.txt"))).unwrap();
@@ -426,20 +388,7 @@ fn a_forged_share_restores_nothing_even_without_a_store() {
     let t = T::new();
     t.init();
     let out = t.dir.path().join("shares");
-    t.cmd()
-        .args([
-            "key",
-            "recovery",
-            "split",
-            "--shares",
-            "3",
-            "--threshold",
-            "2",
-        ])
-        .arg("--out-dir")
-        .arg(&out)
-        .assert()
-        .success();
+    split(&t, 3, 2, &out).success();
     let real = |i: usize| share_line(&out.join(format!("authcfg-share-{i}-of-3.txt")));
     let compact: String = real(2).chars().filter(|c| *c != ' ').collect();
     let checked = CheckedHrpstring::new::<Bech32m>(&compact).unwrap();
@@ -493,20 +442,7 @@ fn a_share_on_the_command_line_is_not_echoed_and_an_open_directory_is_refused() 
     let t = T::new();
     t.init();
     let out = t.dir.path().join("shares");
-    t.cmd()
-        .args([
-            "key",
-            "recovery",
-            "split",
-            "--shares",
-            "2",
-            "--threshold",
-            "2",
-        ])
-        .arg("--out-dir")
-        .arg(&out)
-        .assert()
-        .success();
+    split(&t, 2, 2, &out).success();
     let line = share_line(&out.join("authcfg-share-1-of-2.txt"));
     let tail: String = line
         .split(' ')
@@ -535,37 +471,12 @@ fn a_share_on_the_command_line_is_not_echoed_and_an_open_directory_is_refused() 
     let open = t.dir.path().join("open");
     std::fs::create_dir(&open).unwrap();
     std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
-    t.cmd()
-        .args([
-            "key",
-            "recovery",
-            "split",
-            "--shares",
-            "2",
-            "--threshold",
-            "2",
-        ])
-        .arg("--out-dir")
-        .arg(&open)
-        .assert()
+    split(&t, 2, 2, &open)
         .code(2)
         .stderr(contains("other users can write it (mode 0777)"))
         .stderr(contains("chmod go-w"));
     assert_eq!(std::fs::read_dir(&open).unwrap().count(), 0);
     // Made private, it is used.
     std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o700)).unwrap();
-    t.cmd()
-        .args([
-            "key",
-            "recovery",
-            "split",
-            "--shares",
-            "2",
-            "--threshold",
-            "2",
-        ])
-        .arg("--out-dir")
-        .arg(&open)
-        .assert()
-        .success();
+    split(&t, 2, 2, &open).success();
 }
