@@ -124,6 +124,16 @@ fn size(rows: u16, cols: u16) -> Winsize {
     }
 }
 
+/// `authcfg exec --mask CONFIG -- sh -c SCRIPT` on a 24×80 terminal.
+fn masked_sh(t: &T, config: &str, script: &str) -> Term {
+    Term::start(
+        t,
+        24,
+        80,
+        &["exec", "--mask", config, "--", "sh", "-c", script],
+    )
+}
+
 fn with_key() -> T {
     let t = T::new();
     t.init();
@@ -218,20 +228,7 @@ fn keys_echo_at_once_and_the_exit_status_is_the_commands() {
     // Ctrl-D: end of input, cat ends, exit status 0.
     term.keys(b"\x04");
     assert_eq!(term.exit(), 0, "{}", term.text());
-    let mut term = Term::start(
-        &t,
-        24,
-        80,
-        &[
-            "exec",
-            "--mask",
-            "k",
-            "--",
-            "sh",
-            "-c",
-            "echo \"$K_API_KEY\"; exit 7",
-        ],
-    );
+    let mut term = masked_sh(&t, "k", "echo \"$K_API_KEY\"; exit 7");
     assert_eq!(term.exit(), 7);
     term.wait_for("[REDACTED:k/api_key]");
     assert_clean("screen", term.text().as_bytes(), &[KEY]);
@@ -245,19 +242,10 @@ fn keys_echo_at_once_and_the_exit_status_is_the_commands() {
 #[test]
 fn a_stopped_command_is_continued_with_authcfg() {
     let t = with_key();
-    let mut term = Term::start(
+    let mut term = masked_sh(
         &t,
-        24,
-        80,
-        &[
-            "exec",
-            "--mask",
-            "k",
-            "--",
-            "sh",
-            "-c",
-            "echo started; kill -STOP $$; echo continued; exit 3",
-        ],
+        "k",
+        "echo started; kill -STOP $$; echo continued; exit 3",
     );
     term.wait_for("continued");
     assert_eq!(term.exit(), 3, "{}", term.text());
@@ -282,20 +270,7 @@ fn a_multi_line_secret_is_masked_on_the_pty() {
         .write_stdin(format!("{PEM}\n"))
         .assert()
         .success();
-    let mut term = Term::start(
-        &t,
-        24,
-        80,
-        &[
-            "exec",
-            "--mask",
-            "box",
-            "--",
-            "sh",
-            "-c",
-            "env | grep -c 'BEGIN OPENSSH' >/dev/null && for v in $(env | sed -n 's/=-----BEGIN OPENSSH.*//p'); do printenv \"$v\"; done; echo done",
-        ],
-    );
+    let mut term = masked_sh(&t, "box", "env | grep -c 'BEGIN OPENSSH' >/dev/null && for v in $(env | sed -n 's/=-----BEGIN OPENSSH.*//p'); do printenv \"$v\"; done; echo done");
     assert_eq!(term.exit(), 0, "{}", term.text());
     let s = term.wait_for("done");
     assert!(s.contains("[REDACTED:box/private_key]"), "{s}");
@@ -309,20 +284,7 @@ fn a_multi_line_secret_is_masked_on_the_pty() {
 #[test]
 fn a_fatal_signal_to_authcfg_restores_the_terminal() {
     let t = with_key();
-    let mut term = Term::start(
-        &t,
-        24,
-        80,
-        &[
-            "exec",
-            "--mask",
-            "k",
-            "--",
-            "sh",
-            "-c",
-            "echo ready; exec cat",
-        ],
-    );
+    let mut term = masked_sh(&t, "k", "echo ready; exec cat");
     let before = termios::tcgetattr(term.slave()).unwrap();
     term.wait_for("ready");
     let until = Instant::now() + Duration::from_secs(10);
