@@ -48,10 +48,114 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("DOCKER_CONFIG", "the directory of the docker config `authcfg docker setup` writes (default ~/.docker)"),
     ("KUBECONFIG", "the kubeconfig files `authcfg kube setup` writes to (default ~/.kube/config)"),
     ("KUBERNETES_EXEC_INFO", "set by kubectl for `authcfg kube credential`: the ExecCredential version and cluster it wants"),
+    ("AUTHCFG_KMS_ENDPOINT, AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL", "the AWS KMS endpoint of key-service recipients (`recipients add awskms:ARN`; default https://kms.REGION.amazonaws.com, REGION from the ARN); never taken from the store"),
+    ("AUTHCFG_KMS_ACCESS_KEY_ID, AUTHCFG_KMS_SECRET_ACCESS_KEY, AUTHCFG_KMS_SESSION_TOKEN", "AWS credentials for KMS only, before the usual AWS variables and profile; no program authcfg starts inherits the secret ones"),
+    ("AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN", "AWS credentials for KMS when the AUTHCFG_KMS_ ones are not set (the user's own environment, passed on to programs as it came)"),
+    ("AUTHCFG_KMS_PROFILE, AWS_PROFILE", "the profile of the AWS shared credentials and config files KMS credentials come from (default `default`)"),
+    ("AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE", "the AWS shared credentials and config files (default ~/.aws/credentials, ~/.aws/config)"),
+    ("AWS_CA_BUNDLE", "a CA file (PEM) that verifies the KMS endpoint's certificate instead of the system store"),
 ];
 
-/// Variables that hold or unlock a key: never passed to a child.
-pub const KEY_BEARING: [&str; 3] = [ENV_IDENTITY, ENV_IDENTITY_FILE, ENV_PASSPHRASE];
+/// Variables that hold or unlock a key: never passed to a child. The
+/// KMS-only AWS secrets unlock a key too (docs/ARCHITECTURE.md, "Key
+/// services"); the user's general `AWS_*` variables are theirs and pass on.
+pub const KEY_BEARING: [&str; 5] = [
+    ENV_IDENTITY,
+    ENV_IDENTITY_FILE,
+    ENV_PASSPHRASE,
+    "AUTHCFG_KMS_SECRET_ACCESS_KEY",
+    "AUTHCFG_KMS_SESSION_TOKEN",
+];
+
+/// How authcfg reaches AWS KMS for key-service recipients
+/// (docs/ARCHITECTURE.md, "Key services"): the endpoint and credentials
+/// are the reader's own, never the store's.
+#[derive(Clone, Default)]
+pub struct KmsSettings {
+    /// `AUTHCFG_KMS_ENDPOINT`, else `AWS_ENDPOINT_URL_KMS`, else
+    /// `AWS_ENDPOINT_URL`.
+    pub endpoint: Option<String>,
+    /// `AUTHCFG_KMS_ACCESS_KEY_ID` with `AUTHCFG_KMS_SECRET_ACCESS_KEY`
+    /// (and `AUTHCFG_KMS_SESSION_TOKEN`), else the `AWS_` ones.
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<Zeroizing<String>>,
+    pub session_token: Option<Zeroizing<String>>,
+    /// Which variables the keys above came from (for messages).
+    pub keys_from: &'static str,
+    /// `AUTHCFG_KMS_PROFILE`, else `AWS_PROFILE`, else `AWS_DEFAULT_PROFILE`.
+    pub profile: Option<String>,
+    /// `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`.
+    pub credentials_file: Option<PathBuf>,
+    /// `AWS_CONFIG_FILE`, else `~/.aws/config`.
+    pub config_file: Option<PathBuf>,
+    /// `AWS_CA_BUNDLE`.
+    pub ca_bundle: Option<PathBuf>,
+}
+
+impl KmsSettings {
+    fn from_env() -> KmsSettings {
+        let set = |k: &str| var(k).filter(|v| !v.trim().is_empty());
+        let path = |k: &str| {
+            std::env::var_os(k)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        let (access_key_id, secret_access_key, session_token, keys_from) =
+            match set("AUTHCFG_KMS_ACCESS_KEY_ID") {
+                Some(id) => (
+                    Some(id),
+                    set("AUTHCFG_KMS_SECRET_ACCESS_KEY").map(Zeroizing::new),
+                    set("AUTHCFG_KMS_SESSION_TOKEN").map(Zeroizing::new),
+                    "AUTHCFG_KMS_ACCESS_KEY_ID",
+                ),
+                None => (
+                    set("AWS_ACCESS_KEY_ID"),
+                    set("AWS_SECRET_ACCESS_KEY").map(Zeroizing::new),
+                    set("AWS_SESSION_TOKEN").map(Zeroizing::new),
+                    "AWS_ACCESS_KEY_ID",
+                ),
+            };
+        let aws_dir = home().map(|h| h.join(".aws"));
+        KmsSettings {
+            endpoint: set("AUTHCFG_KMS_ENDPOINT")
+                .or_else(|| set("AWS_ENDPOINT_URL_KMS"))
+                .or_else(|| set("AWS_ENDPOINT_URL")),
+            access_key_id,
+            secret_access_key,
+            session_token,
+            keys_from,
+            profile: set("AUTHCFG_KMS_PROFILE")
+                .or_else(|| set("AWS_PROFILE"))
+                .or_else(|| set("AWS_DEFAULT_PROFILE")),
+            credentials_file: path("AWS_SHARED_CREDENTIALS_FILE")
+                .or_else(|| aws_dir.as_ref().map(|d| d.join("credentials"))),
+            config_file: path("AWS_CONFIG_FILE")
+                .or_else(|| aws_dir.as_ref().map(|d| d.join("config"))),
+            ca_bundle: path("AWS_CA_BUNDLE"),
+        }
+    }
+}
+
+impl std::fmt::Debug for KmsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KmsSettings")
+            .field("endpoint", &self.endpoint)
+            .field("access_key_id", &self.access_key_id)
+            .field(
+                "secret_access_key",
+                &self.secret_access_key.as_ref().map(|_| "****"),
+            )
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "****"),
+            )
+            .field("profile", &self.profile)
+            .field("credentials_file", &self.credentials_file)
+            .field("config_file", &self.config_file)
+            .field("ca_bundle", &self.ca_bundle)
+            .finish()
+    }
+}
 
 #[derive(Clone)]
 pub struct Settings {
@@ -146,6 +250,8 @@ pub struct Settings {
     /// `CLICOLOR`, `CLICOLOR_FORCE`, `TERM`, `COLUMNS`); `cli::term`
     /// decides with it.
     pub display: Display,
+    /// AWS KMS for key-service recipients.
+    pub kms: KmsSettings,
 }
 
 /// The environment's words on how output looks.
@@ -170,6 +276,7 @@ impl std::fmt::Debug for Settings {
             .field("identity_file", &self.identity_file)
             .field("passphrase", &self.passphrase.as_ref().map(|_| "****"))
             .field("keyring", &self.keyring)
+            .field("kms", &self.kms)
             .field("user", &self.user)
             .finish_non_exhaustive()
     }
@@ -267,6 +374,7 @@ impl Settings {
                     .and_then(|c| c.trim().parse().ok())
                     .filter(|c| *c > 0),
             },
+            kms: KmsSettings::from_env(),
         }
     }
 
@@ -368,6 +476,7 @@ impl Settings {
             actor: None,
             audit_keep: None,
             display: Display::default(),
+            kms: KmsSettings::default(),
         }
     }
 }

@@ -16,6 +16,7 @@
 pub mod cache;
 pub mod identity;
 pub mod keyring;
+pub mod service;
 pub mod shares;
 
 use crate::error::{no_key, UserError};
