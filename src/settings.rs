@@ -48,6 +48,12 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("DOCKER_CONFIG", "the directory of the docker config `authcfg docker setup` writes (default ~/.docker)"),
     ("KUBECONFIG", "the kubeconfig files `authcfg kube setup` writes to (default ~/.kube/config)"),
     ("KUBERNETES_EXEC_INFO", "set by kubectl for `authcfg kube credential`: the ExecCredential version and cluster it wants"),
+    ("AUTHCFG_BAO_ADDR, BAO_ADDR, VAULT_ADDR", "the OpenBao / Vault server of key-service recipients (`recipients add bao:transit/keys/NAME`); never taken from the store"),
+    ("AUTHCFG_BAO_TOKEN, BAO_TOKEN, VAULT_TOKEN", "the OpenBao / Vault token that unwraps a key-service recipient's key; no program authcfg starts inherits it"),
+    ("AUTHCFG_BAO_TOKEN_FILE", "a file holding that token (yours, mode 0600)"),
+    ("AUTHCFG_BAO_ROLE_ID, AUTHCFG_BAO_SECRET_ID, AUTHCFG_BAO_SECRET_ID_FILE", "an AppRole login instead of a token (the secret id from the variable or a file of yours, mode 0600)"),
+    ("AUTHCFG_BAO_APPROLE_MOUNT", "where the AppRole auth method is mounted (default approle)"),
+    ("BAO_CACERT, VAULT_CACERT", "the CA file (PEM) that verifies the OpenBao / Vault server's certificate instead of the system store"),
     ("AUTHCFG_KMS_ENDPOINT, AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL", "the AWS KMS endpoint of key-service recipients (`recipients add awskms:ARN`; default https://kms.REGION.amazonaws.com, REGION from the ARN); never taken from the store"),
     ("AUTHCFG_KMS_ACCESS_KEY_ID, AUTHCFG_KMS_SECRET_ACCESS_KEY, AUTHCFG_KMS_SESSION_TOKEN", "AWS credentials for KMS only, before the usual AWS variables and profile; no program authcfg starts inherits the secret ones"),
     ("AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN", "AWS credentials for KMS when the AUTHCFG_KMS_ ones are not set (the user's own environment, passed on to programs as it came)"),
@@ -56,16 +62,93 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("AWS_CA_BUNDLE", "a CA file (PEM) that verifies the KMS endpoint's certificate instead of the system store"),
 ];
 
-/// Variables that hold or unlock a key: never passed to a child. The
-/// KMS-only AWS secrets unlock a key too (docs/ARCHITECTURE.md, "Key
-/// services"); the user's general `AWS_*` variables are theirs and pass on.
-pub const KEY_BEARING: [&str; 5] = [
+/// Variables that hold or unlock a key: never passed to a child. The key
+/// service's token and AppRole secret, and the KMS-only AWS secrets, unlock
+/// a key too (docs/ARCHITECTURE.md, "Key services"); the user's general
+/// `AWS_*` variables are theirs and pass on as they came.
+pub const KEY_BEARING: [&str; 11] = [
     ENV_IDENTITY,
     ENV_IDENTITY_FILE,
     ENV_PASSPHRASE,
+    "AUTHCFG_BAO_TOKEN",
+    "BAO_TOKEN",
+    "VAULT_TOKEN",
+    "AUTHCFG_BAO_TOKEN_FILE",
+    "AUTHCFG_BAO_SECRET_ID",
+    "AUTHCFG_BAO_SECRET_ID_FILE",
     "AUTHCFG_KMS_SECRET_ACCESS_KEY",
     "AUTHCFG_KMS_SESSION_TOKEN",
 ];
+
+/// How authcfg reaches an OpenBao / Vault server for key-service
+/// recipients (docs/ARCHITECTURE.md, "Key services"). The address is the
+/// reader's own, never the store's: whoever can write the store directory
+/// could otherwise send this token to a server of theirs.
+#[derive(Clone, Default)]
+pub struct BaoSettings {
+    /// `AUTHCFG_BAO_ADDR`, else `BAO_ADDR`, else `VAULT_ADDR`.
+    pub addr: Option<String>,
+    /// `AUTHCFG_BAO_TOKEN`, else `BAO_TOKEN`, else `VAULT_TOKEN`.
+    pub token: Option<Zeroizing<String>>,
+    /// `AUTHCFG_BAO_TOKEN_FILE`.
+    pub token_file: Option<PathBuf>,
+    /// `AUTHCFG_BAO_ROLE_ID` (AppRole; not a secret).
+    pub role_id: Option<String>,
+    /// `AUTHCFG_BAO_SECRET_ID`.
+    pub secret_id: Option<Zeroizing<String>>,
+    /// `AUTHCFG_BAO_SECRET_ID_FILE`.
+    pub secret_id_file: Option<PathBuf>,
+    /// `AUTHCFG_BAO_APPROLE_MOUNT` (default `approle`).
+    pub approle_mount: Option<String>,
+    /// `BAO_CACERT`, else `VAULT_CACERT`.
+    pub ca_cert: Option<PathBuf>,
+}
+
+impl BaoSettings {
+    fn from_env() -> BaoSettings {
+        let first = |ks: &[&str]| {
+            ks.iter()
+                .find_map(|k| var(k).filter(|v| !v.trim().is_empty()))
+        };
+        let path = |k: &str| {
+            std::env::var_os(k)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        BaoSettings {
+            addr: first(&["AUTHCFG_BAO_ADDR", "BAO_ADDR", "VAULT_ADDR"]),
+            token: first(&["AUTHCFG_BAO_TOKEN", "BAO_TOKEN", "VAULT_TOKEN"]).map(Zeroizing::new),
+            token_file: path("AUTHCFG_BAO_TOKEN_FILE"),
+            role_id: first(&["AUTHCFG_BAO_ROLE_ID"]),
+            secret_id: first(&["AUTHCFG_BAO_SECRET_ID"]).map(Zeroizing::new),
+            secret_id_file: path("AUTHCFG_BAO_SECRET_ID_FILE"),
+            approle_mount: first(&["AUTHCFG_BAO_APPROLE_MOUNT"]),
+            ca_cert: path("BAO_CACERT").or_else(|| path("VAULT_CACERT")),
+        }
+    }
+
+    /// Whether these settings can log in to a server: an address and a
+    /// token, a token file or an AppRole.
+    pub fn configured(&self) -> bool {
+        self.addr.is_some()
+            && (self.token.is_some() || self.token_file.is_some() || self.role_id.is_some())
+    }
+}
+
+impl std::fmt::Debug for BaoSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BaoSettings")
+            .field("addr", &self.addr)
+            .field("token", &self.token.as_ref().map(|_| "****"))
+            .field("token_file", &self.token_file)
+            .field("role_id", &self.role_id)
+            .field("secret_id", &self.secret_id.as_ref().map(|_| "****"))
+            .field("secret_id_file", &self.secret_id_file)
+            .field("approle_mount", &self.approle_mount)
+            .field("ca_cert", &self.ca_cert)
+            .finish()
+    }
+}
 
 /// How authcfg reaches AWS KMS for key-service recipients
 /// (docs/ARCHITECTURE.md, "Key services"): the endpoint and credentials
@@ -250,6 +333,8 @@ pub struct Settings {
     /// `CLICOLOR`, `CLICOLOR_FORCE`, `TERM`, `COLUMNS`); `cli::term`
     /// decides with it.
     pub display: Display,
+    /// OpenBao / Vault for key-service recipients.
+    pub bao: BaoSettings,
     /// AWS KMS for key-service recipients.
     pub kms: KmsSettings,
 }
@@ -276,6 +361,7 @@ impl std::fmt::Debug for Settings {
             .field("identity_file", &self.identity_file)
             .field("passphrase", &self.passphrase.as_ref().map(|_| "****"))
             .field("keyring", &self.keyring)
+            .field("bao", &self.bao)
             .field("kms", &self.kms)
             .field("user", &self.user)
             .finish_non_exhaustive()
@@ -374,6 +460,7 @@ impl Settings {
                     .and_then(|c| c.trim().parse().ok())
                     .filter(|c| *c > 0),
             },
+            bao: BaoSettings::from_env(),
             kms: KmsSettings::from_env(),
         }
     }
@@ -476,6 +563,7 @@ impl Settings {
             actor: None,
             audit_keep: None,
             display: Display::default(),
+            bao: BaoSettings::default(),
             kms: KmsSettings::default(),
         }
     }

@@ -17,10 +17,18 @@ enum Action {
         #[arg(long)]
         json: bool,
     },
-    /// Add an age public key (age1...) and re-encrypt every config to it
+    /// Add an age public key (age1...), or a key-service key
+    /// (bao:transit/keys/NAME, awskms:arn:aws:kms:...), and re-encrypt every
+    /// config to it
     Add {
-        /// The recipient's age public key
+        /// The recipient's age public key, or bao:MOUNT/keys/NAME or
+        /// awskms:arn:aws:kms:REGION:ACCOUNT:key/ID: a new key sealed by that
+        /// OpenBao / Vault transit key or AWS KMS key
         public_key: String,
+        /// With bao:...: the OpenBao / Vault server for this call (default
+        /// AUTHCFG_BAO_ADDR, BAO_ADDR, VAULT_ADDR); readers use their own
+        #[arg(long, value_name = "URL")]
+        addr: Option<String>,
         /// A name for it (alice, ci-prod)
         #[arg(long)]
         label: String,
@@ -72,24 +80,37 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
                 } else {
                     r.role.as_str()
                 };
+                let kind = match &r.custody {
+                    Some(c) => format!("  ({}:{})", c.service, c.key),
+                    None => String::new(),
+                };
                 // Labels come with a pulled header (a teammate's words).
                 outln!(
-                    "{:<16} {:<9} {}  {}",
+                    "{:<16} {:<9} {}  {}{}",
                     crate::text::escape(&r.label, 100),
                     role,
                     crate::text::escape(&r.public_key, 200),
-                    crate::text::escape(&groups, 300)
+                    crate::text::escape(&groups, 300),
+                    crate::text::escape(&kind, 300)
                 );
             }
             Ok(())
         }
         Action::Add {
             public_key,
+            addr,
             label,
             groups,
             role,
         } => {
-            let c = crate::ops::recipients::add(&s, &public_key, &label, &groups, role)?;
+            let c = crate::ops::recipients::add(
+                &s,
+                &public_key,
+                &label,
+                &groups,
+                role,
+                addr.as_deref(),
+            )?;
             eprintln!(
                 "Re-encrypted {} configs to {} recipient(s)",
                 c.files, c.recipients

@@ -12,11 +12,15 @@ use std::time::Duration;
 #[derive(clap::Args)]
 pub struct Args {
     /// Config name
-    #[arg(required_unless_present = "master_key", add = clap_complete::ArgValueCandidates::new(super::complete::config_names))]
+    #[arg(required_unless_present_any = ["master_key", "rewrap"], add = clap_complete::ArgValueCandidates::new(super::complete::config_names))]
     name: Option<String>,
     /// Rotate the store's master key instead (re-encrypts every config)
     #[arg(long, conflicts_with_all = ["value_stdin", "generate", "field", "admin"])]
     master_key: bool,
+    /// Re-seal every key-service recipient under its key's newest version
+    /// (after rotating the transit key), and re-sign the header
+    #[arg(long, conflicts_with_all = ["name", "master_key", "value_stdin", "generate", "field", "admin"])]
+    rewrap: bool,
     /// With --master-key: forget the retained old key
     #[arg(long, requires = "master_key")]
     finish: bool,
@@ -89,10 +93,32 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     if args.master_key {
         return master(ctx, &args);
     }
+    if args.rewrap {
+        let s = ctx.session()?;
+        if args.dry_run {
+            let n = s
+                .store
+                .header()
+                .recipients
+                .iter()
+                .filter(|r| r.custody.is_some())
+                .count();
+            outln!("Would rewrap {n} key-service recipient(s) and re-sign the header");
+            return Ok(());
+        }
+        let (n, c) = crate::ops::recipients::rewrap(&s)?;
+        eprintln!(
+            "Rewrapped {n} key-service recipient(s); {} configs re-encrypted",
+            c.files
+        );
+        drop(s);
+        super::sync::after_write(ctx)?;
+        return Ok(());
+    }
     let name = crate::store::canonical_name(
         args.name
             .as_deref()
-            .expect("clap requires NAME without --master-key"),
+            .expect("clap requires NAME without --master-key or --rewrap"),
     )?;
     let s = ctx.session()?;
     let doc = s.store.read(&name)?;

@@ -42,6 +42,13 @@ pub enum Source {
         plugin: String,
         file: PathBuf,
     },
+    /// A key-service recipient's identity, unsealed by the service the
+    /// settings configure (docs/ARCHITECTURE.md, "Key services").
+    KeyService {
+        service: String,
+        key: String,
+        label: String,
+    },
 }
 
 impl fmt::Display for Source {
@@ -57,6 +64,11 @@ impl fmt::Display for Source {
                 "age plugin age-plugin-{plugin} (identity file {})",
                 file.display()
             ),
+            Source::KeyService {
+                service,
+                key,
+                label,
+            } => write!(f, "key service {service}:{key} (recipient {label})"),
         }
     }
 }
@@ -73,6 +85,8 @@ pub struct KeyLocation {
     pub key_home: KeyHome,
     pub keyring_backend: Option<String>,
     pub identity_file: Option<PathBuf>,
+    /// The recipients with a key custody (`keys::service`).
+    pub custody: Vec<crate::store::header::Recipient>,
 }
 
 /// Asks for the passphrase when there is a terminal; `None` otherwise.
@@ -293,6 +307,50 @@ pub fn load(
             Err(e) => tried.push(format!("OS keyring ({b}): {e}")),
         },
         None => tried.push("OS keyring: this store keeps no key there".into()),
+    }
+
+    // A key service the settings configure, for a store whose header lists
+    // a recipient in its custody. Its failure ends the search: a service
+    // that is down or refuses is never passed over for weaker storage
+    // (docs/SECURITY.md, "Key services").
+    if loc.custody.iter().any(|r| {
+        r.custody
+            .as_ref()
+            .is_some_and(|c| service::configured(&c.service, settings))
+    }) {
+        match service::unlock(settings, &loc.store_id, &loc.custody) {
+            Ok(Some(u)) => {
+                return Ok(MasterKey {
+                    identity: u.identity,
+                    source: Source::KeyService {
+                        service: u.service,
+                        key: u.key,
+                        label: u.label,
+                    },
+                })
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tried.push(format!("key service: {}", e.message));
+                let hint = e.hint.unwrap_or_else(|| {
+                    format!(
+                        "check the key service settings ({})",
+                        service::SETTINGS_HINT
+                    )
+                });
+                return Err(no_key(format!(
+                    "no master key for the store at {}; tried:\n  - {}",
+                    root.display(),
+                    tried.join("\n  - ")
+                ))
+                .hint(hint));
+            }
+        }
+    } else if !loc.custody.is_empty() {
+        tried.push(format!(
+            "key service: the store lists key-service recipients, but none of their services is configured here ({})",
+            service::SETTINGS_HINT
+        ));
     }
 
     let sealed = root.join(identity::PASSPHRASE_FILE);

@@ -269,6 +269,49 @@ pub fn run<'a>(
                         unreadable.join("; ")
                     },
                 );
+                // Each recipient's kind; a key-service one is asked whether
+                // it answers these settings (docs/ARCHITECTURE.md, "Key
+                // services"). The header's address is only a hint.
+                for r in &header.recipients {
+                    // A label comes with a pulled header: escaped here, as
+                    // the renderer escapes details only.
+                    let name = format!("recipient {}", crate::text::escape(&r.label, 64));
+                    match &r.custody {
+                        None => {
+                            let kind = match crate::store::crypt::parse_recipient(&r.public_key) {
+                                Some(crate::store::crypt::AnyRecipient::Plugin(p)) => {
+                                    format!("age plugin (age-plugin-{})", p.plugin())
+                                }
+                                _ => "x25519".to_string(),
+                            };
+                            add(&name, Status::Ok, kind);
+                        }
+                        Some(c) => {
+                            let kind = format!("{} ({}:{})", c.service, c.service, c.key);
+                            let hint = c
+                                .addr
+                                .as_deref()
+                                .map(|a| format!("; the admin used {a}"))
+                                .unwrap_or_default();
+                            if !crate::keys::service::configured(&c.service, settings) {
+                                add(
+                                    &name,
+                                    Status::Info,
+                                    format!("{kind}: no key service is configured here{hint}"),
+                                );
+                                continue;
+                            }
+                            match crate::keys::service::open(c, settings, None, &header.id)
+                                .and_then(|svc| svc.check())
+                            {
+                                Ok(said) => add(&name, Status::Ok, format!("{kind}: {said}")),
+                                Err(e) => {
+                                    add(&name, Status::Warn, format!("{kind}: {}{hint}", e.message))
+                                }
+                            }
+                        }
+                    }
+                }
                 let _ = store.usage().maintain(&|n| store.exists(n));
                 let (uses, bad_lines) = store.usage().read().unwrap_or_default();
                 let since = crate::store::usage::now() - limits.unused_days * 86_400;

@@ -113,6 +113,7 @@ pub fn create(
             public_key: public.to_string(),
             groups: vec![],
             role: Default::default(),
+            custody: None,
         }],
         ..Header::new(store_id, crate::model::rfc3339(crate::model::now()))
     };

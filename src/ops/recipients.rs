@@ -52,26 +52,55 @@ pub struct Changed {
     pub exposed: Vec<String>,
 }
 
+/// Adds a recipient: an age public key (`age1…`, or an age plugin's), or
+/// a key-service key (`bao:transit/keys/NAME`): then a fresh X25519
+/// identity is made here, sealed by the service for this store, listed
+/// with its custody, and forgotten (docs/ARCHITECTURE.md, "Key services").
+/// `addr`: the service's address for this call (else the settings').
 pub fn add(
     s: &Session,
     public_key: &str,
     label: &str,
     groups: &[String],
     role: Access,
+    addr: Option<&str>,
 ) -> anyhow::Result<Changed> {
     require_admin(s)?;
     check_label(label)?;
     for g in groups {
         check_group(g)?;
     }
-    let parsed = crate::store::crypt::parse_recipient(public_key).ok_or_else(|| {
-        usage("not an age recipient")
-            .hint("it starts with age1... (`age-keygen -y KEYFILE` prints one), or age1NAME1... for an age plugin's (a YubiKey, a TPM)")
-    })?;
-    if let crate::store::crypt::AnyRecipient::Plugin(p) = &parsed {
-        // Every config is sealed through the plugin: it must be here now.
-        crate::store::crypt::check_plugin(p.plugin())?;
-    }
+    let (public_key, custody) = match crate::keys::service::parse_spec(public_key) {
+        Some(spec) => {
+            let (service, key) = spec?;
+            // The service is called before the lock is taken.
+            let (public, custody) = crate::keys::service::new_custody(
+                s.settings,
+                &s.store.header().id,
+                &service,
+                &key,
+                addr,
+            )?;
+            (public, Some(custody))
+        }
+        None => {
+            if addr.is_some() {
+                return Err(usage(
+                    "--addr is for an OpenBao / Vault recipient (bao:transit/keys/NAME)",
+                )
+                .into());
+            }
+            let parsed = crate::store::crypt::parse_recipient(public_key).ok_or_else(|| {
+                usage("not an age recipient")
+                    .hint("it starts with age1... (`age-keygen -y KEYFILE` prints one), or age1NAME1... for an age plugin's (a YubiKey, a TPM), or bao:transit/keys/NAME for an OpenBao / Vault transit key, or awskms:arn:aws:kms:REGION:ACCOUNT:key/ID for an AWS KMS key")
+            })?;
+            if let crate::store::crypt::AnyRecipient::Plugin(p) = &parsed {
+                // Every config is sealed through the plugin: it must be here now.
+                crate::store::crypt::check_plugin(p.plugin())?;
+            }
+            (public_key.to_string(), None)
+        }
+    };
     let txn = s.store.begin(&format!("adding recipient {label}"))?;
     let mut target = s.store.header();
     if label == MASTER || target.recipients.iter().any(|r| r.label == label) {
@@ -80,15 +109,81 @@ pub fn add(
     if target.recipients.iter().any(|r| r.public_key == public_key) {
         return Err(usage("that key is already a recipient").into());
     }
+    let what = match &custody {
+        Some(c) => format!("added {label} ({}:{})", c.service, c.key),
+        None => format!("added {label}"),
+    };
     target.recipients.push(Recipient {
         label: label.to_string(),
-        public_key: public_key.to_string(),
+        public_key,
         groups: groups.to_vec(),
         role,
+        custody,
     });
     // Same keys (nobody lost access), sealed to the new member too.
     let keys = s.store.store_keys();
-    start(s, &txn, target, keys, &format!("added {label}"))
+    start(s, &txn, target, keys, &what)
+}
+
+/// `rotate --rewrap`: every key-service recipient's sealed identity is
+/// re-sealed under its key's newest version (the service's `rewrap`: the
+/// identity never leaves it), and the header re-signed. The count of
+/// recipients rewrapped.
+pub fn rewrap(s: &Session) -> anyhow::Result<(usize, Changed)> {
+    require_admin(s)?;
+    let mut target = s.store.header();
+    let store_id = target.id.clone();
+    let mut n = 0;
+    for r in target.recipients.iter_mut() {
+        let Some(c) = r.custody.as_mut() else {
+            continue;
+        };
+        let svc = crate::keys::service::open(c, s.settings, None, &store_id)?;
+        let fresh = svc.rewrap(&c.sealed)?;
+        if fresh != c.sealed {
+            c.sealed = fresh;
+            n += 1;
+        }
+    }
+    if target.recipients.iter().all(|r| r.custody.is_none()) {
+        return Err(usage("the store has no key-service recipient to rewrap")
+            .hint("`authcfg recipients list` shows each recipient's kind")
+            .into());
+    }
+    let txn = s.store.begin("rewrapping key-service recipients")?;
+    // The header may have changed while the service answered.
+    let now = s.store.header();
+    for r in target.recipients.iter_mut() {
+        let same = now
+            .recipients
+            .iter()
+            .any(|o| o.label == r.label && o.public_key == r.public_key);
+        if !same {
+            return Err(crate::error::failure(
+                "the recipients changed while rewrapping; nothing was changed",
+            )
+            .hint("run `authcfg rotate --rewrap` again")
+            .into());
+        }
+    }
+    if now.recipients.len() != target.recipients.len() {
+        return Err(crate::error::failure(
+            "the recipients changed while rewrapping; nothing was changed",
+        )
+        .hint("run `authcfg rotate --rewrap` again")
+        .into());
+    }
+    let mut fresh = now.clone();
+    fresh.recipients = target.recipients;
+    let keys = s.store.store_keys();
+    let c = start(
+        s,
+        &txn,
+        fresh,
+        keys,
+        &format!("rewrapped {n} key-service recipient(s)"),
+    )?;
+    Ok((n, c))
 }
 
 pub fn remove(s: &Session, label: &str) -> anyhow::Result<Changed> {

@@ -46,12 +46,19 @@ pub fn location(parsed: &Parsed) -> KeyLocation {
             key_home: h.key_home,
             keyring_backend: h.keyring_backend.clone(),
             identity_file: h.identity_file.clone(),
+            custody: h
+                .recipients
+                .iter()
+                .filter(|r| r.custody.is_some())
+                .cloned()
+                .collect(),
         },
         Parsed::Legacy(h) => KeyLocation {
             store_id: h.id.clone(),
             key_home: h.key_home,
             keyring_backend: h.keyring_backend.clone(),
             identity_file: h.identity_file.clone(),
+            custody: vec![],
         },
     }
 }
@@ -137,6 +144,7 @@ impl<'a> Session<'a> {
                 crate::keys::Source::Keyring(_)
                     | crate::keys::Source::Passphrase
                     | crate::keys::Source::Plugin { .. }
+                    | crate::keys::Source::KeyService { .. }
             ) {
                 let _ = crate::keys::cache::put(&store.header().id, &key.identity, ttl);
             }

@@ -1018,6 +1018,7 @@ mod tests {
                 public_key: id.to_public().to_string(),
                 groups: vec![],
                 role: Default::default(),
+                custody: None,
             }],
             ..Header::new("t", "")
         };

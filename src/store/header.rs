@@ -65,6 +65,31 @@ pub struct Recipient {
     /// Developer (absent) or Viewer.
     #[serde(default, skip_serializing_if = "Access::is_developer")]
     pub role: Access,
+    /// Key custody: this recipient's X25519 identity exists only sealed by
+    /// a key service (docs/ARCHITECTURE.md, "Key services"). Signed with
+    /// the rest of the header, so nobody but the admin can point it
+    /// elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custody: Option<Custody>,
+}
+
+/// Where a key-service recipient's identity is kept: the service, the key
+/// that seals it, and the sealed identity (docs/ARCHITECTURE.md, "Key
+/// services"). No secret: only the service can open `sealed`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Custody {
+    /// `bao` (OpenBao / Vault transit), `awskms`.
+    pub service: String,
+    /// The key at the service: `transit/keys/NAME` (mount path and key
+    /// name) for `bao`.
+    pub key: String,
+    /// The service's ciphertext of the custody blob (`vault:vN:…`).
+    pub sealed: String,
+    /// The address the admin used, shown as a hint only: a key service is
+    /// always reached at the address of the reader's own settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub addr: Option<String>,
 }
 
 /// A store key, sealed with age to the recipients of its scope (`*`: all;
@@ -306,6 +331,7 @@ mod tests {
                 public_key: "age1xyz".into(),
                 groups: vec![],
                 role: Default::default(),
+                custody: None,
             }],
             store_keys: vec![SealedKey {
                 scope: ALL.into(),
@@ -332,6 +358,7 @@ mod tests {
             public_key: "age1evil".into(),
             groups: vec![],
             role: Default::default(),
+            custody: None,
         });
         assert!(!forged.signed_by(&admin.public()));
         let mut forged = back.clone();

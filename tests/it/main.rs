@@ -30,6 +30,7 @@ mod http_command;
 mod impostors;
 mod interactive;
 mod interop;
+mod key_service;
 mod key_sources;
 mod kills;
 mod kube_exec;

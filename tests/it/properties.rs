@@ -193,7 +193,7 @@ proptest! {
             admin_key: String::new(),
             audit_keys: None,
             signature: String::new(),
-            recipients: vec![authcfg::store::header::Recipient { label: label.clone(), public_key: id.to_public().to_string(), groups, role: Default::default() }],
+            recipients: vec![authcfg::store::header::Recipient { label: label.clone(), public_key: id.to_public().to_string(), groups, role: Default::default(), custody: None }],
             store_keys: vec![],
             admin_history: vec![],
         };

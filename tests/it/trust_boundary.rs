@@ -212,6 +212,7 @@ fn a_recipient_appended_to_the_header_receives_nothing() {
         public_key: evil.to_public().to_string(),
         groups: vec![],
         role: Default::default(),
+        custody: None,
     });
     h.sign(&AdminKey::from_identity(&evil));
     std::fs::write(&path, h.to_toml()).unwrap();
@@ -245,6 +246,7 @@ fn a_planted_format1_recipients_journal_is_ignored() {
         public_key: evil.to_public().to_string(),
         groups: vec!["admins".into()],
         role: Default::default(),
+        custody: None,
     });
     std::fs::write(
         t.store.join("recipients.toml"),

@@ -268,10 +268,15 @@ pub fn clone(
     let mut notes = vec![];
     let shown_url = crate::text::escape(&hide_userinfo(url), 300).into_owned();
     let dir = std::path::absolute(dir)?;
-    if crate::ops::key::yours(settings)?.is_none() {
+    // A key service configured here may hold this runner's key: it is
+    // known only once the clone's header names its custody.
+    if crate::ops::key::yours(settings)?.is_none()
+        && !crate::keys::service::any_configured(settings)
+    {
         return Err(crate::error::no_key("you have no key to join a team store with")
             .hint(format!(
-                "make one with `authcfg key new` (or set AUTHCFG_IDENTITY), then run `authcfg git clone {shown_url}` again"
+                "make one with `authcfg key new` (or set AUTHCFG_IDENTITY; or configure the key service that holds yours: {}), then run `authcfg git clone {shown_url}` again",
+                crate::keys::service::SETTINGS_HINT
             ))
             .into());
     }
