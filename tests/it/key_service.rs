@@ -290,7 +290,7 @@ impl Team {
     }
 }
 
-fn password(t: &T) -> String {
+pub fn password(t: &T) -> String {
     let v = t.export_json(&["db".to_string()]);
     v.as_object()
         .unwrap()
@@ -300,7 +300,7 @@ fn password(t: &T) -> String {
         .unwrap_or_else(|| panic!("no password in {v}"))
 }
 
-fn header(dir: &Path) -> authcfg::store::header::Header {
+pub fn header(dir: &Path) -> authcfg::store::header::Header {
     match authcfg::store::header::Header::parse(
         &std::fs::read_to_string(dir.join("authcfg.toml")).unwrap(),
     )

@@ -33,6 +33,7 @@ mod interop;
 mod key_service;
 mod key_sources;
 mod kills;
+mod kms_custody;
 mod kube_exec;
 mod leases;
 mod loopback_listener;

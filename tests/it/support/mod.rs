@@ -81,6 +81,7 @@ impl T {
         for (k, _) in std::env::vars() {
             if k.starts_with("AUTHCFG_")
                 || k.starts_with("GIT_")
+                || k.starts_with("AWS_")
                 || k == "RUST_BACKTRACE"
                 || k == "GITHUB_ENV"
                 || k == "GITHUB_REPOSITORY"

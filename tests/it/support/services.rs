@@ -559,3 +559,92 @@ impl Aws {
             .unwrap()
     }
 }
+
+/// AWS KMS on loopback (`tests/peer/kms.py`): moto's KMS and IAM with
+/// signatures checked, each KMS call authorised against the key it names,
+/// disabled keys refused as AWS refuses them; the team's key and another,
+/// and the users `operator` (everything), `admin` (use both keys),
+/// `runner` (Decrypt and DescribeKey with the team's key), `outsider`.
+pub struct Kms {
+    pub endpoint: String,
+    pub key_arn: String,
+    pub other_key_arn: String,
+    users: serde_json::Value,
+    child: Guard,
+}
+
+impl Kms {
+    pub fn start() -> Kms {
+        let (child, j) = moto_peer("kms.py", "kms");
+        let s = |k: &str| j[k].as_str().unwrap().to_string();
+        Kms {
+            endpoint: s("endpoint"),
+            key_arn: s("key_arn"),
+            other_key_arn: s("other_key_arn"),
+            users: j.clone(),
+            child: Guard(child),
+        }
+    }
+
+    /// A user's (access key id, secret access key).
+    pub fn keys(&self, user: &str) -> (String, String) {
+        let u = &self.users[user];
+        (
+            u["access_key_id"].as_str().unwrap().into(),
+            u["secret_access_key"].as_str().unwrap().into(),
+        )
+    }
+
+    /// `aws ARGS` as the operator (its keys in the environment, never in
+    /// argv); the output.
+    pub fn aws(&self, args: &[&str]) -> String {
+        let (id, secret) = self.keys("operator");
+        // Debian's AWS CLI v2 (scripts/setup), not a pip shim on PATH.
+        let out = Command::new("/usr/bin/aws")
+            .args(["--endpoint-url", &self.endpoint, "--region", "us-east-1"])
+            .args(args)
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("AWS_ACCESS_KEY_ID", id)
+            .env("AWS_SECRET_ACCESS_KEY", secret)
+            .env("AWS_MAX_ATTEMPTS", "1")
+            .stdin(Stdio::null())
+            .output()
+            .expect("/usr/bin/aws (awscli; scripts/setup)");
+        assert!(
+            out.status.success(),
+            "aws {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+
+    /// Sets `user`'s KMS policy: these actions on these resources.
+    pub fn policy(&self, user: &str, actions: &[&str], resources: &[&str]) {
+        let doc = serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": actions, "Resource": resources}],
+        });
+        self.aws(&[
+            "iam",
+            "put-user-policy",
+            "--user-name",
+            user,
+            "--policy-name",
+            "kms",
+            "--policy-document",
+            &doc.to_string(),
+        ]);
+    }
+
+    /// The KMS calls the peer has answered (target, key, encryption
+    /// context, caller's access key id), in order.
+    pub fn calls(&self) -> Vec<serde_json::Value> {
+        reqwest::blocking::get(format!("{}/_authcfg/kms-calls", self.endpoint))
+            .unwrap()
+            .json()
+            .unwrap()
+    }
+}
