@@ -87,6 +87,9 @@ pub struct KeyLocation {
     pub identity_file: Option<PathBuf>,
     /// The recipients with a key custody (`keys::service`).
     pub custody: Vec<crate::store::header::Recipient>,
+    /// The public keys of the other recipients (not verified either): your
+    /// own key, when listed, is taken before a key service.
+    pub listed: Vec<String>,
 }
 
 /// Asks for the passphrase when there is a terminal; `None` otherwise.
@@ -307,6 +310,20 @@ pub fn load(
             Err(e) => tried.push(format!("OS keyring ({b}): {e}")),
         },
         None => tried.push("OS keyring: this store keeps no key there".into()),
+    }
+
+    // Your own key, when the header lists it, before a key service: AWS
+    // credentials (~/.aws/credentials) or a Vault token set for other work
+    // would otherwise stop a member who has a key of their own, or open the
+    // store as the service's recipient instead of as them
+    // (docs/ARCHITECTURE.md, "Key services"). The list is unverified; the
+    // key found verifies the header as any key does.
+    if !loc.custody.is_empty() && !loc.listed.is_empty() {
+        if let Some(k) = own_key(settings)? {
+            if loc.listed.contains(&k.identity.to_public().to_string()) {
+                return Ok(k);
+            }
+        }
     }
 
     // A key service the settings configure, for a store whose header lists

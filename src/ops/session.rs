@@ -52,6 +52,12 @@ pub fn location(parsed: &Parsed) -> KeyLocation {
                 .filter(|r| r.custody.is_some())
                 .cloned()
                 .collect(),
+            listed: h
+                .recipients
+                .iter()
+                .filter(|r| r.custody.is_none())
+                .map(|r| r.public_key.clone())
+                .collect(),
         },
         Parsed::Legacy(h) => KeyLocation {
             store_id: h.id.clone(),
@@ -59,6 +65,7 @@ pub fn location(parsed: &Parsed) -> KeyLocation {
             keyring_backend: h.keyring_backend.clone(),
             identity_file: h.identity_file.clone(),
             custody: vec![],
+            listed: vec![],
         },
     }
 }

@@ -513,3 +513,48 @@ fn recipients_add_refuses_aliases_bad_arns_and_missing_credentials() {
         .stderr(contains("refused Encrypt"));
     assert_eq!(t.snapshot(), before, "the store is unchanged");
 }
+
+#[test]
+fn a_member_with_a_key_of_their_own_and_other_aws_credentials_opens_as_themselves() {
+    let team = team();
+    // Alice has her own key and AWS credentials for other work (allowed
+    // nothing in KMS), as developers commonly do.
+    let mut alice = T::bare();
+    alice.env("USER", "alice");
+    let out = alice.cmd().args(["key", "new", "--file"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let public = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let (id, secret) = team.kms.keys("outsider");
+    let aws = alice.home.join(".aws");
+    std::fs::create_dir_all(&aws).unwrap();
+    std::fs::write(
+        aws.join("credentials"),
+        format!("[default]\naws_access_key_id = {id}\naws_secret_access_key = {secret}\n"),
+    )
+    .unwrap();
+    alice.env("AUTHCFG_KMS_ENDPOINT", &team.kms.endpoint);
+    team.admin
+        .cmd()
+        .args(["recipients", "add", &public, "--label", "alice"])
+        .assert()
+        .success();
+    team.admin.cmd().arg("sync").assert().success();
+    alice
+        .cmd()
+        .args(["git", "clone"])
+        .arg(&team.bare)
+        .args(["--trust-admin", &admin_fingerprint(&team.admin)])
+        .assert()
+        .success();
+    assert_eq!(password(&alice), "Db-Pass-0riginal");
+    // As herself (a developer, not the viewer runner): she may write, and
+    // KMS was never asked with her AWS credentials.
+    alice
+        .add("bearer", "x", &[], Some(("token", "t-123456")))
+        .success();
+    assert!(team.calls("Decrypt", "outsider").is_empty());
+}
