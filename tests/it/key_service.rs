@@ -338,6 +338,20 @@ fn a_runner_with_only_an_approle_reads_the_team_store_and_each_unwrap_is_audited
         password(&runner);
     }
     assert_eq!(team.bao.decrypts("runner"), base + 3);
+    // With the key cache: one unwrap, then none while it lasts.
+    join_new_session_keyring();
+    let mut cached = team.runner_env();
+    cached.store = runner.store.clone();
+    cached.home = runner.home.clone();
+    cached.env("AUTHCFG_KEY_CACHE", "600");
+    let base = team.bao.decrypts("runner");
+    for _ in 0..3 {
+        assert_eq!(password(&cached), "Db-Pass-0riginal");
+    }
+    assert_eq!(team.bao.decrypts("runner"), base + 1);
+    cached.cmd().arg("lock").assert().success();
+    password(&cached);
+    assert_eq!(team.bao.decrypts("runner"), base + 2);
     // doctor: each recipient's kind, and the key service answers.
     let out = runner.cmd().arg("doctor").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
