@@ -338,6 +338,20 @@ fn a_runner_with_only_an_approle_reads_the_team_store_and_each_unwrap_is_audited
         password(&runner);
     }
     assert_eq!(team.bao.decrypts("runner"), base + 3);
+    // With the key cache: one unwrap, then none while it lasts.
+    join_new_session_keyring();
+    let mut cached = team.runner_env();
+    cached.store = runner.store.clone();
+    cached.home = runner.home.clone();
+    cached.env("AUTHCFG_KEY_CACHE", "600");
+    let base = team.bao.decrypts("runner");
+    for _ in 0..3 {
+        assert_eq!(password(&cached), "Db-Pass-0riginal");
+    }
+    assert_eq!(team.bao.decrypts("runner"), base + 1);
+    cached.cmd().arg("lock").assert().success();
+    password(&cached);
+    assert_eq!(team.bao.decrypts("runner"), base + 2);
     // doctor: each recipient's kind, and the key service answers.
     let out = runner.cmd().arg("doctor").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
@@ -387,6 +401,7 @@ fn a_revoked_policy_stops_the_runner_with_exit_5() {
 fn a_rotated_transit_key_is_rewrapped_and_stays_readable() {
     let team = team();
     let runner = team.runner();
+    let old = runner_custody(&team.admin.store).sealed;
     team.bao
         .bao(&["write", "-f", "transit/keys/runner/rotate"], None);
     team.admin
@@ -397,8 +412,11 @@ fn a_rotated_transit_key_is_rewrapped_and_stays_readable() {
         .stderr(contains("Rewrapped 1 key-service recipient"));
     let c = runner_custody(&team.admin.store);
     assert!(c.sealed.starts_with("vault:v2:"), "{}", c.sealed);
-    // Version 1 no longer decrypts: the runner reads only through the
-    // rewrapped header.
+    team.admin.cmd().arg("sync").assert().success();
+    runner.cmd().arg("sync").assert().success();
+    assert_eq!(runner_custody(&runner.store).sealed, c.sealed);
+    // Version 1 retired: the old ciphertext no longer opens, and the
+    // runner reads through the rewrapped one.
     team.bao.bao(
         &[
             "write",
@@ -407,14 +425,17 @@ fn a_rotated_transit_key_is_rewrapped_and_stays_readable() {
         ],
         None,
     );
-    runner.cmd().args(["export", "db"]).assert().code(5);
-    runner.cmd().arg("sync").assert().success();
-    assert!(runner_custody(&runner.store)
-        .sealed
-        .starts_with("vault:v2:"));
+    let refused = Std::new("bao")
+        .args(["write", "transit/decrypt/runner"])
+        .arg(format!("ciphertext={old}"))
+        .env("BAO_ADDR", &team.bao.addr)
+        .env("BAO_CACERT", &team.bao.ca)
+        .env("BAO_TOKEN", ROOT)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
     assert_eq!(password(&runner), "Db-Pass-0riginal");
-    // A header whose signature covers the old custody is not altered by
-    // hand: rewrapping is the admin's.
+    // Rewrapping re-signs the header: the admin's, not a member's.
     runner.cmd().args(["rotate", "--rewrap"]).assert().code(5);
 }
 
@@ -447,6 +468,7 @@ fn a_forged_custody_is_refused_by_the_signature() {
         ],
         None,
     );
+    let original = std::fs::read(runner.store.join("authcfg.toml")).unwrap();
     let mut h = header(&runner.store);
     let r = h
         .recipients
@@ -456,26 +478,43 @@ fn a_forged_custody_is_refused_by_the_signature() {
     r.public_key = evil.to_public().to_string();
     r.custody.as_mut().unwrap().sealed = sealed;
     std::fs::write(runner.store.join("authcfg.toml"), h.to_toml()).unwrap();
-    let out = runner
-        .cmd()
-        .args(["export", "db", "--format", "json"])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(out.stdout.is_empty());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("authcfg.toml"), "{err}");
-    assert!(!err.contains("Db-Pass-0riginal"));
-    // Pointing the custody at another key is refused the same way.
+    // A runner that trusts the admin's fingerprint from its settings (as
+    // CI does) pins it for the forged identity too: the signature refuses.
+    let mut trusting = team.runner_env();
+    trusting.store = runner.store.clone();
+    trusting.env("AUTHCFG_TRUST_ADMIN", &admin_fingerprint(&team.admin));
+    for t in [&runner, &trusting] {
+        let out = t
+            .cmd()
+            .args(["export", "db", "--format", "json"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(out.stdout.is_empty());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("Db-Pass-0riginal"));
+        if std::ptr::eq(t, &trusting) {
+            assert!(err.contains("authcfg.toml"), "{err}");
+            assert!(err.contains("signature"), "{err}");
+        }
+    }
+    // The same custody with only the address hint changed: the service
+    // opens the runner's true identity, and the signature refuses the
+    // header.
+    std::fs::write(runner.store.join("authcfg.toml"), &original).unwrap();
+    assert_eq!(password(&runner), "Db-Pass-0riginal");
     let mut h = header(&runner.store);
-    let r = h
-        .recipients
-        .iter_mut()
-        .find(|r| r.label == "runner")
-        .unwrap();
-    r.custody.as_mut().unwrap().key = "transit/keys/other".into();
+    let r = h.recipients.iter_mut().find(|r| r.label == "runner").unwrap();
+    r.custody.as_mut().unwrap().addr = Some("https://evil.example".into());
     std::fs::write(runner.store.join("authcfg.toml"), h.to_toml()).unwrap();
-    runner.cmd().args(["export", "db"]).assert().failure();
+    runner
+        .cmd()
+        .args(["export", "db"])
+        .assert()
+        .failure()
+        .stdout("")
+        .stderr(contains("authcfg.toml"))
+        .stderr(contains("signature"));
 }
 
 #[test]

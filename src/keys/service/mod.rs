@@ -251,11 +251,13 @@ mod tests {
             public
         );
         assert!(from_blob("store-b", &public, &b)
-            .unwrap_err()
+            .err()
+            .unwrap()
             .contains("another store"));
         let other = x25519::Identity::generate().to_public().to_string();
         assert!(from_blob("store-a", &other, &b)
-            .unwrap_err()
+            .err()
+            .unwrap()
             .contains("not this recipient"));
         assert!(from_blob("store-a", &public, b"AGE-SECRET-KEY-1").is_err());
     }
