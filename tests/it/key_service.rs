@@ -19,7 +19,7 @@ const ROOT: &str = "root-Tok-for-authcfg-tests-7c1";
 
 pub struct Bao {
     _guard: Guard,
-    pub dir: tempfile::TempDir,
+    _dir: tempfile::TempDir,
     pub addr: String,
     pub ca: PathBuf,
     pub audit: PathBuf,
@@ -101,7 +101,7 @@ impl Bao {
         }
         Bao {
             _guard: guard,
-            dir,
+            _dir: dir,
             addr,
             ca,
             audit,
@@ -504,7 +504,11 @@ fn a_forged_custody_is_refused_by_the_signature() {
     std::fs::write(runner.store.join("authcfg.toml"), &original).unwrap();
     assert_eq!(password(&runner), "Db-Pass-0riginal");
     let mut h = header(&runner.store);
-    let r = h.recipients.iter_mut().find(|r| r.label == "runner").unwrap();
+    let r = h
+        .recipients
+        .iter_mut()
+        .find(|r| r.label == "runner")
+        .unwrap();
     r.custody.as_mut().unwrap().addr = Some("https://evil.example".into());
     std::fs::write(runner.store.join("authcfg.toml"), h.to_toml()).unwrap();
     runner
