@@ -81,9 +81,8 @@ pub fn open_with_plugin(
     let cb = PluginCallbacks::new(&name, prompts);
     let p = age::plugin::IdentityPluginV1::new(&name, std::slice::from_ref(plugin_id), cb.clone())
         .map_err(|_| plugin_failure(&"", Some(&format!("age-plugin-{name}")), None))?;
-    let dec = age::Decryptor::new_buffered(data).map_err(|e| {
-        crate::error::no_key(format!("the plugin-sealed key is damaged: {e}"))
-    })?;
+    let dec = age::Decryptor::new_buffered(data)
+        .map_err(|e| crate::error::no_key(format!("the plugin-sealed key is damaged: {e}")))?;
     let mut reader = match dec.decrypt(std::iter::once(&p as &dyn age::Identity)) {
         Ok(r) => r,
         Err(age::DecryptError::NoMatchingKeys) if cb.unanswered().is_none() => return Ok(None),

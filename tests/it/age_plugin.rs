@@ -257,8 +257,13 @@ fn a_teammate_with_only_a_plugin_identity_opens_the_store() {
     let mut t = T::new();
     t.env("PATH", &path_with_plugin());
     t.init();
-    t.add("bearer", "api", &[], Some(("token", "tok-for-the-plugin-mate")))
-        .success();
+    t.add(
+        "bearer",
+        "api",
+        &[],
+        Some(("token", "tok-for-the-plugin-mate")),
+    )
+    .success();
     let (idfile, recipient) = plugin_identity(&t);
     t.cmd()
         .args(["recipients", "add", &format!("plugin:{recipient}")])
@@ -266,7 +271,10 @@ fn a_teammate_with_only_a_plugin_identity_opens_the_store() {
         .assert()
         .success();
     let listed = t.stdout(&["recipients", "list"]);
-    assert!(listed.contains(&format!("(plugin:{recipient})")), "{listed}");
+    assert!(
+        listed.contains(&format!("(plugin:{recipient})")),
+        "{listed}"
+    );
     let fp = crate::recipients::admin_fingerprint(&t);
     let mut mate = T::bare();
     mate.store = t.store.clone();
@@ -281,6 +289,33 @@ fn a_teammate_with_only_a_plugin_identity_opens_the_store() {
     // A viewer: reads only.
     mate.add("bearer", "x", &[], Some(("token", "t-123456")))
         .failure();
+    // A team store: the teammate clones it with the plugin identity alone.
+    let bare = t.dir.path().join("team.git");
+    let st = std::process::Command::new("git")
+        .args(["init", "-q", "--bare", "-b", "main"])
+        .arg(&bare)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    t.cmd()
+        .args(["git", "init", "--remote"])
+        .arg(&bare)
+        .assert()
+        .success();
+    let mut cloner = T::bare();
+    cloner.env("PATH", &path_with_plugin());
+    cloner.env("AUTHCFG_IDENTITY_FILE", &idfile.to_string_lossy());
+    cloner
+        .cmd()
+        .args(["git", "clone"])
+        .arg(&bare)
+        .args(["--trust-admin", &fp])
+        .assert()
+        .success()
+        .stderr(contains("your role: viewer"));
+    assert!(cloner
+        .stdout(&["export", "api"])
+        .contains("tok-for-the-plugin-mate"));
     // (The test plugin wraps with one fixed key for every identity, so
     // "another identity of the same plugin" cannot be shown with it.)
     // Without the plugin installed: named, exit 5, nothing else tried.

@@ -270,7 +270,14 @@ pub fn clone(
     let dir = std::path::absolute(dir)?;
     // A key service configured here may hold this runner's key: it is
     // known only once the clone's header names its custody.
-    if crate::ops::key::yours(settings)?.is_none() && !settings.bao.configured() {
+    // So may a plugin identity (a plugin custody).
+    let plugin_file = settings.identity_file.as_deref().is_some_and(|p| {
+        matches!(
+            crate::keys::read_identity_file(p, None),
+            Ok(crate::store::crypt::AnyIdentity::Plugin(_))
+        )
+    });
+    if !plugin_file && crate::ops::key::yours(settings)?.is_none() && !settings.bao.configured() {
         return Err(crate::error::no_key("you have no key to join a team store with")
             .hint(format!(
                 "make one with `authcfg key new` (or set AUTHCFG_IDENTITY; or configure the key service that holds yours: AUTHCFG_BAO_ADDR with a token or AppRole), then run `authcfg git clone {shown_url}` again"
