@@ -17,13 +17,15 @@ enum Action {
         #[arg(long)]
         json: bool,
     },
-    /// Add an age public key (age1...), or a key-service key
-    /// (bao:transit/keys/NAME, awskms:arn:aws:kms:...), and re-encrypt every
-    /// config to it
+    /// Add an age public key (age1...), or a key held in custody
+    /// (bao:transit/keys/NAME, awskms:arn:aws:kms:..., plugin:age1NAME1...),
+    /// and re-encrypt every config to it
     Add {
-        /// The recipient's age public key, or bao:MOUNT/keys/NAME or
+        /// The recipient's age public key; or bao:MOUNT/keys/NAME: a new key
+        /// sealed by that OpenBao / Vault transit key; or
         /// awskms:arn:aws:kms:REGION:ACCOUNT:key/ID: a new key sealed by that
-        /// OpenBao / Vault transit key or AWS KMS key
+        /// AWS KMS key; or plugin:age1NAME1...: a new key sealed to that age
+        /// plugin recipient (a teammate who holds only a YubiKey, a TPM)
         public_key: String,
         /// With bao:...: the OpenBao / Vault server for this call (default
         /// AUTHCFG_BAO_ADDR, BAO_ADDR, VAULT_ADDR); readers use their own

@@ -53,27 +53,46 @@ pub fn unseal_with_plugin(
     prompts: Option<&'static dyn PluginPrompts>,
 ) -> Result<x25519::Identity, crate::error::UserError> {
     let name = plugin_id.plugin().to_string();
+    let bytes = match open_with_plugin(data, plugin_id, prompts)? {
+        Some(b) => b,
+        None => {
+            return Err(crate::error::no_key(format!(
+                "the master key is not sealed to this age-plugin-{name} identity"
+            ))
+            .hint("use the plugin identity the store was created with"))
+        }
+    };
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| crate::error::no_key("the plugin-sealed master key holds no identity"))?;
+    parse(text)
+        .ok_or_else(|| crate::error::no_key("the plugin-sealed master key holds no identity"))
+}
+
+/// What an age file sealed to a plugin identity holds, opened by the
+/// plugin (`None`: not sealed to this identity). The one plugin decryption
+/// of a master key and of a plugin custody (docs/ARCHITECTURE.md, "Key
+/// services").
+pub fn open_with_plugin(
+    data: &[u8],
+    plugin_id: &age::plugin::Identity,
+    prompts: Option<&'static dyn PluginPrompts>,
+) -> Result<Option<Zeroizing<Vec<u8>>>, crate::error::UserError> {
+    let name = plugin_id.plugin().to_string();
     let cb = PluginCallbacks::new(&name, prompts);
     let p = age::plugin::IdentityPluginV1::new(&name, std::slice::from_ref(plugin_id), cb.clone())
         .map_err(|_| plugin_failure(&"", Some(&format!("age-plugin-{name}")), None))?;
-    let dec = age::Decryptor::new_buffered(data).map_err(|e| {
-        crate::error::no_key(format!("the plugin-sealed master key is damaged: {e}"))
-    })?;
-    let mut reader = dec
-        .decrypt(std::iter::once(&p as &dyn age::Identity))
-        .map_err(|e| match &e {
-            age::DecryptError::NoMatchingKeys if cb.unanswered().is_none() => crate::error::no_key(
-                format!("the master key is not sealed to this age-plugin-{name} identity"),
-            )
-            .hint("use the plugin identity the store was created with"),
-            _ => plugin_failure(&e, None, Some(&cb)),
-        })?;
-    let mut text = Zeroizing::new(String::new());
+    let dec = age::Decryptor::new_buffered(data)
+        .map_err(|e| crate::error::no_key(format!("the plugin-sealed key is damaged: {e}")))?;
+    let mut reader = match dec.decrypt(std::iter::once(&p as &dyn age::Identity)) {
+        Ok(r) => r,
+        Err(age::DecryptError::NoMatchingKeys) if cb.unanswered().is_none() => return Ok(None),
+        Err(e) => return Err(plugin_failure(&e, None, Some(&cb))),
+    };
+    let mut out = Zeroizing::new(Vec::new());
     reader
-        .read_to_string(&mut text)
+        .read_to_end(&mut out)
         .map_err(|e| plugin_failure(&e, None, Some(&cb)))?;
-    parse(&text)
-        .ok_or_else(|| crate::error::no_key("the plugin-sealed master key holds no identity"))
+    Ok(Some(out))
 }
 
 /// The identity file body, as `age-keygen` writes it.

@@ -101,7 +101,7 @@ pub type Prompts = Option<&'static dyn crate::store::crypt::PluginPrompts>;
 
 /// An identity given through the environment, if any.
 pub fn from_env(settings: &Settings) -> Result<Option<MasterKey>, UserError> {
-    from_env_at(settings, None, None)
+    from_env_at(settings, None, None, None)
 }
 
 /// `from_env` for the store at `root` (a plugin identity opens its sealed
@@ -110,6 +110,7 @@ fn from_env_at(
     settings: &Settings,
     root: Option<&Path>,
     prompts: Prompts,
+    custody: Option<(&str, &[crate::store::header::Recipient])>,
 ) -> Result<Option<MasterKey>, UserError> {
     if let Some(v) = &settings.identity {
         let id = identity::parse(v).ok_or_else(|| {
@@ -124,7 +125,7 @@ fn from_env_at(
         }));
     }
     if let Some(path) = &settings.identity_file {
-        return from_file(path.clone(), None, root, prompts).map(Some);
+        return from_file(path.clone(), None, root, prompts, custody).map(Some);
     }
     Ok(None)
 }
@@ -138,6 +139,7 @@ fn from_file(
     store_root: Option<&Path>,
     plugin_root: Option<&Path>,
     prompts: Prompts,
+    custody: Option<(&str, &[crate::store::header::Recipient])>,
 ) -> Result<MasterKey, UserError> {
     let id = read_identity_file(&path, store_root)?;
     match id {
@@ -155,7 +157,22 @@ fn from_file(
             };
             let sealed_path = root.join(identity::PLUGIN_FILE);
             let sealed = crate::store::fsutil::read_private(&sealed_path)
-                .map_err(|e| no_key(format!("cannot read {}: {e}", sealed_path.display())))?
+                .map_err(|e| no_key(format!("cannot read {}: {e}", sealed_path.display())))?;
+            // No master key sealed here: a plugin custody of the header may
+            // be this identity's (docs/ARCHITECTURE.md, "Key services").
+            if let (None, Some((store_id, recipients))) = (&sealed, custody) {
+                if let Some(u) = service::unlock_plugin(store_id, recipients, &p, prompts)? {
+                    return Ok(MasterKey {
+                        identity: u.identity,
+                        source: Source::KeyService {
+                            service: u.service,
+                            key: u.key,
+                            label: u.label,
+                        },
+                    });
+                }
+            }
+            let sealed = sealed
                 .ok_or_else(|| {
                     no_key(format!(
                         "{} holds an age plugin identity, but the store has no master key sealed to a plugin ({} is missing)",
@@ -239,7 +256,7 @@ pub const OWN_ACCOUNT: &str = "own-key";
 /// the admin's key location, not yours.
 pub fn own_key(settings: &Settings) -> Result<Option<MasterKey>, UserError> {
     if let Some(path) = settings.key_file.as_ref().filter(|p| p.exists()) {
-        return from_file(path.clone(), None, None, None).map(Some);
+        return from_file(path.clone(), None, None, None, None).map(Some);
     }
     let backends = keyring::candidates(settings.keyring.as_deref()).unwrap_or_default();
     for b in backends.into_iter().filter(|b| b.is_durable()) {
@@ -263,7 +280,8 @@ pub fn load(
     prompt: PassphrasePrompt,
     prompts: Prompts,
 ) -> Result<MasterKey, UserError> {
-    if let Some(k) = from_env_at(settings, Some(root), prompts)? {
+    let custody = Some((loc.store_id.as_str(), loc.custody.as_slice()));
+    if let Some(k) = from_env_at(settings, Some(root), prompts, custody)? {
         return Ok(k);
     }
     let mut tried = vec![format!("{ENV_IDENTITY} / {ENV_IDENTITY_FILE}: not set")];
@@ -278,7 +296,7 @@ pub fn load(
 
     if let Some(path) = &loc.identity_file {
         if path.exists() {
-            return from_file(path.clone(), Some(root), Some(root), prompts);
+            return from_file(path.clone(), Some(root), Some(root), prompts, custody);
         }
         tried.push(format!("identity file {}: missing", path.display()));
     }
@@ -363,7 +381,11 @@ pub fn load(
                 .hint(hint));
             }
         }
-    } else if !loc.custody.is_empty() {
+    } else if loc
+        .custody
+        .iter()
+        .any(|r| r.custody.as_ref().is_some_and(|c| c.service != "plugin"))
+    {
         tried.push(format!(
             "key service: the store lists key-service recipients, but none of their services is configured here ({})",
             service::SETTINGS_HINT

@@ -247,3 +247,82 @@ fn plugin_question_reaches_the_terminal() {
         .stderr(contains("age-plugin-test asked"))
         .stderr(contains("no terminal"));
 }
+
+/// A teammate who holds only a plugin identity: the admin lists a plugin
+/// custody (`recipients add plugin:age1NAME1…`), an X25519 identity sealed
+/// to the plugin's recipient, and the teammate opens the store with the
+/// plugin alone (docs/ARCHITECTURE.md, "Key services").
+#[test]
+fn a_teammate_with_only_a_plugin_identity_opens_the_store() {
+    let mut t = T::new();
+    t.env("PATH", &path_with_plugin());
+    t.init();
+    t.add(
+        "bearer",
+        "api",
+        &[],
+        Some(("token", "tok-for-the-plugin-mate")),
+    )
+    .success();
+    let (idfile, recipient) = plugin_identity(&t);
+    t.cmd()
+        .args(["recipients", "add", &format!("plugin:{recipient}")])
+        .args(["--label", "hw-mate", "--role", "viewer"])
+        .assert()
+        .success();
+    let listed = t.stdout(&["recipients", "list"]);
+    assert!(
+        listed.contains(&format!("(plugin:{recipient})")),
+        "{listed}"
+    );
+    let fp = crate::recipients::admin_fingerprint(&t);
+    let mut mate = T::bare();
+    mate.store = t.store.clone();
+    mate.env("PATH", &path_with_plugin());
+    mate.env("AUTHCFG_IDENTITY_FILE", &idfile.to_string_lossy());
+    mate.env("AUTHCFG_TRUST_ADMIN", &fp);
+    assert!(mate
+        .stdout(&["export", "api"])
+        .contains("tok-for-the-plugin-mate"));
+    let status = mate.stdout(&["status"]);
+    assert!(status.contains("key service plugin:"), "{status}");
+    // A viewer: reads only.
+    mate.add("bearer", "x", &[], Some(("token", "t-123456")))
+        .failure();
+    // A team store: the teammate clones it with the plugin identity alone.
+    let bare = t.dir.path().join("team.git");
+    let st = std::process::Command::new("git")
+        .args(["init", "-q", "--bare", "-b", "main"])
+        .arg(&bare)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    t.cmd()
+        .args(["git", "init", "--remote"])
+        .arg(&bare)
+        .assert()
+        .success();
+    let mut cloner = T::bare();
+    cloner.env("PATH", &path_with_plugin());
+    cloner.env("AUTHCFG_IDENTITY_FILE", &idfile.to_string_lossy());
+    cloner
+        .cmd()
+        .args(["git", "clone"])
+        .arg(&bare)
+        .args(["--trust-admin", &fp])
+        .assert()
+        .success()
+        .stderr(contains("your role: viewer"));
+    assert!(cloner
+        .stdout(&["export", "api"])
+        .contains("tok-for-the-plugin-mate"));
+    // (The test plugin wraps with one fixed key for every identity, so
+    // "another identity of the same plugin" cannot be shown with it.)
+    // Without the plugin installed: named, exit 5, nothing else tried.
+    mate.env("PATH", "/usr/bin:/bin");
+    mate.cmd()
+        .args(["export", "api"])
+        .assert()
+        .code(5)
+        .stderr(contains("age-plugin-test"));
+}

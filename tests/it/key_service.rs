@@ -633,6 +633,25 @@ fn an_untrusted_certificate_is_refused_and_the_token_leaks_nowhere() {
     assert_clean("the child's environment and argv", &out.stdout, &[&token]);
     assert!(!child.contains("VAULT_TOKEN="));
     assert!(!child.contains("BAO_TOKEN="));
+    // A token file: used when it is the user's alone, refused otherwise.
+    let file = tok.dir.path().join("bao-token");
+    std::fs::write(&file, format!("{token}\n")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let mut by_file = T::bare();
+    by_file.store = runner.store.clone();
+    by_file.env("AUTHCFG_BAO_ADDR", &team.bao.addr);
+    by_file.env("BAO_CACERT", &team.bao.ca.to_string_lossy());
+    by_file.env("AUTHCFG_BAO_TOKEN_FILE", &file.to_string_lossy());
+    assert_eq!(password(&by_file), "Db-Pass-0riginal");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    by_file
+        .cmd()
+        .args(["export", "db"])
+        .assert()
+        .code(5)
+        .stdout("")
+        .stderr(contains("accessible by other users"));
     // Refused with the token: the error does not hold it.
     team.bao.policy("runner", false);
     let out = tok.cmd().args(["export", "db"]).output().unwrap();

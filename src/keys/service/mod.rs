@@ -17,6 +17,7 @@
 
 pub mod awskms;
 pub mod bao;
+pub mod plugin;
 
 use crate::error::{usage, UserError};
 use crate::settings::Settings;
@@ -44,7 +45,7 @@ pub trait KeyService {
 }
 
 /// The services a custody entry may name.
-pub const SERVICES: &[&str] = &["bao", "awskms"];
+pub const SERVICES: &[&str] = &["bao", "awskms", "plugin"];
 
 /// The first bytes of every custody blob (its version).
 const BLOB_PREFIX: &[u8] = b"authcfg-custody-v1\0";
@@ -59,6 +60,7 @@ pub fn parse_spec(spec: &str) -> Option<Result<(String, String), UserError>> {
     Some(match service {
         "bao" => bao::check_key_path(key).map(|_| (service.to_string(), key.to_string())),
         "awskms" => awskms::parse_arn(key).map(|_| (service.to_string(), key.to_string())),
+        "plugin" => plugin::check_recipient(key).map(|_| (service.to_string(), key.to_string())),
         _ => unreachable!("listed in SERVICES"),
     })
 }
@@ -92,6 +94,7 @@ pub fn open(
                 settings.http_timeout,
             )?))
         }
+        "plugin" => Ok(Box::new(plugin::Plugin::new(&custody.key, None, None)?)),
         other => Err(usage(format!(
             "the key service '{}' is not known to this authcfg",
             crate::text::escape(other, 40)
@@ -177,6 +180,51 @@ pub fn new_custody(
         .or_else(|| settings.bao.addr.clone())
         .filter(|_| service == "bao");
     Ok((id.to_public().to_string(), custody))
+}
+
+/// Opens the plugin custody of the (unverified) header that `id`, a plugin
+/// identity, unseals: each custody of that plugin is tried (the plugin
+/// says which are sealed to it). `Ok(None)`: none is.
+pub fn unlock_plugin(
+    store_id: &str,
+    recipients: &[Recipient],
+    id: &age::plugin::Identity,
+    prompts: super::Prompts,
+) -> Result<Option<Unlocked>, UserError> {
+    for r in recipients {
+        let Some(c) = r.custody.as_ref().filter(|c| c.service == "plugin") else {
+            continue;
+        };
+        let Ok(p) = plugin::check_recipient(&c.key) else {
+            continue;
+        };
+        if p.plugin() != id.plugin() {
+            continue;
+        }
+        let svc = plugin::Plugin::new(&c.key, Some(id.clone()), prompts)?;
+        use base64::Engine;
+        let Ok(data) = base64::engine::general_purpose::STANDARD.decode(c.sealed.as_bytes()) else {
+            continue;
+        };
+        // `None`: sealed to another identity of this plugin.
+        let Some(plain) = super::identity::open_with_plugin(&data, id, prompts)? else {
+            continue;
+        };
+        return match from_blob(store_id, &r.public_key, &plain) {
+            Ok(identity) => Ok(Some(Unlocked {
+                identity,
+                label: r.label.clone(),
+                service: c.service.clone(),
+                key: c.key.clone(),
+            })),
+            Err(why) => Err(crate::error::no_key(format!(
+                "{why} ({}, recipient '{}'); refusing it",
+                svc.describe(),
+                crate::text::escape(&r.label, 64)
+            ))),
+        };
+    }
+    Ok(None)
 }
 
 /// What opening through a key service found: the identity and which

@@ -270,7 +270,15 @@ pub fn clone(
     let dir = std::path::absolute(dir)?;
     // A key service configured here may hold this runner's key: it is
     // known only once the clone's header names its custody.
-    if crate::ops::key::yours(settings)?.is_none()
+    // So may a plugin identity (a plugin custody).
+    let plugin_file = settings.identity_file.as_deref().is_some_and(|p| {
+        matches!(
+            crate::keys::read_identity_file(p, None),
+            Ok(crate::store::crypt::AnyIdentity::Plugin(_))
+        )
+    });
+    if !plugin_file
+        && crate::ops::key::yours(settings)?.is_none()
         && !crate::keys::service::any_configured(settings)
     {
         return Err(crate::error::no_key("you have no key to join a team store with")
