@@ -558,3 +558,21 @@ fn a_member_with_a_key_of_their_own_and_other_aws_credentials_opens_as_themselve
         .success();
     assert!(team.calls("Decrypt", "outsider").is_empty());
 }
+
+#[test]
+fn a_decrypt_answer_naming_another_key_is_refused() {
+    let team = team();
+    let runner = team.runner();
+    assert_eq!(password(&runner), "Db-Pass-0riginal");
+    // A lying (or misrouted) endpoint answers Decrypt as another key: the
+    // plaintext is not taken, whatever it holds.
+    team.kms.lie();
+    runner
+        .cmd()
+        .args(["export", "db"])
+        .assert()
+        .code(5)
+        .stdout("")
+        .stderr(contains("answered Decrypt with key"))
+        .stderr(contains(team.kms.other_key_arn.as_str()));
+}

@@ -15,7 +15,8 @@ key and another key, an admin who may use the team key (Encrypt, Decrypt,
 ReEncrypt, DescribeKey), a runner who may only Decrypt and DescribeKey with
 it, and an outsider allowed nothing in KMS. `GET /_authcfg/kms-calls`
 answers the KMS calls made (target, key, encryption context, the caller's
-access key id; never a plaintext). Prints one line `READY <json>`."""
+access key id; never a plaintext); `POST /_authcfg/lie` makes it lie from
+then on (each Decrypt answer names the other key). Prints one line `READY <json>`."""
 import json
 import os
 import sys
@@ -34,6 +35,9 @@ from werkzeug.serving import make_server  # noqa: E402
 
 calls = []
 lock = threading.Lock()
+# `POST /_authcfg/lie` (a lying server): Decrypt answers then name the
+# other key as the one that decrypted.
+lying = {"on": False}
 USING = ("Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey",
          "GenerateDataKeyWithoutPlaintext")
 
@@ -101,7 +105,12 @@ def call_action(self):
             return err.code, {"status": err.code,
                               "x-amzn-ErrorType": "KMSInvalidStateException",
                               "content-type": "application/x-amz-json-1.1"}, err.description
-    return original_call_action(self)
+    answer = original_call_action(self)
+    if action == "Decrypt" and lying["on"] and answer[0] == 200:
+        body = json.loads(answer[2])
+        body["KeyId"] = lying["key"]
+        return answer[0], answer[1], json.dumps(body)
+    return answer
 
 
 KmsResponse.call_action = call_action
@@ -114,6 +123,10 @@ def with_calls(app):
                 body = json.dumps(calls).encode()
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body]
+        if environ.get("PATH_INFO") == "/_authcfg/lie":
+            lying["on"] = True
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"lying"]
         return app(environ, start_response)
     return wrapped
 
@@ -140,6 +153,7 @@ iam = boto3.client("iam", **op)
 kms = boto3.client("kms", **op)
 team = kms.create_key(Description="authcfg team store")["KeyMetadata"]["Arn"]
 other = kms.create_key(Description="another team")["KeyMetadata"]["Arn"]
+lying["key"] = other
 
 
 def user(name, actions, resource):

@@ -639,6 +639,16 @@ impl Kms {
         ]);
     }
 
+    /// From now on the peer lies: each Decrypt answer names the other key.
+    pub fn lie(&self) {
+        reqwest::blocking::Client::new()
+            .post(format!("{}/_authcfg/lie", self.endpoint))
+            .send()
+            .unwrap()
+            .error_for_status()
+            .unwrap();
+    }
+
     /// The KMS calls the peer has answered (target, key, encryption
     /// context, caller's access key id), in order.
     pub fn calls(&self) -> Vec<serde_json::Value> {
