@@ -471,11 +471,13 @@ mod tests {
             s.encode_utf16().map(|u| format!("\\u{u:04x}")).collect()
         };
         let seps = ["\n", " ", "\r\n", "\\\n", "\t", "\n  "];
+        // Base64 of the value at each of the three byte alignments.
+        let pre = "x".repeat(n % 3);
         match k % 24 {
             0 => v.to_string(),
             1 => v.to_ascii_uppercase(),
             2 => STANDARD.encode(format!("user:{v}")),
-            3 => wrap(&STANDARD.encode(b), 1 + n % 9, seps[n % seps.len()]),
+            3 => wrap(&STANDARD.encode(format!("{pre}{v}")), 1 + n % 9, seps[n % seps.len()]),
             4 => URL_SAFE_NO_PAD.encode(format!("{}{v}", "x".repeat(n % 3))),
             5 => hex::encode(b),
             6 => hex::encode_upper(b),
@@ -485,10 +487,10 @@ mod tests {
             10 => v.chars().map(|c| format!("&#{};", c as u32)).collect(),
             11 => v.bytes().map(|c| format!("={c:02X}")).collect(),
             12 => v.bytes().map(|c| format!("\\{c:o}")).collect(),
-            13 => STANDARD.encode(json(&format!("{{\"k\":\"{v}\"}}"))),
+            13 => STANDARD.encode(json(&format!("{pre}{v}"))),
             14 => percent(STANDARD.encode(b).as_bytes(), false, true),
             15 => hex::encode(STANDARD.encode(b)),
-            16 => STANDARD.encode(STANDARD.encode(b)),
+            16 => STANDARD.encode(STANDARD.encode(format!("{pre}{v}"))),
             17 => STANDARD.encode(hex::encode(b)),
             18 => json(&wrap(&STANDARD.encode(b), 4 + n % 60, "\n")),
             19 => percent(percent(b, true, false).as_bytes(), false, true),
@@ -544,9 +546,18 @@ mod tests {
 
     #[test]
     fn every_form_is_found_through_the_gate() {
-        let r = redactor(None);
         let filler = "GET /api/v1/things?page=2 200 12ms user=alice agent=curl/8\n".repeat(30);
-        for v in ["sk_live_Ab9+/x=Q7", "pa ss:w\u{f6}rd&<x>", "bench-983656668c10791260df61d6"] {
+        for v in [
+            "sk_live_Ab9+/x=Q7",
+            "pa ss:w\u{f6}rd&<x>",
+            "bench-983656668c10791260df61d6",
+            "k3y!",
+            "Ab9+x",
+            "pa55wd!x",
+            "0123456789abcdef",
+        ] {
+            let mut r = redactor(None);
+            r.add("e", "k", v);
             for k in 0..24 {
                 for n in [0, 1, 2, 3, 5, 7, 11, 76] {
                     let text = format!("{filler}\"{}\" {filler}", encode(v, k, n));
@@ -570,6 +581,22 @@ mod tests {
         ) {
             let b = pieces.concat();
             let r = redactor(short.as_deref());
+            prop_assert_eq!(spans(&r, &b, false), spans(&r, &b, true));
+        }
+
+        /// A short value (the gate's bounds are tightest), in any form,
+        /// between any two pieces.
+        #[test]
+        fn a_short_value_in_any_form(
+            v in "[a-zA-Z0-9+/=_!-]{4,12}",
+            k in 0usize..24,
+            n in 0usize..100,
+            before in piece(),
+            after in piece(),
+        ) {
+            let mut r = Redactor::new();
+            r.add("s", "k", &v);
+            let b = [before, encode(&v, k, n).into_bytes(), after].concat();
             prop_assert_eq!(spans(&r, &b, false), spans(&r, &b, true));
         }
 
