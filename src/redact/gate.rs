@@ -7,7 +7,9 @@
 //! - the bytes as they are: a match holds one of the prefilter's
 //!   fingerprints (`Search::pre`), or is a match of the automaton;
 //! - text escapes, and every view of them: a match that is not one of its
-//!   parent's touches an escape, and lies within `slack` of it;
+//!   parent's touches an escape, and is made of the pattern's bytes and
+//!   escapes: it lies in the stretch of bytes in `Gate::class` around
+//!   the escape, `Gate::need` bytes long at least;
 //! - hex: a run of at least twice the shortest decoded stretch;
 //! - base64, and every view of it: the decoded bytes of the match
 //!   (`D`) are the pattern itself (ASCII case ignored), its hex, its
@@ -106,9 +108,8 @@ impl Gate {
     }
 
     /// The regions of `b` that may hold a match, sorted, apart, each
-    /// starting and ending at a cut nothing crosses. `margin`: how far from
-    /// an escape a match touching it may reach (`Redactor::slack`).
-    pub(super) fn regions(&self, s: &Search, b: &[u8], margin: usize) -> Vec<(usize, usize)> {
+    /// starting and ending at a cut nothing crosses.
+    pub(super) fn regions(&self, s: &Search, b: &[u8]) -> Vec<(usize, usize)> {
         let mut marks: Vec<(usize, usize)> = vec![];
         // The bytes as they are.
         match &s.pre {
@@ -124,14 +125,30 @@ impl Gate {
             }
         }
         // Escapes (any place one could be decoded: more than the views'
-        // single pass decodes).
-        let mut esc = |i: usize| {
-            if let Some((len, _)) = escape_at(&b[i..]) {
-                marks.push((i.saturating_sub(margin), i + len + margin));
+        // single pass decodes): a match that touches one is made of the
+        // pattern's bytes and escapes, all in `class`, so it lies in the
+        // stretch of such bytes around the escape.
+        let mut around = |i: usize, seen: &mut usize| {
+            if i < *seen || escape_at(&b[i..]).is_none() {
+                return;
+            }
+            let mut lo = i;
+            while lo > 0 && self.class[b[lo - 1] as usize] {
+                lo -= 1;
+            }
+            let mut hi = i + 1;
+            while hi < b.len() && self.class[b[hi] as usize] {
+                hi += 1;
+            }
+            *seen = hi;
+            if hi - lo >= self.need {
+                marks.push((lo, hi));
             }
         };
-        memchr::memchr3_iter(b'\\', b'%', b'&', b).for_each(&mut esc);
-        memchr::memchr_iter(b'=', b).for_each(&mut esc);
+        let mut seen = 0;
+        memchr::memchr3_iter(b'\\', b'%', b'&', b).for_each(|i| around(i, &mut seen));
+        let mut seen = 0;
+        memchr::memchr_iter(b'=', b).for_each(|i| around(i, &mut seen));
         self.hex_marks(b, &mut marks);
         self.base64_marks(b, &mut marks);
         widen(b, marks)
@@ -191,38 +208,63 @@ impl Gate {
             end: usize,
             pads: usize,
         }
-        let continues = |i: usize| matches!(b.get(i + 1), Some(b'\n' | b'\r'));
         let mut n = 0;
         let mut found: Vec<R> = vec![];
-        // The runs of `stretches` in one pass: each maximal stretch of base64
-        // characters, separators and backslashes that continue a line,
-        // kept when it may hold a row (`min_chars`) or touches a `=` (a
-        // padded chunk, joined whatever its length); its characters'
-        // values are written to `vals` (separators are written, then
-        // overwritten).
+        // The runs `base64_view` decodes that may hold a row (`min_chars`)
+        // or are padded chunks (joined whatever their length): the
+        // stretches `stretches` finds, in one pass. A long stretch holds one
+        // of every `min_chars`-th byte, so only those are looked at until
+        // one is in a stretch, or a `=` (found by memchr) comes first; each
+        // stretch is read once, its characters' values written to `vals`
+        // (separators, and backslashes that continue a line, are written,
+        // then overwritten).
         let mut i = 0;
+        let mut eq = memchr::memchr(b'=', b);
         while i < b.len() {
-            let c = b[i];
-            if B64[c as usize] == NO && !(c == b'\\' && continues(i)) {
-                i += 1;
-                continue;
+            if eq.is_some_and(|q| q < i) {
+                eq = memchr::memchr(b'=', &b[i..]).map(|q| q + i);
             }
-            let (lo, first) = (i, n);
-            while i < b.len() {
-                let c = b[i];
+            let before = eq.unwrap_or(b.len());
+            let mut p = i + min_chars - 1;
+            while p < before && b64_at(b, p) == NO {
+                p += min_chars;
+            }
+            let at = if p < before {
+                p
+            } else if let Some(q) = eq {
+                if q > i && b64_at(b, q - 1) != NO {
+                    q - 1
+                } else if q + 1 < b.len() && b64_at(b, q + 1) != NO {
+                    q + 1
+                } else {
+                    i = q + 1;
+                    continue;
+                }
+            } else {
+                break;
+            };
+            let mut lo = at;
+            while lo > i && b64_at(b, lo - 1) != NO {
+                lo -= 1;
+            }
+            let first = n;
+            let mut j = lo;
+            while j < b.len() {
+                let c = b[j];
                 let v = B64[c as usize];
                 if v == NO {
-                    if c == b'\\' && continues(i) {
-                        i += 1;
+                    if c == b'\\' && matches!(b.get(j + 1), Some(b'\n' | b'\r')) {
+                        j += 1;
                         continue;
                     }
                     break;
                 }
                 vals[n] = v;
                 n += usize::from(v < WS);
-                i += 1;
+                j += 1;
             }
-            let hi = i;
+            let hi = j;
+            i = hi.max(at + 1);
             let padded = b.get(hi) == Some(&b'=') || (lo > 0 && b[lo - 1] == b'=');
             if n == first || (hi - lo < min_chars && !padded) {
                 n = first;

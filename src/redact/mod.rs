@@ -381,7 +381,7 @@ impl Redactor {
         let Some(g) = &s.gate else {
             return self.spans_in(bytes, base, out);
         };
-        for (lo, hi) in g.regions(s, bytes, self.slack()) {
+        for (lo, hi) in g.regions(s, bytes) {
             self.spans_in(&bytes[lo..hi], base + lo, out);
         }
     }
