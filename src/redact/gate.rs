@@ -69,9 +69,8 @@ impl Gate {
         let shortest = patterns.iter().map(Vec::len).min()?;
         let mut class = [false; 256];
         for c in 0..=255u8 {
-            class[c as usize] = c.is_ascii_alphanumeric()
-                || B64[c as usize] != NO
-                || b"=\\%&#;{}\"'/".contains(&c);
+            class[c as usize] =
+                c.is_ascii_alphanumeric() || B64[c as usize] != NO || b"=\\%&#;{}\"'/".contains(&c);
         }
         for p in patterns {
             for &c in p {
@@ -304,7 +303,11 @@ impl Gate {
                 for (n, r) in found[k..=j].iter().enumerate() {
                     let phase = if n == 0 { (r.chars + r.pads) % 4 } else { 0 };
                     decode(&vals[r.first..r.first + r.chars], phase, |c| {
-                        streak = if self.class[c as usize] { streak + 1 } else { 0 };
+                        streak = if self.class[c as usize] {
+                            streak + 1
+                        } else {
+                            0
+                        };
                         row |= streak >= self.need;
                     });
                 }
@@ -395,7 +398,8 @@ fn decode(v: &[u8], phase: usize, mut f: impl FnMut(u8)) {
     }
     let mut groups = v[phase..phase + usable].chunks_exact(4);
     for g in &mut groups {
-        let n = u32::from(g[0]) << 18 | u32::from(g[1]) << 12 | u32::from(g[2]) << 6 | u32::from(g[3]);
+        let n =
+            u32::from(g[0]) << 18 | u32::from(g[1]) << 12 | u32::from(g[2]) << 6 | u32::from(g[3]);
         f((n >> 16) as u8);
         f((n >> 8) as u8);
         f(n as u8);
@@ -509,9 +513,8 @@ mod tests {
     fn encode(v: &str, k: usize, n: usize) -> String {
         let b = v.as_bytes();
         let json = |s: &str| serde_json::to_string(s).unwrap();
-        let uesc = |s: &str| -> String {
-            s.encode_utf16().map(|u| format!("\\u{u:04x}")).collect()
-        };
+        let uesc =
+            |s: &str| -> String { s.encode_utf16().map(|u| format!("\\u{u:04x}")).collect() };
         let seps = ["\n", " ", "\r\n", "\\\n", "\t", "\n  "];
         // Base64 of the value at each of the three byte alignments.
         let pre = "x".repeat(n % 3);
@@ -519,7 +522,11 @@ mod tests {
             0 => v.to_string(),
             1 => v.to_ascii_uppercase(),
             2 => STANDARD.encode(format!("user:{v}")),
-            3 => wrap(&STANDARD.encode(format!("{pre}{v}")), 1 + n % 9, seps[n % seps.len()]),
+            3 => wrap(
+                &STANDARD.encode(format!("{pre}{v}")),
+                1 + n % 9,
+                seps[n % seps.len()],
+            ),
             4 => URL_SAFE_NO_PAD.encode(format!("{}{v}", "x".repeat(n % 3))),
             5 => hex::encode(b),
             6 => hex::encode_upper(b),
@@ -540,12 +547,26 @@ mod tests {
             21 => {
                 // Padded chunks written one after the other.
                 let cut = (n % b.len().max(1)).max(1).min(b.len());
-                format!("{}{}", STANDARD.encode(&b[..cut]), STANDARD.encode(&b[cut..]))
+                format!(
+                    "{}{}",
+                    STANDARD.encode(&b[..cut]),
+                    STANDARD.encode(&b[cut..])
+                )
             }
-            22 => hex::encode(v.encode_utf16().flat_map(u16::to_le_bytes).collect::<Vec<u8>>()),
+            22 => hex::encode(
+                v.encode_utf16()
+                    .flat_map(u16::to_le_bytes)
+                    .collect::<Vec<u8>>(),
+            ),
             _ => v
                 .chars()
-                .map(|c| if c.is_ascii_alphanumeric() { c.to_string() } else { uesc(&c.to_string()) })
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() {
+                        c.to_string()
+                    } else {
+                        uesc(&c.to_string())
+                    }
+                })
                 .collect(),
         }
     }
@@ -557,8 +578,12 @@ mod tests {
             Just(b"GET /api/v1/things?page=2 200 12ms user=alice agent=curl/8\n".to_vec()),
             prop::collection::vec(any::<u8>(), 1..200)
                 .prop_map(|r| STANDARD.encode(r).into_bytes()),
-            prop::collection::vec(any::<u8>(), 1..200)
-                .prop_map(|r| wrap(&STANDARD.encode(r), 76, "\n").into_bytes()),
+            prop::collection::vec(any::<u8>(), 1..200).prop_map(|r| wrap(
+                &STANDARD.encode(r),
+                76,
+                "\n"
+            )
+            .into_bytes()),
             prop::collection::vec(any::<u8>(), 1..300),
             prop::collection::vec(any::<u8>(), 1..64).prop_map(|r| hex::encode(r).into_bytes()),
             prop::sample::select(vec![
@@ -567,7 +592,11 @@ mod tests {
             ])
             .prop_map(|s| s.as_bytes().to_vec()),
             (0usize..3, 0usize..24, 0usize..1000).prop_map(|(i, k, n)| encode(
-                ["sk_live_Ab9+/x=Q7", "pa ss:w\u{f6}rd&<x>", "bench-983656668c10791260df61d6"][i],
+                [
+                    "sk_live_Ab9+/x=Q7",
+                    "pa ss:w\u{f6}rd&<x>",
+                    "bench-983656668c10791260df61d6"
+                ][i],
                 k,
                 n
             )
@@ -603,7 +632,10 @@ mod tests {
             for k in 0..24 {
                 for n in [0, 1, 2, 3, 5, 7, 11, 76] {
                     let text = format!("{filler}\"{}\" {filler}", encode(v, k, n));
-                    let (gated, full) = (spans(&r, text.as_bytes(), false), spans(&r, text.as_bytes(), true));
+                    let (gated, full) = (
+                        spans(&r, text.as_bytes(), false),
+                        spans(&r, text.as_bytes(), true),
+                    );
                     assert!(!full.is_empty(), "form {k}/{n} of {v} not found at all");
                     assert_eq!(gated, full, "form {k}/{n} of {v}");
                 }

@@ -34,8 +34,10 @@
 //!
 //! Everything is linear in the size of the answer: at most thirteen views,
 //! each built in one pass; answers larger than `WINDOW` are read in
-//! overlapping windows. Runs are found by sampling, escapes by memchr, and
-//! the automaton runs only near a prefilter's hits and, in an escape view,
+//! overlapping windows. The views are built only over the regions that may
+//! hold a match (`gate`: one cheap pass that every kind of view leaves a
+//! mark for); runs are found by sampling, escapes by memchr, and the
+//! automaton runs only near a prefilter's hits and, in an escape view,
 //! near an escape (docs/ARCHITECTURE.md, "Redaction").
 
 use crate::model::ConfigDoc;
