@@ -530,7 +530,7 @@ mod tests {
             4 => URL_SAFE_NO_PAD.encode(format!("{}{v}", "x".repeat(n % 3))),
             5 => hex::encode(b),
             6 => hex::encode_upper(b),
-            7 => percent(b, n % 2 == 0, n % 3 == 0),
+            7 => percent(b, n.is_multiple_of(2), n.is_multiple_of(3)),
             8 => json(&format!("{v}\n\"")),
             9 => uesc(v),
             10 => v.chars().map(|c| format!("&#{};", c as u32)).collect(),
