@@ -34,14 +34,17 @@
 //!
 //! Everything is linear in the size of the answer: at most thirteen views,
 //! each built in one pass; answers larger than `WINDOW` are read in
-//! overlapping windows. Runs are found by sampling, escapes by memchr, and
-//! the automaton runs only near a prefilter's hits and, in an escape view,
+//! overlapping windows. The views are built only over the regions that may
+//! hold a match (`gate`: one cheap pass that every kind of view leaves a
+//! mark for); runs are found by sampling, escapes by memchr, and the
+//! automaton runs only near a prefilter's hits and, in an escape view,
 //! near an escape (docs/ARCHITECTURE.md, "Redaction").
 
 use crate::model::ConfigDoc;
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 
+mod gate;
 mod views;
 use views::*;
 
@@ -306,6 +309,7 @@ impl Redactor {
                 ac,
                 pre: prefilter(&self.patterns),
                 widest: self.widest,
+                gate: gate::Gate::new(&self.patterns),
             }
         })
     }
@@ -343,7 +347,7 @@ impl Redactor {
         let overlap = 2 * self.slack();
         let mut all = vec![];
         if bytes.len() <= WINDOW + overlap + BACK {
-            self.spans_in(bytes, 0, &mut all);
+            self.spans_gated(bytes, 0, &mut all);
         } else {
             // Each stretch of at most `slack` bytes lies whole in one
             // window; a window starts a little early, and never inside a
@@ -358,7 +362,7 @@ impl Redactor {
                     start = (start + 1).min(s);
                 }
                 let end = (s + WINDOW + overlap).min(bytes.len());
-                self.spans_in(&bytes[start..end], start, &mut all);
+                self.spans_gated(&bytes[start..end], start, &mut all);
                 if end == bytes.len() {
                     break;
                 }
@@ -366,6 +370,22 @@ impl Redactor {
             }
         }
         all
+    }
+
+    /// Spans of one window, the views built only over the regions that
+    /// may hold a match (`gate`).
+    fn spans_gated(&self, bytes: &[u8], base: usize, out: &mut Vec<Span>) {
+        let s = self.automaton();
+        #[cfg(test)]
+        if FULL.with(|f| f.get()) {
+            return self.spans_in(bytes, base, out);
+        }
+        let Some(g) = &s.gate else {
+            return self.spans_in(bytes, base, out);
+        };
+        for (lo, hi) in g.regions(s, bytes) {
+            self.spans_in(&bytes[lo..hi], base + lo, out);
+        }
     }
 
     /// Spans of one window (`base`: where it starts in the answer).
@@ -543,6 +563,14 @@ struct Search {
     pre: Option<aho_corasick::packed::Searcher>,
     /// The longest pattern.
     widest: usize,
+    /// Where views are worth building (none: everywhere).
+    gate: Option<gate::Gate>,
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Tests: build every view over every window (no `gate`), to compare.
+    static FULL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// The most variants `prefilter` takes; above, the automaton searches all.

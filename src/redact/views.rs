@@ -543,7 +543,7 @@ pub(super) fn base64_view(b: &[u8]) -> Option<(Vec<u8>, Vec<Run>, Vec<u32>)> {
     let mut pos: Vec<u32> = vec![];
     let mut vals: Vec<u8> = vec![];
     let mut found: Vec<B64Run> = vec![];
-    let stretches = stretches(b);
+    let stretches = stretches(b, MIN_RUN);
     let bytes: usize = stretches.iter().map(|(lo, hi)| hi - lo).sum();
     vals.reserve(bytes);
     pos.reserve(bytes);
@@ -643,11 +643,12 @@ pub(super) fn base64_view(b: &[u8]) -> Option<(Vec<u8>, Vec<Run>, Vec<u32>)> {
 
 /// The stretches of `b` that may make a run `base64_view` decodes, in
 /// order: each maximal stretch of base64 characters and separators that is
-/// at least `MIN_RUN` bytes long or touches a `=` (padded chunks are joined
-/// whatever their length); the others are decoded by nothing. A stretch
-/// that long holds one of every `MIN_RUN`-th byte, so only those are looked
-/// at until one belongs to a stretch; the `=` are found by memchr.
-fn stretches(b: &[u8]) -> Vec<(usize, usize)> {
+/// at least `min` (`MIN_RUN`, or more for `gate`) bytes long or touches a
+/// `=` (padded chunks are joined whatever their length); the others are
+/// decoded by nothing. A stretch that long holds one of every `min`-th
+/// byte, so only those are looked at until one belongs to a stretch; the
+/// `=` are found by memchr.
+fn stretches(b: &[u8], min: usize) -> Vec<(usize, usize)> {
     let around = |p: usize| {
         let mut lo = p;
         while lo > 0 && b64_at(b, lo - 1) != NO {
@@ -660,19 +661,19 @@ fn stretches(b: &[u8]) -> Vec<(usize, usize)> {
         (lo, hi)
     };
     let mut long = vec![];
-    let mut probe = MIN_RUN - 1;
+    let mut probe = min - 1;
     while probe < b.len() {
         if b64_at(b, probe) == NO {
-            probe += MIN_RUN;
+            probe += min;
             continue;
         }
         let (lo, hi) = around(probe);
-        if hi - lo >= MIN_RUN {
+        if hi - lo >= min {
             long.push((lo, hi));
         }
         // `b[hi]` ends the stretch: a long one after it holds one of
-        // `hi + MIN_RUN`, `hi + 2 * MIN_RUN`, ...
-        probe = hi + MIN_RUN;
+        // `hi + min`, `hi + 2 * min`, ...
+        probe = hi + min;
     }
     let mut padded = vec![];
     for q in memchr::memchr_iter(b'=', b) {
