@@ -496,12 +496,7 @@ impl Stream {
         let pending = &self.held[self.shown..];
         // The run counts back into what was already shown: one begun
         // there goes on here.
-        let run = self
-            .held
-            .iter()
-            .rev()
-            .take_while(|&&c| c.is_ascii_alphanumeric() || b"+/=_-%\\&#;".contains(&c))
-            .count();
+        let run = open_run(&self.held);
         let mut hold = if run >= MIN_LEN {
             run.min(pending.len())
         } else {
@@ -732,6 +727,47 @@ fn forms(v: &str) -> Vec<Vec<u8>> {
     out.sort();
     out.dedup();
     out
+}
+
+/// How many bytes at the end of `held` may still be the start of an
+/// encoded secret, so `Stream::flush` holds them back: a run of the
+/// characters base64, hex, percent and backslash escapes are written with,
+/// and, since the decoders join across them, the line breaks before it
+/// that end a quoted-printable soft break (`=` then `\n` or `\r\n`) or a
+/// whole line of a base64 block (at least `B64_LINE` characters of the
+/// base64 alphabets and nothing else), so a block written a line at a
+/// time is not shown line by line (docs/ARCHITECTURE.md, "Redaction").
+/// A line of text (a blank in it, or a short word) ends the run.
+fn open_run(held: &[u8]) -> usize {
+    const B64_LINE: usize = 16;
+    let token = |c: &u8| c.is_ascii_alphanumeric() || b"+/=_-%\\&#;".contains(c);
+    let b64 = |c: &u8| c.is_ascii_alphanumeric() || b"+/=_-".contains(c);
+    let mut end = held.len();
+    let mut run = 0;
+    loop {
+        let t = held[..end].iter().rev().take_while(|c| token(c)).count();
+        run += t;
+        end -= t;
+        let brk = if held[..end].ends_with(b"\r\n") {
+            2
+        } else if held[..end].ends_with(b"\n") {
+            1
+        } else {
+            0
+        };
+        if brk == 0 {
+            return run;
+        }
+        let before = &held[..end - brk];
+        let line = before.iter().rev().take_while(|c| b64(c)).count();
+        let starts_line = line == before.len() || before[before.len() - line - 1] == b'\n';
+        let soft = before.last() == Some(&b'=');
+        if !(soft || (line >= B64_LINE && starts_line)) {
+            return run;
+        }
+        run += brk;
+        end -= brk;
+    }
 }
 
 #[cfg(test)]
@@ -1031,6 +1067,54 @@ mod tests {
         // Nothing held back when there is no secret to find.
         let mut st = std::sync::Arc::new(Redactor::new()).stream();
         assert_eq!(st.push(b"abc"), b"abc");
+    }
+
+    /// A base64 block or a quoted-printable text written a line at a time,
+    /// with `flush` after each line (the program pauses): no line that
+    /// may go on into the next is shown until the next comes, so the
+    /// secret is found whole; a line of text is shown at once.
+    #[test]
+    fn stream_holds_lines_of_an_encoded_block() {
+        use base64::Engine;
+        let secret = "sk_live_Paced0Lines9Secret";
+        let mut r = Redactor::new();
+        r.add("c", "api_key", secret);
+        let r = std::sync::Arc::new(r);
+        let b64 = base64::engine::general_purpose::STANDARD.encode(format!("token={secret}!"));
+        for width in [16, 20, 76] {
+            for eol in ["\n", "\r\n"] {
+                let mut st = r.stream();
+                let mut out = st.push(b"block:\n");
+                out.extend(st.flush());
+                assert_eq!(out, b"block:\n", "a text line is shown at once");
+                for line in b64.as_bytes().chunks(width) {
+                    out.extend(st.push(line));
+                    out.extend(st.push(eol.as_bytes()));
+                    out.extend(st.flush());
+                }
+                out.extend(st.finish());
+                let out = String::from_utf8(out).unwrap();
+                assert!(out.contains("[REDACTED:c/api_key]"), "{width}: {out}");
+                for line in b64.as_bytes().chunks(width).skip(1) {
+                    let line = std::str::from_utf8(line).unwrap();
+                    assert!(!out.contains(line), "{width}: {out}");
+                }
+            }
+        }
+        // Quoted-printable: a soft break (`=` at the end of a line).
+        let mut st = r.stream();
+        let mut out = st.push(b"S3cr3t=2D");
+        out.extend(st.push(b"sk_live_Paced0=\n"));
+        out.extend(st.flush());
+        out.extend(st.push(b"Lines9Secret end\n"));
+        out.extend(st.finish());
+        let out = String::from_utf8(out).unwrap();
+        assert!(!out.contains("Paced0"), "{out}");
+        // Ordinary lines pass at once, a long word at the end of one too.
+        let mut st = r.stream();
+        let mut out = st.push(b"Status: authentication_completed\n");
+        out.extend(st.flush());
+        assert_eq!(out, b"Status: authentication_completed\n");
     }
 
     /// A stream cut in two at every offset, and fed in pieces of every size
