@@ -339,7 +339,9 @@ const PASSED_ON: [libc::c_int; 6] = [
 ];
 
 fn fatal() -> impl Iterator<Item = libc::c_int> {
-    FATAL.into_iter().chain(crate::platform::JOB_SIGNALS.iter().copied())
+    FATAL
+        .into_iter()
+        .chain(crate::platform::JOB_SIGNALS.iter().copied())
 }
 
 fn passed_on(sig: libc::c_int) -> bool {
