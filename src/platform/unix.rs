@@ -385,3 +385,27 @@ pub fn file_identity(m: &Metadata) -> String {
         m.ctime_nsec()
     )
 }
+
+/// Signals beyond those every Unix has that end a process by default and
+/// are meant for a job as a whole (`ops::run::pty` passes them on to the
+/// child): SIGPWR on Linux; macOS has none.
+#[cfg(target_os = "linux")]
+pub const JOB_SIGNALS: &[libc::c_int] = &[libc::SIGPWR];
+#[cfg(not(target_os = "linux"))]
+pub const JOB_SIGNALS: &[libc::c_int] = &[];
+
+/// A new pseudo-terminal's master end, not inherited by children. Linux
+/// opens it close-on-exec; macOS's `posix_openpt` takes no such flag, so
+/// it is set right after (the pty is opened before its child is started).
+pub fn open_pty_master() -> io::Result<std::os::fd::OwnedFd> {
+    use rustix::pty::{openpt, OpenptFlags};
+    #[cfg(target_os = "linux")]
+    let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC)?;
+    #[cfg(not(target_os = "linux"))]
+    let master = {
+        let m = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY)?;
+        rustix::io::fcntl_setfd(&m, rustix::io::FdFlags::CLOEXEC)?;
+        m
+    };
+    Ok(master)
+}

@@ -53,8 +53,8 @@ impl Session {
     /// A new pty with the settings and the window size of authcfg's
     /// terminal.
     pub fn open() -> anyhow::Result<Session> {
-        use rustix::pty::{grantpt, openpt, ptsname, unlockpt, OpenptFlags};
-        let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC)?;
+        use rustix::pty::{grantpt, ptsname, unlockpt};
+        let master = crate::platform::open_pty_master()?;
         grantpt(&master)?;
         unlockpt(&master)?;
         let name = ptsname(&master, Vec::new())?;
@@ -311,15 +311,15 @@ static MODES: std::sync::atomic::AtomicPtr<Modes> =
 
 /// Signals whose default action ends authcfg and that nothing else here
 /// handles (SIGINT and SIGQUIT are ignored, SIGTERM and SIGHUP passed on
-/// by `platform::forward_signals`; SIGKILL cannot be caught).
-const FATAL: [libc::c_int; 10] = [
+/// by `platform::forward_signals`; SIGKILL cannot be caught), with
+/// `platform::JOB_SIGNALS` (`fatal`).
+const FATAL: [libc::c_int; 9] = [
     libc::SIGUSR1,
     libc::SIGUSR2,
     libc::SIGALRM,
     libc::SIGVTALRM,
     libc::SIGPROF,
     libc::SIGIO,
-    libc::SIGPWR,
     libc::SIGXCPU,
     libc::SIGXFSZ,
     libc::SIGABRT,
@@ -327,16 +327,26 @@ const FATAL: [libc::c_int; 10] = [
 
 /// Of those, the ones meant for the job as a whole: the child gets them
 /// too (as SIGTERM and SIGHUP). The others concern authcfg alone (its
-/// resource limits, its own abort).
-const PASSED_ON: [libc::c_int; 7] = [
+/// resource limits, its own abort). `platform::JOB_SIGNALS` are passed on
+/// too (`passed_on`).
+const PASSED_ON: [libc::c_int; 6] = [
     libc::SIGUSR1,
     libc::SIGUSR2,
     libc::SIGALRM,
     libc::SIGVTALRM,
     libc::SIGPROF,
     libc::SIGIO,
-    libc::SIGPWR,
 ];
+
+fn fatal() -> impl Iterator<Item = libc::c_int> {
+    FATAL
+        .into_iter()
+        .chain(crate::platform::JOB_SIGNALS.iter().copied())
+}
+
+fn passed_on(sig: libc::c_int) -> bool {
+    PASSED_ON.contains(&sig) || crate::platform::JOB_SIGNALS.contains(&sig)
+}
 
 fn modes() -> Option<&'static Modes> {
     let m = MODES.load(Ordering::SeqCst);
@@ -348,7 +358,7 @@ extern "C" fn on_fatal(sig: libc::c_int) {
     // Only system calls (ioctl, kill, sigaction, raise): async-signal-safe.
     if let Some(m) = modes() {
         let _ = termios::tcsetattr(stdin_fd(), OptionalActions::Now, &m.saved);
-        if PASSED_ON.contains(&sig) {
+        if passed_on(sig) {
             // SAFETY: kill(2) on our child.
             unsafe {
                 libc::kill(m.child, sig);
@@ -417,7 +427,7 @@ impl Fatal {
         });
         MODES.store(Box::into_raw(m), Ordering::SeqCst);
         let mut old = vec![];
-        for sig in FATAL {
+        for sig in fatal() {
             // SAFETY: on_fatal makes system calls only.
             old.push((sig, unsafe { install(sig, on_fatal) }));
         }
