@@ -608,6 +608,9 @@ fn an_untrusted_certificate_is_refused_and_the_token_leaks_nowhere() {
     tok.env("VAULT_TOKEN", &token);
     tok.env("BAO_TOKEN", &token);
     tok.env("AUTHCFG_BAO_TOKEN", &token);
+    // A runner of its own HOME: the admin key it trusts comes from its
+    // settings, as in CI (a custody key's pin lives in its state dir).
+    tok.env("AUTHCFG_TRUST_ADMIN", &admin_fingerprint(&team.admin));
     let out = tok
         .cmd()
         .args([
@@ -643,6 +646,7 @@ fn an_untrusted_certificate_is_refused_and_the_token_leaks_nowhere() {
     by_file.env("AUTHCFG_BAO_ADDR", &team.bao.addr);
     by_file.env("BAO_CACERT", &team.bao.ca.to_string_lossy());
     by_file.env("AUTHCFG_BAO_TOKEN_FILE", &file.to_string_lossy());
+    by_file.env("AUTHCFG_TRUST_ADMIN", &admin_fingerprint(&team.admin));
     assert_eq!(password(&by_file), "Db-Pass-0riginal");
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
     by_file
@@ -702,3 +706,117 @@ fn recipients_add_refuses_bad_key_paths_and_a_missing_service() {
 }
 
 use crate::support::services;
+
+/// The store swap (docs/SECURITY.md, "Key services"): someone who can write
+/// a custody holder's store directory, and can seal to the custody's key
+/// (encrypt rights at the service; anyone, for a plugin recipient), builds
+/// a store of their own whose recipient `runner` is in that custody with an
+/// identity X they know, opens it as X trusting their own admin key (so
+/// its `pins.json` holds an authentic pin of X), and copies it over
+/// `victim`. Returns the attacker's admin fingerprint.
+pub fn swap_in_own_store(
+    victim: &Path,
+    service: &str,
+    key: &str,
+    seal: &dyn Fn(&[u8]) -> String,
+) -> String {
+    let attacker = T::new();
+    attacker.init();
+    attacker
+        .add(
+            "basic",
+            "db",
+            &["username=app"],
+            Some(("password", "ATTACKER-CHOSEN")),
+        )
+        .success();
+    let (x_secret, x_public) = new_identity();
+    attacker
+        .cmd()
+        .args(["recipients", "add", &x_public, "--label", "runner"])
+        .args(["--role", "developer"])
+        .assert()
+        .success();
+    let mut h = header(&attacker.store);
+    let mut blob = b"authcfg-custody-v1\0".to_vec();
+    blob.extend_from_slice(h.id.as_bytes());
+    blob.push(0);
+    blob.extend_from_slice(x_secret.as_bytes());
+    let r = h
+        .recipients
+        .iter_mut()
+        .find(|r| r.label == "runner")
+        .unwrap();
+    r.custody = Some(authcfg::store::header::Custody {
+        service: service.into(),
+        key: key.into(),
+        sealed: seal(&blob),
+        addr: None,
+    });
+    let a = authcfg::keys::identity::parse(attacker.identity.as_deref().unwrap()).unwrap();
+    h.generation += 1;
+    h.sign(&authcfg::store::crypto::AdminKey::from_identity(&a));
+    std::fs::write(attacker.store.join("authcfg.toml"), h.to_toml()).unwrap();
+    let fp = admin_fingerprint(&attacker);
+    let mut x = T::bare();
+    x.store = attacker.store.clone();
+    x.identity = Some(x_secret);
+    x.env("AUTHCFG_TRUST_ADMIN", &fp);
+    x.cmd().arg("list").assert().success();
+    assert!(attacker.store.join("pins.json").is_file());
+    std::fs::remove_dir_all(victim).unwrap();
+    copy_dir(&attacker.store, victim);
+    fp
+}
+
+/// The attacker's store in place of the runner's is refused (exit 1,
+/// naming the header), and nothing of it is read.
+pub fn assert_swap_refused(t: &T) {
+    let out = t
+        .cmd()
+        .args(["export", "db", "--format", "json"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(out.stdout.is_empty());
+    assert!(!err.contains("ATTACKER-CHOSEN"));
+    assert!(err.contains("authcfg.toml"), "{err}");
+    assert!(err.contains("not the one you trusted"), "{err}");
+}
+
+#[test]
+fn a_store_swapped_in_by_a_directory_writer_with_encrypt_rights_is_refused() {
+    let team = team();
+    let runner = team.runner();
+    assert_eq!(password(&runner), "Db-Pass-0riginal");
+    // The runner of CI: the admin's fingerprint in its settings, and a
+    // HOME of its own (no pin yet).
+    let mut ci = team.runner_env();
+    ci.store = runner.store.clone();
+    ci.env("AUTHCFG_TRUST_ADMIN", &admin_fingerprint(&team.admin));
+    assert_eq!(password(&ci), "Db-Pass-0riginal");
+    // The pin of a custody key lives outside the store.
+    assert!(!runner.store.join("pins.json").exists());
+    use base64::Engine;
+    let evil_fp = swap_in_own_store(&runner.store, "bao", "transit/keys/runner", &|blob| {
+        team.bao.bao(
+            &[
+                "write",
+                "-field=ciphertext",
+                "transit/encrypt/runner",
+                &format!(
+                    "plaintext={}",
+                    base64::engine::general_purpose::STANDARD.encode(blob)
+                ),
+            ],
+            None,
+        )
+    });
+    assert_ne!(evil_fp, admin_fingerprint(&team.admin));
+    // Trusting the real admin's fingerprint: refused although the store's
+    // pins.json holds an authentic pin of the attacker's admin key.
+    assert_swap_refused(&ci);
+    // The runner that cloned (its pin outside the store, no setting).
+    assert_swap_refused(&runner);
+}
