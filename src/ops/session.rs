@@ -143,11 +143,10 @@ impl<'a> Session<'a> {
                     &key.identity,
                     trust,
                     options_for(settings, &key.source),
-                ).inspect_err(
-                    |e| {
-                        note_failure(settings, root, e);
-                    },
-                )?
+                )
+                .inspect_err(|e| {
+                    note_failure(settings, root, e);
+                })?
             }
             Err(e) => {
                 note_failure(settings, root, &e);

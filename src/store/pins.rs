@@ -123,7 +123,13 @@ impl CustodyPin {
 
     /// Pins `admin` (replacing an earlier pin); `store_id`, service and key
     /// are recorded for whoever reads the file.
-    pub fn write(&self, store_id: &str, service: &str, key: &str, admin: &AdminPub) -> std::io::Result<()> {
+    pub fn write(
+        &self,
+        store_id: &str,
+        service: &str,
+        key: &str,
+        admin: &AdminPub,
+    ) -> std::io::Result<()> {
         let dir = self.path.parent().expect("custody-pins dir");
         fsutil::ensure_private_dir(dir.parent().expect("state dir"))?;
         fsutil::ensure_private_dir(dir)?;

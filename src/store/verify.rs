@@ -326,7 +326,9 @@ pub(super) fn verify_state(
         // must name the key in use, the header's admin key or an earlier
         // admin key endorsed into it.
         if let Some(fp) = &given {
-            if !fingerprint_leads(&header, fp) && AdminKey::from_identity(k0).public().fingerprint() != *fp {
+            if !fingerprint_leads(&header, fp)
+                && AdminKey::from_identity(k0).public().fingerprint() != *fp
+            {
                 return Err(not_trusted(&hpath, &header, fp).into());
             }
         }
@@ -413,10 +415,12 @@ fn check_trusted(
     }
     if let Trust::Fingerprint(given) = trust {
         let given = given.trim();
-        if !fingerprint_leads(header, given) {
+        if fingerprint_leads(header, given) {
+            return Ok(());
+        }
+        if pinned.is_some() {
             return Err(not_trusted(hpath, header, given).into());
         }
-        return Ok(());
     } else if pinned.is_some() {
         return Ok(());
     }

@@ -343,7 +343,7 @@ fn a_teammate_with_only_a_plugin_identity_opens_the_store() {
         .contains("tok-for-the-plugin-mate"));
     assert!(!victim.join("pins.json").exists());
     let evil_fp =
-        crate::key_service::swap_in_own_store(&victim, "plugin", &recipient, &seal);
+        crate::key_service::swap_in_own_store(&victim, "plugin", &recipient, &seal, false);
     assert_ne!(evil_fp, fp);
     crate::key_service::assert_swap_refused(&mate);
     let mut no_setting = T::bare();

@@ -713,12 +713,15 @@ use crate::support::services;
 /// a store of their own whose recipient `runner` is in that custody with an
 /// identity X they know, opens it as X trusting their own admin key (so
 /// its `pins.json` holds an authentic pin of X), and copies it over
-/// `victim`. Returns the attacker's admin fingerprint.
+/// `victim`. With `as_master`, X is the attacker's master key itself (the
+/// runner then holds the swapped store's admin role). Returns the
+/// attacker's admin fingerprint.
 pub fn swap_in_own_store(
     victim: &Path,
     service: &str,
     key: &str,
     seal: &dyn Fn(&[u8]) -> String,
+    as_master: bool,
 ) -> String {
     let attacker = T::new();
     attacker.init();
@@ -730,10 +733,23 @@ pub fn swap_in_own_store(
             Some(("password", "ATTACKER-CHOSEN")),
         )
         .success();
-    let (x_secret, x_public) = new_identity();
+    let (x_secret, x_public) = if as_master {
+        let a = authcfg::keys::identity::parse(attacker.identity.as_deref().unwrap()).unwrap();
+        (
+            attacker.identity.clone().unwrap(),
+            a.to_public().to_string(),
+        )
+    } else {
+        new_identity()
+    };
+    let listed = if as_master {
+        new_identity().1
+    } else {
+        x_public.clone()
+    };
     attacker
         .cmd()
-        .args(["recipients", "add", &x_public, "--label", "runner"])
+        .args(["recipients", "add", &listed, "--label", "runner"])
         .args(["--role", "developer"])
         .assert()
         .success();
@@ -747,6 +763,9 @@ pub fn swap_in_own_store(
         .iter_mut()
         .find(|r| r.label == "runner")
         .unwrap();
+    if as_master {
+        r.public_key = x_public.clone();
+    }
     r.custody = Some(authcfg::store::header::Custody {
         service: service.into(),
         key: key.into(),
@@ -763,7 +782,7 @@ pub fn swap_in_own_store(
     x.identity = Some(x_secret);
     x.env("AUTHCFG_TRUST_ADMIN", &fp);
     x.cmd().arg("list").assert().success();
-    assert!(attacker.store.join("pins.json").is_file());
+    assert_eq!(attacker.store.join("pins.json").is_file(), !as_master);
     std::fs::remove_dir_all(victim).unwrap();
     copy_dir(&attacker.store, victim);
     fp
@@ -799,7 +818,7 @@ fn a_store_swapped_in_by_a_directory_writer_with_encrypt_rights_is_refused() {
     // The pin of a custody key lives outside the store.
     assert!(!runner.store.join("pins.json").exists());
     use base64::Engine;
-    let evil_fp = swap_in_own_store(&runner.store, "bao", "transit/keys/runner", &|blob| {
+    let seal = |blob: &[u8]| {
         team.bao.bao(
             &[
                 "write",
@@ -812,11 +831,21 @@ fn a_store_swapped_in_by_a_directory_writer_with_encrypt_rights_is_refused() {
             ],
             None,
         )
-    });
-    assert_ne!(evil_fp, admin_fingerprint(&team.admin));
-    // Trusting the real admin's fingerprint: refused although the store's
-    // pins.json holds an authentic pin of the attacker's admin key.
-    assert_swap_refused(&ci);
-    // The runner that cloned (its pin outside the store, no setting).
-    assert_swap_refused(&runner);
+    };
+    for as_master in [false, true] {
+        let evil_fp = swap_in_own_store(
+            &runner.store,
+            "bao",
+            "transit/keys/runner",
+            &seal,
+            as_master,
+        );
+        assert_ne!(evil_fp, admin_fingerprint(&team.admin));
+        // Trusting the real admin's fingerprint: refused although the
+        // store's pins.json holds an authentic pin of the attacker's admin
+        // key (or the custody is the swapped store's master key).
+        assert_swap_refused(&ci);
+        // The runner that cloned (its pin outside the store, no setting).
+        assert_swap_refused(&runner);
+    }
 }

@@ -509,4 +509,3 @@ fn a_format1_store_is_upgraded_in_place() {
         .stdout(&["export", "prod/db"])
         .contains("fixture-pg-pass"));
 }
-
