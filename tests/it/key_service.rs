@@ -849,3 +849,63 @@ fn a_store_swapped_in_by_a_directory_writer_with_encrypt_rights_is_refused() {
         assert_swap_refused(&runner);
     }
 }
+
+/// An unsigned header edit naming another engine's mount
+/// (`cubbyhole/keys/pwn`) would make the runner's token act there before
+/// any signature check: the token is used only on the transit mounts its
+/// settings allow (`AUTHCFG_BAO_TRANSIT_MOUNTS`, default `transit`), and
+/// the server (a plain listener here) receives nothing.
+#[test]
+fn a_header_naming_another_mount_makes_no_request() {
+    let team = team();
+    let runner = team.runner();
+    let mut h = header(&runner.store);
+    let c = h
+        .recipients
+        .iter_mut()
+        .find(|r| r.label == "runner")
+        .and_then(|r| r.custody.as_mut())
+        .unwrap();
+    c.key = "cubbyhole/keys/pwn".into();
+    c.sealed = "attacker-controlled-value".into();
+    std::fs::write(runner.store.join("authcfg.toml"), h.to_toml()).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let mut t = team.runner_env();
+    t.store = runner.store.clone();
+    t.home = runner.home.clone();
+    t.env(
+        "AUTHCFG_BAO_ADDR",
+        &format!("http://{}", listener.local_addr().unwrap()),
+    );
+    t.cmd()
+        .args(["export", "db"])
+        .assert()
+        .code(5)
+        .stdout("")
+        .stderr(contains("cubbyhole/keys/pwn"))
+        .stderr(contains("AUTHCFG_BAO_TRANSIT_MOUNTS"));
+    // A connection would be queued in the backlog: there is none.
+    assert_eq!(
+        listener.accept().err().map(|e| e.kind()),
+        Some(std::io::ErrorKind::WouldBlock),
+        "a request reached the server"
+    );
+    // The same header with the mount allowed: the listener is reached
+    // (so the check above can fail), and closes without answering.
+    t.env("AUTHCFG_BAO_TRANSIT_MOUNTS", "transit, cubbyhole");
+    let closer = std::thread::spawn(move || {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok((conn, _)) = listener.accept() {
+                drop(conn);
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    });
+    let out = t.cmd().args(["export", "db"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(closer.join().unwrap(), "the allowed mount was tried");
+}

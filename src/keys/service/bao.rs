@@ -93,6 +93,22 @@ impl Bao {
         timeout: Duration,
     ) -> Result<Bao, UserError> {
         let (mount, name) = check_key_path(key)?;
+        // The (unverified) header names the mount: the token is used only
+        // on the transit mounts the reader's settings allow, or a planted
+        // key path would make it act on another engine
+        // (docs/SECURITY.md, "Key services").
+        let allowed = settings.allowed_mounts();
+        if !allowed.contains(&mount) {
+            return Err(no_key(format!(
+                "the key path '{}' is not on a transit mount these settings allow ({}); no request was made",
+                crate::text::escape(key, 120),
+                allowed.join(", ")
+            ))
+            .hint(format!(
+                "if '{}' is a transit mount of yours, add it to AUTHCFG_BAO_TRANSIT_MOUNTS (comma-separated, default transit)",
+                crate::text::escape(&mount, 80)
+            )));
+        }
         let raw = addr.map(str::to_string).or_else(|| settings.addr.clone()).ok_or_else(|| {
             no_key("no OpenBao / Vault address is set").hint(
                 "set AUTHCFG_BAO_ADDR (or BAO_ADDR, VAULT_ADDR) to the server's URL; the store's header never chooses it",
