@@ -361,6 +361,12 @@ fn a_runner_with_only_an_approle_reads_the_team_store_and_each_unwrap_is_audited
         text.contains("bao (bao:transit/keys/runner): reachable"),
         "{text}"
     );
+    // The key is the service's, not this machine's keyring's.
+    assert!(!text.contains("keyring"), "{text}");
+    assert!(
+        text.contains("the key service bao:transit/keys/runner"),
+        "{text}"
+    );
     // The runner is a viewer: it cannot write.
     runner
         .add("bearer", "x", &[], Some(("token", "t-123456")))

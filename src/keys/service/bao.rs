@@ -361,6 +361,17 @@ impl Bao {
             body,
             Some(token),
         )?;
+        if (201..300).contains(&a.status) {
+            // A success with no body (204): not a refusal, but no answer.
+            return Err(no_key(format!(
+                "OpenBao at {} answered {action} with HTTP {} and no data.{field}",
+                self.origin(),
+                a.status
+            ))
+            .hint(
+                "check that the key path names a transit key (MOUNT/keys/NAME on a transit mount)",
+            ));
+        }
         if a.status != 200 {
             return Err(self.refusal(action, &a));
         }
