@@ -362,7 +362,10 @@ fn a_runner_with_only_an_approle_reads_the_team_store_and_each_unwrap_is_audited
         "{text}"
     );
     // The key is the service's, not this machine's keyring's.
-    assert!(!text.contains("lives only in this machine's keyring"), "{text}");
+    assert!(
+        !text.contains("lives only in this machine's keyring"),
+        "{text}"
+    );
     assert!(
         text.contains("the key service bao:transit/keys/runner"),
         "{text}"
