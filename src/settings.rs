@@ -53,6 +53,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("AUTHCFG_BAO_TOKEN_FILE", "a file holding that token (yours, mode 0600)"),
     ("AUTHCFG_BAO_ROLE_ID, AUTHCFG_BAO_SECRET_ID, AUTHCFG_BAO_SECRET_ID_FILE", "an AppRole login instead of a token (the secret id from the variable or a file of yours, mode 0600)"),
     ("AUTHCFG_BAO_APPROLE_MOUNT", "where the AppRole auth method is mounted (default approle)"),
+    ("AUTHCFG_BAO_TRANSIT_MOUNTS", "the transit mounts (comma-separated, default transit) your token is used on; a store naming another mount is refused before any request"),
     ("BAO_CACERT, VAULT_CACERT", "the CA file (PEM) that verifies the OpenBao / Vault server's certificate instead of the system store"),
     ("AUTHCFG_KMS_ENDPOINT, AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL", "the AWS KMS endpoint of key-service recipients (`recipients add awskms:ARN`; default https://kms.REGION.amazonaws.com, REGION from the ARN); never taken from the store"),
     ("AUTHCFG_KMS_ACCESS_KEY_ID, AUTHCFG_KMS_SECRET_ACCESS_KEY, AUTHCFG_KMS_SESSION_TOKEN", "AWS credentials for KMS only, before the usual AWS variables and profile; no program authcfg starts inherits the secret ones"),
@@ -102,6 +103,11 @@ pub struct BaoSettings {
     pub approle_mount: Option<String>,
     /// `BAO_CACERT`, else `VAULT_CACERT`.
     pub ca_cert: Option<PathBuf>,
+    /// `AUTHCFG_BAO_TRANSIT_MOUNTS` (comma-separated, default `transit`):
+    /// the transit mounts this reader's token may be used on. A header
+    /// naming another mount is refused before any request
+    /// (docs/SECURITY.md, "Key services").
+    pub transit_mounts: Vec<String>,
 }
 
 impl BaoSettings {
@@ -124,6 +130,17 @@ impl BaoSettings {
             secret_id_file: path("AUTHCFG_BAO_SECRET_ID_FILE"),
             approle_mount: first(&["AUTHCFG_BAO_APPROLE_MOUNT"]),
             ca_cert: path("BAO_CACERT").or_else(|| path("VAULT_CACERT")),
+            transit_mounts: transit_mounts(var("AUTHCFG_BAO_TRANSIT_MOUNTS").as_deref()),
+        }
+    }
+
+    /// The transit mounts the token may be used on (`transit` when none
+    /// is listed).
+    pub fn allowed_mounts(&self) -> Vec<String> {
+        if self.transit_mounts.is_empty() {
+            transit_mounts(None)
+        } else {
+            self.transit_mounts.clone()
         }
     }
 
@@ -132,6 +149,22 @@ impl BaoSettings {
     pub fn configured(&self) -> bool {
         self.addr.is_some()
             && (self.token.is_some() || self.token_file.is_some() || self.role_id.is_some())
+    }
+}
+
+/// The transit mounts `AUTHCFG_BAO_TRANSIT_MOUNTS` lists (`transit` when
+/// it is unset or lists none), each without surrounding `/`.
+pub fn transit_mounts(v: Option<&str>) -> Vec<String> {
+    let v: Vec<String> = v
+        .unwrap_or_default()
+        .split(',')
+        .map(|m| m.trim().trim_matches('/').to_string())
+        .filter(|m| !m.is_empty())
+        .collect();
+    if v.is_empty() {
+        vec!["transit".to_string()]
+    } else {
+        v
     }
 }
 
@@ -146,6 +179,7 @@ impl std::fmt::Debug for BaoSettings {
             .field("secret_id_file", &self.secret_id_file)
             .field("approle_mount", &self.approle_mount)
             .field("ca_cert", &self.ca_cert)
+            .field("transit_mounts", &self.transit_mounts)
             .finish()
     }
 }

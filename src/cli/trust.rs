@@ -20,6 +20,10 @@ pub fn run(ctx: &Ctx, args: Args) -> crate::error::CommandResult {
     settings.lock_timeout = ctx.settings.lock_timeout;
     settings.state_dir = ctx.settings.state_dir.clone();
     settings.key_file = ctx.settings.key_file.clone();
+    // A key-service runner's key comes through its service settings.
+    settings.bao = ctx.settings.bao.clone();
+    settings.kms = ctx.settings.kms.clone();
+    settings.http_timeout = ctx.settings.http_timeout;
     settings.trust_admin = Some(args.fingerprint.clone());
     if crate::ops::team::joining(&ctx.store_dir) {
         // A clone that has not joined: trusting completes it, or pins the

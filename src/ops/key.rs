@@ -722,6 +722,10 @@ pub fn recovery(s: &Session) -> Recovery {
             true,
             format!("the key is the file {}: keep a copy of it (or `authcfg key export FILE`)", p.display()),
         ),
+        (Source::KeyService { service, key, .. }, _) => (
+            true,
+            format!("the key is sealed in the store's header by the key service {service}:{key}: the service and its access policy keep it; there is nothing to back up on this machine"),
+        ),
         (_, false) if member => (
             false,
             "your key lives only in this machine's keyring: if it is lost, make a new one (`authcfg key new`) and ask the admin to add it, or keep a backup now: `authcfg key export FILE` (README, \"Recovery\")".into(),

@@ -35,7 +35,18 @@ pub fn options(settings: &Settings) -> Options {
             .as_deref()
             .and_then(|k| crate::store::audit::Retention::parse(k).ok())
             .unwrap_or_default(),
+        custody: None,
     }
+}
+
+/// `options`, for the key `source` gave: a key from a key custody keeps its
+/// pin outside the store (docs/SECURITY.md, "Key services").
+pub fn options_for(settings: &Settings, source: &crate::keys::Source) -> Options {
+    let mut o = options(settings);
+    if let crate::keys::Source::KeyService { service, key, .. } = source {
+        o.custody = Some((service.clone(), key.clone()));
+    }
+    o
 }
 
 /// Where the (unverified) header says the key lives.
@@ -111,7 +122,7 @@ impl<'a> Session<'a> {
             header.clone(),
             &key.identity,
             trust,
-            options(settings),
+            options_for(settings, &key.source),
         ) {
             Ok(s) => s,
             Err(_) if key.source == crate::keys::Source::Cache => {
@@ -126,11 +137,16 @@ impl<'a> Session<'a> {
                     (None, true) => Trust::Ask(&ask),
                     (None, false) => Trust::None,
                 };
-                Store::unlock(root, header, &key.identity, trust, options(settings)).inspect_err(
-                    |e| {
-                        note_failure(settings, root, e);
-                    },
-                )?
+                Store::unlock(
+                    root,
+                    header,
+                    &key.identity,
+                    trust,
+                    options_for(settings, &key.source),
+                )
+                .inspect_err(|e| {
+                    note_failure(settings, root, e);
+                })?
             }
             Err(e) => {
                 note_failure(settings, root, &e);

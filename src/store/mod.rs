@@ -118,6 +118,9 @@ pub struct Options {
     pub state_dir: Option<PathBuf>,
     /// How much of the audit trail is kept (`AUTHCFG_AUDIT_KEEP`).
     pub audit_retention: audit::Retention,
+    /// The key custody (`service`, `key`) the key in use came from, if it
+    /// came from one: its pin lives outside the store (`pins::CustodyPin`).
+    pub custody: Option<(String, String)>,
 }
 
 impl Default for Options {
@@ -129,6 +132,7 @@ impl Default for Options {
             fault_hold: None,
             state_dir: None,
             audit_retention: audit::Retention::default(),
+            custody: None,
         }
     }
 }

@@ -66,3 +66,80 @@ pub fn pin(
     let json = serde_json::to_vec_pretty(&pins).map_err(std::io::Error::other)?;
     fsutil::write_atomic_via(&root.join("tmp"), &root.join(PINS_FILE), &json, true)
 }
+
+/// Where a key that came from a key custody (a key service or an age
+/// plugin's custody) keeps its pin: outside the store, in this user's state
+/// directory (`$XDG_STATE_HOME/authcfg/custody-pins/`), one private file
+/// per store path, service and key. Such an identity is chosen by the
+/// unverified header (its `sealed` field), and whoever may encrypt to the
+/// service's key (anyone, for a plugin recipient) can seal one they know,
+/// for a store of their own with pins they MAC'd themselves; so its pins
+/// cannot live in the store directory (docs/SECURITY.md, "Key services").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustodyPin {
+    path: std::path::PathBuf,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CustodyPinFile {
+    store: String,
+    service: String,
+    key: String,
+    admin_key: String,
+}
+
+impl CustodyPin {
+    /// The pin of the store at `root` for the custody `service:key`, if
+    /// there is a state directory.
+    pub fn new(state_dir: &Path, root: &Path, service: &str, key: &str) -> CustodyPin {
+        use sha2::{Digest, Sha256};
+        let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+        let mut h = Sha256::new();
+        for part in [
+            root.as_os_str().as_encoded_bytes(),
+            service.as_bytes(),
+            key.as_bytes(),
+        ] {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part);
+        }
+        CustodyPin {
+            path: state_dir
+                .join("custody-pins")
+                .join(hex::encode(&h.finalize()[..16])),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The admin key pinned for this store and custody, if any.
+    pub fn read(&self) -> Option<AdminPub> {
+        let bytes = fsutil::read_private(&self.path).ok()??;
+        let f: CustodyPinFile = serde_json::from_slice(&bytes).ok()?;
+        AdminPub::parse(&f.admin_key)
+    }
+
+    /// Pins `admin` (replacing an earlier pin); `store_id`, service and key
+    /// are recorded for whoever reads the file.
+    pub fn write(
+        &self,
+        store_id: &str,
+        service: &str,
+        key: &str,
+        admin: &AdminPub,
+    ) -> std::io::Result<()> {
+        let dir = self.path.parent().expect("custody-pins dir");
+        fsutil::ensure_private_dir(dir.parent().expect("state dir"))?;
+        fsutil::ensure_private_dir(dir)?;
+        let json = serde_json::to_vec_pretty(&CustodyPinFile {
+            store: store_id.to_string(),
+            service: service.to_string(),
+            key: key.to_string(),
+            admin_key: admin.encode(),
+        })
+        .map_err(std::io::Error::other)?;
+        fsutil::write_atomic_via(dir, &self.path, &json, false)
+    }
+}

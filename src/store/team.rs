@@ -138,7 +138,7 @@ impl Store {
             .hint("check the repository's remote URL")
             .into());
         }
-        let st = verify_state(&self.root, h, &self.identity(), Trust::None)?;
+        let st = verify_state(&self.root, h, &self.identity(), Trust::None, &self.opts)?;
         Ok(st.keys)
     }
 

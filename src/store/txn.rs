@@ -90,15 +90,16 @@ impl Store {
         }
         let k0 = st.ids[0].clone();
         drop(st);
-        let fresh = verify_state(&self.root, on_disk.clone(), &k0, Trust::None).or_else(|e| {
-            // The key source may hold a new key by now (a rotation).
-            match self.reload_key.as_ref().and_then(|f| f()) {
-                Some(k) if k.to_public().to_string() != k0.to_public().to_string() => {
-                    verify_state(&self.root, on_disk, &k, Trust::None)
+        let fresh = verify_state(&self.root, on_disk.clone(), &k0, Trust::None, &self.opts)
+            .or_else(|e| {
+                // The key source may hold a new key by now (a rotation).
+                match self.reload_key.as_ref().and_then(|f| f()) {
+                    Some(k) if k.to_public().to_string() != k0.to_public().to_string() => {
+                        verify_state(&self.root, on_disk, &k, Trust::None, &self.opts)
+                    }
+                    _ => Err(e),
                 }
-                _ => Err(e),
-            }
-        });
+            });
         let fresh = fresh.map_err(|e| {
             let (exit, _) = crate::error::classify(&e);
             if exit == Exit::NoKey {

@@ -75,8 +75,38 @@ pub(super) fn verify_state(
     header: Header,
     k0: &x25519::Identity,
     trust: Trust,
+    opts: &Options,
 ) -> anyhow::Result<State> {
     let hpath = root.join(HEADER_FILE);
+    // A key from a key custody was chosen by the unverified header: its pin
+    // lives outside the store, never in `pins.json` (docs/SECURITY.md, "Key
+    // services"); with no state directory it has none, and every use needs
+    // the trust setting.
+    let custody_pin = opts.custody.as_ref().and_then(|(service, key)| {
+        opts.state_dir
+            .as_deref()
+            .map(|d| (pins::CustodyPin::new(d, root, service, key), service, key))
+    });
+    let read_pin = || -> Option<AdminPub> {
+        match (&opts.custody, &custody_pin) {
+            (None, _) => pins::pinned(root, &header.id, k0),
+            (Some(_), Some((p, _, _))) => p.read(),
+            (Some(_), None) => None,
+        }
+    };
+    let write_pin = |h: &Header, admin: &AdminPub| -> anyhow::Result<()> {
+        match (&opts.custody, &custody_pin) {
+            (None, _) => pins::pin(root, &h.id, k0, admin).map_err(|e| write_error(root, e)),
+            (Some(_), Some((p, service, key))) => p
+                .write(&h.id, service, key, admin)
+                .map_err(|e| write_error(p.path(), e)),
+            (Some(_), None) => Ok(()),
+        }
+    };
+    let given = match &trust {
+        Trust::Fingerprint(f) => Some(f.trim().to_string()),
+        _ => None,
+    };
     let jpath = root.join(journal::ADMIN_JOURNAL_FILE);
     let mut refused: Option<UserError> = None;
     let mut journal = match fsutil::read_private(&jpath) {
@@ -260,62 +290,15 @@ pub(super) fn verify_state(
         .into());
     } else {
         // A member: the admin key it pinned, followed through endorsements.
-        let pinned = pins::pinned(root, &header.id, k0);
         let admin = header
             .admin_pub()
             .ok_or_else(|| forged(&hpath, "names no valid admin key"))?;
-        match pinned {
-            Some(p) if p == admin => {}
-            Some(p) => {
-                let mut cur = p.encode();
-                for e in &header.admin_history {
-                    if e.previous == cur && e.valid(&header.id) {
-                        cur = e.next.clone();
-                    }
-                }
-                if cur != header.admin_key {
-                    return Err(forged(
-                        &hpath,
-                        &format!(
-                            "is signed by an admin key ({}) that is not the one you trusted ({})",
-                            admin.fingerprint(),
-                            p.fingerprint()
-                        ),
-                    )
-                    .into());
-                }
-            }
-            None => {
-                let fp = admin.fingerprint();
-                let ok = match trust {
-                    Trust::Fingerprint(given) => given.trim() == fp,
-                    Trust::Ask(ask) => ask(&fp),
-                    Trust::None => false,
-                };
-                if !ok {
-                    let is_recipient = header
-                        .recipients
-                        .iter()
-                        .any(|r| r.public_key == k0.to_public().to_string());
-                    if !is_recipient {
-                        return Err(not_recipient(root, k0).into());
-                    }
-                    return Err(no_key(format!(
-                        "this key ({}) is a member of the store, which has not yet trusted its admin key {fp}",
-                        short_key(&k0.to_public().to_string())
-                    ))
-                    .hint(format!(
-                        "check the fingerprint with the store's admin, then run `authcfg trust {fp}` (or set AUTHCFG_TRUST_ADMIN={fp})"
-                    ))
-                    .into());
-                }
-            }
-        }
+        check_trusted(root, &hpath, &header, k0, &admin, read_pin(), &trust)?;
         if !header.signed_by(&admin) {
             return Err(forged(&hpath, "has a signature that does not verify").into());
         }
-        if pinned != Some(admin) {
-            pins::pin(root, &header.id, k0, &admin).map_err(|e| write_error(root, e))?;
+        if read_pin() != Some(admin) {
+            write_pin(&header, &admin)?;
         }
         if let Some(j) = journal.take() {
             match check_journal(&j, &header) {
@@ -325,6 +308,30 @@ pub(super) fn verify_state(
             }
         }
         role = Role::Member;
+    }
+    if role == Role::Admin {
+        // A key from a custody opens as the admin only the store whose
+        // admin key it trusted: the header's `sealed` may hold the master
+        // key of a store someone put in this one's place.
+        if opts.custody.is_some() {
+            let admin = header
+                .admin_pub()
+                .ok_or_else(|| forged(&hpath, "names no valid admin key"))?;
+            check_trusted(root, &hpath, &header, k0, &admin, read_pin(), &trust)?;
+            if read_pin() != Some(admin) {
+                write_pin(&header, &admin)?;
+            }
+        }
+        // The trust setting, when given, is checked also for the admin: it
+        // must name the key in use, the header's admin key or an earlier
+        // admin key endorsed into it.
+        if let Some(fp) = &given {
+            if !fingerprint_leads(&header, fp)
+                && AdminKey::from_identity(k0).public().fingerprint() != *fp
+            {
+                return Err(not_trusted(&hpath, &header, fp).into());
+            }
+        }
     }
     let id_refs: Vec<&x25519::Identity> = ids.iter().collect();
     let keys = StoreKeys::unseal(&header, &id_refs).map_err(|_| not_recipient(root, k0))?;
@@ -344,4 +351,98 @@ pub(super) fn verify_state(
         forged: refused.map(|e| (e.message, e.hint.unwrap_or_default())),
         stale,
     })
+}
+
+/// Whether the admin key `from` (encoded) leads to the header's admin key
+/// through the header's valid endorsements.
+fn leads_to(header: &Header, from: &str) -> bool {
+    let mut cur = from.to_string();
+    for e in &header.admin_history {
+        if e.previous == cur && e.valid(&header.id) {
+            cur = e.next.clone();
+        }
+    }
+    cur == header.admin_key
+}
+
+/// Whether the fingerprint `fp` names the header's admin key, or an earlier
+/// admin key from which the header's valid endorsements lead to it.
+fn fingerprint_leads(header: &Header, fp: &str) -> bool {
+    header.admin_pub().is_some_and(|a| a.fingerprint() == fp)
+        || header
+            .admin_history
+            .iter()
+            .filter_map(|e| AdminPub::parse(&e.previous))
+            .any(|p| p.fingerprint() == fp && leads_to(header, &p.encode()))
+}
+
+fn not_trusted(hpath: &Path, header: &Header, fp: &str) -> UserError {
+    let signer = header
+        .admin_pub()
+        .map(|a| a.fingerprint())
+        .unwrap_or_else(|| "none".into());
+    forged(
+        hpath,
+        &format!("is signed by an admin key ({signer}) that is not the one you trusted ({fp})"),
+    )
+}
+
+/// Checks the header's admin key `admin` against what this key trusts: its
+/// pin (followed through endorsements) and the trust setting, which, when
+/// given, is always checked (docs/SECURITY.md, "Members"); with neither, the
+/// question at a terminal.
+fn check_trusted(
+    root: &Path,
+    hpath: &Path,
+    header: &Header,
+    k0: &x25519::Identity,
+    admin: &AdminPub,
+    pinned: Option<AdminPub>,
+    trust: &Trust,
+) -> anyhow::Result<()> {
+    if let Some(p) = &pinned {
+        if p != admin && !leads_to(header, &p.encode()) {
+            return Err(forged(
+                hpath,
+                &format!(
+                    "is signed by an admin key ({}) that is not the one you trusted ({})",
+                    admin.fingerprint(),
+                    p.fingerprint()
+                ),
+            )
+            .into());
+        }
+    }
+    if let Trust::Fingerprint(given) = trust {
+        let given = given.trim();
+        if fingerprint_leads(header, given) {
+            return Ok(());
+        }
+        if pinned.is_some() {
+            return Err(not_trusted(hpath, header, given).into());
+        }
+    } else if pinned.is_some() {
+        return Ok(());
+    }
+    let fp = admin.fingerprint();
+    if let Trust::Ask(ask) = trust {
+        if pinned.is_none() && ask(&fp) {
+            return Ok(());
+        }
+    }
+    let is_recipient = header
+        .recipients
+        .iter()
+        .any(|r| r.public_key == k0.to_public().to_string());
+    if !is_recipient {
+        return Err(not_recipient(root, k0).into());
+    }
+    Err(no_key(format!(
+        "this key ({}) is a member of the store, which has not yet trusted its admin key {fp}",
+        short_key(&k0.to_public().to_string())
+    ))
+    .hint(format!(
+        "check the fingerprint with the store's admin, then run `authcfg trust {fp}` (or set AUTHCFG_TRUST_ADMIN={fp})"
+    ))
+    .into())
 }

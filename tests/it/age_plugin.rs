@@ -316,6 +316,45 @@ fn a_teammate_with_only_a_plugin_identity_opens_the_store() {
     assert!(cloner
         .stdout(&["export", "api"])
         .contains("tok-for-the-plugin-mate"));
+    // The store swap (docs/SECURITY.md, "Key services"): the plugin
+    // recipient is public, so anyone who can write the teammate's store
+    // directory seals an identity of their own to it, for a store of their
+    // own with an authentic pin of it. Refused with the fingerprint set,
+    // and with the pin kept outside the store from the opens above.
+    let seal = |blob: &[u8]| {
+        let mut age = std::process::Command::new("age");
+        age.env("PATH", path_with_plugin())
+            .args(["-r", &recipient])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped());
+        let mut child = age.spawn().expect("age is installed");
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(blob).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(out.stdout)
+    };
+    let victim = t.dir.path().join("victim-store");
+    crate::support::copy_dir(&t.store, &victim);
+    mate.store = victim.clone();
+    assert!(mate
+        .stdout(&["export", "api"])
+        .contains("tok-for-the-plugin-mate"));
+    assert!(!victim.join("pins.json").exists());
+    let evil_fp =
+        crate::key_service::swap_in_own_store(&victim, "plugin", &recipient, &seal, false);
+    assert_ne!(evil_fp, fp);
+    crate::key_service::assert_swap_refused(&mate);
+    let mut no_setting = T::bare();
+    no_setting.home = mate.home.clone();
+    no_setting.store = victim.clone();
+    no_setting.extra_env = mate.extra_env.clone();
+    no_setting
+        .extra_env
+        .retain(|(k, _)| k != "AUTHCFG_TRUST_ADMIN");
+    crate::key_service::assert_swap_refused(&no_setting);
+    mate.store = t.store.clone();
     // (The test plugin wraps with one fixed key for every identity, so
     // "another identity of the same plugin" cannot be shown with it.)
     // Without the plugin installed: named, exit 5, nothing else tried.

@@ -361,6 +361,15 @@ fn a_runner_with_only_an_approle_reads_the_team_store_and_each_unwrap_is_audited
         text.contains("bao (bao:transit/keys/runner): reachable"),
         "{text}"
     );
+    // The key is the service's, not this machine's keyring's.
+    assert!(
+        !text.contains("lives only in this machine's keyring"),
+        "{text}"
+    );
+    assert!(
+        text.contains("the key service bao:transit/keys/runner"),
+        "{text}"
+    );
     // The runner is a viewer: it cannot write.
     runner
         .add("bearer", "x", &[], Some(("token", "t-123456")))
@@ -608,6 +617,9 @@ fn an_untrusted_certificate_is_refused_and_the_token_leaks_nowhere() {
     tok.env("VAULT_TOKEN", &token);
     tok.env("BAO_TOKEN", &token);
     tok.env("AUTHCFG_BAO_TOKEN", &token);
+    // A runner of its own HOME: the admin key it trusts comes from its
+    // settings, as in CI (a custody key's pin lives in its state dir).
+    tok.env("AUTHCFG_TRUST_ADMIN", &admin_fingerprint(&team.admin));
     let out = tok
         .cmd()
         .args([
@@ -643,6 +655,7 @@ fn an_untrusted_certificate_is_refused_and_the_token_leaks_nowhere() {
     by_file.env("AUTHCFG_BAO_ADDR", &team.bao.addr);
     by_file.env("BAO_CACERT", &team.bao.ca.to_string_lossy());
     by_file.env("AUTHCFG_BAO_TOKEN_FILE", &file.to_string_lossy());
+    by_file.env("AUTHCFG_TRUST_ADMIN", &admin_fingerprint(&team.admin));
     assert_eq!(password(&by_file), "Db-Pass-0riginal");
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
     by_file
@@ -702,3 +715,206 @@ fn recipients_add_refuses_bad_key_paths_and_a_missing_service() {
 }
 
 use crate::support::services;
+
+/// The store swap (docs/SECURITY.md, "Key services"): someone who can write
+/// a custody holder's store directory, and can seal to the custody's key
+/// (encrypt rights at the service; anyone, for a plugin recipient), builds
+/// a store of their own whose recipient `runner` is in that custody with an
+/// identity X they know, opens it as X trusting their own admin key (so
+/// its `pins.json` holds an authentic pin of X), and copies it over
+/// `victim`. With `as_master`, X is the attacker's master key itself (the
+/// runner then holds the swapped store's admin role). Returns the
+/// attacker's admin fingerprint.
+pub fn swap_in_own_store(
+    victim: &Path,
+    service: &str,
+    key: &str,
+    seal: &dyn Fn(&[u8]) -> String,
+    as_master: bool,
+) -> String {
+    let attacker = T::new();
+    attacker.init();
+    attacker
+        .add(
+            "basic",
+            "db",
+            &["username=app"],
+            Some(("password", "ATTACKER-CHOSEN")),
+        )
+        .success();
+    let (x_secret, x_public) = if as_master {
+        let a = authcfg::keys::identity::parse(attacker.identity.as_deref().unwrap()).unwrap();
+        (
+            attacker.identity.clone().unwrap(),
+            a.to_public().to_string(),
+        )
+    } else {
+        new_identity()
+    };
+    let listed = if as_master {
+        new_identity().1
+    } else {
+        x_public.clone()
+    };
+    attacker
+        .cmd()
+        .args(["recipients", "add", &listed, "--label", "runner"])
+        .args(["--role", "developer"])
+        .assert()
+        .success();
+    let mut h = header(&attacker.store);
+    let mut blob = b"authcfg-custody-v1\0".to_vec();
+    blob.extend_from_slice(h.id.as_bytes());
+    blob.push(0);
+    blob.extend_from_slice(x_secret.as_bytes());
+    let r = h
+        .recipients
+        .iter_mut()
+        .find(|r| r.label == "runner")
+        .unwrap();
+    if as_master {
+        r.public_key = x_public.clone();
+    }
+    r.custody = Some(authcfg::store::header::Custody {
+        service: service.into(),
+        key: key.into(),
+        sealed: seal(&blob),
+        addr: None,
+    });
+    let a = authcfg::keys::identity::parse(attacker.identity.as_deref().unwrap()).unwrap();
+    h.generation += 1;
+    h.sign(&authcfg::store::crypto::AdminKey::from_identity(&a));
+    std::fs::write(attacker.store.join("authcfg.toml"), h.to_toml()).unwrap();
+    let fp = admin_fingerprint(&attacker);
+    let mut x = T::bare();
+    x.store = attacker.store.clone();
+    x.identity = Some(x_secret);
+    x.env("AUTHCFG_TRUST_ADMIN", &fp);
+    x.cmd().arg("list").assert().success();
+    assert_eq!(attacker.store.join("pins.json").is_file(), !as_master);
+    std::fs::remove_dir_all(victim).unwrap();
+    copy_dir(&attacker.store, victim);
+    fp
+}
+
+/// The attacker's store in place of the runner's is refused (exit 1,
+/// naming the header), and nothing of it is read.
+pub fn assert_swap_refused(t: &T) {
+    let out = t
+        .cmd()
+        .args(["export", "db", "--format", "json"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(out.stdout.is_empty());
+    assert!(!err.contains("ATTACKER-CHOSEN"));
+    assert!(err.contains("authcfg.toml"), "{err}");
+    assert!(err.contains("not the one you trusted"), "{err}");
+}
+
+#[test]
+fn a_store_swapped_in_by_a_directory_writer_with_encrypt_rights_is_refused() {
+    let team = team();
+    let runner = team.runner();
+    assert_eq!(password(&runner), "Db-Pass-0riginal");
+    // The runner of CI: the admin's fingerprint in its settings, and a
+    // HOME of its own (no pin yet).
+    let mut ci = team.runner_env();
+    ci.store = runner.store.clone();
+    ci.env("AUTHCFG_TRUST_ADMIN", &admin_fingerprint(&team.admin));
+    assert_eq!(password(&ci), "Db-Pass-0riginal");
+    // The pin of a custody key lives outside the store.
+    assert!(!runner.store.join("pins.json").exists());
+    use base64::Engine;
+    let seal = |blob: &[u8]| {
+        team.bao.bao(
+            &[
+                "write",
+                "-field=ciphertext",
+                "transit/encrypt/runner",
+                &format!(
+                    "plaintext={}",
+                    base64::engine::general_purpose::STANDARD.encode(blob)
+                ),
+            ],
+            None,
+        )
+    };
+    for as_master in [false, true] {
+        let evil_fp = swap_in_own_store(
+            &runner.store,
+            "bao",
+            "transit/keys/runner",
+            &seal,
+            as_master,
+        );
+        assert_ne!(evil_fp, admin_fingerprint(&team.admin));
+        // Trusting the real admin's fingerprint: refused although the
+        // store's pins.json holds an authentic pin of the attacker's admin
+        // key (or the custody is the swapped store's master key).
+        assert_swap_refused(&ci);
+        // The runner that cloned (its pin outside the store, no setting).
+        assert_swap_refused(&runner);
+    }
+}
+
+/// An unsigned header edit naming another engine's mount
+/// (`cubbyhole/keys/pwn`) would make the runner's token act there before
+/// any signature check: the token is used only on the transit mounts its
+/// settings allow (`AUTHCFG_BAO_TRANSIT_MOUNTS`, default `transit`), and
+/// the server (a plain listener here) receives nothing.
+#[test]
+fn a_header_naming_another_mount_makes_no_request() {
+    let team = team();
+    let runner = team.runner();
+    let mut h = header(&runner.store);
+    let c = h
+        .recipients
+        .iter_mut()
+        .find(|r| r.label == "runner")
+        .and_then(|r| r.custody.as_mut())
+        .unwrap();
+    c.key = "cubbyhole/keys/pwn".into();
+    c.sealed = "attacker-controlled-value".into();
+    std::fs::write(runner.store.join("authcfg.toml"), h.to_toml()).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let mut t = team.runner_env();
+    t.store = runner.store.clone();
+    t.home = runner.home.clone();
+    t.env(
+        "AUTHCFG_BAO_ADDR",
+        &format!("http://{}", listener.local_addr().unwrap()),
+    );
+    t.cmd()
+        .args(["export", "db"])
+        .assert()
+        .code(5)
+        .stdout("")
+        .stderr(contains("cubbyhole/keys/pwn"))
+        .stderr(contains("AUTHCFG_BAO_TRANSIT_MOUNTS"));
+    // A connection would be queued in the backlog: there is none.
+    assert_eq!(
+        listener.accept().err().map(|e| e.kind()),
+        Some(std::io::ErrorKind::WouldBlock),
+        "a request reached the server"
+    );
+    // The same header with the mount allowed: the listener is reached
+    // (so the check above can fail), and closes without answering.
+    t.env("AUTHCFG_BAO_TRANSIT_MOUNTS", "transit, cubbyhole");
+    let closer = std::thread::spawn(move || {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok((conn, _)) = listener.accept() {
+                drop(conn);
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    });
+    let out = t.cmd().args(["export", "db"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(closer.join().unwrap(), "the allowed mount was tried");
+}

@@ -403,6 +403,9 @@ fn kms_credentials_reach_no_child_error_argv_or_audit() {
     // The KMS-only variables (scrubbed at start-up) instead of a profile.
     let mut env = T::bare();
     env.store = runner.store.clone();
+    // A HOME of its own: the admin key it trusts comes from its settings,
+    // as in CI (a custody key's pin lives in its state directory).
+    env.env("AUTHCFG_TRUST_ADMIN", &admin_fingerprint(&team.admin));
     as_user(&mut env, &team.kms, "runner", "AUTHCFG_KMS");
     let out = env
         .cmd()

@@ -55,6 +55,19 @@ fn teammate_reads_with_its_own_key_until_removed() {
         .assert()
         .code(5);
     mate.cmd().args(["trust", &fp]).assert().success();
+    // With the admin key pinned, a trust setting naming another key is
+    // still checked, and refused (docs/SECURITY.md, "Members").
+    mate.env(
+        "AUTHCFG_TRUST_ADMIN",
+        "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    );
+    mate.cmd()
+        .args(["show", "after"])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(contains("not the one you trusted"));
+    mate.env("AUTHCFG_TRUST_ADMIN", &fp);
     assert!(mate
         .stdout(&["show", "after", "--reveal"])
         .contains("tok-after"));

@@ -509,18 +509,3 @@ fn a_format1_store_is_upgraded_in_place() {
         .stdout(&["export", "prod/db"])
         .contains("fixture-pg-pass"));
 }
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o700)).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), &dest).unwrap();
-            std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o600)).unwrap();
-        }
-    }
-}

@@ -93,6 +93,22 @@ impl Bao {
         timeout: Duration,
     ) -> Result<Bao, UserError> {
         let (mount, name) = check_key_path(key)?;
+        // The (unverified) header names the mount: the token is used only
+        // on the transit mounts the reader's settings allow, or a planted
+        // key path would make it act on another engine
+        // (docs/SECURITY.md, "Key services").
+        let allowed = settings.allowed_mounts();
+        if !allowed.contains(&mount) {
+            return Err(no_key(format!(
+                "the key path '{}' is not on a transit mount these settings allow ({}); no request was made",
+                crate::text::escape(key, 120),
+                allowed.join(", ")
+            ))
+            .hint(format!(
+                "if '{}' is a transit mount of yours, add it to AUTHCFG_BAO_TRANSIT_MOUNTS (comma-separated, default transit)",
+                crate::text::escape(&mount, 80)
+            )));
+        }
         let raw = addr.map(str::to_string).or_else(|| settings.addr.clone()).ok_or_else(|| {
             no_key("no OpenBao / Vault address is set").hint(
                 "set AUTHCFG_BAO_ADDR (or BAO_ADDR, VAULT_ADDR) to the server's URL; the store's header never chooses it",
@@ -345,6 +361,17 @@ impl Bao {
             body,
             Some(token),
         )?;
+        if (201..300).contains(&a.status) {
+            // A success with no body (204): not a refusal, but no answer.
+            return Err(no_key(format!(
+                "OpenBao at {} answered {action} with HTTP {} and no data.{field}",
+                self.origin(),
+                a.status
+            ))
+            .hint(
+                "check that the key path names a transit key (MOUNT/keys/NAME on a transit mount)",
+            ));
+        }
         if a.status != 200 {
             return Err(self.refusal(action, &a));
         }

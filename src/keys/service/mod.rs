@@ -80,7 +80,7 @@ pub fn open(
             &settings.bao,
             &custody.key,
             addr,
-            settings.http_timeout,
+            request_timeout(settings),
         )?)),
         "awskms" => {
             if addr.is_some() {
@@ -91,7 +91,7 @@ pub fn open(
                 &settings.kms,
                 &custody.key,
                 store_id,
-                settings.http_timeout,
+                request_timeout(settings),
             )?))
         }
         "plugin" => Ok(Box::new(plugin::Plugin::new(&custody.key, None, None)?)),
@@ -101,6 +101,14 @@ pub fn open(
         ))
         .hint(format!("known services: {}", SERVICES.join(", ")))),
     }
+}
+
+/// Each request to a key service: `AUTHCFG_HTTP_TIMEOUT`, at most 10 s
+/// (a header may list several custodies, each tried in turn).
+fn request_timeout(settings: &Settings) -> std::time::Duration {
+    settings
+        .http_timeout
+        .min(std::time::Duration::from_secs(10))
 }
 
 /// Whether the reader's settings configure this service at all.

@@ -481,7 +481,7 @@ pub fn complete_join(
         header.clone(),
         &key.identity,
         trust,
-        crate::ops::session::options(settings),
+        crate::ops::session::options_for(settings, &key.source),
     ) {
         if crate::error::classify(&e).0 != crate::error::Exit::NoKey {
             return Err(e);
