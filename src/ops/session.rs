@@ -36,6 +36,7 @@ pub fn options(settings: &Settings) -> Options {
             .and_then(|k| crate::store::audit::Retention::parse(k).ok())
             .unwrap_or_default(),
         custody: None,
+        trust_admin: settings.trust_admin.clone(),
     }
 }
 

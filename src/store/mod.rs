@@ -121,6 +121,9 @@ pub struct Options {
     /// The key custody (`service`, `key`) the key in use came from, if it
     /// came from one: its pin lives outside the store (`pins::CustodyPin`).
     pub custody: Option<(String, String)>,
+    /// The admin key the user trusts (`AUTHCFG_TRUST_ADMIN`), checked again
+    /// when the header changes under the writer lock (`Store::refresh`).
+    pub trust_admin: Option<String>,
 }
 
 impl Default for Options {
@@ -133,6 +136,7 @@ impl Default for Options {
             state_dir: None,
             audit_retention: audit::Retention::default(),
             custody: None,
+            trust_admin: None,
         }
     }
 }

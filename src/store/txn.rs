@@ -88,14 +88,32 @@ impl Store {
         if same {
             return Ok(());
         }
+        // Another store put in this one's place while the command waited
+        // (someone who can write the directory) is never taken for it.
+        if on_disk.id != st.header.id {
+            return Err(forged(
+                &self.root.join(HEADER_FILE),
+                &format!(
+                    "now belongs to another store ({}, not {}): the store directory was replaced while this command waited",
+                    on_disk.id, st.header.id
+                ),
+            )
+            .into());
+        }
         let k0 = st.ids[0].clone();
         drop(st);
-        let fresh = verify_state(&self.root, on_disk.clone(), &k0, Trust::None, &self.opts)
-            .or_else(|e| {
+        // The trust setting holds here as at the start (docs/SECURITY.md,
+        // "Key services").
+        let trust = || match &self.opts.trust_admin {
+            Some(f) => Trust::Fingerprint(f),
+            None => Trust::None,
+        };
+        let fresh =
+            verify_state(&self.root, on_disk.clone(), &k0, trust(), &self.opts).or_else(|e| {
                 // The key source may hold a new key by now (a rotation).
                 match self.reload_key.as_ref().and_then(|f| f()) {
                     Some(k) if k.to_public().to_string() != k0.to_public().to_string() => {
-                        verify_state(&self.root, on_disk, &k, Trust::None, &self.opts)
+                        verify_state(&self.root, on_disk, &k, trust(), &self.opts)
                     }
                     _ => Err(e),
                 }

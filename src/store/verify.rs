@@ -82,20 +82,33 @@ pub(super) fn verify_state(
     // lives outside the store, never in `pins.json` (docs/SECURITY.md, "Key
     // services"); with no state directory it has none, and every use needs
     // the trust setting.
-    let custody_pin = opts.custody.as_ref().and_then(|(service, key)| {
+    // The origin is also read off the header: a key the header lists with
+    // a custody is a custody key however it was loaded this time (from
+    // the key cache, or reloaded under the writer lock), so a cached one
+    // never falls back to `pins.json` (a red-team finding).
+    let k0_pub = k0.to_public().to_string();
+    let custody: Option<(String, String)> = opts.custody.clone().or_else(|| {
+        header
+            .recipients
+            .iter()
+            .filter(|r| r.public_key == k0_pub)
+            .find_map(|r| r.custody.as_ref())
+            .map(|c| (c.service.clone(), c.key.clone()))
+    });
+    let custody_pin = custody.as_ref().and_then(|(service, key)| {
         opts.state_dir
             .as_deref()
             .map(|d| (pins::CustodyPin::new(d, root, service, key), service, key))
     });
     let read_pin = || -> Option<AdminPub> {
-        match (&opts.custody, &custody_pin) {
+        match (&custody, &custody_pin) {
             (None, _) => pins::pinned(root, &header.id, k0),
             (Some(_), Some((p, _, _))) => p.read(),
             (Some(_), None) => None,
         }
     };
     let write_pin = |h: &Header, admin: &AdminPub| -> anyhow::Result<()> {
-        match (&opts.custody, &custody_pin) {
+        match (&custody, &custody_pin) {
             (None, _) => pins::pin(root, &h.id, k0, admin).map_err(|e| write_error(root, e)),
             (Some(_), Some((p, service, key))) => p
                 .write(&h.id, service, key, admin)
@@ -313,7 +326,7 @@ pub(super) fn verify_state(
         // A key from a custody opens as the admin only the store whose
         // admin key it trusted: the header's `sealed` may hold the master
         // key of a store someone put in this one's place.
-        if opts.custody.is_some() {
+        if custody.is_some() {
             let admin = header
                 .admin_pub()
                 .ok_or_else(|| forged(&hpath, "names no valid admin key"))?;
@@ -421,6 +434,15 @@ fn check_trusted(
         if pinned.is_some() {
             return Err(not_trusted(hpath, header, given).into());
         }
+        // Nothing pinned yet: the error names the key the user trusts, and
+        // does not invite them to trust the other one (a red-team finding).
+        return Err(no_key(format!(
+            "{} is signed by the admin key {}, not the one you trusted ({given})",
+            hpath.display(),
+            admin.fingerprint()
+        ))
+        .hint("check the fingerprint with the store's admin; if the store directory was replaced, restore it from the team's remote or a backup")
+        .into());
     } else if pinned.is_some() {
         return Ok(());
     }

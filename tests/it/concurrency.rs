@@ -141,3 +141,98 @@ fn a_writer_waits_for_a_running_rotation_and_says_so() {
         (Some("x"), Some("y"))
     );
 }
+
+/// Someone who can write the store directory puts another store (one the
+/// same key opens) in its place while a writer waits for the lock: the
+/// writer refuses it, and nothing is written to either store
+/// (docs/SECURITY.md, "Key services": a red-team finding, there with a
+/// cached custody key).
+#[test]
+fn a_store_swapped_in_while_a_writer_waits_is_refused() {
+    let t = T::new();
+    t.init();
+    t.add("bearer", "a", &[], Some(("token", "x"))).success();
+    let other = t.dir.path().join("other");
+    t.cmd()
+        .env("AUTHCFG_HOME", &other)
+        .arg("init")
+        .assert()
+        .success();
+    let held = t.dir.path().join("held");
+    let gate = t.dir.path().join("gate");
+    std::fs::write(&gate, "").unwrap();
+    // The attacker holds the writer lock (bounded: at most 60 s).
+    let mut holder = std::process::Command::new("flock")
+        .arg(t.store.join(".lock"))
+        .args([
+            "sh",
+            "-c",
+            "touch \"$1\"; i=0; while [ -e \"$2\" ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done",
+            "sh",
+        ])
+        .arg(&held)
+        .arg(&gate)
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !held.exists() {
+        assert!(std::time::Instant::now() < deadline, "flock never held");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let mut writer = t
+        .std_cmd()
+        .args(["add", "custom", "bearer", "--name", "b", "--set", "token=y"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::BufRead;
+    let mut err = std::io::BufReader::new(writer.stderr.take().unwrap());
+    let mut said = String::new();
+    let mut line = String::new();
+    while err.read_line(&mut line).unwrap() > 0 {
+        said.push_str(&line);
+        if line.contains("waiting for another authcfg process") {
+            break;
+        }
+        line.clear();
+    }
+    // The swap: everything but the lock file.
+    for e in std::fs::read_dir(&t.store).unwrap() {
+        let e = e.unwrap();
+        if e.file_name() == ".lock" {
+            continue;
+        }
+        if e.file_type().unwrap().is_dir() {
+            std::fs::remove_dir_all(e.path()).unwrap();
+        } else {
+            std::fs::remove_file(e.path()).unwrap();
+        }
+    }
+    for e in std::fs::read_dir(&other).unwrap() {
+        let e = e.unwrap();
+        if e.file_name() == ".lock" {
+            continue;
+        }
+        let dest = t.store.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+    std::fs::remove_file(&gate).unwrap();
+    assert!(holder.wait().unwrap().success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+    let status = writer.wait().unwrap();
+    assert!(!status.success(), "the write landed: {said}{rest}");
+    assert!(
+        rest.contains("now belongs to another store"),
+        "{said}{rest}"
+    );
+    // Nothing was written into the store put in its place.
+    let configs: Vec<_> = std::fs::read_dir(t.store.join("configs"))
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(configs.is_empty(), "{configs:?}");
+}

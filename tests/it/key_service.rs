@@ -775,13 +775,10 @@ pub fn swap_in_own_store(
     if as_master {
         r.public_key = x_public.clone();
     }
-    r.custody = Some(authcfg::store::header::Custody {
-        service: service.into(),
-        key: key.into(),
-        sealed: seal(&blob),
-        addr: None,
-    });
     let a = authcfg::keys::identity::parse(attacker.identity.as_deref().unwrap()).unwrap();
+    // X opens the attacker's store once before its custody is listed, so an
+    // authentic `pins.json` for X is there (authcfg never writes one for a
+    // key the header lists with a custody).
     h.generation += 1;
     h.sign(&authcfg::store::crypto::AdminKey::from_identity(&a));
     std::fs::write(attacker.store.join("authcfg.toml"), h.to_toml()).unwrap();
@@ -791,6 +788,23 @@ pub fn swap_in_own_store(
     x.identity = Some(x_secret);
     x.env("AUTHCFG_TRUST_ADMIN", &fp);
     x.cmd().arg("list").assert().success();
+    assert_eq!(attacker.store.join("pins.json").is_file(), !as_master);
+    let r = h
+        .recipients
+        .iter_mut()
+        .find(|r| r.label == "runner" || r.public_key == x_public)
+        .unwrap();
+    r.custody = Some(authcfg::store::header::Custody {
+        service: service.into(),
+        key: key.into(),
+        sealed: seal(&blob),
+        addr: None,
+    });
+    h.generation += 1;
+    h.sign(&authcfg::store::crypto::AdminKey::from_identity(&a));
+    std::fs::write(attacker.store.join("authcfg.toml"), h.to_toml()).unwrap();
+    x.cmd().arg("list").assert().success();
+    // Still there, and not written again: X's pin never moves with it.
     assert_eq!(attacker.store.join("pins.json").is_file(), !as_master);
     std::fs::remove_dir_all(victim).unwrap();
     copy_dir(&attacker.store, victim);
