@@ -19,7 +19,7 @@
 //!   secret key signs; it is never sent, shown, or put in an error.
 
 use super::KeyService;
-use crate::error::{failure, no_key, usage, Cause, Reach, UserError};
+use crate::error::{failure, no_key, usage, UserError};
 use crate::net::http::{self as nethttp, HttpFailure, Redirects};
 use crate::net::{Tls, TlsOptions, Verify};
 use crate::settings::KmsSettings;
@@ -373,23 +373,13 @@ impl AwsKms {
     /// KMS could not be reached: an error and what to check, never a
     /// fallback (docs/SECURITY.md, "Key services").
     fn unreachable(&self, f: &HttpFailure) -> UserError {
-        let reach = match f {
-            HttpFailure::Tls(_) => Reach::Tls,
-            HttpFailure::Timeout => Reach::Timeout,
-            HttpFailure::ConnectionRefused => Reach::Refused,
-            HttpFailure::Dns(_) => Reach::Dns,
-            _ => Reach::Other,
-        };
-        let hint = match reach {
-            Reach::Tls => "the endpoint's certificate is not trusted: set AWS_CA_BUNDLE to the CA that signed it; authcfg never skips the check",
-            _ => "check the network to AWS KMS (or AUTHCFG_KMS_ENDPOINT); the store stays closed until KMS answers",
-        };
-        failure(format!(
-            "AWS KMS at {} cannot be reached: {f}",
-            self.origin()
-        ))
-        .hint(hint)
-        .cause(Cause::Unreachable(reach))
+        super::unreachable(
+            "AWS KMS",
+            &self.origin(),
+            f,
+            "the endpoint's certificate is not trusted: set AWS_CA_BUNDLE to the CA that signed it; authcfg never skips the check",
+            "check the network to AWS KMS (or AUTHCFG_KMS_ENDPOINT); the store stays closed until KMS answers",
+        )
     }
 
     /// KMS's refusal: its error type and message (outside text, escaped,

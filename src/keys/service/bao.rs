@@ -11,7 +11,7 @@
 //! services").
 
 use super::KeyService;
-use crate::error::{failure, no_key, usage, Cause, Reach, UserError};
+use crate::error::{failure, no_key, usage, UserError};
 use crate::net::http::{self as nethttp, HttpFailure, Redirects};
 use crate::net::{Tls, TlsOptions, Verify};
 use crate::settings::BaoSettings;
@@ -238,23 +238,13 @@ impl Bao {
     /// The server could not be reached: an error and what to check, never
     /// a fallback (docs/SECURITY.md, "Key services").
     fn unreachable(&self, f: &HttpFailure) -> UserError {
-        let reach = match f {
-            HttpFailure::Tls(_) => Reach::Tls,
-            HttpFailure::Timeout => Reach::Timeout,
-            HttpFailure::ConnectionRefused => Reach::Refused,
-            HttpFailure::Dns(_) => Reach::Dns,
-            _ => Reach::Other,
-        };
-        let hint = match reach {
-            Reach::Tls => "the server's certificate is not trusted: set BAO_CACERT (or VAULT_CACERT) to the CA that signed it; authcfg never skips the check",
-            _ => "check that the OpenBao / Vault server is up and AUTHCFG_BAO_ADDR (BAO_ADDR, VAULT_ADDR) names it; the store stays closed until it answers",
-        };
-        failure(format!(
-            "OpenBao at {} cannot be reached: {f}",
-            self.origin()
-        ))
-        .hint(hint)
-        .cause(Cause::Unreachable(reach))
+        super::unreachable(
+            "OpenBao",
+            &self.origin(),
+            f,
+            "the server's certificate is not trusted: set BAO_CACERT (or VAULT_CACERT) to the CA that signed it; authcfg never skips the check",
+            "check that the OpenBao / Vault server is up and AUTHCFG_BAO_ADDR (BAO_ADDR, VAULT_ADDR) names it; the store stays closed until it answers",
+        )
     }
 
     /// The server's words for a refusal (outside text, escaped).

@@ -290,6 +290,36 @@ pub fn unlock(
     }
 }
 
+/// A key service that could not be reached: one error for every service,
+/// with the hint for an untrusted certificate (`tls_hint`) or for anything
+/// else (`other_hint`); the store stays closed (docs/SECURITY.md, "Key
+/// services": no fallback).
+pub(crate) fn unreachable(
+    service: &str,
+    origin: &str,
+    f: &crate::net::http::HttpFailure,
+    tls_hint: &str,
+    other_hint: &str,
+) -> UserError {
+    use crate::error::{failure, Cause, Reach};
+    use crate::net::http::HttpFailure;
+    let reach = match f {
+        HttpFailure::Tls(_) => Reach::Tls,
+        HttpFailure::Timeout => Reach::Timeout,
+        HttpFailure::ConnectionRefused => Reach::Refused,
+        HttpFailure::Dns(_) => Reach::Dns,
+        _ => Reach::Other,
+    };
+    let hint = if reach == Reach::Tls {
+        tls_hint
+    } else {
+        other_hint
+    };
+    failure(format!("{service} at {origin} cannot be reached: {f}"))
+        .hint(hint)
+        .cause(Cause::Unreachable(reach))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
