@@ -218,21 +218,36 @@ pub fn unlock_plugin(
         let Some(plain) = super::identity::open_with_plugin(&data, id, prompts)? else {
             continue;
         };
-        return match from_blob(store_id, &r.public_key, &plain) {
-            Ok(identity) => Ok(Some(Unlocked {
-                identity,
-                label: r.label.clone(),
-                service: c.service.clone(),
-                key: c.key.clone(),
-            })),
-            Err(why) => Err(crate::error::no_key(format!(
-                "{why} ({}, recipient '{}'); refusing it",
-                svc.describe(),
-                crate::text::escape(&r.label, 64)
-            ))),
-        };
+        return unlocked(store_id, r, c, &plain, &svc.describe()).map(Some);
     }
     Ok(None)
+}
+
+/// The identity a custody's blob holds, checked against the store and the
+/// recipient it was listed for; the one check after every unwrap, of any
+/// service (docs/SECURITY.md, "Key services").
+fn unlocked(
+    store_id: &str,
+    r: &Recipient,
+    c: &Custody,
+    plain: &[u8],
+    describe: &str,
+) -> Result<Unlocked, UserError> {
+    match from_blob(store_id, &r.public_key, plain) {
+        Ok(identity) => Ok(Unlocked {
+            identity,
+            label: r.label.clone(),
+            service: c.service.clone(),
+            key: c.key.clone(),
+        }),
+        Err(why) => Err(crate::error::no_key(format!(
+            "{why} ({describe}, recipient '{}'); refusing it",
+            crate::text::escape(&r.label, 64)
+        ))
+        .hint(
+            "the store header or the key service is not what it should be: ask the store's admin",
+        )),
+    }
 }
 
 /// What opening through a key service found: the identity and which
@@ -269,20 +284,7 @@ pub fn unlock(
                 continue;
             }
         };
-        return match from_blob(store_id, &r.public_key, &plain) {
-            Ok(identity) => Ok(Some(Unlocked {
-                identity,
-                label: r.label.clone(),
-                service: c.service.clone(),
-                key: c.key.clone(),
-            })),
-            Err(why) => Err(crate::error::no_key(format!(
-                "{why} ({}, recipient '{}'); refusing it",
-                svc.describe(),
-                crate::text::escape(&r.label, 64)
-            ))
-            .hint("the store header or the key service is not what it should be: ask the store's admin")),
-        };
+        return unlocked(store_id, r, c, &plain, &svc.describe()).map(Some);
     }
     match last {
         Some(e) => Err(e),
