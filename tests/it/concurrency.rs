@@ -102,14 +102,7 @@ fn a_writer_waits_for_a_running_rotation_and_says_so() {
         .spawn()
         .unwrap();
     // Bounded wait for the rotation to reach its second step (lock held).
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !held.exists() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the rotation never got going"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    wait_for_file(&held, "the rotation never got going");
     let mut writer = t
         .std_cmd()
         .args(["add", "custom", "bearer", "--name", "b", "--set", "token=y"])
@@ -117,17 +110,7 @@ fn a_writer_waits_for_a_running_rotation_and_says_so() {
         .spawn()
         .unwrap();
     // Read the writer's stderr until it says it waits; then let the rotation go.
-    use std::io::BufRead;
-    let mut err = std::io::BufReader::new(writer.stderr.take().unwrap());
-    let mut said = String::new();
-    let mut line = String::new();
-    while err.read_line(&mut line).unwrap() > 0 {
-        said.push_str(&line);
-        if line.contains("waiting for another authcfg process") {
-            break;
-        }
-        line.clear();
-    }
+    let (mut err, said) = until_waiting(&mut writer);
     assert!(said.contains("rotating the master key"), "{said}");
     std::fs::remove_file(&held).unwrap();
     assert!(rotation.wait().unwrap().success());
@@ -174,28 +157,14 @@ fn a_store_swapped_in_while_a_writer_waits_is_refused() {
         .arg(&gate)
         .spawn()
         .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !held.exists() {
-        assert!(std::time::Instant::now() < deadline, "flock never held");
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    wait_for_file(&held, "flock never held");
     let mut writer = t
         .std_cmd()
         .args(["add", "custom", "bearer", "--name", "b", "--set", "token=y"])
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    use std::io::BufRead;
-    let mut err = std::io::BufReader::new(writer.stderr.take().unwrap());
-    let mut said = String::new();
-    let mut line = String::new();
-    while err.read_line(&mut line).unwrap() > 0 {
-        said.push_str(&line);
-        if line.contains("waiting for another authcfg process") {
-            break;
-        }
-        line.clear();
-    }
+    let (mut err, said) = until_waiting(&mut writer);
     // The swap: everything but the lock file.
     for e in std::fs::read_dir(&t.store).unwrap() {
         let e = e.unwrap();
@@ -235,4 +204,32 @@ fn a_store_swapped_in_while_a_writer_waits_is_refused() {
         .map(|d| d.flatten().map(|e| e.file_name()).collect())
         .unwrap_or_default();
     assert!(configs.is_empty(), "{configs:?}");
+}
+
+/// Bounded wait (30 s) for a process to create `file`.
+fn wait_for_file(file: &std::path::Path, what: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !file.exists() {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// Reads a writer's stderr until it says it waits for the lock: the rest
+/// of its stderr, and what it said so far.
+fn until_waiting(
+    writer: &mut std::process::Child,
+) -> (std::io::BufReader<std::process::ChildStderr>, String) {
+    use std::io::BufRead;
+    let mut err = std::io::BufReader::new(writer.stderr.take().unwrap());
+    let mut said = String::new();
+    let mut line = String::new();
+    while err.read_line(&mut line).unwrap() > 0 {
+        said.push_str(&line);
+        if line.contains("waiting for another authcfg process") {
+            break;
+        }
+        line.clear();
+    }
+    (err, said)
 }
